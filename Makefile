@@ -1,0 +1,85 @@
+# libavpgan — the commands the README names. `make test` works from a fresh clone on Debian 12
+# with the Swift toolchain: it installs what is missing, builds, and runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+VERSION := 0.1.0
+SONAME := libavpgan.so.0
+# Debian packages the build and the tests need (installed by `make deps` when running as root).
+DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev pkg-config python3-venv
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+SWIFT_RELEASE := swift build -c release
+CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
+LIBDIR := build/lib
+FIXTURES := Tests/Fixtures/golden
+
+.PHONY: build deps venv test test-swift test-c test-python test-symbols bench demo fixtures clean
+
+## deps: install the Debian packages the project needs (as root), or say which are missing.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing:" $$missing; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    else \
+	        echo "missing Debian packages:" $$missing "(sudo apt-get install" $$missing")"; exit 1; \
+	    fi; \
+	fi
+
+## build: build/lib/libavpgan.so.0 (+ libavpgan.so link) and build/bin/avpgan, release mode.
+build: deps
+	$(SWIFT_RELEASE) --product avpgan
+	$(SWIFT_RELEASE) --product avpgan-cli
+	@mkdir -p $(LIBDIR) build/bin
+	cp .build/release/libavpgan.so $(LIBDIR)/libavpgan.so.$(VERSION)
+	ln -sf libavpgan.so.$(VERSION) $(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(LIBDIR)/libavpgan.so
+	cp .build/release/avpgan-cli build/bin/avpgan
+
+## venv: the Python test environment (numpy, pytest), made once.
+venv: $(VENV)/.ready
+$(VENV)/.ready:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check numpy pytest
+	touch $@
+
+## test: every test — Swift core, exported symbols, C API and example, Python bindings.
+test: build venv test-swift test-symbols test-c test-python
+	@echo "all tests passed"
+
+test-swift: deps
+	swift test 2>&1 | tail -n 25; exit $${PIPESTATUS[0]}
+
+test-symbols: build
+	bash Tests/check_exports.sh $(LIBDIR)/$(SONAME) include/avpgan.h
+
+test-c: build
+	@mkdir -p build/tests
+	cc $(CFLAGS_STRICT) examples/c/generate.c -o build/tests/generate -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_api.c -o build/tests/test_api -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -x c++ -fsyntax-only include/avpgan.h
+	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors
+	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
+	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
+
+test-python: build venv
+	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests
+
+## bench: library vs PyTorch (when importable) at full widths, 2 threads, side by side.
+bench: build venv
+	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
+
+## demo: a face from a stored embedding with the demo model, written as PNG.
+demo: build
+	build/bin/avpgan generate --model $(FIXTURES)/avpgan/model.safetensors --seed 7 -o build/demo.png
+	@echo "wrote build/demo.png"
+
+## fixtures: regenerate the golden fixtures (needs PyTorch: TORCH_PYTHON=/path/to/python).
+fixtures:
+	$(or $(TORCH_PYTHON),python3) tools/make_golden.py
+
+clean:
+	rm -rf build .build

@@ -1,0 +1,50 @@
+// swift-tools-version:5.9
+//
+// libavpgan: a pure-Swift core (AVPGANCore) on OpenBLAS, a C ABI of @_cdecl thunks built as
+// libavpgan.so (target AVPGAN), and a CLI. The Makefile drives the builds; see README.md.
+import PackageDescription
+
+/// The C library links the Swift runtime statically (no toolchain needed where it runs), carries
+/// the SONAME libavpgan.so.0 and exports only the avpgan_* symbols of include/avpgan.h.
+let sharedLibraryLinkerFlags: [String] = [
+    "-static-stdlib",
+    "-Xlinker", "-soname=libavpgan.so.0",
+    "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/AVPGAN/exports.map",
+    "-Xlinker", "-z", "-Xlinker", "defs",
+]
+
+let package = Package(
+    name: "libavpgan",
+    products: [
+        .library(name: "avpgan", type: .dynamic, targets: ["AVPGAN"]),
+        .executable(name: "avpgan-cli", targets: ["avpgan-cli"]),
+    ],
+    targets: [
+        // System libraries from Debian packages (the Makefile installs them).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CSndfile", path: "Sources/CSndfile", pkgConfig: "sndfile"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
+        // The public header, imported so the thunks use its exact types.
+        .systemLibrary(name: "CAVPGAN", path: "Sources/CAVPGAN"),
+
+        .target(
+            name: "AVPGANCore",
+            dependencies: ["CBLAS", "CPNG"],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
+        .target(
+            name: "AVPGAN",
+            dependencies: ["AVPGANCore", "CAVPGAN"],
+            linkerSettings: [.unsafeFlags(sharedLibraryLinkerFlags)]
+        ),
+        .executableTarget(
+            name: "avpgan-cli",
+            dependencies: ["AVPGANCore"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
+        .testTarget(
+            name: "AVPGANCoreTests",
+            dependencies: ["AVPGANCore"]
+        ),
+    ]
+)

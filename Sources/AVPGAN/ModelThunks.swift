@@ -1,0 +1,179 @@
+import AVPGANCore
+import CAVPGAN
+
+// Model entry points: params, load, free, info, embed, generate.
+
+/// Sizes of the structs as version 0.1 of the header declared them (the smallest a caller
+/// may pass); fields added later extend the current struct.
+private enum StructSize {
+    static let modelParams = MemoryLayout<avpgan_model_params>.stride
+    static let generateParams = MemoryLayout<avpgan_generate_params>.stride
+    static let modelInfo = MemoryLayout<avpgan_model_info>.stride
+}
+
+private let defaultModelParams = avpgan_model_params(
+    struct_size: StructSize.modelParams, max_header_bytes: 0, inference_only: 1)
+private let defaultGenerateParams = avpgan_generate_params(
+    struct_size: StructSize.generateParams, pixels: Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue))
+
+private func model(_ handle: OpaquePointer?) throws -> Model {
+    let handle = try Argument.require(handle, "model")
+    return Unmanaged<Model>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}
+
+private func loadOptions(_ params: UnsafePointer<avpgan_model_params>?) throws -> LoadOptions {
+    let p = try Argument.params(params, defaults: defaultModelParams, minimumSize: StructSize.modelParams, name: "params")
+    guard p.max_header_bytes <= UInt64(Int.max) else { throw AVPGANError(.invalidArgument, "params.max_header_bytes is too large") }
+    return LoadOptions(maxHeaderBytes: p.max_header_bytes == 0 ? Safetensors.defaultMaxHeaderBytes : Int(p.max_header_bytes),
+                       inferenceOnly: p.inference_only != 0)
+}
+
+private func publish(_ m: Model, _ out: UnsafeMutablePointer<OpaquePointer?>) {
+    out.pointee = OpaquePointer(Unmanaged.passRetained(m).toOpaque())
+}
+
+@_cdecl("avpgan_model_params_init")
+public func avpgan_model_params_init(_ params: UnsafeMutablePointer<avpgan_model_params>?, _ structSize: Int) -> Int32 {
+    CallBoundary.run {
+        let params = try Argument.require(params, "params")
+        try Argument.structSize(structSize, minimum: StructSize.modelParams, current: StructSize.modelParams, name: "params")
+        params.pointee = defaultModelParams
+    }
+}
+
+@_cdecl("avpgan_generate_params_init")
+public func avpgan_generate_params_init(_ params: UnsafeMutablePointer<avpgan_generate_params>?, _ structSize: Int) -> Int32 {
+    CallBoundary.run {
+        let params = try Argument.require(params, "params")
+        try Argument.structSize(structSize, minimum: StructSize.generateParams, current: StructSize.generateParams, name: "params")
+        params.pointee = defaultGenerateParams
+    }
+}
+
+@_cdecl("avpgan_model_load_file")
+public func avpgan_model_load_file(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_model_params>?,
+                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return CallBoundary.run {
+        let out = try Argument.require(out, "out_model")
+        let path = String(cString: try Argument.require(path, "path"))
+        publish(try Model(path: path, options: try loadOptions(params)), out)
+    }
+}
+
+@_cdecl("avpgan_model_load_buffer")
+public func avpgan_model_load_buffer(_ data: UnsafeRawPointer?, _ size: Int, _ params: UnsafePointer<avpgan_model_params>?,
+                                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return CallBoundary.run {
+        let out = try Argument.require(out, "out_model")
+        let data = try Argument.require(data, "data")
+        let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
+        publish(try Model(bytes: bytes, options: try loadOptions(params)), out)
+    }
+}
+
+@_cdecl("avpgan_model_free")
+public func avpgan_model_free(_ handle: OpaquePointer?) {
+    guard let handle else { return }
+    Unmanaged<Model>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+@_cdecl("avpgan_model_get_info")
+public func avpgan_model_get_info(_ handle: OpaquePointer?, _ info: UnsafeMutablePointer<avpgan_model_info>?) -> Int32 {
+    CallBoundary.run {
+        let m = try model(handle)
+        let info = try Argument.require(info, "info")
+        let size = info.pointee.struct_size
+        try Argument.structSize(size, minimum: StructSize.modelInfo, current: StructSize.modelInfo, name: "info")
+        var full = avpgan_model_info()
+        full.struct_size = size
+        fill(&full, from: m)
+        UnsafeMutableRawPointer(info).copyMemory(from: &full, byteCount: size)
+    }
+}
+
+private func fill(_ info: inout avpgan_model_info, from m: Model) {
+    let c = m.config
+    info.arch = c.arch.code
+    withUnsafeMutableBytes(of: &info.arch_name) { dst in
+        let name = Array(c.arch.rawValue.utf8.prefix(dst.count - 1))
+        dst.copyBytes(from: name + [0])
+    }
+    info.format_version = UInt32(ModelConfig.formatVersion)
+    info.n_mels = UInt32(c.nMels)
+    info.embed_dim = UInt32(c.embedDim)
+    info.image_size = UInt32(c.imageSize)
+    info.image_channels = 3
+    func put(_ widths: [Int], _ count: inout UInt32, _ array: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
+                                                                         UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)) {
+        count = UInt32(widths.count)
+        withUnsafeMutableBytes(of: &array) { raw in
+            let slots = raw.bindMemory(to: UInt32.self)
+            for (i, w) in widths.prefix(slots.count).enumerated() { slots[i] = UInt32(w) }
+        }
+    }
+    put(c.voiceWidths, &info.n_voice_widths, &info.voice_widths)
+    put(c.generatorWidths, &info.n_generator_widths, &info.generator_widths)
+    put(m.loaded.contains(.faceEncoder) ? c.faceWidths : [], &info.n_face_widths, &info.face_widths)
+    info.n_identities = m.loaded.contains(.classifier) ? UInt32(c.identities) : 0
+    info.default_pixels = c.pixels.code
+    info.n_parameters = UInt64(m.parameterCount)
+}
+
+@_cdecl("avpgan_model_embed")
+public func avpgan_model_embed(_ handle: OpaquePointer?, _ features: UnsafePointer<Float>?, _ frames: Int, _ mels: Int,
+                               _ embedding: UnsafeMutablePointer<Float>?, _ capacity: Int,
+                               _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+    CallBoundary.run {
+        let m = try model(handle)
+        guard try Argument.buffer(embedding, capacity: capacity, needed: m.embedDim, neededOut: needed,
+                                  name: "embedding", unit: "floats") else { return }
+        let features = try Argument.require(features, "features")
+        try m.embed(features: features, frames: frames, melBands: mels, into: embedding!)
+    }
+}
+
+/// Validates n before sizes are computed from it.
+private func checkBatch(_ n: Int) throws {
+    guard (1...Model.maxBatch).contains(n) else {
+        throw AVPGANError(.invalidArgument, "n is \(n), expected 1...\(Model.maxBatch)")
+    }
+}
+
+@_cdecl("avpgan_model_generate")
+public func avpgan_model_generate(_ handle: OpaquePointer?, _ embeddings: UnsafePointer<Float>?, _ n: Int, _ embedDim: Int,
+                                  _ images: UnsafeMutablePointer<Float>?, _ capacity: Int,
+                                  _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+    CallBoundary.run {
+        let m = try model(handle)
+        try checkBatch(n)
+        guard try Argument.buffer(images, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
+                                  name: "images", unit: "floats") else { return }
+        let embeddings = try Argument.require(embeddings, "embeddings")
+        try m.generate(embeddings: embeddings, count: n, embedDim: embedDim, into: images!)
+    }
+}
+
+@_cdecl("avpgan_model_generate_rgb8")
+public func avpgan_model_generate_rgb8(_ handle: OpaquePointer?, _ embeddings: UnsafePointer<Float>?, _ n: Int, _ embedDim: Int,
+                                       _ params: UnsafePointer<avpgan_generate_params>?,
+                                       _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
+                                       _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+    CallBoundary.run {
+        let m = try model(handle)
+        let p = try Argument.params(params, defaults: defaultGenerateParams, minimumSize: StructSize.generateParams, name: "params")
+        let mapping: PixelMapping?
+        switch p.pixels {
+        case Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue): mapping = nil
+        case Int32(AVPGAN_PIXELS_CLAMP.rawValue): mapping = .clamp
+        case Int32(AVPGAN_PIXELS_MINMAX.rawValue): mapping = .minmax
+        default: throw AVPGANError(.invalidArgument, "params.pixels is \(p.pixels), not an avpgan_pixels value")
+        }
+        try checkBatch(n)
+        guard try Argument.buffer(pixels, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
+                                  name: "pixels", unit: "bytes") else { return }
+        let embeddings = try Argument.require(embeddings, "embeddings")
+        try m.generateRGB8(embeddings: embeddings, count: n, embedDim: embedDim, pixels: mapping, into: pixels!)
+    }
+}

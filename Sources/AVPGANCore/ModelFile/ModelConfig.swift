@@ -1,0 +1,221 @@
+/// The three network families of the reference (`ARCHS` in avpgan_torch.py).
+public enum Architecture: String, CaseIterable, Sendable {
+    case voice2face
+    case avpgan
+    case avpganNoCBAM = "avpgan-nocbam"
+
+    /// CBAM after generator / face-encoder blocks 2-5.
+    public var hasCBAM: Bool { self == .avpgan }
+    /// Spectral norm on the stride-2 layers of generator and face encoder.
+    public var hasSpectralNorm: Bool { self != .voice2face }
+    /// The `avpgan_arch` value of the C API.
+    public var code: Int32 {
+        switch self {
+        case .voice2face: return 0
+        case .avpgan: return 1
+        case .avpganNoCBAM: return 2
+        }
+    }
+}
+
+/// How a 3 x S x S generator output in [-1, 1] becomes 8-bit pixels (include/avpgan.h).
+public enum PixelMapping: String, CaseIterable, Sendable {
+    case clamp, minmax
+    /// The `avpgan_pixels` value of the C API.
+    public var code: Int32 { self == .clamp ? 1 : 2 }
+}
+
+/// The networks a model file can hold, in file order.
+public enum NetworkName: String, CaseIterable, Sendable {
+    case voiceEncoder = "voice_encoder"
+    case generator
+    case faceEncoder = "face_encoder"
+    case discriminator
+    case classifier
+}
+
+/// How spectrally normalised layers store their weight (docs/model-format.md).
+public enum SpectralNormStorage: String, Sendable {
+    case none, folded, stored
+}
+
+/// Everything `avpgan.config` and the other `avpgan.*` metadata say; the single description
+/// of a model's shape from which every expected tensor name and shape follows.
+public struct ModelConfig: Equatable, Sendable {
+    public static let formatVersion = 1
+    public static let maxLayers = 16
+    public static let maxWidth = 1 << 16
+    public static let maxImageSize = 1024
+
+    public var arch: Architecture
+    public var networks: [NetworkName]
+    public var nMels: Int
+    public var embedDim: Int
+    public var voiceWidths: [Int]
+    public var generatorWidths: [Int]
+    public var imageSize: Int
+    public var faceWidths: [Int]
+    public var identities: Int
+    public var spectralNorm: SpectralNormStorage
+    public var pixels: PixelMapping
+    public var cbamReduction: Int
+    public var cbamKernel: Int
+    public var batchNormEps: Float
+
+    public init(arch: Architecture, networks: [NetworkName] = [.voiceEncoder, .generator], nMels: Int = 64, embedDim: Int,
+                voiceWidths: [Int], generatorWidths: [Int], faceWidths: [Int] = [], identities: Int = 0,
+                spectralNorm: SpectralNormStorage? = nil, pixels: PixelMapping = .clamp,
+                cbamReduction: Int = 16, cbamKernel: Int = 7, batchNormEps: Float = 1e-5) {
+        self.arch = arch
+        self.networks = networks
+        self.nMels = nMels
+        self.embedDim = embedDim
+        self.voiceWidths = voiceWidths
+        self.generatorWidths = generatorWidths
+        self.imageSize = 4 << max(generatorWidths.count - 1, 0)
+        self.faceWidths = faceWidths
+        self.identities = identities
+        self.spectralNorm = spectralNorm ?? (arch.hasSpectralNorm ? .folded : .none)
+        self.pixels = pixels
+        self.cbamReduction = cbamReduction
+        self.cbamKernel = cbamKernel
+        self.batchNormEps = batchNormEps
+    }
+
+    public func has(_ network: NetworkName) -> Bool { networks.contains(network) }
+
+    // MARK: Reading
+
+    /// Reads and checks the `avpgan.*` metadata of a model file.
+    public static func parse(metadata: [String: String]) throws -> ModelConfig {
+        guard let formatText = metadata["avpgan.format"] else { throw AVPGANError.format("metadata avpgan.format is missing") }
+        guard let format = Int(formatText) else {
+            throw AVPGANError.format("metadata avpgan.format is \"\(formatText)\", not an integer")
+        }
+        guard format >= 1 else { throw AVPGANError.format("metadata avpgan.format \(format) is not a valid version") }
+        guard format <= formatVersion else {
+            throw AVPGANError(.unsupported, "model format \(format) is newer than this library reads (\(formatVersion)); upgrade libavpgan")
+        }
+        guard let archName = metadata["avpgan.arch"] else { throw AVPGANError.format("metadata avpgan.arch is missing") }
+        guard let arch = Architecture(rawValue: archName) else {
+            throw AVPGANError.format("metadata avpgan.arch \"\(archName)\" is not one of voice2face, avpgan, avpgan-nocbam")
+        }
+        guard let configText = metadata["avpgan.config"] else { throw AVPGANError.format("metadata avpgan.config is missing") }
+        let json: JSONValue
+        do { json = try JSON.parse(configText) } catch let e as AVPGANError {
+            throw AVPGANError.format("metadata avpgan.config is not valid JSON (\(e.message))")
+        }
+        guard json.objectValue != nil else { throw AVPGANError.format("metadata avpgan.config is not a JSON object") }
+        return try ModelConfig(arch: arch, json: json)
+    }
+
+    private init(arch: Architecture, json: JSONValue) throws {
+        func field(_ name: String) throws -> JSONValue {
+            guard let v = json[name] else { throw AVPGANError.format("avpgan.config field \(name) is missing") }
+            return v
+        }
+        func integer(_ name: String, _ value: JSONValue? = nil, min: Int = 1, max: Int = ModelConfig.maxWidth) throws -> Int {
+            let v = try value ?? field(name)
+            guard let i = v.integerValue, i >= Int64(min), i <= Int64(max) else {
+                throw AVPGANError.format("avpgan.config field \(name) is \(v.serialized), expected an integer in \(min)...\(max)")
+            }
+            return Int(i)
+        }
+        func widths(_ name: String) throws -> [Int] {
+            let v = try field(name)
+            guard let items = v.arrayValue, (1...ModelConfig.maxLayers).contains(items.count) else {
+                throw AVPGANError.format("avpgan.config field \(name) is \(v.serialized), expected 1 to \(ModelConfig.maxLayers) widths")
+            }
+            return try items.map { try integer(name, $0) }
+        }
+
+        let networkValue = try field("networks")
+        guard let names = networkValue.arrayValue?.map({ $0.stringValue.flatMap(NetworkName.init(rawValue:)) }),
+              !names.contains(where: { $0 == nil })
+        else {
+            throw AVPGANError.format("avpgan.config field networks is \(networkValue.serialized), expected names among \(NetworkName.allCases.map(\.rawValue))")
+        }
+        let networks = names.map { $0! }
+        let order = NetworkName.allCases.filter(networks.contains)
+        guard networks == order, networks.starts(with: [.voiceEncoder, .generator]) else {
+            throw AVPGANError.format("avpgan.config field networks is \(networkValue.serialized): it must start with voice_encoder, generator and follow the order \(NetworkName.allCases.map(\.rawValue)) without repeats")
+        }
+        if networks.contains(.discriminator) || networks.contains(.classifier), !networks.contains(.faceEncoder) {
+            throw AVPGANError.format("avpgan.config field networks lists a head without face_encoder")
+        }
+
+        self.arch = arch
+        self.networks = networks
+        nMels = try integer("n_mels")
+        embedDim = try integer("embed_dim")
+        voiceWidths = try widths("voice_widths")
+        generatorWidths = try widths("generator_widths")
+        imageSize = try integer("image_size", max: ModelConfig.maxImageSize)
+        let implied = 4 << (generatorWidths.count - 1)
+        guard imageSize == implied else {
+            throw AVPGANError.format("avpgan.config field image_size is \(imageSize) but \(generatorWidths.count) generator widths make \(implied)x\(implied) images")
+        }
+        if networks.contains(.faceEncoder) {
+            faceWidths = try widths("face_widths")
+            guard imageSize == 4 << (faceWidths.count - 1) else {
+                throw AVPGANError.format("avpgan.config field face_widths has \(faceWidths.count) widths, which do not reduce \(imageSize)x\(imageSize) images to 4x4")
+            }
+        } else {
+            faceWidths = []
+        }
+        identities = networks.contains(.classifier) ? try integer("identities", max: 1 << 24) : 0
+
+        let snValue = json["spectral_norm"]?.stringValue
+        if arch.hasSpectralNorm {
+            guard let s = snValue, let storage = SpectralNormStorage(rawValue: s), storage != .none else {
+                throw AVPGANError.format("avpgan.config field spectral_norm is \(json["spectral_norm"]?.serialized ?? "missing"); \(arch.rawValue) needs \"folded\" or \"stored\"")
+            }
+            spectralNorm = storage
+        } else {
+            guard snValue == nil || snValue == "none" else {
+                throw AVPGANError.format("avpgan.config field spectral_norm is \"\(snValue!)\" but voice2face has no spectral norm")
+            }
+            spectralNorm = .none
+        }
+        if let p = json["pixels"] {
+            guard let s = p.stringValue, let mapping = PixelMapping(rawValue: s) else {
+                throw AVPGANError.format("avpgan.config field pixels is \(p.serialized), expected \"clamp\" or \"minmax\"")
+            }
+            pixels = mapping
+        } else {
+            pixels = .clamp
+        }
+        cbamReduction = json["cbam_reduction"] == nil ? 16 : try integer("cbam_reduction")
+        cbamKernel = json["cbam_kernel"] == nil ? 7 : try integer("cbam_kernel", max: 31)
+        guard cbamKernel % 2 == 1 else { throw AVPGANError.format("avpgan.config field cbam_kernel is \(cbamKernel), expected an odd size") }
+        if let e = json["batch_norm_eps"] {
+            guard let d = e.doubleValue, d > 0, d < 1 else {
+                throw AVPGANError.format("avpgan.config field batch_norm_eps is \(e.serialized), expected a number in (0, 1)")
+            }
+            batchNormEps = Float(d)
+        } else {
+            batchNormEps = 1e-5
+        }
+    }
+
+    // MARK: Writing
+
+    /// The `avpgan.*` metadata that describes this config.
+    public var metadata: [String: String] {
+        func ints(_ a: [Int]) -> JSONValue { .array(a.map { .number(Double($0), integer: Int64($0)) }) }
+        func int(_ i: Int) -> JSONValue { .number(Double(i), integer: Int64(i)) }
+        var fields: [(String, JSONValue)] = [
+            ("networks", .array(networks.map { .string($0.rawValue) })),
+            ("n_mels", int(nMels)), ("embed_dim", int(embedDim)),
+            ("voice_widths", ints(voiceWidths)), ("generator_widths", ints(generatorWidths)),
+            ("image_size", int(imageSize)),
+        ]
+        if has(.faceEncoder) { fields.append(("face_widths", ints(faceWidths))) }
+        if has(.classifier) { fields.append(("identities", int(identities))) }
+        if arch.hasSpectralNorm { fields.append(("spectral_norm", .string(spectralNorm.rawValue))) }
+        fields += [("pixels", .string(pixels.rawValue)), ("cbam_reduction", int(cbamReduction)),
+                   ("cbam_kernel", int(cbamKernel)), ("batch_norm_eps", .number(Double(batchNormEps), integer: nil))]
+        return ["avpgan.format": String(ModelConfig.formatVersion), "avpgan.arch": arch.rawValue,
+                "avpgan.config": JSONValue.object(fields).serialized]
+    }
+}

@@ -1,0 +1,56 @@
+/// Hands a model file's tensors to the network builders by name, after checking that the file
+/// holds exactly the tensors its config implies, each with the implied shape and finite values.
+struct WeightReader {
+    let file: Safetensors
+    let config: ModelConfig
+    private let expected: [String: [Int]]
+
+    init(file: Safetensors, config: ModelConfig) throws {
+        self.file = file
+        self.config = config
+        let layout = TensorLayout.tensors(for: config)
+        var expected: [String: [Int]] = [:]
+        for t in layout { expected[t.name] = t.shape }
+        self.expected = expected
+        let sn = config.arch.hasSpectralNorm ? ", spectral_norm \(config.spectralNorm.rawValue)" : ""
+        for t in layout {
+            guard let e = file.entry(t.name) else {
+                throw AVPGANError.format("tensor \(t.name) is missing (arch \(config.arch.rawValue)\(sn), networks \(config.networks.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard e.dtype.isFloat else {
+                throw AVPGANError.format("tensor \(t.name) has dtype \(e.dtype.rawValue), expected F32, F16 or BF16")
+            }
+            guard e.shape == t.shape else {
+                throw AVPGANError.format("tensor \(t.name) has shape \(e.shape) but the config implies \(t.shape)")
+            }
+        }
+        if let extra = file.entries.first(where: { expected[$0.name] == nil }) {
+            throw AVPGANError.format("tensor \(extra.name) is not part of an \(config.arch.rawValue) model with networks \(config.networks.map(\.rawValue).joined(separator: ", ")) (extra tensor)")
+        }
+    }
+
+    /// The values of tensor `name` (whose presence and shape the initialiser checked).
+    func floats(_ name: String) throws -> [Float] {
+        guard let e = file.entry(name) else { throw AVPGANError(.internal, "tensor \(name) requested but not in the layout") }
+        let values = try file.floats(e)
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw AVPGANError.format("tensor \(name) holds a non-finite value (\(values[bad])) at element \(bad)")
+        }
+        return values
+    }
+
+    func storage(_ name: String) throws -> FloatStorage { try FloatStorage(floats(name)) }
+
+    /// The shape the layout gives `name`.
+    func shape(_ name: String) -> [Int] { expected[name] ?? [] }
+
+    /// The weight of a possibly spectrally normalised layer `prefix` (`….model.N`): `.weight`
+    /// as stored, or the effective weight of `.weight_orig/_u/_v` (torch's eval mode).
+    func weight(_ prefix: String, normalised: Bool, dim: Int) throws -> FloatStorage {
+        guard normalised && config.spectralNorm == .stored else { return try storage("\(prefix).weight") }
+        let w = try SpectralNorm.effectiveWeight(
+            floats("\(prefix).weight_orig"), shape: shape("\(prefix).weight_orig"), dim: dim,
+            u: floats("\(prefix).weight_u"), v: floats("\(prefix).weight_v"), name: "\(prefix).weight_orig")
+        return try FloatStorage(w)
+    }
+}

@@ -1,0 +1,139 @@
+/// The shared body of the generator and the face encoder: a chain of (transposed)
+/// convolutions, each with its epilogue (bias + activation) and optional CBAM, run over a batch
+/// in CNHW layout. One place for the layout logic of docs/model-format.md.
+struct ConvStack {
+    enum Op {
+        case conv(Conv2d)
+        case transposed(ConvTranspose2d)
+    }
+
+    struct Layer {
+        let op: Op
+        let epilogue: Epilogue
+        let cbam: CBAM?
+
+        var outChannels: Int {
+            switch op {
+            case let .conv(c): return c.outChannels
+            case let .transposed(t): return t.outChannels
+            }
+        }
+
+        func outputSize(h: Int, w: Int) -> (h: Int, w: Int) {
+            switch op {
+            case let .conv(c): return c.geometry.convOutput(h: h, w: w) ?? (0, 0)
+            case let .transposed(t): return t.geometry.transposedOutput(h: h, w: w) ?? (0, 0)
+            }
+        }
+
+        func scratchCount(batch: Int, h: Int, w: Int) -> Int {
+            switch op {
+            case let .conv(c): return c.scratchCount(batch: batch, h: h, w: w)
+            case let .transposed(t): return t.scratchCount(batch: batch, h: h, w: w)
+            }
+        }
+    }
+
+    let layers: [Layer]
+    let inChannels: Int
+
+    /// Loads `network` ("generator" or "face_encoder") from the file.
+    init(_ r: WeightReader, network: NetworkName) throws {
+        let config = r.config
+        let transposed = network == .generator
+        let widths = transposed ? config.generatorWidths : config.faceWidths
+        let activation: Activation = transposed ? .relu : .leakyReLU(slope: 0.2)
+        let (convIndex, cbamIndex, finalIndex) = TensorLayout.convIndices(layers: widths.count, cbam: config.arch.hasCBAM)
+        inChannels = transposed ? config.embedDim : 3
+        var layers: [Layer] = []
+        var c = inChannels
+        for i in 0...widths.count {
+            let last = i == widths.count
+            let o = last ? (transposed ? 3 : config.embedDim) : widths[i]
+            let p = "\(network.rawValue).model.\(last ? finalIndex : convIndex[i])"
+            let normalised = !last && i > 0 && config.arch.hasSpectralNorm
+            let weight = try r.weight(p, normalised: normalised, dim: transposed ? 1 : 0)
+            let geometry: ConvGeometry
+            switch (transposed, i, last) {
+            case (true, 0, _): geometry = .square(4)
+            case (true, _, true): geometry = .square(1)
+            case (false, 0, _): geometry = .square(1)
+            case (false, _, true): geometry = .square(4)
+            default: geometry = .square(4, stride: 2, padding: 1)
+            }
+            let op: Op = transposed
+                ? .transposed(ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry))
+                : .conv(Conv2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry))
+            var cbam: CBAM?
+            if !last, let a = cbamIndex[i] {
+                let q = "\(network.rawValue).model.\(a)"
+                let k = config.cbamKernel
+                cbam = CBAM(channels: o, hidden: TensorLayout.cbamHidden(o, reduction: config.cbamReduction),
+                            reduce: try r.storage("\(q).mlp.0.weight"), expand: try r.storage("\(q).mlp.2.weight"),
+                            spatial: Conv2d(weight: try r.storage("\(q).spatial.weight"), inChannels: 2, outChannels: 1,
+                                            geometry: .square(k, padding: k / 2)))
+            }
+            layers.append(Layer(op: op, epilogue: Epilogue(scale: nil, shift: try r.storage("\(p).bias"),
+                                                          activation: last ? .identity : activation), cbam: cbam))
+            c = o
+        }
+        self.layers = layers
+    }
+
+    var parameterCount: Int {
+        layers.reduce(0) { total, l in
+            let w: Int
+            switch l.op {
+            case let .conv(c): w = c.weight.count
+            case let .transposed(t): w = t.weight.count
+            }
+            let a = l.cbam.map { $0.reduce.count + $0.expand.count + $0.spatial.weight.count } ?? 0
+            return total + w + (l.epilogue.shift?.count ?? 0) + a
+        }
+    }
+
+    /// Floats of scratch one image needs at the widest point (to choose chunk sizes).
+    func scratchPerImage(h: Int, w: Int) -> (maps: Int, cols: Int, cbam: Int) {
+        var (h, w) = (h, w)
+        var maps = inChannels * h * w, cols = 0, cbam = 0
+        for l in layers {
+            cols = max(cols, l.scratchCount(batch: 1, h: h, w: w))
+            (h, w) = l.outputSize(h: h, w: w)
+            maps = max(maps, l.outChannels * h * w)
+            if let a = l.cbam { cbam = max(cbam, a.scratchCount(batch: 1, h: h, w: w)) }
+        }
+        return (maps, cols, cbam)
+    }
+
+    /// The input buffer for a batch of `batch` images of `h x w`: workspace slot 0, sized for
+    /// every map of the stack. Fill it in CNHW layout, then call `forward`.
+    func inputBuffer(batch: Int, h: Int, w: Int, workspace: Workspace) throws -> UnsafeMutablePointer<Float> {
+        try workspace.slot(0, count: scratchPerImage(h: h, w: w).maps * batch)
+    }
+
+    /// Runs the stack on `input`, which must live in `inputBuffer`. The output map lives in
+    /// workspace slot 0 or 1 (the maps ping-pong); slots 2 and 3 hold im2col/GEMM and CBAM scratch.
+    func forward(_ input: FeatureMap, workspace: Workspace) throws -> FeatureMap {
+        let per = scratchPerImage(h: input.height, w: input.width)
+        let n = input.batch
+        let cols = try workspace.slot(2, count: per.cols * n)
+        let cbamScratch = try workspace.slot(3, count: per.cbam * n)
+        var x = input
+        var other = try workspace.slot(1, count: per.maps * n)
+        for l in layers {
+            let (h, w) = l.outputSize(h: x.height, w: x.width)
+            let y = FeatureMap(data: other, channels: l.outChannels, batch: n, height: h, width: w)
+            switch l.op {
+            case let .conv(c):
+                c.forward(x, into: y, cols: cols)
+                l.epilogue.apply(to: y)
+            case let .transposed(t):
+                t.forward(x, into: y, epilogue: l.epilogue, cols: cols)
+            }
+            l.cbam?.apply(y, scratch: cbamScratch)
+            other = x.data
+            x = y
+        }
+        return x
+    }
+}

@@ -1,0 +1,75 @@
+/// The generator of the reference: embedding `[E]` -> face `3 x S x S` through ConvTranspose2d
+/// layers (ReLU, CBAM for avpgan), unbounded output. Runs a batch in chunks sized so that the
+/// scratch stays near `scratchBudget` floats.
+final class Generator {
+    /// Scratch (maps + im2col/GEMM + CBAM) one chunk may use, in floats.
+    static let scratchBudget = 12 << 20
+
+    let stack: ConvStack
+    let embedDim: Int
+    let imageSize: Int
+
+    init(_ r: WeightReader) throws {
+        stack = try ConvStack(r, network: .generator)
+        embedDim = r.config.embedDim
+        imageSize = r.config.imageSize
+    }
+
+    /// Images per chunk for this network.
+    var chunkSize: Int {
+        let per = stack.scratchPerImage(h: 1, w: 1)
+        return max(1, Generator.scratchBudget / max(2 * per.maps + per.cols + per.cbam, 1))
+    }
+
+    /// `embeddings[count, E]` -> `out[count, 3, S, S]` (NCHW).
+    func generate(_ embeddings: UnsafePointer<Float>, count: Int, workspace: Workspace, into out: UnsafeMutablePointer<Float>) throws {
+        let plane = imageSize * imageSize
+        var start = 0
+        while start < count {
+            let b = min(chunkSize, count - start)
+            let input = try stack.inputBuffer(batch: b, h: 1, w: 1, workspace: workspace)
+            for n in 0..<b { for e in 0..<embedDim { input[e * b + n] = embeddings[(start + n) * embedDim + e] } }
+            let y = try stack.forward(FeatureMap(data: input, channels: embedDim, batch: b, height: 1, width: 1),
+                                      workspace: workspace)
+            for n in 0..<b {
+                for c in 0..<3 {
+                    (out + ((start + n) * 3 + c) * plane).update(from: y.channel(c) + n * plane, count: plane)
+                }
+            }
+            start += b
+        }
+    }
+}
+
+/// The face encoder of the reference: face `3 x S x S` -> `[E]` through Conv2d layers
+/// (LeakyReLU 0.2, CBAM for avpgan); the trunk of the discriminator and classifier heads.
+final class FaceEncoder {
+    let stack: ConvStack
+    let embedDim: Int
+    let imageSize: Int
+
+    init(_ r: WeightReader) throws {
+        stack = try ConvStack(r, network: .faceEncoder)
+        embedDim = r.config.embedDim
+        imageSize = r.config.imageSize
+    }
+
+    /// `images[count, 3, S, S]` (NCHW) -> `out[count, E]`.
+    func encode(_ images: UnsafePointer<Float>, count: Int, workspace: Workspace, into out: UnsafeMutablePointer<Float>) throws {
+        let plane = imageSize * imageSize
+        let per = stack.scratchPerImage(h: imageSize, w: imageSize)
+        let chunk = max(1, Generator.scratchBudget / max(2 * per.maps + per.cols + per.cbam, 1))
+        var start = 0
+        while start < count {
+            let b = min(chunk, count - start)
+            let input = try stack.inputBuffer(batch: b, h: imageSize, w: imageSize, workspace: workspace)
+            for n in 0..<b {
+                for c in 0..<3 { (input + (c * b + n) * plane).update(from: images + ((start + n) * 3 + c) * plane, count: plane) }
+            }
+            let y = try stack.forward(FeatureMap(data: input, channels: 3, batch: b, height: imageSize, width: imageSize),
+                                      workspace: workspace)
+            for n in 0..<b { for e in 0..<embedDim { out[(start + n) * embedDim + e] = y.channel(e)[n] } }
+            start += b
+        }
+    }
+}

@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How many threads the library's computations use (its own loops and OpenBLAS's pool).
+public enum Threads {
+    nonisolated(unsafe) private static var configured = 0
+
+    /// The number of online CPUs.
+    public static var online: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// The thread count in force (the configured one, or all online CPUs).
+    public static var count: Int { configured > 0 ? configured : online }
+
+    /// Sets the thread count; 0 means all online CPUs. Process-wide, like OpenBLAS's pool.
+    public static func set(_ n: Int) throws {
+        guard n >= 0, n <= 1024 else { throw AVPGANError.invalid("n_threads must be 0...1024, got \(n)") }
+        configured = n
+        BLAS.setThreads(count)
+    }
+}
+
+/// Runs `body(i)` for every `i` in `0..<count`, spread over up to `Threads.count` threads in
+/// contiguous chunks; returns when all are done. `body` must be safe to run concurrently for
+/// different indices. Small work (`count * costPerItem` below ~64K operations) runs inline.
+func parallelFor(_ count: Int, costPerItem: Int = 1024, _ body: (Int) -> Void) {
+    let threads = min(Threads.count, count)
+    if threads <= 1 || count * max(costPerItem, 1) < 65_536 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let task = ParallelTask(count: count, parts: threads, body: body)
+        var workers: [pthread_t] = []
+        workers.reserveCapacity(threads - 1)
+        let context = Unmanaged.passRetained(task)
+        for part in 1..<threads {
+            var thread = pthread_t()
+            let started = pthread_create(&thread, nil, { raw in
+                let (task, part) = ParallelTask.decode(raw)
+                task.run(part: part)
+                return nil
+            }, ParallelTask.encode(context, part: part))
+            if started == 0 { workers.append(thread) } else { task.run(part: part) }
+        }
+        task.run(part: 0)
+        for thread in workers { pthread_join(thread, nil) }
+        context.release()
+    }
+}
+
+/// The shared state of one `parallelFor` call.
+private final class ParallelTask {
+    let count: Int
+    let parts: Int
+    let body: (Int) -> Void
+
+    init(count: Int, parts: Int, body: @escaping (Int) -> Void) {
+        self.count = count
+        self.parts = parts
+        self.body = body
+    }
+
+    func run(part: Int) {
+        let begin = count * part / parts
+        let end = count * (part + 1) / parts
+        for i in begin..<end { body(i) }
+    }
+
+    /// Packs the task and a part index into the single pointer pthread_create passes on.
+    static func encode(_ task: Unmanaged<ParallelTask>, part: Int) -> UnsafeMutableRawPointer {
+        let box = UnsafeMutablePointer<(Unmanaged<ParallelTask>, Int)>.allocate(capacity: 1)
+        box.initialize(to: (task, part))
+        return UnsafeMutableRawPointer(box)
+    }
+
+    static func decode(_ raw: UnsafeMutableRawPointer?) -> (ParallelTask, Int) {
+        let box = raw!.assumingMemoryBound(to: (Unmanaged<ParallelTask>, Int).self)
+        let (task, part) = box.pointee
+        box.deinitialize(count: 1)
+        box.deallocate()
+        return (task.takeUnretainedValue(), part)
+    }
+}

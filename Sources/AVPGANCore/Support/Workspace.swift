@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Scratch memory for one computation at a time: numbered slots that grow to the largest size
+/// asked and are kept for the next call, so steady-state calls allocate nothing.
+final class Workspace {
+    private var slots: [FloatStorage] = []
+
+    /// Slot `index` with room for at least `count` floats (contents unspecified).
+    func slot(_ index: Int, count: Int) throws -> UnsafeMutablePointer<Float> {
+        while slots.count <= index { slots.append(try FloatStorage(count: 0)) }
+        try slots[index].reserve(count)
+        return slots[index].pointer
+    }
+
+    /// Floats currently held.
+    var footprint: Int { slots.reduce(0) { $0 + $1.count } }
+}
+
+/// Lends workspaces to concurrent callers: each call borrows an idle one (or a new one) and
+/// returns it, so a model shared by many threads needs no lock during computation.
+final class WorkspacePool: @unchecked Sendable {
+    private var idle: [Workspace] = []
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func with<T>(_ body: (Workspace) throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        let workspace = idle.popLast() ?? Workspace()
+        pthread_mutex_unlock(mutex)
+        defer {
+            pthread_mutex_lock(mutex)
+            idle.append(workspace)
+            pthread_mutex_unlock(mutex)
+        }
+        return try body(workspace)
+    }
+}

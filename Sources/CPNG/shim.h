@@ -1,0 +1,2 @@
+/* libpng (Debian: libpng-dev): PNG encoding and decoding. */
+#include <png.h>

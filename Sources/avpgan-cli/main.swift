@@ -1,0 +1,128 @@
+// avpgan — the command-line front of libavpgan. Thin: parses arguments, calls the core,
+// prints one clear line per failure and exits non-zero.
+import AVPGANCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let usage = """
+usage: avpgan <command> [options]
+
+commands:
+  info MODEL                         what a model file holds (architecture, widths, sizes)
+  generate --model MODEL -o OUT.png  a face from a seeded unit embedding
+           [--seed N] [--count N] [--pixels clamp|minmax] [--threads N]
+           (--count > 1 writes OUT-0.png, OUT-1.png, ...)
+  version                            the library version
+"""
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    fputs("avpgan: \(message)\n", stderr)
+    exit(code)
+}
+
+/// `--name value` options and positional arguments of one command.
+struct Options {
+    var values: [String: String] = [:]
+    var positional: [String] = []
+
+    init(_ args: ArraySlice<String>, known: Set<String>) {
+        var i = args.startIndex
+        while i < args.endIndex {
+            let a = args[i]
+            if a.hasPrefix("-") && a.count > 1 {
+                guard known.contains(a) else { fail("unknown option \(a)\n\n\(usage)", code: 2) }
+                guard i + 1 < args.endIndex else { fail("option \(a) needs a value", code: 2) }
+                values[a] = args[i + 1]
+                i += 2
+            } else {
+                positional.append(a)
+                i += 1
+            }
+        }
+    }
+
+    func integer(_ name: String, default value: Int) -> Int {
+        guard let text = values[name] else { return value }
+        guard let v = Int(text) else { fail("\(name) takes an integer, got '\(text)'", code: 2) }
+        return v
+    }
+}
+
+func info(_ path: String) throws {
+    let model = try Model(path: path, options: LoadOptions(inferenceOnly: false))
+    let c = model.config
+    print("""
+    file:          \(path)
+    architecture:  \(c.arch.rawValue)
+    networks:      \(model.loaded.map(\.rawValue).joined(separator: ", "))
+    n_mels:        \(c.nMels)
+    embed_dim:     \(c.embedDim)
+    image:         3 x \(c.imageSize) x \(c.imageSize)
+    voice widths:  \(c.voiceWidths)
+    gen widths:    \(c.generatorWidths)
+    face widths:   \(c.faceWidths.isEmpty ? "-" : "\(c.faceWidths)")
+    identities:    \(c.identities)
+    spectral norm: \(c.spectralNorm.rawValue)
+    pixels:        \(c.pixels.rawValue)
+    parameters:    \(model.parameterCount)
+    """)
+}
+
+func generate(_ o: Options) throws {
+    guard let modelPath = o.values["--model"] else { fail("generate needs --model MODEL", code: 2) }
+    guard let out = o.values["-o"] else { fail("generate needs -o OUT.png", code: 2) }
+    let count = o.integer("--count", default: 1)
+    guard (1...1024).contains(count) else { fail("--count must be 1...1024", code: 2) }
+    let seed = o.integer("--seed", default: 0)
+    var pixels: PixelMapping?
+    if let p = o.values["--pixels"] {
+        guard let m = PixelMapping(rawValue: p) else { fail("--pixels takes clamp or minmax, got '\(p)'", code: 2) }
+        pixels = m
+    }
+    if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+    let model = try Model(path: modelPath)
+    let e = model.embedDim, size = model.imageSize
+    var embeddings: [Float] = []
+    for i in 0..<count { embeddings += SeededEmbedding.make(seed: UInt64(truncatingIfNeeded: seed + i), dimension: e) }
+    var rgb = [UInt8](repeating: 0, count: count * model.imageFloats)
+    try embeddings.withUnsafeBufferPointer { emb in
+        try rgb.withUnsafeMutableBufferPointer { px in
+            try model.generateRGB8(embeddings: emb.baseAddress!, count: count, embedDim: e, pixels: pixels, into: px.baseAddress!)
+        }
+    }
+    for i in 0..<count {
+        let png = try rgb.withUnsafeBufferPointer {
+            try PNGCodec.encodeRGB8($0.baseAddress! + i * model.imageFloats, width: size, height: size)
+        }
+        let path = count == 1 ? out : numbered(out, i)
+        try FileIO.write(png, to: path)
+        print("wrote \(path) (\(size)x\(size), seed \(seed + i))")
+    }
+}
+
+func numbered(_ path: String, _ i: Int) -> String {
+    guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return "\(path)-\(i)" }
+    return "\(path[..<dot])-\(i)\(path[dot...])"
+}
+
+let args = CommandLine.arguments
+guard args.count >= 2 else { fail(usage, code: 2) }
+do {
+    switch args[1] {
+    case "info":
+        let o = Options(args.dropFirst(2), known: [])
+        guard o.positional.count == 1 else { fail("info takes one MODEL path", code: 2) }
+        try info(o.positional[0])
+    case "generate":
+        try generate(Options(args.dropFirst(2), known: ["--model", "-o", "--seed", "--count", "--pixels", "--threads"]))
+    case "version", "--version":
+        print("avpgan \(LibraryVersion.string)")
+    case "help", "--help", "-h":
+        print(usage)
+    default:
+        fail("unknown command '\(args[1])'\n\n\(usage)", code: 2)
+    }
+} catch let e as AVPGANError {
+    fail("\(e.message) [\(e.kind.statusName)]")
+}

@@ -1,0 +1,230 @@
+/*
+ * avpgan.h — the C interface of libavpgan (SONAME libavpgan.so.0).
+ *
+ * libavpgan turns a recording of a voice into a face portrait (the AVP-GAN
+ * paper and its Voice2Face baseline). This header is the contract: the
+ * library implements exactly what is declared here, and every change to it is
+ * listed in CHANGELOG.md.
+ *
+ * Conventions
+ * - Every function that can fail returns an avpgan_status: 0 (AVPGAN_OK) on
+ *   success, a negative code otherwise. No function aborts the process on bad
+ *   input: every pointer, size and count is checked at the boundary.
+ * - After a failure, avpgan_last_error() returns a message, local to the
+ *   calling thread, that names the cause (the argument, the tensor, the field).
+ * - Buffers belong to the caller. A function that fills one takes
+ *   (pointer, capacity in elements) and an optional out-parameter `needed`
+ *   that receives the number of elements the result has. A buffer that is too
+ *   small gives AVPGAN_E_BUFFER_TOO_SMALL with *needed filled in; passing
+ *   (NULL, 0) is a size query that returns AVPGAN_OK, fills *needed and
+ *   computes nothing.
+ * - Params structs start with `size_t struct_size`. Fill them with the
+ *   matching avpgan_*_params_init(&p, sizeof p) before setting fields; new
+ *   fields are only ever added at the end. Info structs are filled by the
+ *   library up to the struct_size the caller set.
+ * - Threads: an avpgan_model is immutable once loaded. Any number of threads
+ *   may call any function on the same model at the same time; the results are
+ *   identical to those of sequential calls. avpgan_model_free must not race
+ *   with other calls on that model.
+ */
+#ifndef AVPGAN_H
+#define AVPGAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AVPGAN_VERSION_MAJOR 0
+#define AVPGAN_VERSION_MINOR 1
+#define AVPGAN_VERSION_PATCH 0
+#define AVPGAN_VERSION_STRING "0.1.0"
+/** The version as one comparable number: MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define AVPGAN_VERSION_NUMBER \
+    (AVPGAN_VERSION_MAJOR * 10000 + AVPGAN_VERSION_MINOR * 100 + AVPGAN_VERSION_PATCH)
+
+/* Marks entry points that are retired but kept for ABI compatibility. */
+#if defined(__GNUC__) || defined(__clang__)
+#define AVPGAN_DEPRECATED(message) __attribute__((deprecated(message)))
+#elif defined(_MSC_VER)
+#define AVPGAN_DEPRECATED(message) __declspec(deprecated(message))
+#else
+#define AVPGAN_DEPRECATED(message)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status and errors                                                         */
+/* ------------------------------------------------------------------------ */
+
+/** Result of every fallible call. Values are stable; new ones are added. */
+typedef enum avpgan_status {
+    AVPGAN_OK = 0,
+    /** A pointer was NULL, a count was zero or out of range, a struct_size was wrong. */
+    AVPGAN_E_INVALID_ARGUMENT = -1,
+    /** The caller's buffer is smaller than the result; *needed says how large. */
+    AVPGAN_E_BUFFER_TOO_SMALL = -2,
+    /** Memory for the computation could not be had. */
+    AVPGAN_E_OUT_OF_MEMORY = -3,
+    /** A file could not be opened, read or written. */
+    AVPGAN_E_IO = -4,
+    /** A model file is malformed: bad safetensors framing, metadata, tensor set or shape. */
+    AVPGAN_E_MODEL_FORMAT = -5,
+    /** Well-formed but not supported by this build (e.g. a newer model format version). */
+    AVPGAN_E_UNSUPPORTED = -6,
+    /** The model does not contain the networks the call needs. */
+    AVPGAN_E_MISSING_NETWORK = -7,
+    /** A bug in libavpgan; the message says where. Please report it. */
+    AVPGAN_E_INTERNAL = -100
+} avpgan_status;
+
+/** Library version, e.g. "0.1.0". Static storage; never NULL. */
+const char *avpgan_version(void);
+
+/** Library version as MAJOR * 10000 + MINOR * 100 + PATCH, for a runtime check
+ *  against AVPGAN_VERSION_NUMBER (same major: compatible). */
+uint32_t avpgan_version_number(void);
+
+/** A short English description of a status code. Static storage; never NULL
+ *  (unknown codes give "unknown status"). */
+const char *avpgan_status_string(avpgan_status status);
+
+/** The message of the last failed call on this thread, or "" when the last
+ *  call succeeded. Valid until the next avpgan_ call on the same thread. */
+const char *avpgan_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Sets how many threads the computations use (the OpenBLAS thread pool is
+ *  process-wide, so this is a process-wide setting). 0 = all online CPUs.
+ *  Must not be called while another thread is inside an avpgan_ call. */
+avpgan_status avpgan_set_num_threads(int32_t n_threads);
+
+/** The number of threads computations use. */
+int32_t avpgan_get_num_threads(void);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** A loaded model: voice encoder and generator, and when the file has them the
+ *  face encoder, discriminator and identity classifier. Immutable; thread-safe. */
+typedef struct avpgan_model avpgan_model;
+
+/** Architectures (avpgan_model_info.arch). */
+typedef enum avpgan_arch {
+    AVPGAN_ARCH_VOICE2FACE = 0,    /* Wen et al. 2019: no CBAM, no spectral norm */
+    AVPGAN_ARCH_AVPGAN = 1,        /* CBAM and spectral norm */
+    AVPGAN_ARCH_AVPGAN_NOCBAM = 2  /* spectral norm, no CBAM */
+} avpgan_arch;
+
+/** How generator output in [-1, 1] becomes 8-bit pixels. */
+typedef enum avpgan_pixels {
+    /** Use the model file's default ("pixels" in its config). */
+    AVPGAN_PIXELS_MODEL_DEFAULT = 0,
+    /** p = floor((clamp(x, -1, 1) + 1) / 2 * 255 + 0.5). */
+    AVPGAN_PIXELS_CLAMP = 1,
+    /** Per image, over all channels: v = clamp(x, -1, 1), then
+     *  p = floor((v - min v) / max(max v - min v, 1e-5) * 255 + 0.5). */
+    AVPGAN_PIXELS_MINMAX = 2
+} avpgan_pixels;
+
+/** Options for loading a model. */
+typedef struct avpgan_model_params {
+    size_t struct_size;
+    /** Largest safetensors JSON header accepted, in bytes; 0 = 100 MiB. */
+    uint64_t max_header_bytes;
+    /** 1 (default): load only what inference needs (voice encoder, generator).
+     *  0: also load the face encoder and heads when the file has them. */
+    int32_t inference_only;
+} avpgan_model_params;
+
+/** Fills *params with defaults. struct_size must be sizeof(avpgan_model_params). */
+avpgan_status avpgan_model_params_init(avpgan_model_params *params, size_t struct_size);
+
+/** Loads a model file (safetensors with avpgan.* metadata). params may be NULL
+ *  for defaults. On success *out_model is a new handle; on failure it is NULL. */
+avpgan_status avpgan_model_load_file(const char *path, const avpgan_model_params *params,
+                                     avpgan_model **out_model);
+
+/** Loads a model from a memory image of a model file. The bytes are copied;
+ *  the caller may free them after the call. */
+avpgan_status avpgan_model_load_buffer(const void *data, size_t size,
+                                       const avpgan_model_params *params,
+                                       avpgan_model **out_model);
+
+/** Frees a model. NULL is allowed and does nothing. */
+void avpgan_model_free(avpgan_model *model);
+
+/** Capacity of the width arrays in avpgan_model_info. */
+#define AVPGAN_MAX_LAYERS 16
+
+/** What a model is. Set struct_size = sizeof(avpgan_model_info) before the call. */
+typedef struct avpgan_model_info {
+    size_t struct_size;
+    int32_t arch;              /* an avpgan_arch value */
+    char arch_name[32];        /* "voice2face", "avpgan", "avpgan-nocbam"; NUL-terminated */
+    uint32_t format_version;   /* avpgan.format of the file */
+    uint32_t n_mels;           /* feature bands the voice encoder takes (64) */
+    uint32_t embed_dim;        /* voice embedding size (64 full, 16 tiny) */
+    uint32_t image_size;       /* generated faces are image_size x image_size (64) */
+    uint32_t image_channels;   /* 3 (RGB) */
+    uint32_t n_voice_widths;   /* voice-encoder conv widths, in order */
+    uint32_t voice_widths[AVPGAN_MAX_LAYERS];
+    uint32_t n_generator_widths;
+    uint32_t generator_widths[AVPGAN_MAX_LAYERS];
+    uint32_t n_face_widths;    /* 0 when the face encoder is not loaded */
+    uint32_t face_widths[AVPGAN_MAX_LAYERS];
+    uint32_t n_identities;     /* classifier outputs; 0 when not loaded */
+    int32_t default_pixels;    /* an avpgan_pixels value, never MODEL_DEFAULT */
+    uint64_t n_parameters;     /* number of scalar weights loaded */
+} avpgan_model_info;
+
+/** Fills *info (up to info->struct_size bytes, which must be at least the size
+ *  of this struct in version 0.1). */
+avpgan_status avpgan_model_get_info(const avpgan_model *model, avpgan_model_info *info);
+
+/** Voice embedding from log-mel features.
+ *  features: n_frames x n_mels floats, frame-major (all bands of frame 0, then
+ *  frame 1, ...), normalised as the front end does; n_mels must equal the
+ *  model's; 1 <= n_frames <= 1048576; every value finite.
+ *  embedding: receives embed_dim floats, an L2-unit vector. */
+avpgan_status avpgan_model_embed(const avpgan_model *model, const float *features,
+                                 size_t n_frames, size_t n_mels, float *embedding,
+                                 size_t capacity, size_t *needed);
+
+/** Raw generator output for a batch of embeddings.
+ *  embeddings: n x embed_dim floats, row-major, finite (used as given: the
+ *  generator is not re-normalising them). 1 <= n <= 65536.
+ *  images: receives n x 3 x S x S floats (S = image_size), planar RGB per
+ *  image, unbounded (clamp to [-1, 1] for display). */
+avpgan_status avpgan_model_generate(const avpgan_model *model, const float *embeddings,
+                                    size_t n, size_t embed_dim, float *images,
+                                    size_t capacity, size_t *needed);
+
+/** Options for generating pixels. */
+typedef struct avpgan_generate_params {
+    size_t struct_size;
+    /** An avpgan_pixels value; default AVPGAN_PIXELS_MODEL_DEFAULT. */
+    int32_t pixels;
+} avpgan_generate_params;
+
+/** Fills *params with defaults. struct_size must be sizeof(avpgan_generate_params). */
+avpgan_status avpgan_generate_params_init(avpgan_generate_params *params, size_t struct_size);
+
+/** Faces as 8-bit RGB for a batch of embeddings (as avpgan_model_generate).
+ *  pixels: receives n x S x S x 3 bytes, interleaved RGB, rows top to bottom.
+ *  params may be NULL for defaults. */
+avpgan_status avpgan_model_generate_rgb8(const avpgan_model *model, const float *embeddings,
+                                         size_t n, size_t embed_dim,
+                                         const avpgan_generate_params *params,
+                                         uint8_t *pixels, size_t capacity, size_t *needed);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AVPGAN_H */
