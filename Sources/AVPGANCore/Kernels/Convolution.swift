@@ -57,9 +57,10 @@ struct Conv2d {
         return inChannels / geometry.groups * geometry.taps * batch * oh * ow
     }
 
-    /// out = conv(input); `out.data` must hold `outChannels x batch x oh x ow` floats and not
-    /// alias `input`; `cols` at least `scratchCount` floats.
-    func forward(_ input: FeatureMap, into out: FeatureMap, cols: UnsafeMutablePointer<Float>) {
+    /// out = epilogue(conv(input)); `out.data` must hold `outChannels x batch x oh x ow` floats
+    /// and not alias `input`; `cols` at least `scratchCount` floats. Each thread computes a block
+    /// of output channels (its GEMM rows) and applies their epilogue.
+    func forward(_ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue = .none, cols: UnsafeMutablePointer<Float>) {
         let g = geometry.groups
         let inPerGroup = inChannels / g
         let outPerGroup = outChannels / g
@@ -74,9 +75,26 @@ struct Conv2d {
                               geometry: geometry, outH: out.height, outW: out.width, into: cols)
                 b = UnsafePointer(cols)
             }
-            BLAS.gemm(m: outPerGroup, n: n, k: k,
-                      a: weight.pointer + group * outPerGroup * k, lda: k,
-                      b: b, ldb: n, c: out.channel(group * outPerGroup), ldc: n)
+            if outPerGroup == 1 {
+                // One output row (CBAM's spatial gate, depthwise groups): a GEMV, split by columns.
+                let c = group
+                parallelBlocks(n, costPerItem: 2 * k) { columns in
+                    BLAS.gemv(trans: true, rows: k, cols: columns.count, a: b + columns.lowerBound, lda: n,
+                              x: weight.pointer + c * k, y: out.channel(c) + columns.lowerBound)
+                    if !epilogue.isIdentity {
+                        epilogue.apply(channel: c, out.channel(c) + columns.lowerBound, count: columns.count)
+                    }
+                }
+                continue
+            }
+            parallelBlocks(outPerGroup, costPerItem: 2 * k * n) { rows in
+                let first = group * outPerGroup + rows.lowerBound
+                BLAS.gemm(m: rows.count, n: n, k: k, a: weight.pointer + first * k, lda: k,
+                          b: b, ldb: n, c: out.channel(first), ldc: n)
+                for c in first..<(first + rows.count) where !epilogue.isIdentity {
+                    epilogue.apply(channel: c, out.channel(c), count: n)
+                }
+            }
         }
     }
 }

@@ -125,8 +125,7 @@ struct ConvStack {
             let y = FeatureMap(data: other, channels: l.outChannels, batch: n, height: h, width: w)
             switch l.op {
             case let .conv(c):
-                c.forward(x, into: y, cols: cols)
-                l.epilogue.apply(to: y)
+                c.forward(x, into: y, epilogue: l.epilogue, cols: cols)
             case let .transposed(t):
                 t.forward(x, into: y, epilogue: l.epilogue, cols: cols)
             }

@@ -59,8 +59,7 @@ final class VoiceEncoder {
         var x = FeatureMap(data: current, channels: nMels, batch: 1, height: 1, width: frames)
         for block in blocks {
             let y = FeatureMap(data: next, channels: block.conv.outChannels, batch: 1, height: 1, width: (x.width - 1) / 2 + 1)
-            block.conv.forward(x, into: y, cols: cols)
-            block.epilogue.apply(to: y)
+            block.conv.forward(x, into: y, epilogue: block.epilogue, cols: cols)
             x = y
             swap(&current, &next)
         }

@@ -2,9 +2,19 @@
 import Glibc
 #endif
 
-/// How many threads the library's computations use (its own loops and OpenBLAS's pool).
+/// How many threads the library's computations use. libavpgan parallelises its own work
+/// (each thread runs GEMMs on its block of output channels, then that block's rearrangement
+/// and epilogue) and calls OpenBLAS single-threaded, so that two thread pools never compete
+/// for the cores: `useSingleThreadedBLAS()` sets OpenBLAS's process-wide count to 1.
 public enum Threads {
     nonisolated(unsafe) private static var configured = 0
+    private static let blasConfigured: Bool = {
+        BLAS.setThreads(1)
+        return true
+    }()
+
+    /// Sets OpenBLAS's thread pool to one thread (once per process).
+    public static func useSingleThreadedBLAS() { _ = blasConfigured }
 
     /// The number of online CPUs.
     public static var online: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -16,16 +26,37 @@ public enum Threads {
     public static func set(_ n: Int) throws {
         guard n >= 0, n <= 1024 else { throw AVPGANError.invalid("n_threads must be 0...1024, got \(n)") }
         configured = n
-        BLAS.setThreads(count)
+        useSingleThreadedBLAS()
     }
+}
+
+/// Work below this many operations runs on the calling thread: starting threads would cost more.
+private let inlineWork = 65_536
+
+/// `count * cost`, saturating instead of overflowing.
+private func work(_ count: Int, _ cost: Int) -> Int {
+    let (w, overflow) = count.multipliedReportingOverflow(by: max(cost, 1))
+    return overflow ? Int.max : w
+}
+
+/// Splits `0..<count` into one contiguous block per thread (fewer when the work is small)
+/// and runs `body(range)` for each block in parallel.
+func parallelBlocks(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
+    let blocks = max(1, min(Threads.count, count, work(count, costPerItem) / inlineWork))
+    runParallel(blocks, threads: blocks) { b in body((count * b / blocks)..<(count * (b + 1) / blocks)) }
 }
 
 /// Runs `body(i)` for every `i` in `0..<count`, spread over up to `Threads.count` threads in
 /// contiguous chunks; returns when all are done. `body` must be safe to run concurrently for
-/// different indices. Small work (`count * costPerItem` below ~64K operations) runs inline.
+/// different indices. Small work (`count * costPerItem` below `inlineWork`) runs inline.
 func parallelFor(_ count: Int, costPerItem: Int = 1024, _ body: (Int) -> Void) {
-    let threads = min(Threads.count, count)
-    if threads <= 1 || count * max(costPerItem, 1) < 65_536 {
+    let threads = work(count, costPerItem) < inlineWork ? 1 : min(Threads.count, count)
+    runParallel(count, threads: threads, body)
+}
+
+/// Runs `body(i)` for `i` in `0..<count` on `threads` threads (the caller's included).
+private func runParallel(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    if threads <= 1 {
         for i in 0..<count { body(i) }
         return
     }

@@ -1,0 +1,65 @@
+import AVPGANCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `avpgan bench`: times the voice encoder and the generator of a model on this machine.
+enum Bench {
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    /// Median seconds per call of `body` over repeated calls for about `seconds` (after a warm-up).
+    static func time(seconds: Double, _ body: () throws -> Void) rethrows -> Double {
+        try body()
+        var samples: [Double] = []
+        let start = now()
+        while samples.count < 3 || (now() - start < seconds && samples.count < 1000) {
+            let t0 = now()
+            try body()
+            samples.append(now() - t0)
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+
+    static func run(model path: String, batches: [Int], frames: Int, seconds: Double, json: Bool) throws {
+        let model = try Model(path: path)
+        let e = model.embedDim
+        var results: [(String, Double, String)] = []
+        let features = (0..<(frames * 64)).map { i -> Float in Float((i * 7919) % 1009) / 504.5 - 1 }
+        var embedding = [Float](repeating: 0, count: e)
+        let tEmbed = try time(seconds: seconds) {
+            try model.embed(features: features, frames: frames, melBands: model.config.nMels, into: &embedding)
+        }
+        results.append(("voice_encoder_\(frames)_frames", tEmbed, "\(fixed(tEmbed * 1e3, 2)) ms"))
+        for b in batches {
+            var embeddings: [Float] = []
+            for i in 0..<b { embeddings += SeededEmbedding.make(seed: UInt64(i), dimension: e) }
+            var out = [Float](repeating: 0, count: b * model.imageFloats)
+            let t = try time(seconds: seconds) {
+                try model.generate(embeddings: embeddings, count: b, embedDim: e, into: &out)
+            }
+            results.append(("generator_batch_\(b)", t, "\(fixed(t * 1e3, 2)) ms, \(fixed(Double(b) / t, 1)) faces/s"))
+        }
+        if json {
+            let items = results.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ")
+            print("{\"arch\": \"\(model.config.arch.rawValue)\", \"threads\": \(Threads.count), \(items)}")
+        } else {
+            print("\(path): \(model.config.arch.rawValue), \(Threads.count) threads")
+            for r in results { print("  \(r.0): \(r.2)") }
+        }
+    }
+}
+
+/// `x` with `digits` decimals (no Foundation).
+func fixed(_ x: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (abs(x) * scale).rounded()
+    let whole = Int(r / scale), frac = Int(r.truncatingRemainder(dividingBy: scale))
+    let f = String(frac)
+    return (x < 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + String(repeating: "0", count: digits - f.count) + f : "")
+}

@@ -1,0 +1,50 @@
+@testable import AVPGANCore
+import XCTest
+
+/// The JSON parser and the safetensors writer/reader, on their own.
+final class FormatTests: XCTestCase {
+    func testJSONValues() throws {
+        let v = try JSON.parse(#" {"a": [1, -2.5e1, true, null], "b": "x\"\u00e9\ud83d\ude00", "c": {}} "#)
+        XCTAssertEqual(v["a"]?.arrayValue?.count, 4)
+        XCTAssertEqual(v["a"]?.arrayValue?[0].integerValue, 1)
+        XCTAssertEqual(v["a"]?.arrayValue?[1].doubleValue, -25)
+        XCTAssertNil(v["a"]?.arrayValue?[1].integerValue, "-2.5e1 is not an integer literal")
+        XCTAssertEqual(v["b"]?.stringValue, "x\"é😀")
+        XCTAssertEqual(try JSON.parse(v.serialized), v, "serialize/parse round trip")
+    }
+
+    func testJSONRejects() {
+        for bad in ["", "{", "{\"a\":}", "[1,]", "01", "1.", "\"\\x\"", "{\"a\":1} x", "\"\u{01}\"", "\"\\ud800\"",
+                    String(repeating: "[", count: 100) + String(repeating: "]", count: 100)] {
+            XCTAssertThrowsError(try JSON.parse(bad), "accepted invalid JSON \(bad.prefix(20))") { e in
+                XCTAssertEqual((e as? AVPGANError)?.kind, .modelFormat)
+            }
+        }
+    }
+
+    func testSafetensorsRoundTripAndHalfPrecision() throws {
+        let half: [Float16] = [1.5, -2, 0.25]
+        let bf16: [UInt16] = [0x3FC0, 0xC000]  // 1.5, -2
+        let bytes = SafetensorsWriter.serialize([
+            .init(name: "a", shape: [2, 2], floats: [1, 2, 3, 4]),
+            .init(name: "h", dtype: .f16, shape: [3], data: half.withUnsafeBytes { Array($0) }),
+            .init(name: "b", dtype: .bf16, shape: [2], data: bf16.withUnsafeBytes { Array($0) }),
+            .init(name: "u", dtype: .u8, shape: [3], data: [7, 8, 9]),
+        ], metadata: ["k": "v"])
+        XCTAssertEqual(bytes.count % 8, (3 * 2 + 2 * 2 + 16 + 3) % 8, "header padded so data starts at a multiple of 8")
+        let file = try Safetensors(bytes: bytes)
+        XCTAssertEqual(file.metadata, ["k": "v"])
+        XCTAssertEqual(try file.floats(file.entry("a")!), [1, 2, 3, 4])
+        XCTAssertEqual(try file.floats(file.entry("h")!), [1.5, -2, 0.25])
+        XCTAssertEqual(try file.floats(file.entry("b")!), [1.5, -2])
+        XCTAssertEqual(file.rawBytes(file.entry("u")!), [7, 8, 9])
+        XCTAssertThrowsError(try file.floats(file.entry("u")!), "U8 is not a float tensor")
+    }
+
+    func testWriterMetadataRoundTripsThroughConfig() throws {
+        let config = ModelConfig(arch: .avpgan, networks: [.voiceEncoder, .generator, .faceEncoder, .discriminator, .classifier],
+                                 embedDim: 16, voiceWidths: [32, 48], generatorWidths: [128, 64, 32], faceWidths: [8, 16, 32],
+                                 identities: 5, spectralNorm: .stored, pixels: .minmax)
+        XCTAssertEqual(try ModelConfig.parse(metadata: config.metadata), config)
+    }
+}
