@@ -13,6 +13,20 @@ public enum Threads {
         return true
     }()
 
+    /// The persistent workers for `count` threads (rebuilt when the count changes).
+    nonisolated(unsafe) private static var workers: (count: Int, pool: WorkerPool?)?
+    private static let poolMutex = Mutex()
+
+    static var pool: WorkerPool? {
+        let n = count
+        poolMutex.lock()
+        defer { poolMutex.unlock() }
+        if let w = workers, w.count == n { return w.pool }
+        let pool = n > 1 ? WorkerPool(workers: n - 1) : nil
+        workers = (n, pool)
+        return pool
+    }
+
     /// Sets OpenBLAS's thread pool to one thread (once per process).
     public static func useSingleThreadedBLAS() { _ = blasConfigured }
 
@@ -62,6 +76,7 @@ private func runParallel(_ count: Int, threads: Int, _ body: (Int) -> Void) {
     }
     withoutActuallyEscaping(body) { body in
         let task = ParallelTask(count: count, parts: threads, body: body)
+        if let pool = Threads.pool, pool.tryRun(task) { return }
         var workers: [pthread_t] = []
         workers.reserveCapacity(threads - 1)
         let context = Unmanaged.passRetained(task)
@@ -81,7 +96,7 @@ private func runParallel(_ count: Int, threads: Int, _ body: (Int) -> Void) {
 }
 
 /// The shared state of one `parallelFor` call.
-private final class ParallelTask {
+final class ParallelTask {
     let count: Int
     let parts: Int
     let body: (Int) -> Void

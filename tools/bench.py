@@ -1,0 +1,107 @@
+"""`make bench`: libavpgan against the PyTorch reference on this machine, in one run.
+
+Full widths, random weights, the same thread count for both. Each side runs in its own
+subprocess (so neither thread pool disturbs the other), alternating over several rounds;
+the table shows the median of the rounds and the speed ratio (PyTorch time / library time,
+> 1 means the library is faster). The PyTorch column is left out when no Python with torch
+is found (TORCH_PYTHON, this Python, python3). Needs numpy only."""
+import argparse, json, os, statistics, subprocess, sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import avpgan_model_file as amf  # noqa: E402
+import safetensors_io  # noqa: E402
+
+ARCHS = ["voice2face", "avpgan", "avpgan-nocbam"]
+FULL = dict(n_mels=64, embed_dim=64, voice_widths=[256, 384, 576, 864],
+            generator_widths=[1024, 512, 256, 128, 64], image_size=64)
+
+
+def random_model(arch, path, seed=0):
+    """A full-width model file with He-scaled random weights (values do not change timing,
+    but they must stay in the normal float range)."""
+    rng = np.random.default_rng(seed)
+    config = dict(FULL, networks=["voice_encoder", "generator"])
+    if arch != "voice2face":
+        config["spectral_norm"] = "folded"
+    nets = {}
+    for net in config["networks"]:
+        sd = {}
+        for key, shape in amf.network_layout(net, arch, config, sn="torch"):
+            if key.endswith("running_var"):
+                v = rng.uniform(0.5, 2.0, shape)
+            elif key.endswith(("weight_u", "weight_v")):
+                v = rng.normal(0, 1, shape)
+                v /= np.linalg.norm(v)
+            elif len(shape) == 1:
+                v = rng.normal(0, 0.1, shape)
+            else:
+                fan_in = int(np.prod(shape)) // shape[1 if net == "generator" and ".mlp." not in key and "spatial" not in key else 0]
+                v = rng.normal(0, (2.0 / max(fan_in, 1)) ** 0.5, shape)
+            sd[key] = v.astype(np.float32)
+        nets[net] = sd
+    tensors, metadata = amf.model_tensors(arch, nets, spectral_norm="folded", source="tools/bench.py random weights")
+    safetensors_io.write(path, tensors, metadata)
+
+
+def torch_python():
+    for candidate in (os.environ.get("TORCH_PYTHON"), sys.executable, "python3"):
+        if candidate and subprocess.run([candidate, "-c", "import torch"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def run_json(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=2)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", default="1,64")
+    p.add_argument("--frames", type=int, default=800)
+    p.add_argument("--arch", action="append", choices=ARCHS)
+    a = p.parse_args()
+    archs = a.arch or ARCHS
+    cli = os.path.join(ROOT, "build", "bin", "avpgan")
+    work = os.path.join(ROOT, "build", "bench")
+    os.makedirs(work, exist_ok=True)
+    models = {}
+    for arch in archs:
+        models[arch] = os.path.join(work, f"{arch}-full.safetensors")
+        if not os.path.exists(models[arch]):
+            random_model(arch, models[arch])
+    torch_py = torch_python()
+    common = ["--batch", a.batch, "--frames", str(a.frames), "--seconds", str(a.seconds), "--threads", str(a.threads)]
+    lib, ref = {x: [] for x in archs}, {x: [] for x in archs}
+    for r in range(a.rounds):
+        print(f"round {r + 1}/{a.rounds} ...", file=sys.stderr, flush=True)
+        for arch in archs:
+            lib[arch] += run_json([cli, "bench", "--model", models[arch], "--json", "1"] + common)
+            if torch_py:
+                ref[arch] += run_json([torch_py, os.path.join(ROOT, "tools", "bench_torch.py"), "--arch", arch] + common)
+    version = ref[archs[0]][0]["torch"] if torch_py else None
+    print(f"\nlibavpgan vs PyTorch {version or '(not installed: library only)'}, full widths, "
+          f"{a.threads} threads, median of {a.rounds} rounds\n")
+    print(f"| arch | measurement | libavpgan | PyTorch | speed-up |\n|---|---|---|---|---|")
+    keys = [f"voice_encoder_{a.frames}_frames"] + [f"generator_batch_{b}" for b in a.batch.split(",")]
+    for arch in archs:
+        for k in keys:
+            t = statistics.median(x[k] for x in lib[arch])
+            batch = int(k.rsplit("_", 1)[1]) if k.startswith("generator") else 1
+            def show(s):
+                return f"{s * 1e3:.2f} ms" + (f" ({batch / s:.0f} faces/s)" if batch > 1 else "")
+            if torch_py:
+                tr = statistics.median(x[k] for x in ref[arch])
+                print(f"| {arch} | {k} | {show(t)} | {show(tr)} | {tr / t:.2f}x |")
+            else:
+                print(f"| {arch} | {k} | {show(t)} | - | - |")
+
+
+if __name__ == "__main__":
+    main()
