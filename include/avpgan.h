@@ -18,10 +18,14 @@
  *   small gives AVPGAN_E_BUFFER_TOO_SMALL with *needed filled in; passing
  *   (NULL, 0) is a size query that returns AVPGAN_OK, fills *needed and
  *   computes nothing.
- * - Params structs start with `size_t struct_size`. Fill them with the
- *   matching avpgan_*_params_init(&p, sizeof p) before setting fields; new
- *   fields are only ever added at the end. Info structs are filled by the
- *   library up to the struct_size the caller set.
+ * - Params and info structs start with `size_t struct_size` = sizeof the
+ *   struct as the caller's header declares it; new fields are only ever added
+ *   at the end. Fill params with the matching avpgan_*_params_init(&p, sizeof p)
+ *   before setting fields. A struct_size below the struct's size in the
+ *   version that introduced it is AVPGAN_E_INVALID_ARGUMENT. A struct from a
+ *   newer header (larger) works: the library fills the fields it knows of an
+ *   out-struct and zeroes the rest, and accepts an in-struct whose unknown
+ *   fields are zero (their default), else AVPGAN_E_UNSUPPORTED.
  * - Threads: an avpgan_model is immutable once loaded. Any number of threads
  *   may call any function on the same model at the same time; the results are
  *   identical to those of sequential calls. avpgan_model_free must not race
@@ -142,7 +146,7 @@ typedef struct avpgan_model_params {
     int32_t inference_only;
 } avpgan_model_params;
 
-/** Fills *params with defaults. struct_size must be sizeof(avpgan_model_params). */
+/** Fills *params with defaults; struct_size is sizeof(avpgan_model_params). */
 avpgan_status avpgan_model_params_init(avpgan_model_params *params, size_t struct_size);
 
 /** Loads a model file (safetensors with avpgan.* metadata). params may be NULL
@@ -183,8 +187,7 @@ typedef struct avpgan_model_info {
     uint64_t n_parameters;     /* number of scalar weights loaded */
 } avpgan_model_info;
 
-/** Fills *info (up to info->struct_size bytes, which must be at least the size
- *  of this struct in version 0.1). */
+/** Fills *info; set info->struct_size = sizeof(avpgan_model_info) first. */
 avpgan_status avpgan_model_get_info(const avpgan_model *model, avpgan_model_info *info);
 
 /** Voice embedding from log-mel features.
@@ -212,7 +215,7 @@ typedef struct avpgan_generate_params {
     int32_t pixels;
 } avpgan_generate_params;
 
-/** Fills *params with defaults. struct_size must be sizeof(avpgan_generate_params). */
+/** Fills *params with defaults; struct_size is sizeof(avpgan_generate_params). */
 avpgan_status avpgan_generate_params_init(avpgan_generate_params *params, size_t struct_size);
 
 /** Faces as 8-bit RGB for a batch of embeddings (as avpgan_model_generate).

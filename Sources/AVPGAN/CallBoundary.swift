@@ -57,20 +57,41 @@ enum Argument {
         return pointer
     }
 
-    /// Reads a caller's params struct of `structSize` bytes over `defaults` (older, shorter
-    /// structs keep the defaults of the fields they lack).
+    /// Reads a caller's params struct of `struct_size` bytes over `defaults`: an older, shorter
+    /// struct keeps the defaults of the fields it lacks; a newer, longer one is accepted only
+    /// when the fields this library does not know are all zero (their defaults).
     static func params<T>(_ pointer: UnsafePointer<T>?, defaults: T, minimumSize: Int, name: String) throws -> T {
         guard let pointer else { return defaults }
         let size = UnsafeRawPointer(pointer).load(as: Int.self)
-        try structSize(size, minimum: minimumSize, current: MemoryLayout<T>.stride, name: name)
+        let known = MemoryLayout<T>.stride
+        try structSize(size, minimum: minimumSize, name: name)
+        if size > known {
+            let tail = UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + known, count: size - known)
+            guard tail.allSatisfy({ $0 == 0 }) else {
+                throw AVPGANError(.unsupported, "\(name) sets fields this library (\(LibraryVersion.string)) does not know: struct_size \(size) > \(known) with a non-zero tail")
+            }
+        }
         var value = defaults
-        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: size)) }
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: min(size, known))) }
         return value
     }
 
-    static func structSize(_ size: Int, minimum: Int, current: Int, name: String) throws {
-        guard size >= minimum, size <= current else {
-            throw AVPGANError(.invalidArgument, "\(name).struct_size is \(size); this library accepts \(minimum)...\(current) (use sizeof and the header of this version)")
+    /// Fills a caller's out-struct of `struct_size` bytes from `value`: the fields both know,
+    /// then zeros for fields of a newer header that this library does not know.
+    static func fill<T>(_ pointer: UnsafeMutablePointer<T>, with value: T, size: Int, minimumSize: Int, name: String) throws {
+        try structSize(size, minimum: minimumSize, name: name)
+        let known = MemoryLayout<T>.stride
+        var value = value
+        let raw = UnsafeMutableRawPointer(pointer)
+        withUnsafeBytes(of: &value) { raw.copyMemory(from: $0.baseAddress!, byteCount: min(size, known)) }
+        if size > known { (raw + known).initializeMemory(as: UInt8.self, repeating: 0, count: size - known) }
+        raw.storeBytes(of: size, as: Int.self)
+    }
+
+    /// struct_size must be at least the size the struct had when it was introduced.
+    static func structSize(_ size: Int, minimum: Int, name: String) throws {
+        guard size >= minimum, size <= 1 << 16 else {
+            throw AVPGANError(.invalidArgument, "\(name).struct_size is \(size); it must be at least \(minimum) (set it to sizeof the struct)")
         }
     }
 

@@ -36,8 +36,7 @@ private func publish(_ m: Model, _ out: UnsafeMutablePointer<OpaquePointer?>) {
 public func avpgan_model_params_init(_ params: UnsafeMutablePointer<avpgan_model_params>?, _ structSize: Int) -> Int32 {
     CallBoundary.run {
         let params = try Argument.require(params, "params")
-        try Argument.structSize(structSize, minimum: StructSize.modelParams, current: StructSize.modelParams, name: "params")
-        params.pointee = defaultModelParams
+        try Argument.fill(params, with: defaultModelParams, size: structSize, minimumSize: StructSize.modelParams, name: "params")
     }
 }
 
@@ -45,8 +44,7 @@ public func avpgan_model_params_init(_ params: UnsafeMutablePointer<avpgan_model
 public func avpgan_generate_params_init(_ params: UnsafeMutablePointer<avpgan_generate_params>?, _ structSize: Int) -> Int32 {
     CallBoundary.run {
         let params = try Argument.require(params, "params")
-        try Argument.structSize(structSize, minimum: StructSize.generateParams, current: StructSize.generateParams, name: "params")
-        params.pointee = defaultGenerateParams
+        try Argument.fill(params, with: defaultGenerateParams, size: structSize, minimumSize: StructSize.generateParams, name: "params")
     }
 }
 
@@ -84,12 +82,9 @@ public func avpgan_model_get_info(_ handle: OpaquePointer?, _ info: UnsafeMutabl
     CallBoundary.run {
         let m = try model(handle)
         let info = try Argument.require(info, "info")
-        let size = info.pointee.struct_size
-        try Argument.structSize(size, minimum: StructSize.modelInfo, current: StructSize.modelInfo, name: "info")
         var full = avpgan_model_info()
-        full.struct_size = size
         fill(&full, from: m)
-        UnsafeMutableRawPointer(info).copyMemory(from: &full, byteCount: size)
+        try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: StructSize.modelInfo, name: "info")
     }
 }
 

@@ -1,0 +1,936 @@
+/*
+ * test_api.c — C-API misuse and edge cases of libavpgan.
+ *
+ *   test_api MODEL.safetensors        (Tests/Fixtures/golden/avpgan/model.safetensors)
+ *
+ * Prints one line per check ("ok   ..." or "FAIL ...") and finally
+ * "api: N passed, M failed"; exits 1 when any check failed, 2 on bad usage.
+ *
+ * Build (from the repository root):
+ *   cc -std=c99 -Wall -Wextra -Werror -pedantic -pthread -Iinclude Tests/c/test_api.c \
+ *      -Lbuild/lib -lavpgan -o test_api
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "avpgan.h"
+
+/* ------------------------------------------------------------------------ */
+/* Reporting                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int n_passed, n_failed;
+
+static const char *status_name(int s)
+{
+    switch (s) {
+    case AVPGAN_OK: return "AVPGAN_OK";
+    case AVPGAN_E_INVALID_ARGUMENT: return "AVPGAN_E_INVALID_ARGUMENT";
+    case AVPGAN_E_BUFFER_TOO_SMALL: return "AVPGAN_E_BUFFER_TOO_SMALL";
+    case AVPGAN_E_OUT_OF_MEMORY: return "AVPGAN_E_OUT_OF_MEMORY";
+    case AVPGAN_E_IO: return "AVPGAN_E_IO";
+    case AVPGAN_E_MODEL_FORMAT: return "AVPGAN_E_MODEL_FORMAT";
+    case AVPGAN_E_UNSUPPORTED: return "AVPGAN_E_UNSUPPORTED";
+    case AVPGAN_E_MISSING_NETWORK: return "AVPGAN_E_MISSING_NETWORK";
+    case AVPGAN_E_INTERNAL: return "AVPGAN_E_INTERNAL";
+    default: return "(unknown status)";
+    }
+}
+
+/* Records one check: prints "ok   <what>" or "FAIL <what>: <why>". */
+static void check(int ok, const char *why, const char *fmt, ...)
+{
+    va_list ap;
+    printf("%s ", ok ? "ok  " : "FAIL");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    if (!ok && why != NULL && *why != '\0') {
+        printf(": %s", why);
+    }
+    printf("\n");
+    fflush(stdout);
+    if (ok) {
+        n_passed++;
+    } else {
+        n_failed++;
+    }
+}
+
+/* Checks a status against the expected one, and the thread's last error:
+ * non-empty after a failure, "" after a success. Reads avpgan_last_error()
+ * before anything else can call into the library. */
+static void expect(avpgan_status got, avpgan_status want, const char *fmt, ...)
+{
+    const char *err = avpgan_last_error();
+    char why[1024];
+    char what[512];
+    int ok;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+
+    why[0] = '\0';
+    if (got != want) {
+        ok = 0;
+        snprintf(why, sizeof why, "got %s (%d), want %s; last_error \"%s\"", status_name(got),
+                 (int)got, status_name(want), err ? err : "(NULL)");
+    } else if (err == NULL) {
+        ok = 0;
+        snprintf(why, sizeof why, "avpgan_last_error() returned NULL");
+    } else if (want != AVPGAN_OK && err[0] == '\0') {
+        ok = 0;
+        snprintf(why, sizeof why, "%s as expected, but avpgan_last_error() is empty",
+                 status_name(got));
+    } else if (want == AVPGAN_OK && err[0] != '\0') {
+        ok = 0;
+        snprintf(why, sizeof why, "OK, but avpgan_last_error() is \"%s\", want \"\"", err);
+    } else {
+        ok = 1;
+    }
+    if (ok && want != AVPGAN_OK) {
+        check(1, NULL, "%s -> %s (\"%s\")", what, status_name(want), err);
+    } else {
+        check(ok, why, "%s -> %s", what, status_name(want));
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x243F6A8885A308D3ULL;
+
+static double uniform(void)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void fill_uniform(float *x, size_t n, double lo, double hi)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        x[i] = (float)(lo + (hi - lo) * uniform());
+    }
+}
+
+static unsigned char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    long len;
+    if (f == NULL) {
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    buf = malloc(len > 0 ? (size_t)len : 1);
+    if (buf != NULL && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *size = (size_t)len;
+    return buf;
+}
+
+static int write_file(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    int ok;
+    if (f == NULL) {
+        return -1;
+    }
+    ok = fwrite(data, 1, size, f) == size;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* A non-NULL pointer that the library must overwrite with NULL on failure. */
+static int sentinel_target;
+#define SENTINEL ((avpgan_model *)(void *)&sentinel_target)
+
+/* ------------------------------------------------------------------------ */
+/* The shared model and what the thread tests compute                        */
+/* ------------------------------------------------------------------------ */
+
+static const avpgan_model *g_model;
+static avpgan_model_info g_info;
+
+enum { N_THREADS = 8, ROUNDS = 3, BATCH = 2 };
+
+typedef struct work {
+    /* inputs */
+    float *features;
+    size_t n_frames;
+    float *embeddings; /* BATCH x E */
+    /* outputs */
+    float *embedding;  /* E */
+    float *images;     /* BATCH x 3 x S x S */
+    uint8_t *pixels;   /* BATCH x S x S x 3 */
+    avpgan_status status;
+    char error[256];
+} work;
+
+static size_t image_floats(void)
+{
+    return (size_t)BATCH * 3 * g_info.image_size * g_info.image_size;
+}
+
+static int work_alloc(work *w, size_t n_frames)
+{
+    size_t e = g_info.embed_dim, m = g_info.n_mels;
+    memset(w, 0, sizeof *w);
+    w->n_frames = n_frames;
+    w->features = malloc(n_frames * m * sizeof(float));
+    w->embeddings = malloc(BATCH * e * sizeof(float));
+    w->embedding = malloc(e * sizeof(float));
+    w->images = malloc(image_floats() * sizeof(float));
+    w->pixels = malloc(image_floats());
+    return w->features && w->embeddings && w->embedding && w->images && w->pixels ? 0 : -1;
+}
+
+static void work_free(work *w)
+{
+    free(w->features);
+    free(w->embeddings);
+    free(w->embedding);
+    free(w->images);
+    free(w->pixels);
+}
+
+/* Runs embed, generate and generate_rgb8 (minmax) on w's inputs. */
+static void work_run(work *w)
+{
+    avpgan_generate_params gp;
+    size_t e = g_info.embed_dim, needed = 0;
+    avpgan_status st;
+
+    w->status = AVPGAN_OK;
+    w->error[0] = '\0';
+    st = avpgan_model_embed(g_model, w->features, w->n_frames, g_info.n_mels, w->embedding, e,
+                            &needed);
+    if (st == AVPGAN_OK) {
+        st = avpgan_model_generate(g_model, w->embeddings, BATCH, e, w->images, image_floats(),
+                                   &needed);
+    }
+    if (st == AVPGAN_OK) {
+        st = avpgan_generate_params_init(&gp, sizeof gp);
+    }
+    if (st == AVPGAN_OK) {
+        gp.pixels = AVPGAN_PIXELS_MINMAX;
+        st = avpgan_model_generate_rgb8(g_model, w->embeddings, BATCH, e, &gp, w->pixels,
+                                        image_floats(), &needed);
+    }
+    if (st != AVPGAN_OK) {
+        w->status = st;
+        snprintf(w->error, sizeof w->error, "%s", avpgan_last_error());
+    }
+}
+
+typedef struct thread_job {
+    work *reference; /* the sequential result to compare against */
+    work mine;
+    int mismatches;
+    avpgan_status status;
+    char error[256];
+} thread_job;
+
+static pthread_barrier_t g_barrier;
+
+static void *thread_main(void *arg)
+{
+    thread_job *job = arg;
+    size_t e = g_info.embed_dim, m = g_info.n_mels;
+    int r;
+    pthread_barrier_wait(&g_barrier);
+    for (r = 0; r < ROUNDS; r++) {
+        memcpy(job->mine.features, job->reference->features, job->mine.n_frames * m * sizeof(float));
+        memcpy(job->mine.embeddings, job->reference->embeddings, BATCH * e * sizeof(float));
+        work_run(&job->mine);
+        if (job->mine.status != AVPGAN_OK) {
+            job->status = job->mine.status;
+            memcpy(job->error, job->mine.error, sizeof job->error);
+            return NULL;
+        }
+        if (memcmp(job->mine.embedding, job->reference->embedding, e * sizeof(float)) != 0 ||
+            memcmp(job->mine.images, job->reference->images, image_floats() * sizeof(float)) != 0 ||
+            memcmp(job->mine.pixels, job->reference->pixels, image_floats()) != 0) {
+            job->mismatches++;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads_share_model(void)
+{
+    work ref[N_THREADS];
+    thread_job jobs[N_THREADS];
+    pthread_t tid[N_THREADS];
+    int i, started = 0, ok = 1;
+    size_t e = g_info.embed_dim, m = g_info.n_mels;
+
+    for (i = 0; i < N_THREADS; i++) {
+        if (work_alloc(&ref[i], 20 + 13 * (size_t)i) != 0 ||
+            work_alloc(&jobs[i].mine, 20 + 13 * (size_t)i) != 0) {
+            check(0, "out of memory", "threads: allocate buffers");
+            return;
+        }
+        fill_uniform(ref[i].features, ref[i].n_frames * m, -2.0, 2.0);
+        fill_uniform(ref[i].embeddings, BATCH * e, -0.3, 0.3);
+        work_run(&ref[i]);
+        if (ref[i].status != AVPGAN_OK) {
+            check(0, ref[i].error, "threads: sequential reference run %d -> %s", i,
+                  status_name(ref[i].status));
+            return;
+        }
+        jobs[i].reference = &ref[i];
+        jobs[i].mismatches = 0;
+        jobs[i].status = AVPGAN_OK;
+        jobs[i].error[0] = '\0';
+    }
+    pthread_barrier_init(&g_barrier, NULL, N_THREADS);
+    for (i = 0; i < N_THREADS; i++) {
+        if (pthread_create(&tid[i], NULL, thread_main, &jobs[i]) != 0) {
+            break;
+        }
+        started++;
+    }
+    check(started == N_THREADS, "pthread_create failed", "threads: start %d threads", N_THREADS);
+    if (started != N_THREADS) {
+        exit(1); /* the barrier would never open */
+    }
+    for (i = 0; i < N_THREADS; i++) {
+        pthread_join(tid[i], NULL);
+    }
+    pthread_barrier_destroy(&g_barrier);
+    for (i = 0; i < N_THREADS; i++) {
+        if (jobs[i].status != AVPGAN_OK) {
+            char why[400];
+            snprintf(why, sizeof why, "%s: %s", status_name(jobs[i].status), jobs[i].error);
+            check(0, why, "threads: thread %d computed without error", i);
+            ok = 0;
+        } else if (jobs[i].mismatches) {
+            char why[128];
+            snprintf(why, sizeof why, "%d of %d rounds differ", jobs[i].mismatches, ROUNDS);
+            check(0, why, "threads: thread %d results bit-identical to the sequential run", i);
+            ok = 0;
+        }
+    }
+    check(ok, "see above",
+          "threads: %d threads x %d rounds sharing one model (embed, generate, generate_rgb8) "
+          "bit-identical to sequential calls",
+          N_THREADS, ROUNDS);
+    for (i = 0; i < N_THREADS; i++) {
+        work_free(&ref[i]);
+        work_free(&jobs[i].mine);
+    }
+}
+
+/* The last error is thread-local. */
+typedef struct tl_job {
+    const char *missing_path;
+    int iterations;
+    int fresh_empty;      /* last_error was "" before this thread's first call */
+    int wrong_status;
+    int wrong_message;
+    char first[512];
+} tl_job;
+
+static void *tl_io_thread(void *arg)
+{
+    tl_job *job = arg;
+    avpgan_model *m = NULL;
+    int i;
+    const char *e = avpgan_last_error();
+    job->fresh_empty = e != NULL && e[0] == '\0';
+    pthread_barrier_wait(&g_barrier);
+    for (i = 0; i < job->iterations; i++) {
+        avpgan_status st = avpgan_model_load_file(job->missing_path, NULL, &m);
+        const char *msg = avpgan_last_error();
+        if (st != AVPGAN_E_IO) {
+            job->wrong_status++;
+            avpgan_model_free(m);
+            m = NULL;
+            continue;
+        }
+        if (i == 0) {
+            snprintf(job->first, sizeof job->first, "%s", msg);
+        } else if (strcmp(msg, job->first) != 0) {
+            job->wrong_message++;
+        }
+    }
+    return NULL;
+}
+
+static void test_last_error_thread_local(const float *nan_features, size_t n_frames)
+{
+    pthread_t tid;
+    tl_job job;
+    char mine[512];
+    float out[1024];
+    int i, wrong_status = 0, wrong_message = 0;
+    avpgan_status st;
+
+    memset(&job, 0, sizeof job);
+    job.missing_path = "/nonexistent-avpgan-dir/model.safetensors";
+    job.iterations = 200;
+
+    /* This thread fails first, with a different cause. */
+    st = avpgan_model_embed(g_model, nan_features, n_frames, g_info.n_mels, out,
+                            g_info.embed_dim, NULL);
+    snprintf(mine, sizeof mine, "%s", avpgan_last_error());
+    check(st == AVPGAN_E_INVALID_ARGUMENT && mine[0] != '\0', status_name(st),
+          "thread-local: main thread's NaN embed fails with a message");
+
+    pthread_barrier_init(&g_barrier, NULL, 2);
+    if (pthread_create(&tid, NULL, tl_io_thread, &job) != 0) {
+        check(0, "pthread_create failed", "thread-local: start a thread");
+        return;
+    }
+    pthread_barrier_wait(&g_barrier);
+    /* While the other thread fails with IO errors, this one keeps failing
+     * with INVALID_ARGUMENT and must always see its own message. */
+    for (i = 0; i < job.iterations; i++) {
+        st = avpgan_model_embed(g_model, nan_features, n_frames, g_info.n_mels, out,
+                                g_info.embed_dim, NULL);
+        if (st != AVPGAN_E_INVALID_ARGUMENT) {
+            wrong_status++;
+        } else if (strcmp(avpgan_last_error(), mine) != 0) {
+            wrong_message++;
+        }
+    }
+    pthread_join(tid, NULL);
+    pthread_barrier_destroy(&g_barrier);
+
+    check(job.fresh_empty, "it was not \"\"", "thread-local: a new thread's avpgan_last_error() is \"\"");
+    check(job.wrong_status == 0 && job.first[0] != '\0', "wrong status or empty message",
+          "thread-local: the other thread's %d missing-file loads -> AVPGAN_E_IO with a message",
+          job.iterations);
+    check(strcmp(job.first, mine) != 0, "the two threads saw the same message",
+          "thread-local: the two threads' messages differ (\"%s\" vs \"%s\")", mine, job.first);
+    check(job.wrong_message == 0 && wrong_message == 0 && wrong_status == 0,
+          "a thread saw a message other than its own",
+          "thread-local: concurrent failures keep each thread's own message "
+          "(%d + %d mismatches, %d wrong statuses)",
+          job.wrong_message, wrong_message, wrong_status);
+    check(strcmp(avpgan_last_error(), mine) == 0, avpgan_last_error(),
+          "thread-local: after the other thread finished, this thread's message is unchanged");
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                      */
+/* ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    const char *path;
+    unsigned char *file = NULL, *copy = NULL;
+    size_t file_size = 0;
+    avpgan_model *model = NULL, *m = NULL;
+    avpgan_model_params mp;
+    avpgan_generate_params gp;
+    avpgan_model_info info;
+    size_t E, M, S, T = 37, needed;
+    float *features = NULL, *embedding = NULL, *embs = NULL, *images = NULL, *big = NULL;
+    uint8_t *pixels = NULL;
+    char tmp_path[] = "/tmp/avpgan-test-api-XXXXXX";
+    int tmp_fd;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s MODEL.safetensors\n", argv[0]);
+        return 2;
+    }
+    path = argv[1];
+
+    /* ---- version and status strings ---- */
+    {
+        const char *v = avpgan_version();
+        uint32_t n = avpgan_version_number();
+        char buf[64];
+        int codes[] = {AVPGAN_OK, AVPGAN_E_INVALID_ARGUMENT, AVPGAN_E_BUFFER_TOO_SMALL,
+                       AVPGAN_E_OUT_OF_MEMORY, AVPGAN_E_IO, AVPGAN_E_MODEL_FORMAT,
+                       AVPGAN_E_UNSUPPORTED, AVPGAN_E_MISSING_NETWORK, AVPGAN_E_INTERNAL};
+        int unknown[] = {1, -8, -99, -101, 12345, -2147483647 - 1};
+        size_t i;
+        snprintf(buf, sizeof buf, "%u.%u.%u", (unsigned)(n / 10000), (unsigned)(n / 100 % 100),
+                 (unsigned)(n % 100));
+        check(v != NULL && strcmp(v, buf) == 0, v ? v : "(NULL)",
+              "avpgan_version() \"%s\" agrees with avpgan_version_number() %u", v ? v : "(NULL)",
+              (unsigned)n);
+        check(n / 10000 == AVPGAN_VERSION_MAJOR, "major version differs",
+              "library major version %u == header's %d", (unsigned)(n / 10000),
+              AVPGAN_VERSION_MAJOR);
+        for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+            const char *s = avpgan_status_string((avpgan_status)codes[i]);
+            check(s != NULL && s[0] != '\0', "NULL or empty", "avpgan_status_string(%s) = \"%s\"",
+                  status_name(codes[i]), s ? s : "(NULL)");
+        }
+        for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+            const char *s = avpgan_status_string((avpgan_status)unknown[i]);
+            check(s != NULL && strcmp(s, "unknown status") == 0, s ? s : "(NULL)",
+                  "avpgan_status_string(%d) = \"unknown status\"", unknown[i]);
+        }
+    }
+
+    /* ---- params_init ---- */
+    expect(avpgan_model_params_init(NULL, sizeof mp), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_params_init(NULL, sizeof)");
+    expect(avpgan_model_params_init(&mp, 0), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_params_init(&p, 0)");
+    expect(avpgan_model_params_init(&mp, 3), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_params_init(&p, 3)");
+    expect(avpgan_model_params_init(&mp, sizeof mp - 1), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_params_init(&p, sizeof - 1)");
+    {
+        /* A caller built against a later header passes a larger struct: the known fields get
+           their defaults, the unknown tail is zeroed; a non-zero tail on input is refused. */
+        union { avpgan_model_params p; unsigned char bytes[sizeof(avpgan_model_params) + 8]; } big;
+        size_t i, tail_zero = 1;
+        memset(&big, 0xAB, sizeof big);
+        expect(avpgan_model_params_init(&big.p, sizeof big), AVPGAN_OK,
+               "avpgan_model_params_init(&p, sizeof + 8) (a newer header's larger struct)");
+        for (i = sizeof(avpgan_model_params); i < sizeof big; i++) tail_zero &= big.bytes[i] == 0;
+        check(tail_zero && big.p.inference_only == 1 && big.p.struct_size == sizeof big, "tail not zeroed or defaults wrong",
+              "avpgan_model_params_init(larger struct) sets defaults and zeroes the unknown tail");
+        big.bytes[sizeof big - 1] = 1;
+        {
+            avpgan_model *m2 = NULL;
+            expect(avpgan_model_load_file(path, &big.p, &m2), AVPGAN_E_UNSUPPORTED,
+                   "avpgan_model_load_file(params with an unknown non-zero field)");
+            avpgan_model_free(m2);
+        }
+    }
+    expect(avpgan_model_params_init(&mp, sizeof mp), AVPGAN_OK, "avpgan_model_params_init(&p, sizeof)");
+    check(mp.struct_size == sizeof mp && mp.max_header_bytes == 0 && mp.inference_only == 1,
+          "wrong defaults",
+          "avpgan_model_params_init defaults (struct_size %lu, max_header_bytes %llu, inference_only %d)",
+          (unsigned long)mp.struct_size, (unsigned long long)mp.max_header_bytes,
+          (int)mp.inference_only);
+    expect(avpgan_generate_params_init(NULL, sizeof gp), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_generate_params_init(NULL, sizeof)");
+    expect(avpgan_generate_params_init(&gp, 0), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_generate_params_init(&p, 0)");
+    {
+        union { avpgan_generate_params p; unsigned char bytes[sizeof(avpgan_generate_params) + 8]; } big;
+        memset(&big, 0xAB, sizeof big);
+        expect(avpgan_generate_params_init(&big.p, sizeof big), AVPGAN_OK,
+               "avpgan_generate_params_init(&p, sizeof + 8) (a newer header's larger struct)");
+        check(big.p.pixels == AVPGAN_PIXELS_MODEL_DEFAULT && big.bytes[sizeof big - 1] == 0, "defaults or tail wrong",
+              "avpgan_generate_params_init(larger struct) sets defaults and zeroes the unknown tail");
+    }
+    expect(avpgan_generate_params_init(&gp, sizeof gp), AVPGAN_OK,
+           "avpgan_generate_params_init(&p, sizeof)");
+    check(gp.struct_size == sizeof gp && gp.pixels == AVPGAN_PIXELS_MODEL_DEFAULT, "wrong defaults",
+          "avpgan_generate_params_init defaults (pixels %d)", (int)gp.pixels);
+
+    /* ---- threads setting ---- */
+    {
+        int32_t before = avpgan_get_num_threads();
+        check(before >= 1, "not positive", "avpgan_get_num_threads() = %d", (int)before);
+        expect(avpgan_set_num_threads(-1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_set_num_threads(-1)");
+        expect(avpgan_set_num_threads(before), AVPGAN_OK, "avpgan_set_num_threads(%d)", (int)before);
+    }
+
+    /* ---- loading: NULL pointers ---- */
+    m = SENTINEL;
+    expect(avpgan_model_load_file(NULL, NULL, &m), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_load_file(NULL path)");
+    check(m == NULL, "*out_model was not set to NULL", "avpgan_model_load_file failure sets *out_model = NULL");
+    expect(avpgan_model_load_file(path, NULL, NULL), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_load_file(out_model NULL)");
+    m = SENTINEL;
+    expect(avpgan_model_load_buffer(NULL, 100, NULL, &m), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_load_buffer(NULL data, 100)");
+    check(m == NULL, "*out_model was not set to NULL", "avpgan_model_load_buffer failure sets *out_model = NULL");
+
+    file = read_file(path, &file_size);
+    if (file == NULL) {
+        fprintf(stderr, "test_api: cannot read %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    expect(avpgan_model_load_buffer(file, file_size, NULL, NULL), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_load_buffer(out_model NULL)");
+
+    /* ---- loading: bad files ---- */
+    m = SENTINEL;
+    expect(avpgan_model_load_file("/nonexistent-avpgan-dir/none.safetensors", NULL, &m), AVPGAN_E_IO,
+           "avpgan_model_load_file(nonexistent path)");
+    check(m == NULL, "*out_model was not set to NULL", "failed load_file leaves *out_model NULL");
+    m = SENTINEL;
+    expect(avpgan_model_load_file("/tmp", NULL, &m), AVPGAN_E_IO, "avpgan_model_load_file(\"/tmp\", a directory)");
+    check(m == NULL, "*out_model was not set to NULL", "failed load_file leaves *out_model NULL");
+    {
+        unsigned char noise[4096];
+        unsigned char empty[1] = {0};
+        size_t i;
+        for (i = 0; i < sizeof noise; i++) {
+            noise[i] = (unsigned char)(uniform() * 256.0);
+        }
+        m = SENTINEL;
+        expect(avpgan_model_load_buffer(noise, sizeof noise, NULL, &m), AVPGAN_E_MODEL_FORMAT,
+               "avpgan_model_load_buffer(4096 random bytes)");
+        check(m == NULL, "*out_model was not set to NULL", "failed load_buffer leaves *out_model NULL");
+        /* A small header length followed by garbage. */
+        noise[0] = 16;
+        for (i = 1; i < 8; i++) {
+            noise[i] = 0;
+        }
+        expect(avpgan_model_load_buffer(noise, sizeof noise, NULL, &m), AVPGAN_E_MODEL_FORMAT,
+               "avpgan_model_load_buffer(header length 16 + random bytes)");
+        expect(avpgan_model_load_buffer(empty, 0, NULL, &m), AVPGAN_E_MODEL_FORMAT,
+               "avpgan_model_load_buffer(0 bytes)");
+        expect(avpgan_model_load_buffer(file, 7, NULL, &m), AVPGAN_E_MODEL_FORMAT,
+               "avpgan_model_load_buffer(first 7 bytes)");
+        expect(avpgan_model_load_buffer(file, 8, NULL, &m), AVPGAN_E_MODEL_FORMAT,
+               "avpgan_model_load_buffer(first 8 bytes)");
+        expect(avpgan_model_load_buffer(file, file_size / 2, NULL, &m), AVPGAN_E_MODEL_FORMAT,
+               "avpgan_model_load_buffer(first half of the model file)");
+        expect(avpgan_model_load_buffer(file, file_size - 1, NULL, &m), AVPGAN_E_MODEL_FORMAT,
+               "avpgan_model_load_buffer(model file minus its last byte)");
+    }
+    tmp_fd = mkstemp(tmp_path);
+    if (tmp_fd >= 0) {
+        close(tmp_fd);
+        if (write_file(tmp_path, file, file_size / 2) == 0) {
+            m = SENTINEL;
+            expect(avpgan_model_load_file(tmp_path, NULL, &m), AVPGAN_E_MODEL_FORMAT,
+                   "avpgan_model_load_file(truncated copy of the model file)");
+            check(m == NULL, "*out_model was not set to NULL", "failed load_file leaves *out_model NULL");
+        } else {
+            check(0, tmp_path, "write a truncated copy of the model file");
+        }
+        remove(tmp_path);
+    } else {
+        check(0, strerror(errno), "create a temporary file");
+    }
+    /* A format newer than the library: same length, so the framing is intact. */
+    copy = malloc(file_size);
+    if (copy != NULL) {
+        const char *key = "\"avpgan.format\"";
+        size_t klen = strlen(key), i, hit = 0;
+        memcpy(copy, file, file_size);
+        for (i = 8; i + klen < file_size && i < 8 + 1000000; i++) {
+            if (memcmp(copy + i, key, klen) == 0) {
+                size_t j = i + klen;
+                while (j < file_size && (copy[j] == ' ' || copy[j] == ':')) {
+                    j++;
+                }
+                if (j + 2 < file_size && copy[j] == '"' && copy[j + 1] == '1' && copy[j + 2] == '"') {
+                    copy[j + 1] = '9';
+                    hit = 1;
+                }
+                break;
+            }
+        }
+        if (hit) {
+            expect(avpgan_model_load_buffer(copy, file_size, NULL, &m), AVPGAN_E_UNSUPPORTED,
+                   "avpgan_model_load_buffer(model with avpgan.format \"9\")");
+        } else {
+            printf("skip avpgan.format \"9\": no \"avpgan.format\":\"1\" found in the header\n");
+        }
+    }
+    /* A header cap smaller than the header. */
+    expect(avpgan_model_params_init(&mp, sizeof mp), AVPGAN_OK, "avpgan_model_params_init");
+    mp.max_header_bytes = 16;
+    expect(avpgan_model_load_buffer(file, file_size, &mp, &m), AVPGAN_E_MODEL_FORMAT,
+           "avpgan_model_load_buffer(max_header_bytes 16)");
+    /* A params struct whose struct_size is wrong. */
+    mp.max_header_bytes = 0;
+    mp.struct_size = 0;
+    expect(avpgan_model_load_buffer(file, file_size, &mp, &m), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_load_buffer(params.struct_size 0)");
+    mp.struct_size = sizeof mp;
+
+    /* ---- a good load ---- */
+    expect(avpgan_model_load_file(path, NULL, &model), AVPGAN_OK, "avpgan_model_load_file(%s)", path);
+    if (model == NULL) {
+        printf("api: %d passed, %d failed\n", n_passed, n_failed + 1);
+        return 1;
+    }
+    expect(avpgan_model_load_buffer(file, file_size, &mp, &m), AVPGAN_OK,
+           "avpgan_model_load_buffer(the model file, default params)");
+    avpgan_model_free(m);
+    m = NULL;
+    avpgan_model_free(NULL);
+    check(1, NULL, "avpgan_model_free(NULL) returns");
+
+    /* ---- get_info ---- */
+    memset(&info, 0, sizeof info);
+    expect(avpgan_model_get_info(NULL, &info), AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_get_info(NULL model)");
+    expect(avpgan_model_get_info(model, NULL), AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_get_info(NULL info)");
+    info.struct_size = 0;
+    expect(avpgan_model_get_info(model, &info), AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_get_info(struct_size 0)");
+    info.struct_size = 3;
+    expect(avpgan_model_get_info(model, &info), AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_get_info(struct_size 3)");
+    info.struct_size = sizeof info - 1;
+    expect(avpgan_model_get_info(model, &info), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_get_info(struct_size sizeof - 1)");
+    {
+        /* A caller built against a later header passes a larger struct. */
+        union {
+            avpgan_model_info info;
+            unsigned char bytes[sizeof(avpgan_model_info) + 64];
+        } bigger;
+        memset(&bigger, 0, sizeof bigger);
+        bigger.info.struct_size = sizeof bigger;
+        expect(avpgan_model_get_info(model, &bigger.info), AVPGAN_OK,
+               "avpgan_model_get_info(struct_size sizeof + 64)");
+        check(bigger.info.embed_dim > 0 && bigger.info.struct_size == sizeof bigger, "fields not filled",
+              "avpgan_model_get_info(larger struct) fills the known fields");
+    }
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    expect(avpgan_model_get_info(model, &info), AVPGAN_OK, "avpgan_model_get_info(sizeof)");
+    check(strcmp(info.arch_name, "avpgan") == 0 && info.arch == AVPGAN_ARCH_AVPGAN, info.arch_name,
+          "info: arch %d \"%s\"", (int)info.arch, info.arch_name);
+    check(info.n_mels > 0 && info.embed_dim > 0 && info.image_size > 0 && info.image_channels == 3,
+          "zero sizes", "info: n_mels %u embed_dim %u image %ux%ux%u", (unsigned)info.n_mels,
+          (unsigned)info.embed_dim, (unsigned)info.image_size, (unsigned)info.image_size,
+          (unsigned)info.image_channels);
+    check(info.n_voice_widths >= 1 && info.n_voice_widths <= AVPGAN_MAX_LAYERS &&
+              info.n_generator_widths >= 1 && info.n_generator_widths <= AVPGAN_MAX_LAYERS &&
+              info.image_size == 4u << (info.n_generator_widths - 1),
+          "inconsistent widths", "info: %u voice widths, %u generator widths, image_size = 4 * 2^(L-1)",
+          (unsigned)info.n_voice_widths, (unsigned)info.n_generator_widths);
+    check(info.n_face_widths == 0 && info.n_identities == 0, "heads reported for inference_only",
+          "info: inference-only load has no face encoder/classifier");
+    check(info.default_pixels == AVPGAN_PIXELS_CLAMP || info.default_pixels == AVPGAN_PIXELS_MINMAX,
+          "MODEL_DEFAULT or unknown", "info: default_pixels %d", (int)info.default_pixels);
+    check(info.n_parameters > 0, "zero", "info: n_parameters %llu", (unsigned long long)info.n_parameters);
+    g_model = model;
+    g_info = info;
+
+    E = info.embed_dim;
+    M = info.n_mels;
+    S = info.image_size;
+    features = malloc(T * M * sizeof(float));
+    embedding = malloc((E + 1) * sizeof(float));
+    embs = malloc(2 * E * sizeof(float));
+    images = malloc(2 * 3 * S * S * sizeof(float));
+    pixels = malloc(2 * S * S * 3);
+    big = calloc((size_t)65537 * E, sizeof(float));
+    if (!features || !embedding || !embs || !images || !pixels || !big) {
+        fprintf(stderr, "test_api: out of memory\n");
+        return 2;
+    }
+    fill_uniform(features, T * M, -2.0, 2.0);
+    fill_uniform(embs, 2 * E, -0.3, 0.3);
+
+    /* ---- embed ---- */
+    expect(avpgan_model_embed(NULL, features, T, M, embedding, E, &needed), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_embed(NULL model)");
+    expect(avpgan_model_embed(model, NULL, T, M, embedding, E, &needed), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_embed(NULL features)");
+    expect(avpgan_model_embed(model, features, T, M, NULL, E, &needed), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_embed(NULL embedding, capacity E)");
+    expect(avpgan_model_embed(model, features, 0, M, embedding, E, &needed), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_embed(n_frames 0)");
+    expect(avpgan_model_embed(model, features, T, M - 1, embedding, E, &needed),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_embed(n_mels %lu, model has %lu)",
+           (unsigned long)(M - 1), (unsigned long)M);
+    expect(avpgan_model_embed(model, features, T - 1, M + 1, embedding, E, &needed),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_embed(n_mels %lu, model has %lu)",
+           (unsigned long)(M + 1), (unsigned long)M);
+    expect(avpgan_model_embed(model, features, T, 0, embedding, E, &needed), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_model_embed(n_mels 0)");
+    {
+        float saved = features[5 * M + 3];
+        features[5 * M + 3] = strtof("nan", NULL);
+        expect(avpgan_model_embed(model, features, T, M, embedding, E, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_embed(a NaN in the features)");
+        features[5 * M + 3] = strtof("inf", NULL);
+        expect(avpgan_model_embed(model, features, T, M, embedding, E, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_embed(+inf in the features)");
+        features[(T - 1) * M + M - 1] = strtof("-inf", NULL);
+        features[5 * M + 3] = saved;
+        expect(avpgan_model_embed(model, features, T, M, embedding, E, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_embed(-inf in the last feature)");
+        features[(T - 1) * M + M - 1] = 0.5f;
+    }
+    needed = 0;
+    expect(avpgan_model_embed(model, features, T, M, embedding, E - 1, &needed),
+           AVPGAN_E_BUFFER_TOO_SMALL, "avpgan_model_embed(capacity E - 1)");
+    check(needed == E, "wrong *needed", "avpgan_model_embed short buffer: *needed %lu == E %lu",
+          (unsigned long)needed, (unsigned long)E);
+    needed = 0;
+    expect(avpgan_model_embed(model, features, T, M, NULL, 0, &needed), AVPGAN_OK,
+           "avpgan_model_embed(NULL, 0) size query");
+    check(needed == E, "wrong *needed", "avpgan_model_embed size query: *needed %lu == E %lu",
+          (unsigned long)needed, (unsigned long)E);
+    needed = 0;
+    expect(avpgan_model_embed(model, features, T, M, embedding, E + 1, &needed), AVPGAN_OK,
+           "avpgan_model_embed(capacity E + 1)");
+    check(needed == E, "wrong *needed", "avpgan_model_embed: *needed %lu == E %lu", (unsigned long)needed,
+          (unsigned long)E);
+    {
+        double norm2 = 0.0;
+        size_t i;
+        for (i = 0; i < E; i++) {
+            norm2 += (double)embedding[i] * embedding[i];
+        }
+        check(norm2 > 0.9998 && norm2 < 1.0002, "not a unit vector", "avpgan_model_embed: |e|^2 = %.6f",
+              norm2);
+    }
+    expect(avpgan_model_embed(model, features, 1, M, embedding, E, NULL), AVPGAN_OK,
+           "avpgan_model_embed(1 frame, needed NULL)");
+
+    /* last_error is "" after a successful call that follows a failure. */
+    avpgan_model_embed(model, features, 0, M, embedding, E, &needed);
+    expect(avpgan_model_get_info(model, &info), AVPGAN_OK,
+           "avpgan_model_get_info after a failure (last_error reset to \"\")");
+    avpgan_model_embed(model, features, 0, M, embedding, E, &needed);
+    expect(avpgan_model_params_init(&mp, sizeof mp), AVPGAN_OK,
+           "avpgan_model_params_init after a failure (last_error reset to \"\")");
+    avpgan_model_load_file("/nonexistent-avpgan-dir/x", NULL, &m);
+    expect(avpgan_model_embed(model, features, T, M, embedding, E, &needed), AVPGAN_OK,
+           "avpgan_model_embed after a failure (last_error reset to \"\")");
+
+    /* ---- generate (raw) ---- */
+    {
+        size_t want = 2 * 3 * S * S;
+        expect(avpgan_model_generate(NULL, embs, 2, E, images, want, &needed), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_model_generate(NULL model)");
+        expect(avpgan_model_generate(model, NULL, 2, E, images, want, &needed), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_model_generate(NULL embeddings)");
+        expect(avpgan_model_generate(model, embs, 2, E, NULL, want, &needed), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_model_generate(NULL images, capacity > 0)");
+        expect(avpgan_model_generate(model, embs, 0, E, images, want, &needed), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_model_generate(n 0)");
+        expect(avpgan_model_generate(model, embs, 2, E - 1, images, want, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate(embed_dim E - 1)");
+        expect(avpgan_model_generate(model, embs, 1, E + 1, images, want, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate(embed_dim E + 1)");
+        expect(avpgan_model_generate(model, big, 65537, E, NULL, 0, &needed), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_model_generate(n 65537, size query)");
+        embs[E + 2] = strtof("nan", NULL);
+        expect(avpgan_model_generate(model, embs, 2, E, images, want, &needed), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_model_generate(a NaN in the embeddings)");
+        embs[E + 2] = 0.1f;
+        needed = 0;
+        expect(avpgan_model_generate(model, embs, 2, E, images, want - 1, &needed),
+               AVPGAN_E_BUFFER_TOO_SMALL, "avpgan_model_generate(capacity n*3*S*S - 1)");
+        check(needed == want, "wrong *needed", "avpgan_model_generate short buffer: *needed %lu == %lu",
+              (unsigned long)needed, (unsigned long)want);
+        needed = 0;
+        expect(avpgan_model_generate(model, embs, 2, E, NULL, 0, &needed), AVPGAN_OK,
+               "avpgan_model_generate(NULL, 0) size query");
+        check(needed == want, "wrong *needed", "avpgan_model_generate size query: *needed %lu == %lu",
+              (unsigned long)needed, (unsigned long)want);
+        needed = 0;
+        expect(avpgan_model_generate(model, embs, 2, E, images, want, &needed), AVPGAN_OK,
+               "avpgan_model_generate(n 2)");
+        check(needed == want, "wrong *needed", "avpgan_model_generate: *needed %lu == %lu",
+              (unsigned long)needed, (unsigned long)want);
+    }
+
+    /* ---- generate_rgb8 ---- */
+    {
+        size_t want = 2 * S * S * 3;
+        int bad_pixels[] = {-1, 3, 99};
+        size_t i;
+        expect(avpgan_generate_params_init(&gp, sizeof gp), AVPGAN_OK, "avpgan_generate_params_init");
+        expect(avpgan_model_generate_rgb8(NULL, embs, 2, E, &gp, pixels, want, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate_rgb8(NULL model)");
+        expect(avpgan_model_generate_rgb8(model, NULL, 2, E, &gp, pixels, want, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate_rgb8(NULL embeddings)");
+        expect(avpgan_model_generate_rgb8(model, embs, 2, E, &gp, NULL, want, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate_rgb8(NULL pixels, capacity > 0)");
+        expect(avpgan_model_generate_rgb8(model, embs, 0, E, &gp, pixels, want, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate_rgb8(n 0)");
+        expect(avpgan_model_generate_rgb8(model, embs, 2, E - 1, &gp, pixels, want, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate_rgb8(embed_dim E - 1)");
+        expect(avpgan_model_generate_rgb8(model, big, 65537, E, &gp, NULL, 0, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate_rgb8(n 65537, size query)");
+        for (i = 0; i < sizeof bad_pixels / sizeof bad_pixels[0]; i++) {
+            gp.pixels = bad_pixels[i];
+            expect(avpgan_model_generate_rgb8(model, embs, 2, E, &gp, pixels, want, &needed),
+                   AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate_rgb8(pixels %d)", bad_pixels[i]);
+        }
+        gp.pixels = AVPGAN_PIXELS_CLAMP;
+        gp.struct_size = 0;
+        expect(avpgan_model_generate_rgb8(model, embs, 2, E, &gp, pixels, want, &needed),
+               AVPGAN_E_INVALID_ARGUMENT, "avpgan_model_generate_rgb8(params.struct_size 0)");
+        gp.struct_size = sizeof gp;
+        needed = 0;
+        expect(avpgan_model_generate_rgb8(model, embs, 2, E, &gp, pixels, want - 1, &needed),
+               AVPGAN_E_BUFFER_TOO_SMALL, "avpgan_model_generate_rgb8(capacity n*S*S*3 - 1)");
+        check(needed == want, "wrong *needed", "avpgan_model_generate_rgb8 short buffer: *needed %lu == %lu",
+              (unsigned long)needed, (unsigned long)want);
+        needed = 0;
+        expect(avpgan_model_generate_rgb8(model, embs, 2, E, &gp, NULL, 0, &needed), AVPGAN_OK,
+               "avpgan_model_generate_rgb8(NULL, 0) size query");
+        check(needed == want, "wrong *needed", "avpgan_model_generate_rgb8 size query: *needed %lu == %lu",
+              (unsigned long)needed, (unsigned long)want);
+        expect(avpgan_model_generate_rgb8(model, embs, 2, E, NULL, pixels, want, &needed), AVPGAN_OK,
+               "avpgan_model_generate_rgb8(params NULL)");
+        {
+            /* clamp mapping of the raw output (the definition in avpgan.h) */
+            size_t n, c, y, x, off = 0, worst = 0;
+            gp.pixels = AVPGAN_PIXELS_CLAMP;
+            expect(avpgan_model_generate_rgb8(model, embs, 2, E, &gp, pixels, want, NULL), AVPGAN_OK,
+                   "avpgan_model_generate_rgb8(clamp, needed NULL)");
+            for (n = 0; n < 2; n++) {
+                for (c = 0; c < 3; c++) {
+                    for (y = 0; y < S; y++) {
+                        for (x = 0; x < S; x++) {
+                            double v = images[((n * 3 + c) * S + y) * S + x];
+                            long p;
+                            size_t d;
+                            v = v < -1.0 ? -1.0 : v > 1.0 ? 1.0 : v;
+                            p = (long)((v + 1.0) / 2.0 * 255.0 + 0.5);
+                            d = (size_t)labs(p - (long)pixels[((n * S + y) * S + x) * 3 + c]);
+                            if (d) {
+                                off++;
+                            }
+                            if (d > worst) {
+                                worst = d;
+                            }
+                        }
+                    }
+                }
+            }
+            check(worst <= 1 && off <= 8, "pixels disagree with the raw output",
+                  "generate_rgb8(clamp) is the clamp mapping of generate (interleaved RGB): "
+                  "%lu values off by <= %lu",
+                  (unsigned long)off, (unsigned long)worst);
+        }
+    }
+
+    /* ---- threads ---- */
+    {
+        float *nan_features = malloc(T * M * sizeof(float));
+        if (nan_features != NULL) {
+            memcpy(nan_features, features, T * M * sizeof(float));
+            nan_features[M + 1] = strtof("nan", NULL);
+            test_last_error_thread_local(nan_features, T);
+            free(nan_features);
+        }
+    }
+    test_threads_share_model();
+
+    avpgan_model_free(model);
+    free(file);
+    free(copy);
+    free(features);
+    free(embedding);
+    free(embs);
+    free(images);
+    free(pixels);
+    free(big);
+
+    printf("api: %d passed, %d failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}

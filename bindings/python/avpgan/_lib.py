@@ -1,0 +1,246 @@
+"""Loading of libavpgan and ctypes declarations of its C interface.
+
+Everything here mirrors ``include/avpgan.h`` one to one: the structs have the
+same fields in the same order with the same C types, and every function has
+its ``argtypes``/``restype`` declared so that ctypes checks and converts the
+arguments instead of guessing.
+
+The library is loaded lazily, on the first call of :func:`get`, so that
+``import avpgan`` works (and :class:`LibraryNotFound` can be caught) even when
+the shared library is missing.
+
+Lookup order:
+
+1. ``$AVPGAN_LIBRARY``: the path of the shared library. When this variable is
+   set, it is the only candidate: an explicitly requested library that fails to
+   load is an error, never silently replaced by another build.
+2. The checkout's build: ``<repo>/build/lib/libavpgan.so.0``, where ``<repo>``
+   is three directories above this package (``bindings/python/avpgan``).
+3. The system: ``ctypes.util.find_library("avpgan")``, then
+   ``libavpgan.so.0`` through the dynamic loader's search path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+__all__ = [
+    "LibraryNotFound",
+    "ModelParams",
+    "ModelInfo",
+    "GenerateParams",
+    "ModelHandle",
+    "MAX_LAYERS",
+    "EXPECTED_MAJOR",
+    "candidates",
+    "get",
+    "load",
+]
+
+#: AVPGAN_MAX_LAYERS: capacity of the width arrays in avpgan_model_info.
+MAX_LAYERS = 16
+
+#: The major version of the C interface these bindings are written against
+#: (AVPGAN_VERSION_MAJOR). A library with another major version is refused.
+EXPECTED_MAJOR = 0
+
+#: The C type of ``avpgan_status`` (an enum, i.e. an int).
+c_status = ctypes.c_int
+
+
+class LibraryNotFound(OSError):
+    """libavpgan could not be loaded.
+
+    ``tried`` lists ``(candidate, reason)`` pairs for every location that was
+    tried, in order.
+    """
+
+    def __init__(self, message: str, tried: Optional[List[Tuple[str, str]]] = None) -> None:
+        super().__init__(message)
+        self.tried: List[Tuple[str, str]] = list(tried or [])
+
+
+# --------------------------------------------------------------------------
+# Structs (field order and types exactly as in avpgan.h)
+# --------------------------------------------------------------------------
+
+
+class ModelParams(ctypes.Structure):
+    """``struct avpgan_model_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("max_header_bytes", ctypes.c_uint64),
+        ("inference_only", ctypes.c_int32),
+    ]
+
+
+class ModelInfo(ctypes.Structure):
+    """``struct avpgan_model_info``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("arch", ctypes.c_int32),
+        ("arch_name", ctypes.c_char * 32),
+        ("format_version", ctypes.c_uint32),
+        ("n_mels", ctypes.c_uint32),
+        ("embed_dim", ctypes.c_uint32),
+        ("image_size", ctypes.c_uint32),
+        ("image_channels", ctypes.c_uint32),
+        ("n_voice_widths", ctypes.c_uint32),
+        ("voice_widths", ctypes.c_uint32 * MAX_LAYERS),
+        ("n_generator_widths", ctypes.c_uint32),
+        ("generator_widths", ctypes.c_uint32 * MAX_LAYERS),
+        ("n_face_widths", ctypes.c_uint32),
+        ("face_widths", ctypes.c_uint32 * MAX_LAYERS),
+        ("n_identities", ctypes.c_uint32),
+        ("default_pixels", ctypes.c_int32),
+        ("n_parameters", ctypes.c_uint64),
+    ]
+
+
+class GenerateParams(ctypes.Structure):
+    """``struct avpgan_generate_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("pixels", ctypes.c_int32),
+    ]
+
+
+class _OpaqueModel(ctypes.Structure):
+    """``struct avpgan_model`` (opaque; only ever used through a pointer)."""
+
+
+#: ``avpgan_model *``. A NULL handle is a false-valued pointer.
+ModelHandle = ctypes.POINTER(_OpaqueModel)
+
+_c_float_p = ctypes.POINTER(ctypes.c_float)
+_c_uint8_p = ctypes.POINTER(ctypes.c_uint8)
+_c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
+
+# name: (restype, argtypes) for every function in avpgan.h.
+_PROTOTYPES = {
+    "avpgan_version": (ctypes.c_char_p, []),
+    "avpgan_version_number": (ctypes.c_uint32, []),
+    "avpgan_status_string": (ctypes.c_char_p, [c_status]),
+    "avpgan_last_error": (ctypes.c_char_p, []),
+    "avpgan_set_num_threads": (c_status, [ctypes.c_int32]),
+    "avpgan_get_num_threads": (ctypes.c_int32, []),
+    "avpgan_model_params_init": (c_status, [ctypes.POINTER(ModelParams), ctypes.c_size_t]),
+    "avpgan_model_load_file": (
+        c_status,
+        [ctypes.c_char_p, ctypes.POINTER(ModelParams), ctypes.POINTER(ModelHandle)],
+    ),
+    "avpgan_model_load_buffer": (
+        c_status,
+        [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ModelParams), ctypes.POINTER(ModelHandle)],
+    ),
+    "avpgan_model_free": (None, [ModelHandle]),
+    "avpgan_model_get_info": (c_status, [ModelHandle, ctypes.POINTER(ModelInfo)]),
+    "avpgan_model_embed": (
+        c_status,
+        [ModelHandle, _c_float_p, ctypes.c_size_t, ctypes.c_size_t, _c_float_p, ctypes.c_size_t, _c_size_t_p],
+    ),
+    "avpgan_model_generate": (
+        c_status,
+        [ModelHandle, _c_float_p, ctypes.c_size_t, ctypes.c_size_t, _c_float_p, ctypes.c_size_t, _c_size_t_p],
+    ),
+    "avpgan_generate_params_init": (c_status, [ctypes.POINTER(GenerateParams), ctypes.c_size_t]),
+    "avpgan_model_generate_rgb8": (
+        c_status,
+        [
+            ModelHandle,
+            _c_float_p,
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+            ctypes.POINTER(GenerateParams),
+            _c_uint8_p,
+            ctypes.c_size_t,
+            _c_size_t_p,
+        ],
+    ),
+}
+
+
+def _repo_root() -> Path:
+    """The checkout this package lives in (bindings/python/avpgan -> repo)."""
+    return Path(__file__).resolve().parent.parent.parent.parent
+
+
+def candidates() -> List[str]:
+    """The library locations that :func:`load` would try, in order."""
+    env = os.environ.get("AVPGAN_LIBRARY")
+    if env:
+        return [env]
+    out = [str(_repo_root() / "build" / "lib" / "libavpgan.so.0")]
+    found = ctypes.util.find_library("avpgan")
+    if found:
+        out.append(found)
+    out.append("libavpgan.so.0")
+    return list(dict.fromkeys(out))  # without duplicates, order kept
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, name)  # AttributeError when the symbol is missing
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def load(path: Optional[str] = None) -> ctypes.CDLL:
+    """Loads libavpgan (from ``path``, or by the lookup order), declares its
+    functions and checks its major version. Raises :class:`LibraryNotFound`."""
+    tried: List[Tuple[str, str]] = []
+    for cand in [path] if path is not None else candidates():
+        if os.sep in cand and not os.path.exists(cand):
+            tried.append((cand, "no such file"))
+            continue
+        try:
+            lib = ctypes.CDLL(cand)
+        except OSError as exc:
+            tried.append((cand, str(exc)))
+            continue
+        try:
+            _declare(lib)
+        except AttributeError as exc:
+            tried.append((cand, f"not a usable libavpgan: {exc}"))
+            continue
+        number = int(lib.avpgan_version_number())
+        if number // 10000 != EXPECTED_MAJOR:
+            tried.append(
+                (
+                    cand,
+                    f"incompatible version {lib.avpgan_version().decode()} "
+                    f"(these bindings need major version {EXPECTED_MAJOR})",
+                )
+            )
+            continue
+        return lib
+    lines = "\n".join(f"  {c}: {why}" for c, why in tried)
+    hint = (
+        "set AVPGAN_LIBRARY to the path of libavpgan.so.0, or build the checkout "
+        "(make build), or install libavpgan"
+    )
+    raise LibraryNotFound(f"libavpgan could not be loaded; tried:\n{lines}\n({hint})", tried)
+
+
+_lock = threading.Lock()
+_lib: Optional[ctypes.CDLL] = None
+
+
+def get() -> ctypes.CDLL:
+    """The loaded library (loaded on the first call; thread-safe)."""
+    global _lib
+    lib = _lib
+    if lib is not None:
+        return lib
+    with _lock:
+        if _lib is None:
+            _lib = load()
+        return _lib
