@@ -66,6 +66,9 @@ public func avpgan_model_load_buffer(_ data: UnsafeRawPointer?, _ size: Int, _ p
     return CallBoundary.run {
         let out = try Argument.require(out, "out_model")
         let data = try Argument.require(data, "data")
+        guard size <= Model.maxFileBytes else {
+            throw AVPGANError(.invalidArgument, "size is \(size) bytes, more than the \(Model.maxFileBytes)-byte limit of a model")
+        }
         let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
         publish(try Model(bytes: bytes, options: try loadOptions(params)), out)
     }

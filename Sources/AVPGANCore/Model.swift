@@ -15,6 +15,8 @@ public struct LoadOptions: Sendable {
 /// once (each call borrows its own scratch workspace from a pool).
 public final class Model: @unchecked Sendable {
     public static let maxFrames = 1 << 20
+    /// Largest model file accepted (the full-width models are about 60 MB).
+    public static let maxFileBytes = 4 << 30
     public static let maxBatch = 1 << 16
 
     /// The file's config.
@@ -31,7 +33,7 @@ public final class Model: @unchecked Sendable {
     private let pool = WorkspacePool()
 
     public convenience init(path: String, options: LoadOptions = LoadOptions()) throws {
-        try self.init(bytes: try FileIO.read(path), options: options)
+        try self.init(bytes: try FileIO.read(path, limit: Model.maxFileBytes), options: options)
     }
 
     public init(bytes: [UInt8], options: LoadOptions = LoadOptions()) throws {
