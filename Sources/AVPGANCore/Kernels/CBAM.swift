@@ -33,9 +33,7 @@ struct CBAM {
         // 1. Average and max over each image plane of each channel.
         parallelFor(c, costPerItem: x.row) { ch in
             for b in 0..<n {
-                let p = UnsafePointer(x.channel(ch) + b * plane)
-                var sum: Float = 0, peak = -Float.infinity
-                for i in 0..<plane { sum += p[i]; peak = max(peak, p[i]) }
+                let (sum, peak) = sumAndMax(x.channel(ch) + b * plane, count: plane)
                 pooled[ch * 2 * n + b] = sum / Float(plane)
                 pooled[ch * 2 * n + n + b] = peak
             }

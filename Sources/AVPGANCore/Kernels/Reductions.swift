@@ -4,10 +4,7 @@ enum Reductions {
     /// (torch's `avg_pool1d` over the whole length).
     static func timeMean(_ x: UnsafePointer<Float>, channels: Int, length: Int, into out: UnsafeMutablePointer<Float>) {
         for c in 0..<channels {
-            let row = x + c * length
-            var sum: Float = 0
-            for t in 0..<length { sum += row[t] }
-            out[c] = sum / Float(length)
+            out[c] = sumAndMax(x + c * length, count: length).sum / Float(length)
         }
     }
 
