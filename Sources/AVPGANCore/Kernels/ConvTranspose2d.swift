@@ -24,12 +24,14 @@ struct ConvTranspose2d {
             let first = channels.lowerBound
             if geometry.isPointwise {
                 BLAS.gemm(transA: true, m: channels.count, n: n, k: inChannels,
-                          a: weight.pointer + first, lda: lda, b: input.data, ldb: n, c: out.channel(first), ldc: n)
+                          a: weight.pointer + first, lda: lda, b: input.data, ldb: input.stride,
+                          c: out.channel(first), ldc: out.stride)
                 for c in channels where !epilogue.isIdentity { epilogue.apply(channel: c, out.channel(c), count: out.row) }
                 return
             }
             BLAS.gemm(transA: true, m: channels.count * taps, n: n, k: inChannels,
-                      a: weight.pointer + first * taps, lda: lda, b: input.data, ldb: n, c: cols + first * taps * n, ldc: n)
+                      a: weight.pointer + first * taps, lda: lda, b: input.data, ldb: input.stride,
+                      c: cols + first * taps * n, ldc: n)
             for c in channels {
                 scatter(channel: c, cols: UnsafePointer(cols), input: input, into: out)
                 epilogue.apply(channel: c, out.channel(c), count: out.row)

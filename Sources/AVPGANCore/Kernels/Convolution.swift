@@ -68,18 +68,21 @@ struct Conv2d {
         let n = out.row
         for group in 0..<g {
             let b: UnsafePointer<Float>
+            let ldb: Int
             if geometry.isPointwise {
                 b = UnsafePointer(input.channel(group * inPerGroup))
+                ldb = input.stride
             } else {
                 Im2col.gather(input, firstChannel: group * inPerGroup, channels: inPerGroup,
                               geometry: geometry, outH: out.height, outW: out.width, into: cols)
                 b = UnsafePointer(cols)
+                ldb = n
             }
             if outPerGroup == 1 {
                 // One output row (CBAM's spatial gate, depthwise groups): a GEMV, split by columns.
                 let c = group
                 parallelBlocks(n, costPerItem: 2 * k) { columns in
-                    BLAS.gemv(trans: true, rows: k, cols: columns.count, a: b + columns.lowerBound, lda: n,
+                    BLAS.gemv(trans: true, rows: k, cols: columns.count, a: b + columns.lowerBound, lda: ldb,
                               x: weight.pointer + c * k, y: out.channel(c) + columns.lowerBound)
                     if !epilogue.isIdentity {
                         epilogue.apply(channel: c, out.channel(c) + columns.lowerBound, count: columns.count)
@@ -90,7 +93,7 @@ struct Conv2d {
             parallelBlocks(outPerGroup, costPerItem: 2 * k * n) { rows in
                 let first = group * outPerGroup + rows.lowerBound
                 BLAS.gemm(m: rows.count, n: n, k: k, a: weight.pointer + first * k, lda: k,
-                          b: b, ldb: n, c: out.channel(first), ldc: n)
+                          b: b, ldb: ldb, c: out.channel(first), ldc: out.stride)
                 for c in first..<(first + rows.count) where !epilogue.isIdentity {
                     epilogue.apply(channel: c, out.channel(c), count: n)
                 }

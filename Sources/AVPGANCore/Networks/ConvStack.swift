@@ -92,7 +92,8 @@ struct ConvStack {
         }
     }
 
-    /// Floats of scratch one image needs at the widest point (to choose chunk sizes).
+    /// Floats of scratch one image needs at the widest point: the largest map, the largest
+    /// im2col/GEMM block of a layer, the largest CBAM scratch.
     func scratchPerImage(h: Int, w: Int) -> (maps: Int, cols: Int, cbam: Int) {
         var (h, w) = (h, w)
         var maps = inChannels * h * w, cols = 0, cbam = 0
@@ -105,6 +106,13 @@ struct ConvStack {
         return (maps, cols, cbam)
     }
 
+    /// Images per pass through the stack, so that its two activation maps and CBAM scratch
+    /// stay within `Scratch.maps` floats.
+    func chunkSize(h: Int, w: Int) -> Int {
+        let per = scratchPerImage(h: h, w: w)
+        return max(1, Scratch.maps / max(2 * per.maps + per.cbam, 1))
+    }
+
     /// The input buffer for a batch of `batch` images of `h x w`: workspace slot 0, sized for
     /// every map of the stack. Fill it in CNHW layout, then call `forward`.
     func inputBuffer(batch: Int, h: Int, w: Int, workspace: Workspace) throws -> UnsafeMutablePointer<Float> {
@@ -112,22 +120,29 @@ struct ConvStack {
     }
 
     /// Runs the stack on `input`, which must live in `inputBuffer`. The output map lives in
-    /// workspace slot 0 or 1 (the maps ping-pong); slots 2 and 3 hold im2col/GEMM and CBAM scratch.
+    /// workspace slot 0 or 1 (the maps ping-pong); slots 2 and 3 hold im2col/GEMM and CBAM
+    /// scratch. Each layer runs its GEMMs over as many images at once as its own im2col/GEMM
+    /// block allows within `Scratch.cols` floats, so small early layers get wide GEMMs.
     func forward(_ input: FeatureMap, workspace: Workspace) throws -> FeatureMap {
         let per = scratchPerImage(h: input.height, w: input.width)
         let n = input.batch
-        let cols = try workspace.slot(2, count: per.cols * n)
+        let cols = try workspace.slot(2, count: min(per.cols * n, max(Scratch.cols, per.cols)))
         let cbamScratch = try workspace.slot(3, count: per.cbam * n)
         var x = input
         var other = try workspace.slot(1, count: per.maps * n)
         for l in layers {
             let (h, w) = l.outputSize(h: x.height, w: x.width)
             let y = FeatureMap(data: other, channels: l.outChannels, batch: n, height: h, width: w)
-            switch l.op {
-            case let .conv(c):
-                c.forward(x, into: y, epilogue: l.epilogue, cols: cols)
-            case let .transposed(t):
-                t.forward(x, into: y, epilogue: l.epilogue, cols: cols)
+            let colsPerImage = l.scratchCount(batch: 1, h: x.height, w: x.width)
+            let step = colsPerImage == 0 ? n : max(1, min(n, Scratch.cols / colsPerImage))
+            for first in stride(from: 0, to: n, by: step) {
+                let images = first..<min(first + step, n)
+                switch l.op {
+                case let .conv(c):
+                    c.forward(x.images(images), into: y.images(images), epilogue: l.epilogue, cols: cols)
+                case let .transposed(t):
+                    t.forward(x.images(images), into: y.images(images), epilogue: l.epilogue, cols: cols)
+                }
             }
             l.cbam?.apply(y, scratch: cbamScratch)
             other = x.data
@@ -135,4 +150,12 @@ struct ConvStack {
         }
         return x
     }
+}
+
+/// Scratch budgets, in floats, that set how many images go through the networks at once.
+enum Scratch {
+    /// Activation maps (two per chunk) and CBAM scratch.
+    static let maps = 16 << 20
+    /// One layer's im2col or GEMM block.
+    static let cols = 4 << 20
 }

@@ -1,10 +1,6 @@
 /// The generator of the reference: embedding `[E]` -> face `3 x S x S` through ConvTranspose2d
-/// layers (ReLU, CBAM for avpgan), unbounded output. Runs a batch in chunks sized so that the
-/// scratch stays near `scratchBudget` floats.
+/// layers (ReLU, CBAM for avpgan), unbounded output. Runs a batch in chunks (`Scratch`).
 final class Generator {
-    /// Scratch (maps + im2col/GEMM + CBAM) one chunk may use, in floats.
-    static let scratchBudget = 12 << 20
-
     let stack: ConvStack
     let embedDim: Int
     let imageSize: Int
@@ -16,10 +12,7 @@ final class Generator {
     }
 
     /// Images per chunk for this network.
-    var chunkSize: Int {
-        let per = stack.scratchPerImage(h: 1, w: 1)
-        return max(1, Generator.scratchBudget / max(2 * per.maps + per.cols + per.cbam, 1))
-    }
+    var chunkSize: Int { stack.chunkSize(h: 1, w: 1) }
 
     /// `embeddings[count, E]` -> `out[count, 3, S, S]` (NCHW).
     func generate(_ embeddings: UnsafePointer<Float>, count: Int, workspace: Workspace, into out: UnsafeMutablePointer<Float>) throws {
@@ -57,8 +50,7 @@ final class FaceEncoder {
     /// `images[count, 3, S, S]` (NCHW) -> `out[count, E]`.
     func encode(_ images: UnsafePointer<Float>, count: Int, workspace: Workspace, into out: UnsafeMutablePointer<Float>) throws {
         let plane = imageSize * imageSize
-        let per = stack.scratchPerImage(h: imageSize, w: imageSize)
-        let chunk = max(1, Generator.scratchBudget / max(2 * per.maps + per.cols + per.cbam, 1))
+        let chunk = stack.chunkSize(h: imageSize, w: imageSize)
         var start = 0
         while start < count {
             let b = min(chunk, count - start)
