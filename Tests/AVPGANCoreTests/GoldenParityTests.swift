@@ -17,6 +17,27 @@ final class GoldenParityTests: XCTestCase {
         try check(arch: "avpgan", modelFile: "model-sn-stored.safetensors")
     }
 
+    /// Batches larger than one GEMM sub-batch (at TINY widths the last generator layer takes
+    /// 16 images per GEMM) and than one outer chunk must give every image its reference value.
+    func testLargeBatchesMatchReference() throws {
+        let dir = Fixtures.golden("avpgan")
+        let model = try Model(path: "\(dir)/model.safetensors", options: LoadOptions(inferenceOnly: false))
+        let golden = try Fixtures.Arrays("\(dir)/golden.safetensors")
+        let input = try golden.floats("gen_input"), expected = try golden.floats("images")
+        let n = golden.shape("gen_input")[0], copies = 8
+        let many = Array(repeating: input, count: copies).flatMap { $0 }
+        var images = [Float](repeating: 0, count: n * copies * model.imageFloats)
+        try model.generate(embeddings: many, count: n * copies, embedDim: model.embedDim, into: &images)
+        let d = maxAbsDifference(images, Array(repeating: expected, count: copies).flatMap { $0 })
+        XCTAssertLessThanOrEqual(d.value, Self.imageTolerance,
+                                 "batch of \(n * copies): image \(d.index / model.imageFloats) differs by \(d.value)")
+        let faces = try golden.floats("face_input"), m = golden.shape("face_input")[0]
+        var embeddings = [Float](repeating: 0, count: m * copies * model.embedDim)
+        try model.encodeFaces(images: Array(repeating: faces, count: copies).flatMap { $0 }, count: m * copies, into: &embeddings)
+        let f = maxAbsDifference(embeddings, Array(repeating: try golden.floats("face_embedding"), count: copies).flatMap { $0 })
+        XCTAssertLessThanOrEqual(f.value, Self.embeddingTolerance, "face batch of \(m * copies): differs by \(f.value) at \(f.index)")
+    }
+
     private func check(arch: String, modelFile: String) throws {
         let dir = Fixtures.golden(arch)
         let what = "\(arch)/\(modelFile)"
