@@ -102,9 +102,11 @@ const char *avpgan_last_error(void);
 /* Threads                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/** Sets how many threads the computations use (the OpenBLAS thread pool is
- *  process-wide, so this is a process-wide setting). 0 = all online CPUs.
- *  Must not be called while another thread is inside an avpgan_ call. */
+/** Sets how many threads one computation uses, process-wide. 0 = all online CPUs
+ *  (the default). libavpgan runs its own worker threads and calls OpenBLAS
+ *  single-threaded, so that two thread pools never compete for the cores:
+ *  loading the first model (or this call) sets OpenBLAS's process-wide thread
+ *  count to 1. Must not be called while another thread is inside an avpgan_ call. */
 avpgan_status avpgan_set_num_threads(int32_t n_threads);
 
 /** The number of threads computations use. */
