@@ -66,7 +66,7 @@ test-c: build
 	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
 
 test-python: build venv
-	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests
+	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli
 
 ## bench: library vs PyTorch (when importable) at full widths, 2 threads, side by side.
 bench: build venv

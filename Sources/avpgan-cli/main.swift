@@ -10,9 +10,12 @@ usage: avpgan <command> [options]
 
 commands:
   info MODEL                         what a model file holds (architecture, widths, sizes)
-  generate --model MODEL -o OUT.png  a face from a seeded unit embedding
-           [--seed N] [--count N] [--pixels clamp|minmax] [--threads N]
-           (--count > 1 writes OUT-0.png, OUT-1.png, ...)
+  embed --model MODEL FEATURES.npy   the voice embedding of log-mel features [n_frames, n_mels]
+        [-o EMBEDDING.npy]           (printed when no -o is given)
+  generate --model MODEL -o OUT.png  faces from embeddings [E] or [N, E] in a .npy file,
+           [--embedding E.npy | --seed N [--count N]]      or from seeded unit vectors
+           [--pixels clamp|minmax] [--threads N]
+           (more than one face writes OUT-0.png, OUT-1.png, ...)
   bench --model MODEL [--batch 1,64] [--frames 800] [--seconds 2] [--threads N] [--json 1]
                                      time the voice encoder and the generator here
   version                            the library version
@@ -71,12 +74,25 @@ func info(_ path: String) throws {
     """)
 }
 
+func embed(_ o: Options) throws {
+    guard let modelPath = o.values["--model"] else { fail("embed needs --model MODEL", code: 2) }
+    guard o.positional.count == 1 else { fail("embed takes one FEATURES.npy", code: 2) }
+    let (features, shape) = try NPY.read(try FileIO.read(o.positional[0]), name: o.positional[0])
+    guard shape.count == 2 else { fail("\(o.positional[0]): features must be 2-D [n_frames, n_mels], got shape \(shape)") }
+    let model = try Model(path: modelPath)
+    var embedding = [Float](repeating: 0, count: model.embedDim)
+    try model.embed(features: features, frames: shape[0], melBands: shape[1], into: &embedding)
+    if let out = o.values["-o"] {
+        try FileIO.write(NPY.write(embedding, shape: [model.embedDim]), to: out)
+        print("wrote \(out) (\(model.embedDim) values, from \(shape[0]) frames)")
+    } else {
+        print(embedding.map { "\($0)" }.joined(separator: " "))
+    }
+}
+
 func generate(_ o: Options) throws {
     guard let modelPath = o.values["--model"] else { fail("generate needs --model MODEL", code: 2) }
     guard let out = o.values["-o"] else { fail("generate needs -o OUT.png", code: 2) }
-    let count = o.integer("--count", default: 1)
-    guard (1...1024).contains(count) else { fail("--count must be 1...1024", code: 2) }
-    let seed = o.integer("--seed", default: 0)
     var pixels: PixelMapping?
     if let p = o.values["--pixels"] {
         guard let m = PixelMapping(rawValue: p) else { fail("--pixels takes clamp or minmax, got '\(p)'", code: 2) }
@@ -86,20 +102,32 @@ func generate(_ o: Options) throws {
     let model = try Model(path: modelPath)
     let e = model.embedDim, size = model.imageSize
     var embeddings: [Float] = []
-    for i in 0..<count { embeddings += SeededEmbedding.make(seed: UInt64(truncatingIfNeeded: seed + i), dimension: e) }
-    var rgb = [UInt8](repeating: 0, count: count * model.imageFloats)
-    try embeddings.withUnsafeBufferPointer { emb in
-        try rgb.withUnsafeMutableBufferPointer { px in
-            try model.generateRGB8(embeddings: emb.baseAddress!, count: count, embedDim: e, pixels: pixels, into: px.baseAddress!)
+    var labels: [String] = []
+    if let file = o.values["--embedding"] {
+        guard o.values["--seed"] == nil, o.values["--count"] == nil else { fail("--embedding excludes --seed and --count", code: 2) }
+        let (values, shape) = try NPY.read(try FileIO.read(file), name: file)
+        guard shape.last == e, shape.count == 1 || shape.count == 2, !values.isEmpty else {
+            fail("\(file): embeddings must be [\(e)] or [N, \(e)] for this model, got shape \(shape)")
         }
+        embeddings = values
+        labels = (0..<(values.count / e)).map { "\(file)[\($0)]" }
+    } else {
+        let count = o.integer("--count", default: 1)
+        guard (1...1024).contains(count) else { fail("--count must be 1...1024", code: 2) }
+        let seed = o.integer("--seed", default: 0)
+        for i in 0..<count { embeddings += SeededEmbedding.make(seed: UInt64(truncatingIfNeeded: seed + i), dimension: e) }
+        labels = (0..<count).map { "seed \(seed + $0)" }
     }
+    let count = labels.count
+    var rgb = [UInt8](repeating: 0, count: count * model.imageFloats)
+    try model.generateRGB8(embeddings: embeddings, count: count, embedDim: e, pixels: pixels, into: &rgb)
     for i in 0..<count {
         let png = try rgb.withUnsafeBufferPointer {
             try PNGCodec.encodeRGB8($0.baseAddress! + i * model.imageFloats, width: size, height: size)
         }
         let path = count == 1 ? out : numbered(out, i)
         try FileIO.write(png, to: path)
-        print("wrote \(path) (\(size)x\(size), seed \(seed + i))")
+        print("wrote \(path) (\(size)x\(size), \(labels[i]))")
     }
 }
 
@@ -117,7 +145,9 @@ do {
         guard o.positional.count == 1 else { fail("info takes one MODEL path", code: 2) }
         try info(o.positional[0])
     case "generate":
-        try generate(Options(args.dropFirst(2), known: ["--model", "-o", "--seed", "--count", "--pixels", "--threads"]))
+        try generate(Options(args.dropFirst(2), known: ["--model", "-o", "--seed", "--count", "--pixels", "--threads", "--embedding"]))
+    case "embed":
+        try embed(Options(args.dropFirst(2), known: ["--model", "-o"]))
     case "bench":
         let o = Options(args.dropFirst(2), known: ["--model", "--batch", "--frames", "--seconds", "--threads", "--json"])
         guard let model = o.values["--model"] else { fail("bench needs --model MODEL", code: 2) }

@@ -48,3 +48,51 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(try ModelConfig.parse(metadata: config.metadata), config)
     }
 }
+
+/// The .npy reader and writer.
+final class NPYTests: XCTestCase {
+    func testRoundTrip() throws {
+        let values: [Float] = [1, -2.5, 3e-8, 4, 5, 6]
+        for shape in [[6], [2, 3], [1, 6, 1]] {
+            let bytes = NPY.write(values, shape: shape)
+            XCTAssertEqual((bytes.count - values.count * 4) % 64, 0, "header padded to 64 bytes as numpy does")
+            let (read, readShape) = try NPY.read(bytes)
+            XCTAssertEqual(read, values)
+            XCTAssertEqual(readShape, shape)
+        }
+    }
+
+    func testRejectsWhatItCannotRead() {
+        let good = NPY.write([1, 2], shape: [2])
+        func mutated(_ edit: (inout String) -> Void) -> [UInt8] {
+            var text = String(decoding: good[10..<(good.count - 8)], as: UTF8.self)
+            edit(&text)
+            return Array(good[0..<8]) + [UInt8(text.utf8.count & 0xFF), UInt8(text.utf8.count >> 8)] + Array(text.utf8) + Array(good.suffix(8))
+        }
+        let cases: [(String, [UInt8], String)] = [
+            ("empty", [], "magic"),
+            ("truncated data", Array(good.dropLast(1)), "does not match"),
+            ("int32", mutated { $0 = $0.replacingAll("<f4", with: "<i4") }, "dtype"),
+            ("big-endian", mutated { $0 = $0.replacingAll("<f4", with: ">f4") }, "dtype"),
+            ("fortran", mutated { $0 = $0.replacingAll("False", with: "True ") }, "Fortran"),
+            ("shape", mutated { $0 = $0.replacingAll("(2,)", with: "(3,)") }, "does not match"),
+        ]
+        for (what, bytes, fragment) in cases {
+            XCTAssertThrowsError(try NPY.read(bytes), what) { e in
+                let message = (e as? AVPGANError)?.message ?? ""
+                XCTAssertTrue(message.contains(fragment), "\(what): message '\(message)' should mention '\(fragment)'")
+            }
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingAll(_ a: String, with b: String) -> String {
+        var out = "", rest = Substring(self)
+        while let r = rest.firstRange(of: a) {
+            out += rest[..<r.lowerBound] + b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
