@@ -15,7 +15,7 @@ public enum Threads {
 
     /// The persistent workers for `count` threads (rebuilt when the count changes).
     nonisolated(unsafe) private static var workers: (count: Int, pool: WorkerPool?)?
-    private static let poolMutex = Mutex()
+    private static let poolMutex = PThreadMutex()
 
     static var pool: WorkerPool? {
         let n = count

@@ -1,27 +1,36 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Persistent worker threads for `parallelFor`, so a parallel region costs a wake-up rather
+/// Persistent worker threads for `parallelFor`, so a parallel region costs a hand-off rather
 /// than thread creation. One caller at a time owns the pool (`tryRun` returns false when
 /// another thread is using it, and that caller starts its own threads instead).
-/// Workers live for the rest of the process.
+///
+/// Hand-off: the caller publishes a task by bumping `generation`. A worker spins on that
+/// counter for `spinLimit` checks (regions follow each other within microseconds during a
+/// forward pass, and a futex wake-up on a VM costs tens), then sleeps on a condition variable.
+/// Sleeping is announced in `sleepers` before the final check of `generation`, and the caller
+/// bumps `generation` before reading `sleepers`; both sequentially consistent, so either the
+/// worker sees the new task or the caller sees the sleeper and signals it. Workers live for the
+/// rest of the process.
 final class WorkerPool: @unchecked Sendable {
+    private static let spinLimit = 20_000
+
     private let workers: Int
-    private let owner = Mutex()
-    private let state = Mutex()
-    private var start = pthread_cond_t()
-    private var done = pthread_cond_t()
-    private var generation = 0
-    private var remaining = 0
+    private let owner = PThreadMutex()
+    private let sleep = PThreadMutex()
+    private var wake = pthread_cond_t()
+    private let generation = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let remaining = Atomic<Int>(0)
     private var task: ParallelTask?
 
     /// A pool of `workers` threads (the caller is the extra participant). nil when the
     /// threads cannot be started.
     init?(workers: Int) {
         self.workers = workers
-        pthread_cond_init(&start, nil)
-        pthread_cond_init(&done, nil)
+        pthread_cond_init(&wake, nil)
         for index in 1...workers {
             var thread = pthread_t()
             let context = Unmanaged.passRetained(WorkerContext(pool: self, index: index)).toOpaque()
@@ -40,37 +49,43 @@ final class WorkerPool: @unchecked Sendable {
     func tryRun(_ task: ParallelTask) -> Bool {
         guard task.parts <= participants, owner.tryLock() else { return false }
         defer { owner.unlock() }
-        state.lock()
         self.task = task
-        generation += 1
-        remaining = workers
-        pthread_cond_broadcast(&start)
-        state.unlock()
+        remaining.store(workers, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            sleep.lock()
+            pthread_cond_broadcast(&wake)
+            sleep.unlock()
+        }
         task.run(part: 0)
-        state.lock()
-        while remaining > 0 { pthread_cond_wait(&done, state.raw) }
+        var spins = 0
+        while remaining.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins > 64 { sched_yield() }
+        }
         self.task = nil
-        state.unlock()
         return true
     }
 
     private func serve(index: Int) {
         var seen = 0
         while true {
-            state.lock()
-            while generation == seen { pthread_cond_wait(&start, state.raw) }
-            seen = generation
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen && spins < WorkerPool.spinLimit { spins += 1 }
+            if generation.load(ordering: .acquiring) == seen {
+                sleep.lock()
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while generation.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(&wake, sleep.raw) }
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                sleep.unlock()
+            }
+            seen = generation.load(ordering: .acquiring)
             // The task (and the caller's non-escaping closure inside it) must be released
             // before this worker reports done: the caller checks that nothing kept it.
             do {
-                let task = self.task
-                state.unlock()
-                if let task, index < task.parts { task.run(part: index) }
+                if let task = self.task, index < task.parts { task.run(part: index) }
             }
-            state.lock()
-            remaining -= 1
-            if remaining == 0 { pthread_cond_signal(&done) }
-            state.unlock()
+            remaining.subtract(1, ordering: .releasing)
         }
     }
 
@@ -82,7 +97,7 @@ final class WorkerPool: @unchecked Sendable {
 }
 
 /// A pthread mutex with a stable address.
-final class Mutex: @unchecked Sendable {
+final class PThreadMutex: @unchecked Sendable {
     let raw: UnsafeMutablePointer<pthread_mutex_t>
 
     init() {
