@@ -19,8 +19,13 @@ final class Workspace {
 }
 
 /// Lends workspaces to concurrent callers: each call borrows an idle one (or a new one) and
-/// returns it, so a model shared by many threads needs no lock during computation.
+/// returns it, so a model shared by many threads needs no lock during computation. A
+/// workspace that grew past `retainLimit` floats (an unusually long recording, say) is freed
+/// after its call rather than kept for the life of the model.
 final class WorkspacePool: @unchecked Sendable {
+    /// 48 Mi floats (192 MiB): above what batch inference at the `Scratch` budgets needs.
+    static let retainLimit = 48 << 20
+
     private var idle: [Workspace] = []
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
@@ -39,9 +44,11 @@ final class WorkspacePool: @unchecked Sendable {
         let workspace = idle.popLast() ?? Workspace()
         pthread_mutex_unlock(mutex)
         defer {
-            pthread_mutex_lock(mutex)
-            idle.append(workspace)
-            pthread_mutex_unlock(mutex)
+            if workspace.footprint <= WorkspacePool.retainLimit {
+                pthread_mutex_lock(mutex)
+                idle.append(workspace)
+                pthread_mutex_unlock(mutex)
+            }
         }
         return try body(workspace)
     }
