@@ -79,6 +79,11 @@ typedef enum avpgan_status {
     AVPGAN_E_UNSUPPORTED = -6,
     /** The model does not contain the networks the call needs. */
     AVPGAN_E_MISSING_NETWORK = -7,
+    /** Audio that cannot be decoded: unknown or damaged format, non-finite samples,
+     *  a recording longer than the library accepts. */
+    AVPGAN_E_AUDIO_FORMAT = -8,
+    /** The recording holds no speech (no samples, or none the voice activity detector keeps). */
+    AVPGAN_E_NO_SPEECH = -9,
     /** A bug in libavpgan; the message says where. Please report it. */
     AVPGAN_E_INTERNAL = -100
 } avpgan_status;

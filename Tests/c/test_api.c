@@ -40,6 +40,8 @@ static const char *status_name(int s)
     case AVPGAN_E_MODEL_FORMAT: return "AVPGAN_E_MODEL_FORMAT";
     case AVPGAN_E_UNSUPPORTED: return "AVPGAN_E_UNSUPPORTED";
     case AVPGAN_E_MISSING_NETWORK: return "AVPGAN_E_MISSING_NETWORK";
+    case AVPGAN_E_AUDIO_FORMAT: return "AVPGAN_E_AUDIO_FORMAT";
+    case AVPGAN_E_NO_SPEECH: return "AVPGAN_E_NO_SPEECH";
     case AVPGAN_E_INTERNAL: return "AVPGAN_E_INTERNAL";
     default: return "(unknown status)";
     }
@@ -462,8 +464,9 @@ int main(int argc, char **argv)
         char buf[64];
         int codes[] = {AVPGAN_OK, AVPGAN_E_INVALID_ARGUMENT, AVPGAN_E_BUFFER_TOO_SMALL,
                        AVPGAN_E_OUT_OF_MEMORY, AVPGAN_E_IO, AVPGAN_E_MODEL_FORMAT,
-                       AVPGAN_E_UNSUPPORTED, AVPGAN_E_MISSING_NETWORK, AVPGAN_E_INTERNAL};
-        int unknown[] = {1, -8, -99, -101, 12345, -2147483647 - 1};
+                       AVPGAN_E_UNSUPPORTED, AVPGAN_E_MISSING_NETWORK, AVPGAN_E_AUDIO_FORMAT,
+                       AVPGAN_E_NO_SPEECH, AVPGAN_E_INTERNAL};
+        int unknown[] = {1, -10, -99, -101, 12345, -2147483647 - 1};
         size_t i;
         snprintf(buf, sizeof buf, "%u.%u.%u", (unsigned)(n / 10000), (unsigned)(n / 100 % 100),
                  (unsigned)(n % 100));

@@ -8,6 +8,8 @@ public enum ErrorKind: Int32, Sendable, CaseIterable {
     case modelFormat = -5
     case unsupported = -6
     case missingNetwork = -7
+    case audioFormat = -8
+    case noSpeech = -9
     case `internal` = -100
 
     /// The C name of the status, e.g. `AVPGAN_E_MODEL_FORMAT`.
@@ -20,6 +22,8 @@ public enum ErrorKind: Int32, Sendable, CaseIterable {
         case .modelFormat: return "AVPGAN_E_MODEL_FORMAT"
         case .unsupported: return "AVPGAN_E_UNSUPPORTED"
         case .missingNetwork: return "AVPGAN_E_MISSING_NETWORK"
+        case .audioFormat: return "AVPGAN_E_AUDIO_FORMAT"
+        case .noSpeech: return "AVPGAN_E_NO_SPEECH"
         case .internal: return "AVPGAN_E_INTERNAL"
         }
     }
@@ -34,6 +38,8 @@ public enum ErrorKind: Int32, Sendable, CaseIterable {
         case .modelFormat: return "malformed model file"
         case .unsupported: return "unsupported"
         case .missingNetwork: return "network missing from model"
+        case .audioFormat: return "undecodable audio"
+        case .noSpeech: return "no speech in the recording"
         case .internal: return "internal error"
         }
     }

@@ -46,6 +46,8 @@ __all__ = [
     "ModelFormatError",
     "UnsupportedError",
     "MissingNetworkError",
+    "AudioFormatError",
+    "NoSpeechError",
     "InternalError",
     "ModelClosedError",
     "LibraryNotFound",
@@ -84,6 +86,8 @@ class Status(enum.IntEnum):
     E_MODEL_FORMAT = -5
     E_UNSUPPORTED = -6
     E_MISSING_NETWORK = -7
+    E_AUDIO_FORMAT = -8
+    E_NO_SPEECH = -9
     E_INTERNAL = -100
 
 
@@ -171,6 +175,14 @@ class MissingNetworkError(AvpganError):
     """AVPGAN_E_MISSING_NETWORK: the model lacks a network the call needs."""
 
 
+class AudioFormatError(AvpganError):
+    """AVPGAN_E_AUDIO_FORMAT: the audio cannot be decoded (format, damage, non-finite samples, length)."""
+
+
+class NoSpeechError(AvpganError):
+    """AVPGAN_E_NO_SPEECH: the recording holds no speech."""
+
+
 class InternalError(AvpganError):
     """AVPGAN_E_INTERNAL: a bug in libavpgan."""
 
@@ -187,6 +199,8 @@ _ERROR_CLASSES: Dict[int, Type[AvpganError]] = {
     int(Status.E_MODEL_FORMAT): ModelFormatError,
     int(Status.E_UNSUPPORTED): UnsupportedError,
     int(Status.E_MISSING_NETWORK): MissingNetworkError,
+    int(Status.E_AUDIO_FORMAT): AudioFormatError,
+    int(Status.E_NO_SPEECH): NoSpeechError,
     int(Status.E_INTERNAL): InternalError,
 }
 
