@@ -24,12 +24,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CSndfile", path: "Sources/CSndfile", pkgConfig: "sndfile"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
+        .systemLibrary(name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr"),
         // The public header, imported so the thunks use its exact types.
         .systemLibrary(name: "CAVPGAN", path: "Sources/CAVPGAN"),
 
         .target(
             name: "AVPGANCore",
-            dependencies: ["CBLAS", "CPNG"],
+            dependencies: ["CBLAS", "CPNG", "CSndfile", "CSoxr"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
         .target(
@@ -44,7 +45,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AVPGANCoreTests",
-            dependencies: ["AVPGANCore"]
+            dependencies: ["AVPGANCore", "CSndfile"]
         ),
     ]
 )
