@@ -1,0 +1,57 @@
+@testable import AVPGANCore
+import XCTest
+
+/// SHA-256, PNG encoding with text chunks, PNG decoding.
+final class ImageTests: XCTestCase {
+    func testSHA256KnownVectors() {
+        XCTAssertEqual(SHA256.hex([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000)),
+                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        var split = SHA256()  // incremental updates across block boundaries
+        split.update(Array("abcdbcdecdefdefgefghfghighijhijk".utf8))
+        split.update(Array("ijkljklmklmnlmnomnopnopq".utf8))
+        XCTAssertEqual(split.hexDigest(), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    func testPNGRoundTripWithText() throws {
+        let (w, h) = (7, 5)
+        let pixels = (0..<(w * h * 3)).map { UInt8(($0 * 37) % 256) }
+        let text = [("Software", "libavpgan 0.1.0"), ("avpgan:notice", "Synthetic image — not a photograph"), ("Comment", "x=1")]
+        let png = try pixels.withUnsafeBufferPointer { try PNGCodec.encodeRGB8($0.baseAddress!, width: w, height: h, text: text) }
+        let again = try pixels.withUnsafeBufferPointer { try PNGCodec.encodeRGB8($0.baseAddress!, width: w, height: h, text: text) }
+        XCTAssertEqual(png, again, "same inputs must give byte-identical PNGs")
+        let decoded = try PNGCodec.decodeRGB8(png)
+        XCTAssertEqual(decoded.width, w)
+        XCTAssertEqual(decoded.height, h)
+        XCTAssertEqual(decoded.pixels, pixels, "lossless round trip")
+        let read = PNGText.read(png)
+        XCTAssertEqual(read.map(\.0), text.map(\.0))
+        XCTAssertEqual(read.map(\.1), text.map(\.1), "UTF-8 text survives")
+        XCTAssertThrowsError(try pixels.withUnsafeBufferPointer {
+            try PNGCodec.encodeRGB8($0.baseAddress!, width: w, height: h, text: [("", "empty keyword")])
+        })
+    }
+
+    func testDecodeRefusesDamage() throws {
+        let pixels = [UInt8](repeating: 128, count: 4 * 4 * 3)
+        let png = try pixels.withUnsafeBufferPointer { try PNGCodec.encodeRGB8($0.baseAddress!, width: 4, height: 4) }
+        for (what, bytes) in [("empty", [UInt8]()), ("text", Array("hello".utf8)), ("truncated", Array(png.prefix(png.count / 2)))] {
+            XCTAssertThrowsError(try PNGCodec.decodeRGB8(bytes), what) { e in
+                XCTAssertEqual((e as? AVPGANError)?.kind, .invalidArgument, "\(what): \(e)")
+            }
+        }
+        // A header claiming 100000 x 100000 pixels is refused before allocation.
+        var huge = png
+        for (offset, v) in [(16, UInt32(100_000)), (20, UInt32(100_000))] {
+            for k in 0..<4 { huge[offset + k] = UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32(k))) }
+        }
+        let crc = CRC32.checksum(Array(huge[12..<29]))
+        for k in 0..<4 { huge[29 + k] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * UInt32(k))) }
+        XCTAssertThrowsError(try PNGCodec.decodeRGB8(huge)) { e in
+            XCTAssertTrue((e as? AVPGANError)?.message.contains("limit") == true, "\(e)")
+        }
+    }
+}
