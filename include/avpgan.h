@@ -233,6 +233,46 @@ avpgan_status avpgan_model_generate_rgb8(const avpgan_model *model, const float 
                                          const avpgan_generate_params *params,
                                          uint8_t *pixels, size_t capacity, size_t *needed);
 
+/* ------------------------------------------------------------------------ */
+/* Audio                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** What a decoded recording was. Set struct_size = sizeof(avpgan_audio_info). */
+typedef struct avpgan_audio_info {
+    size_t struct_size;
+    uint32_t sample_rate;      /* rate of the returned samples, Hz */
+    uint32_t original_rate;    /* the file's rate, Hz */
+    uint32_t channels;         /* the file's channel count (the samples are their mean) */
+    uint64_t n_samples;        /* returned samples */
+    double seconds;            /* n_samples / sample_rate */
+    char format[64];           /* libsndfile's name of the format, e.g. "WAV (Microsoft), Signed 16 bit PCM" */
+} avpgan_audio_info;
+
+/** Decodes an audio file with libsndfile (WAV, FLAC, Ogg Vorbis/Opus, MP3, ... whatever
+ *  the installed libsndfile reads), mixes it to mono (mean of the channels) and resamples
+ *  it to target_rate Hz with libsoxr (high quality); target_rate 0 keeps the file's rate.
+ *  samples: receives mono floats in [-1, 1]. A (NULL, 0) size query decodes the file to
+ *  measure it. info may be NULL. Recordings longer than 4 hours are refused.
+ *  Errors: AVPGAN_E_IO (cannot open, a directory), AVPGAN_E_AUDIO_FORMAT (empty, not
+ *  audio, damaged, non-finite samples). */
+avpgan_status avpgan_decode_file(const char *path, uint32_t target_rate, float *samples,
+                                 size_t capacity, size_t *needed, avpgan_audio_info *info);
+
+/** As avpgan_decode_file, from the bytes of an encoded file in memory (read during the
+ *  call only). */
+avpgan_status avpgan_decode_buffer(const void *data, size_t size, uint32_t target_rate,
+                                   float *samples, size_t capacity, size_t *needed,
+                                   avpgan_audio_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* Images                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** Encodes 8-bit RGB pixels (width x height x 3, interleaved, rows top to bottom) as a
+ *  PNG into png (capacity in bytes). Deterministic: the same pixels give the same bytes. */
+avpgan_status avpgan_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
+                                uint8_t *png, size_t capacity, size_t *needed);
+
 #ifdef __cplusplus
 }
 #endif

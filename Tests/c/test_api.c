@@ -539,6 +539,50 @@ int main(int argc, char **argv)
     check(gp.struct_size == sizeof gp && gp.pixels == AVPGAN_PIXELS_MODEL_DEFAULT, "wrong defaults",
           "avpgan_generate_params_init defaults (pixels %d)", (int)gp.pixels);
 
+    /* ---- audio decoding and PNG encoding: misuse ---- */
+    {
+        /* A 0.1 s, 16-bit mono WAV at 8 kHz made here. */
+        unsigned char wav[44 + 1600];
+        unsigned i;
+        size_t needed = 0;
+        float tiny[4];
+        avpgan_audio_info ai;
+        uint8_t px[2 * 2 * 3] = {0}, pngbuf[8];
+        memset(wav, 0, sizeof wav);
+        memcpy(wav, "RIFF", 4); wav[4] = (unsigned char)((36 + 1600) & 255); wav[5] = (unsigned char)((36 + 1600) >> 8);
+        memcpy(wav + 8, "WAVEfmt ", 8); wav[16] = 16; wav[20] = 1; wav[22] = 1;
+        wav[24] = 0x40; wav[25] = 0x1f; /* 8000 Hz */ wav[28] = 0x80; wav[29] = 0x3e; /* bytes/s */ wav[32] = 2; wav[34] = 16;
+        memcpy(wav + 36, "data", 4); wav[40] = 1600 & 255; wav[41] = 1600 >> 8;
+        for (i = 0; i < 800; i++) { short v = (short)((i % 40) * 500 - 10000); wav[44 + 2 * i] = (unsigned char)(v & 255); wav[45 + 2 * i] = (unsigned char)((v >> 8) & 255); }
+        memset(&ai, 0, sizeof ai);
+        ai.struct_size = sizeof ai;
+        expect(avpgan_decode_buffer(wav, sizeof wav, 16000, NULL, 0, &needed, &ai), AVPGAN_OK,
+               "avpgan_decode_buffer(NULL, 0) size query");
+        check(needed == 1600 && ai.sample_rate == 16000 && ai.original_rate == 8000 && ai.channels == 1, "wrong info",
+              "decode size query: needed %lu, rate %u <- %u, channels %u, format \"%s\"", (unsigned long)needed,
+              (unsigned)ai.sample_rate, (unsigned)ai.original_rate, (unsigned)ai.channels, ai.format);
+        expect(avpgan_decode_buffer(wav, sizeof wav, 16000, tiny, 4, &needed, NULL), AVPGAN_E_BUFFER_TOO_SMALL,
+               "avpgan_decode_buffer(short buffer)");
+        expect(avpgan_decode_buffer(NULL, 10, 16000, NULL, 0, &needed, NULL), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_decode_buffer(NULL data)");
+        expect(avpgan_decode_buffer(wav, sizeof wav, 7, NULL, 0, &needed, NULL), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_decode_buffer(target_rate 7)");
+        expect(avpgan_decode_buffer(wav, 20, 16000, NULL, 0, &needed, NULL), AVPGAN_E_AUDIO_FORMAT,
+               "avpgan_decode_buffer(truncated header)");
+        expect(avpgan_decode_file(NULL, 16000, NULL, 0, &needed, NULL), AVPGAN_E_INVALID_ARGUMENT, "avpgan_decode_file(NULL path)");
+        expect(avpgan_decode_file("/nonexistent/voice.wav", 16000, NULL, 0, &needed, NULL), AVPGAN_E_IO,
+               "avpgan_decode_file(missing file)");
+        expect(avpgan_decode_file("/", 16000, NULL, 0, &needed, NULL), AVPGAN_E_IO, "avpgan_decode_file(a directory)");
+        ai.struct_size = 3;
+        expect(avpgan_decode_buffer(wav, sizeof wav, 0, NULL, 0, &needed, &ai), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_decode_buffer(info.struct_size 3)");
+        expect(avpgan_png_encode(NULL, 2, 2, NULL, 0, &needed), AVPGAN_E_INVALID_ARGUMENT, "avpgan_png_encode(NULL pixels)");
+        expect(avpgan_png_encode(px, 0, 2, NULL, 0, &needed), AVPGAN_E_INVALID_ARGUMENT, "avpgan_png_encode(width 0)");
+        expect(avpgan_png_encode(px, 2, 2, NULL, 0, &needed), AVPGAN_OK, "avpgan_png_encode size query");
+        expect(avpgan_png_encode(px, 2, 2, pngbuf, sizeof pngbuf, &needed), AVPGAN_E_BUFFER_TOO_SMALL,
+               "avpgan_png_encode(8-byte buffer)");
+    }
+
     /* ---- threads setting ---- */
     {
         int32_t before = avpgan_get_num_threads();

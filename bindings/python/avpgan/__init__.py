@@ -62,6 +62,10 @@ __all__ = [
     "set_num_threads",
     "get_num_threads",
     "__version__",
+    "Audio",
+    "decode",
+    "encode_png",
+    "save_png",
 ]
 
 #: Version of these bindings (the C interface version they are written for).
@@ -672,3 +676,6 @@ class Model:
             )
             _check(status, "avpgan_model_generate_rgb8")
         return out[0] if single else out
+
+
+from ._media import Audio, decode, encode_png, save_png  # noqa: E402  (needs _check above)

@@ -34,6 +34,7 @@ __all__ = [
     "ModelParams",
     "ModelInfo",
     "GenerateParams",
+    "AudioInfo",
     "ModelHandle",
     "MAX_LAYERS",
     "EXPECTED_MAJOR",
@@ -113,6 +114,20 @@ class GenerateParams(ctypes.Structure):
     ]
 
 
+class AudioInfo(ctypes.Structure):
+    """``struct avpgan_audio_info``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("sample_rate", ctypes.c_uint32),
+        ("original_rate", ctypes.c_uint32),
+        ("channels", ctypes.c_uint32),
+        ("n_samples", ctypes.c_uint64),
+        ("seconds", ctypes.c_double),
+        ("format", ctypes.c_char * 64),
+    ]
+
+
 class _OpaqueModel(ctypes.Structure):
     """``struct avpgan_model`` (opaque; only ever used through a pointer)."""
 
@@ -164,6 +179,19 @@ _PROTOTYPES = {
             ctypes.c_size_t,
             _c_size_t_p,
         ],
+    ),
+    "avpgan_decode_file": (
+        c_status,
+        [ctypes.c_char_p, ctypes.c_uint32, _c_float_p, ctypes.c_size_t, _c_size_t_p, ctypes.POINTER(AudioInfo)],
+    ),
+    "avpgan_decode_buffer": (
+        c_status,
+        [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32, _c_float_p, ctypes.c_size_t, _c_size_t_p,
+         ctypes.POINTER(AudioInfo)],
+    ),
+    "avpgan_png_encode": (
+        c_status,
+        [_c_uint8_p, ctypes.c_uint32, ctypes.c_uint32, _c_uint8_p, ctypes.c_size_t, _c_size_t_p],
     ),
 }
 

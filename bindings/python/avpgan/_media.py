@@ -1,0 +1,95 @@
+"""Audio decoding and PNG encoding through libavpgan (``avpgan_decode_*``, ``avpgan_png_encode``)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _lib
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+
+
+@dataclass(frozen=True)
+class Audio:
+    """A decoded recording: mono ``samples`` (float32 in [-1, 1]) at ``sample_rate`` Hz,
+    from a file that had ``original_rate`` Hz, ``channels`` channels and ``format``."""
+
+    samples: npt.NDArray[np.float32]
+    sample_rate: int
+    original_rate: int
+    channels: int
+    format: str
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def decode(source: Source, target_rate: int = 16000) -> Audio:
+    """Decodes a recording with libsndfile, mixes it to mono and resamples it with libsoxr.
+
+    Args:
+        source: a path, or the bytes of an encoded file (WAV, FLAC, Ogg, MP3, ...).
+        target_rate: rate of the result in Hz; 0 keeps the file's rate.
+
+    Raises:
+        AvpganIOError: the path cannot be opened (missing, a directory).
+        AudioFormatError: empty, not audio, damaged, or non-finite samples.
+    """
+    from . import _check  # the package's error mapping
+
+    lib = _lib.get()
+    info = _lib.AudioInfo()
+    info.struct_size = ctypes.sizeof(info)
+    needed = ctypes.c_size_t(0)
+
+    def call(out: "np.ndarray | None") -> int:
+        ptr = out.ctypes.data_as(_lib._c_float_p) if out is not None else None
+        cap = out.size if out is not None else 0
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+            return int(lib.avpgan_decode_buffer(data, len(data), target_rate, ptr, cap,
+                                                ctypes.byref(needed), ctypes.byref(info)))
+        return int(lib.avpgan_decode_file(os.fsencode(source), target_rate, ptr, cap,
+                                          ctypes.byref(needed), ctypes.byref(info)))
+
+    name = "avpgan_decode_buffer" if isinstance(source, (bytes, bytearray, memoryview)) else "avpgan_decode_file"
+    _check(call(None), name)
+    samples = np.empty(needed.value, dtype=np.float32)
+    if samples.size:
+        _check(call(samples), name)
+    return Audio(samples, int(info.sample_rate), int(info.original_rate), int(info.channels),
+                 info.format.decode("utf-8", "replace"))
+
+
+def encode_png(pixels: npt.ArrayLike) -> bytes:
+    """PNG bytes of an 8-bit RGB image ``[H, W, 3]`` (deterministic: same pixels, same bytes)."""
+    from . import _check
+
+    img = np.ascontiguousarray(pixels, dtype=np.uint8)
+    if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] < 1 or img.shape[1] < 1:
+        raise ValueError(f"encode_png: pixels must be [H, W, 3] uint8, got shape {img.shape}")
+    lib = _lib.get()
+    needed = ctypes.c_size_t(0)
+    src = img.ctypes.data_as(_lib._c_uint8_p)
+    _check(lib.avpgan_png_encode(src, img.shape[1], img.shape[0], None, 0, ctypes.byref(needed)), "avpgan_png_encode")
+    out = (ctypes.c_uint8 * needed.value)()
+    _check(lib.avpgan_png_encode(src, img.shape[1], img.shape[0], out, needed.value, ctypes.byref(needed)),
+           "avpgan_png_encode")
+    return bytes(out)
+
+
+def save_png(path: Union[str, "os.PathLike[str]"], pixels: npt.ArrayLike) -> None:
+    """Writes an 8-bit RGB image ``[H, W, 3]`` as a PNG file (via a temporary file, so a
+    failure leaves no partial file)."""
+    data = encode_png(pixels)
+    tmp = os.fspath(path) + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
