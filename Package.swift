@@ -31,7 +31,9 @@ let package = Package(
         .target(
             name: "AVPGANCore",
             dependencies: ["CBLAS", "CPNG", "CSndfile", "CSoxr"],
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+            // Optimised in debug builds too (tests run hot loops over real-size data); -O keeps
+            // Swift's overflow and bounds checks, which the tests rely on.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"]), .unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(
             name: "AVPGAN",

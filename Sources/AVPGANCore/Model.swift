@@ -36,6 +36,10 @@ public final class Model: @unchecked Sendable {
         try self.init(bytes: try FileIO.read(path, limit: Model.maxFileBytes), options: options)
     }
 
+    /// The SHA-256 of the model file's bytes (lowercase hex), for provenance.
+    public var sha256: String { digest.hex }
+    private let digest: BackgroundDigest
+
     public init(bytes: [UInt8], options: LoadOptions = LoadOptions()) throws {
         Threads.useSingleThreadedBLAS()
         let file = try Safetensors(bytes: bytes, maxHeaderBytes: options.maxHeaderBytes)
@@ -52,6 +56,7 @@ public final class Model: @unchecked Sendable {
             ? Linear(weight: try reader.storage("classifier.model.weight"), bias: nil, inFeatures: e, outFeatures: config.identities) : nil
         loaded = [.voiceEncoder, .generator] + (faceEncoder != nil ? [.faceEncoder] : [])
             + (discriminator != nil ? [.discriminator] : []) + (classifier != nil ? [.classifier] : [])
+        digest = BackgroundDigest(of: bytes)
         parameterCount = voiceEncoder.parameterCount + generator.stack.parameterCount
             + (faceEncoder?.stack.parameterCount ?? 0) + (discriminator?.weight.count ?? 0) + (classifier?.weight.count ?? 0)
     }

@@ -63,3 +63,4 @@ func fixed(_ x: Double, _ digits: Int) -> String {
     let f = String(frac)
     return (x < 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + String(repeating: "0", count: digits - f.count) + f : "")
 }
+

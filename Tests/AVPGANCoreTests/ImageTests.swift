@@ -55,3 +55,14 @@ final class ImageTests: XCTestCase {
         }
     }
 }
+
+final class ModelDigestTests: XCTestCase {
+    func testModelDigestIsTheFileSHA256() throws {
+        let path = "\(Fixtures.golden("voice2face"))/model.safetensors"
+        let bytes = try FileIO.read(path)
+        let model = try Model(path: path)
+        XCTAssertEqual(model.sha256, SHA256.hex(bytes))
+        XCTAssertEqual(model.sha256.count, 64)
+        XCTAssertEqual(model.sha256, model.sha256, "cached value stable")
+    }
+}

@@ -1,0 +1,96 @@
+import AVPGANCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one job per input file for commands that take `VOICE...`: finds the audio files in
+/// the arguments (directories are walked recursively, in sorted order), shows a progress bar
+/// on a terminal, prints one line per failed file without stopping, and reports how many failed.
+enum BatchRunner {
+    static let audioExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif", "au", "caf", "w64", "rf64"]
+
+    /// The files named by `arguments`: files as given, directories walked for audio files.
+    /// A missing argument is reported as a failure rather than dropped.
+    static func inputs(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        for a in arguments {
+            var st = stat()
+            if stat(a, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+                out += walk(a)
+            } else {
+                out.append(a)
+            }
+        }
+        return out
+    }
+
+    private static func walk(_ directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        var out: [String] = []
+        for name in names.sorted() {
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            var st = stat()
+            guard stat(path, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                out += walk(path)
+            } else if let dot = name.lastIndex(of: "."), audioExtensions.contains(name[name.index(after: dot)...].lowercased()) {
+                out.append(path)
+            }
+        }
+        return out
+    }
+
+    /// The file name without directory and extension.
+    static func stem(_ path: String) -> String {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return base }
+        return String(base[..<dot])
+    }
+
+    /// Runs `job` on every input; returns the number of failures.
+    static func run(_ inputs: [String], verb: String, job: (String) throws -> String) -> Int {
+        let progress = isatty(STDERR_FILENO) == 1 && inputs.count > 1
+        var failed = 0
+        for (i, input) in inputs.enumerated() {
+            if progress { drawProgress(done: i, total: inputs.count, current: input) }
+            do {
+                let result = try job(input)
+                if progress { clearProgress() }
+                print(result)
+            } catch let e as AVPGANError {
+                failed += 1
+                if progress { clearProgress() }
+                fputs("avpgan: \(input): \(e.message) [\(e.kind.statusName)]\n", stderr)
+            } catch {
+                failed += 1
+                if progress { clearProgress() }
+                fputs("avpgan: \(input): \(error)\n", stderr)
+            }
+        }
+        if progress { clearProgress() }
+        if inputs.count > 1 {
+            fputs("avpgan: \(verb) \(inputs.count - failed) of \(inputs.count) files\(failed > 0 ? ", \(failed) failed" : "")\n", stderr)
+        }
+        return failed
+    }
+
+    private static func drawProgress(done: Int, total: Int, current: String) {
+        let width = 30
+        let filled = done * width / max(total, 1)
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let name = stem(current)
+        fputs("\r[\(bar)] \(done)/\(total) \(name.prefix(40))\u{1B}[K", stderr)
+        fflush(stderr)
+    }
+
+    private static func clearProgress() {
+        fputs("\r\u{1B}[K", stderr)
+        fflush(stderr)
+    }
+}
