@@ -71,33 +71,28 @@ final class VADFilterbank {
         hpIn1 = 0; hpIn2 = 0; hpOut1 = 0; hpOut2 = 0
     }
 
-    /// One first-order all-pass section over every other sample of `input` (`count` outputs),
-    /// coefficient in Q15; `state` is kept on the Q(-1) scale.
-    @inline(__always)
-    private static func allPass(_ input: UnsafePointer<Int16>, count: Int, coefficient: Int32,
-                                state: inout Int16, into output: UnsafeMutablePointer<Int16>) {
-        var acc = Int32(state) << 16
-        for i in 0..<count {
-            let x = Int32(input[2 * i])
-            let y = VADFixedPoint.s16((acc &+ coefficient &* x) >> 16)
-            output[i] = y
-            acc = ((x << 14) &- coefficient &* Int32(y)) &* 2
-        }
-        state = VADFixedPoint.s16(acc >> 16)
-    }
-
     /// Splits `count` samples into an upper and a lower half band of `count / 2` samples each.
+    ///
+    /// Even samples go through a first-order all-pass with coefficient 20972 (Q15), odd ones
+    /// through one with 5571; their difference is the upper band, their sum the lower. Each
+    /// all-pass keeps its state on the Q(-1) scale between frames. The two branches run in
+    /// one loop so their recursions overlap.
     @inline(__always)
     private static func split(_ input: UnsafePointer<Int16>, count: Int, upperState: inout Int16, lowerState: inout Int16,
                               upper: UnsafeMutablePointer<Int16>, lower: UnsafeMutablePointer<Int16>) {
-        let half = count >> 1
-        allPass(input, count: half, coefficient: 20972, state: &upperState, into: upper)
-        allPass(input + 1, count: half, coefficient: 5571, state: &lowerState, into: lower)
-        for i in 0..<half {
-            let u = Int32(upper[i]), l = Int32(lower[i])
-            upper[i] = VADFixedPoint.s16(u &- l)
-            lower[i] = VADFixedPoint.s16(l &+ u)
+        let cu: Int32 = 20972, cl: Int32 = 5571
+        var accU = Int32(upperState) << 16, accL = Int32(lowerState) << 16
+        for i in 0..<(count >> 1) {
+            let xu = Int32(input[2 * i]), xl = Int32(input[2 * i + 1])
+            let yu = VADFixedPoint.s16((accU &+ cu &* xu) >> 16)
+            let yl = VADFixedPoint.s16((accL &+ cl &* xl) >> 16)
+            accU = ((xu << 14) &- cu &* Int32(yu)) &* 2
+            accL = ((xl << 14) &- cl &* Int32(yl)) &* 2
+            upper[i] = VADFixedPoint.s16(Int32(yu) &- Int32(yl))
+            lower[i] = VADFixedPoint.s16(Int32(yl) &+ Int32(yu))
         }
+        upperState = VADFixedPoint.s16(accU >> 16)
+        lowerState = VADFixedPoint.s16(accL >> 16)
     }
 
     /// The second-order high-pass (cut near 80 Hz at the 250 Hz-wide band's rate).

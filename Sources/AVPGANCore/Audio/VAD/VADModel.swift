@@ -166,8 +166,13 @@ final class VADModel {
     @inline(__always)
     private func trackFloor(_ feature: Int16, band: Int) -> Int16 {
         let values = floorValues + band * Self.floorSlots, ages = floorAges + band * Self.floorSlots
-        // Age the entries; an entry reaching its lifetime is dropped and the rest move down.
-        var i = 0
+        // Age the entries; an entry reaching its lifetime is dropped and the rest move down
+        // (the entry moved into its slot is not aged this frame).
+        var expiringCount: Int16 = 0
+        for i in 0..<16 { expiringCount &+= ages[i] == Self.floorLifetime ? 1 : 0 }
+        let expiring = expiringCount != 0
+        var i = expiring ? 0 : 16
+        if !expiring { for j in 0..<16 { ages[j] &+= 1 } }
         while i < 16 {
             if ages[i] != Self.floorLifetime {
                 ages[i] &+= 1
