@@ -1,7 +1,8 @@
 /// The WebRTC voice activity detector, in fixed-point integer arithmetic that reproduces the
 /// reference implementation's (and so the `webrtcvad` Python package's) frame decisions.
 ///
-/// The audio is brought to 8 kHz (32 -> 16 -> 8 kHz by half-band all-pass decimators), split
+/// The audio is brought to 8 kHz (32 -> 16 -> 8 kHz by half-band all-pass decimators; 48 kHz
+/// through a 48 -> 24 -> 16 -> 8 kHz chain in 10 ms blocks), split
 /// into six sub-bands whose log energies are the features; per band a two-Gaussian mixture
 /// for noise and one for speech give a likelihood-ratio test per band and a weighted global
 /// test, with mode-dependent thresholds; the models adapt to every frame, the noise model is
@@ -9,9 +10,13 @@
 ///
 /// It is stateful: one instance processes one stream, frame by frame in order; classifying a
 /// frame twice, or frames of two streams, changes later decisions. Not thread-safe.
+///
+/// At 48 kHz the reference (and so `webrtcvad`) converts the frame's first 10 ms block once
+/// for every 10 ms of the frame, so only the first 10 ms of a 20 or 30 ms frame is heard;
+/// this reproduces that, for identical decisions.
 public final class VoiceActivityDetector {
     /// Sample rates accepted, in Hz.
-    public static let supportedSampleRates = [8000, 16000, 32000]
+    public static let supportedSampleRates = [8000, 16000, 32000, 48000]
     /// Frame durations accepted, in milliseconds.
     public static let supportedFrameDurations = [10, 20, 30]
 
@@ -25,17 +30,18 @@ public final class VoiceActivityDetector {
     private let model = VADModel()
     private var decimator16To8 = VADHalfRateDecimator()
     private var decimator32To16 = VADHalfRateDecimator()
+    private lazy var decimator48To8 = VADSixthRateDecimator()
     // Scratch: the frame at 16 kHz (at most 480 samples) and at 8 kHz (at most 240), and the features.
     private let scratch: UnsafeMutablePointer<Int16>
 
     /// A detector with aggressiveness `mode` (0...3) for frames sampled at `sampleRate` Hz
-    /// (8000, 16000 or 32000). Throws `invalidArgument` for another mode or rate.
+    /// (8000, 16000, 32000 or 48000). Throws `invalidArgument` for another mode or rate.
     public init(mode: Int = 0, sampleRate: Int) throws {
         guard let thresholds = VADThresholds(mode: mode) else {
             throw AVPGANError.invalid("VAD mode \(mode): expected 0, 1, 2 or 3")
         }
         guard Self.supportedSampleRates.contains(sampleRate) else {
-            throw AVPGANError.invalid("VAD sample rate \(sampleRate) Hz: expected 8000, 16000 or 32000")
+            throw AVPGANError.invalid("VAD sample rate \(sampleRate) Hz: expected 8000, 16000, 32000 or 48000")
         }
         self.mode = mode
         self.sampleRate = sampleRate
@@ -58,6 +64,7 @@ public final class VoiceActivityDetector {
         model.reset()
         decimator16To8 = VADHalfRateDecimator()
         decimator32To16 = VADHalfRateDecimator()
+        if sampleRate == 48000 { decimator48To8.reset() }
     }
 
     /// Classifies the next frame of the stream: int16-scale samples at `sampleRate`, 10, 20 or
@@ -80,11 +87,16 @@ public final class VoiceActivityDetector {
     func classify(_ frame: UnsafePointer<Int16>, count: Int) -> Bool {
         let wide = scratch, narrow = scratch + 480, features = scratch + 720
         var samples = UnsafePointer(frame), n = count
+        if sampleRate == 48000 {
+            // As the reference: every 10 ms block of output comes from the frame's first block.
+            for block in 0..<(count / 480) { decimator48To8.run(frame, into: narrow + 80 * block) }
+            samples = UnsafePointer(narrow); n = count / 6
+        }
         if sampleRate == 32000 {
             decimator32To16.run(samples, inputCount: n, into: wide)
             samples = UnsafePointer(wide); n >>= 1
         }
-        if sampleRate >= 16000 {
+        if sampleRate == 16000 || sampleRate == 32000 {
             decimator16To8.run(samples, inputCount: n, into: narrow)
             samples = UnsafePointer(narrow); n >>= 1
         }
