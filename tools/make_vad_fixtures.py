@@ -113,6 +113,9 @@ def build():
     r = 32000
     clips.append(("fr_32k_pink20", r, clip([silence(0.5, r), speak("fr", TEXTS["fr"], r, pitch=60, speed=170)], r,
                                            3.5, "pink", 20)))
+    r = 48000
+    clips.append(("de_48k_white10", r, clip([silence(0.3, r), speak("de", TEXTS["de"], r, pitch=35, speed=180)], r, 3.0,
+                                            "white", 10)))
     return clips
 
 
