@@ -35,9 +35,11 @@ public enum VoicedSegmenter {
         }
     }
 
-    /// The number of frames `keep` classifies in `sampleCount` samples of `frameLength` each.
+    /// The number of frames `keep` classifies in `sampleCount` samples with frames of
+    /// `frameLength` samples: the starts `i = 0, n, 2n, ...` with `i < sampleCount - n`
+    /// (0 for a non-positive frame length).
     public static func frameCount(sampleCount: Int, frameLength: Int) -> Int {
-        sampleCount > frameLength ? (sampleCount - 1) / frameLength : 0
+        frameLength > 0 && sampleCount > frameLength ? (sampleCount - 1) / frameLength : 0
     }
 
     /// The detector's decision for each frame `keep` classifies, in order (true = speech).
