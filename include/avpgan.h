@@ -265,6 +265,97 @@ avpgan_status avpgan_decode_buffer(const void *data, size_t size, uint32_t targe
                                    avpgan_audio_info *info);
 
 /* ------------------------------------------------------------------------ */
+/* Front end and portraits                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Front-end options: how samples become features (reference/voice_frontend.py). */
+typedef struct avpgan_frontend_params {
+    size_t struct_size;
+    /** Use only the first `seconds` of (voiced) audio; 0 (default) = all of it. */
+    double seconds;
+    /** 1 (default): keep only voiced audio (WebRTC VAD, 20 ms frames, 50 ms ring,
+     *  90 % trigger); 0: use every sample. */
+    int32_t vad;
+    /** VAD aggressiveness 0-3; default 2. */
+    int32_t vad_mode;
+} avpgan_frontend_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_frontend_params). */
+avpgan_status avpgan_frontend_params_init(avpgan_frontend_params *params, size_t struct_size);
+
+/** What the front end did. Set struct_size = sizeof(avpgan_features_info). */
+typedef struct avpgan_features_info {
+    size_t struct_size;
+    uint32_t n_frames;         /* frames returned: max(computed, 1000) (repeat rule) */
+    uint32_t n_computed;       /* frames computed from the audio before repetition */
+    double input_seconds;      /* length of the input at 16 kHz */
+    double voiced_seconds;     /* audio that went into the features (after VAD and `seconds`) */
+} avpgan_features_info;
+
+/** Log-mel features of PCM samples, as the reference front end computes them.
+ *  samples: n_samples mono floats in [-1, 1] (scaled to the int16 range inside) at
+ *  sample_rate Hz (1000-1000000; resampled to 16 kHz with libsoxr); finite.
+ *  features: receives n_frames x 64 floats, frame-major, per-band normalised.
+ *  params and info may be NULL. A (NULL, 0) size query runs the front end to measure.
+ *  Errors: AVPGAN_E_NO_SPEECH when there are no samples or the VAD keeps none. */
+avpgan_status avpgan_features_from_pcm(const float *samples, size_t n_samples, uint32_t sample_rate,
+                                       const avpgan_frontend_params *params, float *features,
+                                       size_t capacity, size_t *needed, avpgan_features_info *info);
+
+/** Options for a portrait. */
+typedef struct avpgan_portrait_params {
+    size_t struct_size;
+    /** The front end, as avpgan_frontend_params. */
+    double seconds;
+    int32_t vad;
+    int32_t vad_mode;
+    /** An avpgan_pixels value; default AVPGAN_PIXELS_MODEL_DEFAULT. */
+    int32_t pixels;
+    /** Standard deviation of Gaussian noise added to the unit embedding, which is then
+     *  re-normalised (as in training, 0.05 there); 0 (default) = none. Gives variations. */
+    float noise;
+    /** Seed of that noise: the same seed gives the same portrait. */
+    uint64_t seed;
+    /** PNG output: 1 (default) = write provenance text chunks (software, model and audio
+     *  SHA-256, parameters, voiced duration, notice); 0 = none. */
+    int32_t provenance;
+    /** PNG output: 1 = add a "Creation Time" chunk (the PNG then differs run to run);
+     *  0 (default) = none, so the same inputs give byte-identical files. */
+    int32_t timestamp;
+} avpgan_portrait_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_portrait_params). */
+avpgan_status avpgan_portrait_params_init(avpgan_portrait_params *params, size_t struct_size);
+
+/** Largest embedding avpgan_portrait_info carries in full. */
+#define AVPGAN_MAX_EMBED 256
+
+/** What a portrait was made from. Set struct_size = sizeof(avpgan_portrait_info). */
+typedef struct avpgan_portrait_info {
+    size_t struct_size;
+    double input_seconds;      /* the recording's length */
+    double voiced_seconds;     /* audio used for the features */
+    uint32_t n_frames;         /* feature frames (after the repeat rule) */
+    uint32_t embed_dim;        /* the model's embedding size */
+    float embedding[AVPGAN_MAX_EMBED]; /* the embedding used (its first AVPGAN_MAX_EMBED values) */
+} avpgan_portrait_info;
+
+/** A face from PCM samples: front end, voice encoder, generator, pixel mapping.
+ *  samples as in avpgan_features_from_pcm. pixels: receives S x S x 3 bytes (RGB8).
+ *  params and info may be NULL. */
+avpgan_status avpgan_portrait_pcm(const avpgan_model *model, const float *samples, size_t n_samples,
+                                  uint32_t sample_rate, const avpgan_portrait_params *params,
+                                  uint8_t *pixels, size_t capacity, size_t *needed,
+                                  avpgan_portrait_info *info);
+
+/** A face from an audio file, written as a PNG file (with provenance unless asked not
+ *  to). Nothing is written when the call fails; the PNG is written to a temporary file
+ *  and renamed into place. params and info may be NULL. */
+avpgan_status avpgan_portrait_file(const avpgan_model *model, const char *voice_path,
+                                   const char *png_path, const avpgan_portrait_params *params,
+                                   avpgan_portrait_info *info);
+
+/* ------------------------------------------------------------------------ */
 /* Images                                                                    */
 /* ------------------------------------------------------------------------ */
 

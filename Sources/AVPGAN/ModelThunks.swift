@@ -16,7 +16,7 @@ private let defaultModelParams = avpgan_model_params(
 private let defaultGenerateParams = avpgan_generate_params(
     struct_size: StructSize.generateParams, pixels: Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue))
 
-private func model(_ handle: OpaquePointer?) throws -> Model {
+func modelFromHandle(_ handle: OpaquePointer?) throws -> Model {
     let handle = try Argument.require(handle, "model")
     return Unmanaged<Model>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }
@@ -83,7 +83,7 @@ public func avpgan_model_free(_ handle: OpaquePointer?) {
 @_cdecl("avpgan_model_get_info")
 public func avpgan_model_get_info(_ handle: OpaquePointer?, _ info: UnsafeMutablePointer<avpgan_model_info>?) -> Int32 {
     CallBoundary.run {
-        let m = try model(handle)
+        let m = try modelFromHandle(handle)
         let info = try Argument.require(info, "info")
         var full = avpgan_model_info()
         fill(&full, from: m)
@@ -124,7 +124,7 @@ public func avpgan_model_embed(_ handle: OpaquePointer?, _ features: UnsafePoint
                                _ embedding: UnsafeMutablePointer<Float>?, _ capacity: Int,
                                _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
-        let m = try model(handle)
+        let m = try modelFromHandle(handle)
         guard try Argument.buffer(embedding, capacity: capacity, needed: m.embedDim, neededOut: needed,
                                   name: "embedding", unit: "floats") else { return }
         let features = try Argument.require(features, "features")
@@ -144,7 +144,7 @@ public func avpgan_model_generate(_ handle: OpaquePointer?, _ embeddings: Unsafe
                                   _ images: UnsafeMutablePointer<Float>?, _ capacity: Int,
                                   _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
-        let m = try model(handle)
+        let m = try modelFromHandle(handle)
         try checkBatch(n)
         guard try Argument.buffer(images, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
                                   name: "images", unit: "floats") else { return }
@@ -159,7 +159,7 @@ public func avpgan_model_generate_rgb8(_ handle: OpaquePointer?, _ embeddings: U
                                        _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
                                        _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
-        let m = try model(handle)
+        let m = try modelFromHandle(handle)
         let p = try Argument.params(params, defaults: defaultGenerateParams, minimumSize: StructSize.generateParams, name: "params")
         let mapping: PixelMapping?
         switch p.pixels {

@@ -26,16 +26,20 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
     exit(code)
 }
 
-/// `--name value` options and positional arguments of one command.
+/// `--name value` options, value-less `--flag`s and positional arguments of one command.
 struct Options {
     var values: [String: String] = [:]
+    var flags: Set<String> = []
     var positional: [String] = []
 
-    init(_ args: ArraySlice<String>, known: Set<String>) {
+    init(_ args: ArraySlice<String>, known: Set<String>, flags knownFlags: Set<String> = []) {
         var i = args.startIndex
         while i < args.endIndex {
             let a = args[i]
-            if a.hasPrefix("-") && a.count > 1 {
+            if knownFlags.contains(a) {
+                flags.insert(a)
+                i += 1
+            } else if a.hasPrefix("-") && a.count > 1 {
                 guard known.contains(a) else { fail("unknown option \(a)\n\n\(usage)", code: 2) }
                 guard i + 1 < args.endIndex else { fail("option \(a) needs a value", code: 2) }
                 values[a] = args[i + 1]

@@ -104,3 +104,92 @@ def test_failures_say_why_and_exit_nonzero(args, fragment, tmp_path):
     assert r.returncode != 0, f"{args} exited 0"
     assert fragment in r.stderr, f"{args}: stderr {r.stderr!r} should mention {fragment!r}"
     assert not list(tmp_path.iterdir()), f"{args} left files behind: {list(tmp_path.iterdir())}"
+
+
+import shutil
+ESPEAK, SOX = shutil.which("espeak-ng"), shutil.which("sox")
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory):
+    """Two spoken recordings (WAV 16 kHz, FLAC 44.1 kHz stereo), a text file and silence, in a folder."""
+    if ESPEAK is None or SOX is None:
+        pytest.skip("espeak-ng and sox are needed (make deps)")
+    d = tmp_path_factory.mktemp("voices")
+    subprocess.run([ESPEAK, "-w", str(d / "a.wav"), "Hello there, this is the first speaker."], check=True)
+    subprocess.run([ESPEAK, "-v", "de", "-w", str(d / "raw.wav"), "Guten Tag, hier spricht jemand anderes."], check=True)
+    subprocess.run([SOX, str(d / "raw.wav"), "-r", "44100", "-c", "2", str(d / "b.flac")], check=True)
+    os.remove(d / "raw.wav")
+    (d / "c.wav").write_text("not audio at all\n")
+    subprocess.run([SOX, "-n", "-r", "16000", "-b", "16", str(d / "d.wav"), "trim", "0", "1"], check=True)  # silence
+    return d
+
+
+def test_portrait_batch_reports_each_failure_and_continues(voices, tmp_path):
+    out = tmp_path / "out"
+    r = run("portrait", "--model", MODEL, "--out-dir", str(out), str(voices))
+    assert r.returncode == 1, "a batch with failures must exit non-zero"
+    made = sorted(p.name for p in out.iterdir())
+    assert made == ["a.png", "b.png"], f"outputs {made}"
+    assert "c.wav" in r.stderr and "AVPGAN_E_AUDIO_FORMAT" in r.stderr, r.stderr
+    assert "d.wav" in r.stderr and "AVPGAN_E_NO_SPEECH" in r.stderr, r.stderr
+    assert "2 of 4 files" in r.stderr, r.stderr
+
+
+def test_portrait_png_is_deterministic_with_provenance(voices, tmp_path):
+    a, b = tmp_path / "a1.png", tmp_path / "a2.png"
+    for p in (a, b):
+        r = run("portrait", "--model", MODEL, str(voices / "a.wav"), "-o", str(p))
+        assert r.returncode == 0, r.stderr
+    data = a.read_bytes()
+    assert data == b.read_bytes(), "same inputs gave different PNGs"
+    import hashlib, re
+    text = {}
+    pos = 8
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big"); kind = data[pos + 4:pos + 8]
+        if kind == b"iTXt":
+            body = data[pos + 8:pos + 8 + n]; key, rest = body.split(b"\0", 1)
+            text[key.decode()] = rest[4:].decode()  # flags, method, empty language and translated keyword
+        pos += 12 + n
+    assert text["Description"] == "Synthetic image generated from a voice recording; not a photograph of the speaker"
+    assert text["avpgan:model-sha256"] == hashlib.sha256(open(MODEL, "rb").read()).hexdigest()
+    assert text["avpgan:audio-sha256"] == hashlib.sha256((voices / "a.wav").read_bytes()).hexdigest()
+    assert "vad=on" in text["avpgan:parameters"] and "pixels=clamp" in text["avpgan:parameters"], text
+    assert float(text["avpgan:voiced-seconds"]) > 1, text
+    assert re.match(r"libavpgan \d+\.\d+\.\d+$", text["Software"])
+
+
+def test_portrait_failure_writes_nothing(voices, tmp_path):
+    out = tmp_path / "x.png"
+    r = run("portrait", "--model", MODEL, str(voices / "d.wav"), "-o", str(out))
+    assert r.returncode == 1 and "no speech" in r.stderr, r.stderr
+    assert not out.exists() and not list(tmp_path.iterdir()), "a failed portrait left a file"
+
+
+def test_features_command(voices, tmp_path):
+    out = tmp_path / "f.npy"
+    r = run("features", str(voices / "b.flac"), "-o", str(out), "--seconds", "1.5")
+    assert r.returncode == 0, r.stderr
+    f = np.load(out)
+    assert f.shape == (1000, 64) and f.dtype == np.float32
+    assert np.allclose(f, avpgan.features(voices / "b.flac", seconds=1.5)), "CLI and library features differ"
+
+
+def test_notebook_runs(voices, tmp_path):
+    """Every code cell of examples/python/portrait.ipynb, in order, in a scratch folder."""
+    import json
+    nb = json.load(open(os.path.join(ROOT, "examples", "python", "portrait.ipynb")))
+    env = {"__name__": "__notebook__"}
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for cell in nb["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            src = "".join(cell["source"]).replace('VOICE = "voice.wav"', f'VOICE = {str(voices / "a.wav")!r}')
+            src = src.replace('"portrait.png"', repr(str(tmp_path / "portrait.png")))
+            exec(compile(src, "portrait.ipynb", "exec"), env)
+    finally:
+        os.chdir(cwd)
+    assert (tmp_path / "portrait.png").exists()

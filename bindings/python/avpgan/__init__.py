@@ -66,6 +66,7 @@ __all__ = [
     "decode",
     "encode_png",
     "save_png",
+    "features",
 ]
 
 #: Version of these bindings (the C interface version they are written for).
@@ -595,6 +596,58 @@ class Model:
             _check(status, "avpgan_model_embed")
         return out
 
+    def portrait(
+        self,
+        source: Any,
+        sample_rate: Optional[int] = None,
+        seconds: Optional[float] = None,
+        vad: bool = True,
+        *,
+        vad_mode: int = 2,
+        pixels: Optional[Union[str, Pixels]] = None,
+        noise: float = 0.0,
+        seed: int = 0,
+    ) -> npt.NDArray[np.uint8]:
+        """A face ``[S, S, 3]`` uint8 from a recording: front end (as :func:`avpgan.features`),
+        voice encoder, generator, pixel mapping.
+
+        Args:
+            source: a path, bytes of an encoded file, or a numpy array of samples (int16, or
+                float in [-1, 1]; ``[n]`` or ``[n, channels]``), which needs ``sample_rate``.
+            seconds: use only the first ``seconds`` of voiced audio (all when None).
+            vad: keep only voiced audio (WebRTC VAD, mode ``vad_mode``).
+            pixels: None (model default), ``"clamp"`` or ``"minmax"``.
+            noise, seed: Gaussian noise of this standard deviation on the unit embedding
+                (re-normalised), repeatable by seed; 0 = none.
+
+        Raises:
+            NoSpeechError: no speech in the recording. AudioFormatError: undecodable audio.
+        """
+        from ._media import pcm_16k
+
+        rate = 16000 if sample_rate is None else int(sample_rate)
+        x = pcm_16k(source, sample_rate)
+        lib = _lib.get()
+        p = _lib.PortraitParams()
+        _check(lib.avpgan_portrait_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_portrait_params_init")
+        p.seconds = float(seconds or 0.0)
+        p.vad = 1 if vad else 0
+        p.vad_mode = int(vad_mode)
+        if pixels is not None:
+            if isinstance(pixels, str) and pixels not in _PIXELS_BY_NAME:
+                raise ValueError(f"portrait: pixels must be None, 'clamp' or 'minmax', got {pixels!r}")
+            p.pixels = int(_PIXELS_BY_NAME[pixels] if isinstance(pixels, str) else pixels)
+        p.noise = float(noise)
+        p.seed = int(seed)
+        s = self._info.image_size
+        out = np.empty((s, s, 3), dtype=np.uint8)
+        needed = ctypes.c_size_t(0)
+        with Model._Use(self) as handle:
+            status = lib.avpgan_portrait_pcm(handle, x.ctypes.data_as(_lib._c_float_p), x.size, rate, ctypes.byref(p),
+                                             out.ctypes.data_as(_lib._c_uint8_p), out.size, ctypes.byref(needed), None)
+            _check(status, "avpgan_portrait_pcm")
+        return out
+
     def generate_raw(self, embeddings: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Raw generator output.
 
@@ -678,4 +731,4 @@ class Model:
         return out[0] if single else out
 
 
-from ._media import Audio, decode, encode_png, save_png  # noqa: E402  (needs _check above)
+from ._media import Audio, decode, encode_png, features, pcm_16k, save_png  # noqa: E402  (needs _check above)

@@ -35,6 +35,11 @@ __all__ = [
     "ModelInfo",
     "GenerateParams",
     "AudioInfo",
+    "FrontendParams",
+    "FeaturesInfo",
+    "PortraitParams",
+    "PortraitInfo",
+    "MAX_EMBED",
     "ModelHandle",
     "MAX_LAYERS",
     "EXPECTED_MAJOR",
@@ -128,6 +133,62 @@ class AudioInfo(ctypes.Structure):
     ]
 
 
+class FrontendParams(ctypes.Structure):
+    """``struct avpgan_frontend_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("seconds", ctypes.c_double),
+        ("vad", ctypes.c_int32),
+        ("vad_mode", ctypes.c_int32),
+    ]
+
+
+class FeaturesInfo(ctypes.Structure):
+    """``struct avpgan_features_info``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("n_frames", ctypes.c_uint32),
+        ("n_computed", ctypes.c_uint32),
+        ("input_seconds", ctypes.c_double),
+        ("voiced_seconds", ctypes.c_double),
+    ]
+
+
+class PortraitParams(ctypes.Structure):
+    """``struct avpgan_portrait_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("seconds", ctypes.c_double),
+        ("vad", ctypes.c_int32),
+        ("vad_mode", ctypes.c_int32),
+        ("pixels", ctypes.c_int32),
+        ("noise", ctypes.c_float),
+        ("seed", ctypes.c_uint64),
+        ("provenance", ctypes.c_int32),
+        ("timestamp", ctypes.c_int32),
+    ]
+
+
+#: AVPGAN_MAX_EMBED.
+MAX_EMBED = 256
+
+
+class PortraitInfo(ctypes.Structure):
+    """``struct avpgan_portrait_info``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("input_seconds", ctypes.c_double),
+        ("voiced_seconds", ctypes.c_double),
+        ("n_frames", ctypes.c_uint32),
+        ("embed_dim", ctypes.c_uint32),
+        ("embedding", ctypes.c_float * MAX_EMBED),
+    ]
+
+
 class _OpaqueModel(ctypes.Structure):
     """``struct avpgan_model`` (opaque; only ever used through a pointer)."""
 
@@ -188,6 +249,22 @@ _PROTOTYPES = {
         c_status,
         [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32, _c_float_p, ctypes.c_size_t, _c_size_t_p,
          ctypes.POINTER(AudioInfo)],
+    ),
+    "avpgan_frontend_params_init": (c_status, [ctypes.POINTER(FrontendParams), ctypes.c_size_t]),
+    "avpgan_features_from_pcm": (
+        c_status,
+        [_c_float_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.POINTER(FrontendParams), _c_float_p, ctypes.c_size_t,
+         _c_size_t_p, ctypes.POINTER(FeaturesInfo)],
+    ),
+    "avpgan_portrait_params_init": (c_status, [ctypes.POINTER(PortraitParams), ctypes.c_size_t]),
+    "avpgan_portrait_pcm": (
+        c_status,
+        [ModelHandle, _c_float_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.POINTER(PortraitParams), _c_uint8_p,
+         ctypes.c_size_t, _c_size_t_p, ctypes.POINTER(PortraitInfo)],
+    ),
+    "avpgan_portrait_file": (
+        c_status,
+        [ModelHandle, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(PortraitParams), ctypes.POINTER(PortraitInfo)],
     ),
     "avpgan_png_encode": (
         c_status,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import Union
+from typing import Union  # noqa: F401
 
 import numpy as np
 import numpy.typing as npt
@@ -93,3 +93,63 @@ def save_png(path: Union[str, "os.PathLike[str]"], pixels: npt.ArrayLike) -> Non
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
+
+
+def pcm_16k(source: "Source | npt.ArrayLike", sample_rate: "int | None") -> npt.NDArray[np.float32]:
+    """Mono float32 samples in [-1, 1] at 16 kHz from a path, encoded bytes, or an array.
+
+    An array needs ``sample_rate``; int16 arrays are scaled by 1/32768, float arrays are taken
+    as [-1, 1]; ``[n, channels]`` arrays are mixed to mono by the mean. Arrays at another rate
+    are resampled by the library (libsoxr) when the features are computed.
+    """
+    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        if sample_rate is not None:
+            raise ValueError("sample_rate is only for arrays of samples; files carry their own rate")
+        return decode(source, 16000).samples
+    if sample_rate is None:
+        raise ValueError("an array of samples needs sample_rate")
+    a = np.asarray(source)
+    if a.dtype == np.int16:
+        a = a.astype(np.float32) / 32768.0
+    a = np.asarray(a, dtype=np.float32)
+    if a.ndim == 2:
+        a = a.mean(axis=1, dtype=np.float32)
+    if a.ndim != 1:
+        raise ValueError(f"samples must be [n] or [n, channels], got shape {a.shape}")
+    return np.ascontiguousarray(a)
+
+
+def features(source: "Source | npt.ArrayLike", sample_rate: "int | None" = None, seconds: "float | None" = None,
+             vad: bool = True, vad_mode: int = 2) -> npt.NDArray[np.float32]:
+    """Log-mel features ``[n_frames, 64]`` float32 of a recording, exactly as the reference
+    front end computes them: WebRTC VAD (unless ``vad=False``), the first ``seconds`` of voiced
+    audio (all when None), 64-band Sphinx log-mel, per-band normalisation, repeated to at
+    least 1000 frames.
+
+    Args:
+        source: a path, bytes of an encoded file, or a numpy array of samples.
+        sample_rate: required for (and only for) an array.
+
+    Raises:
+        NoSpeechError: no samples, or the VAD keeps none.
+    """
+    from . import _check
+
+    lib = _lib.get()
+    rate = 16000 if sample_rate is None else int(sample_rate)
+    x = pcm_16k(source, sample_rate)
+    p = _lib.FrontendParams()
+    _check(lib.avpgan_frontend_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_frontend_params_init")
+    p.seconds = float(seconds or 0.0)
+    p.vad = 1 if vad else 0
+    p.vad_mode = int(vad_mode)
+    info = _lib.FeaturesInfo()
+    info.struct_size = ctypes.sizeof(info)
+    needed = ctypes.c_size_t(0)
+    src = x.ctypes.data_as(_lib._c_float_p)
+    _check(lib.avpgan_features_from_pcm(src, x.size, rate, ctypes.byref(p), None, 0, ctypes.byref(needed),
+                                        ctypes.byref(info)), "avpgan_features_from_pcm")
+    out = np.empty((needed.value // 64, 64), dtype=np.float32)
+    _check(lib.avpgan_features_from_pcm(src, x.size, rate, ctypes.byref(p), out.ctypes.data_as(_lib._c_float_p),
+                                        out.size, ctypes.byref(needed), None), "avpgan_features_from_pcm")
+    return out
