@@ -23,9 +23,11 @@ import Glibc
 /// used from any number of threads at once; every call allocates its own scratch (per call
 /// and per worker thread, never per frame). The frames are spread over `Threads.count` threads.
 ///
-/// Precision: the pre-emphasis and window run in Double, the FFT, filters and log in Float;
-/// normalisation statistics are accumulated in Double. The unnormalised log spectrum matches
-/// the float64 reference to float32 FFT rounding (see LogMelTests for the measured error).
+/// Precision: everything per frame runs in Float (tables computed in Double and rounded once);
+/// the pre-emphasis is evaluated as `(x[i] - x[i-1]) + 0.03 x[i-1]`, exact but for the small
+/// term on int16-scale integers. Normalisation statistics are accumulated in Double. The
+/// unnormalised log spectrum matches the float64 reference to float32 FFT rounding (see
+/// LogMelTests for the measured error and the tolerance's justification).
 public final class LogMelExtractor: Sendable {
     /// The only input rate: 16 kHz.
     public static let sampleRate = 16000
@@ -46,8 +48,8 @@ public final class LogMelExtractor: Sendable {
     let filterbank: MelFilterbank
     /// The filter weights as Float, times 1/4 (the FFT returns four times the power).
     let weights: [Float]
-    /// The Hamming window, `numpy.hamming(400)`.
-    let window: [Double]
+    /// The Hamming window, `numpy.hamming(400)` (computed in Double, rounded to Float).
+    let windowF: [Float]
 
     /// Builds the tables (filterbank, window, FFT twiddles).
     public init() throws {
@@ -56,7 +58,7 @@ public final class LogMelExtractor: Sendable {
                                        sampleRate: Double(Self.sampleRate), fftSize: Self.fftSize)
         weights = filterbank.weights.map { Float($0 * 0.25) }
         let n = Self.windowLength
-        window = (0..<n).map { 0.54 - 0.46 * cos(2 * Double.pi * Double($0) / Double(n - 1)) }
+        windowF = (0..<n).map { Float(0.54 - 0.46 * cos(2 * Double.pi * Double($0) / Double(n - 1))) }
     }
 
     /// The number of frames `logSpectrum` gives for `samples` samples: `samples / 160 + 1`.
@@ -79,6 +81,17 @@ public final class LogMelExtractor: Sendable {
     /// Rejects empty input and NaN or infinite samples (naming the first such index).
     static func validate(_ samples: UnsafeBufferPointer<Float>) throws {
         guard !samples.isEmpty else { throw AVPGANError.invalid("log-mel: no samples (empty input)") }
+        // Any NaN or infinity makes x * 0 NaN: scan eight at a time, then find the index.
+        var acc = SIMD8<Float>.zero
+        let raw = UnsafeRawPointer(samples.baseAddress!)
+        var i = 0
+        while i + 8 <= samples.count {
+            acc += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) * 0
+            i += 8
+        }
+        var tail: Float = 0
+        while i < samples.count { tail += samples[i] * 0; i += 1 }
+        if !acc.sum().isNaN && !tail.isNaN { return }
         for i in 0..<samples.count where !samples[i].isFinite {
             throw AVPGANError.invalid("log-mel: sample \(i) is \(samples[i].isNaN ? "NaN" : "infinite"); samples must be finite, on the int16 scale")
         }
@@ -163,55 +176,71 @@ public final class LogMelExtractor: Sendable {
         let groups = (frames + lanes - 1) / lanes
         let n = samples.count, wlen = Self.windowLength, hop = Self.hop, b = Self.bands
         let binsUsed = filterbank.binsUsed
-        let alpha = Self.preEmphasis
         let fft = self.fft
-        window.withUnsafeBufferPointer { win in
+        let base = samples.baseAddress!
+        // y[i] = x[i] - 0.97 x[i-1], written (x[i] - x[i-1]) + 0.03 x[i-1]: for int16-scale
+        // integers the difference is exact in Float and only the small term rounds.
+        let rest = Float(1 - Self.preEmphasis)
+        windowF.withUnsafeBufferPointer { win in
             weights.withUnsafeBufferPointer { w in
                 filterbank.offsets.withUnsafeBufferPointer { offsets in
                     filterbank.firstBin.withUnsafeBufferPointer { firstBin in
                         parallelBlocks(groups, costPerItem: 200_000) { range in
-                            let scratch = UnsafeMutablePointer<FFTLanes>.allocate(capacity: fft.scratchCount + binsUsed + wlen)
+                            let scratch = UnsafeMutablePointer<FFTLanes>.allocate(capacity: fft.scratchCount + binsUsed + wlen + b)
                             defer { scratch.deallocate() }
-                            let power = scratch + fft.scratchCount, frame = power + binsUsed
+                            let power = scratch + fft.scratchCount, frame = power + binsUsed, bandsOut = frame + wlen
+                            let frameF = UnsafeMutableRawPointer(frame).assumingMemoryBound(to: Float.self)
+                            let bandsF = UnsafeMutableRawPointer(bandsOut).assumingMemoryBound(to: Float.self)
                             for g in range {
                                 for lane in 0..<lanes {
                                     let t = g * lanes + lane
-                                    guard t < frames else {
-                                        for i in 0..<wlen { frame[i][lane] = 0 }
+                                    let start = t * hop, left = n - start
+                                    if t >= frames {
+                                        for i in 0..<wlen { frameF[i * lanes + lane] = 0 }
                                         continue
                                     }
-                                    // Sample i of frame u, with the reference's cyclic fill.
-                                    @inline(__always) func sample(_ u: Int, _ i: Int) -> Double {
-                                        let start = u * hop, left = n - start
-                                        if left >= wlen { return Double(samples[start + i]) }
-                                        return left <= 0 ? 0 : Double(samples[start + i % left])
+                                    // The prior sample: the last of frame t - 1 (after its cyclic fill).
+                                    var prior: Float = 0
+                                    if t > 0 {
+                                        let pleft = left + hop
+                                        prior = base[start - hop + (pleft >= wlen ? wlen - 1 : (wlen - 1) % pleft)]
                                     }
-                                    let start = t * hop, left = n - start
-                                    var prior = t == 0 ? 0 : sample(t - 1, wlen - 1)
                                     if left >= wlen {
+                                        let x = base + start
+                                        var prev = prior
+                                        var to = frameF + lane
                                         for i in 0..<wlen {
-                                            let x = Double(samples[start + i])
-                                            frame[i][lane] = Float((x - alpha * prior) * win[i])
-                                            prior = x
+                                            let xi = x[i]
+                                            to.pointee = ((xi - prev) + rest * prev) * win[i]
+                                            to += lanes
+                                            prev = xi
                                         }
+                                    } else if left == 0 {
+                                        // An empty frame is zeros, but its first sample still
+                                        // subtracts 0.97 times the prior one.
+                                        for i in 0..<wlen { frameF[i * lanes + lane] = 0 }
+                                        frameF[lane] = ((0 - prior) + rest * prior) * win[0]
                                     } else {
+                                        var prev = prior
                                         for i in 0..<wlen {
-                                            let x = sample(t, i)
-                                            frame[i][lane] = Float((x - alpha * prior) * win[i])
-                                            prior = x
+                                            let xi = base[start + i % left]
+                                            frameF[i * lanes + lane] = ((xi - prev) + rest * prev) * win[i]
+                                            prev = xi
                                         }
                                     }
                                 }
-                                fft.load(count: wlen, scratch: scratch) { frame[$0] }
+                                fft.load(frame, count: wlen, scratch: scratch)
                                 fft.powerSpectrum(scratch: scratch, bins: binsUsed, power: power)
                                 for j in 0..<b {
                                     var acc = FFTLanes.zero
-                                    let lo = offsets[j], hi = offsets[j + 1], f0 = firstBin[j]
-                                    for k in lo..<hi { acc += power[f0 + k - lo] * w[k] }
-                                    for lane in 0..<lanes {
-                                        let t = g * lanes + lane
-                                        if t < frames { out[t * b + j] = logf(max(acc[lane], 1e-5)) }
-                                    }
+                                    let lo = offsets[j], hi = offsets[j + 1], f0 = firstBin[j] - lo
+                                    for k in lo..<hi { acc += power[f0 + k] * w[k] }
+                                    bandsOut[j] = naturalLog(acc.replacing(with: 1e-5, where: .!(acc .>= 1e-5)))
+                                }
+                                let valid = min(lanes, frames - g * lanes)
+                                for lane in 0..<valid {
+                                    let row = out + (g * lanes + lane) * b
+                                    for j in 0..<b { row[j] = bandsF[j * lanes + lane] }
                                 }
                             }
                         }
@@ -220,4 +249,31 @@ public final class LogMelExtractor: Sendable {
             }
         }
     }
+}
+
+/// The natural logarithm of positive normal floats, lane by lane (Cephes `logf`: mantissa
+/// reduced to [sqrt(1/2), sqrt 2), degree-8 polynomial; error about 1 ulp).
+@inline(__always)
+func naturalLog(_ v: FFTLanes) -> FFTLanes {
+    typealias Bits = SIMD8<Int32>
+    let bits = unsafeBitCast(v, to: Bits.self)
+    var e = (bits &>> 23) &- 126
+    var x = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: FFTLanes.self)  // [0.5, 1)
+    let small = x .< 0.707106781186547524
+    e = e.replacing(with: e &- 1, where: small)
+    x = (x + x.replacing(with: 0, where: .!small)) - 1
+    let z = x * x
+    var y: FFTLanes = FFTLanes(repeating: 7.0376836292e-2) * x - 1.1514610310e-1
+    y = y * x + 1.1676998740e-1
+    y = y * x - 1.2420140846e-1
+    y = y * x + 1.4249322787e-1
+    y = y * x - 1.6668057665e-1
+    y = y * x + 2.0000714765e-1
+    y = y * x - 2.4999993993e-1
+    y = y * x + 3.3333331174e-1
+    y = y * x * z
+    let fe = FFTLanes(e)
+    y += fe * -2.12194440e-4
+    y += z * -0.5
+    return x + y + fe * 0.693359375
 }
