@@ -65,6 +65,10 @@ test-c: build
 	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
 	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
+	cc $(CFLAGS_STRICT) examples/c/portrait.c -o build/tests/portrait -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	espeak-ng -w build/tests/voice.wav "A voice is all we have of this speaker."
+	build/tests/portrait $(FIXTURES)/avpgan/model.safetensors build/tests/voice.wav build/tests/portrait.png
+	@test -s build/tests/portrait.png && echo "examples/c/portrait wrote build/tests/portrait.png"
 
 test-python: build venv
 	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli
@@ -73,10 +77,13 @@ test-python: build venv
 bench: build venv
 	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
 
-## demo: a face from a stored embedding with the demo model, written as PNG.
+## demo: the main job — a spoken sentence (espeak-ng) in, a portrait PNG out. Until a trained
+## default model ships, it uses the TINY random-weight test model, so the "face" is a pattern.
+DEMO_MODEL ?= $(FIXTURES)/avpgan/model.safetensors
 demo: build
-	build/bin/avpgan generate --model $(FIXTURES)/avpgan/model.safetensors --seed 7 -o build/demo.png
-	@echo "wrote build/demo.png"
+	espeak-ng -v en-us -w build/demo-voice.wav "Good morning. This recording is all we know about the speaker."
+	build/bin/avpgan portrait --model $(DEMO_MODEL) build/demo-voice.wav -o build/demo.png
+	@echo "wrote build/demo.png from build/demo-voice.wav (model $(DEMO_MODEL))"
 
 ## fixtures: regenerate the golden fixtures (needs PyTorch: TORCH_PYTHON=/path/to/python).
 fixtures:

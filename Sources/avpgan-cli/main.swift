@@ -9,6 +9,12 @@ let usage = """
 usage: avpgan <command> [options]
 
 commands:
+  portrait VOICE... [-o OUT.png | --out-dir DIR] [--model M] [--seconds S] [--no-vad]
+           [--vad-mode 0-3] [--pixels clamp|minmax] [--noise SD --seed N] [--timestamp]
+                                     faces from recordings (files or folders of them), as PNG
+                                     with provenance; one line per failure, exit 1 if any failed
+  features VOICE -o FEATURES.npy [--seconds S] [--no-vad] [--vad-mode 0-3]
+                                     the front end's log-mel features [n_frames, 64]
   info MODEL                         what a model file holds (architecture, widths, sizes)
   embed --model MODEL FEATURES.npy   the voice embedding of log-mel features [n_frames, n_mels]
         [-o EMBEDDING.npy]           (printed when no -o is given)
@@ -135,6 +141,13 @@ func generate(_ o: Options) throws {
     }
 }
 
+/// The model used when --model is not given: $AVPGAN_MODEL, else the packaged default model.
+func defaultModelPath() -> String? {
+    if let env = getenv("AVPGAN_MODEL") { return String(cString: env) }
+    let installed = "/usr/share/avpgan/default.safetensors"
+    return access(installed, R_OK) == 0 ? installed : nil
+}
+
 func numbered(_ path: String, _ i: Int) -> String {
     guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return "\(path)-\(i)" }
     return "\(path[..<dot])-\(i)\(path[dot...])"
@@ -150,6 +163,13 @@ do {
         try info(o.positional[0])
     case "generate":
         try generate(Options(args.dropFirst(2), known: ["--model", "-o", "--seed", "--count", "--pixels", "--threads", "--embedding"]))
+    case "portrait":
+        let o = Options(args.dropFirst(2), known: ["--model", "-o", "--out-dir", "--seconds", "--vad-mode", "--pixels",
+                                                   "--noise", "--seed", "--threads"], flags: ["--no-vad", "--timestamp"])
+        exit(try PortraitCommands.portrait(o, flags: o.flags, defaultModel: defaultModelPath()))
+    case "features":
+        let o = Options(args.dropFirst(2), known: ["-o", "--seconds", "--vad-mode"], flags: ["--no-vad"])
+        exit(try PortraitCommands.features(o, flags: o.flags))
     case "embed":
         try embed(Options(args.dropFirst(2), known: ["--model", "-o"]))
     case "bench":

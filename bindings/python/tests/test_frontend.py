@@ -85,10 +85,14 @@ def test_resampled_and_reencoded_copies_give_close_features(speech, tmp_path, ra
         pytest.skip(f"sox cannot write {ext}: {r.stderr.strip()}")
     ref = avpgan.features(speech, vad=False)
     got = avpgan.features(copy, vad=False)
-    n = min(len(ref), len(got))
     # 8 kHz loses everything above 4 kHz (the top ~20 bands); compare the bands both carry.
     bands = 40 if rate == 8000 else 64
-    corr = np.corrcoef(ref[:n, :bands].ravel(), got[:n, :bands].ravel())[0, 1]
+    # Lossy codecs add an encoder delay (MP3: ~1100 samples, ~7 frames): align by the best shift.
+    def corr_at(shift):
+        a, b = (ref, got[shift:]) if shift >= 0 else (ref[-shift:], got)
+        n = min(len(a), len(b)) - 10
+        return np.corrcoef(a[:n, :bands].ravel(), b[:n, :bands].ravel())[0, 1]
+    corr = max(corr_at(k) for k in range(-3, 12))
     assert corr > (0.80 if ext in ("ogg", "mp3") or rate == 8000 else 0.95), f"{rate} Hz {channels} ch {ext}: correlation {corr:.3f}"
 
 

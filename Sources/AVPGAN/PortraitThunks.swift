@@ -1,0 +1,135 @@
+import AVPGANCore
+import CAVPGAN
+
+// Front-end and portrait entry points.
+
+private enum PortraitStructSize {
+    static let frontendParams = MemoryLayout<avpgan_frontend_params>.stride
+    static let featuresInfo = MemoryLayout<avpgan_features_info>.stride
+    static let portraitParams = MemoryLayout<avpgan_portrait_params>.stride
+    static let portraitInfo = MemoryLayout<avpgan_portrait_info>.stride
+}
+
+private let defaultFrontendParams = avpgan_frontend_params(
+    struct_size: PortraitStructSize.frontendParams, seconds: 0, vad: 1, vad_mode: 2)
+private let defaultPortraitParams = avpgan_portrait_params(
+    struct_size: PortraitStructSize.portraitParams, seconds: 0, vad: 1, vad_mode: 2,
+    pixels: Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue), noise: 0, seed: 0, provenance: 1, timestamp: 0)
+
+private func frontEndOptions(seconds: Double, vad: Int32, mode: Int32) throws -> FrontEndOptions {
+    guard seconds.isFinite, seconds >= 0 else { throw AVPGANError(.invalidArgument, "params.seconds is \(seconds), expected >= 0 (0 = all)") }
+    guard vad == 0 || vad == 1 else { throw AVPGANError(.invalidArgument, "params.vad is \(vad), expected 0 or 1") }
+    guard (0...3).contains(mode) else { throw AVPGANError(.invalidArgument, "params.vad_mode is \(mode), expected 0...3") }
+    return FrontEndOptions(seconds: seconds == 0 ? nil : seconds, vad: vad == 1, vadMode: Int(mode))
+}
+
+private func portraitOptions(_ p: avpgan_portrait_params) throws -> PortraitOptions {
+    let mapping: PixelMapping?
+    switch p.pixels {
+    case Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue): mapping = nil
+    case Int32(AVPGAN_PIXELS_CLAMP.rawValue): mapping = .clamp
+    case Int32(AVPGAN_PIXELS_MINMAX.rawValue): mapping = .minmax
+    default: throw AVPGANError(.invalidArgument, "params.pixels is \(p.pixels), not an avpgan_pixels value")
+    }
+    guard p.provenance == 0 || p.provenance == 1, p.timestamp == 0 || p.timestamp == 1 else {
+        throw AVPGANError(.invalidArgument, "params.provenance and params.timestamp take 0 or 1")
+    }
+    return PortraitOptions(frontEnd: try frontEndOptions(seconds: p.seconds, vad: p.vad, mode: p.vad_mode),
+                           pixels: mapping, noise: p.noise, seed: p.seed)
+}
+
+/// PCM from the caller: mono [-1, 1] floats at `rate`, resampled to the front end's rate.
+private func audio(_ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32) throws -> DecodedAudio {
+    guard samples != nil || n == 0 else { throw AVPGANError(.invalidArgument, "samples is NULL") }
+    let buffer = UnsafeBufferPointer(start: samples, count: n)
+    guard n > 0 else { throw AVPGANError(.noSpeech, "the recording has no samples (n_samples is 0)") }
+    return try AudioDecoder.fromPCM(buffer, channels: 1, sampleRate: Int(rate), targetRate: FrontEnd.sampleRate)
+}
+
+private func fill(_ info: UnsafeMutablePointer<avpgan_portrait_info>?, _ p: Portrait) throws {
+    guard let info else { return }
+    var full = avpgan_portrait_info()
+    full.input_seconds = p.features.inputSeconds
+    full.voiced_seconds = p.features.voicedSeconds
+    full.n_frames = UInt32(p.features.frames)
+    full.embed_dim = UInt32(p.embedding.count)
+    withUnsafeMutableBytes(of: &full.embedding) { raw in
+        let slots = raw.bindMemory(to: Float.self)
+        for (i, v) in p.embedding.prefix(slots.count).enumerated() { slots[i] = v }
+    }
+    try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: PortraitStructSize.portraitInfo, name: "info")
+}
+
+@_cdecl("avpgan_frontend_params_init")
+public func avpgan_frontend_params_init(_ params: UnsafeMutablePointer<avpgan_frontend_params>?, _ size: Int) -> Int32 {
+    CallBoundary.run {
+        try Argument.fill(try Argument.require(params, "params"), with: defaultFrontendParams, size: size,
+                          minimumSize: PortraitStructSize.frontendParams, name: "params")
+    }
+}
+
+@_cdecl("avpgan_portrait_params_init")
+public func avpgan_portrait_params_init(_ params: UnsafeMutablePointer<avpgan_portrait_params>?, _ size: Int) -> Int32 {
+    CallBoundary.run {
+        try Argument.fill(try Argument.require(params, "params"), with: defaultPortraitParams, size: size,
+                          minimumSize: PortraitStructSize.portraitParams, name: "params")
+    }
+}
+
+@_cdecl("avpgan_features_from_pcm")
+public func avpgan_features_from_pcm(_ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32,
+                                     _ params: UnsafePointer<avpgan_frontend_params>?,
+                                     _ features: UnsafeMutablePointer<Float>?, _ capacity: Int,
+                                     _ needed: UnsafeMutablePointer<Int>?,
+                                     _ info: UnsafeMutablePointer<avpgan_features_info>?) -> Int32 {
+    CallBoundary.run {
+        let p = try Argument.params(params, defaults: defaultFrontendParams, minimumSize: PortraitStructSize.frontendParams, name: "params")
+        let options = try frontEndOptions(seconds: p.seconds, vad: p.vad, mode: p.vad_mode)
+        let f = try FrontEnd.features(try audio(samples, n, rate), options: options)
+        if let info {
+            var full = avpgan_features_info()
+            full.n_frames = UInt32(f.frames)
+            full.n_computed = UInt32(f.computedFrames)
+            full.input_seconds = f.inputSeconds
+            full.voiced_seconds = f.voicedSeconds
+            try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: PortraitStructSize.featuresInfo, name: "info")
+        }
+        guard try Argument.buffer(features, capacity: capacity, needed: f.values.count, neededOut: needed,
+                                  name: "features", unit: "floats") else { return }
+        features!.update(from: f.values, count: f.values.count)
+    }
+}
+
+@_cdecl("avpgan_portrait_pcm")
+public func avpgan_portrait_pcm(_ handle: OpaquePointer?, _ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32,
+                                _ params: UnsafePointer<avpgan_portrait_params>?,
+                                _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
+                                _ needed: UnsafeMutablePointer<Int>?,
+                                _ info: UnsafeMutablePointer<avpgan_portrait_info>?) -> Int32 {
+    CallBoundary.run {
+        let m = try modelFromHandle(handle)
+        let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
+        let options = try portraitOptions(p)
+        guard try Argument.buffer(pixels, capacity: capacity, needed: m.imageFloats, neededOut: needed,
+                                  name: "pixels", unit: "bytes") else { return }
+        let portrait = try m.portrait(try audio(samples, n, rate), options: options)
+        try fill(info, portrait)
+        pixels!.update(from: portrait.pixels, count: portrait.pixels.count)
+    }
+}
+
+@_cdecl("avpgan_portrait_file")
+public func avpgan_portrait_file(_ handle: OpaquePointer?, _ voicePath: UnsafePointer<CChar>?, _ pngPath: UnsafePointer<CChar>?,
+                                 _ params: UnsafePointer<avpgan_portrait_params>?,
+                                 _ info: UnsafeMutablePointer<avpgan_portrait_info>?) -> Int32 {
+    CallBoundary.run {
+        let m = try modelFromHandle(handle)
+        let voice = String(cString: try Argument.require(voicePath, "voice_path"))
+        let output = String(cString: try Argument.require(pngPath, "png_path"))
+        let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
+        let options = try portraitOptions(p)
+        let png = try PortraitFile.render(model: m, voicePath: voice, options: options,
+                                          provenance: p.provenance == 1, timestamp: p.timestamp == 1) { try fill(info, $0) }
+        try FileIO.write(png, to: output)
+    }
+}

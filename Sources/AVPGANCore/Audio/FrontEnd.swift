@@ -1,0 +1,71 @@
+/// Options of the front end (reference/voice_frontend.py): voice activity detection and the
+/// paper's "first N seconds" experiments.
+public struct FrontEndOptions: Sendable, Equatable {
+    /// Use only the first `seconds` of (voiced) audio; nil = all of it.
+    public var seconds: Double?
+    /// Keep only voiced audio (WebRTC VAD, 20 ms frames, 50 ms ring, 90 % trigger).
+    public var vad: Bool
+    /// VAD aggressiveness, 0-3.
+    public var vadMode: Int
+
+    public init(seconds: Double? = nil, vad: Bool = true, vadMode: Int = 2) {
+        self.seconds = seconds
+        self.vad = vad
+        self.vadMode = vadMode
+    }
+
+    /// `seconds=all vad=on vad_mode=2`, for provenance.
+    public var summary: String {
+        "seconds=\(seconds.map { "\($0)" } ?? "all") vad=\(vad ? "on" : "off") vad_mode=\(vadMode)"
+    }
+}
+
+/// Features of a recording and what went into them.
+public struct VoiceFeatures: Sendable {
+    /// `frames x 64`, frame-major, per-band normalised, repeated to at least 1000 frames.
+    public var values: [Float]
+    public var frames: Int
+    /// Frames computed from the audio before the repeat rule.
+    public var computedFrames: Int
+    /// Seconds of the input (at 16 kHz) and of the audio the features were computed from.
+    public var inputSeconds: Double
+    public var voicedSeconds: Double
+}
+
+/// The front end: 16 kHz int16-scale samples -> voice activity detection -> the first N
+/// seconds -> Sphinx log-mel features, exactly as the reference.
+public enum FrontEnd {
+    public static let sampleRate = LogMelExtractor.sampleRate
+    private static let extractor = Result { try LogMelExtractor() }
+
+    public static func features(_ audio: DecodedAudio, options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
+        guard audio.sampleRate == sampleRate else {
+            throw AVPGANError(.internal, "the front end takes \(sampleRate) Hz audio, got \(audio.sampleRate) Hz")
+        }
+        if let s = options.seconds {
+            guard s.isFinite, s > 0 else { throw AVPGANError.invalid("seconds is \(s), expected a positive number (or none)") }
+        }
+        guard (0...3).contains(options.vadMode) else { throw AVPGANError.invalid("vad_mode is \(options.vadMode), expected 0...3") }
+        guard !audio.samples.isEmpty else { throw AVPGANError(.noSpeech, "the recording has no samples") }
+        var voiced = audio.samples
+        if options.vad {
+            // The detector classifies int16 frames: round and saturate the int16-scale samples.
+            let pcm = audio.samples.map { Int16(clamping: Int($0.rounded())) }
+            let runs = try pcm.withUnsafeBufferPointer {
+                try VoicedSegmenter.keptFrames(samples: $0, sampleRate: sampleRate, mode: options.vadMode)
+            }
+            let frame = sampleRate / 50
+            voiced = []
+            voiced.reserveCapacity(runs.reduce(0) { $0 + $1.count } * frame)
+            for run in runs { voiced += audio.samples[(run.lowerBound * frame)..<(run.upperBound * frame)] }
+            guard !voiced.isEmpty else {
+                throw AVPGANError(.noSpeech, "no speech found: the voice activity detector (mode \(options.vadMode)) kept none of the \(audio.seconds) s")
+            }
+        }
+        let used = options.seconds.map { min(voiced.count, Int(($0 * Double(sampleRate)).rounded(.down))) } ?? voiced.count
+        guard used > 0 else { throw AVPGANError(.noSpeech, "seconds=\(options.seconds!) selects no samples") }
+        let (values, frames) = try extractor.get().features(voiced, seconds: options.seconds)
+        return VoiceFeatures(values: values, frames: frames, computedFrames: LogMelExtractor.frameCount(samples: used),
+                             inputSeconds: audio.seconds, voicedSeconds: Double(used) / Double(sampleRate))
+    }
+}
