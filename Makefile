@@ -73,8 +73,10 @@ test-c: build
 test-python: build venv
 	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli
 
-## bench: library vs PyTorch (when importable) at full widths, 2 threads, side by side.
+## bench: library vs PyTorch (when importable) at full widths, 2 threads, side by side; then the
+## front end and a whole portrait against the Python reference front end.
 bench: build venv
+	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
 	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
 
 ## demo: the main job — a spoken sentence (espeak-ng) in, a portrait PNG out. Until a trained

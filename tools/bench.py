@@ -66,6 +66,7 @@ def main():
     p.add_argument("--batch", default="1,64")
     p.add_argument("--frames", type=int, default=800)
     p.add_argument("--arch", action="append", choices=ARCHS)
+    p.add_argument("--no-frontend", action="store_true", help="skip the front-end and portrait section")
     a = p.parse_args()
     archs = a.arch or ARCHS
     cli = os.path.join(ROOT, "build", "bin", "avpgan")
@@ -101,6 +102,49 @@ def main():
                 print(f"| {arch} | {k} | {show(t)} | {show(tr)} | {tr / t:.2f}x |")
             else:
                 print(f"| {arch} | {k} | {show(t)} | - | - |")
+    if not a.no_frontend:
+        frontend_section(work, a.seconds, torch_py)
+
+
+def speech_wav(path, seconds=8.0):
+    """An ~8 s, 16 kHz mono 16-bit recording of espeak-ng speech (sox trims it to length)."""
+    if os.path.exists(path):
+        return path
+    text = ("The quick brown fox jumps over the lazy dog. A voice is all we have of this speaker. "
+            "Good morning, the weather is fine today and the train leaves at nine.")
+    raw = path + ".raw.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", raw, text], check=True)
+    subprocess.run(["sox", raw, "-r", "16000", "-c", "1", "-b", "16", path, "trim", "0", str(seconds)], check=True)
+    os.remove(raw)
+    return path
+
+
+def frontend_section(work, seconds, torch_py):
+    """Front end and whole-portrait timings (issue 3's measurements)."""
+    wav = speech_wav(os.path.join(work, "speech-8s.wav"))
+    model = os.path.join(work, "avpgan-full.safetensors")
+    if not os.path.exists(model):
+        random_model("avpgan", model)
+    lib = run_json([os.path.join(ROOT, "build", "bin", "avpgan"), "bench", "--model", model, "--voice", wav,
+                    "--batch", "1", "--json", "1", "--seconds", str(seconds)])[0]
+    py = run_json([sys.executable, os.path.join(ROOT, "tools", "bench_frontend.py"), "--wav", wav, "--model", model,
+                   "--seconds", str(seconds)])[0]
+    print(f"\nFront end and portrait on an 8 s recording ({wav}), full-width avpgan, model load excluded\n")
+    print("| measurement | libavpgan | Python/PyTorch reference | speed-up |\n|---|---|---|---|")
+    ref = py.get("reference_frontend")
+    print(f"| decode + VAD + log-mel | {lib['frontend_total'] * 1e3:.2f} ms "
+          f"(via Python bindings {py['bindings_frontend'] * 1e3:.2f} ms) | "
+          + (f"{ref * 1e3:.2f} ms (numpy + webrtcvad, no decode) | {ref / lib['frontend_total']:.1f}x |" if ref
+             else f"- ({py.get('reference_missing')}) | - |"))
+    t = None
+    if torch_py:
+        try:
+            t = run_json([torch_py, os.path.join(ROOT, "tools", "bench_torch.py"), "--arch", "avpgan", "--batch", "1",
+                          "--seconds", str(seconds), "--portrait-wav", wav])[0].get("portrait_png")
+        except subprocess.CalledProcessError as e:
+            print(f"(PyTorch pipeline failed: {e.stderr.strip().splitlines()[-1] if e.stderr else e})")
+    print(f"| WAV -> PNG portrait | {lib['portrait_png'] * 1e3:.2f} ms | "
+          + (f"{t * 1e3:.2f} ms (reference front end + PyTorch) | {t / lib['portrait_png']:.1f}x |" if t else "- | - |"))
 
 
 if __name__ == "__main__":

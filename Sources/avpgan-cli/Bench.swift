@@ -25,10 +25,23 @@ enum Bench {
         return samples[samples.count / 2]
     }
 
-    static func run(model path: String, batches: [Int], frames: Int, seconds: Double, json: Bool) throws {
+    static func run(model path: String, batches: [Int], frames: Int, seconds: Double, json: Bool, voice: String? = nil) throws {
         let model = try Model(path: path)
         let e = model.embedDim
         var results: [(String, Double, String)] = []
+        if let voice {
+            // The front end as a caller sees it: decode the file, VAD, log-mel.
+            let tDecode = try time(seconds: seconds) { _ = try AudioDecoder.decode(path: voice) }
+            let audio = try AudioDecoder.decode(path: voice)
+            let tFeatures = try time(seconds: seconds) { _ = try FrontEnd.features(audio) }
+            let tPortrait = try time(seconds: seconds) {
+                _ = try PortraitFile.render(model: model, voicePath: voice, options: PortraitOptions())
+            }
+            results.append(("frontend_decode", tDecode, "\(fixed(tDecode * 1e3, 3)) ms"))
+            results.append(("frontend_vad_logmel", tFeatures, "\(fixed(tFeatures * 1e3, 3)) ms"))
+            results.append(("frontend_total", tDecode + tFeatures, "\(fixed((tDecode + tFeatures) * 1e3, 3)) ms"))
+            results.append(("portrait_png", tPortrait, "\(fixed(tPortrait * 1e3, 2)) ms (file -> PNG bytes)"))
+        }
         let features = (0..<(frames * 64)).map { i -> Float in Float((i * 7919) % 1009) / 504.5 - 1 }
         var embedding = [Float](repeating: 0, count: e)
         let tEmbed = try time(seconds: seconds) {

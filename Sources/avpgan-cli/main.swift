@@ -22,7 +22,7 @@ commands:
            [--embedding E.npy | --seed N [--count N]]      or from seeded unit vectors
            [--pixels clamp|minmax] [--threads N]
            (more than one face writes OUT-0.png, OUT-1.png, ...)
-  bench --model MODEL [--batch 1,64] [--frames 800] [--seconds 2] [--threads N] [--json 1]
+  bench --model MODEL [--batch 1,64] [--frames 800] [--seconds 2] [--threads N] [--json 1] [--voice WAV]
                                      time the voice encoder and the generator here
   version                            the library version
 """
@@ -173,14 +173,14 @@ do {
     case "embed":
         try embed(Options(args.dropFirst(2), known: ["--model", "-o"]))
     case "bench":
-        let o = Options(args.dropFirst(2), known: ["--model", "--batch", "--frames", "--seconds", "--threads", "--json"])
+        let o = Options(args.dropFirst(2), known: ["--model", "--batch", "--frames", "--seconds", "--threads", "--json", "--voice"])
         guard let model = o.values["--model"] else { fail("bench needs --model MODEL", code: 2) }
         let batches = (o.values["--batch"] ?? "1,64").split(separator: ",").map { Int($0) ?? 0 }
         guard batches.allSatisfy({ (1...Model.maxBatch).contains($0) }) else { fail("--batch takes sizes like 1,64", code: 2) }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
         let seconds = Double(o.values["--seconds"] ?? "2") ?? 2
         try Bench.run(model: model, batches: batches, frames: o.integer("--frames", default: 800), seconds: seconds,
-                      json: o.values["--json"] == "1")
+                      json: o.values["--json"] == "1", voice: o.values["--voice"])
     case "version", "--version":
         print("avpgan \(LibraryVersion.string)")
     case "help", "--help", "-h":

@@ -58,6 +58,9 @@ EXPECTED_MAJOR = 0
 #: The C type of ``avpgan_status`` (an enum, i.e. an int).
 c_status = ctypes.c_int
 
+#: AVPGAN_E_BUFFER_TOO_SMALL, for callers that retry with the size the library reports.
+BUFFER_TOO_SMALL = -2
+
 
 class LibraryNotFound(OSError):
     """libavpgan could not be loaded.

@@ -60,10 +60,16 @@ def decode(source: Source, target_rate: int = 16000) -> Audio:
                                           ctypes.byref(needed), ctypes.byref(info)))
 
     name = "avpgan_decode_buffer" if isinstance(source, (bytes, bytearray, memoryview)) else "avpgan_decode_file"
-    _check(call(None), name)
-    samples = np.empty(needed.value, dtype=np.float32)
-    if samples.size:
+    # One decode for recordings up to a minute: a first buffer of 60 s, retried at the size
+    # the library reports when the recording is longer.
+    guess = np.empty(60 * (target_rate or 48000), dtype=np.float32)
+    status = call(guess)
+    if status == int(_lib.BUFFER_TOO_SMALL):
+        samples = np.empty(needed.value, dtype=np.float32)
         _check(call(samples), name)
+    else:
+        _check(status, name)
+        samples = guess[:needed.value].copy()
     return Audio(samples, int(info.sample_rate), int(info.original_rate), int(info.channels),
                  info.format.decode("utf-8", "replace"))
 
@@ -147,9 +153,10 @@ def features(source: "Source | npt.ArrayLike", sample_rate: "int | None" = None,
     info.struct_size = ctypes.sizeof(info)
     needed = ctypes.c_size_t(0)
     src = x.ctypes.data_as(_lib._c_float_p)
-    _check(lib.avpgan_features_from_pcm(src, x.size, rate, ctypes.byref(p), None, 0, ctypes.byref(needed),
-                                        ctypes.byref(info)), "avpgan_features_from_pcm")
-    out = np.empty((needed.value // 64, 64), dtype=np.float32)
+    # An upper bound on the frames (all samples voiced, at 16 kHz, at least 1000) avoids a
+    # size-query pass through the front end.
+    n16k = x.size * 16000 // max(rate, 1) + 64
+    out = np.empty((max(n16k // 160 + 1, 1000), 64), dtype=np.float32)
     _check(lib.avpgan_features_from_pcm(src, x.size, rate, ctypes.byref(p), out.ctypes.data_as(_lib._c_float_p),
-                                        out.size, ctypes.byref(needed), None), "avpgan_features_from_pcm")
-    return out
+                                        out.size, ctypes.byref(needed), ctypes.byref(info)), "avpgan_features_from_pcm")
+    return out[:needed.value // 64].copy()
