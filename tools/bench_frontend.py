@@ -3,23 +3,15 @@
 comparison, the library through the Python bindings (avpgan.features on the path, and
 Model.portrait + encode_png). The library's own in-process figures come from `avpgan bench
 --voice`. Prints one JSON object; medians over repeated calls."""
-import argparse, importlib.util, json, os, statistics, sys, time, wave
+import argparse, importlib.util, json, os, sys, wave
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from timing import median_seconds  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import avpgan  # noqa: E402
-
-
-def median_seconds(fn, seconds):
-    fn()
-    samples, start = [], time.perf_counter()
-    while len(samples) < 5 or (time.perf_counter() - start < seconds and len(samples) < 2000):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples)
 
 
 def main():

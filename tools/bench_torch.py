@@ -1,19 +1,11 @@
 """Times the PyTorch reference networks (../shared/reference/avpgan_torch.py) at full widths, the
 same measurements as `avpgan bench`: voice encoder on N frames, generator at given batch sizes.
 Prints one JSON object per architecture. Run by tools/bench.py; needs torch."""
-import argparse, importlib.util, json, os, statistics, time
+import argparse, importlib.util, json, os, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def median_seconds(fn, seconds):
-    fn()
-    samples, start = [], time.perf_counter()
-    while len(samples) < 3 or (time.perf_counter() - start < seconds and len(samples) < 1000):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples)
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from timing import median_seconds  # noqa: E402
 
 
 def main():

@@ -95,6 +95,16 @@ enum Argument {
         }
     }
 
+    /// An `avpgan_pixels` value: nil for AVPGAN_PIXELS_MODEL_DEFAULT (0).
+    static func pixels(_ code: Int32, name: String) throws -> PixelMapping? {
+        switch code {
+        case 0: return nil
+        case PixelMapping.clamp.code: return .clamp
+        case PixelMapping.minmax.code: return .minmax
+        default: throw AVPGANError(.invalidArgument, "\(name) is \(code), not an avpgan_pixels value")
+        }
+    }
+
     /// The buffer convention: writes `needed`, returns false for a (NULL, 0) size query, and
     /// throws for a NULL buffer with a capacity or a buffer that is too small.
     static func buffer<T>(_ pointer: UnsafeMutablePointer<T>?, capacity: Int, needed: Int,

@@ -161,13 +161,7 @@ public func avpgan_model_generate_rgb8(_ handle: OpaquePointer?, _ embeddings: U
     CallBoundary.run {
         let m = try modelFromHandle(handle)
         let p = try Argument.params(params, defaults: defaultGenerateParams, minimumSize: StructSize.generateParams, name: "params")
-        let mapping: PixelMapping?
-        switch p.pixels {
-        case Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue): mapping = nil
-        case Int32(AVPGAN_PIXELS_CLAMP.rawValue): mapping = .clamp
-        case Int32(AVPGAN_PIXELS_MINMAX.rawValue): mapping = .minmax
-        default: throw AVPGANError(.invalidArgument, "params.pixels is \(p.pixels), not an avpgan_pixels value")
-        }
+        let mapping = try Argument.pixels(p.pixels, name: "params.pixels")
         try checkBatch(n)
         guard try Argument.buffer(pixels, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
                                   name: "pixels", unit: "bytes") else { return }

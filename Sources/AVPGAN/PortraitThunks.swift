@@ -24,13 +24,7 @@ private func frontEndOptions(seconds: Double, vad: Int32, mode: Int32) throws ->
 }
 
 private func portraitOptions(_ p: avpgan_portrait_params) throws -> PortraitOptions {
-    let mapping: PixelMapping?
-    switch p.pixels {
-    case Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue): mapping = nil
-    case Int32(AVPGAN_PIXELS_CLAMP.rawValue): mapping = .clamp
-    case Int32(AVPGAN_PIXELS_MINMAX.rawValue): mapping = .minmax
-    default: throw AVPGANError(.invalidArgument, "params.pixels is \(p.pixels), not an avpgan_pixels value")
-    }
+    let mapping = try Argument.pixels(p.pixels, name: "params.pixels")
     guard p.provenance == 0 || p.provenance == 1, p.timestamp == 0 || p.timestamp == 1 else {
         throw AVPGANError(.invalidArgument, "params.provenance and params.timestamp take 0 or 1")
     }
