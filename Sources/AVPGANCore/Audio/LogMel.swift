@@ -181,6 +181,7 @@ public final class LogMelExtractor: Sendable {
         // y[i] = x[i] - 0.97 x[i-1], written (x[i] - x[i-1]) + 0.03 x[i-1]: for int16-scale
         // integers the difference is exact in Float and only the small term rounds.
         let rest = Float(1 - Self.preEmphasis)
+        let floor = FFTLanes(repeating: 1e-5)
         windowF.withUnsafeBufferPointer { win in
             weights.withUnsafeBufferPointer { w in
                 filterbank.offsets.withUnsafeBufferPointer { offsets in
@@ -192,6 +193,10 @@ public final class LogMelExtractor: Sendable {
                             let frameF = UnsafeMutableRawPointer(frame).assumingMemoryBound(to: Float.self)
                             let bandsF = UnsafeMutableRawPointer(bandsOut).assumingMemoryBound(to: Float.self)
                             for g in range {
+                                let first = g * lanes
+                                if lanes == 8, first + lanes <= frames, n - (first + lanes - 1) * hop >= wlen {
+                                    Self.fullFrames(base + first * hop, first: first, hop: hop, window: win.baseAddress!, into: frame)
+                                } else {
                                 for lane in 0..<lanes {
                                     let t = g * lanes + lane
                                     let start = t * hop, left = n - start
@@ -229,13 +234,14 @@ public final class LogMelExtractor: Sendable {
                                         }
                                     }
                                 }
+                                }
                                 fft.load(frame, count: wlen, scratch: scratch)
                                 fft.powerSpectrum(scratch: scratch, bins: binsUsed, power: power)
                                 for j in 0..<b {
                                     var acc = FFTLanes.zero
                                     let lo = offsets[j], hi = offsets[j + 1], f0 = firstBin[j] - lo
                                     for k in lo..<hi { acc += power[f0 + k] * w[k] }
-                                    bandsOut[j] = naturalLog(acc.replacing(with: 1e-5, where: .!(acc .>= 1e-5)))
+                                    bandsOut[j] = naturalLog(pointwiseMax(acc, floor))
                                 }
                                 let valid = min(lanes, frames - g * lanes)
                                 for lane in 0..<valid {
@@ -251,17 +257,67 @@ public final class LogMelExtractor: Sendable {
     }
 }
 
-/// The natural logarithm of positive normal floats, lane by lane (Cephes `logf`: mantissa
-/// reduced to [sqrt(1/2), sqrt 2), degree-8 polynomial; error about 1 ulp).
+extension LogMelExtractor {
+    /// Pre-emphasis and window of eight whole frames (`first ..< first + 8`, all 400 samples
+    /// present; `x` points at frame `first`'s first sample), eight samples of a frame at a time,
+    /// transposed into lane order: `frame[i][l]` = windowed sample `i` of frame `first + l`.
+    @inline(__always)
+    static func fullFrames(_ x: UnsafePointer<Float>, first: Int, hop: Int, window: UnsafePointer<Float>, into frame: UnsafeMutablePointer<FFTLanes>) {
+        typealias V = SIMD8<Float>
+        let rest = V(repeating: Float(1 - preEmphasis))
+        let raw = UnsafeRawPointer(x)
+        let wlen = windowLength
+        var rows = (V.zero, V.zero, V.zero, V.zero, V.zero, V.zero, V.zero, V.zero)
+        withUnsafeMutableBytes(of: &rows) { rowBytes in
+            let row = rowBytes.baseAddress!.assumingMemoryBound(to: V.self)
+            var c = 0
+            while c < wlen {
+                let w = UnsafeRawPointer(window).loadUnaligned(fromByteOffset: 4 * c, as: V.self)
+                for l in 0..<8 {
+                    let at = l * hop + c
+                    let xs = raw.loadUnaligned(fromByteOffset: 4 * at, as: V.self)
+                    var ps: V
+                    if c == 0 {
+                        // The prior sample is the previous frame's last, not x[-1].
+                        let t = first + l
+                        let prior: Float = t == 0 ? 0 : x[at - hop + wlen - 1]
+                        ps = V(prior, xs[0], xs[1], xs[2], xs[3], xs[4], xs[5], xs[6])
+                    } else {
+                        ps = raw.loadUnaligned(fromByteOffset: 4 * (at - 1), as: V.self)
+                    }
+                    row[l] = ((xs - ps) + rest * ps) * w
+                }
+                // 8 x 8 transpose: three rounds of deinterleaving (each rotates the 6 index bits).
+                for _ in 0..<3 {
+                    let v0 = row[0], v1 = row[1], v2 = row[2], v3 = row[3], v4 = row[4], v5 = row[5], v6 = row[6], v7 = row[7]
+                    row[0] = V(lowHalf: v0.evenHalf, highHalf: v1.evenHalf)
+                    row[1] = V(lowHalf: v2.evenHalf, highHalf: v3.evenHalf)
+                    row[2] = V(lowHalf: v4.evenHalf, highHalf: v5.evenHalf)
+                    row[3] = V(lowHalf: v6.evenHalf, highHalf: v7.evenHalf)
+                    row[4] = V(lowHalf: v0.oddHalf, highHalf: v1.oddHalf)
+                    row[5] = V(lowHalf: v2.oddHalf, highHalf: v3.oddHalf)
+                    row[6] = V(lowHalf: v4.oddHalf, highHalf: v5.oddHalf)
+                    row[7] = V(lowHalf: v6.oddHalf, highHalf: v7.oddHalf)
+                }
+                for i in 0..<8 { frame[c + i] = row[i] }
+                c += 8
+            }
+        }
+    }
+}
+
+/// The natural logarithm of positive normal floats, lane by lane: the mantissa is reduced to
+/// [sqrt(1/2), sqrt 2) with integer arithmetic only (as musl's `logf`), then Cephes' degree-8
+/// polynomial for log(1 + f); error about 1 ulp. Written without lane masks, which Swift's
+/// generic SIMD code would split into scalars.
 @inline(__always)
 func naturalLog(_ v: FFTLanes) -> FFTLanes {
     typealias Bits = SIMD8<Int32>
-    let bits = unsafeBitCast(v, to: Bits.self)
-    var e = (bits &>> 23) &- 126
-    var x = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: FFTLanes.self)  // [0.5, 1)
-    let small = x .< 0.707106781186547524
-    e = e.replacing(with: e &- 1, where: small)
-    x = (x + x.replacing(with: 0, where: .!small)) - 1
+    let bits = unsafeBitCast(v, to: Bits.self) &+ (0x3F80_0000 - 0x3F35_04F3)
+    let k = (bits &>> 23) &- 0x7F
+    let x = unsafeBitCast((bits & 0x007F_FFFF) &+ 0x3F35_04F3, to: FFTLanes.self) - 1
+    // Float(k) for |k| < 2^22: the integer in the low mantissa bits of 1.5 * 2^23.
+    let fe = unsafeBitCast(k &+ 0x4B40_0000, to: FFTLanes.self) - 12_582_912
     let z = x * x
     var y: FFTLanes = FFTLanes(repeating: 7.0376836292e-2) * x - 1.1514610310e-1
     y = y * x + 1.1676998740e-1
@@ -272,7 +328,6 @@ func naturalLog(_ v: FFTLanes) -> FFTLanes {
     y = y * x - 2.4999993993e-1
     y = y * x + 3.3333331174e-1
     y = y * x * z
-    let fe = FFTLanes(e)
     y += fe * -2.12194440e-4
     y += z * -0.5
     return x + y + fe * 0.693359375
