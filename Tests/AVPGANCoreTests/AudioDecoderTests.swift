@@ -102,6 +102,17 @@ final class AudioDecoderTests: XCTestCase {
             ("a.flac", Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_16), 1e-3),
             ("a.ogg", Int32(SF_FORMAT_OGG | SF_FORMAT_VORBIS), 0.1),
         ]
+        // Opus runs at 48 kHz internally: written at 48 kHz, it must come back as the same 16 kHz signal.
+        if let opus = write("a.opus", signal(seconds: 1, rate: 48000), rate: 48000, format: Int32(SF_FORMAT_OGG | SF_FORMAT_OPUS)) {
+            let audio = try AudioDecoder.decode(path: opus)
+            XCTAssertEqual(audio.originalRate, 48000)
+            XCTAssertEqual(Double(audio.samples.count), 16000, accuracy: 400, "opus: length")
+            // Opus adds a codec delay; compare spectra rather than samples.
+            func energy(_ x: [Float]) -> Float { x.reduce(0) { $0 + $1 * $1 } / Float(x.count) }
+            XCTAssertEqual(energy(audio.samples), energy(reference), accuracy: energy(reference) * 0.2, "opus: signal energy")
+        } else {
+            XCTFail("this libsndfile cannot write Opus")
+        }
         for (name, format, tolerance) in formats {
             guard let path = write(name, signal(seconds: 1, rate: 16000), rate: 16000, format: format) else {
                 XCTFail("this libsndfile cannot write \(name)"); continue

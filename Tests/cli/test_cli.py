@@ -193,3 +193,13 @@ def test_notebook_runs(voices, tmp_path):
     finally:
         os.chdir(cwd)
     assert (tmp_path / "portrait.png").exists()
+
+
+def test_python_example_runs(voices, tmp_path):
+    out = tmp_path / "face.png"
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "python", "portrait.py"), MODEL,
+                        str(voices / "a.wav"), str(out)], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": os.path.join(ROOT, "bindings", "python")})
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "bytes give the same face: True" in r.stdout, r.stdout
