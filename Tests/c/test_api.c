@@ -583,6 +583,67 @@ int main(int argc, char **argv)
                "avpgan_png_encode(8-byte buffer)");
     }
 
+    /* ---- features and portraits: misuse and no speech ---- */
+    {
+        avpgan_model *pm = NULL;
+        avpgan_portrait_params pp;
+        avpgan_frontend_params fp;
+        avpgan_features_info fi;
+        avpgan_portrait_info pi;
+        static float silence[16000];
+        float one[4] = {0, 0.5f, 0, 0};
+        uint8_t face[64 * 64 * 3];
+        size_t needed = 0;
+        FILE *probe;
+        expect(avpgan_model_load_file(path, NULL, &pm), AVPGAN_OK, "load model for portraits");
+        expect(avpgan_portrait_params_init(&pp, sizeof pp), AVPGAN_OK, "avpgan_portrait_params_init");
+        check(pp.vad == 1 && pp.vad_mode == 2 && pp.seconds == 0 && pp.provenance == 1 && pp.timestamp == 0 && pp.noise == 0,
+              "wrong defaults", "avpgan_portrait_params_init defaults");
+        expect(avpgan_frontend_params_init(&fp, sizeof fp), AVPGAN_OK, "avpgan_frontend_params_init");
+        fi.struct_size = sizeof fi;
+        pi.struct_size = sizeof pi;
+        expect(avpgan_features_from_pcm(silence, 16000, 16000, &fp, NULL, 0, &needed, &fi), AVPGAN_E_NO_SPEECH,
+               "avpgan_features_from_pcm(1 s of silence)");
+        expect(avpgan_features_from_pcm(silence, 0, 16000, NULL, NULL, 0, &needed, NULL), AVPGAN_E_NO_SPEECH,
+               "avpgan_features_from_pcm(0 samples)");
+        expect(avpgan_features_from_pcm(NULL, 100, 16000, NULL, NULL, 0, &needed, NULL), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_features_from_pcm(NULL samples)");
+        fp.vad_mode = 7;
+        expect(avpgan_features_from_pcm(silence, 16000, 16000, &fp, NULL, 0, &needed, NULL), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_features_from_pcm(vad_mode 7)");
+        fp.vad_mode = 2;
+        fp.vad = 0;
+        expect(avpgan_features_from_pcm(one, 4, 16000, &fp, NULL, 0, &needed, &fi), AVPGAN_OK,
+               "avpgan_features_from_pcm(4 samples, VAD off) size query");
+        check(needed == 1000 * 64 && fi.n_frames == 1000 && fi.n_computed == 1, "wrong sizes",
+              "features of 4 samples: needed %lu, frames %u, computed %u", (unsigned long)needed, (unsigned)fi.n_frames,
+              (unsigned)fi.n_computed);
+        expect(avpgan_portrait_pcm(NULL, one, 4, 16000, NULL, face, sizeof face, &needed, NULL), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_portrait_pcm(NULL model)");
+        expect(avpgan_portrait_pcm(pm, silence, 16000, 16000, NULL, face, sizeof face, &needed, &pi), AVPGAN_E_NO_SPEECH,
+               "avpgan_portrait_pcm(silence)");
+        expect(avpgan_portrait_pcm(pm, one, 4, 16000, NULL, face, 10, &needed, NULL), AVPGAN_E_BUFFER_TOO_SMALL,
+               "avpgan_portrait_pcm(10-byte buffer)");
+        pp.vad = 0;
+        pp.pixels = 9;
+        expect(avpgan_portrait_pcm(pm, one, 4, 16000, &pp, face, sizeof face, &needed, &pi), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_portrait_pcm(pixels 9)");
+        pp.pixels = AVPGAN_PIXELS_CLAMP;
+        expect(avpgan_portrait_pcm(pm, one, 4, 16000, &pp, face, sizeof face, &needed, &pi), AVPGAN_OK,
+               "avpgan_portrait_pcm(4 samples, VAD off)");
+        check(pi.embed_dim == 16 && pi.n_frames == 1000, "wrong info", "portrait info: embed_dim %u, frames %u",
+              (unsigned)pi.embed_dim, (unsigned)pi.n_frames);
+        expect(avpgan_portrait_file(pm, NULL, "/tmp/x.png", NULL, NULL), AVPGAN_E_INVALID_ARGUMENT, "avpgan_portrait_file(NULL voice)");
+        expect(avpgan_portrait_file(pm, "/nonexistent/v.wav", "/tmp/avpgan-test-never.png", NULL, NULL), AVPGAN_E_IO,
+               "avpgan_portrait_file(missing voice)");
+        expect(avpgan_portrait_file(pm, path, "/tmp/avpgan-test-never.png", NULL, NULL), AVPGAN_E_AUDIO_FORMAT,
+               "avpgan_portrait_file(a model file as the voice)");
+        probe = fopen("/tmp/avpgan-test-never.png", "rb");
+        check(probe == NULL, "a PNG was written", "avpgan_portrait_file writes nothing on failure");
+        if (probe) fclose(probe);
+        avpgan_model_free(pm);
+    }
+
     /* ---- threads setting ---- */
     {
         int32_t before = avpgan_get_num_threads();
