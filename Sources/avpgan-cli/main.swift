@@ -16,6 +16,9 @@ commands:
   features VOICE -o FEATURES.npy [--seconds S] [--no-vad] [--vad-mode 0-3]
                                      the front end's log-mel features [n_frames, 64]
   info MODEL                         what a model file holds (architecture, widths, sizes)
+  synth-data -o DIR [--speakers 20] [--utterances 4] [--faces 4] [--seed 1]
+                                     a synthetic voice-face data set (espeak-ng voices, procedural
+                                     faces that depend on the voice), in the voices/ faces/ layout
   embed --model MODEL FEATURES.npy   the voice embedding of log-mel features [n_frames, n_mels]
         [-o EMBEDDING.npy]           (printed when no -o is given)
   generate --model MODEL -o OUT.png  faces from embeddings [E] or [N, E] in a .npy file,
@@ -170,6 +173,8 @@ do {
     case "features":
         let o = Options(args.dropFirst(2), known: ["-o", "--seconds", "--vad-mode"], flags: ["--no-vad"])
         exit(try PortraitCommands.features(o, flags: o.flags))
+    case "synth-data":
+        exit(try SynthData.run(Options(args.dropFirst(2), known: ["-o", "--speakers", "--utterances", "--faces", "--seed"])))
     case "embed":
         try embed(Options(args.dropFirst(2), known: ["--model", "-o"]))
     case "bench":

@@ -203,3 +203,24 @@ def test_python_example_runs(voices, tmp_path):
     assert r.returncode == 0, r.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "bytes give the same face: True" in r.stdout, r.stdout
+
+
+def test_synth_data_layout(tmp_path):
+    if ESPEAK is None:
+        pytest.skip("espeak-ng is needed")
+    out = tmp_path / "synth"
+    r = run("synth-data", "-o", str(out), "--speakers", "5", "--utterances", "2", "--faces", "2", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    ids = sorted(p.name for p in (out / "voices").iterdir())
+    assert ids == sorted(p.name for p in (out / "faces").iterdir()) and len(ids) == 5, ids
+    for i in ids:
+        assert sorted(p.name for p in (out / "voices" / i).iterdir()) == ["0.wav", "1.wav"]
+        assert sorted(p.name for p in (out / "faces" / i).iterdir()) == ["0.png", "1.png"]
+    rows = (out / "identities.csv").read_text().splitlines()
+    assert rows[0] == "id,language,variant,pitch,rate,split" and len(rows) == 6, rows
+    assert (out / "test.txt").read_text().split() == [rows[5].split(",")[0]], "the fifth speaker is held out"
+    a = avpgan.decode(out / "voices" / ids[0] / "0.wav")
+    assert a.seconds > 1, "espeak-ng wrote a real recording"
+    again = tmp_path / "again"
+    run("synth-data", "-o", str(again), "--speakers", "5", "--utterances", "2", "--faces", "2", "--seed", "3")
+    assert (again / "faces" / ids[3] / "1.png").read_bytes() == (out / "faces" / ids[3] / "1.png").read_bytes(), "not deterministic"
