@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A voice-face data set in the VoxCeleb/VGGFace layout: `voices/<identity>/**/*.{wav,flac,
+/// ogg,mp3,...}` and `faces/<identity>/**/*.{png,jpg}`, identities matched by folder name
+/// (only those with both voices and faces are used), split into training and test identities
+/// by a list file of test identities. Labels are indices into the sorted training identities.
+public struct DatasetIndex: Sendable {
+    public struct Identity: Sendable, Equatable {
+        public var name: String
+        public var voices: [String]
+        public var faces: [String]
+    }
+
+    public var train: [Identity]
+    public var test: [Identity]
+
+    public static let voiceExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]
+    public static let faceExtensions: Set<String> = ["png", "jpg", "jpeg"]
+
+    /// Scans `voices` and `faces`; `testList` names the held-out identities (one per line).
+    public init(voices: String, faces: String, testList: String? = nil) throws {
+        let voiceSets = try DatasetIndex.filesByIdentity(voices, extensions: DatasetIndex.voiceExtensions)
+        let faceSets = try DatasetIndex.filesByIdentity(faces, extensions: DatasetIndex.faceExtensions)
+        var held = Set<String>()
+        if let testList {
+            let text = String(decoding: try FileIO.read(testList), as: UTF8.self)
+            held = Set(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { String($0).trimmingWhitespace }.filter { !$0.isEmpty })
+        }
+        var train: [Identity] = [], test: [Identity] = []
+        for name in voiceSets.keys.sorted() {
+            guard let f = faceSets[name], let v = voiceSets[name], !f.isEmpty, !v.isEmpty else { continue }
+            let identity = Identity(name: name, voices: v, faces: f)
+            if held.contains(name) { test.append(identity) } else { train.append(identity) }
+        }
+        guard train.count >= 2 else {
+            throw AVPGANError.invalid("the data set has \(train.count) training identities with both voices and faces (\(voices), \(faces)); at least 2 are needed")
+        }
+        self.train = train
+        self.test = test
+    }
+
+    /// identity folder name -> its files with one of `extensions`, sorted, searched recursively.
+    static func filesByIdentity(_ root: String, extensions: Set<String>) throws -> [String: [String]] {
+        guard let dir = opendir(root) else { throw AVPGANError(.io, "cannot open '\(root)': \(FileIO.errorText())") }
+        defer { closedir(dir) }
+        var out: [String: [String]] = [:]
+        for name in entries(dir) where isDirectory("\(root)/\(name)") {
+            out[name] = walk("\(root)/\(name)", extensions: extensions)
+        }
+        return out
+    }
+
+    static func entries(_ dir: OpaquePointer) -> [String] {
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if !name.hasPrefix(".") { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func walk(_ path: String, extensions: Set<String>) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var out: [String] = []
+        for name in entries(dir) {
+            let full = "\(path)/\(name)"
+            if isDirectory(full) {
+                out += walk(full, extensions: extensions)
+            } else if let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()) {
+                out.append(full)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        let scalars = unicodeScalars.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+        return String(String.UnicodeScalarView(scalars))
+    }
+}

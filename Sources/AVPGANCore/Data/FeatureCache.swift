@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Voice features computed once through the front end and kept on disk, so that training reads
+/// `.npy` files instead of decoding audio every epoch. Each entry is written atomically
+/// (temporary file + rename), so a run stopped part-way leaves only complete entries and the
+/// next run computes just the missing ones. The key covers the audio file's path, size and
+/// modification time and the front-end options, so a changed recording is recomputed.
+public struct FeatureCache: Sendable {
+    public let directory: String
+    public let options: FrontEndOptions
+
+    public init(directory: String, options: FrontEndOptions = FrontEndOptions()) throws {
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw AVPGANError(.io, "cannot create cache '\(directory)': \(FileIO.errorText())")
+        }
+        self.directory = directory
+        self.options = options
+    }
+
+    /// The cache file for `audio`.
+    func entryPath(_ audio: String) throws -> String {
+        var st = stat()
+        guard stat(audio, &st) == 0 else { throw AVPGANError(.io, "cannot stat '\(audio)': \(FileIO.errorText())") }
+        let key = "\(audio)|\(st.st_size)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)|\(options.summary)"
+        return "\(directory)/\(SHA256.hex(Array(key.utf8)).prefix(32)).npy"
+    }
+
+    /// The computed frames (before the repeat-to-1000 rule, `[frames, 64]`) of `audio`, from
+    /// the cache or computed and stored.
+    public func features(_ audio: String) throws -> (values: [Float], frames: Int) {
+        let path = try entryPath(audio)
+        if access(path, R_OK) == 0, let (values, shape) = try? NPY.read(try FileIO.read(path), name: path),
+           shape.count == 2, shape[1] == 64, shape[0] > 0 {
+            return (values, shape[0])
+        }
+        let decoded = try AudioDecoder.decode(path: audio, targetRate: FrontEnd.sampleRate)
+        let f = try FrontEnd.features(decoded, options: options)
+        // Keep the computed frames only; crops are taken from real frames, not repetitions.
+        let frames = f.computedFrames
+        let values = Array(f.values.prefix(frames * 64))
+        try FileIO.write(NPY.write(values, shape: [frames, 64]), to: path)
+        return (values, frames)
+    }
+}
