@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VERSION := 0.1.0
 SONAME := libavpgan.so.0
 # Debian packages the build and the tests need (installed by `make deps` when running as root).
-DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev libsoxr-dev pkg-config python3-venv \
+DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev libsoxr-dev libturbojpeg0-dev pkg-config python3-venv \
     espeak-ng sox libsox-fmt-all
 VENV := .venv
 PYTHON := $(VENV)/bin/python

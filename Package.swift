@@ -25,12 +25,13 @@ let package = Package(
         .systemLibrary(name: "CSndfile", path: "Sources/CSndfile", pkgConfig: "sndfile"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
         .systemLibrary(name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
         // The public header, imported so the thunks use its exact types.
         .systemLibrary(name: "CAVPGAN", path: "Sources/CAVPGAN"),
 
         .target(
             name: "AVPGANCore",
-            dependencies: ["CBLAS", "CPNG", "CSndfile", "CSoxr"],
+            dependencies: ["CBLAS", "CPNG", "CSndfile", "CSoxr", "CTurboJPEG"],
             // Optimised in debug builds too (tests run hot loops over real-size data); -O keeps
             // Swift's overflow and bounds checks, which the tests rely on.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"]), .unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -47,7 +48,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AVPGANCoreTests",
-            dependencies: ["AVPGANCore", "CSndfile"]
+            dependencies: ["AVPGANCore", "CSndfile", "CTurboJPEG"]
         ),
     ]
 )

@@ -66,3 +66,39 @@ final class ModelDigestTests: XCTestCase {
         XCTAssertEqual(model.sha256, model.sha256, "cached value stable")
     }
 }
+
+import CTurboJPEG
+
+final class JPEGTests: XCTestCase {
+    /// JPEG bytes of an RGB8 image, encoded here with TurboJPEG (quality 95, 4:4:4).
+    func encode(_ pixels: [UInt8], width: Int, height: Int) throws -> [UInt8] {
+        let handle = try XCTUnwrap(tjInitCompress())
+        defer { tjDestroy(handle) }
+        var out: UnsafeMutablePointer<UInt8>?
+        var size: UInt = 0
+        let status = pixels.withUnsafeBufferPointer {
+            tjCompress2(handle, $0.baseAddress, Int32(width), Int32(width * 3), Int32(height), Int32(TJPF_RGB.rawValue),
+                        &out, &size, Int32(TJSAMP_444.rawValue), 95, 0)
+        }
+        XCTAssertEqual(status, 0)
+        defer { tjFree(out) }
+        return Array(UnsafeBufferPointer(start: out, count: Int(size)))
+    }
+
+    func testJPEGFacesDecodeAndLoad() throws {
+        let face = SyntheticFace.draw(SyntheticSpeaker.make(count: 1, seed: 2)[0], index: 0)
+        let jpeg = try encode(face, width: 64, height: 64)
+        let (pixels, w, h) = try JPEGCodec.decodeRGB8(jpeg)
+        XCTAssertEqual(w, 64); XCTAssertEqual(h, 64)
+        let err = zip(pixels, face).map { abs(Int($0) - Int($1)) }.reduce(0, +) / pixels.count
+        XCTAssertLessThan(err, 4, "mean absolute error \(err) after JPEG quality 95")
+        let path = "/tmp/avpgan-face-\(getpid()).jpg"
+        try FileIO.write(jpeg, to: path)
+        defer { unlink(path) }
+        let loaded = try FaceImage.load(path)
+        XCTAssertEqual(loaded.count, 3 * 64 * 64)
+        for (what, bad) in [("truncated", Array(jpeg.prefix(jpeg.count / 3))), ("garbage", [UInt8](repeating: 0xFF, count: 100))] {
+            XCTAssertThrowsError(try JPEGCodec.decodeRGB8(bad), what)
+        }
+    }
+}

@@ -1,13 +1,16 @@
-/// Training faces: any PNG, resized to `size x size` (bilinear, averaging over the source
+/// Training faces: any PNG or JPEG, resized to `size x size` (bilinear, averaging over the source
 /// pixels each target pixel covers when shrinking) and scaled to [-1, 1] as the reference's
 /// `Normalize(0.5, 0.5)` does, planar `3 x size x size`.
 public enum FaceImage {
     public static func load(_ path: String, size: Int = 64) throws -> [Float] {
-        guard path.lowercased().hasSuffix(".png") else {
-            throw AVPGANError(.unsupported, "'\(path)': only PNG faces are read by this build")
+        let bytes = try FileIO.read(path)
+        let isJPEG = bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF
+        do {
+            let (pixels, w, h) = isJPEG ? try JPEGCodec.decodeRGB8(bytes) : try PNGCodec.decodeRGB8(bytes)
+            return resize(pixels, width: w, height: h, to: size)
+        } catch let e as AVPGANError {
+            throw AVPGANError(e.kind, "'\(path)': \(e.message)")
         }
-        let (pixels, w, h) = try PNGCodec.decodeRGB8(try FileIO.read(path))
-        return resize(pixels, width: w, height: h, to: size)
     }
 
     /// RGB8 `[h, w, 3]` -> planar `[3, size, size]` in [-1, 1]: each target pixel averages the
