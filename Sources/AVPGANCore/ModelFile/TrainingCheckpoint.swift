@@ -1,0 +1,143 @@
+/// A training checkpoint: everything needed to continue Algorithm 1 bit-identically.
+///
+/// File: safetensors (docs/model-format.md framing) with
+/// - the five networks under the model file's names with `spectral_norm: "stored"` (so the
+///   power-iteration vectors `weight_u`/`weight_v` are kept): `voice_encoder.*`, `generator.*`,
+///   `face_encoder.*`, `discriminator.*`, `classifier.*`;
+/// - Adam's moments of every trained parameter (generator, face encoder, heads):
+///   `adam.exp_avg.<name>` and `adam.exp_avg_sq.<name>`, same shapes;
+/// - metadata `avpgan.format`, `avpgan.arch`, `avpgan.config` as a model file, plus
+///   `avpgan.checkpoint`: JSON `{"step", "adam_step", "lr", "beta1", "beta2", "eps", "rng"}`
+///   (`rng` the sampler's generator state as a decimal string, so no precision is lost).
+/// The reader checks the tensor set and shapes as the model reader does.
+public struct TrainingCheckpoint: Sendable {
+    public var config: ModelConfig
+    public var tensors: [String: [Float]]
+    public var exp_avg: [String: [Float]]
+    public var exp_avg_sq: [String: [Float]]
+    public var step: Int
+    public var adamStep: Int
+    public var lr: Float = 2e-4
+    public var beta1: Float = 0.5
+    public var beta2: Float = 0.999
+    public var eps: Float = 1e-8
+    public var rng: UInt64
+
+    public static let trainedNetworks: [NetworkName] = [.generator, .faceEncoder, .discriminator, .classifier]
+
+    public init(config: ModelConfig, tensors: [String: [Float]], exp_avg: [String: [Float]], exp_avg_sq: [String: [Float]],
+                step: Int, adamStep: Int, rng: UInt64) {
+        self.config = config
+        self.tensors = tensors
+        self.exp_avg = exp_avg
+        self.exp_avg_sq = exp_avg_sq
+        self.step = step
+        self.adamStep = adamStep
+        self.rng = rng
+    }
+
+    /// Names of the trained parameters (those Adam updates): every tensor of the trained
+    /// networks except spectral norm's `weight_u`/`weight_v` buffers.
+    public static func trainedParameters(_ config: ModelConfig) -> [(name: String, shape: [Int])] {
+        TensorLayout.tensors(for: config).filter { t in
+            trainedNetworks.contains { t.name.hasPrefix($0.rawValue + ".") } && !t.name.hasSuffix(".weight_u") && !t.name.hasSuffix(".weight_v")
+        }
+    }
+
+    static func checkConfig(_ config: ModelConfig) throws {
+        guard config.networks == NetworkName.allCases else {
+            throw AVPGANError.format("a checkpoint holds all five networks; avpgan.config networks lists \(config.networks.map(\.rawValue))")
+        }
+        guard config.spectralNorm != .folded else {
+            throw AVPGANError.format("a checkpoint keeps spectral norm's weight_orig/weight_u/weight_v (spectral_norm \"stored\")")
+        }
+    }
+
+    // MARK: Writing
+
+    public func serialize() throws -> [UInt8] {
+        try TrainingCheckpoint.checkConfig(config)
+        var out: [SafetensorsWriter.Tensor] = []
+        for (name, shape) in TensorLayout.tensors(for: config) {
+            out.append(.init(name: name, shape: shape, floats: try TrainingCheckpoint.values(tensors, name, shape)))
+        }
+        for (name, shape) in TrainingCheckpoint.trainedParameters(config) {
+            out.append(.init(name: "adam.exp_avg.\(name)", shape: shape, floats: try TrainingCheckpoint.values(exp_avg, name, shape)))
+            out.append(.init(name: "adam.exp_avg_sq.\(name)", shape: shape, floats: try TrainingCheckpoint.values(exp_avg_sq, name, shape)))
+        }
+        let state = JSONValue.object([
+            ("step", .number(Double(step), integer: Int64(step))),
+            ("adam_step", .number(Double(adamStep), integer: Int64(adamStep))),
+            ("lr", .number(Double(lr), integer: nil)), ("beta1", .number(Double(beta1), integer: nil)),
+            ("beta2", .number(Double(beta2), integer: nil)), ("eps", .number(Double(eps), integer: nil)),
+            ("rng", .string(String(rng))),
+        ])
+        return SafetensorsWriter.serialize(out, metadata: config.metadata.merging(["avpgan.checkpoint": state.serialized]) { a, _ in a })
+    }
+
+    private static func values(_ map: [String: [Float]], _ name: String, _ shape: [Int]) throws -> [Float] {
+        guard let v = map[name] else { throw AVPGANError.invalid("checkpoint tensor \(name) is missing") }
+        guard v.count == shape.reduce(1, *) else {
+            throw AVPGANError.invalid("checkpoint tensor \(name) has \(v.count) values; shape \(shape) needs \(shape.reduce(1, *))")
+        }
+        return v
+    }
+
+    // MARK: Reading
+
+    public init(bytes: [UInt8]) throws {
+        let file = try Safetensors(bytes: bytes)
+        let config = try ModelConfig.parse(metadata: file.metadata)
+        try TrainingCheckpoint.checkConfig(config)
+        guard let stateText = file.metadata["avpgan.checkpoint"] else { throw AVPGANError.format("metadata avpgan.checkpoint is missing: not a checkpoint") }
+        let state: JSONValue
+        do { state = try JSON.parse(stateText) } catch { throw AVPGANError.format("metadata avpgan.checkpoint is not valid JSON") }
+        guard let step = state["step"]?.integerValue, step >= 0, let adamStep = state["adam_step"]?.integerValue, adamStep >= 0,
+              let rngText = state["rng"]?.stringValue, let rng = UInt64(rngText),
+              let lr = state["lr"]?.doubleValue, let b1 = state["beta1"]?.doubleValue, let b2 = state["beta2"]?.doubleValue,
+              let eps = state["eps"]?.doubleValue
+        else { throw AVPGANError.format("metadata avpgan.checkpoint \(stateText) lacks step, adam_step, lr, beta1, beta2, eps or rng") }
+
+        var expected: [String: [Int]] = [:]
+        for t in TensorLayout.tensors(for: config) { expected[t.name] = t.shape }
+        for t in TrainingCheckpoint.trainedParameters(config) {
+            expected["adam.exp_avg.\(t.name)"] = t.shape
+            expected["adam.exp_avg_sq.\(t.name)"] = t.shape
+        }
+        var tensors: [String: [Float]] = [:], m: [String: [Float]] = [:], v: [String: [Float]] = [:]
+        for (name, shape) in expected {
+            guard let e = file.entry(name) else { throw AVPGANError.format("checkpoint tensor \(name) is missing") }
+            guard e.shape == shape else { throw AVPGANError.format("checkpoint tensor \(name) has shape \(e.shape), expected \(shape)") }
+            let values = try file.floats(e)
+            if name.hasPrefix("adam.exp_avg_sq.") { v[String(name.dropFirst("adam.exp_avg_sq.".count))] = values }
+            else if name.hasPrefix("adam.exp_avg.") { m[String(name.dropFirst("adam.exp_avg.".count))] = values }
+            else { tensors[name] = values }
+        }
+        if let extra = file.entries.first(where: { expected[$0.name] == nil }) {
+            throw AVPGANError.format("checkpoint tensor \(extra.name) is not part of an \(config.arch.rawValue) checkpoint (extra tensor)")
+        }
+        self.init(config: config, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: Int(step), adamStep: Int(adamStep), rng: rng)
+        self.lr = Float(lr); self.beta1 = Float(b1); self.beta2 = Float(b2); self.eps = Float(eps)
+    }
+
+    /// The inference model file of this checkpoint: voice encoder and generator, spectral norm
+    /// folded as torch's eval mode does (`weight_orig / (u · (W v))` with the stored u, v).
+    public func exportModel() throws -> [UInt8] {
+        var exported = config
+        exported.networks = [.voiceEncoder, .generator]
+        exported.faceWidths = []
+        exported.identities = 0
+        if exported.arch.hasSpectralNorm { exported.spectralNorm = .folded }
+        var out: [String: [Float]] = [:]
+        for (name, shape) in TensorLayout.tensors(for: exported) {
+            if let v = tensors[name] { out[name] = v; continue }
+            // A folded spectrally normalised weight: compute it from the stored triple.
+            let prefix = String(name.dropLast(".weight".count))
+            guard let w = tensors["\(prefix).weight_orig"], let u = tensors["\(prefix).weight_u"], let vv = tensors["\(prefix).weight_v"] else {
+                throw AVPGANError(.internal, "checkpoint lacks \(prefix).weight_orig/_u/_v")
+            }
+            out[name] = try SpectralNorm.effectiveWeight(w, shape: shape, dim: name.hasPrefix("generator.") ? 1 : 0, u: u, v: vv, name: name)
+        }
+        return try ModelFileWriter.serialize(config: exported, tensors: out, metadata: ["avpgan.source": "exported from a training checkpoint at step \(step)"])
+    }
+}
