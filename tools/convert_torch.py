@@ -135,8 +135,10 @@ def load_state_dict(path, reference=DEFAULT_REFERENCE):
     return out
 
 
-def convert(arch, paths, output, spectral_norm="folded", pixels="clamp", reference=DEFAULT_REFERENCE, source=None):
-    """Converts the checkpoints `paths` ({network: .pth path}) to the model file `output`.
+def convert(arch, paths, output, spectral_norm="folded", pixels="clamp", reference=DEFAULT_REFERENCE, source=None,
+            training=None):
+    """Converts the checkpoints `paths` ({network: .pth path}) to the model file `output`, or,
+    with `training` (a seed), to a fresh training checkpoint (spectral norm stored).
 
     Returns (config dict, number of scalars written). Raises ConversionError,
     amf.ModelFileError or OSError."""
@@ -151,8 +153,32 @@ def convert(arch, paths, output, spectral_norm="folded", pixels="clamp", referen
         source = f"tools/convert_torch.py (torch {torch.__version__}) from PyTorch checkpoints: {files}"
     tensors, metadata = amf.model_tensors(arch, nets, spectral_norm=spectral_norm, pixels=pixels,
                                           source=source, fold=torch_fold)
+    if training is not None:
+        tensors, metadata = training_checkpoint(tensors, metadata, seed=training)
     safetensors_io.write(output, tensors, metadata)
     return json.loads(metadata["avpgan.config"]), sum(int(t.size) for t in tensors.values())
+
+
+TRAINED = ("generator.", "face_encoder.", "discriminator.", "classifier.")
+
+
+def training_checkpoint(tensors, metadata, seed):
+    """A fresh training checkpoint (docs/model-format.md, "Training checkpoints") from the five
+    networks: Adam's moments zero for every trained parameter, step 0, the sampler seeded."""
+    import json
+    import numpy as np
+    config = json.loads(metadata["avpgan.config"])
+    if config["networks"] != list(amf.NETWORKS):
+        raise ConversionError("--training needs all five networks: --face-encoder, --discriminator and --classifier too")
+    out = dict(tensors)
+    for name, value in tensors.items():
+        if name.startswith(TRAINED) and not name.endswith((".weight_u", ".weight_v")):
+            out[f"adam.exp_avg.{name}"] = np.zeros_like(value)
+            out[f"adam.exp_avg_sq.{name}"] = np.zeros_like(value)
+    meta = dict(metadata)
+    meta["avpgan.checkpoint"] = json.dumps({"step": 0, "adam_step": 0, "lr": 2e-4, "beta1": 0.5, "beta2": 0.999,
+                                            "eps": 1e-8, "rng": str(seed)}, separators=(",", ":"))
+    return out, meta
 
 
 class _Parser(argparse.ArgumentParser):
@@ -171,6 +197,9 @@ def main(argv=None):
                    help="store spectrally normalised layers as their effective weight (folded, default) "
                         "or as weight_orig/weight_u/weight_v (stored); no effect for voice2face")
     p.add_argument("--pixels", choices=amf.PIXEL_MODES, default="clamp", help="default pixel mapping of the model")
+    p.add_argument("--training", action="store_true",
+                   help="write a training checkpoint (all five networks, spectral norm stored, zero Adam state)")
+    p.add_argument("--seed", type=int, default=1, help="with --training: the batch sampler's seed")
     p.add_argument("-o", "--output", required=True, metavar="MODEL.safetensors")
     p.add_argument("--reference", default=DEFAULT_REFERENCE,
                    help="avpgan_torch.py, needed only to unpickle whole nn.Module checkpoints (default: %(default)s)")
@@ -182,7 +211,8 @@ def main(argv=None):
             raise ConversionError("this script needs torch (pip install torch)") from None
         torch.set_grad_enabled(False)
         paths = {net: getattr(a, net) for net, _ in NETWORK_OPTIONS}
-        config, n = convert(a.arch, paths, a.output, a.spectral_norm, a.pixels, a.reference)
+        config, n = convert(a.arch, paths, a.output, "stored" if a.training else a.spectral_norm, a.pixels,
+                            a.reference, training=a.seed if a.training else None)
     except Exception as e:
         msg = " ".join(str(e).split()) or type(e).__name__
         if not isinstance(e, (ConversionError, amf.ModelFileError)):

@@ -68,7 +68,22 @@ struct Options {
 }
 
 func info(_ path: String) throws {
-    let model = try Model(path: path, options: LoadOptions(inferenceOnly: false))
+    let bytes = try FileIO.read(path)
+    if let file = try? Safetensors(bytes: bytes), file.metadata["avpgan.checkpoint"] != nil {
+        let c = try TrainingCheckpoint(bytes: bytes)
+        print("""
+        file:          \(path) (training checkpoint)
+        architecture:  \(c.config.arch.rawValue)
+        step:          \(c.step) (Adam step \(c.adamStep), lr \(c.lr), betas \(c.beta1)/\(c.beta2))
+        embed_dim:     \(c.config.embedDim)
+        gen widths:    \(c.config.generatorWidths)
+        face widths:   \(c.config.faceWidths)
+        identities:    \(c.config.identities)
+        trained:       \(TrainingCheckpoint.trainedParameters(c.config).count) parameter tensors with Adam state
+        """)
+        return
+    }
+    let model = try Model(bytes: bytes, options: LoadOptions(inferenceOnly: false))
     let c = model.config
     print("""
     file:          \(path)
