@@ -53,14 +53,14 @@ enum BatchRunner {
         return String(base[..<dot])
     }
 
-    /// Runs `job` on every input; returns the number of failures.
-    static func run(_ inputs: [String], verb: String, job: (String) throws -> String) -> Int {
+    /// Runs `job(index, input)` on every input; returns the number of failures.
+    static func run(_ inputs: [String], verb: String, job: (Int, String) throws -> String) -> Int {
         let progress = isatty(STDERR_FILENO) == 1 && inputs.count > 1
         var failed = 0
         for (i, input) in inputs.enumerated() {
             if progress { drawProgress(done: i, total: inputs.count, current: input) }
             do {
-                let result = try job(input)
+                let result = try job(i, input)
                 if progress { clearProgress() }
                 print(result)
             } catch let e as AVPGANError {

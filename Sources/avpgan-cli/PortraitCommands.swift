@@ -51,8 +51,16 @@ enum PortraitCommands {
             }
         }
         let model = try Model(path: modelPath)
-        let failed = BatchRunner.run(inputs, verb: "portrayed") { input in
-            let output = single ?? "\(outDir)/\(BatchRunner.stem(input)).png"
+        // One output per input: recordings with the same name in different folders get -2, -3, ...
+        var used: [String: Int] = [:]
+        let outputs = inputs.map { input -> String in
+            if let single { return single }
+            let stem = BatchRunner.stem(input)
+            used[stem, default: 0] += 1
+            return used[stem]! == 1 ? "\(outDir)/\(stem).png" : "\(outDir)/\(stem)-\(used[stem]!).png"
+        }
+        let failed = BatchRunner.run(inputs, verb: "portrayed") { index, input in
+            let output = outputs[index]
             var used = 0.0
             let png = try PortraitFile.render(model: model, voicePath: input, options: options,
                                               timestamp: flags.contains("--timestamp")) { used = $0.features.voicedSeconds }

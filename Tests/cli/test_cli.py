@@ -224,3 +224,14 @@ def test_synth_data_layout(tmp_path):
     again = tmp_path / "again"
     run("synth-data", "-o", str(again), "--speakers", "5", "--utterances", "2", "--faces", "2", "--seed", "3")
     assert (again / "faces" / ids[3] / "1.png").read_bytes() == (out / "faces" / ids[3] / "1.png").read_bytes(), "not deterministic"
+
+
+def test_portrait_same_names_in_different_folders(voices, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(); b.mkdir()
+    shutil.copy(voices / "a.wav", a / "x.wav")
+    shutil.copy(voices / "b.flac", b / "x.flac")
+    out = tmp_path / "out"
+    r = run("portrait", "--model", MODEL, "--out-dir", str(out), str(a / "x.wav"), str(b / "x.flac"))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["x-2.png", "x.png"], "one output per input, none overwritten"
