@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import convert_torch  # noqa: E402
+import make_golden  # noqa: E402
 import safetensors_io  # noqa: E402
 
 REPO_ROOT = convert_torch.REPO_ROOT
@@ -40,6 +41,7 @@ BATCH = 4
 FRAMES = 48
 IDENTITIES = 4
 NOISE_STD = 0.05
+IMAGE_STD = 0.1              # generator output std the calibration aims at (see build)
 NET_NAMES = {"e": "voice_encoder", "g": "generator", "f": "face_encoder", "d": "discriminator", "c": "classifier"}
 TRAINED = "gfdc"
 LOSS_NAMES = ("d_real", "d_fake", "c_real", "g_fake", "g_class")
@@ -49,19 +51,25 @@ ADAM_STATE = "dc"            # Adam state after the last step, for these network
 
 
 def build(ref, arch, torch):
-    """The five networks, seeded per architecture: torch default init, then non-trivial BN
-    statistics and affine parameters in the (frozen) voice encoder. Spectral-norm u, v keep
-    their random init (a fresh training run starts there)."""
-    torch.manual_seed(ARCH_SEEDS[arch])
-    nets = ref.build(arch, ref.TINY, IDENTITIES)
-    with torch.no_grad():
-        for m in nets["e"].modules():
-            if isinstance(m, torch.nn.BatchNorm1d):
-                m.running_mean.normal_(0, 0.5)
-                m.running_var.uniform_(0.5, 2)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.2)
-                m.num_batches_tracked.fill_(1000)
+    """The five networks, as tools/make_golden.py makes them (its seed replaced by ours, 4 identities):
+    torch default init, non-trivial BN statistics and affine parameters in the (frozen) voice
+    encoder, five train-mode passes so spectral-norm u, v are power-iterated, and the generator and
+    face encoder calibrated so their outputs depend on their inputs (see make_golden._calibrate).
+    At plain default init the generator outputs its biases (the same image for every embedding:
+    batch std 2e-5 of 0.24), and the G step's classifier gradient then cancels across a batch
+    whose voice labels cover the identities: its float32 value has ~1e-3 relative rounding error
+    and Adam (whose first steps are ~lr * sign(grad)) turns that into weight differences far
+    above 1e-4 relative. The generator is calibrated to output std IMAGE_STD = 0.1 rather than
+    make_golden's 0.5: at 0.5 the avpgan generator's final layer is scaled ~5e4 and three Adam steps
+    already make its losses chaotic (float32 vs float64: 3e-4 relative on step 2's losses, 11 % of
+    the weights off by more than 1e-4); at 0.1 all three architectures stay within ~1e-6.
+    Returned in eval mode."""
+    saved = make_golden.IMAGE_STD
+    make_golden.IMAGE_STD = IMAGE_STD
+    try:
+        nets, _ = make_golden.build_networks(ref, arch, torch, identities=IDENTITIES, seed=ARCH_SEEDS[arch])
+    finally:
+        make_golden.IMAGE_STD = saved
     return nets
 
 
@@ -177,7 +185,9 @@ def write_arch(ref, arch, torch, outdir):
         initial.update(state(nets[k], NET_NAMES[k] + "."))
     init_meta = {"avpgan.arch": arch, "avpgan.training_config": json.dumps(training_config(ref), sort_keys=True),
                  "generator": "tools/make_training_golden.py", "torch": torch.__version__,
-                 "seeds": f"weights {ARCH_SEEDS[arch]}, data {DATA_SEED}"}
+                 "seeds": f"weights {ARCH_SEEDS[arch]}, data {DATA_SEED}",
+                 "init": f"tools/make_golden.py build_networks (seed {ARCH_SEEDS[arch]}, {IDENTITIES} identities, "
+                         f"IMAGE_STD {IMAGE_STD})"}
     losses, snaps, opts = run(ref, arch, torch, nets, inputs)
     steps = {}
     for k, x in enumerate(inputs):
