@@ -2,7 +2,7 @@
 """Makes the training parity fixtures Tests/Fixtures/training/<arch>/ with the reference `gan_step`.
 
     python3 tools/make_training_golden.py [--reference ../shared/reference/avpgan_torch.py]
-                                          [--out Tests/Fixtures/training] [--verify]
+                                          [--out Tests/Fixtures/training] [--verify] [--diagnose]
 
 Needs torch (run by hand; the tests only read the files). For each architecture
 (voice2face, avpgan, avpgan-nocbam) it builds the reference networks at TINY
@@ -16,8 +16,10 @@ with g, f, d, c in train() mode and e in eval() mode. It writes
 
 --verify reads the written files back (tools/safetensors_io.py), loads initial.safetensors
 into fresh reference networks and replays the three steps from the stored inputs, checking
-that losses and weights come out bit-identical; it also checks a float32 numpy transcription
-of torch's Adam update against the stored Adam state.
+that losses, weights and Adam state come out bit-identical; it also checks `numpy_adam`, a
+float32 numpy transcription of torch's Adam update, against torch on every step.
+--diagnose (when writing) also prints gradient sizes at step 0 and how far a float64 run of the
+same steps lands from the float32 one.
 """
 import argparse
 import json
@@ -100,7 +102,7 @@ def set_modes(nets):
     nets["e"].eval()
 
 
-def run(ref, arch, torch, nets, inputs, record=None):
+def run(ref, arch, torch, nets, inputs):
     """Runs STEPS gan_steps; returns (losses [STEPS][5], snapshots {k: {net: state}}, opts)."""
     opts = {k: ref.adam(nets[k]) for k in TRAINED}
     set_modes(nets)
@@ -108,8 +110,6 @@ def run(ref, arch, torch, nets, inputs, record=None):
     for k, x in enumerate(inputs):
         losses.append(ref.gan_step(nets, opts, x["voice"], x["voice_label"], x["face"], x["face_label"], x["noise"]))
         snaps[k] = {n: state(nets[n], "") for n in TRAINED}
-        if record is not None:
-            record(k, nets, opts)
     return losses, snaps, opts
 
 
@@ -246,15 +246,10 @@ def verify(ref, arch, torch, outdir):
     for k in "egfdc":
         p = NET_NAMES[k] + "."
         sd = {n[len(p):]: torch.from_numpy(a) for n, a in init.items() if n.startswith(p)}
-        missing, unexpected = nets[k].load_state_dict(sd, strict=True), None
+        nets[k].load_state_dict(sd, strict=True)
         assert set(sd) == set(nets[k].state_dict()), (k, set(sd) ^ set(nets[k].state_dict()))
     inputs = [{name: torch.from_numpy(st[f"{name}_{k}"]) for name in ("voice", "voice_label", "face", "face_label", "noise")}
               for k in range(cfg["steps"])]
-    prev = {}
-
-    def record(k, nets_, opts):
-        # Adam transcription check: the update of step k from the state before it.
-        pass
 
     losses, snaps, opts = run(ref, arch, torch, nets, inputs)
     bad = []
@@ -276,10 +271,7 @@ def verify(ref, arch, torch, outdir):
             p = dict(nets[n].named_parameters())[pname]
             if not np.array_equal(opts[n].state[p][field].numpy(), a):
                 bad.append(name)
-    # The stored Adam state must also be what numpy_adam gives from the last step's inputs:
-    # weights before the last step + the last gradient -> weights after it. The last gradient is
-    # recovered exactly from exp_avg: m_2 = g - (g - m_1) * 0.5 is not invertible bit-exactly, so
-    # instead re-run step by step and apply numpy_adam to torch's gradients.
+    # numpy_adam against torch: re-run the steps, applying it to torch's own gradients at each step.
     adam_diff = check_numpy_adam(ref, arch, torch, widths, cfg, init, inputs)
     print(f"verify {arch}: losses and {nsnap} snapshot tensors "
           f"{'reproduce bit for bit' if not bad else 'DIFFER: ' + ', '.join(bad[:8])}; "
