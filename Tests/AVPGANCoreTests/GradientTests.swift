@@ -1,5 +1,8 @@
 @testable import AVPGANCore
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Finite-difference checks of the training kernels' backward passes: every op's loss is
 /// `Σ output · R` with random R (so every output element matters), its gradient checked by
@@ -66,7 +69,7 @@ final class GradientTests: XCTestCase {
             conv.forward(FeatureMap(data: xs.pointer, channels: cin, batch: n, height: h, width: w),
                          into: FeatureMap(data: out.pointer, channels: cout, batch: n, height: oh, width: ow),
                          epilogue: Epilogue(scale: nil, shift: bs, activation: .identity), cols: cols.pointer)
-            return weighted(out.pointer, r)
+            return withExtendedLifetime((xs, ws, bs, cols)) { weighted(out.pointer, r) }
         }
         let xs = storage(x), ws = storage(wt), dy = storage(r)
         let conv = Conv2d(weight: ws, inChannels: cin, outChannels: cout, geometry: g)
@@ -79,6 +82,7 @@ final class GradientTests: XCTestCase {
                       gradOutput: FeatureMap(data: dy.pointer, channels: cout, batch: n, height: oh, width: ow),
                       gradInput: FeatureMap(data: dx.pointer, channels: cin, batch: n, height: h, width: w),
                       gradWeight: dw.pointer, gradBias: db.pointer, cols: cols.pointer)
+        withExtendedLifetime((xs, ws, dy, cols)) {}
         check("\(label) dX", x, analytic: dx.array) { run($0, wt, bias) }
         check("\(label) dW", wt, analytic: dw.array.map { $0 - 0.5 }) { run(x, $0, bias) }
         check("\(label) dBias", bias, analytic: db.array.map { $0 - 0.5 }) { run(x, wt, $0) }
@@ -115,7 +119,7 @@ final class GradientTests: XCTestCase {
             conv.forward(FeatureMap(data: xs.pointer, channels: cin, batch: n, height: h, width: w),
                          into: FeatureMap(data: out.pointer, channels: cout, batch: n, height: oh, width: ow),
                          epilogue: Epilogue(scale: nil, shift: bs, activation: .identity), cols: cols.pointer)
-            return weighted(out.pointer, r)
+            return withExtendedLifetime((xs, ws, bs, cols)) { weighted(out.pointer, r) }
         }
         let xs = storage(x), ws = storage(wt), dy = storage(r)
         let conv = ConvTranspose2d(weight: ws, inChannels: cin, outChannels: cout, geometry: g)
@@ -128,6 +132,7 @@ final class GradientTests: XCTestCase {
                       gradOutput: FeatureMap(data: dy.pointer, channels: cout, batch: n, height: oh, width: ow),
                       gradInput: FeatureMap(data: dx.pointer, channels: cin, batch: n, height: h, width: w),
                       gradWeight: dw.pointer, gradBias: db.pointer, cols: cols.pointer)
+        withExtendedLifetime((xs, ws, dy, cols)) {}
         check("\(label) dX", x, analytic: dx.array) { run($0, wt, bias) }
         check("\(label) dW", wt, analytic: dw.array.map { $0 - 0.5 }) { run(x, $0, bias) }
         check("\(label) dBias", bias, analytic: db.array.map { $0 - 0.5 }) { run(x, wt, $0) }
@@ -138,5 +143,283 @@ final class GradientTests: XCTestCase {
         convTCase("convT k4 s2 p1", cin: 3, cout: 4, n: 2, h: 4, w: 3, g: .square(4, stride: 2, padding: 1), seed: 120)
         convTCase("convT k1", cin: 4, cout: 3, n: 2, h: 3, w: 3, g: .square(1), seed: 130)
         convTCase("convT k3 s2 p1", cin: 2, cout: 3, n: 2, h: 3, w: 4, g: .square(3, stride: 2, padding: 1), seed: 140)
+    }
+
+    // MARK: BatchNorm (training)
+
+    func testBatchNormTraining() {
+        let c = 3, n = 4, h = 2, w = 3, m = n * h * w
+        let x = values(c * m, seed: 200).enumerated().map { $0.element * Float(1 + $0.offset / m) + 0.3 }
+        let gamma = values(c, seed: 201).map { $0 + 1.5 }, beta = values(c, seed: 202)
+        let r = values(c * m, seed: 203)
+        let rm0 = values(c, seed: 204), rv0 = values(c, seed: 205).map { $0 + 2 }
+        let bn = BatchNormTraining(channels: c)
+        func run(_ x: [Float], _ gamma: [Float], _ beta: [Float]) -> Double {
+            let xs = storage(x), out = try! FloatStorage(count: x.count)
+            let rm = storage(rm0), rv = storage(rv0), sm = storage(rm0), si = storage(rm0)
+            var t = 0
+            let gs = storage(gamma), bs = storage(beta)
+            bn.forward(FeatureMap(data: xs.pointer, channels: c, batch: n, height: h, width: w),
+                       into: FeatureMap(data: out.pointer, channels: c, batch: n, height: h, width: w),
+                       gamma: gs.pointer, beta: bs.pointer, runningMean: rm.pointer, runningVar: rv.pointer,
+                       numBatchesTracked: &t, saveMean: sm.pointer, saveInvStd: si.pointer)
+            return withExtendedLifetime((xs, gs, bs, rm, rv, sm, si)) { weighted(out.pointer, r) }
+        }
+        let xs = storage(x), out = try! FloatStorage(count: x.count)
+        let gs = storage(gamma), bs = storage(beta)
+        let rm = storage(rm0), rv = storage(rv0), sm = try! FloatStorage(count: c), si = try! FloatStorage(count: c)
+        var tracked = 7
+        let xmap = FeatureMap(data: xs.pointer, channels: c, batch: n, height: h, width: w)
+        bn.forward(xmap, into: FeatureMap(data: out.pointer, channels: c, batch: n, height: h, width: w),
+                   gamma: gs.pointer, beta: bs.pointer, runningMean: rm.pointer, runningVar: rv.pointer,
+                   numBatchesTracked: &tracked, saveMean: sm.pointer, saveInvStd: si.pointer)
+        XCTAssertEqual(tracked, 8)
+        // Running statistics against the closed form (torch: momentum 0.1, unbiased variance).
+        var maxOut: Double = 0
+        for ch in 0..<c {
+            let row = x[(ch * m)..<((ch + 1) * m)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(m)
+            let ss = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            XCTAssertEqual(Double(rm.pointer[ch]), 0.9 * Double(rm0[ch]) + 0.1 * mean, accuracy: 1e-6)
+            XCTAssertEqual(Double(rv.pointer[ch]), 0.9 * Double(rv0[ch]) + 0.1 * ss / Double(m - 1), accuracy: 1e-6)
+            let inv = 1 / (ss / Double(m) + 1e-5).squareRoot()
+            for i in 0..<m {
+                let ref = (row[i] - mean) * inv * Double(gamma[ch]) + Double(beta[ch])
+                maxOut = max(maxOut, abs(ref - Double(out.pointer[ch * m + i])))
+            }
+        }
+        XCTAssertLessThan(maxOut, 1e-5)
+        let dy = storage(r), dx = try! FloatStorage(count: x.count)
+        let dg = storage([Float](repeating: 0.25, count: c)), db = storage([Float](repeating: 0.25, count: c))
+        bn.backward(input: xmap, gradOutput: FeatureMap(data: dy.pointer, channels: c, batch: n, height: h, width: w),
+                    gradInput: FeatureMap(data: dx.pointer, channels: c, batch: n, height: h, width: w),
+                    gamma: gs.pointer, saveMean: sm.pointer, saveInvStd: si.pointer, gradGamma: dg.pointer, gradBeta: db.pointer)
+        withExtendedLifetime((xs, gs, bs, rm, rv, sm, si, dy)) {}
+        check("batchnorm dX", x, analytic: dx.array, h: 5e-3) { run($0, gamma, beta) }
+        check("batchnorm dGamma", gamma, analytic: dg.array.map { $0 - 0.25 }, h: 5e-3) { run(x, $0, beta) }
+        check("batchnorm dBeta", beta, analytic: db.array.map { $0 - 0.25 }, h: 5e-3) { run(x, gamma, $0) }
+    }
+
+    // MARK: Activations, time mean, L2 normalisation
+
+    func testActivationBackward() {
+        let x = values(60, seed: 300).map { abs($0) < 0.05 ? $0 + 0.2 : $0 * 3 }
+        let r = values(60, seed: 301)
+        for act in [Activation.relu, .leakyReLU(slope: 0.2), .sigmoid] {
+            let y = x.map { act($0) }
+            var g = r
+            y.withUnsafeBufferPointer { yp in g.withUnsafeMutableBufferPointer { act.backward(output: yp.baseAddress!, grad: $0.baseAddress!, count: 60) } }
+            check("activation \(act)", x, analytic: g, h: 1e-2) { x in
+                var s: Double = 0
+                for i in x.indices { s += Double(act(x[i])) * Double(r[i]) }
+                return s
+            }
+        }
+    }
+
+    func testTimeMeanAndL2NormalizeBackward() {
+        let rows = 4, length = 7
+        let x = values(rows * length, seed: 400), r = values(rows, seed: 401)
+        var dx = [Float](repeating: .nan, count: x.count)
+        Reductions.timeMeanBackward(r, rows: rows, length: length, into: &dx)
+        check("time mean", x, analytic: dx) { x in
+            var out = [Float](repeating: 0, count: rows)
+            Reductions.timeMean(x, channels: rows, length: length, into: &out)
+            return self.weighted(out, r)
+        }
+        // F.normalize on every column of a CNHW [E, N] map (stride N).
+        let e = 6, n = 3
+        let z = values(e * n, seed: 402), rz = values(e * n, seed: 403)
+        func normalized(_ z: [Float]) -> [Float] {
+            var y = z
+            for b in 0..<n {
+                var col = (0..<e).map { z[$0 * n + b] }
+                Reductions.l2Normalize(&col, count: e)
+                for i in 0..<e { y[i * n + b] = col[i] }
+            }
+            return y
+        }
+        var dz = [Float](repeating: .nan, count: z.count)
+        for b in 0..<n {
+            z.withUnsafeBufferPointer { zp in rz.withUnsafeBufferPointer { rp in dz.withUnsafeMutableBufferPointer { dp in
+                Reductions.l2NormalizeBackward(input: zp.baseAddress! + b, gradOutput: rp.baseAddress! + b,
+                                               into: dp.baseAddress! + b, count: e, stride: n)
+            } } }
+        }
+        check("l2 normalize", z, analytic: dz, h: 1e-3) { self.weighted(normalized($0), rz) }
+        // Below eps the norm is clamped: dx = dy / eps.
+        let tiny: [Float] = [1e-14, -2e-14, 0], dy: [Float] = [1, 2, -3]
+        var dt = [Float](repeating: 0, count: 3)
+        Reductions.l2NormalizeBackward(input: tiny, gradOutput: dy, into: &dt, count: 3)
+        XCTAssertEqual(dt, dy.map { $0 / 1e-12 })
+    }
+
+    // MARK: Linear
+
+    func testLinearBackward() {
+        let batch = 3, fin = 5, fout = 4
+        let x = values(batch * fin, seed: 500), wt = values(fout * fin, seed: 501), bias = values(fout, seed: 502)
+        let r = values(batch * fout, seed: 503)
+        func run(_ x: [Float], _ wt: [Float], _ bias: [Float]?) -> Double {
+            let lin = Linear(weight: storage(wt), bias: bias.map { storage($0) }, inFeatures: fin, outFeatures: fout)
+            var y = [Float](repeating: 0, count: batch * fout)
+            lin.forward(x, batch: batch, into: &y)
+            return weighted(y, r)
+        }
+        let lin = Linear(weight: storage(wt), bias: storage(bias), inFeatures: fin, outFeatures: fout)
+        var dx = [Float](repeating: .nan, count: x.count)
+        var dw = [Float](repeating: 1, count: wt.count), db = [Float](repeating: 1, count: fout)
+        lin.backward(input: x, gradOutput: r, batch: batch, gradInput: &dx, gradWeight: &dw, gradBias: &db)
+        check("linear dX", x, analytic: dx) { run($0, wt, bias) }
+        check("linear dW", wt, analytic: dw.map { $0 - 1 }) { run(x, $0, bias) }
+        check("linear dBias", bias, analytic: db.map { $0 - 1 }) { run(x, wt, $0) }
+        // Without bias (the heads): same dX and dW.
+        var dx2 = [Float](repeating: .nan, count: x.count), dw2 = [Float](repeating: 0, count: wt.count)
+        Linear(weight: storage(wt), bias: nil, inFeatures: fin, outFeatures: fout)
+            .backward(input: x, gradOutput: r, batch: batch, gradInput: &dx2, gradWeight: &dw2, gradBias: nil)
+        check("linear (no bias) dW", wt, analytic: dw2) { run(x, $0, nil) }
+        XCTAssertEqual(dx2, dx)
+    }
+
+    // MARK: Losses
+
+    func testBCEWithSigmoid() {
+        // Hand values: p = sigmoid(0) = 0.5, t = 1; p = sigmoid(2), t = 0.
+        var g = [Float](repeating: .nan, count: 2)
+        let loss = Losses.bceWithSigmoid(logits: [0, 2], targets: [1, 0], count: 2, gradLogits: &g)
+        let p2 = 1 / (1 + exp(-2.0 as Double))
+        XCTAssertEqual(Double(loss), (0.6931471805599453 - log(1 - p2)) / 2, accuracy: 1e-6)
+        XCTAssertEqual(Double(g[0]), -0.25, accuracy: 1e-7)
+        XCTAssertEqual(Double(g[1]), p2 / 2, accuracy: 1e-7)
+        // torch's clamp: log(1 - sigmoid(200)) = log 0 -> -100, and the gradient is 0 there.
+        var g2: [Float] = [.nan, .nan]
+        let clamped = Losses.bceWithSigmoid(logits: [200, -200], targets: [0, 1], count: 2, gradLogits: &g2)
+        XCTAssertEqual(clamped, 100)
+        XCTAssertEqual(g2, [0, 0])
+        // Finite differences on random logits and targets in {0, 1}.
+        let x = values(8, seed: 600).map { $0 * 3 }, t: [Float] = [1, 0, 0, 1, 1, 0, 1, 0]
+        var gx = [Float](repeating: .nan, count: 8)
+        _ = Losses.bceWithSigmoid(logits: x, targets: t, count: 8, gradLogits: &gx)
+        check("bce(sigmoid)", x, analytic: gx, h: 1e-2) { Double(Losses.bceWithSigmoid(logits: $0, targets: t, count: 8, gradLogits: nil)) }
+    }
+
+    func testLogSoftmaxNLLAndCrossEntropy() {
+        let logits: [Float] = [1, 2, 3, 1, 1, 1], labels = [2, 0]
+        let lse0: Double = log(exp(1.0 as Double) + exp(2.0 as Double) + exp(3.0 as Double))
+        let expected = ((lse0 - 3) + log(3)) / 2   // 0.7531...
+        var lp = [Float](repeating: 0, count: 6)
+        Losses.logSoftmax(logits, rows: 2, classes: 3, into: &lp)
+        var gl = [Float](repeating: .nan, count: 6)
+        let nll = Losses.nll(logProbs: lp, labels: labels, classes: 3, gradLogProbs: &gl)
+        XCTAssertEqual(Double(nll), expected, accuracy: 1e-6)
+        XCTAssertEqual(gl, [0, 0, -0.5, -0.5, 0, 0])
+        var gce = [Float](repeating: .nan, count: 6)
+        XCTAssertEqual(Double(Losses.crossEntropy(logits: logits, labels: labels, classes: 3, gradLogits: &gce)), expected, accuracy: 1e-6)
+        // Hand gradient of CE: (softmax - onehot) / rows.
+        let sm0 = [1.0, 2, 3].map { exp($0 - lse0) }
+        let third: Double = 1.0 / 3
+        let handCE: [Double] = [sm0[0] / 2, sm0[1] / 2, (sm0[2] - 1) / 2, (third - 1) / 2, third / 2, third / 2]
+        for i in 0..<6 { XCTAssertEqual(Double(gce[i]), handCE[i], accuracy: 1e-7) }
+        // The chain log_softmax backward(nll backward) equals the fused gradient.
+        var chain = [Float](repeating: .nan, count: 6)
+        Losses.logSoftmaxBackward(output: lp, gradOutput: gl, rows: 2, classes: 3, into: &chain)
+        for i in 0..<6 { XCTAssertEqual(chain[i], gce[i], accuracy: 1e-7) }
+        // Finite differences: log_softmax + NLL, and log_softmax alone against random weights.
+        let rows = 4, classes = 5
+        let x = values(rows * classes, seed: 700).map { $0 * 2 }, lab = [3, 0, 4, 1]
+        var g = [Float](repeating: .nan, count: x.count)
+        _ = Losses.crossEntropy(logits: x, labels: lab, classes: classes, gradLogits: &g)
+        check("cross entropy", x, analytic: g, h: 1e-2) { Double(Losses.crossEntropy(logits: $0, labels: lab, classes: classes, gradLogits: nil)) }
+        let r = values(rows * classes, seed: 701)
+        var y = [Float](repeating: 0, count: x.count), dx = [Float](repeating: .nan, count: x.count)
+        Losses.logSoftmax(x, rows: rows, classes: classes, into: &y)
+        Losses.logSoftmaxBackward(output: y, gradOutput: r, rows: rows, classes: classes, into: &dx)
+        check("log softmax", x, analytic: dx, h: 1e-2) { x in
+            var y = [Float](repeating: 0, count: x.count)
+            Losses.logSoftmax(x, rows: rows, classes: classes, into: &y)
+            return self.weighted(y, r)
+        }
+    }
+
+    // MARK: Adam
+
+    func testAdamAgainstHandSteps() throws {
+        // Step 1, p = 1, g = 0.5: m = 0.25, v = 0.00025, step_size = 2e-4 / 0.5, denom = 0.5 + 1e-8.
+        let adam = try AdamState(count: 1)
+        var p: [Float] = [1]
+        adam.update(param: &p, grad: [0.5])
+        XCTAssertEqual(p[0], 0.9998, accuracy: 1e-7)
+        XCTAssertEqual(adam.expAvg.pointer[0], 0.25)
+        XCTAssertEqual(Double(adam.expAvgSq.pointer[0]), 0.00025, accuracy: 1e-10)
+        // Several steps on a vector against the formula in Double.
+        let n = 9
+        let state = try AdamState(count: n)
+        var q = values(n, seed: 800)
+        var qd = q.map(Double.init), m = [Double](repeating: 0, count: n), v = m
+        for t in 1...5 {
+            let g = values(n, seed: 800 + UInt64(t)).map { $0 * Float(t) }
+            state.update(param: &q, grad: g)
+            let bc1 = 1 - pow(0.5, Double(t)), bc2 = 1 - pow(0.999, Double(t))
+            for i in 0..<n {
+                let gi = Double(g[i])
+                m[i] = 0.5 * m[i] + 0.5 * gi
+                v[i] = 0.999 * v[i] + 0.001 * gi * gi
+                qd[i] -= 2e-4 / bc1 * m[i] / (v[i].squareRoot() / bc2.squareRoot() + 1e-8)
+            }
+        }
+        XCTAssertEqual(state.step, 5)
+        for i in 0..<n { XCTAssertEqual(Double(q[i]), qd[i], accuracy: 1e-6) }
+    }
+
+    // MARK: Spectral norm (training)
+
+    func spectralCase(shape: [Int], dim: Int, seed: UInt64) {
+        let count = shape.reduce(1, *), rows = shape[dim], cols = count / rows
+        let w = values(count, seed: seed)
+        let u0 = values(rows, seed: seed + 1), v0 = values(cols, seed: seed + 2)
+        let r = values(count, seed: seed + 3)
+        // Matrix index of weight_orig element i (dim first).
+        func mat(_ i: Int) -> (Int, Int) {
+            if dim == 0 { return (i / cols, i % cols) }
+            let inner = count / (shape[0] * shape[1])
+            let a = i / (shape[1] * inner), o = (i / inner) % shape[1], t = i % inner
+            return (o, a * inner + t)
+        }
+        func sigma(_ w: [Float], _ u: [Double], _ v: [Double]) -> Double {
+            var wv = [Double](repeating: 0, count: rows)
+            for i in 0..<count { let (a, b) = mat(i); wv[a] += Double(w[i]) * v[b] }
+            return zip(u, wv).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        // Power iteration in Double.
+        var vd = [Double](repeating: 0, count: cols), ud = [Double](repeating: 0, count: rows)
+        for i in 0..<count { let (a, b) = mat(i); vd[b] += Double(w[i]) * Double(u0[a]) }
+        var nv = vd.reduce(0) { $0 + $1 * $1 }.squareRoot(); vd = vd.map { $0 / max(nv, 1e-12) }
+        for i in 0..<count { let (a, b) = mat(i); ud[a] += Double(w[i]) * vd[b] }
+        nv = ud.reduce(0) { $0 + $1 * $1 }.squareRoot(); ud = ud.map { $0 / max(nv, 1e-12) }
+        let sigmaRef = sigma(w, ud, vd)
+
+        let sn = SpectralNormTraining(shape: shape, dim: dim, u: u0, v: v0)
+        var weight = [Float](repeating: .nan, count: count)
+        sn.forward(weightOrig: w, into: &weight)
+        XCTAssertEqual(Double(sn.sigma), sigmaRef, accuracy: 1e-5 * abs(sigmaRef))
+        for k in 0..<rows { XCTAssertEqual(Double(sn.u[k]), ud[k], accuracy: 1e-5) }
+        for k in 0..<cols { XCTAssertEqual(Double(sn.v[k]), vd[k], accuracy: 1e-5) }
+        for i in 0..<count { XCTAssertEqual(Double(weight[i]), Double(w[i]) / sigmaRef, accuracy: 1e-5) }
+        // Backward with u, v constant (as torch): FD of Σ (W / σ(W; u, v)) · R.
+        var g = [Float](repeating: 0, count: count)
+        sn.backward(weightOrig: w, gradWeight: r, gradWeightOrig: &g)
+        let uc = sn.u.map(Double.init), vc = sn.v.map(Double.init)
+        check("spectral norm dim \(dim) \(shape)", w, analytic: g, h: 1e-2) { w in
+            let s = sigma(w, uc, vc)
+            var l: Double = 0
+            for i in 0..<count { l += Double(w[i]) / s * Double(r[i]) }
+            return l
+        }
+    }
+
+    func testSpectralNormTraining() {
+        spectralCase(shape: [4, 3, 2, 2], dim: 0, seed: 900)
+        spectralCase(shape: [3, 5, 2, 2], dim: 1, seed: 910)
+        spectralCase(shape: [6, 4], dim: 0, seed: 920)
     }
 }
