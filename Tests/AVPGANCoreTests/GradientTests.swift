@@ -422,4 +422,93 @@ final class GradientTests: XCTestCase {
         spectralCase(shape: [3, 5, 2, 2], dim: 1, seed: 910)
         spectralCase(shape: [6, 4], dim: 0, seed: 920)
     }
+
+    // MARK: CBAM
+
+    /// CBAM forward in Double, from the reference's definition, on CNHW.
+    func cbamReference(_ x: [Float], c: Int, hid: Int, n: Int, h: Int, w: Int, k: Int,
+                       reduce: [Float], expand: [Float], spatial: [Float]) -> [Double] {
+        let plane = h * w
+        func sig(_ v: Double) -> Double { 1 / (1 + exp(-v)) }
+        var y = [Double](repeating: 0, count: x.count)
+        for b in 0..<n {
+            var avg = [Double](repeating: 0, count: c), mx = [Double](repeating: -.infinity, count: c)
+            for ch in 0..<c { for i in 0..<plane {
+                let v = Double(x[(ch * n + b) * plane + i]); avg[ch] += v / Double(plane); mx[ch] = max(mx[ch], v)
+            } }
+            func mlp(_ p: [Double]) -> [Double] {
+                let hidden = (0..<hid).map { j in max(0, (0..<c).reduce(0.0) { $0 + Double(reduce[j * c + $1]) * p[$1] }) }
+                return (0..<c).map { ch in (0..<hid).reduce(0.0) { $0 + Double(expand[ch * hid + $1]) * hidden[$1] } }
+            }
+            let ma = mlp(avg), mm = mlp(mx)
+            let gate = (0..<c).map { sig(ma[$0] + mm[$0]) }
+            var x1 = [Double](repeating: 0, count: c * plane)
+            for ch in 0..<c { for i in 0..<plane { x1[ch * plane + i] = Double(x[(ch * n + b) * plane + i]) * gate[ch] } }
+            var pooled = [Double](repeating: 0, count: 2 * plane)
+            for i in 0..<plane {
+                var s = 0.0, m = -Double.infinity
+                for ch in 0..<c { s += x1[ch * plane + i]; m = max(m, x1[ch * plane + i]) }
+                pooled[i] = s / Double(c); pooled[plane + i] = m
+            }
+            let pad = k / 2
+            for i in 0..<h { for j in 0..<w {
+                var z = 0.0
+                for ci in 0..<2 { for ki in 0..<k { for kj in 0..<k {
+                    let ii = i - pad + ki, jj = j - pad + kj
+                    guard ii >= 0, ii < h, jj >= 0, jj < w else { continue }
+                    z += Double(spatial[(ci * k + ki) * k + kj]) * pooled[ci * plane + ii * w + jj]
+                } } }
+                let sg = sig(z)
+                for ch in 0..<c { y[(ch * n + b) * plane + i * w + j] = x1[ch * plane + i * w + j] * sg }
+            } }
+        }
+        return y
+    }
+
+    func cbamCase(c: Int, hid: Int, n: Int, h: Int, w: Int, k: Int, seed: UInt64) throws {
+        let x = values(c * n * h * w, seed: seed).map { $0 * 2 }
+        let reduce = values(hid * c, seed: seed + 1), expand = values(c * hid, seed: seed + 2)
+        let spatialW = values(2 * k * k, seed: seed + 3).map { $0 * 0.5 }
+        let r = values(x.count, seed: seed + 4)
+        func make(_ reduce: [Float], _ expand: [Float], _ spatialW: [Float]) -> CBAM {
+            CBAM(channels: c, hidden: hid, reduce: storage(reduce), expand: storage(expand),
+                 spatial: Conv2d(weight: storage(spatialW), inChannels: 2, outChannels: 1, geometry: .square(k, padding: k / 2)))
+        }
+        let cbam = make(reduce, expand, spatialW)
+        let tape = CBAMTraining(cbam)
+        let xs = storage(x), out = try FloatStorage(count: x.count)
+        let xmap = FeatureMap(data: xs.pointer, channels: c, batch: n, height: h, width: w)
+        try tape.forward(xmap, into: FeatureMap(data: out.pointer, channels: c, batch: n, height: h, width: w))
+        // Forward: against the Double reference and the inference kernel.
+        let ref = cbamReference(x, c: c, hid: hid, n: n, h: h, w: w, k: k, reduce: reduce, expand: expand, spatial: spatialW)
+        let inference = storage(x)
+        let scratch = try FloatStorage(count: cbam.scratchCount(batch: n, h: h, w: w))
+        cbam.apply(FeatureMap(data: inference.pointer, channels: c, batch: n, height: h, width: w), scratch: scratch.pointer)
+        for i in 0..<x.count {
+            XCTAssertEqual(Double(out.pointer[i]), ref[i], accuracy: 1e-5)
+            XCTAssertEqual(out.pointer[i], inference.pointer[i], accuracy: 1e-5)
+        }
+        let dy = storage(r), dx = try FloatStorage(count: x.count)
+        dx.pointer.update(repeating: .nan, count: x.count)
+        let gr = try FloatStorage(count: reduce.count), ge = try FloatStorage(count: expand.count), gs = try FloatStorage(count: spatialW.count)
+        try tape.backward(input: xmap, gradOutput: FeatureMap(data: dy.pointer, channels: c, batch: n, height: h, width: w),
+                          gradInput: FeatureMap(data: dx.pointer, channels: c, batch: n, height: h, width: w),
+                          gradReduce: gr.pointer, gradExpand: ge.pointer, gradSpatial: gs.pointer)
+        withExtendedLifetime((xs, dy)) {}
+        func loss(_ x: [Float], _ reduce: [Float], _ expand: [Float], _ spatialW: [Float]) -> Double {
+            let y = cbamReference(x, c: c, hid: hid, n: n, h: h, w: w, k: k, reduce: reduce, expand: expand, spatial: spatialW)
+            return zip(y, r).reduce(0) { $0 + $1.0 * Double($1.1) }
+        }
+        let label = "cbam C\(c) hid\(hid) N\(n) \(h)x\(w) k\(k)"
+        check("\(label) dX", x, analytic: dx.array, h: 1e-3, maxChecks: 200) { loss($0, reduce, expand, spatialW) }
+        check("\(label) dReduce", reduce, analytic: gr.array, h: 1e-3) { loss(x, $0, expand, spatialW) }
+        check("\(label) dExpand", expand, analytic: ge.array, h: 1e-3) { loss(x, reduce, $0, spatialW) }
+        check("\(label) dSpatial", spatialW, analytic: gs.array, h: 1e-3) { loss(x, reduce, expand, $0) }
+    }
+
+    func testCBAMBackward() throws {
+        try cbamCase(c: 6, hid: 2, n: 2, h: 5, w: 4, k: 7, seed: 1000)
+        try cbamCase(c: 4, hid: 1, n: 3, h: 4, w: 4, k: 3, seed: 1010)
+        try cbamCase(c: 17, hid: 1, n: 1, h: 3, w: 5, k: 7, seed: 1020)
+    }
 }
