@@ -5,7 +5,7 @@ import Glibc
 /// Training losses with their gradients, in Float as torch computes them (sums in Double).
 enum Losses {
     /// `F.binary_cross_entropy(sigmoid(x), target)` with mean reduction over `count` values:
-    /// `p = sigmoid(x)`, `loss = -mean(t max(log p, -100) + (1 - t) max(log(1 - p), -100))`.
+    /// `p = sigmoid(x)`, `loss = -mean(t max(log p, -100) + (1 - t) max(log1p(-p), -100))`.
     /// `gradLogits` (if non-nil) is OVERWRITTEN with dloss/dx through torch's own chain:
     /// BCE backward `(p - t) / max((1 - p) p, 1e-12) / count`, then sigmoid backward `· (1 - p) p`.
     static func bceWithSigmoid(
@@ -16,15 +16,16 @@ enum Losses {
         let inv = 1 / Float(count)
         for i in 0..<count {
             let p = sigmoid(x[i])
+            // torch's CPU kernel: (t - 1) max(log1p(-p), -100) - t max(log p, -100).
             let logP = max(logf(p), -100)
-            let log1mP = max(logf(1 - p), -100)
-            sum += Double(t[i] * logP + (1 - t[i]) * log1mP)
+            let log1mP = max(log1pf(-p), -100)
+            sum += Double((t[i] - 1) * log1mP - t[i] * logP)
             if let gradLogits {
                 let dp = (p - t[i]) / max((1 - p) * p, 1e-12) * inv
                 gradLogits[i] = dp * ((1 - p) * p)
             }
         }
-        return Float(-sum / Double(count))
+        return Float(sum / Double(count))
     }
 
     /// Row-wise `log_softmax` of `x` `[rows, classes]` into `out` (OVERWRITTEN; may be `x`):
