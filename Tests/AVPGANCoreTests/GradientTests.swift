@@ -511,4 +511,64 @@ final class GradientTests: XCTestCase {
         try cbamCase(c: 4, hid: 1, n: 3, h: 4, w: 4, k: 3, seed: 1010)
         try cbamCase(c: 17, hid: 1, n: 1, h: 3, w: 5, k: 7, seed: 1020)
     }
+
+    /// Ties, where torch's rule is a choice: the adaptive max pool's gradient goes to the FIRST
+    /// maximal element (so it equals the right derivative there and the left one at the other
+    /// tied elements), and `amax` over channels splits it evenly between tied channels (two
+    /// channels made identical get identical gradients, which sum to the smooth derivative
+    /// along both together).
+    func testCBAMTies() throws {
+        let c = 3, hid = 2, n = 1, h = 3, w = 3, k = 3, plane = h * w
+        let base = values(plane, seed: 1100).map { $0 * 2 }
+        var x = [Float](repeating: 0.5, count: c * plane)   // channel 0: constant plane
+        for i in 0..<plane { x[plane + i] = base[i]; x[2 * plane + i] = base[i] }
+        // Positive reduce weights keep both hidden units active, so the max pool's gradient is not 0.
+        var reduce = values(hid * c, seed: 1101).map { abs($0) + 0.5 }
+        for j in 0..<hid { reduce[j * c + 2] = reduce[j * c + 1] }
+        var expand = values(c * hid, seed: 1102)
+        for j in 0..<hid { expand[2 * hid + j] = expand[hid + j] }
+        let spatialW = values(2 * k * k, seed: 1103)
+        var r = values(c * plane, seed: 1104)
+        for i in 0..<plane { r[2 * plane + i] = r[plane + i] }
+        let cbam = CBAM(channels: c, hidden: hid, reduce: storage(reduce), expand: storage(expand),
+                        spatial: Conv2d(weight: storage(spatialW), inChannels: 2, outChannels: 1, geometry: .square(k, padding: 1)))
+        let tape = CBAMTraining(cbam)
+        let xs = storage(x), out = try FloatStorage(count: x.count), dy = storage(r), dx = try FloatStorage(count: x.count)
+        let xmap = FeatureMap(data: xs.pointer, channels: c, batch: n, height: h, width: w)
+        try tape.forward(xmap, into: FeatureMap(data: out.pointer, channels: c, batch: n, height: h, width: w))
+        let gr = try FloatStorage(count: reduce.count), ge = try FloatStorage(count: expand.count), gs = try FloatStorage(count: spatialW.count)
+        try tape.backward(input: xmap, gradOutput: FeatureMap(data: dy.pointer, channels: c, batch: n, height: h, width: w),
+                          gradInput: FeatureMap(data: dx.pointer, channels: c, batch: n, height: h, width: w),
+                          gradReduce: gr.pointer, gradExpand: ge.pointer, gradSpatial: gs.pointer)
+        withExtendedLifetime((xs, out, dy)) {}
+        func loss(_ x: [Float]) -> Double {
+            let y = cbamReference(x, c: c, hid: hid, n: n, h: h, w: w, k: k, reduce: reduce, expand: expand, spatial: spatialW)
+            return zip(y, r).reduce(0) { $0 + $1.0 * Double($1.1) }
+        }
+        let step: Float = 1e-4
+        let l0 = loss(x)
+        var worst = 0.0
+        for i in 0..<plane {
+            var xp = x
+            xp[i] += i == 0 ? step : -step
+            let oneSided = (loss(xp) - l0) / (Double(xp[i]) - Double(x[i]))
+            let err = abs(oneSided - Double(dx.pointer[i])) / max(abs(oneSided), 1e-3)
+            worst = max(worst, err)
+            XCTAssertLessThan(err, 1e-2, "max pool tie, element \(i)")
+        }
+        print("gradcheck cbam max-pool tie (one-sided): worst relative error \(worst)")
+        worst = 0
+        for i in 0..<plane {
+            XCTAssertEqual(dx.pointer[plane + i], dx.pointer[2 * plane + i], accuracy: 1e-6, "amax tie, pixel \(i)")
+            var xp = x, xm = x
+            xp[plane + i] += 1e-3; xp[2 * plane + i] += 1e-3
+            xm[plane + i] -= 1e-3; xm[2 * plane + i] -= 1e-3
+            let both = (loss(xp) - loss(xm)) / (Double(xp[plane + i]) - Double(xm[plane + i]))
+            let ana = Double(dx.pointer[plane + i]) + Double(dx.pointer[2 * plane + i])
+            let err = abs(both - ana) / max(abs(both), 1e-3)
+            worst = max(worst, err)
+            XCTAssertLessThan(err, 1e-3, "amax tie, pixel \(i)")
+        }
+        print("gradcheck cbam amax tie (joint direction): worst relative error \(worst)")
+    }
 }
