@@ -96,6 +96,8 @@ final class GradientTests: XCTestCase {
         convCase("conv k7 p3", cin: 2, cout: 1, n: 2, h: 6, w: 5, g: .square(7, padding: 3), seed: 50)
         convCase("conv 2x3 s(1,2) p(0,1)", cin: 2, cout: 3, n: 2, h: 5, w: 7,
                  g: ConvGeometry(kernelH: 2, kernelW: 3, strideH: 1, strideW: 2, padH: 0, padW: 1), seed: 60)
+        // Large enough for the multi-threaded col2im path.
+        convCase("conv k4 s2 p1 large", cin: 8, cout: 6, n: 4, h: 32, w: 32, g: .square(4, stride: 2, padding: 1), seed: 90)
     }
 
     func testConv1dBackward() {
@@ -143,6 +145,7 @@ final class GradientTests: XCTestCase {
         convTCase("convT k4 s2 p1", cin: 3, cout: 4, n: 2, h: 4, w: 3, g: .square(4, stride: 2, padding: 1), seed: 120)
         convTCase("convT k1", cin: 4, cout: 3, n: 2, h: 3, w: 3, g: .square(1), seed: 130)
         convTCase("convT k3 s2 p1", cin: 2, cout: 3, n: 2, h: 3, w: 4, g: .square(3, stride: 2, padding: 1), seed: 140)
+        convTCase("convT k4 s2 p1 large", cin: 6, cout: 8, n: 4, h: 16, w: 16, g: .square(4, stride: 2, padding: 1), seed: 150)
     }
 
     // MARK: BatchNorm (training)
