@@ -6,7 +6,8 @@ extension ConvTranspose2d {
     }
 
     /// Reverse mode of `forward` without epilogue (groups 1, no output padding).
-    /// dCols = im2col(dY) (the forward's col2im adjoint), dX = W · dCols, dW += x · dColsᵀ.
+    /// dCols = im2col(dY) (the forward's col2im adjoint), dX = W · dCols, dW += x · dColsᵀ; the
+    /// GEMMs are split over threads by blocks of input channels (OpenBLAS itself single-threaded).
     /// - Parameters:
     ///   - input: the forward's input x, `in x batch x h x w`.
     ///   - gradOutput: dL/dy, `out x batch x oh x ow`.
@@ -38,14 +39,18 @@ extension ConvTranspose2d {
         }
         if let gradWeight {
             // dW[in, out*taps] += x[in, n] · dCols[out*taps, n]ᵀ
-            BLAS.gemm(transB: true, m: inChannels, n: kk, k: n, a: input.data, lda: input.stride,
-                      b: b, ldb: ldb, beta: 1, c: gradWeight, ldc: kk)
+            parallelBlocks(inChannels, costPerItem: 2 * kk * n) { rows in
+                BLAS.gemm(transB: true, m: rows.count, n: kk, k: n, a: input.channel(rows.lowerBound), lda: input.stride,
+                          b: b, ldb: ldb, beta: 1, c: gradWeight + rows.lowerBound * kk, ldc: kk)
+            }
         }
         if let dx = gradInput {
             precondition(dx.channels == inChannels && dx.batch == input.batch && dx.height == input.height && dx.width == input.width)
             // dX[in, n] = W[in, out*taps] · dCols[out*taps, n]
-            BLAS.gemm(m: inChannels, n: n, k: kk, a: weight.pointer, lda: kk, b: b, ldb: ldb,
-                      c: dx.data, ldc: dx.stride)
+            parallelBlocks(inChannels, costPerItem: 2 * kk * n) { rows in
+                BLAS.gemm(m: rows.count, n: n, k: kk, a: weight.pointer + rows.lowerBound * kk, lda: kk, b: b, ldb: ldb,
+                          c: dx.channel(rows.lowerBound), ldc: dx.stride)
+            }
         }
     }
 }

@@ -74,7 +74,8 @@ extension Conv2d {
     ///   - gradWeight: if non-nil, dL/dW (`[out, in, kh, kw]` row-major) is ADDED to it.
     ///   - gradBias: if non-nil, dL/db (`out` floats, sum of dy over batch and positions) is ADDED.
     ///   - cols: `backwardScratchCount` floats (unused for pointwise convolutions).
-    /// dW = dY · colsᵀ, dCols = Wᵀ · dY then col2im, all GEMMs on OpenBLAS.
+    /// dW = dY · colsᵀ, dCols = Wᵀ · dY then col2im, all GEMMs on OpenBLAS (single-threaded),
+    /// split over the library's threads by blocks of GEMM rows.
     func backward(
         input: FeatureMap, gradOutput dy: FeatureMap, gradInput: FeatureMap?,
         gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
@@ -97,19 +98,26 @@ extension Conv2d {
                 b = UnsafePointer(cols)
                 ldb = n
             }
-            // dW[out, k] += dY[out, n] · cols[k, n]ᵀ
-            BLAS.gemm(transB: true, m: outChannels, n: k, k: n, a: dy.data, lda: dy.stride,
-                      b: b, ldb: ldb, beta: 1, c: gradWeight, ldc: k)
+            // dW[out, k] += dY[out, n] · cols[k, n]ᵀ, each thread a block of output channels.
+            parallelBlocks(outChannels, costPerItem: 2 * k * n) { rows in
+                BLAS.gemm(transB: true, m: rows.count, n: k, k: n, a: dy.channel(rows.lowerBound), lda: dy.stride,
+                          b: b, ldb: ldb, beta: 1, c: gradWeight + rows.lowerBound * k, ldc: k)
+            }
         }
         if let dx = gradInput {
             precondition(dx.channels == inChannels && dx.batch == input.batch && dx.height == input.height && dx.width == input.width)
             if geometry.isPointwise {
-                // dX[in, n] = Wᵀ[in, out] · dY[out, n]
-                BLAS.gemm(transA: true, m: inChannels, n: n, k: outChannels, a: weight.pointer, lda: k,
-                          b: dy.data, ldb: dy.stride, c: dx.data, ldc: dx.stride)
+                // dX[in, n] = Wᵀ[in, out] · dY[out, n], each thread a block of input channels.
+                parallelBlocks(inChannels, costPerItem: 2 * outChannels * n) { rows in
+                    BLAS.gemm(transA: true, m: rows.count, n: n, k: outChannels, a: weight.pointer + rows.lowerBound, lda: k,
+                              b: dy.data, ldb: dy.stride, c: dx.channel(rows.lowerBound), ldc: dx.stride)
+                }
             } else {
-                BLAS.gemm(transA: true, m: k, n: n, k: outChannels, a: weight.pointer, lda: k,
-                          b: dy.data, ldb: dy.stride, c: cols, ldc: n)
+                // dCols[k, n] = Wᵀ[k, out] · dY[out, n], each thread a block of rows.
+                parallelBlocks(k, costPerItem: 2 * outChannels * n) { rows in
+                    BLAS.gemm(transA: true, m: rows.count, n: n, k: outChannels, a: weight.pointer + rows.lowerBound, lda: k,
+                              b: dy.data, ldb: dy.stride, c: cols + rows.lowerBound * n, ldc: n)
+                }
                 Col2im.scatter(cols, geometry: geometry, smallH: dy.height, smallW: dy.width, into: dx)
             }
         }
