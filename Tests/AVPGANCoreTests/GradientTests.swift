@@ -49,6 +49,10 @@ final class GradientTests: XCTestCase {
         for k in num.indices { diff += (num[k] - ana[k]) * (num[k] - ana[k]); nn += num[k] * num[k]; na += ana[k] * ana[k] }
         let err = diff.squareRoot() / max(nn.squareRoot(), na.squareRoot(), 1e-30)
         print("gradcheck \(name): relative error \(err) over \(num.count) entries")
+        if err >= tol {
+            let worst = num.indices.sorted { abs(num[$0] - ana[$0]) > abs(num[$1] - ana[$1]) }
+            for k in worst.prefix(6) { print("  entry \(k * step): numeric \(num[k]) analytic \(ana[k])") }
+        }
         XCTAssertLessThan(err, tol, name)
         return err
     }
@@ -573,5 +577,87 @@ final class GradientTests: XCTestCase {
             XCTAssertLessThan(err, 1e-3, "amax tie, pixel \(i)")
         }
         print("gradcheck cbam amax tie (joint direction): worst relative error \(worst)")
+    }
+
+    // MARK: Composition
+
+    /// A discriminator-shaped chain through the kernels' public contracts: conv k4 s2 p1 (+bias,
+    /// LeakyReLU 0.2 as the forward's epilogue) -> CBAM -> conv k4 s1 p0 (+bias) to [E, N, 1, 1]
+    /// -> [N, E] -> Linear (no bias) -> BCE(sigmoid) against targets; gradient of the loss with
+    /// respect to the input and the first convolution's weight.
+    func testDiscriminatorChain() throws {
+        let n = 2, c0 = 3, c1 = 4, e = 5, hw = 8
+        let x = values(c0 * n * hw * hw, seed: 1200)
+        let w1 = values(c1 * c0 * 16, seed: 1201).map { $0 * 0.5 }, b1 = values(c1, seed: 1202)
+        let reduce = values(c1, seed: 1203), expand = values(c1, seed: 1204), sw = values(18, seed: 1205)
+        let w2 = values(e * c1 * 16, seed: 1206).map { $0 * 0.3 }, b2 = values(e, seed: 1207)
+        let wl = values(e, seed: 1208)
+        let targets: [Float] = [1, 0]
+        let g1 = ConvGeometry.square(4, stride: 2, padding: 1), g2 = ConvGeometry.square(4)
+        let cbam = CBAM(channels: c1, hidden: 1, reduce: storage(reduce), expand: storage(expand),
+                        spatial: Conv2d(weight: storage(sw), inChannels: 2, outChannels: 1, geometry: .square(3, padding: 1)))
+        let conv2 = Conv2d(weight: storage(w2), inChannels: c1, outChannels: e, geometry: g2)
+        let linear = Linear(weight: storage(wl), bias: nil, inFeatures: e, outFeatures: 1)
+        let b1s = storage(b1), b2s = storage(b2)
+        let act = Activation.leakyReLU(slope: 0.2)
+
+        struct Tape { var y1: FloatStorage; var y2: FloatStorage; var h: [Float]; var logits: [Float]; var tape: CBAMTraining; var loss: Float }
+        func forward(_ x: [Float], _ w1: [Float]) throws -> Tape {
+            let xs = storage(x)
+            let conv1 = Conv2d(weight: storage(w1), inChannels: c0, outChannels: c1, geometry: g1)
+            let y1 = try FloatStorage(count: c1 * n * 16)
+            let cols = try FloatStorage(count: max(conv1.scratchCount(batch: n, h: hw, w: hw), conv2.scratchCount(batch: n, h: 4, w: 4)))
+            conv1.forward(FeatureMap(data: xs.pointer, channels: c0, batch: n, height: hw, width: hw),
+                          into: FeatureMap(data: y1.pointer, channels: c1, batch: n, height: 4, width: 4),
+                          epilogue: Epilogue(scale: nil, shift: b1s, activation: act), cols: cols.pointer)
+            let y2 = try FloatStorage(count: y1.count)
+            let tape = CBAMTraining(cbam)
+            try tape.forward(FeatureMap(data: y1.pointer, channels: c1, batch: n, height: 4, width: 4),
+                             into: FeatureMap(data: y2.pointer, channels: c1, batch: n, height: 4, width: 4))
+            let y3 = try FloatStorage(count: e * n)
+            conv2.forward(FeatureMap(data: y2.pointer, channels: c1, batch: n, height: 4, width: 4),
+                          into: FeatureMap(data: y3.pointer, channels: e, batch: n, height: 1, width: 1),
+                          epilogue: Epilogue(scale: nil, shift: b2s, activation: .identity), cols: cols.pointer)
+            var h = [Float](repeating: 0, count: n * e)
+            for i in 0..<e { for b in 0..<n { h[b * e + i] = y3.pointer[i * n + b] } }
+            var logits = [Float](repeating: 0, count: n)
+            linear.forward(h, batch: n, into: &logits)
+            let loss = Losses.bceWithSigmoid(logits: logits, targets: targets, count: n, gradLogits: nil)
+            withExtendedLifetime((xs, conv1, cols)) {}
+            return Tape(y1: y1, y2: y2, h: h, logits: logits, tape: tape, loss: loss)
+        }
+        let t = try forward(x, w1)
+        // Backward.
+        var dLogits = [Float](repeating: 0, count: n)
+        _ = Losses.bceWithSigmoid(logits: t.logits, targets: targets, count: n, gradLogits: &dLogits)
+        var dh = [Float](repeating: 0, count: n * e), dwl = [Float](repeating: 0, count: e)
+        linear.backward(input: t.h, gradOutput: dLogits, batch: n, gradInput: &dh, gradWeight: &dwl, gradBias: nil)
+        let dy3 = try FloatStorage(count: e * n)
+        for i in 0..<e { for b in 0..<n { dy3.pointer[i * n + b] = dh[b * e + i] } }
+        let dy2 = try FloatStorage(count: t.y2.count), cols = try FloatStorage(count: 4096)
+        let dw2 = try FloatStorage(count: w2.count), db2 = try FloatStorage(count: e)
+        conv2.backward(input: FeatureMap(data: t.y2.pointer, channels: c1, batch: n, height: 4, width: 4),
+                       gradOutput: FeatureMap(data: dy3.pointer, channels: e, batch: n, height: 1, width: 1),
+                       gradInput: FeatureMap(data: dy2.pointer, channels: c1, batch: n, height: 4, width: 4),
+                       gradWeight: dw2.pointer, gradBias: db2.pointer, cols: cols.pointer)
+        let dy1 = try FloatStorage(count: t.y1.count)
+        let gr = try FloatStorage(count: c1), ge = try FloatStorage(count: c1), gs = try FloatStorage(count: 18)
+        try t.tape.backward(input: FeatureMap(data: t.y1.pointer, channels: c1, batch: n, height: 4, width: 4),
+                            gradOutput: FeatureMap(data: dy2.pointer, channels: c1, batch: n, height: 4, width: 4),
+                            gradInput: FeatureMap(data: dy1.pointer, channels: c1, batch: n, height: 4, width: 4),
+                            gradReduce: gr.pointer, gradExpand: ge.pointer, gradSpatial: gs.pointer)
+        act.backward(output: t.y1.pointer, grad: dy1.pointer, count: dy1.count)
+        let xs = storage(x), dx = try FloatStorage(count: x.count), dw1 = try FloatStorage(count: w1.count), db1 = try FloatStorage(count: c1)
+        let conv1 = Conv2d(weight: storage(w1), inChannels: c0, outChannels: c1, geometry: g1)
+        conv1.backward(input: FeatureMap(data: xs.pointer, channels: c0, batch: n, height: hw, width: hw),
+                       gradOutput: FeatureMap(data: dy1.pointer, channels: c1, batch: n, height: 4, width: 4),
+                       gradInput: FeatureMap(data: dx.pointer, channels: c0, batch: n, height: hw, width: hw),
+                       gradWeight: dw1.pointer, gradBias: db1.pointer, cols: cols.pointer)
+        withExtendedLifetime((xs, cols)) {}
+        // A wiring check, looser than the per-op checks: the loss is one Float (its rounding, ~1e-7,
+        // over 2h gives ~1e-3 noise), and h must stay small because CBAM's max pools have kinks
+        // (near-tied maxima switch inside the FD window: at h = 3e-3 whole weight rows were off).
+        check("discriminator chain dX", x, analytic: dx.array, h: 3e-4, tol: 3e-2) { Double(try! forward($0, w1).loss) }
+        check("discriminator chain dW1", w1, analytic: dw1.array, h: 3e-4, tol: 3e-2) { Double(try! forward(x, $0).loss) }
     }
 }
