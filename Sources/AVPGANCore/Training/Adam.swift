@@ -47,7 +47,7 @@ final class AdamState {
             let g = grad[i]
             // at::lerp: weight < 0.5 ? self + w (end - self) : end - (end - self) (1 - w)
             m[i] = w < 0.5 ? m[i] + w * (g - m[i]) : g - (g - m[i]) * (1 - w)
-            v[i] = v[i] * b2 + oneMinusB2 * (g * g)
+            v[i] = v[i] * b2 + oneMinusB2 * g * g   // addcmul_: self + value * t1 * t2
             let denom = v[i].squareRoot() / bc2Sqrt + epsF
             param[i] = param[i] + (-stepSize) * m[i] / denom
         }
