@@ -6,7 +6,7 @@
 /// `x1 = x g`, `s = sigmoid(conv([mean_c x1; max_c x1]))` per (image, pixel), `y = x1 s`.
 /// Backward follows torch's autograd rules: the adaptive max pool sends its gradient to the
 /// FIRST maximal element of the plane (torch's index), while `amax` over channels splits it
-/// evenly among tied maxima (torch's `amax` backward); u = ReLU gradient at 0 is 0.
+/// evenly among tied maxima (torch's `amax` backward); the ReLU's gradient at 0 is 0.
 /// One tape per concurrent use; its memory is kept and grows to the largest shape seen.
 final class CBAMTraining {
     let cbam: CBAM
