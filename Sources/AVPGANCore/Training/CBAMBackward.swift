@@ -1,0 +1,182 @@
+/// CBAM in training mode: `forward` (not in place) records what `backward` needs; the
+/// parameters are those of an inference `CBAM` (reduce `[hidden, C]`, expand `[C, hidden]`,
+/// the spatial `Conv2d` 2 -> 1, groups 1, no bias).
+///
+/// Forward, as the reference: `g = sigmoid(MLP(avgpool x) + MLP(maxpool x))` per (channel, image),
+/// `x1 = x g`, `s = sigmoid(conv([mean_c x1; max_c x1]))` per (image, pixel), `y = x1 s`.
+/// Backward follows torch's autograd rules: the adaptive max pool sends its gradient to the
+/// FIRST maximal element of the plane (torch's index), while `amax` over channels splits it
+/// evenly among tied maxima (torch's `amax` backward); the ReLU's gradient at 0 is 0.
+/// One tape per concurrent use; its memory is kept and grows to the largest shape seen.
+final class CBAMTraining {
+    let cbam: CBAM
+    private let workspace = Workspace()
+    private var shape = (batch: 0, height: 0, width: 0)
+    private var argmax: [Int] = []
+    // Tape (workspace slots): 0 pooled [C, 2N] (avg | max), 1 hidden [hid, 2N] (after ReLU),
+    // 2 gate [C, N], 3 spatialIn [2, N, H, W], 4 s [N, H, W], 5 conv cols, 6.. backward scratch.
+    private var pooled: UnsafeMutablePointer<Float>!
+    private var hiddenOut: UnsafeMutablePointer<Float>!
+    private var gate: UnsafeMutablePointer<Float>!
+    private var spatialIn: UnsafeMutablePointer<Float>!
+    private var spatialGate: UnsafeMutablePointer<Float>!
+    private var cols: UnsafeMutablePointer<Float>!
+
+    init(_ cbam: CBAM) {
+        precondition(cbam.spatial.geometry.groups == 1 && cbam.spatial.inChannels == 2 && cbam.spatial.outChannels == 1)
+        self.cbam = cbam
+    }
+
+    /// y = CBAM(x). `x`: `C x N x H x W`; `out` same shape, OVERWRITTEN, must not alias `x`.
+    /// Keep `x` unchanged until `backward`.
+    func forward(_ x: FeatureMap, into out: FeatureMap) throws {
+        let c = cbam.channels, hid = cbam.hidden, n = x.batch, plane = x.plane
+        shape = (n, x.height, x.width)
+        pooled = try workspace.slot(0, count: 2 * c * n)
+        hiddenOut = try workspace.slot(1, count: 2 * hid * n)
+        let mlpOut = try workspace.slot(6, count: 2 * c * n)
+        gate = try workspace.slot(2, count: c * n)
+        spatialIn = try workspace.slot(3, count: 2 * n * plane)
+        spatialGate = try workspace.slot(4, count: n * plane)
+        cols = try workspace.slot(5, count: max(1, cbam.spatial.backwardScratchCount(batch: n, h: x.height, w: x.width)))
+        if argmax.count < c * n { argmax = [Int](repeating: 0, count: c * n) }
+        let pooled = self.pooled!, hiddenOut = self.hiddenOut!, gate = self.gate!
+        // 1. Pools; the max pool's index is the first maximum (torch).
+        argmax.withUnsafeMutableBufferPointer { arg in
+            for ch in 0..<c {
+                for b in 0..<n {
+                    let p = x.channel(ch) + b * plane
+                    var s: Double = 0, best = p[0], at = 0
+                    for i in 0..<plane {
+                        s += Double(p[i])
+                        if p[i] > best || p[i].isNaN { best = p[i]; at = i }
+                    }
+                    pooled[ch * 2 * n + b] = Float(s / Double(plane))
+                    pooled[ch * 2 * n + n + b] = best
+                    arg[ch * n + b] = at
+                }
+            }
+        }
+        // 2. Shared MLP on both pools.
+        BLAS.gemm(m: hid, n: 2 * n, k: c, a: cbam.reduce.pointer, lda: c, b: pooled, ldb: 2 * n, c: hiddenOut, ldc: 2 * n)
+        for i in 0..<(hid * 2 * n) where !(hiddenOut[i] > 0) { hiddenOut[i] = 0 }
+        BLAS.gemm(m: c, n: 2 * n, k: hid, a: cbam.expand.pointer, lda: hid, b: hiddenOut, ldb: 2 * n, c: mlpOut, ldc: 2 * n)
+        for ch in 0..<c {
+            for b in 0..<n { gate[ch * n + b] = sigmoid(mlpOut[ch * 2 * n + b] + mlpOut[ch * 2 * n + n + b]) }
+        }
+        // 3. x1 = x g into out; mean and max over channels.
+        let meanMap = spatialIn!, maxMap = spatialIn! + n * plane
+        meanMap.update(repeating: 0, count: n * plane)
+        maxMap.update(repeating: -Float.infinity, count: n * plane)
+        for ch in 0..<c {
+            for b in 0..<n {
+                let g = gate[ch * n + b]
+                let p = x.channel(ch) + b * plane, o = out.channel(ch) + b * plane
+                let mean = meanMap + b * plane, peak = maxMap + b * plane
+                for i in 0..<plane {
+                    let v = p[i] * g
+                    o[i] = v
+                    mean[i] += v
+                    peak[i] = max(peak[i], v)
+                }
+            }
+        }
+        let inv = 1 / Float(c)
+        for i in 0..<(n * plane) { meanMap[i] *= inv }
+        // 4. Spatial gate.
+        cbam.spatial.forward(FeatureMap(data: spatialIn, channels: 2, batch: n, height: x.height, width: x.width),
+                             into: FeatureMap(data: spatialGate, channels: 1, batch: n, height: x.height, width: x.width),
+                             cols: cols)
+        for i in 0..<(n * plane) { spatialGate[i] = sigmoid(spatialGate[i]) }
+        // 5. y = x1 s.
+        for ch in 0..<c {
+            for b in 0..<n {
+                let o = out.channel(ch) + b * plane, s = spatialGate! + b * plane
+                for i in 0..<plane { o[i] *= s[i] }
+            }
+        }
+    }
+
+    /// Reverse mode of the last `forward` (same `x`). `gradInput` is OVERWRITTEN (must not alias
+    /// `x` or `gradOutput`); `gradReduce` `[hidden, C]`, `gradExpand` `[C, hidden]` and
+    /// `gradSpatial` `[1, 2, k, k]` are ACCUMULATED.
+    func backward(input x: FeatureMap, gradOutput dy: FeatureMap, gradInput dx: FeatureMap,
+                  gradReduce: UnsafeMutablePointer<Float>, gradExpand: UnsafeMutablePointer<Float>,
+                  gradSpatial: UnsafeMutablePointer<Float>) throws {
+        let c = cbam.channels, hid = cbam.hidden, n = x.batch, plane = x.plane
+        precondition(shape == (n, x.height, x.width), "backward needs the shape of the last forward")
+        let dz = try workspace.slot(7, count: n * plane)
+        let dSpatialIn = try workspace.slot(8, count: 2 * n * plane)
+        let ties = try workspace.slot(9, count: n * plane)
+        let dMlp = try workspace.slot(10, count: 2 * c * n)
+        let dHidden = try workspace.slot(11, count: 2 * hid * n)
+        let dPooled = try workspace.slot(12, count: 2 * c * n)
+        let gate = self.gate!, s = self.spatialGate!, maxMap = spatialIn! + n * plane
+        // ds = Σ_c dy x1; dz = ds s (1 - s); ties counts the channels at the max.
+        dz.update(repeating: 0, count: n * plane)
+        ties.update(repeating: 0, count: n * plane)
+        for ch in 0..<c {
+            for b in 0..<n {
+                let g = gate[ch * n + b]
+                let p = x.channel(ch) + b * plane, d = dy.channel(ch) + b * plane
+                let z = dz + b * plane, t = ties + b * plane, m = maxMap + b * plane
+                for i in 0..<plane {
+                    let v = p[i] * g
+                    z[i] += d[i] * v
+                    if v == m[i] { t[i] += 1 }
+                }
+            }
+        }
+        for i in 0..<(n * plane) { dz[i] *= (1 - s[i]) * s[i] }
+        // Spatial convolution backward.
+        let spatialMap = FeatureMap(data: spatialIn, channels: 2, batch: n, height: x.height, width: x.width)
+        cbam.spatial.backward(input: spatialMap,
+                              gradOutput: FeatureMap(data: dz, channels: 1, batch: n, height: x.height, width: x.width),
+                              gradInput: FeatureMap(data: dSpatialIn, channels: 2, batch: n, height: x.height, width: x.width),
+                              gradWeight: gradSpatial, gradBias: nil, cols: cols)
+        let dMean = dSpatialIn, dMax = dSpatialIn + n * plane
+        let inv = 1 / Float(c)
+        // dx1 = dy s + dMean / C + dMax / ties at the max; dgate = Σ_p dx1 x; dx = dx1 g.
+        for ch in 0..<c {
+            for b in 0..<n {
+                let g = gate[ch * n + b]
+                let p = x.channel(ch) + b * plane, d = dy.channel(ch) + b * plane, o = dx.channel(ch) + b * plane
+                let sb = s + b * plane, dm = dMean + b * plane, dM = dMax + b * plane
+                let t = ties + b * plane, m = maxMap + b * plane
+                var dg: Double = 0
+                for i in 0..<plane {
+                    let v = p[i] * g
+                    var d1 = d[i] * sb[i] + dm[i] * inv
+                    if v == m[i] { d1 += dM[i] / t[i] }
+                    dg += Double(d1) * Double(p[i])
+                    o[i] = d1 * g
+                }
+                let pre = Float(dg) * ((1 - g) * g)
+                dMlp[ch * 2 * n + b] = pre
+                dMlp[ch * 2 * n + n + b] = pre
+            }
+        }
+        // MLP backward.
+        BLAS.gemm(transB: true, m: c, n: hid, k: 2 * n, a: dMlp, lda: 2 * n, b: hiddenOut, ldb: 2 * n,
+                  beta: 1, c: gradExpand, ldc: hid)
+        BLAS.gemm(transA: true, m: hid, n: 2 * n, k: c, a: cbam.expand.pointer, lda: hid, b: dMlp, ldb: 2 * n,
+                  c: dHidden, ldc: 2 * n)
+        for i in 0..<(hid * 2 * n) where !(hiddenOut[i] > 0) { dHidden[i] = 0 }
+        BLAS.gemm(transB: true, m: hid, n: c, k: 2 * n, a: dHidden, lda: 2 * n, b: pooled, ldb: 2 * n,
+                  beta: 1, c: gradReduce, ldc: c)
+        BLAS.gemm(transA: true, m: c, n: 2 * n, k: hid, a: cbam.reduce.pointer, lda: c, b: dHidden, ldb: 2 * n,
+                  c: dPooled, ldc: 2 * n)
+        // Pools backward.
+        let invPlane = 1 / Float(plane)
+        argmax.withUnsafeBufferPointer { arg in
+            for ch in 0..<c {
+                for b in 0..<n {
+                    let o = dx.channel(ch) + b * plane
+                    let avg = dPooled[ch * 2 * n + b] * invPlane
+                    for i in 0..<plane { o[i] += avg }
+                    o[arg[ch * n + b]] += dPooled[ch * 2 * n + n + b]
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+/// col2im, the adjoint of `Im2col.gather`: adds every column-block entry back to the input
+/// position its kernel tap reads. Shared by the convolution backward (dX) and usable by any
+/// transposed convolution.
+enum Col2im {
+    /// Overwrites channels `0..<x.channels` of `x` (the "big" map, `x.height x x.width`) with
+    /// the scatter of `cols`, whose row `(c, i, j)` holds `x.batch * smallH * smallW` floats: the
+    /// value that tap `(i, j)` of channel `c` contributes at small position `(oh, ow)` goes to big
+    /// position `(oh * stride - pad + i, ow * stride - pad + j)` (dropped in padding).
+    /// Parallel over channels (each writes only its own channel row).
+    static func scatter(
+        _ cols: UnsafePointer<Float>, geometry g: ConvGeometry, smallH: Int, smallW: Int, into x: FeatureMap
+    ) {
+        let n = x.batch * smallH * smallW
+        let smallPlane = smallH * smallW
+        parallelFor(x.channels, costPerItem: g.taps * n) { c in
+            let channel = x.channel(c)
+            channel.update(repeating: 0, count: x.row)
+            for i in 0..<g.kernelH {
+                for j in 0..<g.kernelW {
+                    let block = cols + (c * g.taps + i * g.kernelW + j) * n
+                    // Small columns w whose big column w*s - p + j lies inside: lo..<hi.
+                    let offset = j - g.padW
+                    let lo = offset >= 0 ? 0 : (-offset + g.strideW - 1) / g.strideW
+                    let hi = max(lo, min(smallW, offset < x.width ? (x.width - 1 - offset) / g.strideW + 1 : 0))
+                    guard hi > lo else { continue }
+                    for b in 0..<x.batch {
+                        let srcImage = block + b * smallPlane
+                        let dstImage = channel + b * x.plane
+                        for h in 0..<smallH {
+                            let bh = h * g.strideH - g.padH + i
+                            guard bh >= 0 && bh < x.height else { continue }
+                            let src = srcImage + h * smallW
+                            let dst = dstImage + bh * x.width + offset
+                            if g.strideW == 1 {
+                                for w in lo..<hi { dst[w] += src[w] }
+                            } else {
+                                let s = g.strideW
+                                for w in lo..<hi { dst[w * s] += src[w] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sums each channel row of `map` into `into[c]` (accumulates): the bias gradient of a
+/// convolution whose output gradient is `map`. Sums in Double.
+func accumulateChannelSums(_ map: FeatureMap, into: UnsafeMutablePointer<Float>) {
+    for c in 0..<map.channels {
+        let p = map.channel(c)
+        var s: Double = 0
+        for i in 0..<map.row { s += Double(p[i]) }
+        into[c] += Float(s)
+    }
+}
+
+extension Conv2d {
+    /// Floats of scratch `backward` needs for an input of `batch x h x w` (0 when pointwise):
+    /// one im2col matrix `[in * kh * kw, batch * oh * ow]`, reused for the columns of x (dW)
+    /// and then for the column gradient (dX).
+    func backwardScratchCount(batch: Int, h: Int, w: Int) -> Int {
+        scratchCount(batch: batch, h: h, w: w)
+    }
+
+    /// Reverse mode of `forward` without epilogue (the bias is `gradBias`; activations and
+    /// BatchNorm have their own backward). Groups 1 only. Conv1d is the same call with kh = 1.
+    /// - Parameters:
+    ///   - input: the forward's input x, `in x batch x h x w` (CNHW; may be a view).
+    ///   - gradOutput: dL/dy, `out x batch x oh x ow`.
+    ///   - gradInput: if non-nil, OVERWRITTEN with dL/dx (`in x batch x h x w`); must not alias
+    ///     `input`, `gradOutput` or `cols`.
+    ///   - gradWeight: if non-nil, dL/dW (`[out, in, kh, kw]` row-major) is ADDED to it.
+    ///   - gradBias: if non-nil, dL/db (`out` floats, sum of dy over batch and positions) is ADDED.
+    ///   - cols: `backwardScratchCount` floats (unused for pointwise convolutions).
+    /// dW = dY · colsᵀ, dCols = Wᵀ · dY then col2im, all GEMMs on OpenBLAS (single-threaded),
+    /// split over the library's threads by blocks of GEMM rows.
+    func backward(
+        input: FeatureMap, gradOutput dy: FeatureMap, gradInput: FeatureMap?,
+        gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
+        cols: UnsafeMutablePointer<Float>
+    ) {
+        precondition(geometry.groups == 1, "Conv2d.backward supports groups 1")
+        precondition(input.channels == inChannels && dy.channels == outChannels && dy.batch == input.batch)
+        let k = inChannels * geometry.taps
+        let n = dy.row
+        if let gradBias { accumulateChannelSums(dy, into: gradBias) }
+        if let gradWeight {
+            let b: UnsafePointer<Float>
+            let ldb: Int
+            if geometry.isPointwise {
+                b = UnsafePointer(input.data)
+                ldb = input.stride
+            } else {
+                Im2col.gather(input, firstChannel: 0, channels: inChannels, geometry: geometry,
+                              outH: dy.height, outW: dy.width, into: cols)
+                b = UnsafePointer(cols)
+                ldb = n
+            }
+            // dW[out, k] += dY[out, n] · cols[k, n]ᵀ, each thread a block of output channels.
+            parallelBlocks(outChannels, costPerItem: 2 * k * n) { rows in
+                BLAS.gemm(transB: true, m: rows.count, n: k, k: n, a: dy.channel(rows.lowerBound), lda: dy.stride,
+                          b: b, ldb: ldb, beta: 1, c: gradWeight + rows.lowerBound * k, ldc: k)
+            }
+        }
+        if let dx = gradInput {
+            precondition(dx.channels == inChannels && dx.batch == input.batch && dx.height == input.height && dx.width == input.width)
+            if geometry.isPointwise {
+                // dX[in, n] = Wᵀ[in, out] · dY[out, n], each thread a block of input channels.
+                parallelBlocks(inChannels, costPerItem: 2 * outChannels * n) { rows in
+                    BLAS.gemm(transA: true, m: rows.count, n: n, k: outChannels, a: weight.pointer + rows.lowerBound, lda: k,
+                              b: dy.data, ldb: dy.stride, c: dx.channel(rows.lowerBound), ldc: dx.stride)
+                }
+            } else {
+                // dCols[k, n] = Wᵀ[k, out] · dY[out, n], each thread a block of rows.
+                parallelBlocks(k, costPerItem: 2 * outChannels * n) { rows in
+                    BLAS.gemm(transA: true, m: rows.count, n: n, k: outChannels, a: weight.pointer + rows.lowerBound, lda: k,
+                              b: dy.data, ldb: dy.stride, c: cols + rows.lowerBound * n, ldc: n)
+                }
+                Col2im.scatter(cols, geometry: geometry, smallH: dy.height, smallW: dy.width, into: dx)
+            }
+        }
+    }
+}
