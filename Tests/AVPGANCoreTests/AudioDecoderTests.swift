@@ -10,21 +10,9 @@ import Glibc
 final class AudioDecoderTests: XCTestCase {
     var directory = ""
 
-    override func setUpWithError() throws {
-        var template = Array("/tmp/avpgan-audio-XXXXXX".utf8CString)
-        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    }
+    override func setUpWithError() throws { directory = Fixtures.temporaryDirectory("audio") }
 
-    override func tearDown() {
-        if let dir = opendir(directory) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { unlink("\(directory)/\(name)") }
-            }
-            closedir(dir)
-        }
-        rmdir(directory)
-    }
+    override func tearDown() { Fixtures.removeDirectory(directory) }
 
     /// A speech-like test signal in [-1, 1]: a few harmonics with a slow envelope.
     func signal(seconds: Double, rate: Int, phase: Double = 0) -> [Float] {

@@ -10,8 +10,7 @@ final class DatasetTests: XCTestCase {
     var root = ""
 
     override func setUpWithError() throws {
-        var template = Array("/tmp/avpgan-data-XXXXXX".utf8CString)
-        root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        root = Fixtures.temporaryDirectory("data")
         let speakers = SyntheticSpeaker.make(count: 4, seed: 11)
         for dir in ["voices", "faces"] { mkdir("\(root)/\(dir)", 0o755) }
         for (i, s) in speakers.enumerated() {
@@ -38,7 +37,7 @@ final class DatasetTests: XCTestCase {
         try FileIO.write(Array("\(speakers[3].id)\n".utf8), to: "\(root)/test.txt")
     }
 
-    override func tearDown() { _ = system("rm -rf '\(root)'") }
+    override func tearDown() { Fixtures.removeDirectory(root) }
 
     func testIndexCacheAndBatches() throws {
         let index = try DatasetIndex(voices: "\(root)/voices", faces: "\(root)/faces", testList: "\(root)/test.txt")

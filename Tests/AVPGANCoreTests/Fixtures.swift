@@ -1,5 +1,8 @@
 @testable import AVPGANCore
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Paths and readers for the committed fixtures (Tests/Fixtures, made by tools/make_golden.py).
 enum Fixtures {
@@ -14,6 +17,17 @@ enum Fixtures {
     static func golden(_ arch: String) -> String { "\(root)/golden/\(arch)" }
 
     static func bytes(_ path: String) throws -> [UInt8] { try FileIO.read(path) }
+
+    /// A new empty directory under /tmp for one test; `removeDirectory` deletes it.
+    static func temporaryDirectory(_ prefix: String) -> String {
+        var template = Array("/tmp/avpgan-\(prefix)-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
+    static func removeDirectory(_ path: String) {
+        guard path.hasPrefix("/tmp/avpgan-") else { return }
+        _ = system("rm -rf '\(path)'")
+    }
 
     /// A plain safetensors file of named arrays (inputs and reference outputs).
     struct Arrays {
