@@ -85,18 +85,33 @@ final class SpectralNormTraining {
         for i in 0..<count { weight[i] = weightOrig[i] / s }
     }
 
+    /// The vectors and σ of the last forward, for a backward that runs after later forwards.
+    struct Snapshot {
+        var u: [Float]
+        var v: [Float]
+        var sigma: Float
+    }
+
+    var snapshot: Snapshot { Snapshot(u: u, v: v, sigma: sigma) }
+
+    /// `backward` with the state of an earlier forward.
+    func backward(weightOrig: UnsafePointer<Float>, gradWeight: UnsafePointer<Float>,
+                  gradWeightOrig: UnsafeMutablePointer<Float>, from state: Snapshot) {
+        let count = rows * cols
+        var dot: Double = 0
+        for i in 0..<count { dot += Double(gradWeight[i]) * Double(weightOrig[i]) }
+        let k = Float(dot / Double(state.sigma) / Double(state.sigma))
+        for i in 0..<count { gradWeightOrig[i] += gradWeight[i] / state.sigma }
+        for r in 0..<rows {
+            let ku = k * state.u[r]
+            for c in 0..<cols { gradWeightOrig[originalIndex(r, c)] -= ku * state.v[c] }
+        }
+    }
+
     /// Reverse mode of `forward` with u, v constant: given dL/dweight (`shape`), ADDS
     /// `dW/σ - (Σ dW·W_orig)/σ² · (u vᵀ in weight_orig's layout)` to `gradWeightOrig`.
     func backward(weightOrig: UnsafePointer<Float>, gradWeight: UnsafePointer<Float>,
                   gradWeightOrig: UnsafeMutablePointer<Float>) {
-        let count = rows * cols
-        var dot: Double = 0
-        for i in 0..<count { dot += Double(gradWeight[i]) * Double(weightOrig[i]) }
-        let k = Float(dot / Double(sigma) / Double(sigma))
-        for i in 0..<count { gradWeightOrig[i] += gradWeight[i] / sigma }
-        for r in 0..<rows {
-            let ku = k * u[r]
-            for c in 0..<cols { gradWeightOrig[originalIndex(r, c)] -= ku * v[c] }
-        }
+        backward(weightOrig: weightOrig, gradWeight: gradWeight, gradWeightOrig: gradWeightOrig, from: snapshot)
     }
 }
