@@ -33,6 +33,41 @@ final class GANStepParityTests: XCTestCase {
         return stride(from: 0, to: raw.count, by: 8).map { i in (0..<8).reduce(0) { $0 | Int(raw[i + $1]) << (8 * $1) } }
     }
 
+    /// Runs fixture step `k` on `trainer`; returns the losses.
+    @discardableResult
+    func run(_ trainer: GANTrainer, _ steps: Safetensors, _ k: Int) throws -> [Float] {
+        let voice = try steps.floats(steps.entry("voice_\(k)")!)
+        let shape = steps.entry("voice_\(k)")!.shape
+        let (n, t) = (shape[0], shape[2])
+        var frameMajor = [Float](repeating: 0, count: voice.count)
+        for b in 0..<n { for m in 0..<64 { for f in 0..<t { frameMajor[(b * t + f) * 64 + m] = voice[(b * 64 + m) * t + f] } } }
+        return try trainer.step(voices: frameMajor, frames: t, voiceLabels: labels(steps, "voice_label_\(k)"),
+                                faces: try steps.floats(steps.entry("face_\(k)")!), faceLabels: labels(steps, "face_label_\(k)"),
+                                noise: try steps.floats(steps.entry("noise_\(k)")!))
+    }
+
+    /// A run stopped after two steps, checkpointed to bytes and resumed, continues bit for bit.
+    func testResumeFromCheckpointIsBitIdentical() throws {
+        for arch in Fixtures.architectures {
+            let (straight, steps) = try load(arch)
+            for k in 0..<3 { try run(straight, steps, k) }
+            let (first, _) = try load(arch)
+            for k in 0..<2 { try run(first, steps, k) }
+            let bytes = try first.checkpoint(step: 2, rng: 99).serialize()
+            let restored = try TrainingCheckpoint(bytes: bytes)
+            XCTAssertEqual(restored.step, 2)
+            XCTAssertEqual(restored.adamStep, 2)
+            let resumed = try GANTrainer(checkpoint: restored)
+            let lossesResumed = try run(resumed, steps, 2)
+            let a = straight.checkpoint(step: 3, rng: 0), b = resumed.checkpoint(step: 3, rng: 0)
+            XCTAssertEqual(a.tensors, b.tensors, "\(arch): weights after resuming differ from a straight run")
+            XCTAssertEqual(a.exp_avg, b.exp_avg, "\(arch): Adam moments differ after resuming")
+            XCTAssertEqual(a.exp_avg_sq, b.exp_avg_sq)
+            XCTAssertEqual(b.adamStep, 3)
+            XCTAssertFalse(lossesResumed.isEmpty)
+        }
+    }
+
     func testThreeStepsMatchReference() throws {
         for arch in Fixtures.architectures {
             let (trainer, steps) = try load(arch)

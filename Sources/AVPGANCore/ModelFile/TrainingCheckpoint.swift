@@ -17,10 +17,12 @@ public struct TrainingCheckpoint: Sendable {
     public var exp_avg_sq: [String: [Float]]
     public var step: Int
     public var adamStep: Int
-    public var lr: Float = 2e-4
-    public var beta1: Float = 0.5
-    public var beta2: Float = 0.999
-    public var eps: Float = 1e-8
+    /// Adam's hyper-parameters, in Double as the optimiser uses them (a Float round trip
+    /// would change 2e-4 and 0.999 and break bit-identical resumption).
+    public var lr: Double = 2e-4
+    public var beta1: Double = 0.5
+    public var beta2: Double = 0.999
+    public var eps: Double = 1e-8
     public var rng: UInt64
 
     public static let trainedNetworks: [NetworkName] = [.generator, .faceEncoder, .discriminator, .classifier]
@@ -68,8 +70,8 @@ public struct TrainingCheckpoint: Sendable {
         let state = JSONValue.object([
             ("step", .number(Double(step), integer: Int64(step))),
             ("adam_step", .number(Double(adamStep), integer: Int64(adamStep))),
-            ("lr", .number(Double(lr), integer: nil)), ("beta1", .number(Double(beta1), integer: nil)),
-            ("beta2", .number(Double(beta2), integer: nil)), ("eps", .number(Double(eps), integer: nil)),
+            ("lr", .number(lr, integer: nil)), ("beta1", .number(beta1, integer: nil)),
+            ("beta2", .number(beta2, integer: nil)), ("eps", .number(eps, integer: nil)),
             ("rng", .string(String(rng))),
         ])
         return SafetensorsWriter.serialize(out, metadata: config.metadata.merging(["avpgan.checkpoint": state.serialized]) { a, _ in a })
@@ -117,7 +119,7 @@ public struct TrainingCheckpoint: Sendable {
             throw AVPGANError.format("checkpoint tensor \(extra.name) is not part of an \(config.arch.rawValue) checkpoint (extra tensor)")
         }
         self.init(config: config, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: Int(step), adamStep: Int(adamStep), rng: rng)
-        self.lr = Float(lr); self.beta1 = Float(b1); self.beta2 = Float(b2); self.eps = Float(eps)
+        self.lr = lr; self.beta1 = b1; self.beta2 = b2; self.eps = eps
     }
 
     /// The inference model file of this checkpoint: voice encoder and generator, spectral norm

@@ -17,7 +17,8 @@ final class AdamState {
     var beta1: Double = 0.5
     var beta2: Double = 0.999
     var eps: Double = 1e-8
-    private(set) var step = 0
+    /// Steps taken (settable to resume from a checkpoint).
+    var step = 0
     let expAvg: FloatStorage
     let expAvgSq: FloatStorage
 

@@ -10,6 +10,8 @@ final class GANTrainer {
     let faceEncoder: TrainableStack
     let discriminator: TrainedParameter
     let classifier: TrainedParameter
+    /// The frozen voice encoder's tensors, kept for checkpoints.
+    let voiceTensors: [String: [Float]]
 
     /// From the five networks' tensors (checkpoint names, spectral norm stored).
     init(config: ModelConfig, tensors: [String: [Float]]) throws {
@@ -20,6 +22,7 @@ final class GANTrainer {
         inference.identities = 0
         let wanted = Set(TensorLayout.tensors(for: inference).map(\.name))
         voiceEncoder = try Model(bytes: try ModelFileWriter.serialize(config: inference, tensors: tensors.filter { wanted.contains($0.key) }))
+        voiceTensors = tensors.filter { $0.key.hasPrefix("voice_encoder.") }
         generator = try TrainableStack(network: .generator, config: config, tensors: tensors)
         faceEncoder = try TrainableStack(network: .faceEncoder, config: config, tensors: tensors)
         let e = config.embedDim
