@@ -16,6 +16,10 @@ commands:
   features VOICE -o FEATURES.npy [--seconds S] [--no-vad] [--vad-mode 0-3]
                                      the front end's log-mel features [n_frames, 64]
   info MODEL                         what a model file holds (architecture, widths, sizes)
+  train --voices DIR --faces DIR --voice-encoder MODEL -o MODEL.safetensors
+        [--arch avpgan] [--widths full|tiny] [--steps 1000] [--batch 64] [--seed 1]
+        [--checkpoint-dir D] [--checkpoint-every 100] [--resume] [--test-list FILE] [--log F.jsonl]
+                                     Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints
   synth-data -o DIR [--speakers 20] [--utterances 4] [--faces 4] [--seed 1]
                                      a synthetic voice-face data set (espeak-ng voices, procedural
                                      faces that depend on the voice), in the voices/ faces/ layout
@@ -188,6 +192,11 @@ do {
     case "features":
         let o = Options(args.dropFirst(2), known: ["-o", "--seconds", "--vad-mode"], flags: ["--no-vad"])
         exit(try PortraitCommands.features(o, flags: o.flags))
+    case "train":
+        let o = Options(args.dropFirst(2), known: ["--voices", "--faces", "--voice-encoder", "-o", "--arch", "--widths", "--steps",
+                                                   "--batch", "--seed", "--checkpoint-dir", "--checkpoint-every", "--test-list",
+                                                   "--log", "--cache", "--threads"], flags: ["--resume"])
+        exit(try TrainCommand.run(o, flags: o.flags))
     case "synth-data":
         exit(try SynthData.run(Options(args.dropFirst(2), known: ["-o", "--speakers", "--utterances", "--faces", "--seed"])))
     case "embed":

@@ -1,6 +1,6 @@
 """The avpgan command line against the golden fixtures: embed and generate give what the
 library gives, failures print one clear line and exit non-zero. Needs numpy and build/bin/avpgan."""
-import os, subprocess, sys
+import json, os, subprocess, sys
 
 import numpy as np
 import pytest
@@ -235,3 +235,38 @@ def test_portrait_same_names_in_different_folders(voices, tmp_path):
     r = run("portrait", "--model", MODEL, "--out-dir", str(out), str(a / "x.wav"), str(b / "x.flac"))
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["x-2.png", "x.png"], "one output per input, none overwritten"
+
+
+def test_train_resume_and_interrupt(tmp_path):
+    """avpgan train on synthetic data: a run stopped and resumed writes the same model as a
+    straight run; Ctrl-C checkpoints and exits 130; the exported model makes portraits."""
+    if ESPEAK is None:
+        pytest.skip("espeak-ng is needed")
+    data = tmp_path / "data"
+    assert run("synth-data", "-o", str(data), "--speakers", "5", "--utterances", "2", "--faces", "2", "--seed", "3").returncode == 0
+    common = ["train", "--voices", str(data / "voices"), "--faces", str(data / "faces"), "--voice-encoder", MODEL,
+              "--widths", "tiny", "--batch", "4", "--checkpoint-every", "2"]
+    a = run(*common, "--steps", "4", "--checkpoint-dir", str(tmp_path / "A"), "-o", str(tmp_path / "A.safetensors"))
+    assert a.returncode == 0, a.stderr
+    b1 = run(*common, "--steps", "2", "--checkpoint-dir", str(tmp_path / "B"), "-o", str(tmp_path / "B2.safetensors"))
+    b2 = run(*common, "--steps", "4", "--checkpoint-dir", str(tmp_path / "B"), "--resume", "-o", str(tmp_path / "B.safetensors"))
+    assert b1.returncode == 0 and b2.returncode == 0, b1.stderr + b2.stderr
+    assert (tmp_path / "A.safetensors").read_bytes() == (tmp_path / "B.safetensors").read_bytes(), "resume is not bit-identical"
+    log = [json.loads(line) for line in (tmp_path / "B" / "train.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4], "the log continues across the resume"
+    assert all(0 < r["d_real"] < 10 and 0 < r["g_class"] < 10 for r in log)
+    with avpgan.Model(tmp_path / "A.safetensors") as m:
+        assert m.info.arch == "avpgan" and m.info.embed_dim == 16
+        assert m.portrait(data / "voices" / "id0000" / "0.wav").shape == (64, 64, 3)
+    # Ctrl-C: a long run stops at the end of a step, checkpoints, exits 130.
+    import signal, time
+    p = subprocess.Popen([CLI, *common, "--steps", "100000", "--checkpoint-dir", str(tmp_path / "C"), "-o", str(tmp_path / "C.safetensors")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while not (tmp_path / "C" / "checkpoint.safetensors").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, (p.returncode, err)
+    assert "resume with --resume" in out, out
+    assert not (tmp_path / "C.safetensors").exists(), "an interrupted run must not export"

@@ -22,6 +22,17 @@ public struct BatchSampler: Sendable {
     let faces: [[[Float]]]
     var rng: SplitMix
 
+    /// The generator's state (kept in checkpoints so a resumed run draws the same batches).
+    public var randomState: UInt64 {
+        get { rng.state }
+        set { rng.state = newValue }
+    }
+
+    /// `count` values of `std` x N(0, 1) from the sampler's generator (the embedding noise).
+    public mutating func gaussians(_ count: Int, std: Float) -> [Float] {
+        (0..<count).map { _ in std * NetworkInitializer.gaussian(&rng) }
+    }
+
     /// Loads the training identities of `index`; `progress(done, total)` after each file.
     public init(index: DatasetIndex, cache: FeatureCache, seed: UInt64, progress: (Int, Int) -> Void = { _, _ in }) throws {
         let total = index.train.reduce(0) { $0 + $1.voices.count + $1.faces.count }

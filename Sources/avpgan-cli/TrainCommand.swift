@@ -1,0 +1,74 @@
+import AVPGANCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set by SIGINT/SIGTERM: the training loop checkpoints and stops at the end of the step.
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+
+/// `avpgan train`: Algorithm 1 on a data set, with checkpoints, resume, progress and a log.
+enum TrainCommand {
+    static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
+        guard let voices = o.values["--voices"], let faces = o.values["--faces"] else { fail("train needs --voices DIR --faces DIR", code: 2) }
+        guard let encoder = o.values["--voice-encoder"] else { fail("train needs --voice-encoder MODEL (a model file holding a voice encoder)", code: 2) }
+        guard let output = o.values["-o"] else { fail("train needs -o MODEL.safetensors", code: 2) }
+        guard let arch = Architecture(rawValue: o.values["--arch"] ?? "avpgan") else { fail("--arch takes voice2face, avpgan or avpgan-nocbam", code: 2) }
+        guard let widths = TrainingRun.Widths(rawValue: o.values["--widths"] ?? "full") else { fail("--widths takes full or tiny", code: 2) }
+        let steps = o.integer("--steps", default: 1000), batch = o.integer("--batch", default: 64)
+        let every = o.integer("--checkpoint-every", default: 100)
+        guard steps >= 0, (1...4096).contains(batch), every >= 1 else { fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1", code: 2) }
+        let seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
+        if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+        let dir = o.values["--checkpoint-dir"]
+        if let dir { try SynthData.makeDirectory(dir) }
+        let checkpointPath = dir.map { "\($0)/checkpoint.safetensors" }
+        let index = try DatasetIndex(voices: voices, faces: faces, testList: o.values["--test-list"] ?? existing("\(voices)/../test.txt"))
+        let cache = try FeatureCache(directory: o.values["--cache"] ?? "\(dir ?? ".")/feature-cache")
+        let tty = isatty(STDERR_FILENO) == 1
+        let loading: (Int, Int) -> Void = { done, total in if tty { fputs("\rloading data \(done)/\(total)\u{1B}[K", stderr) } }
+        let run: TrainingRun
+        if flags.contains("--resume") {
+            guard let checkpointPath, access(checkpointPath, R_OK) == 0 else { fail("--resume needs --checkpoint-dir D holding checkpoint.safetensors") }
+            run = try TrainingRun(checkpoint: try TrainingCheckpoint(bytes: try FileIO.read(checkpointPath)), index: index,
+                                  cache: cache, batchSize: batch, progress: loading)
+        } else {
+            run = try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
+                                  batchSize: batch, seed: seed, progress: loading)
+        }
+        if tty { fputs("\r\u{1B}[K", stderr) }
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        var log: [UInt8] = []
+        let logPath = o.values["--log"] ?? dir.map { "\($0)/train.jsonl" }
+        if flags.contains("--resume"), let logPath, let old = try? FileIO.read(logPath) { log = old }
+        func save() throws {
+            if let checkpointPath { try FileIO.write(try run.checkpoint().serialize(), to: checkpointPath) }
+            if let logPath { try FileIO.write(log, to: logPath) }
+        }
+        let start = Bench.now(), first = run.step
+        print("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
+        while run.step < steps && stopRequested == 0 {
+            let losses = try run.next()
+            let rate = Double(run.step - first) / max(Bench.now() - start, 1e-9)
+            let names = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
+            let fields = zip(names, losses).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
+            log += Array("{\"step\": \(run.step), \(fields), \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
+            if tty {
+                let eta = Double(steps - run.step) / max(rate, 1e-9)
+                fputs("\rstep \(run.step)/\(steps)  \(fixed(rate, 2)) steps/s  ETA \(Int(eta)) s  " + zip(names, losses).map { "\($0) \(fixed(Double($1), 3))" }.joined(separator: " ") + "\u{1B}[K", stderr)
+            }
+            if run.step % every == 0 { try save() }
+        }
+        if tty { fputs("\n", stderr) }
+        try save()
+        if stopRequested != 0 {
+            print("stopped at step \(run.step); resume with --resume\(checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
+            return 130
+        }
+        try FileIO.write(try run.checkpoint().exportModel(), to: output)
+        print("wrote \(output) after \(run.step) steps")
+        return 0
+    }
+
+    static func existing(_ path: String) -> String? { access(path, R_OK) == 0 ? path : nil }
+}
