@@ -29,6 +29,9 @@ final class TrainableStack {
     let network: NetworkName
     let layers: [Layer]
     let parameters: [TrainedParameter]
+    /// im2col/col2im scratch, reused by every forward and backward (not part of a tape: a
+    /// trainer is used by one thread at a time).
+    private let workspace = Workspace()
 
     /// The network `network` ("generator" or "face_encoder") from checkpoint tensors
     /// (spectral norm stored: `weight_orig`, `weight_u`, `weight_v`).
@@ -122,12 +125,12 @@ final class TrainableStack {
             let epilogue = Epilogue(scale: nil, shift: l.bias.value, activation: l.activation)
             if l.transposed {
                 let conv = ConvTranspose2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
-                let cols = try FloatStorage(count: max(conv.scratchCount(batch: x.batch, h: x.height, w: x.width), 1))
-                conv.forward(x.map, into: y.map, epilogue: epilogue, cols: cols.pointer)
+                let cols = try workspace.slot(0, count: max(conv.scratchCount(batch: x.batch, h: x.height, w: x.width), 1))
+                conv.forward(x.map, into: y.map, epilogue: epilogue, cols: cols)
             } else {
                 let conv = Conv2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
-                let cols = try FloatStorage(count: max(conv.scratchCount(batch: x.batch, h: x.height, w: x.width), 1))
-                conv.forward(x.map, into: y.map, epilogue: epilogue, cols: cols.pointer)
+                let cols = try workspace.slot(0, count: max(conv.scratchCount(batch: x.batch, h: x.height, w: x.width), 1))
+                conv.forward(x.map, into: y.map, epilogue: epilogue, cols: cols)
             }
             tape.inputs.append(x)
             tape.activated.append(y)
@@ -170,14 +173,14 @@ final class TrainableStack {
             let dx = needInput ? try FeatureMapStorage(channels: x.channels, batch: x.batch, height: x.height, width: x.width) : nil
             if l.transposed {
                 let conv = ConvTranspose2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
-                let cols = try FloatStorage(count: max(conv.backwardScratchCount(batch: x.batch, h: x.height, w: x.width), 1))
+                let cols = try workspace.slot(0, count: max(conv.backwardScratchCount(batch: x.batch, h: x.height, w: x.width), 1))
                 conv.backward(input: x.map, gradOutput: dAct.map, gradInput: dx?.map, gradWeight: gradWeight.pointer,
-                              gradBias: nil, cols: cols.pointer)
+                              gradBias: nil, cols: cols)
             } else {
                 let conv = Conv2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
-                let cols = try FloatStorage(count: max(conv.backwardScratchCount(batch: x.batch, h: x.height, w: x.width), 1))
+                let cols = try workspace.slot(0, count: max(conv.backwardScratchCount(batch: x.batch, h: x.height, w: x.width), 1))
                 conv.backward(input: x.map, gradOutput: dAct.map, gradInput: dx?.map, gradWeight: gradWeight.pointer,
-                              gradBias: nil, cols: cols.pointer)
+                              gradBias: nil, cols: cols)
             }
             if let s = l.spectral, let snap = tape.snapshots[i] {
                 s.backward(weightOrig: l.weight.value.pointer, gradWeight: gradWeight.pointer,
