@@ -15,6 +15,19 @@ public enum TensorLayout {
         return (conv, attention, index)
     }
 
+    /// The window of layer `layer` of the generator (`transposed`) or the face encoder: the first
+    /// is k4 s1 p0 (generator, 1x1 -> 4x4) or k1 (face encoder), the last k1 (generator) or
+    /// k4 s1 p0 (face encoder, 4x4 -> 1x1), the ones between k4 s2 p1.
+    static func geometry(transposed: Bool, layer i: Int, last: Bool) -> ConvGeometry {
+        switch (transposed, i, last) {
+        case (true, 0, _): return .square(4)
+        case (true, _, true): return .square(1)
+        case (false, 0, _): return .square(1)
+        case (false, _, true): return .square(4)
+        default: return .square(4, stride: 2, padding: 1)
+        }
+    }
+
     public static func cbamHidden(_ channels: Int, reduction: Int) -> Int { max(channels / reduction, 1) }
 
     /// Expected `(name, shape)` pairs for `config`, in file order.

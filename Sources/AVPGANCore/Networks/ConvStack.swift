@@ -53,14 +53,7 @@ struct ConvStack {
             let p = "\(network.rawValue).model.\(last ? finalIndex : convIndex[i])"
             let normalised = !last && i > 0 && config.arch.hasSpectralNorm
             let weight = try r.weight(p, normalised: normalised, dim: transposed ? 1 : 0)
-            let geometry: ConvGeometry
-            switch (transposed, i, last) {
-            case (true, 0, _): geometry = .square(4)
-            case (true, _, true): geometry = .square(1)
-            case (false, 0, _): geometry = .square(1)
-            case (false, _, true): geometry = .square(4)
-            default: geometry = .square(4, stride: 2, padding: 1)
-            }
+            let geometry = TensorLayout.geometry(transposed: transposed, layer: i, last: last)
             let op: Op = transposed
                 ? .transposed(ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry))
                 : .conv(Conv2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry))

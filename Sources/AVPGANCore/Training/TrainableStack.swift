@@ -52,14 +52,7 @@ final class TrainableStack {
             let last = i == widths.count
             let o = last ? (transposed ? 3 : config.embedDim) : widths[i]
             let prefix = "\(network.rawValue).model.\(last ? finalIndex : convIndex[i])"
-            let geometry: ConvGeometry
-            switch (transposed, i, last) {
-            case (true, 0, _): geometry = .square(4)
-            case (true, _, true): geometry = .square(1)
-            case (false, 0, _): geometry = .square(1)
-            case (false, _, true): geometry = .square(4)
-            default: geometry = .square(4, stride: 2, padding: 1)
-            }
+            let geometry = TensorLayout.geometry(transposed: transposed, layer: i, last: last)
             let shape = transposed ? [c, o, geometry.kernelH, geometry.kernelW] : [o, c, geometry.kernelH, geometry.kernelW]
             let normalised = !last && i > 0 && config.arch.hasSpectralNorm
             let weight = try parameter(normalised ? "\(prefix).weight_orig" : "\(prefix).weight", shape)
