@@ -75,8 +75,9 @@ final class GANTrainer {
         let t4 = try faceEncoder.forward(fake), t5 = try faceEncoder.forward(fake)
         let (gFake, g4) = try head(discriminator, t4, rows: 1, target: .constant(1))
         let (gClass, g5) = try head(classifier, t5, rows: ids, target: .labels(voiceLabels))
-        let dFake4 = try faceEncoder.backward(t4, gradOutput: g4, inputGradient: true)!
-        let dFake5 = try faceEncoder.backward(t5, gradOutput: g5, inputGradient: true)!
+        // f, d and c gradients of the G step are discarded (the next zero_grad), so skip them.
+        let dFake4 = try faceEncoder.backward(t4, gradOutput: g4, inputGradient: true, parameterGradients: false)!
+        let dFake5 = try faceEncoder.backward(t5, gradOutput: g5, inputGradient: true, parameterGradients: false)!
         for i in 0..<(3 * n * size * size) { dFake4.storage.pointer[i] += dFake5.storage.pointer[i] }
         _ = try generator.backward(tapeG, gradOutput: dFake4, inputGradient: false)
         generator.step()

@@ -145,37 +145,44 @@ final class TrainableStack {
         return tape
     }
 
-    /// Backward of `tape`'s forward from dL/d(output); parameter gradients are ADDED. Returns
-    /// dL/d(input) when `inputGradient`.
-    func backward(_ tape: Tape, gradOutput: FeatureMapStorage, inputGradient: Bool) throws -> FeatureMapStorage? {
+    /// Backward of `tape`'s forward from dL/d(output); parameter gradients are ADDED unless
+    /// `parameterGradients` is false (the G step's pass through f only needs dL/d(input)).
+    /// Returns dL/d(input) when `inputGradient`.
+    func backward(_ tape: Tape, gradOutput: FeatureMapStorage, inputGradient: Bool,
+                  parameterGradients: Bool = true) throws -> FeatureMapStorage? {
         var dy = gradOutput
         for (i, l) in layers.enumerated().reversed() {
             let x = tape.inputs[i], y = tape.activated[i]
             var dAct = dy
             if let trainer = tape.cbams[i], let a = l.cbam {
                 dAct = try FeatureMapStorage(channels: y.channels, batch: y.batch, height: y.height, width: y.width)
+                // Without parameter gradients, CBAM's weight gradients go to throw-away scratch.
+                let sink = parameterGradients ? nil : try workspace.slot(1, count: a.reduce.count + a.expand.count + a.spatial.count)
                 try trainer.backward(input: y.map, gradOutput: dy.map, gradInput: dAct.map,
-                                     gradReduce: a.reduce.grad.pointer, gradExpand: a.expand.grad.pointer,
-                                     gradSpatial: a.spatial.grad.pointer)
+                                     gradReduce: sink ?? a.reduce.grad.pointer,
+                                     gradExpand: sink.map { $0 + a.reduce.count } ?? a.expand.grad.pointer,
+                                     gradSpatial: sink.map { $0 + a.reduce.count + a.expand.count } ?? a.spatial.grad.pointer)
             }
             l.activation.backward(output: y.storage.pointer, grad: dAct.storage.pointer, count: y.channels * y.batch * y.height * y.width)
-            accumulateChannelSums(dAct.map, into: l.bias.grad.pointer)
+            if parameterGradients { accumulateChannelSums(dAct.map, into: l.bias.grad.pointer) }
             let weight = tape.weights[i] ?? l.weight.value
-            let gradWeight = l.spectral == nil ? l.weight.grad : try FloatStorage(count: l.weight.count)
+            let gradWeight: FloatStorage? = !parameterGradients ? nil
+                : (l.spectral == nil ? l.weight.grad : try FloatStorage(count: l.weight.count))
+            if !parameterGradients && i == 0 && !inputGradient { return nil }
             let needInput = i > 0 || inputGradient
             let dx = needInput ? try FeatureMapStorage(channels: x.channels, batch: x.batch, height: x.height, width: x.width) : nil
             if l.transposed {
                 let conv = ConvTranspose2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
                 let cols = try workspace.slot(0, count: max(conv.backwardScratchCount(batch: x.batch, h: x.height, w: x.width), 1))
-                conv.backward(input: x.map, gradOutput: dAct.map, gradInput: dx?.map, gradWeight: gradWeight.pointer,
+                conv.backward(input: x.map, gradOutput: dAct.map, gradInput: dx?.map, gradWeight: gradWeight?.pointer,
                               gradBias: nil, cols: cols)
             } else {
                 let conv = Conv2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
                 let cols = try workspace.slot(0, count: max(conv.backwardScratchCount(batch: x.batch, h: x.height, w: x.width), 1))
-                conv.backward(input: x.map, gradOutput: dAct.map, gradInput: dx?.map, gradWeight: gradWeight.pointer,
+                conv.backward(input: x.map, gradOutput: dAct.map, gradInput: dx?.map, gradWeight: gradWeight?.pointer,
                               gradBias: nil, cols: cols)
             }
-            if let s = l.spectral, let snap = tape.snapshots[i] {
+            if let s = l.spectral, let snap = tape.snapshots[i], let gradWeight {
                 s.backward(weightOrig: l.weight.value.pointer, gradWeight: gradWeight.pointer,
                            gradWeightOrig: l.weight.grad.pointer, from: snap)
             }
