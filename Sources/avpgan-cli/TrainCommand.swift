@@ -16,7 +16,10 @@ enum TrainCommand {
         guard let widths = TrainingRun.Widths(rawValue: o.values["--widths"] ?? "full") else { fail("--widths takes full or tiny", code: 2) }
         let steps = o.integer("--steps", default: 1000), batch = o.integer("--batch", default: 64)
         let every = o.integer("--checkpoint-every", default: 100)
-        guard steps >= 0, (1...4096).contains(batch), every >= 1 else { fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1", code: 2) }
+        let samplesEvery = o.integer("--samples-every", default: every)
+        guard steps >= 0, (1...4096).contains(batch), every >= 1, samplesEvery >= 0 else {
+            fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1, --samples-every >= 0", code: 2)
+        }
         let seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
         let dir = o.values["--checkpoint-dir"]
@@ -36,6 +39,14 @@ enum TrainCommand {
                                   batchSize: batch, seed: seed, progress: loading)
         }
         if tty { fputs("\r\u{1B}[K", stderr) }
+        let samples = dir != nil && samplesEvery > 0 ? try TrainingSamples(index: index, cache: cache) : nil
+        if samples != nil { try SynthData.makeDirectory("\(dir!)/samples") }
+        func drawSamples() throws {
+            guard let samples, let dir, !samples.features.isEmpty else { return }
+            let model = try Model(bytes: try run.checkpoint().exportModel())
+            let digits = String(run.step), padded = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+            try FileIO.write(try samples.png(model: model, step: run.step), to: "\(dir)/samples/step-\(padded).png")
+        }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         var log: [UInt8] = []
@@ -58,6 +69,7 @@ enum TrainCommand {
                 fputs("\rstep \(run.step)/\(steps)  \(fixed(rate, 2)) steps/s  ETA \(Int(eta)) s  " + zip(names, losses).map { "\($0) \(fixed(Double($1), 3))" }.joined(separator: " ") + "\u{1B}[K", stderr)
             }
             if run.step % every == 0 { try save() }
+            if samplesEvery > 0 && run.step % samplesEvery == 0 { try drawSamples() }
         }
         if tty { fputs("\n", stderr) }
         try save()

@@ -19,7 +19,14 @@ commands:
   train --voices DIR --faces DIR --voice-encoder MODEL -o MODEL.safetensors
         [--arch avpgan] [--widths full|tiny] [--steps 1000] [--batch 64] [--seed 1]
         [--checkpoint-dir D] [--checkpoint-every 100] [--resume] [--test-list FILE] [--log F.jsonl]
-                                     Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints
+        [--samples-every N (default: --checkpoint-every; 0: none)]
+                                     Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints;
+                                     with --checkpoint-dir D, sample sheets D/samples/step-N.png
+  evaluate --model MODEL --voices DIR --faces DIR [--split test|train] [--test-list F]
+           [--cache DIR] [--json F.json] [--grid F.png]
+                                     does the face of a recording resemble its speaker? pixel
+                                     retrieval top-1/top-5 and mean rank of generated faces against
+                                     one mean picture per identity, beside chance and real pictures
   synth-data -o DIR [--speakers 20] [--utterances 4] [--faces 4] [--seed 1]
                                      a synthetic voice-face data set (espeak-ng voices, procedural
                                      faces that depend on the voice), in the voices/ faces/ layout
@@ -195,8 +202,11 @@ do {
     case "train":
         let o = Options(args.dropFirst(2), known: ["--voices", "--faces", "--voice-encoder", "-o", "--arch", "--widths", "--steps",
                                                    "--batch", "--seed", "--checkpoint-dir", "--checkpoint-every", "--test-list",
-                                                   "--log", "--cache", "--threads"], flags: ["--resume"])
+                                                   "--log", "--cache", "--threads", "--samples-every"], flags: ["--resume"])
         exit(try TrainCommand.run(o, flags: o.flags))
+    case "evaluate":
+        exit(try EvaluateCommand.run(Options(args.dropFirst(2), known: ["--model", "--voices", "--faces", "--split", "--test-list",
+                                                                        "--cache", "--json", "--grid", "--threads"])))
     case "synth-data":
         exit(try SynthData.run(Options(args.dropFirst(2), known: ["-o", "--speakers", "--utterances", "--faces", "--seed"])))
     case "embed":

@@ -255,6 +255,12 @@ def test_train_resume_and_interrupt(tmp_path):
     log = [json.loads(line) for line in (tmp_path / "B" / "train.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4], "the log continues across the resume"
     assert all(0 < r["d_real"] < 10 and 0 < r["g_class"] < 10 for r in log)
+    sheets = sorted(p.name for p in (tmp_path / "A" / "samples").iterdir())
+    assert sheets == ["step-000002.png", "step-000004.png"], f"sample sheets every --checkpoint-every steps: {sheets}"
+    png = (tmp_path / "A" / "samples" / "step-000004.png").read_bytes()
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and (width, height) == (68, 134), \
+        f"one held-out speaker: its picture above its generated face, 2-pixel borders; got {width}x{height}"
     with avpgan.Model(tmp_path / "A.safetensors") as m:
         assert m.info.arch == "avpgan" and m.info.embed_dim == 16
         assert m.portrait(data / "voices" / "id0000" / "0.wav").shape == (64, 64, 3)
@@ -270,3 +276,25 @@ def test_train_resume_and_interrupt(tmp_path):
     assert p.returncode == 130, (p.returncode, err)
     assert "resume with --resume" in out, out
     assert not (tmp_path / "C.safetensors").exists(), "an interrupted run must not export"
+
+
+def test_evaluate_retrieval(tmp_path):
+    """avpgan evaluate ranks generated faces against one mean picture per identity and reports
+    chance and the real-picture ceiling beside them; a split with fewer than 2 identities is refused."""
+    if ESPEAK is None:
+        pytest.skip("espeak-ng is needed")
+    data = tmp_path / "data"
+    assert run("synth-data", "-o", str(data), "--speakers", "5", "--utterances", "2", "--faces", "2", "--seed", "3").returncode == 0
+    common = ["evaluate", "--model", MODEL, "--voices", str(data / "voices"), "--faces", str(data / "faces"),
+              "--cache", str(tmp_path / "cache")]
+    r = run(*common)
+    assert r.returncode != 0 and "at least 2" in r.stderr, "the test split of 5 speakers holds one identity"
+    r = run(*common, "--split", "train", "--json", str(tmp_path / "e.json"), "--grid", str(tmp_path / "g.png"))
+    assert r.returncode == 0, r.stderr
+    e = json.loads((tmp_path / "e.json").read_text())
+    assert e["identities"] == 4 and e["recordings"] == 8, e
+    assert e["chance_top1"] == 0.25 and e["chance_mean_rank"] == 2.5, e
+    assert e["real_top1"] == 1.0, "a real picture is nearest to its own identity's mean picture"
+    assert 0 <= e["top1"] <= 1 and 1 <= e["mean_rank"] <= 4, e
+    assert "generated faces" in r.stdout and "chance" in r.stdout
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"

@@ -33,27 +33,45 @@ public struct BatchSampler: Sendable {
         (0..<count).map { _ in std * NetworkInitializer.gaussian(&rng) }
     }
 
-    /// Loads the training identities of `index`; `progress(done, total)` after each file.
+    /// Loads the training identities of `index`, decoding files on all threads (features come
+    /// from the cache or are computed and stored); `progress(done, total)` after each file,
+    /// called under a lock from whichever thread finished it.
     public init(index: DatasetIndex, cache: FeatureCache, seed: UInt64, progress: (Int, Int) -> Void = { _, _ in }) throws {
-        let total = index.train.reduce(0) { $0 + $1.voices.count + $1.faces.count }
+        let voicePaths = index.train.flatMap(\.voices), facePaths = index.train.flatMap(\.faces)
+        let total = voicePaths.count + facePaths.count
+        var voiceResults = [Result<(values: [Float], frames: Int)?, Error>](repeating: .success(nil), count: voicePaths.count)
+        var faceResults = [Result<[Float], Error>](repeating: .success([]), count: facePaths.count)
+        let lock = PThreadMutex()
         var done = 0
+        func finished() {
+            lock.lock()
+            done += 1
+            progress(done, total)
+            lock.unlock()
+        }
+        voiceResults.withUnsafeMutableBufferPointer { out in
+            parallelFor(voicePaths.count, costPerItem: 1 << 20) { i in
+                do { out[i] = .success(try cache.features(voicePaths[i])) } catch let e as AVPGANError where e.kind == .noSpeech {
+                    // A recording with no speech is skipped, as Voice2Face's loader would find no frames.
+                    out[i] = .success(nil)
+                } catch { out[i] = .failure(error) }
+                finished()
+            }
+        }
+        faceResults.withUnsafeMutableBufferPointer { out in
+            parallelFor(facePaths.count, costPerItem: 1 << 20) { i in
+                out[i] = Result { try FaceImage.load(facePaths[i]) }
+                finished()
+            }
+        }
         var voices: [[(values: [Float], frames: Int)]] = []
         var faces: [[[Float]]] = []
+        var v0 = 0, f0 = 0
         for identity in index.train {
-            var v: [(values: [Float], frames: Int)] = []
-            for path in identity.voices {
-                do { v.append(try cache.features(path)) } catch let e as AVPGANError where e.kind == .noSpeech {
-                    // A recording with no speech is skipped, as Voice2Face's loader would find no frames.
-                }
-                done += 1
-                progress(done, total)
-            }
-            var f: [[Float]] = []
-            for path in identity.faces {
-                f.append(try FaceImage.load(path))
-                done += 1
-                progress(done, total)
-            }
+            let v = try voiceResults[v0..<(v0 + identity.voices.count)].compactMap { try $0.get() }
+            let f = try faceResults[f0..<(f0 + identity.faces.count)].map { try $0.get() }
+            v0 += identity.voices.count
+            f0 += identity.faces.count
             guard !v.isEmpty else { throw AVPGANError(.noSpeech, "identity \(identity.name) has no recording with speech") }
             voices.append(v)
             faces.append(f)

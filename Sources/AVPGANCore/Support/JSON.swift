@@ -66,7 +66,7 @@ public enum JSON {
         return try text.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
     }
 
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
