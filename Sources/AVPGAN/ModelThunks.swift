@@ -145,6 +145,7 @@ public func avpgan_model_generate(_ handle: OpaquePointer?, _ embeddings: Unsafe
                                   _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
         let m = try modelFromHandle(handle)
+        try m.requireGenerator()
         try checkBatch(n)
         guard try Argument.buffer(images, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
                                   name: "images", unit: "floats") else { return }
@@ -162,6 +163,7 @@ public func avpgan_model_generate_rgb8(_ handle: OpaquePointer?, _ embeddings: U
         let m = try modelFromHandle(handle)
         let p = try Argument.params(params, defaults: defaultGenerateParams, minimumSize: StructSize.generateParams, name: "params")
         let mapping = try Argument.pixels(p.pixels, name: "params.pixels")
+        try m.requireGenerator()
         try checkBatch(n)
         guard try Argument.buffer(pixels, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
                                   name: "pixels", unit: "bytes") else { return }

@@ -104,6 +104,7 @@ public func avpgan_portrait_pcm(_ handle: OpaquePointer?, _ samples: UnsafePoint
         let m = try modelFromHandle(handle)
         let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
         let options = try portraitOptions(p)
+        try m.requireGenerator()
         guard try Argument.buffer(pixels, capacity: capacity, needed: m.imageFloats, neededOut: needed,
                                   name: "pixels", unit: "bytes") else { return }
         let portrait = try m.portrait(try audio(samples, n, rate), options: options)

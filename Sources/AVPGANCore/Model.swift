@@ -26,7 +26,8 @@ public final class Model: @unchecked Sendable {
     public let parameterCount: Int
 
     let voiceEncoder: VoiceEncoder
-    let generator: Generator
+    /// nil for an encoder-only file (`networks: ["voice_encoder"]`).
+    let generator: Generator?
     let faceEncoder: FaceEncoder?
     let discriminator: Linear?
     let classifier: Linear?
@@ -46,7 +47,7 @@ public final class Model: @unchecked Sendable {
         config = try ModelConfig.parse(metadata: file.metadata)
         let reader = try WeightReader(file: file, config: config)
         voiceEncoder = try VoiceEncoder(reader)
-        generator = try Generator(reader)
+        generator = config.has(.generator) ? try Generator(reader) : nil
         let full = !options.inferenceOnly
         faceEncoder = full && config.has(.faceEncoder) ? try FaceEncoder(reader) : nil
         let e = config.embedDim
@@ -54,16 +55,17 @@ public final class Model: @unchecked Sendable {
             ? Linear(weight: try reader.storage("discriminator.model.weight"), bias: nil, inFeatures: e, outFeatures: 1) : nil
         classifier = full && config.has(.classifier)
             ? Linear(weight: try reader.storage("classifier.model.weight"), bias: nil, inFeatures: e, outFeatures: config.identities) : nil
-        loaded = [.voiceEncoder, .generator] + (faceEncoder != nil ? [.faceEncoder] : [])
+        loaded = [.voiceEncoder] + (generator != nil ? [.generator] : []) + (faceEncoder != nil ? [.faceEncoder] : [])
             + (discriminator != nil ? [.discriminator] : []) + (classifier != nil ? [.classifier] : [])
         digest = BackgroundDigest(of: bytes)
-        parameterCount = voiceEncoder.parameterCount + generator.stack.parameterCount
+        parameterCount = voiceEncoder.parameterCount + (generator?.stack.parameterCount ?? 0)
             + (faceEncoder?.stack.parameterCount ?? 0) + (discriminator?.weight.count ?? 0) + (classifier?.weight.count ?? 0)
     }
 
     public var embedDim: Int { config.embedDim }
+    /// Generated faces are `imageSize x imageSize`; 0 when the file holds no generator.
     public var imageSize: Int { config.imageSize }
-    /// Floats in one generated image (3 x S x S).
+    /// Floats in one generated image (3 x S x S); 0 when the file holds no generator.
     public var imageFloats: Int { 3 * imageSize * imageSize }
 
     // MARK: Inference
@@ -80,15 +82,25 @@ public final class Model: @unchecked Sendable {
         try pool.with { try voiceEncoder.embed(features, frames: frames, workspace: $0, into: out) }
     }
 
+    /// Throws `missingNetwork` when the file holds no generator (an encoder-only file): the
+    /// check every face-generating call makes first, before sizing any buffer.
+    public func requireGenerator() throws {
+        guard generator == nil else { return }
+        throw AVPGANError(.missingNetwork, "this model file holds only a voice encoder (networks: \(config.networks.map(\.rawValue).joined(separator: ", "))); generating faces needs a model with a generator (avpgan train writes one)")
+    }
+
     /// Raw generator output `out[count, 3, S, S]` for `embeddings[count, embedDim]`.
     public func generate(embeddings: UnsafePointer<Float>, count: Int, embedDim: Int, into out: UnsafeMutablePointer<Float>) throws {
+        try requireGenerator()
         try checkEmbeddings(embeddings, count: count, embedDim: embedDim)
-        try pool.with { try generator.generate(embeddings, count: count, workspace: $0, into: out) }
+        try pool.with { try generator!.generate(embeddings, count: count, workspace: $0, into: out) }
     }
 
     /// Faces as 8-bit RGB, `out[count, S, S, 3]`, for `embeddings[count, embedDim]`.
     public func generateRGB8(embeddings: UnsafePointer<Float>, count: Int, embedDim: Int, pixels: PixelMapping?,
                              into out: UnsafeMutablePointer<UInt8>) throws {
+        try requireGenerator()
+        let generator = generator!
         try checkEmbeddings(embeddings, count: count, embedDim: embedDim)
         let mapping = pixels ?? config.pixels
         let size = imageSize, floats = imageFloats

@@ -51,6 +51,7 @@ enum PortraitCommands {
             }
         }
         let model = try Model(path: modelPath)
+        try model.requireGenerator()
         // One output per input: recordings with the same name in different folders get -2, -3, ...
         var used: [String: Int] = [:]
         let outputs = inputs.map { input -> String in

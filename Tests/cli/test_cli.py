@@ -298,3 +298,63 @@ def test_evaluate_retrieval(tmp_path):
     assert 0 <= e["top1"] <= 1 and 1 <= e["mean_rank"] <= 4, e
     assert "generated faces" in r.stdout and "chance" in r.stdout
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+def test_train_voice_resume_interrupt_and_encoder_file(tmp_path):
+    """avpgan train-voice on synthetic speakers: a stopped and resumed run writes the same
+    encoder as a straight run; Ctrl-C checkpoints and exits 130; the encoder-only file embeds,
+    refuses to generate, and is accepted by avpgan train --voice-encoder."""
+    if ESPEAK is None:
+        pytest.skip("espeak-ng is needed")
+    data = tmp_path / "data"
+    assert run("synth-data", "-o", str(data), "--speakers", "5", "--utterances", "3", "--faces", "1", "--seed", "3").returncode == 0
+    common = ["train-voice", "--voices", str(data / "voices"), "--widths", "tiny", "--batch", "8", "--checkpoint-every", "3",
+              "--cache", str(tmp_path / "cache")]
+    a = run(*common, "--steps", "6", "--checkpoint-dir", str(tmp_path / "A"), "-o", str(tmp_path / "A.safetensors"))
+    assert a.returncode == 0, a.stderr
+    assert "4 speakers, 4 utterances held out" in a.stdout, a.stdout
+    accuracy = [line for line in a.stdout.splitlines() if line.startswith("held-out accuracy: ")]
+    assert accuracy and "/4 utterances" in accuracy[0], a.stdout
+    b1 = run(*common, "--steps", "3", "--checkpoint-dir", str(tmp_path / "B"), "-o", str(tmp_path / "B3.safetensors"))
+    b2 = run(*common, "--steps", "6", "--checkpoint-dir", str(tmp_path / "B"), "--resume", "-o", str(tmp_path / "B.safetensors"))
+    assert b1.returncode == 0 and b2.returncode == 0, b1.stderr + b2.stderr
+    assert (tmp_path / "A.safetensors").read_bytes() == (tmp_path / "B.safetensors").read_bytes(), "resume is not bit-identical"
+    assert (tmp_path / "A" / "voice-checkpoint.safetensors").read_bytes() == (tmp_path / "B" / "voice-checkpoint.safetensors").read_bytes()
+    log = [json.loads(line) for line in (tmp_path / "B" / "train-voice.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6], "the log continues across the resume"
+    assert all(0 < r["loss"] < 10 and 0 <= r["correct"] <= 8 for r in log)
+
+    encoder = tmp_path / "A.safetensors"
+    tensors, meta = safetensors_io.read(str(encoder))
+    assert json.loads(meta["avpgan.config"])["networks"] == ["voice_encoder"]
+    assert all(k.startswith("voice_encoder.") for k in tensors)
+    info = run("info", str(encoder))
+    assert info.returncode == 0 and "networks:      voice_encoder\n" in info.stdout, info.stdout + info.stderr
+    g = run("generate", "--model", str(encoder), "-o", str(tmp_path / "x.png"))
+    assert g.returncode == 1 and "only a voice encoder" in g.stderr and "AVPGAN_E_MISSING_NETWORK" in g.stderr, g.stderr
+    with avpgan.Model(encoder) as m:
+        assert m.info.image_size == 0 and m.info.embed_dim == 16
+        e = m.embed(np.random.default_rng(0).standard_normal((400, 64)).astype(np.float32))
+        assert abs(np.linalg.norm(e) - 1) < 1e-5
+        with pytest.raises(avpgan.MissingNetworkError):
+            m.generate_raw(e)
+
+    # Algorithm 1 with the pre-trained encoder, frozen: its tensors reach the GAN's model file unchanged.
+    t = run("train", "--voices", str(data / "voices"), "--faces", str(data / "faces"), "--voice-encoder", str(encoder),
+            "--widths", "tiny", "--batch", "4", "--steps", "1", "--cache", str(tmp_path / "cache"), "-o", str(tmp_path / "gan.safetensors"))
+    assert t.returncode == 0, t.stderr
+    gan, _ = safetensors_io.read(str(tmp_path / "gan.safetensors"))
+    for k, v in tensors.items():
+        assert np.array_equal(gan[k], v), k
+
+    # Ctrl-C: stops at the end of a step, checkpoints, exits 130, writes no encoder.
+    import signal, time
+    p = subprocess.Popen([CLI, *common, "--steps", "1000000", "--checkpoint-dir", str(tmp_path / "C"), "-o", str(tmp_path / "C.safetensors")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while not (tmp_path / "C" / "voice-checkpoint.safetensors").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, (p.returncode, err)
+    assert "resume with --resume" in out, out
+    assert not (tmp_path / "C.safetensors").exists(), "an interrupted run must not write the encoder"

@@ -36,6 +36,7 @@ public let portraitNotice = "Synthetic image generated from a voice recording; n
 extension Model {
     /// Recording (16 kHz, int16 scale) -> features -> embedding (+ optional noise) -> face.
     public func portrait(_ audio: DecodedAudio, options: PortraitOptions = PortraitOptions()) throws -> Portrait {
+        try requireGenerator()
         guard options.noise.isFinite, options.noise >= 0, options.noise <= 10 else {
             throw AVPGANError.invalid("noise is \(options.noise), expected 0...10")
         }

@@ -6,6 +6,8 @@ import Glibc
 /// ogg,mp3,...}` and `faces/<identity>/**/*.{png,jpg}`, identities matched by folder name
 /// (only those with both voices and faces are used), split into training and test identities
 /// by a list file of test identities. Labels are indices into the sorted training identities.
+/// Without a faces folder (`faces: nil`, voice-encoder pre-training) every identity with voices
+/// is used and `faces` lists are empty.
 public struct DatasetIndex: Sendable {
     public struct Identity: Sendable, Equatable {
         public var name: String
@@ -19,10 +21,11 @@ public struct DatasetIndex: Sendable {
     public static let voiceExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]
     public static let faceExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
-    /// Scans `voices` and `faces`; `testList` names the held-out identities (one per line).
-    public init(voices: String, faces: String, testList: String? = nil) throws {
+    /// Scans `voices` and `faces` (nil: voices only); `testList` names the held-out identities
+    /// (one per line).
+    public init(voices: String, faces: String?, testList: String? = nil) throws {
         let voiceSets = try DatasetIndex.filesByIdentity(voices, extensions: DatasetIndex.voiceExtensions)
-        let faceSets = try DatasetIndex.filesByIdentity(faces, extensions: DatasetIndex.faceExtensions)
+        let faceSets = try faces.map { try DatasetIndex.filesByIdentity($0, extensions: DatasetIndex.faceExtensions) }
         var held = Set<String>()
         if let testList {
             let text = String(decoding: try FileIO.read(testList), as: UTF8.self)
@@ -30,12 +33,14 @@ public struct DatasetIndex: Sendable {
         }
         var train: [Identity] = [], test: [Identity] = []
         for name in voiceSets.keys.sorted() {
-            guard let f = faceSets[name], let v = voiceSets[name], !f.isEmpty, !v.isEmpty else { continue }
+            let f = faceSets.map { $0[name] ?? [] } ?? []
+            guard let v = voiceSets[name], !v.isEmpty, faceSets == nil || !f.isEmpty else { continue }
             let identity = Identity(name: name, voices: v, faces: f)
             if held.contains(name) { test.append(identity) } else { train.append(identity) }
         }
         guard train.count >= 2 else {
-            throw AVPGANError.invalid("the data set has \(train.count) training identities with both voices and faces (\(voices), \(faces)); at least 2 are needed")
+            let what = faces.map { "with both voices and faces (\(voices), \($0))" } ?? "with voices (\(voices))"
+            throw AVPGANError.invalid("the data set has \(train.count) training identities \(what); at least 2 are needed")
         }
         self.train = train
         self.test = test

@@ -72,7 +72,7 @@ public struct ModelConfig: Equatable, Sendable {
         self.embedDim = embedDim
         self.voiceWidths = voiceWidths
         self.generatorWidths = generatorWidths
-        self.imageSize = 4 << max(generatorWidths.count - 1, 0)
+        self.imageSize = networks.contains(.generator) && !generatorWidths.isEmpty ? 4 << (generatorWidths.count - 1) : 0
         self.faceWidths = faceWidths
         self.identities = identities
         self.spectralNorm = spectralNorm ?? (arch.hasSpectralNorm ? .folded : .none)
@@ -83,6 +83,15 @@ public struct ModelConfig: Equatable, Sendable {
     }
 
     public func has(_ network: NetworkName) -> Bool { networks.contains(network) }
+
+    /// The config of an encoder-only file (`networks: ["voice_encoder"]`, as `avpgan train-voice`
+    /// writes): no generator, so `generatorWidths` is empty and `imageSize` 0. The architecture
+    /// only names a family; the voice encoder is the same in all three.
+    public static func voiceEncoderOnly(arch: Architecture = .voice2face, nMels: Int = 64, embedDim: Int, voiceWidths: [Int],
+                                        batchNormEps: Float = 1e-5) -> ModelConfig {
+        ModelConfig(arch: arch, networks: [.voiceEncoder], nMels: nMels, embedDim: embedDim, voiceWidths: voiceWidths,
+                    generatorWidths: [], batchNormEps: batchNormEps)
+    }
 
     // MARK: Reading
 
@@ -137,8 +146,8 @@ public struct ModelConfig: Equatable, Sendable {
         }
         let networks = names.map { $0! }
         let order = NetworkName.allCases.filter(networks.contains)
-        guard networks == order, networks.starts(with: [.voiceEncoder, .generator]) else {
-            throw AVPGANError.format("avpgan.config field networks is \(networkValue.serialized): it must start with voice_encoder, generator and follow the order \(NetworkName.allCases.map(\.rawValue)) without repeats")
+        guard networks == order, networks == [.voiceEncoder] || networks.starts(with: [.voiceEncoder, .generator]) else {
+            throw AVPGANError.format("avpgan.config field networks is \(networkValue.serialized): it must be [\"voice_encoder\"] alone or start with voice_encoder, generator, and follow the order \(NetworkName.allCases.map(\.rawValue)) without repeats")
         }
         if networks.contains(.discriminator) || networks.contains(.classifier), !networks.contains(.faceEncoder) {
             throw AVPGANError.format("avpgan.config field networks lists a head without face_encoder")
@@ -149,11 +158,17 @@ public struct ModelConfig: Equatable, Sendable {
         nMels = try integer("n_mels")
         embedDim = try integer("embed_dim")
         voiceWidths = try widths("voice_widths")
-        generatorWidths = try widths("generator_widths")
-        imageSize = try integer("image_size", max: ModelConfig.maxImageSize)
-        let implied = 4 << (generatorWidths.count - 1)
-        guard imageSize == implied else {
-            throw AVPGANError.format("avpgan.config field image_size is \(imageSize) but \(generatorWidths.count) generator widths make \(implied)x\(implied) images")
+        if networks.contains(.generator) {
+            generatorWidths = try widths("generator_widths")
+            imageSize = try integer("image_size", max: ModelConfig.maxImageSize)
+            let implied = 4 << (generatorWidths.count - 1)
+            guard imageSize == implied else {
+                throw AVPGANError.format("avpgan.config field image_size is \(imageSize) but \(generatorWidths.count) generator widths make \(implied)x\(implied) images")
+            }
+        } else {
+            // An encoder-only file: generator_widths and image_size, if present, are ignored.
+            generatorWidths = []
+            imageSize = 0
         }
         if networks.contains(.faceEncoder) {
             faceWidths = try widths("face_widths")
@@ -207,9 +222,9 @@ public struct ModelConfig: Equatable, Sendable {
         var fields: [(String, JSONValue)] = [
             ("networks", .array(networks.map { .string($0.rawValue) })),
             ("n_mels", int(nMels)), ("embed_dim", int(embedDim)),
-            ("voice_widths", ints(voiceWidths)), ("generator_widths", ints(generatorWidths)),
-            ("image_size", int(imageSize)),
+            ("voice_widths", ints(voiceWidths)),
         ]
+        if has(.generator) { fields += [("generator_widths", ints(generatorWidths)), ("image_size", int(imageSize))] }
         if has(.faceEncoder) { fields.append(("face_widths", ints(faceWidths))) }
         if has(.classifier) { fields.append(("identities", int(identities))) }
         if arch.hasSpectralNorm { fields.append(("spectral_norm", .string(spectralNorm.rawValue))) }

@@ -45,7 +45,9 @@ public enum TensorLayout {
         out.append(("voice_encoder.model.\(3 * config.voiceWidths.count).weight", [e, c, 3]))
         out.append(("voice_encoder.model.\(3 * config.voiceWidths.count).bias", [e]))
         // Generator: ConvTranspose2d weights are [in, out, k, k].
-        out += convStack("generator", config: config, widths: config.generatorWidths, input: e, transposed: true)
+        if config.has(.generator) {
+            out += convStack("generator", config: config, widths: config.generatorWidths, input: e, transposed: true)
+        }
         if config.has(.faceEncoder) {
             out += convStack("face_encoder", config: config, widths: config.faceWidths, input: 3, transposed: false)
         }
