@@ -158,8 +158,10 @@ def test_layouts_are_checked(avpgan_module, checkpoints, steps):
     with pytest.raises(avpgan_module.TrainerClosedError):
         t.gan_step(voice, vl, face, fl, noise)
     t.close()  # idempotent
-    with pytest.raises(avpgan_module.ModelFormatError, match="not a training checkpoint"):
+    with pytest.raises(avpgan_module.ModelFormatError, match="checkpoint"):
         avpgan_module.Trainer.load(MODEL)
+    with pytest.raises(avpgan_module.ModelFormatError, match="not a training checkpoint"):
+        avpgan_module.Trainer.load(MODEL.parent / "model-sn-stored.safetensors")
     with pytest.raises(avpgan_module.AvpganIOError):
         avpgan_module.Trainer.load("/nonexistent-avpgan-dir/c.safetensors")
     with pytest.raises(TypeError):
