@@ -62,7 +62,9 @@ test-c: build
 	cc $(CFLAGS_STRICT) examples/c/generate.c -o build/tests/generate -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_api.c -o build/tests/test_api -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -x c++ -fsyntax-only include/avpgan.h
-	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors
+	rm -rf build/tests/train-data
+	build/bin/avpgan synth-data -o build/tests/train-data --speakers 3 --utterances 2 --faces 2 --seed 3 >/dev/null
+	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors build/tests/train-data
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
 	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
 	cc $(CFLAGS_STRICT) examples/c/portrait.c -o build/tests/portrait -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)

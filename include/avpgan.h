@@ -29,7 +29,8 @@
  * - Threads: an avpgan_model is immutable once loaded. Any number of threads
  *   may call any function on the same model at the same time; the results are
  *   identical to those of sequential calls. avpgan_model_free must not race
- *   with other calls on that model.
+ *   with other calls on that model. An avpgan_trainer is mutable: one call at
+ *   a time (see "Training").
  */
 #ifndef AVPGAN_H
 #define AVPGAN_H
@@ -84,6 +85,8 @@ typedef enum avpgan_status {
     AVPGAN_E_AUDIO_FORMAT = -8,
     /** The recording holds no speech (no samples, or none the voice activity detector keeps). */
     AVPGAN_E_NO_SPEECH = -9,
+    /** Long work stopped early because the caller's abort callback asked for it. */
+    AVPGAN_E_ABORTED = -10,
     /** A bug in libavpgan; the message says where. Please report it. */
     AVPGAN_E_INTERNAL = -100
 } avpgan_status;
@@ -363,6 +366,184 @@ avpgan_status avpgan_portrait_file(const avpgan_model *model, const char *voice_
  *  PNG into png (capacity in bytes). Deterministic: the same pixels give the same bytes. */
 avpgan_status avpgan_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                                 uint8_t *png, size_t capacity, size_t *needed);
+
+/* ------------------------------------------------------------------------ */
+/* Training                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A trainer runs Algorithm 1 of the paper as the reference's gan_step does
+ * (reference/avpgan_torch.py; Tests/Fixtures/training/README.md): the voice
+ * encoder frozen, the generator, face encoder, discriminator and identity
+ * classifier trained with Adam (lr 2e-4, betas 0.5, 0.999).
+ *
+ * Threads: a trainer is mutable. Calls on one trainer must not overlap: a call
+ * made while another call on the same trainer is in progress (from another
+ * thread, or from inside a callback of avpgan_trainer_run) is refused with
+ * AVPGAN_E_INVALID_ARGUMENT and changes nothing. Different trainers are
+ * independent. avpgan_trainer_free must not race with other calls on the
+ * trainer. */
+
+/** A training run: the five networks, Adam's state, the step count and, when it
+ *  has one, a data set to draw batches from. */
+typedef struct avpgan_trainer avpgan_trainer;
+
+/** Network widths of a new trainer (avpgan_trainer_params.widths). */
+typedef enum avpgan_widths {
+    /** The paper's: generator 1024-512-256-128-64, face encoder 32-64-128-256-512. */
+    AVPGAN_WIDTHS_FULL = 0,
+    /** The test size: generator 128-64-32-16-16, face encoder 8-16-32-32-64. */
+    AVPGAN_WIDTHS_TINY = 1
+} avpgan_widths;
+
+/** Number of losses a training step returns. */
+#define AVPGAN_N_LOSSES 5
+
+/** The losses of a step, in the reference gan_step's order (indices into losses[]). */
+typedef enum avpgan_loss {
+    AVPGAN_LOSS_D_REAL = 0,   /* BCE of the discriminator on real faces (target 1) */
+    AVPGAN_LOSS_D_FAKE = 1,   /* BCE of the discriminator on generated faces (target 0) */
+    AVPGAN_LOSS_C_REAL = 2,   /* NLL of the classifier on real faces, face labels */
+    AVPGAN_LOSS_G_FAKE = 3,   /* BCE of the discriminator on generated faces (target 1), the G step */
+    AVPGAN_LOSS_G_CLASS = 4   /* NLL of the classifier on generated faces, voice labels */
+} avpgan_loss;
+
+/** Options of a trainer. The strings are read during the call only. */
+typedef struct avpgan_trainer_params {
+    size_t struct_size;
+    /** avpgan_trainer_create: an avpgan_arch value; default AVPGAN_ARCH_AVPGAN. */
+    int32_t arch;
+    /** avpgan_trainer_create: an avpgan_widths value; default AVPGAN_WIDTHS_FULL. */
+    int32_t widths;
+    /** Voices and faces per batch drawn from the data set, 1-4096; default 64. */
+    uint32_t batch_size;
+    /** avpgan_trainer_create: seeds the new networks' weights and the batch sampler
+     *  (batches, crops, mirroring, embedding noise); default 1. */
+    uint64_t seed;
+    /** The data set: voices_dir/<identity>/<recording> (any audio libsndfile reads) and
+     *  faces_dir/<identity>/<picture> (PNG or JPEG). Identities in both directories,
+     *  and not in test_list, are trained, in sorted order (label = position). */
+    const char *voices_dir;
+    const char *faces_dir;
+    /** Optional: a text file of identity names held out of training (one per line);
+     *  NULL = none. (The avpgan CLI defaults to voices_dir/../test.txt; this does not.) */
+    const char *test_list;
+    /** avpgan_trainer_create: a model file holding a voice encoder, which stays frozen;
+     *  its widths, mels and embedding size become the trainer's. */
+    const char *voice_encoder;
+    /** Directory of the feature cache (created if missing): each recording's
+     *  features are computed once and stored there. Required with a data set. */
+    const char *cache_dir;
+} avpgan_trainer_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_trainer_params). */
+avpgan_status avpgan_trainer_params_init(avpgan_trainer_params *params, size_t struct_size);
+
+/** A new trainer on a data set: the voice encoder from params->voice_encoder, a new
+ *  generator, face encoder and heads for params->arch and params->widths (seeded),
+ *  one classifier output per training identity. params is required: voices_dir,
+ *  faces_dir, voice_encoder and cache_dir must be set. Loading computes the
+ *  features of every recording not yet in the cache, which takes time.
+ *  On failure *out_trainer is NULL. */
+avpgan_status avpgan_trainer_create(const avpgan_trainer_params *params, avpgan_trainer **out_trainer);
+
+/** A trainer in the state a checkpoint file holds (avpgan_trainer_save, the avpgan CLI's
+ *  checkpoint.safetensors, or tools/convert_torch.py --training). The checkpoint decides
+ *  the architecture, widths and sampler state: params->arch, widths, seed and
+ *  voice_encoder are ignored. params may be NULL.
+ *  With params->voices_dir and faces_dir (and cache_dir), the trainer draws batches
+ *  from that data set (of as many training identities as the checkpoint has) and
+ *  continues the saved run bit-identically. Without them it has no data set:
+ *  avpgan_trainer_gan_step works, avpgan_trainer_step and avpgan_trainer_run fail with
+ *  AVPGAN_E_INVALID_ARGUMENT.
+ *  Errors: AVPGAN_E_IO, AVPGAN_E_MODEL_FORMAT (not a checkpoint, a missing or
+ *  mis-shaped tensor), AVPGAN_E_INVALID_ARGUMENT (the data set does not fit). */
+avpgan_status avpgan_trainer_load_checkpoint(const char *path, const avpgan_trainer_params *params,
+                                             avpgan_trainer **out_trainer);
+
+/** Frees a trainer. NULL is allowed and does nothing. */
+void avpgan_trainer_free(avpgan_trainer *trainer);
+
+/** What a trainer is. Set struct_size = sizeof(avpgan_trainer_info) before the call. */
+typedef struct avpgan_trainer_info {
+    size_t struct_size;
+    uint64_t step;             /* training steps taken (kept in checkpoints) */
+    int32_t arch;              /* an avpgan_arch value */
+    char arch_name[32];        /* "voice2face", "avpgan", "avpgan-nocbam"; NUL-terminated */
+    uint32_t n_mels;           /* feature bands of a voice (64) */
+    uint32_t embed_dim;        /* E: voice embedding size, the noise's width */
+    uint32_t image_size;       /* S: faces are 3 x S x S */
+    uint32_t n_identities;     /* classifier outputs: labels are 0 ... n_identities - 1 */
+    uint32_t batch_size;       /* of avpgan_trainer_step; 0 without a data set */
+    int32_t has_dataset;       /* 1: avpgan_trainer_step and _run work; 0: only _gan_step */
+    uint32_t n_voice_widths;   /* voice-encoder conv widths, in order */
+    uint32_t voice_widths[AVPGAN_MAX_LAYERS];
+    uint32_t n_generator_widths;
+    uint32_t generator_widths[AVPGAN_MAX_LAYERS];
+    uint32_t n_face_widths;
+    uint32_t face_widths[AVPGAN_MAX_LAYERS];
+    uint64_t n_trained_parameters; /* scalars Adam updates (generator, face encoder, heads) */
+} avpgan_trainer_info;
+
+/** Fills *info; set info->struct_size = sizeof(avpgan_trainer_info) first. */
+avpgan_status avpgan_trainer_get_info(const avpgan_trainer *trainer, avpgan_trainer_info *info);
+
+/** One training step on the caller's batch, exactly as the reference's
+ *  gan_step(nets, opts, voice, voice_label, face, face_label, noise) with the voice
+ *  encoder in eval mode and the other four networks in train mode.
+ *  n: batch size, 1-4096. n_frames: frames per voice, 1-1048576; n_mels: the trainer's (64).
+ *  voices: n x n_frames x n_mels floats, frame-major per voice (the library's feature
+ *    layout: the transpose of torch's [N, mels, frames]).
+ *  voice_labels: n identities of the voices (the G step's classifier target).
+ *  faces: n x 3 x S x S floats, planar RGB (torch's NCHW), in [-1, 1].
+ *  face_labels: n identities of the faces (the D step's classifier target).
+ *  noise: n x embed_dim floats added to each normalised embedding, which is then
+ *    normalised again (0.05 N(0, 1) in training; all zero for none).
+ *  losses: NULL, or receives AVPGAN_N_LOSSES floats (avpgan_loss order).
+ *  Labels must lie in 0 ... n_identities - 1, every float must be finite. Everything is
+ *  checked before anything changes: a refused batch leaves the trainer as it was.
+ *  Works with or without a data set; counts as one step. */
+avpgan_status avpgan_trainer_gan_step(avpgan_trainer *trainer, size_t n, size_t n_frames, size_t n_mels,
+                                      const float *voices, const int32_t *voice_labels,
+                                      const float *faces, const int32_t *face_labels,
+                                      const float *noise, float *losses);
+
+/** One training step on a batch drawn from the trainer's data set (batch_size voices,
+ *  one random crop length of 300-800 frames, random faces mirrored half the time,
+ *  0.05 N(0, 1) embedding noise). losses: NULL, or receives AVPGAN_N_LOSSES floats.
+ *  AVPGAN_E_INVALID_ARGUMENT when the trainer has no data set. */
+avpgan_status avpgan_trainer_step(avpgan_trainer *trainer, float *losses);
+
+/** Called after each step of avpgan_trainer_run: `done` steps of `total` are finished,
+ *  `losses` (AVPGAN_N_LOSSES floats, valid during the call) are the last step's.
+ *  It must not call functions on the same trainer (they are refused). */
+typedef void (*avpgan_trainer_progress_fn)(uint64_t done, uint64_t total, const float *losses,
+                                           void *user_data);
+
+/** Asked before each step of long work: non-zero stops it. */
+typedef int (*avpgan_abort_fn)(void *user_data);
+
+/** n_steps steps of avpgan_trainer_step (1 <= n_steps <= 2^40). progress and abort_fn
+ *  may be NULL; their user_data is passed through. abort_fn is asked before every
+ *  step, the first included; when it returns non-zero the run stops between two steps
+ *  (the trainer stays consistent: save it, or run on later) and returns
+ *  AVPGAN_E_ABORTED. steps_done: NULL, or receives the number of steps this call took,
+ *  on success and failure alike. AVPGAN_E_INVALID_ARGUMENT when the trainer has no
+ *  data set. */
+avpgan_status avpgan_trainer_run(avpgan_trainer *trainer, uint64_t n_steps,
+                                 avpgan_trainer_progress_fn progress, void *progress_user_data,
+                                 avpgan_abort_fn abort_fn, void *abort_user_data,
+                                 uint64_t *steps_done);
+
+/** Writes a checkpoint file: the five networks (spectral norm as weight_orig, weight_u,
+ *  weight_v), Adam's state, the step and the sampler state, so that
+ *  avpgan_trainer_load_checkpoint continues bit-identically. Written to a temporary
+ *  file and renamed into place. */
+avpgan_status avpgan_trainer_save(const avpgan_trainer *trainer, const char *path);
+
+/** Writes the inference model file of the current state (voice encoder and generator,
+ *  spectral norm folded as torch's eval mode does), for avpgan_model_load_file. Written
+ *  to a temporary file and renamed into place. */
+avpgan_status avpgan_trainer_export(const avpgan_trainer *trainer, const char *path);
 
 #ifdef __cplusplus
 }

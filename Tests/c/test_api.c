@@ -1,7 +1,9 @@
 /*
  * test_api.c — C-API misuse and edge cases of libavpgan.
  *
- *   test_api MODEL.safetensors        (Tests/Fixtures/golden/avpgan/model.safetensors)
+ *   test_api MODEL.safetensors [DATA]  (Tests/Fixtures/golden/avpgan/model.safetensors; DATA a
+ *                                      data set from `avpgan synth-data` of 3 speakers: with it,
+ *                                      the trainer is tested too, at tiny widths)
  *
  * Prints one line per check ("ok   ..." or "FAIL ...") and finally
  * "api: N passed, M failed"; exits 1 when any check failed, 2 on bad usage.
@@ -10,9 +12,10 @@
  *   cc -std=c99 -Wall -Wextra -Werror -pedantic -pthread -Iinclude Tests/c/test_api.c \
  *      -Lbuild/lib -lavpgan -o test_api
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 
 #include <errno.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +45,7 @@ static const char *status_name(int s)
     case AVPGAN_E_MISSING_NETWORK: return "AVPGAN_E_MISSING_NETWORK";
     case AVPGAN_E_AUDIO_FORMAT: return "AVPGAN_E_AUDIO_FORMAT";
     case AVPGAN_E_NO_SPEECH: return "AVPGAN_E_NO_SPEECH";
+    case AVPGAN_E_ABORTED: return "AVPGAN_E_ABORTED";
     case AVPGAN_E_INTERNAL: return "AVPGAN_E_INTERNAL";
     default: return "(unknown status)";
     }
@@ -436,6 +440,500 @@ static void test_last_error_thread_local(const float *nan_features, size_t n_fra
 /* main                                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------ */
+/* Trainer                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A non-NULL trainer pointer that the library must overwrite with NULL on failure. */
+#define TRAINER_SENTINEL ((avpgan_trainer *)(void *)&sentinel_target)
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static uint64_t trainer_step(avpgan_trainer *t)
+{
+    avpgan_trainer_info info;
+    info.struct_size = sizeof info;
+    if (avpgan_trainer_get_info(t, &info) != AVPGAN_OK) {
+        return (uint64_t)-1;
+    }
+    return info.step;
+}
+
+static int losses_ok(const float *l)
+{
+    int i;
+    for (i = 0; i < AVPGAN_N_LOSSES; i++) {
+        if (!(l[i] > 0.0f && l[i] < 100.0f)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* What the callbacks of avpgan_trainer_run record. */
+typedef struct run_state {
+    avpgan_trainer *trainer;
+    uint64_t calls, last_done, last_total, abort_after, abort_calls;
+    int order_ok, losses_ok;
+    float last[AVPGAN_N_LOSSES];
+    /* reentrant calls from the progress callback */
+    int reenter;
+    avpgan_status reenter_step, reenter_info;
+    /* a call from another thread while the run is in a callback */
+    int other_thread;
+    avpgan_status other_status;
+    char other_error[256];
+} run_state;
+
+static void on_progress(uint64_t done, uint64_t total, const float *losses, void *user)
+{
+    run_state *s = user;
+    s->calls++;
+    if (done != s->calls || done > total) {
+        s->order_ok = 0;
+    }
+    s->last_done = done;
+    s->last_total = total;
+    if (losses == NULL || !losses_ok(losses)) {
+        s->losses_ok = 0;
+    } else {
+        memcpy(s->last, losses, sizeof s->last);
+    }
+}
+
+static int on_abort(void *user)
+{
+    run_state *s = user;
+    s->abort_calls++;
+    return s->abort_after != 0 && s->abort_calls > s->abort_after;
+}
+
+static int abort_always(void *user)
+{
+    (void)user;
+    return 1;
+}
+
+static void on_progress_reenter(uint64_t done, uint64_t total, const float *losses, void *user)
+{
+    run_state *s = user;
+    avpgan_trainer_info info;
+    float l[AVPGAN_N_LOSSES];
+    on_progress(done, total, losses, user);
+    if (s->reenter) {
+        info.struct_size = sizeof info;
+        s->reenter_step = avpgan_trainer_step(s->trainer, l);
+        s->reenter_info = avpgan_trainer_get_info(s->trainer, &info);
+        s->reenter = 0;
+    }
+}
+
+static void *other_thread_main(void *arg)
+{
+    run_state *s = arg;
+    float l[AVPGAN_N_LOSSES];
+    s->other_status = avpgan_trainer_step(s->trainer, l);
+    snprintf(s->other_error, sizeof s->other_error, "%s", avpgan_last_error());
+    return NULL;
+}
+
+static void on_progress_other_thread(uint64_t done, uint64_t total, const float *losses, void *user)
+{
+    run_state *s = user;
+    pthread_t th;
+    on_progress(done, total, losses, user);
+    if (s->other_thread) {
+        s->other_thread = 0;
+        if (pthread_create(&th, NULL, other_thread_main, s) == 0) {
+            pthread_join(th, NULL);
+        } else {
+            s->other_status = AVPGAN_OK;
+        }
+    }
+}
+
+/* An explicit batch: n voices of t frames (frame-major), faces, labels, noise. */
+typedef struct batch {
+    size_t n, t, e, s;
+    float *voices, *faces, *noise;
+    int32_t voice_labels[4], face_labels[4];
+} batch;
+
+static int batch_alloc(batch *b, size_t n, size_t t, size_t e, size_t s, int32_t ids)
+{
+    size_t i;
+    b->n = n;
+    b->t = t;
+    b->e = e;
+    b->s = s;
+    b->voices = malloc(n * t * 64 * sizeof(float));
+    b->faces = malloc(n * 3 * s * s * sizeof(float));
+    b->noise = malloc(n * e * sizeof(float));
+    if (!b->voices || !b->faces || !b->noise || n > 4) {
+        return -1;
+    }
+    fill_uniform(b->voices, n * t * 64, -2.0, 2.0);
+    fill_uniform(b->faces, n * 3 * s * s, -1.0, 1.0);
+    fill_uniform(b->noise, n * e, -0.05, 0.05);
+    for (i = 0; i < n; i++) {
+        b->voice_labels[i] = (int32_t)(i % (size_t)ids);
+        b->face_labels[i] = (int32_t)((i + 1) % (size_t)ids);
+    }
+    return 0;
+}
+
+static void batch_free(batch *b)
+{
+    free(b->voices);
+    free(b->faces);
+    free(b->noise);
+}
+
+static avpgan_status gan_step(avpgan_trainer *t, const batch *b, float *losses)
+{
+    return avpgan_trainer_gan_step(t, b->n, b->t, 64, b->voices, b->voice_labels, b->faces,
+                                   b->face_labels, b->noise, losses);
+}
+
+static void test_trainer(const char *model_path, const char *data)
+{
+    char dir[] = "/tmp/avpgan-test-trainer-XXXXXX";
+    char voices[1024], faces[1024], cache[1024], ckpt0[1024], ckpt1[1024], exported[1024];
+    char missing_dir[1024], holdout[1024], garbage[1024];
+    avpgan_trainer_params tp, big_tp[2];
+    avpgan_trainer_info info;
+    avpgan_trainer *t = NULL, *u = NULL, *out = NULL;
+    float l1[AVPGAN_N_LOSSES], l2[AVPGAN_N_LOSSES];
+    float losses_a[3][AVPGAN_N_LOSSES], losses_b[3][AVPGAN_N_LOSSES];
+    uint64_t done = 0, before;
+    batch b;
+    run_state rs;
+    int i;
+
+    if (mkdtemp(dir) == NULL) {
+        check(0, strerror(errno), "trainer: mkdtemp");
+        return;
+    }
+    snprintf(voices, sizeof voices, "%s/voices", data);
+    snprintf(faces, sizeof faces, "%s/faces", data);
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(ckpt0, sizeof ckpt0, "%s/ckpt0.safetensors", dir);
+    snprintf(ckpt1, sizeof ckpt1, "%s/ckpt1.safetensors", dir);
+    snprintf(exported, sizeof exported, "%s/model.safetensors", dir);
+    snprintf(missing_dir, sizeof missing_dir, "%s/no/such/dir/x.safetensors", dir);
+    snprintf(holdout, sizeof holdout, "%s/holdout.txt", dir);
+    snprintf(garbage, sizeof garbage, "%s/garbage.safetensors", dir);
+
+    /* ---- params ---- */
+    expect(avpgan_trainer_params_init(NULL, sizeof tp), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_params_init(NULL)");
+    expect(avpgan_trainer_params_init(&tp, sizeof tp - 1), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_params_init(&p, sizeof - 1)");
+    expect(avpgan_trainer_params_init(&tp, sizeof tp), AVPGAN_OK, "avpgan_trainer_params_init");
+    check(tp.struct_size == sizeof tp && tp.arch == AVPGAN_ARCH_AVPGAN && tp.widths == AVPGAN_WIDTHS_FULL &&
+              tp.batch_size == 64 && tp.seed == 1 && tp.voices_dir == NULL && tp.faces_dir == NULL &&
+              tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL,
+          "wrong defaults", "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths)");
+
+    /* ---- create: errors ---- */
+    tp.widths = AVPGAN_WIDTHS_TINY;
+    tp.batch_size = 2;
+    tp.seed = 5;
+    tp.voices_dir = voices;
+    tp.faces_dir = faces;
+    tp.voice_encoder = model_path;
+    tp.cache_dir = cache;
+    out = TRAINER_SENTINEL;
+    expect(avpgan_trainer_create(NULL, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(NULL params)");
+    check(out == NULL, "not NULL", "avpgan_trainer_create failure sets *out_trainer = NULL");
+    expect(avpgan_trainer_create(&tp, NULL), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(NULL out)");
+    tp.voices_dir = NULL;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(voices_dir NULL)");
+    tp.voices_dir = voices;
+    tp.faces_dir = "";
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(faces_dir \"\")");
+    tp.faces_dir = faces;
+    tp.voice_encoder = NULL;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(voice_encoder NULL)");
+    tp.voice_encoder = model_path;
+    tp.cache_dir = NULL;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cache_dir NULL)");
+    tp.cache_dir = cache;
+    tp.arch = 3;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(arch 3)");
+    tp.arch = AVPGAN_ARCH_AVPGAN;
+    tp.widths = 2;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(widths 2)");
+    tp.widths = AVPGAN_WIDTHS_TINY;
+    tp.batch_size = 0;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(batch_size 0)");
+    tp.batch_size = 4097;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(batch_size 4097)");
+    tp.batch_size = 2;
+    tp.struct_size = 8;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(struct_size 8)");
+    tp.struct_size = sizeof tp;
+    memset(big_tp, 0, sizeof big_tp);
+    memcpy(&big_tp[0], &tp, sizeof tp);
+    big_tp[0].struct_size = sizeof big_tp;
+    ((unsigned char *)big_tp)[sizeof tp + 3] = 1;
+    expect(avpgan_trainer_create(&big_tp[0], &out), AVPGAN_E_UNSUPPORTED,
+           "avpgan_trainer_create(newer struct with a non-zero unknown field)");
+    tp.voices_dir = "/nonexistent-avpgan-dir/voices";
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_IO, "avpgan_trainer_create(voices_dir missing)");
+    tp.voices_dir = voices;
+    tp.voice_encoder = "/nonexistent-avpgan-dir/model.safetensors";
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_IO, "avpgan_trainer_create(voice_encoder missing)");
+    tp.voice_encoder = model_path;
+
+    /* ---- create ---- */
+    big_tp[0].struct_size = sizeof big_tp;
+    ((unsigned char *)big_tp)[sizeof tp + 3] = 0;
+    expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK,
+           "avpgan_trainer_create(tiny, batch 2, newer struct with a zero tail)");
+    if (t == NULL) {
+        check(0, "no trainer", "avpgan_trainer_create returned a trainer");
+        goto done;
+    }
+    avpgan_trainer_free(t);
+    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(tiny, batch 2)");
+    if (t == NULL) {
+        goto done;
+    }
+
+    /* ---- info ---- */
+    info.struct_size = sizeof info;
+    expect(avpgan_trainer_get_info(NULL, &info), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_get_info(NULL trainer)");
+    expect(avpgan_trainer_get_info(t, NULL), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_get_info(NULL info)");
+    info.struct_size = 4;
+    expect(avpgan_trainer_get_info(t, &info), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_get_info(struct_size 4)");
+    info.struct_size = sizeof info;
+    expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+    check(info.step == 0 && info.arch == AVPGAN_ARCH_AVPGAN && strcmp(info.arch_name, "avpgan") == 0 &&
+              info.n_mels == 64 && info.embed_dim == g_info.embed_dim && info.image_size == 64 &&
+              info.n_identities == 3 && info.batch_size == 2 && info.has_dataset == 1 &&
+              info.n_generator_widths == 5 && info.generator_widths[0] == 128 && info.n_face_widths == 5 &&
+              info.face_widths[4] == 64 && info.n_voice_widths == g_info.n_voice_widths &&
+              info.n_trained_parameters > 0,
+          "wrong info", "trainer info: step 0, avpgan, 3 identities, batch 2, tiny widths, data set");
+
+    /* ---- step ---- */
+    expect(avpgan_trainer_step(NULL, l1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_step(NULL trainer)");
+    expect(avpgan_trainer_step(t, l1), AVPGAN_OK, "avpgan_trainer_step");
+    check(losses_ok(l1), "losses out of (0, 100)", "avpgan_trainer_step: five losses %.4f %.4f %.4f %.4f %.4f",
+          l1[0], l1[1], l1[2], l1[3], l1[4]);
+    expect(avpgan_trainer_step(t, NULL), AVPGAN_OK, "avpgan_trainer_step(losses NULL)");
+    check(trainer_step(t) == 2, "wrong step", "two steps counted");
+
+    /* ---- gan_step: errors change nothing ---- */
+    if (batch_alloc(&b, 2, 24, info.embed_dim, 64, (int32_t)info.n_identities) != 0) {
+        check(0, "malloc", "trainer: batch");
+        goto done;
+    }
+    expect(avpgan_trainer_save(t, ckpt0), AVPGAN_OK, "avpgan_trainer_save");
+    before = trainer_step(t);
+    expect(avpgan_trainer_gan_step(NULL, 2, 24, 64, b.voices, b.voice_labels, b.faces, b.face_labels, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(NULL trainer)");
+    expect(avpgan_trainer_gan_step(t, 0, 24, 64, b.voices, b.voice_labels, b.faces, b.face_labels, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(n 0)");
+    expect(avpgan_trainer_gan_step(t, 4097, 24, 64, b.voices, b.voice_labels, b.faces, b.face_labels, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(n 4097)");
+    expect(avpgan_trainer_gan_step(t, 2, 0, 64, b.voices, b.voice_labels, b.faces, b.face_labels, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(n_frames 0)");
+    expect(avpgan_trainer_gan_step(t, 2, (size_t)1 << 21, 64, b.voices, b.voice_labels, b.faces, b.face_labels,
+                                   b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(n_frames 2^21)");
+    expect(avpgan_trainer_gan_step(t, 2, 24, 63, b.voices, b.voice_labels, b.faces, b.face_labels, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(n_mels 63)");
+    expect(avpgan_trainer_gan_step(t, 2, 24, 64, NULL, b.voice_labels, b.faces, b.face_labels, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(NULL voices)");
+    expect(avpgan_trainer_gan_step(t, 2, 24, 64, b.voices, NULL, b.faces, b.face_labels, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(NULL voice_labels)");
+    expect(avpgan_trainer_gan_step(t, 2, 24, 64, b.voices, b.voice_labels, NULL, b.face_labels, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(NULL faces)");
+    expect(avpgan_trainer_gan_step(t, 2, 24, 64, b.voices, b.voice_labels, b.faces, NULL, b.noise, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(NULL face_labels)");
+    expect(avpgan_trainer_gan_step(t, 2, 24, 64, b.voices, b.voice_labels, b.faces, b.face_labels, NULL, l1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(NULL noise)");
+    b.voice_labels[1] = -1;
+    expect(gan_step(t, &b, l1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(voice label -1)");
+    b.voice_labels[1] = (int32_t)info.n_identities;
+    expect(gan_step(t, &b, l1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(voice label = n_identities)");
+    b.voice_labels[1] = 1;
+    b.face_labels[0] = (int32_t)info.n_identities + 7;
+    expect(gan_step(t, &b, l1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(face label out of range)");
+    b.face_labels[0] = 1;
+    b.voices[100] = strtof("nan", NULL);
+    expect(gan_step(t, &b, l1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(NaN in voices)");
+    b.voices[100] = 0.5f;
+    b.faces[3] = strtof("inf", NULL);
+    expect(gan_step(t, &b, l1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(inf in faces)");
+    b.faces[3] = 0.5f;
+    b.noise[1] = strtof("-inf", NULL);
+    expect(gan_step(t, &b, l1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_gan_step(-inf in noise)");
+    b.noise[1] = 0.01f;
+    check(trainer_step(t) == before, "step moved", "refused batches take no step");
+    expect(gan_step(t, &b, l1), AVPGAN_OK, "avpgan_trainer_gan_step(n 2, 24 frames)");
+    check(losses_ok(l1), "losses out of (0, 100)", "avpgan_trainer_gan_step: five losses");
+    check(trainer_step(t) == before + 1, "step did not move", "avpgan_trainer_gan_step counts one step");
+
+    /* ---- load_checkpoint without a data set: continues bit-identically ---- */
+    out = TRAINER_SENTINEL;
+    expect(avpgan_trainer_load_checkpoint(NULL, NULL, &out), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_load_checkpoint(NULL path)");
+    check(out == NULL, "not NULL", "avpgan_trainer_load_checkpoint failure sets *out_trainer = NULL");
+    expect(avpgan_trainer_load_checkpoint(ckpt0, NULL, NULL), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_load_checkpoint(NULL out)");
+    expect(avpgan_trainer_load_checkpoint("/nonexistent-avpgan-dir/c.safetensors", NULL, &out), AVPGAN_E_IO,
+           "avpgan_trainer_load_checkpoint(missing file)");
+    expect(avpgan_trainer_load_checkpoint(model_path, NULL, &out), AVPGAN_E_MODEL_FORMAT,
+           "avpgan_trainer_load_checkpoint(a model file, not a checkpoint)");
+    write_file(garbage, "not a safetensors file at all", 29);
+    expect(avpgan_trainer_load_checkpoint(garbage, NULL, &out), AVPGAN_E_MODEL_FORMAT,
+           "avpgan_trainer_load_checkpoint(garbage)");
+    expect(avpgan_trainer_load_checkpoint(ckpt0, NULL, &u), AVPGAN_OK, "avpgan_trainer_load_checkpoint(no data set)");
+    if (u != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(u, &info), AVPGAN_OK, "avpgan_trainer_get_info(loaded)");
+        check(info.step == before && info.has_dataset == 0 && info.batch_size == 0 && info.n_identities == 3,
+              "wrong info", "loaded trainer: step %lu, no data set", (unsigned long)info.step);
+        expect(gan_step(u, &b, l2), AVPGAN_OK, "avpgan_trainer_gan_step(loaded)");
+        check(memcmp(l1, l2, sizeof l1) == 0, "losses differ",
+              "save, refused batches, load: the same batch gives bit-identical losses");
+        expect(avpgan_trainer_step(u, l2), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_step(no data set)");
+        done = 99;
+        expect(avpgan_trainer_run(u, 2, NULL, NULL, NULL, NULL, &done), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_trainer_run(no data set)");
+        check(done == 0, "steps_done not 0", "avpgan_trainer_run(no data set): *steps_done 0");
+        avpgan_trainer_free(u);
+        u = NULL;
+    }
+
+    /* ---- load_checkpoint with a data set ---- */
+    tp.voices_dir = voices;
+    tp.faces_dir = NULL;
+    expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &out), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_load_checkpoint(voices_dir without faces_dir)");
+    tp.faces_dir = faces;
+    write_file(holdout, "id0002\n", 7);
+    tp.test_list = holdout;
+    expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &out), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_load_checkpoint(data set of 2 identities, checkpoint of 3)");
+    tp.test_list = NULL;
+    expect(avpgan_trainer_save(t, ckpt1), AVPGAN_OK, "avpgan_trainer_save(after gan_step)");
+    for (i = 0; i < 3; i++) {
+        expect(avpgan_trainer_step(t, losses_a[i]), AVPGAN_OK, "avpgan_trainer_step %d (straight)", i);
+    }
+    expect(avpgan_trainer_load_checkpoint(ckpt1, &tp, &u), AVPGAN_OK, "avpgan_trainer_load_checkpoint(data set)");
+    if (u != NULL) {
+        for (i = 0; i < 3; i++) {
+            expect(avpgan_trainer_step(u, losses_b[i]), AVPGAN_OK, "avpgan_trainer_step %d (resumed)", i);
+        }
+        check(memcmp(losses_a, losses_b, sizeof losses_a) == 0, "losses differ",
+              "save, load with the data set, 3 steps: bit-identical to 3 straight steps");
+        check(trainer_step(u) == trainer_step(t), "steps differ", "resumed step count equals the straight one");
+        avpgan_trainer_free(u);
+        u = NULL;
+    }
+
+    /* ---- run: progress, abort ---- */
+    before = trainer_step(t);
+    memset(&rs, 0, sizeof rs);
+    rs.order_ok = rs.losses_ok = 1;
+    expect(avpgan_trainer_run(NULL, 2, NULL, NULL, NULL, NULL, NULL), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_run(NULL trainer)");
+    expect(avpgan_trainer_run(t, 0, NULL, NULL, NULL, NULL, NULL), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_run(n_steps 0)");
+    expect(avpgan_trainer_run(t, 3, on_progress, &rs, on_abort, &rs, &done), AVPGAN_OK, "avpgan_trainer_run(3)");
+    check(done == 3 && rs.calls == 3 && rs.last_done == 3 && rs.last_total == 3 && rs.order_ok && rs.losses_ok &&
+              rs.abort_calls == 3 && trainer_step(t) == before + 3,
+          "wrong progress", "run(3): progress 1/3..3/3 with losses, abort asked 3 times, 3 steps (done %lu)",
+          (unsigned long)done);
+    memset(&rs, 0, sizeof rs);
+    rs.order_ok = rs.losses_ok = 1;
+    rs.abort_after = 2;
+    before = trainer_step(t);
+    expect(avpgan_trainer_run(t, 5, on_progress, &rs, on_abort, &rs, &done), AVPGAN_E_ABORTED,
+           "avpgan_trainer_run(5, abort after 2)");
+    check(done == 2 && rs.calls == 2 && trainer_step(t) == before + 2, "wrong count",
+          "aborted run: *steps_done 2, 2 progress calls, 2 steps taken");
+    before = trainer_step(t);
+    expect(avpgan_trainer_run(t, 2, NULL, NULL, abort_always, NULL, &done), AVPGAN_E_ABORTED,
+           "avpgan_trainer_run(abort before the first step)");
+    check(done == 0 && trainer_step(t) == before, "steps taken", "abort before the first step: nothing done");
+    expect(avpgan_trainer_run(t, 1, NULL, NULL, NULL, NULL, NULL), AVPGAN_OK,
+           "avpgan_trainer_run(1, no callbacks, steps_done NULL)");
+
+    /* ---- one call at a time ---- */
+    memset(&rs, 0, sizeof rs);
+    rs.order_ok = rs.losses_ok = 1;
+    rs.trainer = t;
+    rs.reenter = 1;
+    rs.reenter_step = rs.reenter_info = AVPGAN_OK;
+    expect(avpgan_trainer_run(t, 1, on_progress_reenter, &rs, NULL, NULL, &done), AVPGAN_OK,
+           "avpgan_trainer_run(1, progress calls back into the trainer)");
+    check(rs.reenter_step == AVPGAN_E_INVALID_ARGUMENT && rs.reenter_info == AVPGAN_E_INVALID_ARGUMENT,
+          "reentrant call not refused", "calls on the trainer from its progress callback are refused (%s, %s)",
+          status_name(rs.reenter_step), status_name(rs.reenter_info));
+    memset(&rs, 0, sizeof rs);
+    rs.order_ok = rs.losses_ok = 1;
+    rs.trainer = t;
+    rs.other_thread = 1;
+    before = trainer_step(t);
+    expect(avpgan_trainer_run(t, 2, on_progress_other_thread, &rs, NULL, NULL, &done), AVPGAN_OK,
+           "avpgan_trainer_run(2, another thread calls the trainer meanwhile)");
+    check(rs.other_status == AVPGAN_E_INVALID_ARGUMENT && strstr(rs.other_error, "busy") != NULL,
+          rs.other_error, "a call from another thread during a run is refused: %s \"%s\"",
+          status_name(rs.other_status), rs.other_error);
+    check(trainer_step(t) == before + 2, "wrong step", "the run was not disturbed (2 steps)");
+
+    /* ---- save, export ---- */
+    expect(avpgan_trainer_save(NULL, ckpt1), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_save(NULL trainer)");
+    expect(avpgan_trainer_save(t, NULL), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_save(NULL path)");
+    expect(avpgan_trainer_save(t, ""), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_save(\"\")");
+    expect(avpgan_trainer_save(t, missing_dir), AVPGAN_E_IO, "avpgan_trainer_save(missing directory)");
+    expect(avpgan_trainer_export(NULL, exported), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_export(NULL trainer)");
+    expect(avpgan_trainer_export(t, NULL), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_export(NULL path)");
+    expect(avpgan_trainer_export(t, missing_dir), AVPGAN_E_IO, "avpgan_trainer_export(missing directory)");
+    expect(avpgan_trainer_export(t, exported), AVPGAN_OK, "avpgan_trainer_export");
+    {
+        avpgan_model *m = NULL;
+        avpgan_model_info mi;
+        float emb[AVPGAN_MAX_EMBED], *img;
+        size_t k, e;
+        expect(avpgan_model_load_file(exported, NULL, &m), AVPGAN_OK, "avpgan_model_load_file(exported)");
+        if (m != NULL) {
+            mi.struct_size = sizeof mi;
+            expect(avpgan_model_get_info(m, &mi), AVPGAN_OK, "avpgan_model_get_info(exported)");
+            check(mi.arch == AVPGAN_ARCH_AVPGAN && mi.n_generator_widths == 5 && mi.generator_widths[0] == 128,
+                  "wrong model", "the exported model is the trainer's avpgan generator");
+            e = mi.embed_dim;
+            for (k = 0; k < e; k++) {
+                emb[k] = 0.1f; /* any finite embedding: the generator takes it as given */
+            }
+            img = malloc(3 * 64 * 64 * sizeof(float));
+            if (img != NULL) {
+                expect(avpgan_model_generate(m, emb, 1, e, img, 3 * 64 * 64, NULL), AVPGAN_OK,
+                       "avpgan_model_generate(exported)");
+                free(img);
+            }
+            avpgan_model_free(m);
+        }
+    }
+    avpgan_trainer_free(NULL);
+    batch_free(&b);
+
+done:
+    avpgan_trainer_free(t);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(int argc, char **argv)
 {
     const char *path;
@@ -451,8 +949,8 @@ int main(int argc, char **argv)
     char tmp_path[] = "/tmp/avpgan-test-api-XXXXXX";
     int tmp_fd;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s MODEL.safetensors\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s MODEL.safetensors [DATA]\n", argv[0]);
         return 2;
     }
     path = argv[1];
@@ -465,8 +963,8 @@ int main(int argc, char **argv)
         int codes[] = {AVPGAN_OK, AVPGAN_E_INVALID_ARGUMENT, AVPGAN_E_BUFFER_TOO_SMALL,
                        AVPGAN_E_OUT_OF_MEMORY, AVPGAN_E_IO, AVPGAN_E_MODEL_FORMAT,
                        AVPGAN_E_UNSUPPORTED, AVPGAN_E_MISSING_NETWORK, AVPGAN_E_AUDIO_FORMAT,
-                       AVPGAN_E_NO_SPEECH, AVPGAN_E_INTERNAL};
-        int unknown[] = {1, -10, -99, -101, 12345, -2147483647 - 1};
+                       AVPGAN_E_NO_SPEECH, AVPGAN_E_ABORTED, AVPGAN_E_INTERNAL};
+        int unknown[] = {1, -11, -99, -101, 12345, -2147483647 - 1};
         size_t i;
         snprintf(buf, sizeof buf, "%u.%u.%u", (unsigned)(n / 10000), (unsigned)(n / 100 % 100),
                  (unsigned)(n % 100));
@@ -1028,6 +1526,9 @@ int main(int argc, char **argv)
         }
     }
     test_threads_share_model();
+    if (argc == 3) {
+        test_trainer(path, argv[2]);
+    }
 
     avpgan_model_free(model);
     free(file);

@@ -299,6 +299,7 @@ def test_evaluate_retrieval(tmp_path):
     assert "generated faces" in r.stdout and "chance" in r.stdout
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
 
+
 def test_train_voice_resume_interrupt_and_encoder_file(tmp_path):
     """avpgan train-voice on synthetic speakers: a stopped and resumed run writes the same
     encoder as a straight run; Ctrl-C checkpoints and exits 130; the encoder-only file embeds,

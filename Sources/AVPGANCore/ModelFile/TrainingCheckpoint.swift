@@ -91,7 +91,9 @@ public struct TrainingCheckpoint: Sendable {
         let file = try Safetensors(bytes: bytes)
         let config = try ModelConfig.parse(metadata: file.metadata)
         try TrainingCheckpoint.checkConfig(config)
-        guard let stateText = file.metadata["avpgan.checkpoint"] else { throw AVPGANError.format("metadata avpgan.checkpoint is missing: not a checkpoint") }
+        guard let stateText = file.metadata["avpgan.checkpoint"] else {
+            throw AVPGANError.format("metadata avpgan.checkpoint is missing: not a training checkpoint (avpgan_trainer_save, avpgan train and tools/convert_torch.py --training write one)")
+        }
         let state: JSONValue
         do { state = try JSON.parse(stateText) } catch { throw AVPGANError.format("metadata avpgan.checkpoint is not valid JSON") }
         guard let step = state["step"]?.integerValue, step >= 0, let adamStep = state["adam_step"]?.integerValue, adamStep >= 0,

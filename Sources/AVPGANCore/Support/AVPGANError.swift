@@ -10,6 +10,7 @@ public enum ErrorKind: Int32, Sendable, CaseIterable {
     case missingNetwork = -7
     case audioFormat = -8
     case noSpeech = -9
+    case aborted = -10
     case `internal` = -100
 
     /// The C name of the status, e.g. `AVPGAN_E_MODEL_FORMAT`.
@@ -24,6 +25,7 @@ public enum ErrorKind: Int32, Sendable, CaseIterable {
         case .missingNetwork: return "AVPGAN_E_MISSING_NETWORK"
         case .audioFormat: return "AVPGAN_E_AUDIO_FORMAT"
         case .noSpeech: return "AVPGAN_E_NO_SPEECH"
+        case .aborted: return "AVPGAN_E_ABORTED"
         case .internal: return "AVPGAN_E_INTERNAL"
         }
     }
@@ -40,6 +42,7 @@ public enum ErrorKind: Int32, Sendable, CaseIterable {
         case .missingNetwork: return "network missing from model"
         case .audioFormat: return "undecodable audio"
         case .noSpeech: return "no speech in the recording"
+        case .aborted: return "aborted by the caller"
         case .internal: return "internal error"
         }
     }

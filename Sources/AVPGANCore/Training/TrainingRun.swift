@@ -1,14 +1,22 @@
 /// Algorithm 1 over a data set: batches from a `BatchSampler`, 0.05 N(0, 1) embedding noise from
 /// the same seeded generator, one `GANTrainer` step each; checkpoints that resume bit-identically
-/// (the networks, Adam, the step and the generator state).
+/// (the networks, Adam, the step and the generator state). A run resumed without a data set
+/// takes only explicit batches (`ganStep`).
 public final class TrainingRun {
     public static let noiseStd: Float = 0.05
+    /// The losses a step returns, in this order.
+    public static let lossNames = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
 
     let trainer: GANTrainer
-    var sampler: BatchSampler
+    var sampler: BatchSampler?
+    /// The sampler's generator state when there is no sampler (kept for checkpoints).
+    private var detachedRandomState: UInt64
     public private(set) var step: Int
+    /// Batch size of `next()`; 0 without a data set.
     public let batchSize: Int
     public var config: ModelConfig { trainer.config }
+    /// Whether `next()` can draw batches (the run was made or resumed with a data set).
+    public var hasDataset: Bool { sampler != nil }
 
     /// Widths of the trained networks: the paper's (`full`) or the test size (`tiny`).
     public enum Widths: String, Sendable {
@@ -31,6 +39,7 @@ public final class TrainingRun {
         tensors.merge(NetworkInitializer.tensors(for: config, seed: seed)) { a, _ in a }
         trainer = try GANTrainer(config: config, tensors: tensors)
         sampler = try BatchSampler(index: index, cache: cache, seed: seed &+ 1, progress: progress)
+        detachedRandomState = 0
         step = 0
         self.batchSize = batchSize
     }
@@ -42,21 +51,85 @@ public final class TrainingRun {
             throw AVPGANError.invalid("the checkpoint was trained on \(checkpoint.config.identities) identities, the data set has \(index.train.count)")
         }
         trainer = try GANTrainer(checkpoint: checkpoint)
-        sampler = try BatchSampler(index: index, cache: cache, seed: 0, progress: progress)
+        var sampler = try BatchSampler(index: index, cache: cache, seed: 0, progress: progress)
         sampler.randomState = checkpoint.rng
+        self.sampler = sampler
+        detachedRandomState = checkpoint.rng
         step = checkpoint.step
         self.batchSize = batchSize
     }
 
-    /// One step; returns the five losses (d_real, d_fake, c_real, g_fake, g_class).
+    /// A run resumed from `checkpoint` without a data set: `ganStep` trains on the caller's
+    /// batches, `next()` throws. Its checkpoints keep the sampler state of `checkpoint`.
+    public init(checkpoint: TrainingCheckpoint) throws {
+        trainer = try GANTrainer(checkpoint: checkpoint)
+        sampler = nil
+        detachedRandomState = checkpoint.rng
+        step = checkpoint.step
+        batchSize = 0
+    }
+
+    /// Throws unless the run has a data set to draw batches from.
+    public func requireDataset() throws {
+        guard sampler != nil else {
+            throw AVPGANError.invalid("this trainer has no data set (it was loaded from a checkpoint without voices and faces directories): only explicit batches (gan_step) can train it")
+        }
+    }
+
+    /// One step on a batch from the data set; returns the five losses (d_real, d_fake, c_real,
+    /// g_fake, g_class).
     public func next() throws -> [Float] {
-        let batch = sampler.next(batch: batchSize)
-        let noise = sampler.gaussians(batchSize * config.embedDim, std: TrainingRun.noiseStd)
+        try requireDataset()
+        let batch = sampler!.next(batch: batchSize)
+        let noise = sampler!.gaussians(batchSize * config.embedDim, std: TrainingRun.noiseStd)
         let losses = try trainer.step(voices: batch.voices, frames: batch.frames, voiceLabels: batch.voiceLabels,
                                       faces: batch.faces, faceLabels: batch.faceLabels, noise: noise)
         step += 1
         return losses
     }
 
-    public func checkpoint() -> TrainingCheckpoint { trainer.checkpoint(step: step, rng: sampler.randomState) }
+    /// Largest batch and crop `ganStep` accepts.
+    public static let maxBatch = 4096
+    public static let maxFrames = 1 << 20
+
+    /// One step of Algorithm 1 on the caller's batch, as the reference's `gan_step(voice,
+    /// voice_label, face, face_label, noise)`: `voices` `[n, frames, nMels]` frame-major (the
+    /// transpose of torch's `[n, mels, frames]`), `faces` `[n, 3, S, S]`, `noise` `[n, E]` (added
+    /// to the normalised embedding, which is then normalised again), labels in
+    /// `0..<identities`. Everything is checked before anything changes: a rejected batch leaves
+    /// the run as it was. Returns the five losses (d_real, d_fake, c_real, g_fake, g_class).
+    public func ganStep(voices: [Float], frames: Int, voiceLabels: [Int], faces: [Float], faceLabels: [Int],
+                        noise: [Float]) throws -> [Float] {
+        let n = voiceLabels.count, c = config, s = c.imageSize
+        guard (1...TrainingRun.maxBatch).contains(n) else { throw AVPGANError.invalid("n is \(n), expected 1...\(TrainingRun.maxBatch)") }
+        guard (1...TrainingRun.maxFrames).contains(frames) else {
+            throw AVPGANError.invalid("frames is \(frames), expected 1...\(TrainingRun.maxFrames)")
+        }
+        guard c.nMels == 64 else { throw AVPGANError(.unsupported, "the trainer's voice encoder takes \(c.nMels) bands; training supports 64") }
+        guard faceLabels.count == n else { throw AVPGANError.invalid("there are \(n) voice labels but \(faceLabels.count) face labels") }
+        func count(_ values: [Float], _ expected: Int, _ name: String, _ layout: String) throws {
+            guard values.count == expected else {
+                throw AVPGANError.invalid("\(name) has \(values.count) values; \(layout) needs \(expected)")
+            }
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw AVPGANError.invalid("\(name)[\(i)] is \(values[i]); every value must be finite")
+            }
+        }
+        try count(voices, n * frames * c.nMels, "voices", "[n \(n), frames \(frames), n_mels \(c.nMels)]")
+        try count(faces, n * 3 * s * s, "faces", "[n \(n), 3, \(s), \(s)]")
+        try count(noise, n * c.embedDim, "noise", "[n \(n), embed_dim \(c.embedDim)]")
+        for (name, labels) in [("voice_labels", voiceLabels), ("face_labels", faceLabels)] {
+            if let i = labels.firstIndex(where: { !(0..<c.identities).contains($0) }) {
+                throw AVPGANError.invalid("\(name)[\(i)] is \(labels[i]); the trainer has \(c.identities) identities (labels 0...\(c.identities - 1))")
+            }
+        }
+        let losses = try trainer.step(voices: voices, frames: frames, voiceLabels: voiceLabels, faces: faces,
+                                      faceLabels: faceLabels, noise: noise)
+        step += 1
+        return losses
+    }
+
+    public func checkpoint() -> TrainingCheckpoint {
+        trainer.checkpoint(step: step, rng: sampler?.randomState ?? detachedRandomState)
+    }
 }

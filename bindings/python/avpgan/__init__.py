@@ -48,6 +48,7 @@ __all__ = [
     "MissingNetworkError",
     "AudioFormatError",
     "NoSpeechError",
+    "AbortedError",
     "InternalError",
     "ModelClosedError",
     "LibraryNotFound",
@@ -67,6 +68,10 @@ __all__ = [
     "encode_png",
     "save_png",
     "features",
+    "Trainer",
+    "TrainerInfo",
+    "Losses",
+    "TrainerClosedError",
 ]
 
 #: Version of these bindings (the C interface version they are written for).
@@ -93,6 +98,7 @@ class Status(enum.IntEnum):
     E_MISSING_NETWORK = -7
     E_AUDIO_FORMAT = -8
     E_NO_SPEECH = -9
+    E_ABORTED = -10
     E_INTERNAL = -100
 
 
@@ -188,6 +194,10 @@ class NoSpeechError(AvpganError):
     """AVPGAN_E_NO_SPEECH: the recording holds no speech."""
 
 
+class AbortedError(AvpganError):
+    """AVPGAN_E_ABORTED: long work stopped early because the caller asked (abort callback)."""
+
+
 class InternalError(AvpganError):
     """AVPGAN_E_INTERNAL: a bug in libavpgan."""
 
@@ -206,6 +216,7 @@ _ERROR_CLASSES: Dict[int, Type[AvpganError]] = {
     int(Status.E_MISSING_NETWORK): MissingNetworkError,
     int(Status.E_AUDIO_FORMAT): AudioFormatError,
     int(Status.E_NO_SPEECH): NoSpeechError,
+    int(Status.E_ABORTED): AbortedError,
     int(Status.E_INTERNAL): InternalError,
 }
 
@@ -732,3 +743,4 @@ class Model:
 
 
 from ._media import Audio, decode, encode_png, features, pcm_16k, save_png  # noqa: E402  (needs _check above)
+from ._trainer import Losses, Trainer, TrainerClosedError, TrainerInfo  # noqa: E402

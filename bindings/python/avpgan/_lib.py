@@ -41,6 +41,12 @@ __all__ = [
     "PortraitInfo",
     "MAX_EMBED",
     "ModelHandle",
+    "TrainerParams",
+    "TrainerInfo",
+    "TrainerHandle",
+    "TrainerProgressFn",
+    "AbortFn",
+    "N_LOSSES",
     "MAX_LAYERS",
     "EXPECTED_MAJOR",
     "candidates",
@@ -192,6 +198,65 @@ class PortraitInfo(ctypes.Structure):
     ]
 
 
+class TrainerParams(ctypes.Structure):
+    """``struct avpgan_trainer_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("arch", ctypes.c_int32),
+        ("widths", ctypes.c_int32),
+        ("batch_size", ctypes.c_uint32),
+        ("seed", ctypes.c_uint64),
+        ("voices_dir", ctypes.c_char_p),
+        ("faces_dir", ctypes.c_char_p),
+        ("test_list", ctypes.c_char_p),
+        ("voice_encoder", ctypes.c_char_p),
+        ("cache_dir", ctypes.c_char_p),
+    ]
+
+
+class TrainerInfo(ctypes.Structure):
+    """``struct avpgan_trainer_info``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("step", ctypes.c_uint64),
+        ("arch", ctypes.c_int32),
+        ("arch_name", ctypes.c_char * 32),
+        ("n_mels", ctypes.c_uint32),
+        ("embed_dim", ctypes.c_uint32),
+        ("image_size", ctypes.c_uint32),
+        ("n_identities", ctypes.c_uint32),
+        ("batch_size", ctypes.c_uint32),
+        ("has_dataset", ctypes.c_int32),
+        ("n_voice_widths", ctypes.c_uint32),
+        ("voice_widths", ctypes.c_uint32 * MAX_LAYERS),
+        ("n_generator_widths", ctypes.c_uint32),
+        ("generator_widths", ctypes.c_uint32 * MAX_LAYERS),
+        ("n_face_widths", ctypes.c_uint32),
+        ("face_widths", ctypes.c_uint32 * MAX_LAYERS),
+        ("n_trained_parameters", ctypes.c_uint64),
+    ]
+
+
+#: AVPGAN_N_LOSSES: losses of a training step.
+N_LOSSES = 5
+
+#: ``avpgan_trainer_progress_fn``: (done, total, losses, user_data) -> void.
+TrainerProgressFn = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_float),
+                                     ctypes.c_void_p)
+#: ``avpgan_abort_fn``: (user_data) -> int, non-zero stops.
+AbortFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+
+class _OpaqueTrainer(ctypes.Structure):
+    """``struct avpgan_trainer`` (opaque)."""
+
+
+#: ``avpgan_trainer *``.
+TrainerHandle = ctypes.POINTER(_OpaqueTrainer)
+
+
 class _OpaqueModel(ctypes.Structure):
     """``struct avpgan_model`` (opaque; only ever used through a pointer)."""
 
@@ -202,6 +267,7 @@ ModelHandle = ctypes.POINTER(_OpaqueModel)
 _c_float_p = ctypes.POINTER(ctypes.c_float)
 _c_uint8_p = ctypes.POINTER(ctypes.c_uint8)
 _c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
+_c_int32_p = ctypes.POINTER(ctypes.c_int32)
 
 # name: (restype, argtypes) for every function in avpgan.h.
 _PROTOTYPES = {
@@ -273,6 +339,27 @@ _PROTOTYPES = {
         c_status,
         [_c_uint8_p, ctypes.c_uint32, ctypes.c_uint32, _c_uint8_p, ctypes.c_size_t, _c_size_t_p],
     ),
+    "avpgan_trainer_params_init": (c_status, [ctypes.POINTER(TrainerParams), ctypes.c_size_t]),
+    "avpgan_trainer_create": (c_status, [ctypes.POINTER(TrainerParams), ctypes.POINTER(TrainerHandle)]),
+    "avpgan_trainer_load_checkpoint": (
+        c_status,
+        [ctypes.c_char_p, ctypes.POINTER(TrainerParams), ctypes.POINTER(TrainerHandle)],
+    ),
+    "avpgan_trainer_free": (None, [TrainerHandle]),
+    "avpgan_trainer_get_info": (c_status, [TrainerHandle, ctypes.POINTER(TrainerInfo)]),
+    "avpgan_trainer_gan_step": (
+        c_status,
+        [TrainerHandle, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t, _c_float_p, _c_int32_p, _c_float_p,
+         _c_int32_p, _c_float_p, _c_float_p],
+    ),
+    "avpgan_trainer_step": (c_status, [TrainerHandle, _c_float_p]),
+    "avpgan_trainer_run": (
+        c_status,
+        [TrainerHandle, ctypes.c_uint64, TrainerProgressFn, ctypes.c_void_p, AbortFn, ctypes.c_void_p,
+         ctypes.POINTER(ctypes.c_uint64)],
+    ),
+    "avpgan_trainer_save": (c_status, [TrainerHandle, ctypes.c_char_p]),
+    "avpgan_trainer_export": (c_status, [TrainerHandle, ctypes.c_char_p]),
 }
 
 

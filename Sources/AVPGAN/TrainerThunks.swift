@@ -1,0 +1,269 @@
+import AVPGANCore
+import CAVPGAN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Trainer entry points: params, create, load, free, info, gan_step, step, run, save, export.
+
+private enum TrainerStructSize {
+    static let params = MemoryLayout<avpgan_trainer_params>.stride
+    static let info = MemoryLayout<avpgan_trainer_info>.stride
+}
+
+private let defaultTrainerParams = avpgan_trainer_params(
+    struct_size: TrainerStructSize.params, arch: Architecture.avpgan.code, widths: Int32(AVPGAN_WIDTHS_FULL.rawValue),
+    batch_size: 64, seed: 1, voices_dir: nil, faces_dir: nil, test_list: nil, voice_encoder: nil, cache_dir: nil)
+
+/// A trainer handle: the run and the flag that keeps calls on it from overlapping (a mutex
+/// only ever try-locked, so a second caller gets an error instead of waiting or racing).
+final class TrainerHandle {
+    let run: TrainingRun
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init(_ run: TrainingRun) {
+        self.run = run
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    /// Runs `body` as the only call on this trainer, or throws when another is in progress.
+    func exclusive<T>(_ body: (TrainingRun) throws -> T) throws -> T {
+        guard pthread_mutex_trylock(mutex) == 0 else {
+            throw AVPGANError(.invalidArgument, "the trainer is busy: another call on it is in progress (another thread, or a callback of avpgan_trainer_run); one call at a time")
+        }
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(run)
+    }
+}
+
+private func trainerFromHandle(_ handle: OpaquePointer?) throws -> TrainerHandle {
+    let handle = try Argument.require(handle, "trainer")
+    return Unmanaged<TrainerHandle>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}
+
+private func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String {
+    let s = String(cString: try Argument.require(pointer, name))
+    guard !s.isEmpty else { throw AVPGANError(.invalidArgument, "\(name) is an empty string") }
+    return s
+}
+
+private func batchSize(_ p: avpgan_trainer_params) throws -> Int {
+    guard (1...UInt32(TrainingRun.maxBatch)).contains(p.batch_size) else {
+        throw AVPGANError(.invalidArgument, "params.batch_size is \(p.batch_size), expected 1...\(TrainingRun.maxBatch)")
+    }
+    return Int(p.batch_size)
+}
+
+/// The data set of `p`: index and feature cache; nil when neither directory is set.
+private func dataset(_ p: avpgan_trainer_params, required: Bool) throws -> (DatasetIndex, FeatureCache)? {
+    if !required && p.voices_dir == nil && p.faces_dir == nil { return nil }
+    let voices = try string(p.voices_dir, "params.voices_dir")
+    let faces = try string(p.faces_dir, "params.faces_dir")
+    guard p.cache_dir != nil else {
+        throw AVPGANError(.invalidArgument, "params.cache_dir is NULL; a data set needs a feature-cache directory")
+    }
+    let cache = try string(p.cache_dir, "params.cache_dir")
+    let testList = try p.test_list.map { try string($0, "params.test_list") }
+    return (try DatasetIndex(voices: voices, faces: faces, testList: testList), try FeatureCache(directory: cache))
+}
+
+private func publish(_ run: TrainingRun, _ out: UnsafeMutablePointer<OpaquePointer?>) {
+    out.pointee = OpaquePointer(Unmanaged.passRetained(TrainerHandle(run)).toOpaque())
+}
+
+@_cdecl("avpgan_trainer_params_init")
+public func avpgan_trainer_params_init(_ params: UnsafeMutablePointer<avpgan_trainer_params>?, _ size: Int) -> Int32 {
+    CallBoundary.run {
+        try Argument.fill(try Argument.require(params, "params"), with: defaultTrainerParams, size: size,
+                          minimumSize: TrainerStructSize.params, name: "params")
+    }
+}
+
+@_cdecl("avpgan_trainer_create")
+public func avpgan_trainer_create(_ params: UnsafePointer<avpgan_trainer_params>?,
+                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return CallBoundary.run {
+        let out = try Argument.require(out, "out_trainer")
+        let p = try Argument.params(try Argument.require(params, "params"), defaults: defaultTrainerParams,
+                                    minimumSize: TrainerStructSize.params, name: "params")
+        guard let arch = Architecture.allCases.first(where: { $0.code == p.arch }) else {
+            throw AVPGANError(.invalidArgument, "params.arch is \(p.arch), not an avpgan_arch value")
+        }
+        let widths: TrainingRun.Widths
+        switch p.widths {
+        case Int32(AVPGAN_WIDTHS_FULL.rawValue): widths = .full
+        case Int32(AVPGAN_WIDTHS_TINY.rawValue): widths = .tiny
+        default: throw AVPGANError(.invalidArgument, "params.widths is \(p.widths), not an avpgan_widths value")
+        }
+        let batch = try batchSize(p)
+        let encoder = try string(p.voice_encoder, "params.voice_encoder")
+        let (index, cache) = try dataset(p, required: true)!
+        publish(try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
+                                batchSize: batch, seed: p.seed), out)
+    }
+}
+
+@_cdecl("avpgan_trainer_load_checkpoint")
+public func avpgan_trainer_load_checkpoint(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_trainer_params>?,
+                                           _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return CallBoundary.run {
+        let out = try Argument.require(out, "out_trainer")
+        let path = try string(path, "path")
+        let p = try Argument.params(params, defaults: defaultTrainerParams, minimumSize: TrainerStructSize.params, name: "params")
+        let data = try dataset(p, required: false)
+        let batch = data == nil ? 0 : try batchSize(p)
+        let checkpoint = try TrainingCheckpoint(bytes: try FileIO.read(path))
+        if let (index, cache) = data {
+            publish(try TrainingRun(checkpoint: checkpoint, index: index, cache: cache, batchSize: batch), out)
+        } else {
+            publish(try TrainingRun(checkpoint: checkpoint), out)
+        }
+    }
+}
+
+@_cdecl("avpgan_trainer_free")
+public func avpgan_trainer_free(_ handle: OpaquePointer?) {
+    guard let handle else { return }
+    Unmanaged<TrainerHandle>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+@_cdecl("avpgan_trainer_get_info")
+public func avpgan_trainer_get_info(_ handle: OpaquePointer?, _ info: UnsafeMutablePointer<avpgan_trainer_info>?) -> Int32 {
+    CallBoundary.run {
+        let t = try trainerFromHandle(handle)
+        let info = try Argument.require(info, "info")
+        let full = try t.exclusive { run in
+            var full = avpgan_trainer_info()
+            let c = run.config
+            full.step = UInt64(run.step)
+            full.arch = c.arch.code
+            withUnsafeMutableBytes(of: &full.arch_name) { dst in
+                dst.copyBytes(from: Array(c.arch.rawValue.utf8.prefix(dst.count - 1)) + [0])
+            }
+            full.n_mels = UInt32(c.nMels)
+            full.embed_dim = UInt32(c.embedDim)
+            full.image_size = UInt32(c.imageSize)
+            full.n_identities = UInt32(c.identities)
+            full.batch_size = UInt32(run.batchSize)
+            full.has_dataset = run.hasDataset ? 1 : 0
+            func put<T>(_ widths: [Int], _ count: inout UInt32, _ array: inout T) {
+                count = UInt32(min(widths.count, Int(AVPGAN_MAX_LAYERS)))
+                withUnsafeMutableBytes(of: &array) { raw in
+                    let slots = raw.bindMemory(to: UInt32.self)
+                    for (i, w) in widths.prefix(slots.count).enumerated() { slots[i] = UInt32(w) }
+                }
+            }
+            put(c.voiceWidths, &full.n_voice_widths, &full.voice_widths)
+            put(c.generatorWidths, &full.n_generator_widths, &full.generator_widths)
+            put(c.faceWidths, &full.n_face_widths, &full.face_widths)
+            full.n_trained_parameters = UInt64(TrainingCheckpoint.trainedParameters(c).reduce(0) { $0 + $1.shape.reduce(1, *) })
+            return full
+        }
+        try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: TrainerStructSize.info, name: "info")
+    }
+}
+
+/// `count` elements of `name` at `pointer` as an array (the count is checked for overflow first).
+private func copy<T>(_ pointer: UnsafePointer<T>?, _ count: Int, _ name: String) throws -> [T] {
+    Array(UnsafeBufferPointer(start: try Argument.require(pointer, name), count: count))
+}
+
+private func product(_ factors: [Int], _ name: String) throws -> Int {
+    try factors.reduce(1) { acc, f in
+        let (r, overflow) = acc.multipliedReportingOverflow(by: f)
+        guard !overflow, r <= 1 << 33 else { throw AVPGANError(.invalidArgument, "\(name) would hold more than 2^33 values") }
+        return r
+    }
+}
+
+private func putLosses(_ losses: [Float], _ out: UnsafeMutablePointer<Float>?) {
+    out?.update(from: losses, count: min(losses.count, Int(AVPGAN_N_LOSSES)))
+}
+
+@_cdecl("avpgan_trainer_gan_step")
+public func avpgan_trainer_gan_step(_ handle: OpaquePointer?, _ n: Int, _ frames: Int, _ mels: Int,
+                                    _ voices: UnsafePointer<Float>?, _ voiceLabels: UnsafePointer<Int32>?,
+                                    _ faces: UnsafePointer<Float>?, _ faceLabels: UnsafePointer<Int32>?,
+                                    _ noise: UnsafePointer<Float>?, _ losses: UnsafeMutablePointer<Float>?) -> Int32 {
+    CallBoundary.run {
+        let t = try trainerFromHandle(handle)
+        let result = try t.exclusive { run in
+            let c = run.config, s = c.imageSize
+            guard (1...TrainingRun.maxBatch).contains(n) else { throw AVPGANError(.invalidArgument, "n is \(n), expected 1...\(TrainingRun.maxBatch)") }
+            guard (1...TrainingRun.maxFrames).contains(frames) else {
+                throw AVPGANError(.invalidArgument, "n_frames is \(frames), expected 1...\(TrainingRun.maxFrames)")
+            }
+            guard mels == c.nMels else { throw AVPGANError(.invalidArgument, "n_mels is \(mels); the trainer's voice encoder takes \(c.nMels)") }
+            let v = try copy(voices, try product([n, frames, mels], "voices"), "voices")
+            let vl = try copy(voiceLabels, n, "voice_labels").map(Int.init)
+            let f = try copy(faces, n * 3 * s * s, "faces")
+            let fl = try copy(faceLabels, n, "face_labels").map(Int.init)
+            let z = try copy(noise, n * c.embedDim, "noise")
+            return try run.ganStep(voices: v, frames: frames, voiceLabels: vl, faces: f, faceLabels: fl, noise: z)
+        }
+        putLosses(result, losses)
+    }
+}
+
+@_cdecl("avpgan_trainer_step")
+public func avpgan_trainer_step(_ handle: OpaquePointer?, _ losses: UnsafeMutablePointer<Float>?) -> Int32 {
+    CallBoundary.run {
+        let t = try trainerFromHandle(handle)
+        putLosses(try t.exclusive { try $0.next() }, losses)
+    }
+}
+
+@_cdecl("avpgan_trainer_run")
+public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
+                               _ progress: avpgan_trainer_progress_fn?, _ progressUser: UnsafeMutableRawPointer?,
+                               _ abort: avpgan_abort_fn?, _ abortUser: UnsafeMutableRawPointer?,
+                               _ stepsDone: UnsafeMutablePointer<UInt64>?) -> Int32 {
+    stepsDone?.pointee = 0
+    return CallBoundary.run {
+        let t = try trainerFromHandle(handle)
+        try t.exclusive { run in
+            guard (1...(UInt64(1) << 40)).contains(steps) else {
+                throw AVPGANError(.invalidArgument, "n_steps is \(steps), expected 1...2^40")
+            }
+            try run.requireDataset()
+            var done: UInt64 = 0
+            while done < steps {
+                if let abort, abort(abortUser) != 0 {
+                    throw AVPGANError(.aborted, "the abort callback stopped the run after \(done) of \(steps) steps (at step \(run.step))")
+                }
+                let losses = try run.next()
+                done += 1
+                stepsDone?.pointee = done
+                if let progress { losses.withUnsafeBufferPointer { progress(done, steps, $0.baseAddress, progressUser) } }
+            }
+        }
+    }
+}
+
+@_cdecl("avpgan_trainer_save")
+public func avpgan_trainer_save(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    CallBoundary.run {
+        let t = try trainerFromHandle(handle)
+        let path = try string(path, "path")
+        let bytes = try t.exclusive { try $0.checkpoint().serialize() }
+        try FileIO.write(bytes, to: path)
+    }
+}
+
+@_cdecl("avpgan_trainer_export")
+public func avpgan_trainer_export(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    CallBoundary.run {
+        let t = try trainerFromHandle(handle)
+        let path = try string(path, "path")
+        let bytes = try t.exclusive { try $0.checkpoint().exportModel() }
+        try FileIO.write(bytes, to: path)
+    }
+}

@@ -1,0 +1,490 @@
+"""Training from Python: :class:`Trainer`, a handle on ``avpgan_trainer``.
+
+Example (the parity check against the PyTorch reference's ``gan_step``)::
+
+    import avpgan
+    # ckpt.safetensors from: tools/convert_torch.py --arch avpgan --training \\
+    #     --voice-encoder e.pth --generator g.pth --face-encoder f.pth \\
+    #     --discriminator d.pth --classifier c.pth -o ckpt.safetensors
+    with avpgan.Trainer.load("ckpt.safetensors") as t:
+        losses = t.gan_step(voice, voice_label, face, face_label, noise)   # torch layouts
+        t.save("ckpt-1.safetensors"); t.export("model.safetensors")
+
+    # on a data set (voices/<id>/*.wav, faces/<id>/*.png):
+    t = avpgan.Trainer.create(voices="data/voices", faces="data/faces", cache="data/cache",
+                              voice_encoder="model.safetensors", widths="tiny", batch_size=16)
+    history = t.run(1000, progress=lambda done, total, losses: print(done, losses.g_class))
+
+Threads: a trainer is mutable; use it from one thread at a time. A call made while
+another call on the same trainer is in progress raises :class:`InvalidArgumentError`
+("the trainer is busy"). The GIL is released while the library computes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _lib
+from . import PathLike, Status, _as_int, _check, _decode, _error_for_status, _widths
+
+__all__ = ["Losses", "TrainerInfo", "Trainer", "TrainerClosedError"]
+
+_ARCHS = {"voice2face": 0, "avpgan": 1, "avpgan-nocbam": 2}
+_WIDTHS = {"full": 0, "tiny": 1}
+
+
+class Losses(NamedTuple):
+    """The five losses of a training step, in the reference ``gan_step``'s order."""
+
+    d_real: float
+    d_fake: float
+    c_real: float
+    g_fake: float
+    g_class: float
+
+
+@dataclass(frozen=True)
+class TrainerInfo:
+    """What a trainer is (``avpgan_trainer_info``).
+
+    Attributes:
+        step: training steps taken (kept in checkpoints).
+        arch: ``"voice2face"``, ``"avpgan"`` or ``"avpgan-nocbam"``.
+        n_mels, embed_dim, image_size: voice bands (64), embedding size E, face size S.
+        n_identities: classifier outputs; labels are ``0 ... n_identities - 1``.
+        batch_size: batch of :meth:`Trainer.step`; 0 without a data set.
+        has_dataset: whether :meth:`Trainer.step` and :meth:`Trainer.run` work.
+        voice_widths, generator_widths, face_widths: the networks' widths.
+        n_trained_parameters: scalars Adam updates.
+    """
+
+    step: int
+    arch: str
+    n_mels: int
+    embed_dim: int
+    image_size: int
+    n_identities: int
+    batch_size: int
+    has_dataset: bool
+    voice_widths: Tuple[int, ...]
+    generator_widths: Tuple[int, ...]
+    face_widths: Tuple[int, ...]
+    n_trained_parameters: int
+
+
+class TrainerClosedError(ValueError):
+    """A :class:`Trainer` was used after :meth:`Trainer.close`."""
+
+
+def _path(path: PathLike, name: str) -> bytes:
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise ValueError(f"{name} contains a NUL byte")
+    if not encoded:
+        raise ValueError(f"{name} is empty")
+    return encoded
+
+
+def _array(x: Any) -> np.ndarray:
+    """A numpy array of x; torch tensors (any device, with or without grad) are detached first."""
+    if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _floats(x: Any, name: str) -> np.ndarray:
+    arr = _array(x)
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(f"gan_step: {name} must be a float array, got dtype {arr.dtype}")
+    return arr.astype(np.float32, copy=False)
+
+
+def _labels(x: Any, name: str, n: int, identities: int) -> np.ndarray:
+    arr = _array(x)
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"gan_step: {name} must hold integers (class indices), got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ValueError(f"gan_step: {name} must have shape [N] = ({n},), got {arr.shape}")
+    bad = np.flatnonzero((arr < 0) | (arr >= identities))
+    if bad.size:
+        raise ValueError(f"gan_step: {name}[{bad[0]}] is {arr[bad[0]]}; labels must be in 0...{identities - 1} "
+                         f"(the trainer has {identities} identities)")
+    return np.ascontiguousarray(arr, dtype=np.int32)
+
+
+class Trainer:
+    """A training run (``avpgan_trainer``): Algorithm 1 with the reference's ``gan_step``.
+
+    Make one with :meth:`create` (new networks on a data set) or :meth:`load` (a
+    checkpoint, with or without a data set). A trainer is a context manager;
+    :meth:`close` frees it, and later use raises :class:`TrainerClosedError`.
+    """
+
+    _handle: Optional[Any]
+
+    def __init__(self, handle: Any, *, _token: object = None) -> None:
+        if _token is not _TOKEN:
+            raise TypeError("use avpgan.Trainer.create(...) or avpgan.Trainer.load(...)")
+        self._cond = threading.Condition()
+        self._active = 0
+        self._handle = handle
+        try:
+            self._static = self._read_info()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- construction -------------------------------------------------------
+
+    @staticmethod
+    def _params(batch_size: int, seed: int = 1) -> _lib.TrainerParams:
+        lib = _lib.get()
+        p = _lib.TrainerParams()
+        _check(lib.avpgan_trainer_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_trainer_params_init")
+        batch_size = _as_int(batch_size, "batch_size")
+        if not 1 <= batch_size <= 4096:
+            raise ValueError(f"batch_size must be in 1...4096, got {batch_size}")
+        seed = _as_int(seed, "seed")
+        if not 0 <= seed < 2**64:
+            raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+        p.batch_size = batch_size
+        p.seed = seed
+        return p
+
+    @staticmethod
+    def _dataset(p: _lib.TrainerParams, voices: PathLike, faces: PathLike, cache: Optional[PathLike],
+                 test_list: Optional[PathLike]) -> List[bytes]:
+        if cache is None:
+            raise ValueError("a data set needs cache= (a directory for the voice features, created if missing)")
+        keep = [_path(voices, "voices"), _path(faces, "faces"), _path(cache, "cache")]
+        p.voices_dir, p.faces_dir, p.cache_dir = keep
+        if test_list is not None:
+            keep.append(_path(test_list, "test_list"))
+            p.test_list = keep[-1]
+        return keep  # the bytes must outlive the call
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        voices: PathLike,
+        faces: PathLike,
+        voice_encoder: PathLike,
+        cache: PathLike,
+        arch: str = "avpgan",
+        widths: str = "full",
+        batch_size: int = 64,
+        seed: int = 1,
+        test_list: Optional[PathLike] = None,
+    ) -> "Trainer":
+        """A new trainer: the frozen voice encoder of the model file ``voice_encoder``, new
+        generator, face encoder and heads for ``arch`` (``"voice2face"``, ``"avpgan"``,
+        ``"avpgan-nocbam"``) at ``widths`` (``"full"`` or ``"tiny"``), seeded by ``seed``;
+        batches of ``batch_size`` from ``voices/<identity>/*`` and ``faces/<identity>/*``
+        (identities in ``test_list``, a file of names, held out). Voice features are
+        computed once into ``cache``."""
+        if arch not in _ARCHS:
+            raise ValueError(f"arch must be one of {sorted(_ARCHS)}, got {arch!r}")
+        if widths not in _WIDTHS:
+            raise ValueError(f"widths must be 'full' or 'tiny', got {widths!r}")
+        p = cls._params(batch_size, seed)
+        p.arch = _ARCHS[arch]
+        p.widths = _WIDTHS[widths]
+        keep = cls._dataset(p, voices, faces, cache, test_list)
+        keep.append(_path(voice_encoder, "voice_encoder"))
+        p.voice_encoder = keep[-1]
+        lib = _lib.get()
+        handle = _lib.TrainerHandle()
+        _check(lib.avpgan_trainer_create(ctypes.byref(p), ctypes.byref(handle)), "avpgan_trainer_create")
+        return cls(handle, _token=_TOKEN)
+
+    @classmethod
+    def load(
+        cls,
+        checkpoint: PathLike,
+        voices: Optional[PathLike] = None,
+        faces: Optional[PathLike] = None,
+        *,
+        cache: Optional[PathLike] = None,
+        test_list: Optional[PathLike] = None,
+        batch_size: int = 64,
+    ) -> "Trainer":
+        """A trainer in the state of a checkpoint file (:meth:`save`, ``avpgan train``'s
+        ``checkpoint.safetensors``, or ``tools/convert_torch.py --training``).
+
+        Without ``voices`` and ``faces`` it has no data set: :meth:`gan_step` works,
+        :meth:`step` and :meth:`run` raise :class:`InvalidArgumentError`. With them (and
+        ``cache``), it continues the saved run on that data set bit-identically."""
+        p = cls._params(batch_size)
+        keep = [_path(checkpoint, "checkpoint")]
+        if voices is not None or faces is not None:
+            if voices is None or faces is None:
+                raise ValueError("a data set needs both voices= and faces=")
+            keep += cls._dataset(p, voices, faces, cache, test_list)
+        elif cache is not None or test_list is not None:
+            raise ValueError("cache= and test_list= need a data set (voices= and faces=)")
+        lib = _lib.get()
+        handle = _lib.TrainerHandle()
+        _check(lib.avpgan_trainer_load_checkpoint(keep[0], ctypes.byref(p), ctypes.byref(handle)),
+               "avpgan_trainer_load_checkpoint")
+        return cls(handle, _token=_TOKEN)
+
+    # -- lifetime -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Frees the trainer. Idempotent; waits for a call in flight on another thread."""
+        cond = getattr(self, "_cond", None)
+        if cond is None:
+            return
+        with cond:
+            handle = self._handle
+            if handle is None:
+                return
+            self._handle = None
+            while self._active:
+                cond.wait()
+        if handle:
+            _lib.get().avpgan_trainer_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self) -> "Trainer":
+        if self._handle is None:
+            raise TrainerClosedError("operation on a closed avpgan.Trainer")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __reduce__(self) -> Any:
+        raise TypeError("avpgan.Trainer cannot be pickled; save() a checkpoint and load() it")
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "<avpgan.Trainer (closed)>"
+        s = self._static
+        return f"<avpgan.Trainer {s.arch} step {self.step_count}, {s.n_identities} identities>"
+
+    class _Use:
+        __slots__ = ("t", "handle")
+
+        def __init__(self, t: "Trainer") -> None:
+            self.t = t
+
+        def __enter__(self) -> Any:
+            t = self.t
+            with t._cond:
+                if t._handle is None:
+                    raise TrainerClosedError("operation on a closed avpgan.Trainer")
+                t._active += 1
+                self.handle = t._handle
+            return self.handle
+
+        def __exit__(self, *exc: Any) -> None:
+            t = self.t
+            with t._cond:
+                t._active -= 1
+                if t._active == 0:
+                    t._cond.notify_all()
+
+    # -- queries --------------------------------------------------------------
+
+    def _read_info(self) -> TrainerInfo:
+        raw = _lib.TrainerInfo()
+        raw.struct_size = ctypes.sizeof(raw)
+        lib = _lib.get()
+        with Trainer._Use(self) as handle:
+            _check(lib.avpgan_trainer_get_info(handle, ctypes.byref(raw)), "avpgan_trainer_get_info")
+        return TrainerInfo(
+            step=int(raw.step),
+            arch=_decode(bytes(raw.arch_name)),
+            n_mels=int(raw.n_mels),
+            embed_dim=int(raw.embed_dim),
+            image_size=int(raw.image_size),
+            n_identities=int(raw.n_identities),
+            batch_size=int(raw.batch_size),
+            has_dataset=bool(raw.has_dataset),
+            voice_widths=_widths(raw.voice_widths, int(raw.n_voice_widths), "voice widths"),
+            generator_widths=_widths(raw.generator_widths, int(raw.n_generator_widths), "generator widths"),
+            face_widths=_widths(raw.face_widths, int(raw.n_face_widths), "face widths"),
+            n_trained_parameters=int(raw.n_trained_parameters),
+        )
+
+    @property
+    def info(self) -> TrainerInfo:
+        """What the trainer is, with the current step (read from the library)."""
+        return self._read_info()
+
+    @property
+    def step_count(self) -> int:
+        """Training steps taken so far (kept in checkpoints)."""
+        return self._read_info().step
+
+    # -- training -------------------------------------------------------------
+
+    def gan_step(self, voice: Any, voice_label: Any, face: Any, face_label: Any, noise: Any = None) -> Losses:
+        """One step on an explicit batch, as the reference's
+        ``gan_step(nets, opts, voice, voice_label, face, face_label, noise)``, in its layouts
+        (numpy arrays or torch tensors):
+
+        Args:
+            voice: ``[N, n_mels, T]`` float (torch's Conv1d layout: bands, then frames).
+            voice_label: ``[N]`` integers, the voices' identities.
+            face: ``[N, 3, S, S]`` float in [-1, 1] (NCHW).
+            face_label: ``[N]`` integers, the faces' identities.
+            noise: ``[N, E, 1, 1]`` (the reference's) or ``[N, E]``, added to the normalised
+                embedding, which is then normalised again; None = zeros.
+
+        Returns:
+            :class:`Losses` ``(d_real, d_fake, c_real, g_fake, g_class)``, as ``gan_step`` returns.
+
+        Raises:
+            ValueError: a shape, dtype or label out of range. InvalidArgumentError: the library
+                refused the batch (e.g. a non-finite value); the trainer is then unchanged.
+        """
+        s = self._static
+        v = _floats(voice, "voice")
+        if v.ndim != 3 or v.shape[1] != s.n_mels or v.shape[0] < 1 or v.shape[2] < 1:
+            raise ValueError(f"gan_step: voice must be [N, n_mels={s.n_mels}, T] (torch layout), got shape {v.shape}")
+        n, t = v.shape[0], v.shape[2]
+        if n > 4096:
+            raise ValueError(f"gan_step: the batch has {n} voices; at most 4096")
+        v = np.ascontiguousarray(v.transpose(0, 2, 1))  # the library's frame-major [N, T, n_mels]
+        f = np.ascontiguousarray(_floats(face, "face"))
+        if f.shape != (n, 3, s.image_size, s.image_size):
+            raise ValueError(f"gan_step: face must be [N={n}, 3, {s.image_size}, {s.image_size}], got shape {f.shape}")
+        if noise is None:
+            z = np.zeros((n, s.embed_dim), np.float32)
+        else:
+            z = _floats(noise, "noise")
+            if z.shape not in ((n, s.embed_dim), (n, s.embed_dim, 1, 1)):
+                raise ValueError(f"gan_step: noise must be [N={n}, E={s.embed_dim}, 1, 1] or [N, E], got shape {z.shape}")
+            z = np.ascontiguousarray(z.reshape(n, s.embed_dim))
+        vl = _labels(voice_label, "voice_label", n, s.n_identities)
+        fl = _labels(face_label, "face_label", n, s.n_identities)
+        out = np.zeros(_lib.N_LOSSES, np.float32)
+        fp, ip = _lib._c_float_p, _lib._c_int32_p
+        lib = _lib.get()
+        with Trainer._Use(self) as handle:
+            _check(lib.avpgan_trainer_gan_step(handle, n, t, s.n_mels, v.ctypes.data_as(fp), vl.ctypes.data_as(ip),
+                                               f.ctypes.data_as(fp), fl.ctypes.data_as(ip), z.ctypes.data_as(fp),
+                                               out.ctypes.data_as(fp)),
+                   "avpgan_trainer_gan_step")
+        return Losses(*(float(x) for x in out))
+
+    def step(self) -> Losses:
+        """One step on a batch drawn from the data set (needs one: see :meth:`load`)."""
+        out = np.zeros(_lib.N_LOSSES, np.float32)
+        lib = _lib.get()
+        with Trainer._Use(self) as handle:
+            _check(lib.avpgan_trainer_step(handle, out.ctypes.data_as(_lib._c_float_p)), "avpgan_trainer_step")
+        return Losses(*(float(x) for x in out))
+
+    def run(
+        self,
+        n: int,
+        progress: Optional[Callable[[int, int, Losses], Any]] = None,
+        *,
+        stop: Optional[threading.Event] = None,
+    ) -> npt.NDArray[np.float32]:
+        """``n`` steps on the data set.
+
+        Args:
+            progress: called after each step as ``progress(done, total, losses)``; returning
+                ``False`` stops the run (normally, after that step); raising stops it and the
+                exception propagates. It must not call methods of this trainer.
+            stop: a :class:`threading.Event` (or anything with ``is_set()``); the run stops
+                before the next step once it is set.
+
+        Ctrl-C (KeyboardInterrupt) stops the run between two steps and is re-raised: the
+        trainer stays consistent and can be saved.
+
+        Returns:
+            float32 ``[steps taken, 5]``: each step's losses in :class:`Losses` order.
+        """
+        n = _as_int(n, "n")
+        if not 1 <= n <= 2**40:
+            raise ValueError(f"run: n must be in 1...2**40, got {n}")
+        history: List[Tuple[float, ...]] = []
+        state: dict = {"error": None, "stop": False, "interrupted": False}
+
+        def on_progress(done: int, total: int, losses: Any, _user: Any) -> None:
+            try:
+                values = Losses(*(float(losses[i]) for i in range(_lib.N_LOSSES)))
+                history.append(tuple(values))
+                if progress is not None and progress(int(done), int(total), values) is False:
+                    state["stop"] = True
+            except BaseException as e:  # noqa: B902 - re-raised after the run stops
+                state["error"] = e
+
+        def on_abort(_user: Any) -> int:
+            try:
+                if stop is not None and stop.is_set():
+                    state["stop"] = True
+                return 1 if (state["stop"] or state["error"] is not None or state["interrupted"]) else 0
+            except BaseException as e:  # noqa: B902
+                state["error"] = e
+                return 1
+
+        # Ctrl-C: a handler that only notes the signal, so that no KeyboardInterrupt is raised
+        # inside (and lost in) a ctypes callback; the run stops before the next step.
+        previous = None
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            def on_sigint(_signum: int, _frame: Any) -> None:
+                state["interrupted"] = True
+            previous = signal.signal(signal.SIGINT, on_sigint)
+        progress_fn = _lib.TrainerProgressFn(on_progress)
+        abort_fn = _lib.AbortFn(on_abort)
+        done = ctypes.c_uint64(0)
+        lib = _lib.get()
+        try:
+            with Trainer._Use(self) as handle:
+                status = lib.avpgan_trainer_run(handle, n, progress_fn, None, abort_fn, None, ctypes.byref(done))
+                message = _decode(lib.avpgan_last_error()) if status else ""
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if state["error"] is not None:
+            raise state["error"]
+        if state["interrupted"]:
+            raise KeyboardInterrupt
+        if status != 0 and not (status == int(Status.E_ABORTED) and state["stop"]):
+            raise _error_for_status(status, message, "avpgan_trainer_run")
+        return np.array(history, dtype=np.float32).reshape(-1, _lib.N_LOSSES)
+
+    # -- files ----------------------------------------------------------------
+
+    def save(self, path: PathLike) -> None:
+        """Writes a checkpoint file (networks, Adam state, step, sampler state); :meth:`load`
+        continues from it bit-identically."""
+        encoded = _path(path, "path")
+        lib = _lib.get()
+        with Trainer._Use(self) as handle:
+            _check(lib.avpgan_trainer_save(handle, encoded), "avpgan_trainer_save")
+
+    def export(self, path: PathLike) -> None:
+        """Writes the inference model file of the current state (for :class:`avpgan.Model`)."""
+        encoded = _path(path, "path")
+        lib = _lib.get()
+        with Trainer._Use(self) as handle:
+            _check(lib.avpgan_trainer_export(handle, encoded), "avpgan_trainer_export")
+
+
+_TOKEN = object()
