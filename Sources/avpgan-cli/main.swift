@@ -19,7 +19,6 @@ commands:
   train --voices DIR --faces DIR --voice-encoder MODEL -o MODEL.safetensors
         [--arch avpgan] [--widths full|tiny] [--steps 1000] [--batch 64] [--seed 1]
         [--checkpoint-dir D] [--checkpoint-every 100] [--resume] [--test-list FILE] [--log F.jsonl]
-<<<<<<< HEAD
         [--samples-every N (default: --checkpoint-every; 0: none)]
                                      Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints;
                                      with --checkpoint-dir D, sample sheets D/samples/step-N.png
@@ -28,14 +27,11 @@ commands:
                                      does the face of a recording resemble its speaker? pixel
                                      retrieval top-1/top-5 and mean rank of generated faces against
                                      one mean picture per identity, beside chance and real pictures
-=======
-                                     Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints
   train-voice --voices DIR -o ENCODER.safetensors [--widths full|tiny] [--steps 1000] [--batch 64]
         [--lr 2e-4] [--seed 1] [--checkpoint-dir D] [--checkpoint-every 100] [--resume]
         [--test-list FILE] [--log F.jsonl] [--cache DIR] [--threads N]
                                      pre-train the voice encoder as a speaker classifier; writes an
                                      encoder-only model file for train --voice-encoder; Ctrl-C checkpoints
->>>>>>> wip/voice
   synth-data -o DIR [--speakers 20] [--utterances 4] [--faces 4] [--seed 1]
                                      a synthetic voice-face data set (espeak-ng voices, procedural
                                      faces that depend on the voice), in the voices/ faces/ layout
@@ -224,16 +220,13 @@ do {
                                                    "--batch", "--seed", "--checkpoint-dir", "--checkpoint-every", "--test-list",
                                                    "--log", "--cache", "--threads", "--samples-every"], flags: ["--resume"])
         exit(try TrainCommand.run(o, flags: o.flags))
-<<<<<<< HEAD
     case "evaluate":
         exit(try EvaluateCommand.run(Options(args.dropFirst(2), known: ["--model", "--voices", "--faces", "--split", "--test-list",
                                                                         "--cache", "--json", "--grid", "--threads"])))
-=======
     case "train-voice":
         let o = Options(args.dropFirst(2), known: ["--voices", "-o", "--widths", "--steps", "--batch", "--lr", "--seed", "--checkpoint-dir",
                                                    "--checkpoint-every", "--test-list", "--log", "--cache", "--threads"], flags: ["--resume"])
         exit(try TrainVoiceCommand.run(o, flags: o.flags))
->>>>>>> wip/voice
     case "synth-data":
         exit(try SynthData.run(Options(args.dropFirst(2), known: ["-o", "--speakers", "--utterances", "--faces", "--seed"])))
     case "embed":
