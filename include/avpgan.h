@@ -184,7 +184,8 @@ typedef struct avpgan_model_info {
     uint32_t format_version;   /* avpgan.format of the file */
     uint32_t n_mels;           /* feature bands the voice encoder takes (64) */
     uint32_t embed_dim;        /* voice embedding size (64 full, 16 tiny) */
-    uint32_t image_size;       /* generated faces are image_size x image_size (64) */
+    uint32_t image_size;       /* generated faces are image_size x image_size (64);
+                                  0 for an encoder-only file (no generator) */
     uint32_t image_channels;   /* 3 (RGB) */
     uint32_t n_voice_widths;   /* voice-encoder conv widths, in order */
     uint32_t voice_widths[AVPGAN_MAX_LAYERS];
@@ -210,6 +211,9 @@ avpgan_status avpgan_model_embed(const avpgan_model *model, const float *feature
                                  size_t capacity, size_t *needed);
 
 /** Raw generator output for a batch of embeddings.
+ *  A model file holding only a voice encoder (as `avpgan train-voice` writes)
+ *  gives AVPGAN_E_MISSING_NETWORK here, in avpgan_model_generate_rgb8 and in
+ *  avpgan_portrait_pcm/_file, even for a size query.
  *  embeddings: n x embed_dim floats, row-major, finite (used as given: the
  *  generator is not re-normalising them). 1 <= n <= 65536.
  *  images: receives n x 3 x S x S floats (S = image_size), planar RGB per
