@@ -35,10 +35,11 @@ build: deps
 	$(SWIFT_RELEASE) --product avpgan
 	$(SWIFT_RELEASE) --product avpgan-cli
 	@mkdir -p $(LIBDIR) build/bin
-	cp .build/release/libavpgan.so $(LIBDIR)/libavpgan.so.$(VERSION)
+	# Copy, then rename: a running avpgan or a process using the library keeps its old file.
+	cp .build/release/libavpgan.so $(LIBDIR)/.libavpgan.so.new && mv -f $(LIBDIR)/.libavpgan.so.new $(LIBDIR)/libavpgan.so.$(VERSION)
 	ln -sf libavpgan.so.$(VERSION) $(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(LIBDIR)/libavpgan.so
-	cp .build/release/avpgan-cli build/bin/avpgan
+	cp .build/release/avpgan-cli build/bin/.avpgan.new && mv -f build/bin/.avpgan.new build/bin/avpgan
 
 ## venv: the Python test environment (numpy, pytest), made once.
 venv: $(VENV)/.ready

@@ -8,7 +8,8 @@ public final class TrainingRun {
     public static let lossNames = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
 
     let trainer: GANTrainer
-    var sampler: BatchSampler?
+    /// Draws the data set's batches, the next one in the background during a step.
+    var sampler: BatchPrefetcher?
     /// The sampler's generator state when there is no sampler (kept for checkpoints).
     private var detachedRandomState: UInt64
     public private(set) var step: Int
@@ -38,7 +39,7 @@ public final class TrainingRun {
                                  identities: index.train.count, spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
         tensors.merge(NetworkInitializer.tensors(for: config, seed: seed)) { a, _ in a }
         trainer = try GANTrainer(config: config, tensors: tensors)
-        sampler = try BatchSampler(index: index, cache: cache, seed: seed &+ 1, progress: progress)
+        sampler = BatchPrefetcher(try BatchSampler(index: index, cache: cache, seed: seed &+ 1, progress: progress))
         detachedRandomState = 0
         step = 0
         self.batchSize = batchSize
@@ -53,7 +54,7 @@ public final class TrainingRun {
         trainer = try GANTrainer(checkpoint: checkpoint)
         var sampler = try BatchSampler(index: index, cache: cache, seed: 0, progress: progress)
         sampler.randomState = checkpoint.rng
-        self.sampler = sampler
+        self.sampler = BatchPrefetcher(sampler)
         detachedRandomState = checkpoint.rng
         step = checkpoint.step
         self.batchSize = batchSize
@@ -80,8 +81,7 @@ public final class TrainingRun {
     /// g_fake, g_class).
     public func next() throws -> [Float] {
         try requireDataset()
-        let batch = sampler!.next(batch: batchSize)
-        let noise = sampler!.gaussians(batchSize * config.embedDim, std: TrainingRun.noiseStd)
+        let (batch, noise) = sampler!.next(batchSize: batchSize, noiseCount: batchSize * config.embedDim)
         let losses = try trainer.step(voices: batch.voices, frames: batch.frames, voiceLabels: batch.voiceLabels,
                                       faces: batch.faces, faceLabels: batch.faceLabels, noise: noise)
         step += 1
