@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv test test-swift test-c test-python test-symbols bench demo fixtures clean
+.PHONY: build deps venv test test-swift test-c test-python test-symbols bench bench-learning demo default-model fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -89,6 +89,11 @@ demo: build
 	espeak-ng -v en-us -w build/demo-voice.wav "Good morning. This recording is all we know about the speaker."
 	build/bin/avpgan portrait --model $(DEMO_MODEL) build/demo-voice.wav -o build/demo.png
 	@echo "wrote build/demo.png from build/demo-voice.wav (model $(DEMO_MODEL))"
+
+## bench-learning: does the pipeline learn? synth-data, train-voice, train, evaluate within the
+## issue's CPU budget; prints held-out retrieval top-1 against chance (tools/bench_learning.py).
+bench-learning: build
+	python3 tools/bench_learning.py --workdir build/bench-learning --json build/bench-learning.json
 
 ## fixtures: regenerate the golden fixtures (needs PyTorch: TORCH_PYTHON=/path/to/python).
 fixtures:

@@ -30,6 +30,7 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="write the result here")
+    p.add_argument("--install", help="copy the trained model here (how `make default-model` makes the default model)")
     a = p.parse_args()
 
     work = a.workdir or tempfile.mkdtemp(prefix="avpgan-learning-")
@@ -68,6 +69,10 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=1)
+    if a.install:
+        import shutil
+        shutil.copyfile(model, a.install)
+        print(f"installed {a.install}")
 
 
 if __name__ == "__main__":
