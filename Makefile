@@ -95,6 +95,12 @@ demo: build
 bench-learning: build
 	python3 tools/bench_learning.py --workdir build/bench-learning --json build/bench-learning.json
 
+## default-model: retrains models/default.safetensors from scratch as README "Models" says
+## (synthetic data, voice-encoder pre-training, Algorithm 1; about half an hour on 2 cores).
+default-model: build
+	python3 tools/bench_learning.py --workdir build/default-model --speakers 100 --voice-steps 1500 \
+	    --gan-steps 6000 --json build/default-model.json --install models/default.safetensors
+
 ## fixtures: regenerate the golden fixtures (needs PyTorch: TORCH_PYTHON=/path/to/python).
 fixtures:
 	$(or $(TORCH_PYTHON),python3) tools/make_golden.py
