@@ -140,9 +140,7 @@ final class TrainableStack {
             let y = try reuse(&tape.activated[i], channels: l.outChannels, batch: x.batch, height: h, width: w).map
             let epilogue = Epilogue(scale: nil, shift: l.bias.value, activation: l.activation)
             let op = Op(layer: l, weight: weight)
-            let (step, cols) = try chunk(op, x)
-            for first in stride(from: 0, to: x.batch, by: step) {
-                let images = first..<min(first + step, x.batch)
+            try overImages(op, x, outH: h, outW: w, gradWeight: nil) { images, cols, _ in
                 op.forward(x.images(images), into: y.images(images), epilogue: epilogue, cols: cols)
             }
             if let a = l.cbam {
@@ -200,10 +198,8 @@ final class TrainableStack {
                              channels: x.channels, batch: x.batch, height: x.height, width: x.width)
                 : gradInput
             let op = Op(layer: l, weight: weight)
-            let (step, cols) = try chunk(op, x)
-            for first in stride(from: 0, to: x.batch, by: step) {
-                let r = first..<min(first + step, x.batch)
-                op.backward(input: x.images(r), gradOutput: dAct.images(r), gradInput: dx?.images(r), gradWeight: gradWeight, cols: cols)
+            try overImages(op, x, outH: y.height, outW: y.width, gradWeight: gradWeight.map { ($0, l.weight.count) }) { r, cols, gw in
+                op.backward(input: x.images(r), gradOutput: dAct.images(r), gradInput: dx?.images(r), gradWeight: gw, cols: cols)
             }
             if let s = l.spectral, let snap = tape.snapshots[i], let gradWeight {
                 s.backward(weightOrig: l.weight.value.pointer, gradWeight: gradWeight,
@@ -214,9 +210,10 @@ final class TrainableStack {
         }
     }
 
-    /// Workspace slots of the backward (the cols scratch is slot 0).
+    /// Workspace slots.
     private enum Slot {
-        static let cols = 0, sink = 1, gradientA = 2, gradientB = 3, cbamGradient = 4, weightGradient = 5
+        /// Thread t's cols scratch is slot `cols + 2t`, its partial weight gradient `cols + 2t + 1`.
+        static let sink = 1, gradientA = 2, gradientB = 3, cbamGradient = 4, weightGradient = 5, cols = 6
     }
 
     /// A layer's convolution with a given weight.
@@ -229,6 +226,8 @@ final class TrainableStack {
                 ? .transposed(ConvTranspose2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry))
                 : .conv(Conv2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry))
         }
+
+        var isTransposed: Bool { if case .transposed = self { return true } else { return false } }
 
         /// im2col/GEMM scratch per image of `h x w` input, forward and backward alike.
         func scratchPerImage(h: Int, w: Int) -> Int {
@@ -254,12 +253,49 @@ final class TrainableStack {
         }
     }
 
-    /// Images per GEMM for `op` on `x` (as many as fit `Scratch.cols` floats of im2col/GEMM
-    /// block, at least one) and the cols scratch for that many.
-    private func chunk(_ op: Op, _ x: FeatureMap) throws -> (Int, UnsafeMutablePointer<Float>) {
+    /// GEMM columns per thread below which a layer is not split over images (its kernels then
+    /// split their GEMMs over channel blocks instead).
+    private static let minimumColumns = 2048
+
+    /// Runs `body(images, cols, gradWeight)` over all images of `x` (input of `op`, whose output
+    /// is `outH x outW`) in sub-batches of as many images as `Scratch.cols` floats of im2col/GEMM
+    /// scratch allow. When each thread gets at least `minimumColumns` GEMM columns, the threads
+    /// take contiguous blocks of images, each with its own scratch (whole-width GEMMs, no
+    /// duplicated packing, no barrier between im2col, GEMM and col2im); the kernels' own
+    /// parallel regions then run inline. A weight gradient (`count` floats) is ADDED: thread 0
+    /// into it, the others into zeroed partials summed into it afterwards in thread order.
+    private func overImages(_ op: Op, _ x: FeatureMap, outH: Int, outW: Int,
+                            gradWeight: (pointer: UnsafeMutablePointer<Float>, count: Int)?,
+                            _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?) -> Void) throws {
+        let columns = x.batch * (op.isTransposed ? x.plane : outH * outW)
+        let threads = min(Threads.count, x.batch)
+        let parts = threads > 1 && columns / threads >= TrainableStack.minimumColumns ? threads : 1
         let per = op.scratchPerImage(h: x.height, w: x.width)
-        let step = per == 0 ? x.batch : max(1, min(x.batch, Scratch.cols / per))
-        return (step, try workspace.slot(Slot.cols, count: max(per * step, 1)))
+        let share = (x.batch + parts - 1) / parts
+        let step = per == 0 ? share : max(1, min(share, Scratch.cols / parts / per))
+        var cols: [UnsafeMutablePointer<Float>] = []
+        var grads: [UnsafeMutablePointer<Float>?] = [gradWeight?.pointer]
+        for t in 0..<parts {
+            cols.append(try workspace.slot(Slot.cols + 2 * t, count: max(per * step, 1)))
+            if t > 0, let g = gradWeight {
+                let partial = try workspace.slot(Slot.cols + 2 * t + 1, count: g.count)
+                partial.update(repeating: 0, count: g.count)
+                grads.append(partial)
+            }
+        }
+        if parts == 1 {
+            for first in stride(from: 0, to: x.batch, by: step) { body(first..<min(first + step, x.batch), cols[0], grads[0]) }
+            return
+        }
+        parallelFor(parts, costPerItem: Int.max) { t in
+            let end = x.batch * (t + 1) / parts
+            for first in stride(from: x.batch * t / parts, to: end, by: step) {
+                body(first..<min(first + step, end), cols[t], gradWeight == nil ? nil : grads[t])
+            }
+        }
+        if let g = gradWeight {
+            for t in 1..<parts { BLAS.axpy(g.count, alpha: 1, x: grads[t]!, y: g.pointer) }
+        }
     }
 
     /// `slot`'s map with room for the given shape (allocated on first use, then reused).
