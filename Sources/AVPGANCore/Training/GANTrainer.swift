@@ -39,6 +39,7 @@ final class GANTrainer {
     private let tapeG: TrainableStack.Tape
     private let tapes: [TrainableStack.Tape]
     private let buffers = Workspace()
+    private let voiceWorkspace = Workspace()
 
     /// One step. voices `[n, frames, 64]` frame-major; faces `[n, 3, S, S]`; noise `[n, E]`.
     /// Returns the five losses: d_real, d_fake, c_real, g_fake, g_class.
@@ -52,14 +53,19 @@ final class GANTrainer {
         let image = 3 * size * size
         // 1-2. Embeddings: e(voice), normalise, + noise, normalise; as CNHW [E, n, 1, 1].
         let embeddings = FeatureMap(data: try buffers.slot(Slot.embeddings, count: e * n), channels: e, batch: n, height: 1, width: 1)
-        var one = [Float](repeating: 0, count: e)
+        guard frames >= 1, frames <= Model.maxFrames, voices.count == n * frames * 64, voiceEncoder.config.nMels == 64 else {
+            throw AVPGANError.invalid("voices must be [\(n), frames, 64] with 1...\(Model.maxFrames) frames")
+        }
+        let raw = try buffers.slot(Slot.voiceEmbeddings, count: n * e)
+        try voices.withUnsafeBufferPointer { v in
+            try Model.checkFinite(v.baseAddress!, count: n * frames * 64, name: "voice features") { i in "value \(i)" }
+            try voiceEncoder.voiceEncoder.embedBatch(v.baseAddress!, count: n, frames: frames, workspace: voiceWorkspace, into: raw)
+        }
         for b in 0..<n {
-            try voices.withUnsafeBufferPointer {
-                try voiceEncoder.embed(features: $0.baseAddress! + b * frames * 64, frames: frames, melBands: 64, into: &one)
-            }
-            one.withUnsafeMutableBufferPointer { Reductions.l2Normalize($0.baseAddress!, count: e) }
+            let one = raw + b * e
+            Reductions.l2Normalize(one, count: e)
             for i in 0..<e { one[i] += noise[b * e + i] }
-            one.withUnsafeMutableBufferPointer { Reductions.l2Normalize($0.baseAddress!, count: e) }
+            Reductions.l2Normalize(one, count: e)
             for i in 0..<e { embeddings.data[i * n + b] = one[i] }
         }
         // 3. fake = g(emb), once.
@@ -119,7 +125,7 @@ final class GANTrainer {
 
     /// `buffers` slots of `step`.
     private enum Slot {
-        static let embeddings = 0, faces = 1, fakeGradients = 2, headGradients = 4
+        static let embeddings = 0, faces = 1, fakeGradients = 2, headGradients = 4, voiceEmbeddings = 9
     }
 
     /// y += x over a whole (contiguous) map.
