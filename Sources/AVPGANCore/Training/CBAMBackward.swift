@@ -47,12 +47,9 @@ final class CBAMTraining {
             parallelFor(c, costPerItem: 2 * n * plane) { ch in
                 for b in 0..<n {
                     let p = x.channel(ch) + b * plane
-                    var s: Double = 0, best = p[0], at = 0
-                    for i in 0..<plane {
-                        s += Double(p[i])
-                        if p[i] > best || p[i].isNaN { best = p[i]; at = i }
-                    }
-                    pooled[ch * 2 * n + b] = Float(s / Double(plane))
+                    var best = p[0], at = 0
+                    for i in 0..<plane where p[i] > best || p[i].isNaN { best = p[i]; at = i }
+                    pooled[ch * 2 * n + b] = Float(doubleSum(p, count: plane) / Double(plane))
                     pooled[ch * 2 * n + n + b] = best
                     arg[ch * n + b] = at
                 }
@@ -150,14 +147,23 @@ final class CBAMTraining {
                 let p = x.channel(ch) + b * plane, d = dy.channel(ch) + b * plane, o = dx.channel(ch) + b * plane
                 let sb = s + b * plane, dm = dMean + b * plane, dM = dMax + b * plane
                 let t = ties + b * plane, m = maxMap + b * plane
-                var dg: Double = 0
-                for i in 0..<plane {
+                // dg in four Double lanes (lane i % 4), as `doubleSum`.
+                @inline(__always) func dx1(_ i: Int) -> Float {
                     let v = p[i] * g
                     var d1 = d[i] * sb[i] + dm[i] * inv
                     if v == m[i] { d1 += dM[i] / t[i] }
-                    dg += Double(d1) * Double(p[i])
                     o[i] = d1 * g
+                    return d1
                 }
+                var acc = SIMD4<Double>()
+                var i = 0
+                while i + 4 <= plane {
+                    let a = dx1(i), b = dx1(i + 1), c = dx1(i + 2), e = dx1(i + 3)
+                    acc += SIMD4<Double>(Double(a), Double(b), Double(c), Double(e)) * SIMD4<Double>(Double(p[i]), Double(p[i + 1]), Double(p[i + 2]), Double(p[i + 3]))
+                    i += 4
+                }
+                var dg = (acc[0] + acc[1]) + (acc[2] + acc[3])
+                while i < plane { dg += Double(dx1(i)) * Double(p[i]); i += 1 }
                 let pre = Float(dg) * ((1 - g) * g)
                 dMlp[ch * 2 * n + b] = pre
                 dMlp[ch * 2 * n + n + b] = pre

@@ -2,10 +2,7 @@
 /// convolution whose output gradient is `map`. Sums in Double; parallel over channels.
 func accumulateChannelSums(_ map: FeatureMap, into: UnsafeMutablePointer<Float>) {
     parallelFor(map.channels, costPerItem: map.row) { c in
-        let p = map.channel(c)
-        var s: Double = 0
-        for i in 0..<map.row { s += Double(p[i]) }
-        into[c] += Float(s)
+        into[c] += Float(doubleSum(map.channel(c), count: map.row))
     }
 }
 
