@@ -271,8 +271,11 @@ final class TrainableStack {
         let threads = min(Threads.count, x.batch)
         let parts = threads > 1 && columns / threads >= TrainableStack.minimumColumns ? threads : 1
         let per = op.scratchPerImage(h: x.height, w: x.width)
+        // Sub-batches of equal size (not a full-budget run and a small remainder).
         let share = (x.batch + parts - 1) / parts
-        let step = per == 0 ? share : max(1, min(share, Scratch.cols / parts / per))
+        let largest = per == 0 ? share : max(1, min(share, Scratch.cols / parts / per))
+        let runs = (share + largest - 1) / largest
+        let step = (share + runs - 1) / runs
         var cols: [UnsafeMutablePointer<Float>] = []
         var grads: [UnsafeMutablePointer<Float>?] = [gradWeight?.pointer]
         for t in 0..<parts {
