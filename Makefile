@@ -76,11 +76,13 @@ test-c: build
 test-python: build venv
 	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli
 
-## bench: library vs PyTorch (when importable) at full widths, 2 threads, side by side; then the
-## front end and a whole portrait against the Python reference front end.
+## bench: library vs PyTorch (when importable: TORCH_PYTHON=/path/to/python) at full widths,
+## 2 threads, side by side; then the front end and a whole portrait against the Python
+## reference front end; then one training step (gan_step) at batch 64 per architecture.
 bench: build venv
 	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
 	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
+	$(PYTHON) tools/bench_train.py
 
 ## demo: the main job — a spoken sentence (espeak-ng) in, a portrait PNG out. Until a trained
 ## default model ships, it uses the TINY random-weight test model, so the "face" is a pattern.

@@ -67,6 +67,30 @@ enum Bench {
     }
 }
 
+extension Bench {
+    /// `avpgan bench --train ARCH`: seconds per `GANTrainer` step at full widths on random data,
+    /// after one warm-up step; prints every step's time and their median (JSON: one object).
+    static func runTraining(arch: Architecture, batch: Int, frames: Int, steps: Int, json: Bool) throws {
+        let bench = try GANStepBenchmark(arch: arch, batch: batch, frames: frames)
+        try bench.step()
+        var samples: [Double] = []
+        for _ in 0..<max(steps, 1) {
+            let t0 = now()
+            try bench.step()
+            samples.append(now() - t0)
+        }
+        let median = samples.sorted()[samples.count / 2]
+        if json {
+            let list = samples.map { String($0) }.joined(separator: ", ")
+            print("{\"arch\": \"\(arch.rawValue)\", \"threads\": \(Threads.count), \"batch\": \(batch), \"frames\": \(frames), "
+                  + "\"train_step\": \(median), \"train_steps\": [\(list)]}")
+        } else {
+            print("training step, \(arch.rawValue), full widths, batch \(batch), \(frames) frames, \(Threads.count) threads: "
+                  + "median \(fixed(median, 3)) s of [" + samples.map { fixed($0, 3) }.joined(separator: ", ") + "]")
+        }
+    }
+}
+
 /// `x` with `digits` decimals (no Foundation).
 func fixed(_ x: Double, _ digits: Int) -> String {
     var scale = 1.0

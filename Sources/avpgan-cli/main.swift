@@ -43,6 +43,8 @@ commands:
            (more than one face writes OUT-0.png, OUT-1.png, ...)
   bench --model MODEL [--batch 1,64] [--frames 800] [--seconds 2] [--threads N] [--json 1] [--voice WAV]
                                      time the voice encoder and the generator here
+  bench --train ARCH [--batch 64] [--frames 800] [--steps 3] [--threads N] [--json 1]
+                                     time one training step (full widths, random data)
   version                            the library version
 """
 
@@ -232,7 +234,15 @@ do {
     case "embed":
         try embed(Options(args.dropFirst(2), known: ["--model", "-o"]))
     case "bench":
-        let o = Options(args.dropFirst(2), known: ["--model", "--batch", "--frames", "--seconds", "--threads", "--json", "--voice"])
+        let o = Options(args.dropFirst(2), known: ["--model", "--batch", "--frames", "--seconds", "--threads", "--json", "--voice",
+                                                   "--train", "--steps"])
+        if let name = o.values["--train"] {
+            guard let arch = Architecture(rawValue: name) else { fail("--train takes voice2face, avpgan or avpgan-nocbam", code: 2) }
+            if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+            try Bench.runTraining(arch: arch, batch: o.integer("--batch", default: 64), frames: o.integer("--frames", default: 800),
+                                  steps: o.integer("--steps", default: 3), json: o.values["--json"] == "1")
+            break
+        }
         guard let model = o.values["--model"] else { fail("bench needs --model MODEL", code: 2) }
         let batches = (o.values["--batch"] ?? "1,64").split(separator: ",").map { Int($0) ?? 0 }
         guard batches.allSatisfy({ (1...Model.maxBatch).contains($0) }) else { fail("--batch takes sizes like 1,64", code: 2) }

@@ -30,5 +30,10 @@ enum BLAS {
         cblas_sdot(blasint(n), x, 1, y, 1)
     }
 
+    /// y += alpha x over `n` contiguous floats.
+    static func axpy(_ n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(blasint(n), alpha, x, 1, y, 1)
+    }
+
     static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 }

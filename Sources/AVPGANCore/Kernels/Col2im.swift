@@ -41,6 +41,8 @@ enum Col2im {
                         let dst = dstImage + bh * x.width + offset
                         if g.strideW == 1 {
                             for w in lo..<hi { dst[w] += src[w] }
+                        } else if g.strideW == 2 {
+                            Col2im.addEven(src, into: dst, lo, hi)
                         } else {
                             let s = g.strideW
                             for w in lo..<hi { dst[w * s] += src[w] }
@@ -49,5 +51,26 @@ enum Col2im {
                 }
             }
         }
+    }
+
+    /// `dst[2 i] += src[i]` for `i` in `lo..<hi`, eight at a time: `dst[2i ..< 2i + 8]` takes
+    /// four in its even lanes and `dst[2i + 7 ..< 2i + 15]` four in its odd lanes (both loaded
+    /// before either is stored; the shared `dst[2i + 7]` is written back unchanged). Nothing
+    /// past `dst[2 (hi - 1)]` is touched, so neighbouring rows, which other threads may own,
+    /// are never read or written.
+    @inline(__always)
+    static func addEven(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+        var i = lo
+        while i + 8 <= hi {
+            let pa = UnsafeMutableRawPointer(dst + 2 * i), pb = UnsafeMutableRawPointer(dst + 2 * i + 7)
+            var a = pa.loadUnaligned(as: SIMD8<Float>.self), b = pb.loadUnaligned(as: SIMD8<Float>.self)
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+            a.evenHalf += v.lowHalf
+            b.oddHalf += v.highHalf
+            pa.storeBytes(of: a, as: SIMD8<Float>.self)
+            pb.storeBytes(of: b, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < hi { dst[2 * i] += src[i]; i += 1 }
     }
 }

@@ -130,6 +130,8 @@ enum Im2col {
                         if lo > 0 { dst.update(repeating: 0, count: lo) }
                         if g.strideW == 1 {
                             (dst + lo).update(from: src + lo, count: hi - lo)
+                        } else if g.strideW == 2 {
+                            Im2col.gatherEven(src, into: dst, lo, hi)
                         } else {
                             let s = g.strideW
                             for ow in lo..<hi { dst[ow] = src[ow * s] }
@@ -140,5 +142,24 @@ enum Im2col {
                 }
             }
         }
+    }
+
+    /// `dst[i] = src[2 i]` for `i` in `lo..<hi`, eight at a time: the even lanes of
+    /// `src[2i ..< 2i + 8]` and the odd lanes of `src[2i + 7 ..< 2i + 15]`, so nothing past
+    /// `src[2 (hi - 1)]` is read. A last, overlapping group of eight covers the remainder.
+    @inline(__always)
+    static func gatherEven(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+        @inline(__always) func group(_ i: Int) {
+            let a = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD8<Float>.self)
+            let b = UnsafeRawPointer(src + 2 * i + 7).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD8(lowHalf: a.evenHalf, highHalf: b.oddHalf), as: SIMD8<Float>.self)
+        }
+        guard hi - lo >= 8 else {
+            for i in lo..<hi { dst[i] = src[2 * i] }
+            return
+        }
+        var i = lo
+        while i + 8 <= hi { group(i); i += 8 }
+        if i < hi { group(hi - 8) }
     }
 }

@@ -29,3 +29,18 @@ func sumAndMax(_ p: UnsafePointer<Float>, count n: Int) -> (sum: Float, max: Flo
     }
     return (sum, peak)
 }
+
+/// Σ p[i] in Double. A single Double chain is bound by the add latency (four cycles per
+/// float); this keeps four lanes (lane i % 4) and adds them pairwise at the end.
+@inline(__always)
+func doubleSum(_ p: UnsafePointer<Float>, count n: Int) -> Double {
+    var acc = SIMD4<Double>()
+    var i = 0
+    while i + 4 <= n {
+        acc += SIMD4<Double>(Double(p[i]), Double(p[i + 1]), Double(p[i + 2]), Double(p[i + 3]))
+        i += 4
+    }
+    var sum = (acc[0] + acc[1]) + (acc[2] + acc[3])
+    while i < n { sum += Double(p[i]); i += 1 }
+    return sum
+}

@@ -54,9 +54,9 @@ private func work(_ count: Int, _ cost: Int) -> Int {
 }
 
 /// Splits `0..<count` into one contiguous block per thread (fewer when the work is small)
-/// and runs `body(range)` for each block in parallel.
+/// and runs `body(range)` for each block in parallel; one block when nested in another region.
 func parallelBlocks(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
-    let blocks = max(1, min(Threads.count, count, work(count, costPerItem) / inlineWork))
+    let blocks = ParallelTask.isNested ? 1 : max(1, min(Threads.count, count, work(count, costPerItem) / inlineWork))
     runParallel(blocks, threads: blocks) { b in body((count * b / blocks)..<(count * (b + 1) / blocks)) }
 }
 
@@ -69,8 +69,10 @@ func parallelFor(_ count: Int, costPerItem: Int = 1024, _ body: (Int) -> Void) {
 }
 
 /// Runs `body(i)` for `i` in `0..<count` on `threads` threads (the caller's included).
+/// A region started from inside another (a part calling a kernel that is itself parallel)
+/// runs on its own thread: the outer region already occupies the threads.
 private func runParallel(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    if threads <= 1 {
+    if threads <= 1 || ParallelTask.isNested {
         for i in 0..<count { body(i) }
         return
     }
@@ -110,8 +112,22 @@ final class ParallelTask {
     func run(part: Int) {
         let begin = count * part / parts
         let end = count * (part + 1) / parts
+        let outer = pthread_getspecific(ParallelTask.nesting)
+        pthread_setspecific(ParallelTask.nesting, ParallelTask.marker)
+        defer { pthread_setspecific(ParallelTask.nesting, outer) }
         for i in begin..<end { body(i) }
     }
+
+    /// Thread-specific flag: set while the thread runs a part of a region.
+    private static let nesting: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+        return key
+    }()
+    private static let marker = UnsafeRawPointer(bitPattern: 1)
+
+    /// True on a thread that is running a part of a parallel region.
+    static var isNested: Bool { pthread_getspecific(nesting) != nil }
 
     /// Packs the task and a part index into the single pointer pthread_create passes on.
     static func encode(_ task: Unmanaged<ParallelTask>, part: Int) -> UnsafeMutableRawPointer {

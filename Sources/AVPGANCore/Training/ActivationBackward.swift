@@ -7,15 +7,19 @@ extension Activation {
     /// in-place forwards torch uses): `grad[i] *= f'(x[i])`, in place, `count` floats.
     /// ReLU: `y > 0`; LeakyReLU(slope > 0): `y > 0 ? 1 : slope` (torch's `x > 0` test, same sign);
     /// ReLU6: `0 < y < 6`; sigmoid: `y (1 - y)`.
+    /// Split over the library's threads in contiguous blocks; branch-free selects, so the loops vectorise.
     func backward(output y: UnsafePointer<Float>, grad: UnsafeMutablePointer<Float>, count n: Int) {
-        switch self {
-        case .identity: return
-        case .relu: for i in 0..<n where !(y[i] > 0) { grad[i] = 0 }
-        case .relu6: for i in 0..<n where !(y[i] > 0 && y[i] < 6) { grad[i] = 0 }
-        case let .leakyReLU(slope):
-            precondition(slope > 0)
-            for i in 0..<n where !(y[i] > 0) { grad[i] *= slope }
-        case .sigmoid: for i in 0..<n { grad[i] = grad[i] * ((1 - y[i]) * y[i]) }
+        if self == .identity { return }
+        parallelBlocks(n, costPerItem: 2) { range in
+            switch self {
+            case .identity: return
+            case .relu: for i in range { grad[i] = y[i] > 0 ? grad[i] : 0 }
+            case .relu6: for i in range { grad[i] = y[i] > 0 && y[i] < 6 ? grad[i] : 0 }
+            case let .leakyReLU(slope):
+                precondition(slope > 0)
+                for i in range { grad[i] = y[i] > 0 ? grad[i] : grad[i] * slope }
+            case .sigmoid: for i in range { grad[i] = grad[i] * ((1 - y[i]) * y[i]) }
+            }
         }
     }
 }

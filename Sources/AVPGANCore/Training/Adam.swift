@@ -44,11 +44,20 @@ final class AdamState {
         let bc2Sqrt = Float(bc2.squareRoot())
         let epsF = Float(eps)
         let m = expAvg.pointer, v = expAvgSq.pointer
-        parallelFor(count, costPerItem: 16) { i in
+        // Contiguous blocks per thread, each a plain loop the compiler can vectorise.
+        parallelBlocks(count, costPerItem: 16) { range in
+            if w < 0.5 {
+                for i in range { update(i, m[i] + w * (grad[i] - m[i])) }
+            } else {
+                for i in range { update(i, grad[i] - (grad[i] - m[i]) * (1 - w)) }
+            }
+        }
+        // at::lerp: weight < 0.5 ? self + w (end - self) : end - (end - self) (1 - w), then
+        // exp_avg_sq by addcmul_ (self + value * t1 * t2) and the parameter.
+        @inline(__always) func update(_ i: Int, _ lerped: Float) {
             let g = grad[i]
-            // at::lerp: weight < 0.5 ? self + w (end - self) : end - (end - self) (1 - w)
-            m[i] = w < 0.5 ? m[i] + w * (g - m[i]) : g - (g - m[i]) * (1 - w)
-            v[i] = v[i] * b2 + oneMinusB2 * g * g   // addcmul_: self + value * t1 * t2
+            m[i] = lerped
+            v[i] = v[i] * b2 + oneMinusB2 * g * g
             let denom = v[i].squareRoot() / bc2Sqrt + epsF
             param[i] = param[i] + (-stepSize) * m[i] / denom
         }

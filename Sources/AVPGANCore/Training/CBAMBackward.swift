@@ -41,17 +41,15 @@ final class CBAMTraining {
         cols = try workspace.slot(5, count: max(1, cbam.spatial.backwardScratchCount(batch: n, h: x.height, w: x.width)))
         if argmax.count < c * n { argmax = [Int](repeating: 0, count: c * n) }
         let pooled = self.pooled!, hiddenOut = self.hiddenOut!, gate = self.gate!
-        // 1. Pools; the max pool's index is the first maximum (torch).
+        // 1. Pools; the max pool's index is the first maximum (torch). Parallel over channels.
         argmax.withUnsafeMutableBufferPointer { arg in
-            for ch in 0..<c {
+            let arg = arg.baseAddress!
+            parallelFor(c, costPerItem: 2 * n * plane) { ch in
                 for b in 0..<n {
                     let p = x.channel(ch) + b * plane
-                    var s: Double = 0, best = p[0], at = 0
-                    for i in 0..<plane {
-                        s += Double(p[i])
-                        if p[i] > best || p[i].isNaN { best = p[i]; at = i }
-                    }
-                    pooled[ch * 2 * n + b] = Float(s / Double(plane))
+                    var best = p[0], at = 0
+                    for i in 0..<plane where p[i] > best || p[i].isNaN { best = p[i]; at = i }
+                    pooled[ch * 2 * n + b] = Float(doubleSum(p, count: plane) / Double(plane))
                     pooled[ch * 2 * n + n + b] = best
                     arg[ch * n + b] = at
                 }
@@ -64,15 +62,16 @@ final class CBAMTraining {
         for ch in 0..<c {
             for b in 0..<n { gate[ch * n + b] = sigmoid(mlpOut[ch * 2 * n + b] + mlpOut[ch * 2 * n + n + b]) }
         }
-        // 3. x1 = x g into out; mean and max over channels.
+        // 3. x1 = x g into out; mean and max over channels (in channel order), per image.
         let meanMap = spatialIn!, maxMap = spatialIn! + n * plane
-        meanMap.update(repeating: 0, count: n * plane)
-        maxMap.update(repeating: -Float.infinity, count: n * plane)
-        for ch in 0..<c {
-            for b in 0..<n {
+        let inv = 1 / Float(c)
+        parallelFor(n, costPerItem: 3 * c * plane) { b in
+            let mean = meanMap + b * plane, peak = maxMap + b * plane
+            mean.update(repeating: 0, count: plane)
+            peak.update(repeating: -Float.infinity, count: plane)
+            for ch in 0..<c {
                 let g = gate[ch * n + b]
                 let p = x.channel(ch) + b * plane, o = out.channel(ch) + b * plane
-                let mean = meanMap + b * plane, peak = maxMap + b * plane
                 for i in 0..<plane {
                     let v = p[i] * g
                     o[i] = v
@@ -80,18 +79,21 @@ final class CBAMTraining {
                     peak[i] = max(peak[i], v)
                 }
             }
+            for i in 0..<plane { mean[i] *= inv }
         }
-        let inv = 1 / Float(c)
-        for i in 0..<(n * plane) { meanMap[i] *= inv }
         // 4. Spatial gate.
         cbam.spatial.forward(FeatureMap(data: spatialIn, channels: 2, batch: n, height: x.height, width: x.width),
                              into: FeatureMap(data: spatialGate, channels: 1, batch: n, height: x.height, width: x.width),
                              cols: cols)
-        for i in 0..<(n * plane) { spatialGate[i] = sigmoid(spatialGate[i]) }
+        let spatialGate = self.spatialGate!
+        parallelFor(n, costPerItem: 16 * plane) { b in
+            let s = spatialGate + b * plane
+            for i in 0..<plane { s[i] = sigmoid(s[i]) }
+        }
         // 5. y = x1 s.
-        for ch in 0..<c {
+        parallelFor(c, costPerItem: n * plane) { ch in
             for b in 0..<n {
-                let o = out.channel(ch) + b * plane, s = spatialGate! + b * plane
+                let o = out.channel(ch) + b * plane, s = spatialGate + b * plane
                 for i in 0..<plane { o[i] *= s[i] }
             }
         }
@@ -106,28 +108,30 @@ final class CBAMTraining {
         let c = cbam.channels, hid = cbam.hidden, n = x.batch, plane = x.plane
         precondition(shape == (n, x.height, x.width), "backward needs the shape of the last forward")
         let dz = try workspace.slot(7, count: n * plane)
+        let inv = 1 / Float(c)
         let dSpatialIn = try workspace.slot(8, count: 2 * n * plane)
         let ties = try workspace.slot(9, count: n * plane)
         let dMlp = try workspace.slot(10, count: 2 * c * n)
         let dHidden = try workspace.slot(11, count: 2 * hid * n)
         let dPooled = try workspace.slot(12, count: 2 * c * n)
         let gate = self.gate!, s = self.spatialGate!, maxMap = spatialIn! + n * plane
-        // ds = Σ_c dy x1; dz = ds s (1 - s); ties counts the channels at the max.
-        dz.update(repeating: 0, count: n * plane)
-        ties.update(repeating: 0, count: n * plane)
-        for ch in 0..<c {
-            for b in 0..<n {
+        // ds = Σ_c dy x1 (in channel order); dz = ds s (1 - s); ties counts the channels at the
+        // max. Parallel over images.
+        parallelFor(n, costPerItem: 3 * c * plane) { b in
+            let z = dz + b * plane, t = ties + b * plane, m = maxMap + b * plane, sb = s + b * plane
+            z.update(repeating: 0, count: plane)
+            t.update(repeating: 0, count: plane)
+            for ch in 0..<c {
                 let g = gate[ch * n + b]
                 let p = x.channel(ch) + b * plane, d = dy.channel(ch) + b * plane
-                let z = dz + b * plane, t = ties + b * plane, m = maxMap + b * plane
                 for i in 0..<plane {
                     let v = p[i] * g
                     z[i] += d[i] * v
                     if v == m[i] { t[i] += 1 }
                 }
             }
+            for i in 0..<plane { z[i] *= (1 - sb[i]) * sb[i] }
         }
-        for i in 0..<(n * plane) { dz[i] *= (1 - s[i]) * s[i] }
         // Spatial convolution backward.
         let spatialMap = FeatureMap(data: spatialIn, channels: 2, batch: n, height: x.height, width: x.width)
         cbam.spatial.backward(input: spatialMap,
@@ -135,22 +139,31 @@ final class CBAMTraining {
                               gradInput: FeatureMap(data: dSpatialIn, channels: 2, batch: n, height: x.height, width: x.width),
                               gradWeight: gradSpatial, gradBias: nil, cols: cols)
         let dMean = dSpatialIn, dMax = dSpatialIn + n * plane
-        let inv = 1 / Float(c)
         // dx1 = dy s + dMean / C + dMax / ties at the max; dgate = Σ_p dx1 x; dx = dx1 g.
-        for ch in 0..<c {
+        // Parallel over channels.
+        parallelFor(c, costPerItem: 4 * n * plane) { ch in
             for b in 0..<n {
                 let g = gate[ch * n + b]
                 let p = x.channel(ch) + b * plane, d = dy.channel(ch) + b * plane, o = dx.channel(ch) + b * plane
                 let sb = s + b * plane, dm = dMean + b * plane, dM = dMax + b * plane
                 let t = ties + b * plane, m = maxMap + b * plane
-                var dg: Double = 0
-                for i in 0..<plane {
+                // dg in four Double lanes (lane i % 4), as `doubleSum`.
+                @inline(__always) func dx1(_ i: Int) -> Float {
                     let v = p[i] * g
                     var d1 = d[i] * sb[i] + dm[i] * inv
                     if v == m[i] { d1 += dM[i] / t[i] }
-                    dg += Double(d1) * Double(p[i])
                     o[i] = d1 * g
+                    return d1
                 }
+                var acc = SIMD4<Double>()
+                var i = 0
+                while i + 4 <= plane {
+                    let a = dx1(i), b = dx1(i + 1), c = dx1(i + 2), e = dx1(i + 3)
+                    acc += SIMD4<Double>(Double(a), Double(b), Double(c), Double(e)) * SIMD4<Double>(Double(p[i]), Double(p[i + 1]), Double(p[i + 2]), Double(p[i + 3]))
+                    i += 4
+                }
+                var dg = (acc[0] + acc[1]) + (acc[2] + acc[3])
+                while i < plane { dg += Double(dx1(i)) * Double(p[i]); i += 1 }
                 let pre = Float(dg) * ((1 - g) * g)
                 dMlp[ch * 2 * n + b] = pre
                 dMlp[ch * 2 * n + n + b] = pre
@@ -166,10 +179,11 @@ final class CBAMTraining {
                   beta: 1, c: gradReduce, ldc: c)
         BLAS.gemm(transA: true, m: c, n: 2 * n, k: hid, a: cbam.reduce.pointer, lda: c, b: dHidden, ldb: 2 * n,
                   c: dPooled, ldc: 2 * n)
-        // Pools backward.
+        // Pools backward, parallel over channels.
         let invPlane = 1 / Float(plane)
         argmax.withUnsafeBufferPointer { arg in
-            for ch in 0..<c {
+            let arg = arg.baseAddress!
+            parallelFor(c, costPerItem: n * plane) { ch in
                 for b in 0..<n {
                     let o = dx.channel(ch) + b * plane
                     let avg = dPooled[ch * 2 * n + b] * invPlane

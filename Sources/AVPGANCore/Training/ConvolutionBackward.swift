@@ -1,11 +1,8 @@
 /// Sums each channel row of `map` into `into[c]` (accumulates): the bias gradient of a
-/// convolution whose output gradient is `map`. Sums in Double.
+/// convolution whose output gradient is `map`. Sums in Double; parallel over channels.
 func accumulateChannelSums(_ map: FeatureMap, into: UnsafeMutablePointer<Float>) {
-    for c in 0..<map.channels {
-        let p = map.channel(c)
-        var s: Double = 0
-        for i in 0..<map.row { s += Double(p[i]) }
-        into[c] += Float(s)
+    parallelFor(map.channels, costPerItem: map.row) { c in
+        into[c] += Float(doubleSum(map.channel(c), count: map.row))
     }
 }
 

@@ -31,57 +31,106 @@ final class GANTrainer {
         }
         discriminator = try TrainedParameter(name: "discriminator.model.weight", shape: [1, e], values: d)
         classifier = try TrainedParameter(name: "classifier.model.weight", shape: [config.identities, e], values: c)
+        tapeG = generator.makeTape()
+        tapes = [faceEncoder.makeTape(), faceEncoder.makeTape(), faceEncoder.makeTape()]
     }
+
+    /// Tapes and maps kept from step to step (their memory is reused).
+    private let tapeG: TrainableStack.Tape
+    private let tapes: [TrainableStack.Tape]
+    private let buffers = Workspace()
+    private let voiceWorkspace = Workspace()
 
     /// One step. voices `[n, frames, 64]` frame-major; faces `[n, 3, S, S]`; noise `[n, E]`.
     /// Returns the five losses: d_real, d_fake, c_real, g_fake, g_class.
+    ///
+    /// f runs five forwards in the reference. Without spectral norm (voice2face) a forward is a
+    /// pure function of f's parameters and input, so f(face) twice in the D step, and f(fake)
+    /// twice in the G step, are one forward each here, and their two heads' gradients are
+    /// summed before one backward (the same gradient: backward is linear in dL/d(output)).
     func step(voices: [Float], frames: Int, voiceLabels: [Int], faces: [Float], faceLabels: [Int], noise: [Float]) throws -> [Float] {
         let n = voiceLabels.count, e = config.embedDim, ids = config.identities, size = config.imageSize
+        let image = 3 * size * size
         // 1-2. Embeddings: e(voice), normalise, + noise, normalise; as CNHW [E, n, 1, 1].
-        let embeddings = try FeatureMapStorage(channels: e, batch: n, height: 1, width: 1)
-        var one = [Float](repeating: 0, count: e)
+        let embeddings = FeatureMap(data: try buffers.slot(Slot.embeddings, count: e * n), channels: e, batch: n, height: 1, width: 1)
+        guard frames >= 1, frames <= Model.maxFrames, voices.count == n * frames * 64, voiceEncoder.config.nMels == 64 else {
+            throw AVPGANError.invalid("voices must be [\(n), frames, 64] with 1...\(Model.maxFrames) frames")
+        }
+        let raw = try buffers.slot(Slot.voiceEmbeddings, count: n * e)
+        try voices.withUnsafeBufferPointer { v in
+            try Model.checkFinite(v.baseAddress!, count: n * frames * 64, name: "voice features") { i in "value \(i)" }
+            try voiceEncoder.voiceEncoder.embedBatch(v.baseAddress!, count: n, frames: frames, workspace: voiceWorkspace, into: raw)
+        }
         for b in 0..<n {
-            try voices.withUnsafeBufferPointer {
-                try voiceEncoder.embed(features: $0.baseAddress! + b * frames * 64, frames: frames, melBands: 64, into: &one)
-            }
-            one.withUnsafeMutableBufferPointer { Reductions.l2Normalize($0.baseAddress!, count: e) }
+            let one = raw + b * e
+            Reductions.l2Normalize(one, count: e)
             for i in 0..<e { one[i] += noise[b * e + i] }
-            one.withUnsafeMutableBufferPointer { Reductions.l2Normalize($0.baseAddress!, count: e) }
-            for i in 0..<e { embeddings.storage.pointer[i * n + b] = one[i] }
+            Reductions.l2Normalize(one, count: e)
+            for i in 0..<e { embeddings.data[i * n + b] = one[i] }
         }
         // 3. fake = g(emb), once.
-        let tapeG = try generator.forward(embeddings)
+        try generator.forward(embeddings, tape: tapeG)
         let fake = tapeG.output!
-        let faceMap = try FeatureMapStorage(channels: 3, batch: n, height: size, width: size)
-        for b in 0..<n { for c in 0..<3 {
-            (faceMap.storage.pointer + (c * n + b) * size * size).update(from: faces.withUnsafeBufferPointer { $0.baseAddress! } + (b * 3 + c) * size * size, count: size * size)
-        } }
-        let fakeCopy = try FeatureMapStorage(channels: 3, batch: n, height: size, width: size)
-        fakeCopy.storage.pointer.update(from: fake.storage.pointer, count: 3 * n * size * size)
+        let faceMap = FeatureMap(data: try buffers.slot(Slot.faces, count: image * n), channels: 3, batch: n, height: size, width: size)
+        faces.withUnsafeBufferPointer { src in
+            for b in 0..<n { for c in 0..<3 {
+                faceMap.channel(c).advanced(by: b * size * size).update(from: src.baseAddress! + (b * 3 + c) * size * size, count: size * size)
+            } }
+        }
+        let grads = try (0..<5).map { FeatureMap(data: try buffers.slot(Slot.headGradients + $0, count: e * n), channels: e, batch: n, height: 1, width: 1) }
+        let pure = faceEncoder.isPure
 
         // 4-5. Discriminator step on f, d, c.
         faceEncoder.zeroGrad(); discriminator.zeroGrad(); classifier.zeroGrad()
-        let t1 = try faceEncoder.forward(faceMap), t2 = try faceEncoder.forward(fakeCopy), t3 = try faceEncoder.forward(faceMap)
-        let (dReal, g1) = try head(discriminator, t1, rows: 1, target: .constant(1))
-        let (dFake, g2) = try head(discriminator, t2, rows: 1, target: .constant(0))
-        let (cReal, g3) = try head(classifier, t3, rows: ids, target: .labels(faceLabels))
-        _ = try faceEncoder.backward(t1, gradOutput: g1, inputGradient: false)
-        _ = try faceEncoder.backward(t2, gradOutput: g2, inputGradient: false)
-        _ = try faceEncoder.backward(t3, gradOutput: g3, inputGradient: false)
+        let (t1, t2, t3) = (tapes[0], tapes[1], pure ? tapes[0] : tapes[2])
+        try faceEncoder.forward(faceMap, tape: t1)
+        try faceEncoder.forward(fake, tape: t2)
+        if !pure { try faceEncoder.forward(faceMap, tape: t3) }
+        let dReal = try head(discriminator, t1, rows: 1, target: .constant(1), grad: grads[0])
+        let dFake = try head(discriminator, t2, rows: 1, target: .constant(0), grad: grads[1])
+        let cReal = try head(classifier, t3, rows: ids, target: .labels(faceLabels), grad: grads[2])
+        if pure {
+            add(grads[2], into: grads[0])
+            try faceEncoder.backward(t1, gradOutput: grads[0])
+            try faceEncoder.backward(t2, gradOutput: grads[1])
+        } else {
+            try faceEncoder.backward(t1, gradOutput: grads[0])
+            try faceEncoder.backward(t2, gradOutput: grads[1])
+            try faceEncoder.backward(t3, gradOutput: grads[2])
+        }
         faceEncoder.step(); discriminator.step(); classifier.step()
 
         // 6-7. Generator step on g, through the updated f, d, c.
         generator.zeroGrad()
-        let t4 = try faceEncoder.forward(fake), t5 = try faceEncoder.forward(fake)
-        let (gFake, g4) = try head(discriminator, t4, rows: 1, target: .constant(1))
-        let (gClass, g5) = try head(classifier, t5, rows: ids, target: .labels(voiceLabels))
+        let (t4, t5) = (tapes[0], pure ? tapes[0] : tapes[1])
+        try faceEncoder.forward(fake, tape: t4)
+        if !pure { try faceEncoder.forward(fake, tape: t5) }
+        let gFake = try head(discriminator, t4, rows: 1, target: .constant(1), grad: grads[3])
+        let gClass = try head(classifier, t5, rows: ids, target: .labels(voiceLabels), grad: grads[4])
         // f, d and c gradients of the G step are discarded (the next zero_grad), so skip them.
-        let dFake4 = try faceEncoder.backward(t4, gradOutput: g4, inputGradient: true, parameterGradients: false)!
-        let dFake5 = try faceEncoder.backward(t5, gradOutput: g5, inputGradient: true, parameterGradients: false)!
-        for i in 0..<(3 * n * size * size) { dFake4.storage.pointer[i] += dFake5.storage.pointer[i] }
-        _ = try generator.backward(tapeG, gradOutput: dFake4, inputGradient: false)
+        let dFake4 = FeatureMap(data: try buffers.slot(Slot.fakeGradients, count: image * n), channels: 3, batch: n, height: size, width: size)
+        if pure {
+            add(grads[4], into: grads[3])
+            try faceEncoder.backward(t4, gradOutput: grads[3], gradInput: dFake4, parameterGradients: false)
+        } else {
+            let dFake5 = FeatureMap(data: try buffers.slot(Slot.fakeGradients + 1, count: image * n), channels: 3, batch: n, height: size, width: size)
+            try faceEncoder.backward(t4, gradOutput: grads[3], gradInput: dFake4, parameterGradients: false)
+            try faceEncoder.backward(t5, gradOutput: grads[4], gradInput: dFake5, parameterGradients: false)
+            add(dFake5, into: dFake4)
+        }
+        try generator.backward(tapeG, gradOutput: dFake4)
         generator.step()
         return [dReal, dFake, cReal, gFake, gClass]
+    }
+
+    /// `buffers` slots of `step`.
+    private enum Slot {
+        static let embeddings = 0, faces = 1, fakeGradients = 2, headGradients = 4, voiceEmbeddings = 9
+    }
+
+    /// y += x over a whole (contiguous) map.
+    private func add(_ x: FeatureMap, into y: FeatureMap) {
+        BLAS.axpy(x.channels * x.row, alpha: 1, x: x.data, y: y.data)
     }
 
     enum Target {
@@ -89,14 +138,13 @@ final class GANTrainer {
         case labels([Int])
     }
 
-    /// A head (bias-free linear) on the face encoder's output `[E, n, 1, 1]`, its loss, and
-    /// dL/d(face-encoder output). The head's weight gradient is ADDED to `weight.grad`.
-    private func head(_ weight: TrainedParameter, _ tape: TrainableStack.Tape, rows: Int, target: Target) throws
-        -> (Float, FeatureMapStorage)
-    {
+    /// A head (bias-free linear) on the face encoder's output `[E, n, 1, 1]`: returns its loss and
+    /// writes dL/d(face-encoder output) to `grad` (`[E, n, 1, 1]`, OVERWRITTEN). The head's weight
+    /// gradient is ADDED to `weight.grad`.
+    private func head(_ weight: TrainedParameter, _ tape: TrainableStack.Tape, rows: Int, target: Target, grad: FeatureMap) throws -> Float {
         let out = tape.output!, e = out.channels, n = out.batch
         var h = [Float](repeating: 0, count: n * e)
-        for b in 0..<n { for i in 0..<e { h[b * e + i] = out.storage.pointer[i * n + b] } }
+        for b in 0..<n { for i in 0..<e { h[b * e + i] = out.data[i * n + b] } }
         let linear = Linear(weight: weight.value, bias: nil, inFeatures: e, outFeatures: rows)
         var logits = [Float](repeating: 0, count: n * rows)
         linear.forward(h, batch: n, into: &logits)
@@ -114,8 +162,7 @@ final class GANTrainer {
         }
         var dh = [Float](repeating: 0, count: n * e)
         linear.backward(input: h, gradOutput: dLogits, batch: n, gradInput: &dh, gradWeight: weight.grad.pointer, gradBias: nil)
-        let grad = try FeatureMapStorage(channels: e, batch: n, height: 1, width: 1)
-        for b in 0..<n { for i in 0..<e { grad.storage.pointer[i * n + b] = dh[b * e + i] } }
-        return (loss, grad)
+        for b in 0..<n { for i in 0..<e { grad.data[i * n + b] = dh[b * e + i] } }
+        return loss
     }
 }

@@ -19,7 +19,7 @@ final class SpectralNormTraining {
     var v: [Float]
     /// σ of the last `forward`.
     private(set) var sigma: Float = 1
-    /// W (permuted to `[rows, cols]`) of the last forward, reused by `backward`.
+    /// Scratch for W permuted to `[rows, cols]` (dim 1 only: for dim 0 `weight_orig` is W).
     private var matrix: [Float]
     private var wv: [Float]
 
@@ -33,18 +33,13 @@ final class SpectralNormTraining {
         precondition(u.count == rows && v.count == cols)
         self.u = u
         self.v = v
-        matrix = [Float](repeating: 0, count: count)
+        matrix = [Float](repeating: 0, count: dim == 0 ? 0 : count)
         wv = [Float](repeating: 0, count: rows)
     }
 
-    /// Index in `weight_orig` of matrix element `(r, c)`.
-    @inline(__always)
-    private func originalIndex(_ r: Int, _ c: Int) -> Int {
-        if dim == 0 { return r * cols + c }
-        let inner = cols / shape[0]
-        let a = c / inner, t = c % inner
-        return (a * rows + r) * inner + t
-    }
+    /// For `dim` 1 (`weight_orig` `[shape0, rows, inner]`): `inner` = product of the dimensions
+    /// after `dim`, so matrix element `(r, a * inner + t)` is `weight_orig[(a * rows + r) * inner + t]`.
+    private var inner: Int { dim == 0 ? cols : cols / shape[0] }
 
     private static func normalize(_ x: inout [Float], eps: Float) {
         var s: Float = 0
@@ -55,26 +50,38 @@ final class SpectralNormTraining {
 
     /// One power iteration and `weight = weightOrig / σ` (OVERWRITTEN; both `shape`, row-major).
     func forward(weightOrig: UnsafePointer<Float>, into weight: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows { for c in 0..<cols { matrix[r * cols + c] = weightOrig[originalIndex(r, c)] } }
-        matrix.withUnsafeBufferPointer { m in
+        matrix.withUnsafeMutableBufferPointer { m in
+            // W as [rows, cols]: weight_orig itself for dim 0, else permuted (whole inner runs).
+            let w: UnsafePointer<Float>
+            if dim == 0 {
+                w = weightOrig
+            } else {
+                let inner = self.inner, rows = self.rows, cols = self.cols
+                for a in 0..<shape[0] {
+                    for r in 0..<rows {
+                        (m.baseAddress! + r * cols + a * inner).update(from: weightOrig + (a * rows + r) * inner, count: inner)
+                    }
+                }
+                w = UnsafePointer(m.baseAddress!)
+            }
             // v = normalize(Wᵀ u)
             u.withUnsafeBufferPointer { u in
                 v.withUnsafeMutableBufferPointer { v in
-                    BLAS.gemv(trans: true, rows: rows, cols: cols, a: m.baseAddress!, lda: cols, x: u.baseAddress!, y: v.baseAddress!)
+                    BLAS.gemv(trans: true, rows: rows, cols: cols, a: w, lda: cols, x: u.baseAddress!, y: v.baseAddress!)
                 }
             }
             SpectralNormTraining.normalize(&v, eps: eps)
             // u = normalize(W v)
             v.withUnsafeBufferPointer { v in
                 u.withUnsafeMutableBufferPointer { u in
-                    BLAS.gemv(rows: rows, cols: cols, a: m.baseAddress!, lda: cols, x: v.baseAddress!, y: u.baseAddress!)
+                    BLAS.gemv(rows: rows, cols: cols, a: w, lda: cols, x: v.baseAddress!, y: u.baseAddress!)
                 }
             }
             SpectralNormTraining.normalize(&u, eps: eps)
             // σ = u · (W v)
             v.withUnsafeBufferPointer { v in
                 wv.withUnsafeMutableBufferPointer { y in
-                    BLAS.gemv(rows: rows, cols: cols, a: m.baseAddress!, lda: cols, x: v.baseAddress!, y: y.baseAddress!)
+                    BLAS.gemv(rows: rows, cols: cols, a: w, lda: cols, x: v.baseAddress!, y: y.baseAddress!)
                 }
             }
         }
@@ -82,7 +89,9 @@ final class SpectralNormTraining {
         for r in 0..<rows { s += u[r] * wv[r] }
         sigma = s
         let count = rows * cols
-        for i in 0..<count { weight[i] = weightOrig[i] / s }
+        parallelBlocks(count, costPerItem: 4) { range in
+            for i in range { weight[i] = weightOrig[i] / s }
+        }
     }
 
     /// The vectors and σ of the last forward, for a backward that runs after later forwards.
@@ -98,13 +107,34 @@ final class SpectralNormTraining {
     func backward(weightOrig: UnsafePointer<Float>, gradWeight: UnsafePointer<Float>,
                   gradWeightOrig: UnsafeMutablePointer<Float>, from state: Snapshot) {
         let count = rows * cols
-        var dot: Double = 0
-        for i in 0..<count { dot += Double(gradWeight[i]) * Double(weightOrig[i]) }
+        // Σ dW·W_orig in Double, four interleaved partial sums.
+        var d0: Double = 0, d1: Double = 0, d2: Double = 0, d3: Double = 0
+        var i = 0
+        while i + 4 <= count {
+            d0 += Double(gradWeight[i]) * Double(weightOrig[i])
+            d1 += Double(gradWeight[i + 1]) * Double(weightOrig[i + 1])
+            d2 += Double(gradWeight[i + 2]) * Double(weightOrig[i + 2])
+            d3 += Double(gradWeight[i + 3]) * Double(weightOrig[i + 3])
+            i += 4
+        }
+        while i < count { d0 += Double(gradWeight[i]) * Double(weightOrig[i]); i += 1 }
+        let dot = (d0 + d1) + (d2 + d3)
         let k = Float(dot / Double(state.sigma) / Double(state.sigma))
-        for i in 0..<count { gradWeightOrig[i] += gradWeight[i] / state.sigma }
-        for r in 0..<rows {
-            let ku = k * state.u[r]
-            for c in 0..<cols { gradWeightOrig[originalIndex(r, c)] -= ku * state.v[c] }
+        let sigma = state.sigma
+        // dW_orig += dW/σ, then -= k u vᵀ (in weight_orig's layout), one pass per run of `inner`.
+        let inner = self.inner, rows = self.rows, outer = count / (rows * inner)
+        state.u.withUnsafeBufferPointer { u in
+            state.v.withUnsafeBufferPointer { v in
+                let u = u.baseAddress!, v = v.baseAddress!
+                parallelFor(outer * rows, costPerItem: 4 * inner) { j in
+                    let a = j / rows, r = j % rows
+                    let ku = k * u[r]
+                    let base = j * inner, vs = v + (dim == 0 ? 0 : a * inner)
+                    for t in 0..<inner {
+                        gradWeightOrig[base + t] = (gradWeightOrig[base + t] + gradWeight[base + t] / sigma) - ku * vs[t]
+                    }
+                }
+            }
         }
     }
 

@@ -16,21 +16,39 @@ final class TrainableStack {
         let cbam: (reduce: TrainedParameter, expand: TrainedParameter, spatial: TrainedParameter, hidden: Int, kernel: Int)?
     }
 
-    /// What one forward leaves for its backward.
+    /// What one forward leaves for its backward. Owned by the caller and reused from step to
+    /// step: its maps, effective weights and CBAM tapes keep their memory and are overwritten
+    /// by the next `forward` into it.
     final class Tape {
-        var inputs: [FeatureMapStorage] = []
-        var activated: [FeatureMapStorage] = []
-        var weights: [FloatStorage?] = []
-        var snapshots: [SpectralNormTraining.Snapshot?] = []
-        var cbams: [CBAMTraining?] = []
-        var output: FeatureMapStorage?
+        /// The forward's input (the caller's memory: keep it unchanged until `backward`).
+        fileprivate(set) var input: FeatureMap?
+        /// Per layer: the activated convolution output `y`, and CBAM(y) when the layer has one.
+        fileprivate var activated: [FeatureMapStorage?] = []
+        fileprivate var attended: [FeatureMapStorage?] = []
+        /// Per spectrally normalised layer: `W/σ` and the `u`, `v`, `σ` of this forward.
+        fileprivate var weights: [FloatStorage?] = []
+        fileprivate var snapshots: [SpectralNormTraining.Snapshot?] = []
+        fileprivate var cbams: [CBAMTraining?] = []
+        /// The network's output (tape memory).
+        fileprivate(set) var output: FeatureMap?
+
+        fileprivate init(layers: Int) {
+            activated = Array(repeating: nil, count: layers)
+            attended = activated
+            weights = Array(repeating: nil, count: layers)
+            snapshots = Array(repeating: nil, count: layers)
+            cbams = Array(repeating: nil, count: layers)
+        }
+
+        /// Layer `i`'s output map (after its CBAM).
+        fileprivate func layerOutput(_ i: Int) -> FeatureMap { (attended[i] ?? activated[i]!).map }
     }
 
     let network: NetworkName
     let layers: [Layer]
     let parameters: [TrainedParameter]
-    /// im2col/col2im scratch, reused by every forward and backward (not part of a tape: a
-    /// trainer is used by one thread at a time).
+    /// im2col/col2im scratch and the backward's intermediate gradients, reused by every
+    /// forward and backward (not part of a tape: a trainer is used by one thread at a time).
     private let workspace = Workspace()
 
     /// The network `network` ("generator" or "face_encoder") from checkpoint tensors
@@ -97,99 +115,205 @@ final class TrainableStack {
     func zeroGrad() { parameters.forEach { $0.zeroGrad() } }
     func step() { parameters.forEach { $0.step() } }
 
-    /// Forward in training mode (one power iteration per spectrally normalised layer).
-    func forward(_ input: FeatureMapStorage) throws -> Tape {
-        let tape = Tape()
+    /// True when no layer is spectrally normalised: a forward is then a pure function of the
+    /// parameters and the input (two forwards of one input between updates are identical).
+    var isPure: Bool { layers.allSatisfy { $0.spectral == nil } }
+
+    /// A tape for this stack (its memory is allocated by the first `forward` into it).
+    func makeTape() -> Tape { Tape(layers: layers.count) }
+
+    /// Forward in training mode (one power iteration per spectrally normalised layer) of
+    /// `input` (`in x batch x h x w`), recorded on `tape` (overwriting its previous forward).
+    /// Each layer's GEMMs run over as many images at once as `Scratch.cols` allows.
+    func forward(_ input: FeatureMap, tape: Tape) throws {
+        tape.input = input
         var x = input
-        for l in layers {
+        for (i, l) in layers.enumerated() {
             var weight = l.weight.value
             if let s = l.spectral {
-                let effective = try FloatStorage(count: l.weight.count)
+                let effective = try reuse(&tape.weights[i], count: l.weight.count)
                 s.forward(weightOrig: l.weight.value.pointer, into: effective.pointer)
-                tape.weights.append(effective)
-                tape.snapshots.append(s.snapshot)
+                tape.snapshots[i] = s.snapshot
                 weight = effective
-            } else {
-                tape.weights.append(nil)
-                tape.snapshots.append(nil)
             }
             let (h, w) = l.transposed ? l.geometry.transposedOutput(h: x.height, w: x.width)! : l.geometry.convOutput(h: x.height, w: x.width)!
-            let y = try FeatureMapStorage(channels: l.outChannels, batch: x.batch, height: h, width: w)
+            let y = try reuse(&tape.activated[i], channels: l.outChannels, batch: x.batch, height: h, width: w).map
             let epilogue = Epilogue(scale: nil, shift: l.bias.value, activation: l.activation)
-            if l.transposed {
-                let conv = ConvTranspose2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
-                let cols = try workspace.slot(0, count: max(conv.scratchCount(batch: x.batch, h: x.height, w: x.width), 1))
-                conv.forward(x.map, into: y.map, epilogue: epilogue, cols: cols)
-            } else {
-                let conv = Conv2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
-                let cols = try workspace.slot(0, count: max(conv.scratchCount(batch: x.batch, h: x.height, w: x.width), 1))
-                conv.forward(x.map, into: y.map, epilogue: epilogue, cols: cols)
+            let op = Op(layer: l, weight: weight)
+            try overImages(op, x, outH: h, outW: w, gradWeight: nil) { images, cols, _ in
+                op.forward(x.images(images), into: y.images(images), epilogue: epilogue, cols: cols)
             }
-            tape.inputs.append(x)
-            tape.activated.append(y)
             if let a = l.cbam {
-                let module = CBAM(channels: l.outChannels, hidden: a.hidden, reduce: a.reduce.value, expand: a.expand.value,
-                                  spatial: Conv2d(weight: a.spatial.value, inChannels: 2, outChannels: 1,
-                                                  geometry: .square(a.kernel, padding: a.kernel / 2)))
-                let trainer = CBAMTraining(module)
-                let out = try FeatureMapStorage(channels: l.outChannels, batch: x.batch, height: h, width: w)
-                try trainer.forward(y.map, into: out.map)
-                tape.cbams.append(trainer)
+                if tape.cbams[i] == nil {
+                    tape.cbams[i] = CBAMTraining(CBAM(channels: l.outChannels, hidden: a.hidden, reduce: a.reduce.value, expand: a.expand.value,
+                                                      spatial: Conv2d(weight: a.spatial.value, inChannels: 2, outChannels: 1,
+                                                                      geometry: .square(a.kernel, padding: a.kernel / 2))))
+                }
+                let out = try reuse(&tape.attended[i], channels: l.outChannels, batch: x.batch, height: h, width: w).map
+                try tape.cbams[i]!.forward(y, into: out)
                 x = out
             } else {
-                tape.cbams.append(nil)
                 x = y
             }
         }
         tape.output = x
-        return tape
     }
 
-    /// Backward of `tape`'s forward from dL/d(output); parameter gradients are ADDED unless
+    /// Backward of `tape`'s forward from dL/d(output) `gradOutput` (read, and overwritten as
+    /// scratch when the last layer has an activation). Parameter gradients are ADDED unless
     /// `parameterGradients` is false (the G step's pass through f only needs dL/d(input)).
-    /// Returns dL/d(input) when `inputGradient`.
-    func backward(_ tape: Tape, gradOutput: FeatureMapStorage, inputGradient: Bool,
-                  parameterGradients: Bool = true) throws -> FeatureMapStorage? {
+    /// dL/d(input) is written to `gradInput` when given (the input's shape; must not alias
+    /// the tape or `gradOutput`). Intermediate gradients live in this stack's workspace.
+    func backward(_ tape: Tape, gradOutput: FeatureMap, gradInput: FeatureMap? = nil,
+                  parameterGradients: Bool = true) throws {
         var dy = gradOutput
         for (i, l) in layers.enumerated().reversed() {
-            let x = tape.inputs[i], y = tape.activated[i]
+            let x = i == 0 ? tape.input! : tape.layerOutput(i - 1), y = tape.activated[i]!.map
             var dAct = dy
             if let trainer = tape.cbams[i], let a = l.cbam {
-                dAct = try FeatureMapStorage(channels: y.channels, batch: y.batch, height: y.height, width: y.width)
+                dAct = FeatureMap(data: try workspace.slot(Slot.cbamGradient, count: y.channels * y.row), channels: y.channels,
+                                  batch: y.batch, height: y.height, width: y.width)
                 // Without parameter gradients, CBAM's weight gradients go to throw-away scratch.
-                let sink = parameterGradients ? nil : try workspace.slot(1, count: a.reduce.count + a.expand.count + a.spatial.count)
-                try trainer.backward(input: y.map, gradOutput: dy.map, gradInput: dAct.map,
+                let sink = parameterGradients ? nil : try workspace.slot(Slot.sink, count: a.reduce.count + a.expand.count + a.spatial.count)
+                try trainer.backward(input: y, gradOutput: dy, gradInput: dAct,
                                      gradReduce: sink ?? a.reduce.grad.pointer,
                                      gradExpand: sink.map { $0 + a.reduce.count } ?? a.expand.grad.pointer,
                                      gradSpatial: sink.map { $0 + a.reduce.count + a.expand.count } ?? a.spatial.grad.pointer)
             }
-            l.activation.backward(output: y.storage.pointer, grad: dAct.storage.pointer, count: y.channels * y.batch * y.height * y.width)
-            if parameterGradients { accumulateChannelSums(dAct.map, into: l.bias.grad.pointer) }
+            l.activation.backward(output: y.data, grad: dAct.data, count: y.channels * y.row)
+            if parameterGradients { accumulateChannelSums(dAct, into: l.bias.grad.pointer) }
+            if !parameterGradients && i == 0 && gradInput == nil { return }
             let weight = tape.weights[i] ?? l.weight.value
-            let gradWeight: FloatStorage? = !parameterGradients ? nil
-                : (l.spectral == nil ? l.weight.grad : try FloatStorage(count: l.weight.count))
-            if !parameterGradients && i == 0 && !inputGradient { return nil }
-            let needInput = i > 0 || inputGradient
-            let dx = needInput ? try FeatureMapStorage(channels: x.channels, batch: x.batch, height: x.height, width: x.width) : nil
-            if l.transposed {
-                let conv = ConvTranspose2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
-                let cols = try workspace.slot(0, count: max(conv.backwardScratchCount(batch: x.batch, h: x.height, w: x.width), 1))
-                conv.backward(input: x.map, gradOutput: dAct.map, gradInput: dx?.map, gradWeight: gradWeight?.pointer,
-                              gradBias: nil, cols: cols)
-            } else {
-                let conv = Conv2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry)
-                let cols = try workspace.slot(0, count: max(conv.backwardScratchCount(batch: x.batch, h: x.height, w: x.width), 1))
-                conv.backward(input: x.map, gradOutput: dAct.map, gradInput: dx?.map, gradWeight: gradWeight?.pointer,
-                              gradBias: nil, cols: cols)
+            var gradWeight: UnsafeMutablePointer<Float>?
+            if parameterGradients {
+                if l.spectral == nil {
+                    gradWeight = l.weight.grad.pointer
+                } else {
+                    gradWeight = try workspace.slot(Slot.weightGradient, count: l.weight.count)
+                    gradWeight!.update(repeating: 0, count: l.weight.count)
+                }
+            }
+            let dx: FeatureMap? = i > 0
+                ? FeatureMap(data: try workspace.slot(i % 2 == 0 ? Slot.gradientA : Slot.gradientB, count: x.channels * x.row),
+                             channels: x.channels, batch: x.batch, height: x.height, width: x.width)
+                : gradInput
+            let op = Op(layer: l, weight: weight)
+            try overImages(op, x, outH: y.height, outW: y.width, gradWeight: gradWeight.map { ($0, l.weight.count) }) { r, cols, gw in
+                op.backward(input: x.images(r), gradOutput: dAct.images(r), gradInput: dx?.images(r), gradWeight: gw, cols: cols)
             }
             if let s = l.spectral, let snap = tape.snapshots[i], let gradWeight {
-                s.backward(weightOrig: l.weight.value.pointer, gradWeight: gradWeight.pointer,
+                s.backward(weightOrig: l.weight.value.pointer, gradWeight: gradWeight,
                            gradWeightOrig: l.weight.grad.pointer, from: snap)
             }
-            guard let dx else { return nil }
+            guard let dx else { return }
             dy = dx
         }
-        return dy
+    }
+
+    /// Workspace slots.
+    private enum Slot {
+        /// Thread t's cols scratch is slot `cols + 2t`, its partial weight gradient `cols + 2t + 1`.
+        static let sink = 1, gradientA = 2, gradientB = 3, cbamGradient = 4, weightGradient = 5, cols = 6
+    }
+
+    /// A layer's convolution with a given weight.
+    private enum Op {
+        case conv(Conv2d)
+        case transposed(ConvTranspose2d)
+
+        init(layer l: Layer, weight: FloatStorage) {
+            self = l.transposed
+                ? .transposed(ConvTranspose2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry))
+                : .conv(Conv2d(weight: weight, inChannels: l.inChannels, outChannels: l.outChannels, geometry: l.geometry))
+        }
+
+        var isTransposed: Bool { if case .transposed = self { return true } else { return false } }
+
+        /// im2col/GEMM scratch per image of `h x w` input, forward and backward alike.
+        func scratchPerImage(h: Int, w: Int) -> Int {
+            switch self {
+            case let .conv(c): return c.scratchCount(batch: 1, h: h, w: w)
+            case let .transposed(t): return t.scratchCount(batch: 1, h: h, w: w)
+            }
+        }
+
+        func forward(_ x: FeatureMap, into y: FeatureMap, epilogue: Epilogue, cols: UnsafeMutablePointer<Float>) {
+            switch self {
+            case let .conv(c): c.forward(x, into: y, epilogue: epilogue, cols: cols)
+            case let .transposed(t): t.forward(x, into: y, epilogue: epilogue, cols: cols)
+            }
+        }
+
+        func backward(input x: FeatureMap, gradOutput dy: FeatureMap, gradInput dx: FeatureMap?,
+                      gradWeight: UnsafeMutablePointer<Float>?, cols: UnsafeMutablePointer<Float>) {
+            switch self {
+            case let .conv(c): c.backward(input: x, gradOutput: dy, gradInput: dx, gradWeight: gradWeight, gradBias: nil, cols: cols)
+            case let .transposed(t): t.backward(input: x, gradOutput: dy, gradInput: dx, gradWeight: gradWeight, gradBias: nil, cols: cols)
+            }
+        }
+    }
+
+    /// GEMM columns per thread below which a layer is not split over images (its kernels then
+    /// split their GEMMs over channel blocks instead).
+    private static let minimumColumns = 2048
+
+    /// Runs `body(images, cols, gradWeight)` over all images of `x` (input of `op`, whose output
+    /// is `outH x outW`) in sub-batches of as many images as `Scratch.cols` floats of im2col/GEMM
+    /// scratch allow. When each thread gets at least `minimumColumns` GEMM columns, the threads
+    /// take contiguous blocks of images, each with its own scratch (whole-width GEMMs, no
+    /// duplicated packing, no barrier between im2col, GEMM and col2im); the kernels' own
+    /// parallel regions then run inline. A weight gradient (`count` floats) is ADDED: thread 0
+    /// into it, the others into zeroed partials summed into it afterwards in thread order.
+    private func overImages(_ op: Op, _ x: FeatureMap, outH: Int, outW: Int,
+                            gradWeight: (pointer: UnsafeMutablePointer<Float>, count: Int)?,
+                            _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?) -> Void) throws {
+        let columns = x.batch * (op.isTransposed ? x.plane : outH * outW)
+        let threads = min(Threads.count, x.batch)
+        let parts = threads > 1 && columns / threads >= TrainableStack.minimumColumns ? threads : 1
+        let per = op.scratchPerImage(h: x.height, w: x.width)
+        // Sub-batches of equal size (not a full-budget run and a small remainder).
+        let share = (x.batch + parts - 1) / parts
+        let largest = per == 0 ? share : max(1, min(share, Scratch.cols / parts / per))
+        let runs = (share + largest - 1) / largest
+        let step = (share + runs - 1) / runs
+        var cols: [UnsafeMutablePointer<Float>] = []
+        var grads: [UnsafeMutablePointer<Float>?] = [gradWeight?.pointer]
+        for t in 0..<parts {
+            cols.append(try workspace.slot(Slot.cols + 2 * t, count: max(per * step, 1)))
+            if t > 0, let g = gradWeight {
+                let partial = try workspace.slot(Slot.cols + 2 * t + 1, count: g.count)
+                partial.update(repeating: 0, count: g.count)
+                grads.append(partial)
+            }
+        }
+        if parts == 1 {
+            for first in stride(from: 0, to: x.batch, by: step) { body(first..<min(first + step, x.batch), cols[0], grads[0]) }
+            return
+        }
+        parallelFor(parts, costPerItem: Int.max) { t in
+            let end = x.batch * (t + 1) / parts
+            for first in stride(from: x.batch * t / parts, to: end, by: step) {
+                body(first..<min(first + step, end), cols[t], gradWeight == nil ? nil : grads[t])
+            }
+        }
+        if let g = gradWeight {
+            for t in 1..<parts { BLAS.axpy(g.count, alpha: 1, x: grads[t]!, y: g.pointer) }
+        }
+    }
+
+    /// `slot`'s map with room for the given shape (allocated on first use, then reused).
+    private func reuse(_ slot: inout FeatureMapStorage?, channels: Int, batch: Int, height: Int, width: Int) throws -> FeatureMapStorage {
+        if let m = slot, m.channels == channels, m.batch == batch, m.height == height, m.width == width { return m }
+        let m = try FeatureMapStorage(channels: channels, batch: batch, height: height, width: width)
+        slot = m
+        return m
+    }
+
+    private func reuse(_ slot: inout FloatStorage?, count: Int) throws -> FloatStorage {
+        if let s = slot, s.count == count { return s }
+        let s = try FloatStorage(count: count)
+        slot = s
+        return s
     }
 }
 
