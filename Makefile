@@ -83,6 +83,7 @@ bench: build venv
 	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
 	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_train.py
+	$(MAKE) bench-learning
 
 ## demo: the main job — a spoken sentence (espeak-ng) in, a portrait PNG out. Until a trained
 ## default model ships, it uses the TINY random-weight test model, so the "face" is a pattern.
