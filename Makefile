@@ -85,13 +85,15 @@ bench: build venv
 	$(PYTHON) tools/bench_train.py
 	$(MAKE) bench-learning
 
-## demo: the main job — a spoken sentence (espeak-ng) in, a portrait PNG out. Until a trained
-## default model ships, it uses the TINY random-weight test model, so the "face" is a pattern.
-DEMO_MODEL ?= $(FIXTURES)/avpgan/model.safetensors
+## demo: the main job — a recording in, a portrait PNG out. The bundled recording is a synthetic
+## speaker the default model never saw in training (models/README.md); its procedural face is
+## beside it for comparison.
+DEMO_MODEL ?= models/default.safetensors
+DEMO_VOICE ?= examples/voices/heldout-speaker.flac
 demo: build
-	espeak-ng -v en-us -w build/demo-voice.wav "Good morning. This recording is all we know about the speaker."
-	build/bin/avpgan portrait --model $(DEMO_MODEL) build/demo-voice.wav -o build/demo.png
-	@echo "wrote build/demo.png from build/demo-voice.wav (model $(DEMO_MODEL))"
+	build/bin/avpgan portrait --model $(DEMO_MODEL) $(DEMO_VOICE) -o build/demo.png
+	@echo "wrote build/demo.png from $(DEMO_VOICE) (model $(DEMO_MODEL));"
+	@echo "the speaker's own synthetic face, never seen in training: examples/voices/heldout-speaker-face.png"
 
 ## bench-learning: does the pipeline learn? synth-data, train-voice, train, evaluate within the
 ## issue's CPU budget; prints held-out retrieval top-1 against chance (tools/bench_learning.py).
