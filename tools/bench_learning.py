@@ -23,7 +23,7 @@ def main():
     p.add_argument("--utterances", type=int, default=4)
     p.add_argument("--faces", type=int, default=4)
     p.add_argument("--voice-steps", type=int, default=1000)
-    p.add_argument("--gan-steps", type=int, default=2000)
+    p.add_argument("--gan-steps", type=int, default=4000)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--widths", default="tiny", choices=["tiny", "full"])
     p.add_argument("--arch", default="voice2face", choices=["voice2face", "avpgan", "avpgan-nocbam"])
