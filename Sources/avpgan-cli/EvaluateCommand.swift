@@ -14,11 +14,11 @@ enum EvaluateCommand {
         guard let modelPath = o.values["--model"] else { fail("evaluate needs --model MODEL", code: 2) }
         guard let voices = o.values["--voices"], let faces = o.values["--faces"] else { fail("evaluate needs --voices DIR --faces DIR", code: 2) }
         let split = o.values["--split"] ?? "test"
-        guard split == "test" || split == "train" else { fail("--split takes test or train", code: 2) }
+        guard ["test", "validation", "train"].contains(split) else { fail("--split takes test, validation or train", code: 2) }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
         let model = try Model(path: modelPath)
-        let index = try DatasetIndex(voices: voices, faces: faces, testList: o.values["--test-list"] ?? TrainCommand.existing("\(voices)/../test.txt"))
-        let identities = split == "test" ? index.test : index.train
+        let index = try TrainCommand.datasetIndex(o, voices: voices, faces: faces)
+        let identities = split == "test" ? index.test : (split == "validation" ? index.validation : index.train)
         guard identities.count >= 2 else {
             fail("the \(split) split has \(identities.count) identities with voices and faces; retrieval needs at least 2 (give --test-list or --split train)")
         }

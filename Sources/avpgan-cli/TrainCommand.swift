@@ -25,7 +25,7 @@ enum TrainCommand {
         let dir = o.values["--checkpoint-dir"]
         if let dir { try SynthData.makeDirectory(dir) }
         let checkpointPath = dir.map { "\($0)/checkpoint.safetensors" }
-        let index = try DatasetIndex(voices: voices, faces: faces, testList: o.values["--test-list"] ?? existing("\(voices)/../test.txt"))
+        let index = try datasetIndex(o, voices: voices, faces: faces)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? "\(dir ?? ".")/feature-cache")
         let tty = isatty(STDERR_FILENO) == 1
         let loading: (Int, Int) -> Void = { done, total in if tty { fputs("\rloading data \(done)/\(total)\u{1B}[K", stderr) } }
@@ -83,4 +83,16 @@ enum TrainCommand {
     }
 
     static func existing(_ path: String) -> String? { access(path, R_OK) == 0 ? path : nil }
+
+    /// The data set's identities split by `--split-rule initial-letter`, by `--test-list F`, or
+    /// by `voices/../test.txt` when it exists (as `avpgan synth-data` writes).
+    static func datasetIndex(_ o: Options, voices: String, faces: String?) throws -> DatasetIndex {
+        switch o.values["--split-rule"] {
+        case nil: return try DatasetIndex(voices: voices, faces: faces, testList: o.values["--test-list"] ?? existing("\(voices)/../test.txt"))
+        case "initial-letter":
+            guard o.values["--test-list"] == nil else { fail("--split-rule and --test-list exclude each other", code: 2) }
+            return try DatasetIndex(voices: voices, faces: faces, initialLetterSplit: true)
+        case let other?: fail("--split-rule takes initial-letter, got '\(other)'", code: 2)
+        }
+    }
 }

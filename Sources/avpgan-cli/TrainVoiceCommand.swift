@@ -22,8 +22,7 @@ enum TrainVoiceCommand {
         let dir = o.values["--checkpoint-dir"]
         if let dir { try SynthData.makeDirectory(dir) }
         let checkpointPath = dir.map { "\($0)/voice-checkpoint.safetensors" }
-        let index = try DatasetIndex(voices: voices, faces: nil,
-                                     testList: o.values["--test-list"] ?? TrainCommand.existing("\(voices)/../test.txt"))
+        let index = try TrainCommand.datasetIndex(o, voices: voices, faces: nil)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? "\(dir ?? ".")/feature-cache")
         let tty = isatty(STDERR_FILENO) == 1
         let loading: (Int, Int) -> Void = { done, total in if tty { fputs("\rloading voices \(done)/\(total)\u{1B}[K", stderr) } }

@@ -19,17 +19,19 @@ commands:
   train --voices DIR --faces DIR --voice-encoder MODEL -o MODEL.safetensors
         [--arch avpgan] [--widths full|tiny] [--steps 1000] [--batch 64] [--seed 1]
         [--checkpoint-dir D] [--checkpoint-every 100] [--resume] [--test-list FILE] [--log F.jsonl]
-        [--samples-every N (default: --checkpoint-every; 0: none)]
+        [--samples-every N (default: --checkpoint-every; 0: none)] [--split-rule initial-letter]
                                      Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints;
                                      with --checkpoint-dir D, sample sheets D/samples/step-N.png
-  evaluate --model MODEL --voices DIR --faces DIR [--split test|train] [--test-list F]
-           [--cache DIR] [--json F.json] [--grid F.png]
+  evaluate --model MODEL --voices DIR --faces DIR [--split test|validation|train] [--test-list F]
+           [--split-rule initial-letter] [--cache DIR] [--json F.json] [--grid F.png]
                                      does the face of a recording resemble its speaker? pixel
                                      retrieval top-1/top-5 and mean rank of generated faces against
                                      one mean picture per identity, beside chance and real pictures
+  (identity splits: --test-list F names the test identities, default voices/../test.txt;
+   --split-rule initial-letter: A-B validation, C-E test, the rest training, as the paper)
   train-voice --voices DIR -o ENCODER.safetensors [--widths full|tiny] [--steps 1000] [--batch 64]
         [--lr 2e-4] [--seed 1] [--checkpoint-dir D] [--checkpoint-every 100] [--resume]
-        [--test-list FILE] [--log F.jsonl] [--cache DIR] [--threads N]
+        [--test-list FILE | --split-rule initial-letter] [--log F.jsonl] [--cache DIR] [--threads N]
                                      pre-train the voice encoder as a speaker classifier; writes an
                                      encoder-only model file for train --voice-encoder; Ctrl-C checkpoints
   synth-data -o DIR [--speakers 20] [--utterances 4] [--faces 4] [--seed 1]
@@ -220,14 +222,14 @@ do {
     case "train":
         let o = Options(args.dropFirst(2), known: ["--voices", "--faces", "--voice-encoder", "-o", "--arch", "--widths", "--steps",
                                                    "--batch", "--seed", "--checkpoint-dir", "--checkpoint-every", "--test-list",
-                                                   "--log", "--cache", "--threads", "--samples-every"], flags: ["--resume"])
+                                                   "--log", "--cache", "--threads", "--samples-every", "--split-rule"], flags: ["--resume"])
         exit(try TrainCommand.run(o, flags: o.flags))
     case "evaluate":
         exit(try EvaluateCommand.run(Options(args.dropFirst(2), known: ["--model", "--voices", "--faces", "--split", "--test-list",
-                                                                        "--cache", "--json", "--grid", "--threads"])))
+                                                                        "--cache", "--json", "--grid", "--threads", "--split-rule"])))
     case "train-voice":
         let o = Options(args.dropFirst(2), known: ["--voices", "-o", "--widths", "--steps", "--batch", "--lr", "--seed", "--checkpoint-dir",
-                                                   "--checkpoint-every", "--test-list", "--log", "--cache", "--threads"], flags: ["--resume"])
+                                                   "--checkpoint-every", "--test-list", "--log", "--cache", "--threads", "--split-rule"], flags: ["--resume"])
         exit(try TrainVoiceCommand.run(o, flags: o.flags))
     case "synth-data":
         exit(try SynthData.run(Options(args.dropFirst(2), known: ["-o", "--speakers", "--utterances", "--faces", "--seed"])))

@@ -73,6 +73,27 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(s1.next(batch: 4).voices, s2.next(batch: 4).voices, "deterministic for a seed")
     }
 
+    func testInitialLetterSplit() throws {
+        // Folders named as VoxCeleb/VGGFace celebrities: A-B validation, C-E test, the rest training.
+        let dir = Fixtures.temporaryDirectory("letters")
+        defer { Fixtures.removeDirectory(dir) }
+        for sub in ["voices", "faces"] { mkdir("\(dir)/\(sub)", 0o755) }
+        let names = ["Adam_A", "bella_b", "Carl_C", "Dora_D", "eve_e", "Fred_F", "Zoe_Z", "Ida_I"]
+        for name in names {
+            for sub in ["voices", "faces"] { mkdir("\(dir)/\(sub)/\(name)", 0o755) }
+            try FileIO.write([0], to: "\(dir)/voices/\(name)/0.wav")
+            try FileIO.write([0], to: "\(dir)/faces/\(name)/0.png")
+        }
+        let index = try DatasetIndex(voices: "\(dir)/voices", faces: "\(dir)/faces", initialLetterSplit: true)
+        XCTAssertEqual(index.validation.map(\.name), ["Adam_A", "bella_b"], "A-B (any case) are validation identities")
+        XCTAssertEqual(index.test.map(\.name), ["Carl_C", "Dora_D", "eve_e"], "C-E are test identities")
+        XCTAssertEqual(index.train.map(\.name), ["Fred_F", "Ida_I", "Zoe_Z"], "the rest train, sorted")
+        XCTAssertThrowsError(try DatasetIndex(voices: "\(dir)/voices", faces: "\(dir)/faces", testList: "\(root)/test.txt",
+                                              initialLetterSplit: true), "a list and the rule exclude each other")
+        let listed = try DatasetIndex(voices: "\(root)/voices", faces: "\(root)/faces", testList: "\(root)/test.txt")
+        XCTAssertTrue(listed.validation.isEmpty, "a test list makes no validation split")
+    }
+
     func testFaceResizeAndFlip() {
         // A 2x2 image averaged to 1x1, and a flip.
         let tiny: [UInt8] = [0, 0, 0, 255, 255, 255, 0, 0, 0, 255, 255, 255]

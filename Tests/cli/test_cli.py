@@ -298,6 +298,10 @@ def test_evaluate_retrieval(tmp_path):
     assert 0 <= e["top1"] <= 1 and 1 <= e["mean_rank"] <= 4, e
     assert "generated faces" in r.stdout and "chance" in r.stdout
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    r = run(*common, "--split-rule", "initial-letter", "--test-list", str(data / "test.txt"))
+    assert r.returncode == 2 and "exclude each other" in r.stderr, r.stderr
+    r = run(*common, "--split-rule", "initial-letter", "--split", "validation")
+    assert r.returncode == 1 and "validation split has 0 identities" in r.stderr, "synth-data ids (id0000...) all start with i: " + r.stderr
 
 
 def test_train_voice_resume_interrupt_and_encoder_file(tmp_path):

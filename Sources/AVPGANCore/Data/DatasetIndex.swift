@@ -4,8 +4,11 @@ import Glibc
 
 /// A voice-face data set in the VoxCeleb/VGGFace layout: `voices/<identity>/**/*.{wav,flac,
 /// ogg,mp3,...}` and `faces/<identity>/**/*.{png,jpg}`, identities matched by folder name
-/// (only those with both voices and faces are used), split into training and test identities
-/// by a list file of test identities. Labels are indices into the sorted training identities.
+/// (only those with both voices and faces are used), split into training, validation and test
+/// identities, mutually exclusive: by a list file of test identities (no validation set), or by
+/// the initial-letter rule of Nagrani et al.'s VoxCeleb/VGGFace split, which the paper follows
+/// (folder names starting with A-B: validation, C-E: test, the rest: training; case-insensitive).
+/// Labels are indices into the sorted training identities.
 /// Without a faces folder (`faces: nil`, voice-encoder pre-training) every identity with voices
 /// is used and `faces` lists are empty.
 public struct DatasetIndex: Sendable {
@@ -16,14 +19,27 @@ public struct DatasetIndex: Sendable {
     }
 
     public var train: [Identity]
+    public var validation: [Identity] = []
     public var test: [Identity]
+
+    /// Which split an identity falls in by the initial-letter rule.
+    public static func initialLetterSplit(_ name: String) -> String {
+        switch name.unicodeScalars.first.map({ Character($0).lowercased() }) {
+        case "a", "b": return "validation"
+        case "c", "d", "e": return "test"
+        default: return "train"
+        }
+    }
 
     public static let voiceExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]
     public static let faceExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
     /// Scans `voices` and `faces` (nil: voices only); `testList` names the held-out identities
-    /// (one per line).
-    public init(voices: String, faces: String?, testList: String? = nil) throws {
+    /// (one per line); `initialLetterSplit` splits by the initial-letter rule instead.
+    public init(voices: String, faces: String?, testList: String? = nil, initialLetterSplit: Bool = false) throws {
+        if initialLetterSplit && testList != nil {
+            throw AVPGANError.invalid("give either a test-identity list or the initial-letter split, not both")
+        }
         let voiceSets = try DatasetIndex.filesByIdentity(voices, extensions: DatasetIndex.voiceExtensions)
         let faceSets = try faces.map { try DatasetIndex.filesByIdentity($0, extensions: DatasetIndex.faceExtensions) }
         var held = Set<String>()
@@ -31,18 +47,23 @@ public struct DatasetIndex: Sendable {
             let text = String(decoding: try FileIO.read(testList), as: UTF8.self)
             held = Set(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { String($0).trimmingWhitespace }.filter { !$0.isEmpty })
         }
-        var train: [Identity] = [], test: [Identity] = []
+        var train: [Identity] = [], validation: [Identity] = [], test: [Identity] = []
         for name in voiceSets.keys.sorted() {
             let f = faceSets.map { $0[name] ?? [] } ?? []
             guard let v = voiceSets[name], !v.isEmpty, faceSets == nil || !f.isEmpty else { continue }
             let identity = Identity(name: name, voices: v, faces: f)
-            if held.contains(name) { test.append(identity) } else { train.append(identity) }
+            switch initialLetterSplit ? DatasetIndex.initialLetterSplit(name) : (held.contains(name) ? "test" : "train") {
+            case "test": test.append(identity)
+            case "validation": validation.append(identity)
+            default: train.append(identity)
+            }
         }
         guard train.count >= 2 else {
             let what = faces.map { "with both voices and faces (\(voices), \($0))" } ?? "with voices (\(voices))"
             throw AVPGANError.invalid("the data set has \(train.count) training identities \(what); at least 2 are needed")
         }
         self.train = train
+        self.validation = validation
         self.test = test
     }
 
