@@ -399,6 +399,16 @@ typedef enum avpgan_widths {
     AVPGAN_WIDTHS_TINY = 1
 } avpgan_widths;
 
+/** How a trainer's data set splits identities into training and held-out sets. */
+typedef enum avpgan_split {
+    /** Held out: the identities named in test_list (none when it is NULL). */
+    AVPGAN_SPLIT_TEST_LIST = 0,
+    /** The VoxCeleb/VGGFace split of Nagrani et al. that the paper follows, by the
+     *  identity folder's first letter (any case): A-B validation, C-E test, the rest
+     *  trained. test_list must be NULL. */
+    AVPGAN_SPLIT_INITIAL_LETTER = 1
+} avpgan_split;
+
 /** Number of losses a training step returns. */
 #define AVPGAN_N_LOSSES 5
 
@@ -437,6 +447,8 @@ typedef struct avpgan_trainer_params {
     /** Directory of the feature cache (created if missing): each recording's
      *  features are computed once and stored there. Required with a data set. */
     const char *cache_dir;
+    /** An avpgan_split value; default AVPGAN_SPLIT_TEST_LIST. */
+    int32_t split;
 } avpgan_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_trainer_params). */

@@ -13,7 +13,8 @@ private enum TrainerStructSize {
 
 private let defaultTrainerParams = avpgan_trainer_params(
     struct_size: TrainerStructSize.params, arch: Architecture.avpgan.code, widths: Int32(AVPGAN_WIDTHS_FULL.rawValue),
-    batch_size: 64, seed: 1, voices_dir: nil, faces_dir: nil, test_list: nil, voice_encoder: nil, cache_dir: nil)
+    batch_size: 64, seed: 1, voices_dir: nil, faces_dir: nil, test_list: nil, voice_encoder: nil, cache_dir: nil,
+    split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue))
 
 /// A trainer handle: the run and the flag that keeps calls on it from overlapping (a mutex
 /// only ever try-locked, so a second caller gets an error instead of waiting or racing).
@@ -70,7 +71,18 @@ private func dataset(_ p: avpgan_trainer_params, required: Bool) throws -> (Data
     }
     let cache = try string(p.cache_dir, "params.cache_dir")
     let testList = try p.test_list.map { try string($0, "params.test_list") }
-    return (try DatasetIndex(voices: voices, faces: faces, testList: testList), try FeatureCache(directory: cache))
+    let initialLetter: Bool
+    switch p.split {
+    case Int32(AVPGAN_SPLIT_TEST_LIST.rawValue): initialLetter = false
+    case Int32(AVPGAN_SPLIT_INITIAL_LETTER.rawValue):
+        guard testList == nil else {
+            throw AVPGANError(.invalidArgument, "params.split is AVPGAN_SPLIT_INITIAL_LETTER, so params.test_list must be NULL")
+        }
+        initialLetter = true
+    default: throw AVPGANError(.invalidArgument, "params.split is \(p.split), expected an avpgan_split value (0 or 1)")
+    }
+    return (try DatasetIndex(voices: voices, faces: faces, testList: testList, initialLetterSplit: initialLetter),
+            try FeatureCache(directory: cache))
 }
 
 private func publish(_ run: TrainingRun, _ out: UnsafeMutablePointer<OpaquePointer?>) {

@@ -638,7 +638,8 @@ static void test_trainer(const char *model_path, const char *data)
     expect(avpgan_trainer_params_init(&tp, sizeof tp), AVPGAN_OK, "avpgan_trainer_params_init");
     check(tp.struct_size == sizeof tp && tp.arch == AVPGAN_ARCH_AVPGAN && tp.widths == AVPGAN_WIDTHS_FULL &&
               tp.batch_size == 64 && tp.seed == 1 && tp.voices_dir == NULL && tp.faces_dir == NULL &&
-              tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL,
+              tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
+              tp.split == AVPGAN_SPLIT_TEST_LIST,
           "wrong defaults", "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths)");
 
     /* ---- create: errors ---- */
@@ -825,7 +826,20 @@ static void test_trainer(const char *model_path, const char *data)
     tp.test_list = holdout;
     expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &out), AVPGAN_E_INVALID_ARGUMENT,
            "avpgan_trainer_load_checkpoint(data set of 2 identities, checkpoint of 3)");
+    tp.split = AVPGAN_SPLIT_INITIAL_LETTER;
+    expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &out), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_load_checkpoint(initial-letter split with a test_list)");
     tp.test_list = NULL;
+    tp.split = 7;
+    expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &out), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_load_checkpoint(split 7)");
+    tp.split = AVPGAN_SPLIT_INITIAL_LETTER;
+    /* synth-data names identities id0000...: all start with i, so all three train. */
+    expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &u), AVPGAN_OK,
+           "avpgan_trainer_load_checkpoint(initial-letter split: 3 training identities as the checkpoint)");
+    avpgan_trainer_free(u);
+    u = NULL;
+    tp.split = AVPGAN_SPLIT_TEST_LIST;
     expect(avpgan_trainer_save(t, ckpt1), AVPGAN_OK, "avpgan_trainer_save(after gan_step)");
     for (i = 0; i < 3; i++) {
         expect(avpgan_trainer_step(t, losses_a[i]), AVPGAN_OK, "avpgan_trainer_step %d (straight)", i);

@@ -212,6 +212,7 @@ class TrainerParams(ctypes.Structure):
         ("test_list", ctypes.c_char_p),
         ("voice_encoder", ctypes.c_char_p),
         ("cache_dir", ctypes.c_char_p),
+        ("split", ctypes.c_int32),
     ]
 
 

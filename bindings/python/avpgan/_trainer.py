@@ -39,6 +39,7 @@ __all__ = ["Losses", "TrainerInfo", "Trainer", "TrainerClosedError"]
 
 _ARCHS = {"voice2face": 0, "avpgan": 1, "avpgan-nocbam": 2}
 _WIDTHS = {"full": 0, "tiny": 1}
+_SPLITS = {"test-list": 0, "initial-letter": 1}
 
 
 class Losses(NamedTuple):
@@ -161,9 +162,14 @@ class Trainer:
 
     @staticmethod
     def _dataset(p: _lib.TrainerParams, voices: PathLike, faces: PathLike, cache: Optional[PathLike],
-                 test_list: Optional[PathLike]) -> List[bytes]:
+                 test_list: Optional[PathLike], split: str = "test-list") -> List[bytes]:
         if cache is None:
             raise ValueError("a data set needs cache= (a directory for the voice features, created if missing)")
+        if split not in _SPLITS:
+            raise ValueError(f"split must be one of {sorted(_SPLITS)}, got {split!r}")
+        if split == "initial-letter" and test_list is not None:
+            raise ValueError("split='initial-letter' takes no test_list")
+        p.split = _SPLITS[split]
         keep = [_path(voices, "voices"), _path(faces, "faces"), _path(cache, "cache")]
         p.voices_dir, p.faces_dir, p.cache_dir = keep
         if test_list is not None:
@@ -184,13 +190,15 @@ class Trainer:
         batch_size: int = 64,
         seed: int = 1,
         test_list: Optional[PathLike] = None,
+        split: str = "test-list",
     ) -> "Trainer":
         """A new trainer: the frozen voice encoder of the model file ``voice_encoder``, new
         generator, face encoder and heads for ``arch`` (``"voice2face"``, ``"avpgan"``,
         ``"avpgan-nocbam"``) at ``widths`` (``"full"`` or ``"tiny"``), seeded by ``seed``;
         batches of ``batch_size`` from ``voices/<identity>/*`` and ``faces/<identity>/*``
-        (identities in ``test_list``, a file of names, held out). Voice features are
-        computed once into ``cache``."""
+        (identities in ``test_list``, a file of names, held out; or ``split="initial-letter"``:
+        names starting A-B held out for validation, C-E for test, as the paper's split). Voice
+        features are computed once into ``cache``."""
         if arch not in _ARCHS:
             raise ValueError(f"arch must be one of {sorted(_ARCHS)}, got {arch!r}")
         if widths not in _WIDTHS:
@@ -198,7 +206,7 @@ class Trainer:
         p = cls._params(batch_size, seed)
         p.arch = _ARCHS[arch]
         p.widths = _WIDTHS[widths]
-        keep = cls._dataset(p, voices, faces, cache, test_list)
+        keep = cls._dataset(p, voices, faces, cache, test_list, split)
         keep.append(_path(voice_encoder, "voice_encoder"))
         p.voice_encoder = keep[-1]
         lib = _lib.get()
@@ -215,6 +223,7 @@ class Trainer:
         *,
         cache: Optional[PathLike] = None,
         test_list: Optional[PathLike] = None,
+        split: str = "test-list",
         batch_size: int = 64,
     ) -> "Trainer":
         """A trainer in the state of a checkpoint file (:meth:`save`, ``avpgan train``'s
@@ -228,8 +237,8 @@ class Trainer:
         if voices is not None or faces is not None:
             if voices is None or faces is None:
                 raise ValueError("a data set needs both voices= and faces=")
-            keep += cls._dataset(p, voices, faces, cache, test_list)
-        elif cache is not None or test_list is not None:
+            keep += cls._dataset(p, voices, faces, cache, test_list, split)
+        elif cache is not None or test_list is not None or split != "test-list":
             raise ValueError("cache= and test_list= need a data set (voices= and faces=)")
         lib = _lib.get()
         handle = _lib.TrainerHandle()

@@ -250,3 +250,14 @@ def test_run_progress_stop_and_resume(avpgan_module, dataset, tmp_path):
         avpgan_module.Trainer.load(tmp_path / "ckpt.safetensors", dataset / "data" / "voices", dataset / "data" / "faces")
     with pytest.raises(ValueError, match="arch"):
         avpgan_module.Trainer.create(voices="v", faces="f", cache="c", voice_encoder=MODEL, arch="gan")
+    # The paper's initial-letter split: synth-data's identities (id0000...) all start with i, so
+    # every identity trains, as in the checkpoint; a split with a test list is refused.
+    with avpgan_module.Trainer.load(tmp_path / "ckpt.safetensors", dataset / "data" / "voices", dataset / "data" / "faces",
+                                    cache=dataset / "cache", split="initial-letter", batch_size=2) as v:
+        assert v.info.n_identities == 3 and v.info.has_dataset
+    with pytest.raises(ValueError, match="test_list"):
+        avpgan_module.Trainer.load(tmp_path / "ckpt.safetensors", dataset / "data" / "voices", dataset / "data" / "faces",
+                                   cache=dataset / "cache", split="initial-letter", test_list="t.txt")
+    with pytest.raises(ValueError, match="split"):
+        avpgan_module.Trainer.load(tmp_path / "ckpt.safetensors", dataset / "data" / "voices", dataset / "data" / "faces",
+                                   cache=dataset / "cache", split="by-name")
