@@ -77,7 +77,8 @@ public struct TrainingCheckpoint: Sendable {
         return SafetensorsWriter.serialize(out, metadata: config.metadata.merging(["avpgan.checkpoint": state.serialized]) { a, _ in a })
     }
 
-    private static func values(_ map: [String: [Float]], _ name: String, _ shape: [Int]) throws -> [Float] {
+    /// `map[name]`, checked to hold `shape`'s count of values (both checkpoint kinds use it).
+    static func values(_ map: [String: [Float]], _ name: String, _ shape: [Int]) throws -> [Float] {
         guard let v = map[name] else { throw AVPGANError.invalid("checkpoint tensor \(name) is missing") }
         guard v.count == shape.reduce(1, *) else {
             throw AVPGANError.invalid("checkpoint tensor \(name) has \(v.count) values; shape \(shape) needs \(shape.reduce(1, *))")

@@ -72,11 +72,11 @@ public struct VoiceTrainingCheckpoint: Sendable {
         let count = speakers.count
         var out: [SafetensorsWriter.Tensor] = []
         for (name, shape) in VoiceTrainingCheckpoint.tensorLayout(config, speakers: count) {
-            out.append(.init(name: name, shape: shape, floats: try VoiceTrainingCheckpoint.values(tensors, name, shape)))
+            out.append(.init(name: name, shape: shape, floats: try TrainingCheckpoint.values(tensors, name, shape)))
         }
         for (name, shape) in VoiceTrainingCheckpoint.trainedParameters(config, speakers: count) {
-            out.append(.init(name: "adam.exp_avg.\(name)", shape: shape, floats: try VoiceTrainingCheckpoint.values(exp_avg, name, shape)))
-            out.append(.init(name: "adam.exp_avg_sq.\(name)", shape: shape, floats: try VoiceTrainingCheckpoint.values(exp_avg_sq, name, shape)))
+            out.append(.init(name: "adam.exp_avg.\(name)", shape: shape, floats: try TrainingCheckpoint.values(exp_avg, name, shape)))
+            out.append(.init(name: "adam.exp_avg_sq.\(name)", shape: shape, floats: try TrainingCheckpoint.values(exp_avg_sq, name, shape)))
         }
         func int(_ i: Int) -> JSONValue { .number(Double(i), integer: Int64(i)) }
         let state = JSONValue.object([
@@ -87,14 +87,6 @@ public struct VoiceTrainingCheckpoint: Sendable {
             ("speakers", .array(speakers.map { .string($0) })),
         ])
         return SafetensorsWriter.serialize(out, metadata: config.metadata.merging([VoiceTrainingCheckpoint.metadataKey: state.serialized]) { a, _ in a })
-    }
-
-    private static func values(_ map: [String: [Float]], _ name: String, _ shape: [Int]) throws -> [Float] {
-        guard let v = map[name] else { throw AVPGANError.invalid("checkpoint tensor \(name) is missing") }
-        guard v.count == shape.reduce(1, *) else {
-            throw AVPGANError.invalid("checkpoint tensor \(name) has \(v.count) values; shape \(shape) needs \(shape.reduce(1, *))")
-        }
-        return v
     }
 
     // MARK: Reading
