@@ -514,29 +514,9 @@ class Model:
         if self._handle is None:
             raise ModelClosedError("operation on a closed avpgan.Model")
 
-    class _Use:
-        """Holds the handle open for the duration of one C call."""
-
-        __slots__ = ("model", "handle")
-
-        def __init__(self, model: "Model") -> None:
-            self.model = model
-
-        def __enter__(self) -> Any:
-            m = self.model
-            with m._cond:
-                if m._handle is None:
-                    raise ModelClosedError("operation on a closed avpgan.Model")
-                m._active += 1
-                self.handle = m._handle
-            return self.handle
-
-        def __exit__(self, *exc: Any) -> None:
-            m = self.model
-            with m._cond:
-                m._active -= 1
-                if m._active == 0:
-                    m._cond.notify_all()
+    def _use(self) -> "_lib.HandleUse":
+        """The handle, held open for one C call."""
+        return _lib.HandleUse(self, ModelClosedError, "operation on a closed avpgan.Model")
 
     # -- queries ----------------------------------------------------------
 
@@ -594,7 +574,7 @@ class Model:
         out = np.empty(e, dtype=np.float32)
         needed = ctypes.c_size_t(0)
         lib = _lib.get()
-        with Model._Use(self) as handle:
+        with self._use() as handle:
             status = lib.avpgan_model_embed(
                 handle,
                 feats.ctypes.data_as(_lib._c_float_p),
@@ -653,7 +633,7 @@ class Model:
         s = self._info.image_size
         out = np.empty((s, s, 3), dtype=np.uint8)
         needed = ctypes.c_size_t(0)
-        with Model._Use(self) as handle:
+        with self._use() as handle:
             status = lib.avpgan_portrait_pcm(handle, x.ctypes.data_as(_lib._c_float_p), x.size, rate, ctypes.byref(p),
                                              out.ctypes.data_as(_lib._c_uint8_p), out.size, ctypes.byref(needed), None)
             _check(status, "avpgan_portrait_pcm")
@@ -677,7 +657,7 @@ class Model:
         out = np.empty((n, 3, s, s), dtype=np.float32)
         needed = ctypes.c_size_t(0)
         lib = _lib.get()
-        with Model._Use(self) as handle:
+        with self._use() as handle:
             status = lib.avpgan_model_generate(
                 handle,
                 emb.ctypes.data_as(_lib._c_float_p),
@@ -727,7 +707,7 @@ class Model:
         n, s = emb.shape[0], self._info.image_size
         out = np.empty((n, s, s, 3), dtype=np.uint8)
         needed = ctypes.c_size_t(0)
-        with Model._Use(self) as handle:
+        with self._use() as handle:
             status = lib.avpgan_model_generate_rgb8(
                 handle,
                 emb.ctypes.data_as(_lib._c_float_p),

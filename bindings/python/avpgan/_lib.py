@@ -27,7 +27,7 @@ import ctypes.util
 import os
 import threading
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 __all__ = [
     "LibraryNotFound",
@@ -440,3 +440,32 @@ def get() -> ctypes.CDLL:
         if _lib is None:
             _lib = load()
         return _lib
+
+
+class HandleUse:
+    """Holds an owner's C handle open for the duration of one C call. The owner (a Model or a
+    Trainer) has ``_cond`` (a Condition), ``_handle`` (None once closed) and ``_active`` (calls in
+    progress); its close() waits on ``_cond`` until ``_active`` is 0."""
+
+    __slots__ = ("owner", "closed", "message", "handle")
+
+    def __init__(self, owner: Any, closed: type, message: str) -> None:
+        self.owner = owner
+        self.closed = closed
+        self.message = message
+
+    def __enter__(self) -> Any:
+        o = self.owner
+        with o._cond:
+            if o._handle is None:
+                raise self.closed(self.message)
+            o._active += 1
+            self.handle = o._handle
+        return self.handle
+
+    def __exit__(self, *exc: Any) -> None:
+        o = self.owner
+        with o._cond:
+            o._active -= 1
+            if o._active == 0:
+                o._cond.notify_all()

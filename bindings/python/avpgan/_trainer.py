@@ -290,27 +290,9 @@ class Trainer:
         s = self._static
         return f"<avpgan.Trainer {s.arch} step {self.step_count}, {s.n_identities} identities>"
 
-    class _Use:
-        __slots__ = ("t", "handle")
-
-        def __init__(self, t: "Trainer") -> None:
-            self.t = t
-
-        def __enter__(self) -> Any:
-            t = self.t
-            with t._cond:
-                if t._handle is None:
-                    raise TrainerClosedError("operation on a closed avpgan.Trainer")
-                t._active += 1
-                self.handle = t._handle
-            return self.handle
-
-        def __exit__(self, *exc: Any) -> None:
-            t = self.t
-            with t._cond:
-                t._active -= 1
-                if t._active == 0:
-                    t._cond.notify_all()
+    def _use(self) -> "_lib.HandleUse":
+        """The handle, held open for one C call."""
+        return _lib.HandleUse(self, TrainerClosedError, "operation on a closed avpgan.Trainer")
 
     # -- queries --------------------------------------------------------------
 
@@ -318,7 +300,7 @@ class Trainer:
         raw = _lib.TrainerInfo()
         raw.struct_size = ctypes.sizeof(raw)
         lib = _lib.get()
-        with Trainer._Use(self) as handle:
+        with self._use() as handle:
             _check(lib.avpgan_trainer_get_info(handle, ctypes.byref(raw)), "avpgan_trainer_get_info")
         return TrainerInfo(
             step=int(raw.step),
@@ -390,7 +372,7 @@ class Trainer:
         out = np.zeros(_lib.N_LOSSES, np.float32)
         fp, ip = _lib._c_float_p, _lib._c_int32_p
         lib = _lib.get()
-        with Trainer._Use(self) as handle:
+        with self._use() as handle:
             _check(lib.avpgan_trainer_gan_step(handle, n, t, s.n_mels, v.ctypes.data_as(fp), vl.ctypes.data_as(ip),
                                                f.ctypes.data_as(fp), fl.ctypes.data_as(ip), z.ctypes.data_as(fp),
                                                out.ctypes.data_as(fp)),
@@ -401,7 +383,7 @@ class Trainer:
         """One step on a batch drawn from the data set (needs one: see :meth:`load`)."""
         out = np.zeros(_lib.N_LOSSES, np.float32)
         lib = _lib.get()
-        with Trainer._Use(self) as handle:
+        with self._use() as handle:
             _check(lib.avpgan_trainer_step(handle, out.ctypes.data_as(_lib._c_float_p)), "avpgan_trainer_step")
         return Losses(*(float(x) for x in out))
 
@@ -464,7 +446,7 @@ class Trainer:
         done = ctypes.c_uint64(0)
         lib = _lib.get()
         try:
-            with Trainer._Use(self) as handle:
+            with self._use() as handle:
                 status = lib.avpgan_trainer_run(handle, n, progress_fn, None, abort_fn, None, ctypes.byref(done))
                 message = _decode(lib.avpgan_last_error()) if status else ""
         finally:
@@ -485,14 +467,14 @@ class Trainer:
         continues from it bit-identically."""
         encoded = _path(path, "path")
         lib = _lib.get()
-        with Trainer._Use(self) as handle:
+        with self._use() as handle:
             _check(lib.avpgan_trainer_save(handle, encoded), "avpgan_trainer_save")
 
     def export(self, path: PathLike) -> None:
         """Writes the inference model file of the current state (for :class:`avpgan.Model`)."""
         encoded = _path(path, "path")
         lib = _lib.get()
-        with Trainer._Use(self) as handle:
+        with self._use() as handle:
             _check(lib.avpgan_trainer_export(handle, encoded), "avpgan_trainer_export")
 
 
