@@ -372,6 +372,78 @@ avpgan_status avpgan_png_encode(const uint8_t *pixels, uint32_t width, uint32_t 
                                 uint8_t *png, size_t capacity, size_t *needed);
 
 /* ------------------------------------------------------------------------ */
+/* Face recognition (evaluation)                                             */
+/* ------------------------------------------------------------------------ */
+
+/* The paper judges a voice portrait by the cosine similarity between the
+ * face-recognition embeddings of the generated face and of the speaker's real
+ * faces. A face model is such a recognition network (MobileFaceNet or an
+ * ArcFace IResNet), loaded from a face model file (docs/face-model-format.md;
+ * tools/convert_face.py writes one from ONNX or PyTorch weights). No face model
+ * ships with libavpgan. Like avpgan_model, a face model is immutable and
+ * thread-safe; avpgan_face_model_free must not race with other calls on it. */
+
+/** A loaded face-recognition network. */
+typedef struct avpgan_face_model avpgan_face_model;
+
+/** Face-recognition architectures (avpgan_face_model_info.arch). */
+typedef enum avpgan_face_arch {
+    AVPGAN_FACE_ARCH_MOBILEFACENET = 0,
+    AVPGAN_FACE_ARCH_IRESNET18 = 1,
+    AVPGAN_FACE_ARCH_IRESNET34 = 2,
+    AVPGAN_FACE_ARCH_IRESNET50 = 3,
+    AVPGAN_FACE_ARCH_IRESNET100 = 4,
+    AVPGAN_FACE_ARCH_IRESNET200 = 5
+} avpgan_face_arch;
+
+/** Loads a face model file. params may be NULL (only max_header_bytes is used).
+ *  A voice-portrait model file is refused with AVPGAN_E_MODEL_FORMAT (and a face
+ *  model file by avpgan_model_load_file). On failure *out_model is NULL. */
+avpgan_status avpgan_face_model_load_file(const char *path, const avpgan_model_params *params,
+                                          avpgan_face_model **out_model);
+
+/** Loads a face model from a memory image of the file (the bytes are copied). */
+avpgan_status avpgan_face_model_load_buffer(const void *data, size_t size,
+                                            const avpgan_model_params *params,
+                                            avpgan_face_model **out_model);
+
+/** Frees a face model. NULL is allowed and does nothing. */
+void avpgan_face_model_free(avpgan_face_model *model);
+
+/** What a face model is. Set struct_size = sizeof(avpgan_face_model_info). */
+typedef struct avpgan_face_model_info {
+    size_t struct_size;
+    int32_t arch;              /* an avpgan_face_arch value */
+    char arch_name[32];        /* "mobilefacenet", "iresnet50", ...; NUL-terminated */
+    uint32_t input_size;       /* the network's input is input_size x input_size (112) */
+    uint32_t embed_dim;        /* embedding size (128 MobileFaceNet, 512 IResNet) */
+    float input_mean;          /* a pixel p enters as (p - input_mean) / input_std */
+    float input_std;
+    int32_t bgr;               /* 1 when the network's first input plane is blue */
+    uint64_t n_parameters;     /* number of scalar weights in the file */
+} avpgan_face_model_info;
+
+/** Fills *info; set info->struct_size = sizeof(avpgan_face_model_info) first. */
+avpgan_status avpgan_face_model_get_info(const avpgan_face_model *model, avpgan_face_model_info *info);
+
+/** The embedding of one face image.
+ *  pixels: width x height x 3 bytes, interleaved RGB, rows top to bottom, each row
+ *  row_stride bytes apart (0 means width * 3); 1 <= width, height <= 16384. The
+ *  image is resized to input_size x input_size, each axis on its own (pass an
+ *  aligned face crop: nothing is cropped and the aspect ratio is not kept), by
+ *  bilinear interpolation that averages when shrinking (the arithmetic of torch's
+ *  interpolate(mode="bilinear", align_corners=False, antialias=True)), then
+ *  normalised with input_mean and input_std.
+ *  embedding: receives embed_dim floats, the network's raw output (not normalised). */
+avpgan_status avpgan_face_model_embed_rgb8(const avpgan_face_model *model, const uint8_t *pixels,
+                                           size_t width, size_t height, size_t row_stride,
+                                           float *embedding, size_t capacity, size_t *needed);
+
+/** Cosine similarity a.b / (|a| |b|) of two n-float vectors (computed in double),
+ *  in *similarity; 0 when either vector is zero. 1 <= n <= 2^24; values finite. */
+avpgan_status avpgan_cosine(const float *a, const float *b, size_t n, float *similarity);
+
+/* ------------------------------------------------------------------------ */
 /* Training                                                                  */
 /* ------------------------------------------------------------------------ */
 

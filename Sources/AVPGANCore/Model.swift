@@ -145,7 +145,7 @@ public final class Model: @unchecked Sendable {
         try Model.checkFinite(embeddings, count: count * embedDim, name: "embeddings") { "embedding \($0 / embedDim), value \($0 % embedDim)" }
     }
 
-    static func checkFinite(_ p: UnsafePointer<Float>, count: Int, name: String, at: (Int) -> String) throws {
+    public static func checkFinite(_ p: UnsafePointer<Float>, count: Int, name: String, at: (Int) -> String) throws {
         // Any non-finite value makes the sum non-finite; locate it only then.
         var sum: Float = 0
         for i in 0..<count { sum += p[i] * 0 }

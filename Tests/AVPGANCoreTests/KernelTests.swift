@@ -64,7 +64,11 @@ final class KernelTests: XCTestCase {
             (2, 3, 5, 7, 9, .square(3, stride: 1, padding: 1)),
             (3, 4, 6, 8, 8, .square(4, stride: 2, padding: 1)),
             (1, 6, 4, 9, 7, ConvGeometry(kernelH: 2, kernelW: 5, strideH: 3, strideW: 2, padH: 1, padW: 2, groups: 2)),
-            (2, 8, 8, 6, 6, .square(3, stride: 2, padding: 1, groups: 8)),  // depthwise
+            (2, 8, 8, 6, 6, .square(3, stride: 2, padding: 1, groups: 8)),  // depthwise (DepthwiseConv)
+            (3, 5, 5, 11, 13, .square(3, stride: 1, padding: 1, groups: 5)), // depthwise, MobileFaceNet's stride 1
+            (2, 4, 4, 9, 7, .square(3, stride: 2, padding: 1, groups: 4)),   // depthwise, odd sizes
+            (2, 6, 6, 7, 7, .square(7, groups: 6)),                          // global depthwise 7x7 -> 1x1
+            (1, 3, 3, 10, 11, ConvGeometry(kernelH: 2, kernelW: 4, strideH: 3, strideW: 2, padH: 2, padW: 1, groups: 3)),
             (2, 5, 7, 4, 4, .square(1)),                                      // pointwise
             (1, 2, 1, 7, 7, .square(7, padding: 3)),                          // CBAM's spatial conv
             (2, 3, 2, 5, 5, .square(5, stride: 1, padding: 0)),               // output 1x1
@@ -134,6 +138,14 @@ final class KernelTests: XCTestCase {
         Epilogue(scale: scale, shift: shift, activation: .identity).apply(channel: 0, &y, count: 2)
         XCTAssertEqual(y[0], (5 - 1) / 2 * 2 + 0.5, accuracy: 1e-6)
         XCTAssertEqual(y[1], (-3 - 1) / 2 * 2 + 0.5, accuracy: 1e-6)
+    }
+
+    func testPReLUEpilogue() throws {
+        // PReLU after a folded BatchNorm: v = x * s + b; v > 0 ? v : v * slope[c].
+        var y: [Float] = [2, -2, 0.5, -4]
+        Epilogue(scale: try FloatStorage([2, 1]), shift: try FloatStorage([0, 1]), activation: .identity,
+                 slopes: try FloatStorage([0.25, 0.5])).apply(to: FeatureMap(data: &y, channels: 2, batch: 1, height: 1, width: 2))
+        XCTAssertEqual(y, [4, -1, 1.5, -1.5], "PReLU epilogue: channel 0 scale 2 slope 0.25, channel 1 shift 1 slope 0.5")
     }
 
     func testLinearAndReductions() throws {

@@ -51,9 +51,13 @@ struct Conv2d {
         self.geometry = geometry
     }
 
-    /// Floats of im2col scratch a forward of `input`'s shape needs (0 for pointwise convs).
+    /// One filter per channel (groups = in = out, not 1x1): computed by `DepthwiseConv`.
+    var isDepthwise: Bool { geometry.groups > 1 && geometry.groups == inChannels && inChannels == outChannels && !geometry.isPointwise }
+
+    /// Floats of im2col scratch a forward of `input`'s shape needs (0 for pointwise and
+    /// depthwise convs).
     func scratchCount(batch: Int, h: Int, w: Int) -> Int {
-        guard !geometry.isPointwise, let (oh, ow) = geometry.convOutput(h: h, w: w) else { return 0 }
+        guard !geometry.isPointwise, !isDepthwise, let (oh, ow) = geometry.convOutput(h: h, w: w) else { return 0 }
         return inChannels / geometry.groups * geometry.taps * batch * oh * ow
     }
 
@@ -61,6 +65,10 @@ struct Conv2d {
     /// and not alias `input`; `cols` at least `scratchCount` floats. Each thread computes a block
     /// of output channels (its GEMM rows) and applies their epilogue.
     func forward(_ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue = .none, cols: UnsafeMutablePointer<Float>) {
+        if isDepthwise {
+            DepthwiseConv.forward(input, weight: weight.pointer, geometry: geometry, into: out, epilogue: epilogue)
+            return
+        }
         let g = geometry.groups
         let inPerGroup = inChannels / g
         let outPerGroup = outChannels / g

@@ -1,14 +1,17 @@
 /// What follows a convolution's GEMM, applied per channel in one pass over its row:
 /// `y = activation(y * scale[c] + shift[c])`. A bias is a shift; an inference BatchNorm is a
-/// scale and shift (`BatchNorm.fold`); either may be absent.
+/// scale and shift (`BatchNorm.fold`); either may be absent. With `slopes` (a PReLU, one
+/// slope per channel), `y = v > 0 ? v : v * slopes[c]` follows instead of `activation`,
+/// which must then be `.identity`.
 struct Epilogue {
     var scale: FloatStorage?
     var shift: FloatStorage?
     var activation: Activation
+    var slopes: FloatStorage? = nil
 
     static let none = Epilogue(scale: nil, shift: nil, activation: .identity)
 
-    var isIdentity: Bool { scale == nil && shift == nil && activation == .identity }
+    var isIdentity: Bool { scale == nil && shift == nil && activation == .identity && slopes == nil }
 
     /// Applies the epilogue to every channel row of `map`.
     func apply(to map: FeatureMap) {
@@ -24,6 +27,11 @@ struct Epilogue {
     func apply(channel c: Int, _ y: UnsafeMutablePointer<Float>, count n: Int) {
         let s = scale?.pointer[c] ?? 1
         let b = shift?.pointer[c] ?? 0
+        if let slopes {
+            let a = slopes.pointer[c]
+            for i in 0..<n { let v = y[i] * s + b; y[i] = v > 0 ? v : v * a }
+            return
+        }
         switch activation {
         case .identity:
             if scale == nil { for i in 0..<n { y[i] += b } } else { for i in 0..<n { y[i] = y[i] * s + b } }

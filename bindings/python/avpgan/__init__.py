@@ -57,6 +57,10 @@ __all__ = [
     "Pixels",
     "ModelInfo",
     "Model",
+    "FaceModel",
+    "FaceModelInfo",
+    "FaceModelClosedError",
+    "cosine",
     "version",
     "version_number",
     "status_string",
@@ -724,3 +728,4 @@ class Model:
 
 from ._media import Audio, decode, encode_png, features, pcm_16k, save_png  # noqa: E402  (needs _check above)
 from ._trainer import Losses, Trainer, TrainerClosedError, TrainerInfo  # noqa: E402
+from ._face import FaceModel, FaceModelClosedError, FaceModelInfo, cosine  # noqa: E402

@@ -258,6 +258,30 @@ class _OpaqueTrainer(ctypes.Structure):
 TrainerHandle = ctypes.POINTER(_OpaqueTrainer)
 
 
+class FaceModelInfo(ctypes.Structure):
+    """``struct avpgan_face_model_info``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("arch", ctypes.c_int32),
+        ("arch_name", ctypes.c_char * 32),
+        ("input_size", ctypes.c_uint32),
+        ("embed_dim", ctypes.c_uint32),
+        ("input_mean", ctypes.c_float),
+        ("input_std", ctypes.c_float),
+        ("bgr", ctypes.c_int32),
+        ("n_parameters", ctypes.c_uint64),
+    ]
+
+
+class _OpaqueFaceModel(ctypes.Structure):
+    """``struct avpgan_face_model`` (opaque)."""
+
+
+#: ``avpgan_face_model *``.
+FaceModelHandle = ctypes.POINTER(_OpaqueFaceModel)
+
+
 class _OpaqueModel(ctypes.Structure):
     """``struct avpgan_model`` (opaque; only ever used through a pointer)."""
 
@@ -361,6 +385,22 @@ _PROTOTYPES = {
     ),
     "avpgan_trainer_save": (c_status, [TrainerHandle, ctypes.c_char_p]),
     "avpgan_trainer_export": (c_status, [TrainerHandle, ctypes.c_char_p]),
+    "avpgan_face_model_load_file": (
+        c_status,
+        [ctypes.c_char_p, ctypes.POINTER(ModelParams), ctypes.POINTER(FaceModelHandle)],
+    ),
+    "avpgan_face_model_load_buffer": (
+        c_status,
+        [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ModelParams), ctypes.POINTER(FaceModelHandle)],
+    ),
+    "avpgan_face_model_free": (None, [FaceModelHandle]),
+    "avpgan_face_model_get_info": (c_status, [FaceModelHandle, ctypes.POINTER(FaceModelInfo)]),
+    "avpgan_face_model_embed_rgb8": (
+        c_status,
+        [FaceModelHandle, _c_uint8_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t, _c_float_p,
+         ctypes.c_size_t, _c_size_t_p],
+    ),
+    "avpgan_cosine": (c_status, [_c_float_p, _c_float_p, ctypes.c_size_t, _c_float_p]),
 }
 
 

@@ -1,0 +1,119 @@
+import AVPGANCore
+import CAVPGAN
+
+// Face-recognition entry points: load, free, info, embed, cosine.
+
+private enum FaceStructSize {
+    static let modelParams = MemoryLayout<avpgan_model_params>.stride
+    static let info = MemoryLayout<avpgan_face_model_info>.stride
+}
+
+private let defaultParams = avpgan_model_params(struct_size: FaceStructSize.modelParams, max_header_bytes: 0, inference_only: 1)
+
+private func faceModel(_ handle: OpaquePointer?) throws -> FaceModel {
+    let handle = try Argument.require(handle, "model")
+    return Unmanaged<FaceModel>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}
+
+private func headerLimit(_ params: UnsafePointer<avpgan_model_params>?) throws -> Int {
+    let p = try Argument.params(params, defaults: defaultParams, minimumSize: FaceStructSize.modelParams, name: "params")
+    guard p.max_header_bytes <= UInt64(Int.max) else { throw AVPGANError(.invalidArgument, "params.max_header_bytes is too large") }
+    return p.max_header_bytes == 0 ? Safetensors.defaultMaxHeaderBytes : Int(p.max_header_bytes)
+}
+
+private func publish(_ m: FaceModel, _ out: UnsafeMutablePointer<OpaquePointer?>) {
+    out.pointee = OpaquePointer(Unmanaged.passRetained(m).toOpaque())
+}
+
+@_cdecl("avpgan_face_model_load_file")
+public func avpgan_face_model_load_file(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_model_params>?,
+                                        _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return CallBoundary.run {
+        let out = try Argument.require(out, "out_model")
+        let path = String(cString: try Argument.require(path, "path"))
+        publish(try FaceModel(path: path, maxHeaderBytes: try headerLimit(params)), out)
+    }
+}
+
+@_cdecl("avpgan_face_model_load_buffer")
+public func avpgan_face_model_load_buffer(_ data: UnsafeRawPointer?, _ size: Int, _ params: UnsafePointer<avpgan_model_params>?,
+                                          _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    out?.pointee = nil
+    return CallBoundary.run {
+        let out = try Argument.require(out, "out_model")
+        let data = try Argument.require(data, "data")
+        guard size <= FaceModel.maxFileBytes else {
+            throw AVPGANError(.invalidArgument, "size is \(size) bytes, more than the \(FaceModel.maxFileBytes)-byte limit of a face model")
+        }
+        let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
+        publish(try FaceModel(bytes: bytes, maxHeaderBytes: try headerLimit(params)), out)
+    }
+}
+
+@_cdecl("avpgan_face_model_free")
+public func avpgan_face_model_free(_ handle: OpaquePointer?) {
+    guard let handle else { return }
+    Unmanaged<FaceModel>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+@_cdecl("avpgan_face_model_get_info")
+public func avpgan_face_model_get_info(_ handle: OpaquePointer?, _ info: UnsafeMutablePointer<avpgan_face_model_info>?) -> Int32 {
+    CallBoundary.run {
+        let m = try faceModel(handle)
+        let info = try Argument.require(info, "info")
+        var full = avpgan_face_model_info()
+        let c = m.config
+        full.arch = c.arch.code
+        withUnsafeMutableBytes(of: &full.arch_name) { dst in
+            dst.copyBytes(from: Array(c.arch.rawValue.utf8.prefix(dst.count - 1)) + [0])
+        }
+        full.input_size = UInt32(c.inputSize)
+        full.embed_dim = UInt32(c.embedDim)
+        full.input_mean = c.inputMean
+        full.input_std = c.inputStd
+        full.bgr = c.bgr ? 1 : 0
+        full.n_parameters = UInt64(m.parameterCount)
+        try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: FaceStructSize.info, name: "info")
+    }
+}
+
+@_cdecl("avpgan_face_model_embed_rgb8")
+public func avpgan_face_model_embed_rgb8(_ handle: OpaquePointer?, _ pixels: UnsafePointer<UInt8>?, _ width: Int, _ height: Int,
+                                         _ rowStride: Int, _ embedding: UnsafeMutablePointer<Float>?, _ capacity: Int,
+                                         _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+    CallBoundary.run {
+        let m = try faceModel(handle)
+        let side = 1...FaceModel.maxImageSide
+        guard side.contains(width), side.contains(height) else {
+            throw AVPGANError(.invalidArgument, "the image is \(width) x \(height) pixels; each side must be 1...\(FaceModel.maxImageSide)")
+        }
+        let stride = rowStride == 0 ? 3 * width : rowStride
+        guard stride >= 3 * width, stride <= 1 << 20 else {
+            throw AVPGANError(.invalidArgument, "row_stride is \(rowStride) bytes; it must be 0 or at least width * 3 (\(3 * width)) and at most 2^20")
+        }
+        guard try Argument.buffer(embedding, capacity: capacity, needed: m.embedDim, neededOut: needed,
+                                  name: "embedding", unit: "floats") else { return }
+        let pixels = try Argument.require(pixels, "pixels")
+        if stride == 3 * width {
+            try m.embedRGB8(pixels, width: width, height: height, into: embedding!)
+        } else {
+            var packed = [UInt8](repeating: 0, count: 3 * width * height)
+            for y in 0..<height { for x in 0..<(3 * width) { packed[3 * width * y + x] = pixels[stride * y + x] } }
+            try m.embedRGB8(packed, width: width, height: height, into: embedding!)
+        }
+    }
+}
+
+@_cdecl("avpgan_cosine")
+public func avpgan_cosine(_ a: UnsafePointer<Float>?, _ b: UnsafePointer<Float>?, _ n: Int,
+                          _ similarity: UnsafeMutablePointer<Float>?) -> Int32 {
+    CallBoundary.run {
+        let out = try Argument.require(similarity, "similarity")
+        let a = try Argument.require(a, "a"), b = try Argument.require(b, "b")
+        guard (1...(1 << 24)).contains(n) else { throw AVPGANError(.invalidArgument, "n is \(n), expected 1...2^24") }
+        try Model.checkFinite(a, count: n, name: "a") { "value \($0)" }
+        try Model.checkFinite(b, count: n, name: "b") { "value \($0)" }
+        out.pointee = Float(cosineSimilarity(a, b, count: n))
+    }
+}
