@@ -27,6 +27,15 @@ commands:
                                      does the face of a recording resemble its speaker? pixel
                                      retrieval top-1/top-5 and mean rank of generated faces against
                                      one mean picture per identity, beside chance and real pictures
+  eval --model M [--model M2 ...] --voices DIR --faces DIR --face-model F.safetensors
+       [--seconds 2,4,6,8] [--identities FILE|a,b,c | --split test|validation|train|all]
+       [-o DIR (default eval)] [--rows 8] [--threads N]
+                                     the paper's protocol on a face-recognition network: per model
+                                     and voice length, mean cosine with the speaker's own faces and
+                                     with other identities' (impostor baseline), the difference with
+                                     a 95% CI, retrieval top-1/top-5; writes eval.md, eval.csv,
+                                     eval-recordings.csv, eval.json, grid.png (real vs generated),
+                                     sweep-N.png (faces per voice length)
   (identity splits: --test-list F names the test identities, default voices/../test.txt;
    --split-rule initial-letter: A-B validation, C-E test, the rest training, as the paper)
   train-voice --voices DIR -o ENCODER.safetensors [--widths full|tiny] [--steps 1000] [--batch 64]
@@ -58,6 +67,8 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 /// `--name value` options, value-less `--flag`s and positional arguments of one command.
 struct Options {
     var values: [String: String] = [:]
+    /// Every value of each option, in order (for options that may repeat, like eval's --model).
+    var all: [String: [String]] = [:]
     var flags: Set<String> = []
     var positional: [String] = []
 
@@ -72,6 +83,7 @@ struct Options {
                 guard known.contains(a) else { fail("unknown option \(a)\n\n\(usage)", code: 2) }
                 guard i + 1 < args.endIndex else { fail("option \(a) needs a value", code: 2) }
                 values[a] = args[i + 1]
+                all[a, default: []].append(args[i + 1])
                 i += 2
             } else {
                 positional.append(a)
@@ -224,6 +236,10 @@ do {
                                                    "--batch", "--seed", "--checkpoint-dir", "--checkpoint-every", "--test-list",
                                                    "--log", "--cache", "--threads", "--samples-every", "--split-rule"], flags: ["--resume"])
         exit(try TrainCommand.run(o, flags: o.flags))
+    case "eval":
+        exit(try FaceEvalCommand.run(Options(args.dropFirst(2), known: [
+            "--model", "--voices", "--faces", "--face-model", "--seconds", "--identities", "--split", "--test-list",
+            "--split-rule", "-o", "--threads", "--rows"])))
     case "evaluate":
         exit(try EvaluateCommand.run(Options(args.dropFirst(2), known: ["--model", "--voices", "--faces", "--split", "--test-list",
                                                                         "--cache", "--json", "--grid", "--threads", "--split-rule"])))

@@ -3,11 +3,17 @@
 /// `Normalize(0.5, 0.5)` does, planar `3 x size x size`.
 public enum FaceImage {
     public static func load(_ path: String, size: Int = 64) throws -> [Float] {
+        let image = try loadRGB8(path)
+        return resize(image.pixels, width: image.width, height: image.height, to: size)
+    }
+
+    /// A PNG or JPEG file as RGB8 pixels at its own size.
+    public static func loadRGB8(_ path: String) throws -> FaceModel.Image {
         let bytes = try FileIO.read(path)
         let isJPEG = bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF
         do {
             let (pixels, w, h) = isJPEG ? try JPEGCodec.decodeRGB8(bytes) : try PNGCodec.decodeRGB8(bytes)
-            return resize(pixels, width: w, height: h, to: size)
+            return FaceModel.Image(pixels: pixels, width: w, height: h)
         } catch let e as AVPGANError {
             throw AVPGANError(e.kind, "'\(path)': \(e.message)")
         }

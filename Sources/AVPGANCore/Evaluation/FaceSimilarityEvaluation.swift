@@ -1,0 +1,230 @@
+/// The paper's quantitative protocol (eq. 15, Table 4) on a face-recognition network: for every
+/// test recording and every voice length, the model's face is embedded by the face model and
+/// compared by cosine similarity with the real faces of its speaker ("own") and of every other
+/// test identity ("impostor", the baseline that a face unrelated to the voice would score);
+/// each identity's faces also rank the generated face (retrieval top-1 / top-5).
+///
+/// Averaging: a recording's own score is the mean cosine over its speaker's faces; its
+/// impostor score the mean over the other identities of their mean cosine. The difference
+/// own − impostor gets a 95 % confidence interval over speakers (the mean of each speaker's
+/// recordings first, so that a speaker with many recordings does not count as many
+/// independent samples). Deterministic: threads only split independent recordings.
+public struct FaceSimilarityEvaluation {
+    /// The test data: identities with their voices and faces.
+    public let identities: [DatasetIndex.Identity]
+    public let faceModel: FaceModel
+    /// Unit embeddings of every real face, `[faces, D]`, and each face's identity.
+    public let realEmbeddings: [Float]
+    public let realOwners: [Int]
+    /// Each identity's first picture (for figures).
+    public let firstPictures: [FaceModel.Image]
+
+    /// One recording's scores at one length.
+    public struct Score: Sendable {
+        public var identity: Int
+        public var recording: String
+        public var own: Double
+        public var impostor: Double
+        /// 1 = its own identity scored highest.
+        public var rank: Int
+        /// Seconds of voiced audio the portrait was made from (less than the length asked when
+        /// the recording holds less speech).
+        public var voicedSeconds: Double
+    }
+
+    /// The summary of one row of the table.
+    public struct Summary: Sendable {
+        public var recordings: Int
+        public var identities: Int
+        public var own: Double
+        public var impostor: Double
+        public var difference: Double
+        public var differenceLow: Double
+        public var differenceHigh: Double
+        public var top1: Double
+        public var top5: Double
+        /// Mean seconds of voiced audio used per recording.
+        public var voicedSeconds: Double
+        public var chanceTop1: Double { 1 / Double(identities) }
+        public var chanceTop5: Double { min(5, Double(identities)) / Double(identities) }
+
+        init(_ scores: [Score], identities: Int) {
+            recordings = scores.count
+            self.identities = identities
+            own = Statistics.mean(scores.map(\.own))
+            impostor = Statistics.mean(scores.map(\.impostor))
+            var perIdentity: [Int: [Double]] = [:]
+            for s in scores { perIdentity[s.identity, default: []].append(s.own - s.impostor) }
+            let speakerMeans = perIdentity.keys.sorted().map { Statistics.mean(perIdentity[$0]!) }
+            let ci = Statistics.meanWithCI95(speakerMeans)
+            (difference, differenceLow, differenceHigh) = ci
+            let n = Double(max(scores.count, 1))
+            top1 = Double(scores.filter { $0.rank == 1 }.count) / n
+            top5 = Double(scores.filter { $0.rank <= 5 }.count) / n
+            voicedSeconds = Statistics.mean(scores.map(\.voicedSeconds))
+        }
+    }
+
+    /// One model's results: per length, every recording's score and the summary, and the
+    /// generated faces `[recording][length]` (RGB8, `imageSize` square) for the figures.
+    public struct ModelResult: Sendable {
+        public var seconds: [Double]
+        public var scores: [[Score]]
+        public var summaries: [Summary]
+        /// Per recording (in `recordings` order): identity, path, and the faces per length.
+        public var recordings: [(identity: Int, path: String)]
+        public var faces: [[[UInt8]]]
+        public var imageSize: Int
+    }
+
+    /// Embeds every real face of `identities` (progress: faces done, total).
+    public init(identities: [DatasetIndex.Identity], faceModel: FaceModel, progress: (Int, Int) -> Void = { _, _ in }) throws {
+        guard identities.count >= 2 else { throw AVPGANError.invalid("the evaluation needs at least 2 identities, got \(identities.count)") }
+        self.identities = identities
+        self.faceModel = faceModel
+        var owners: [Int] = [], firsts: [FaceModel.Image] = []
+        var embeddings: [Float] = []
+        let total = identities.reduce(0) { $0 + $1.faces.count }
+        let d = faceModel.embedDim
+        for (i, identity) in identities.enumerated() {
+            guard !identity.faces.isEmpty else { throw AVPGANError.invalid("identity \(identity.name) has no face pictures") }
+            let images = try identity.faces.map(FaceImage.loadRGB8)
+            firsts.append(images[0])
+            var out = [Float](repeating: 0, count: images.count * d)
+            try faceModel.embed(images, into: &out)
+            embeddings += out
+            owners += Array(repeating: i, count: images.count)
+            progress(owners.count, total)
+        }
+        FaceSimilarityEvaluation.normalizeRows(&embeddings, dim: d)
+        realEmbeddings = embeddings
+        realOwners = owners
+        firstPictures = firsts
+    }
+
+    static func normalizeRows(_ x: inout [Float], dim: Int) {
+        x.withUnsafeMutableBufferPointer { p in
+            for r in 0..<(p.count / dim) { Reductions.l2Normalize(p.baseAddress! + r * dim, count: dim) }
+        }
+    }
+
+    /// Own, impostor and rank of a unit embedding `e` of a face from identity `identity`;
+    /// `skip` leaves one real face out (the face itself, for the real-face reference row).
+    func score(_ e: UnsafePointer<Float>, identity: Int, skip: Int? = nil) -> (own: Double, impostor: Double, rank: Int) {
+        let d = faceModel.embedDim
+        var sums = [Double](repeating: 0, count: identities.count), counts = [Int](repeating: 0, count: identities.count)
+        realEmbeddings.withUnsafeBufferPointer { r in
+            for (k, owner) in realOwners.enumerated() where k != skip {
+                sums[owner] += Double(BLAS.dot(d, e, r.baseAddress! + k * d))
+                counts[owner] += 1
+            }
+        }
+        let means = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : -.infinity }
+        let own = means[identity]
+        let others = means.enumerated().filter { $0.offset != identity && $0.element.isFinite }.map(\.element)
+        let rank = 1 + others.filter { $0 >= own }.count
+        return (own, Statistics.mean(others), rank)
+    }
+
+    /// The reference row: each real face scored against the others (itself left out), the
+    /// ceiling of the protocol on this data and face model. Identities with one face only
+    /// have no own score and are skipped.
+    public func realFaceSummary() -> Summary {
+        var scores: [Score] = []
+        let d = faceModel.embedDim
+        realEmbeddings.withUnsafeBufferPointer { r in
+            for (k, owner) in realOwners.enumerated() where realOwners.filter({ $0 == owner }).count > 1 {
+                let s = score(r.baseAddress! + k * d, identity: owner, skip: k)
+                scores.append(Score(identity: owner, recording: identities[owner].faces[0], own: s.own, impostor: s.impostor,
+                                    rank: s.rank, voicedSeconds: .nan))
+            }
+        }
+        return Summary(scores, identities: identities.count)
+    }
+
+    /// Evaluates `model` on every recording of the identities at each of `seconds` (nil: the
+    /// whole voiced recording). Recordings without speech are skipped (reported by `skipped`).
+    /// Progress: portraits done, total.
+    public func evaluate(_ model: Model, seconds: [Double?], vadMode: Int = 2,
+                         progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+                         skipped: (String, String) -> Void = { _, _ in }) throws -> ModelResult {
+        try model.requireGenerator()
+        let recordings = identities.enumerated().flatMap { i, identity in identity.voices.map { (identity: i, path: $0) } }
+        let lengths = seconds.count
+        let size = model.imageSize
+        // Faces per recording and length; nil where the recording had no speech.
+        let slots = UnsafeMutableBufferPointer<[(face: [UInt8], voiced: Double)]?>.allocate(capacity: recordings.count)
+        slots.initialize(repeating: nil)
+        let failures = UnsafeMutableBufferPointer<String?>.allocate(capacity: recordings.count)
+        failures.initialize(repeating: nil)
+        defer { slots.deallocate(); failures.deallocate() }
+        let counter = ProgressCounter(total: recordings.count * lengths, report: progress)
+        var firstError: AVPGANError?
+        let errorLock = PThreadMutex()
+        parallelFor(recordings.count, costPerItem: 1 << 20) { r in
+            do {
+                let audio = try AudioDecoder.decode(path: recordings[r].path)
+                var faces: [(face: [UInt8], voiced: Double)] = []
+                for s in seconds {
+                    let p = try model.portrait(audio, options: PortraitOptions(frontEnd: FrontEndOptions(seconds: s, vad: true, vadMode: vadMode)))
+                    faces.append((p.pixels, p.features.voicedSeconds))
+                    counter.add(1)
+                }
+                slots[r] = faces
+            } catch let e as AVPGANError where e.kind == .noSpeech {
+                failures[r] = e.message
+                counter.add(lengths)
+            } catch {
+                errorLock.lock()
+                if firstError == nil { firstError = (error as? AVPGANError) ?? AVPGANError(.internal, "\(error)") }
+                errorLock.unlock()
+            }
+        }
+        if let firstError { throw firstError }
+        for r in recordings.indices where failures[r] != nil { skipped(recordings[r].path, failures[r]!) }
+        let kept = recordings.indices.filter { slots[$0] != nil }
+        guard !kept.isEmpty else { throw AVPGANError(.noSpeech, "no recording of the \(identities.count) identities has speech") }
+
+        // Embed every generated face in one batch per length, then score.
+        let d = faceModel.embedDim
+        var scores: [[Score]] = [], summaries: [Summary] = []
+        for l in 0..<lengths {
+            let images = kept.map { FaceModel.Image(pixels: slots[$0]![l].face, width: size, height: size) }
+            var e = [Float](repeating: 0, count: images.count * d)
+            try faceModel.embed(images, into: &e)
+            FaceSimilarityEvaluation.normalizeRows(&e, dim: d)
+            let row: [Score] = e.withUnsafeBufferPointer { p in
+                kept.enumerated().map { k, r in
+                    let s = score(p.baseAddress! + k * d, identity: recordings[r].identity)
+                    return Score(identity: recordings[r].identity, recording: recordings[r].path, own: s.own, impostor: s.impostor,
+                                 rank: s.rank, voicedSeconds: slots[r]![l].voiced)
+                }
+            }
+            scores.append(row)
+            summaries.append(Summary(row, identities: identities.count))
+        }
+        return ModelResult(seconds: seconds.map { $0 ?? 0 }, scores: scores, summaries: summaries,
+                           recordings: kept.map { recordings[$0] }, faces: kept.map { slots[$0]!.map(\.face) }, imageSize: size)
+    }
+}
+
+/// A thread-safe count of finished work that reports each increment.
+final class ProgressCounter: @unchecked Sendable {
+    private var done = 0
+    private let total: Int
+    private let report: @Sendable (Int, Int) -> Void
+    private let mutex = PThreadMutex()
+
+    init(total: Int, report: @escaping @Sendable (Int, Int) -> Void) {
+        self.total = total
+        self.report = report
+    }
+
+    func add(_ n: Int) {
+        mutex.lock()
+        done += n
+        let now = done
+        report(now, total)
+        mutex.unlock()
+    }
+}
