@@ -186,7 +186,8 @@ def check_tensors(arch, tensors, batch_norm, embed_dim=None):
         if unexpected:
             parts.append(f"unexpected tensor {unexpected[0]!r}"
                          + (f" and {len(unexpected) - 1} more" if len(unexpected) > 1 else ""))
-        raise FaceModelError(f"not a {arch} face model with batch_norm {batch_norm!r}: " + "; ".join(parts))
+        raise FaceModelError(f"the tensors are not those of {arch} (batch_norm {batch_norm!r}): "
+                             + "; ".join(parts))
     for name, shape in expected:
         got = tuple(int(d) for d in np.shape(tensors[name]))
         if got != tuple(shape):
