@@ -991,8 +991,9 @@ def read_torch_state_dict(blob):
 def torch_tensors(blob, arch, fold=False, eps=fmf.DEFAULT_EPS):
     """Converts a PyTorch state dict (bytes). Returns (tensors, batch_norm)."""
     sd = {k: v for k, v in read_torch_state_dict(blob).items() if not k.endswith(".num_batches_tracked")}
+    names = {n for n, _ in fmf.layout(arch, "stored", fmf.infer_embed_dim(arch, sd))}
     for k, v in sd.items():
-        if v.dtype.kind not in "fiu" or v.dtype.kind != "f" and k in dict(fmf.layout(arch, "stored")):
+        if k in names and v.dtype.kind != "f":
             raise ConversionError(f"tensor {k!r} has dtype {v.dtype}, expected floating point")
     try:
         embed_dim = fmf.infer_embed_dim(arch, sd)
