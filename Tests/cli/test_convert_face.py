@@ -511,3 +511,58 @@ def test_arch_detection_by_layer_count():
         assert convert_face._detect_arch(entries) == arch
     with pytest.raises(convert_face.ConversionError, match="give --arch"):
         convert_face._detect_arch([FakeEntry("conv")] * 7)
+
+
+# ---------------------------------------------------------------------------
+# tools/face_model_file.py itself
+
+
+def test_random_iresnet_weights_are_those_of_the_fixtures(iresnet18):
+    """Tests/Fixtures/face/iresnet18_seed7.npy was computed from these exact weights; a numpy whose
+    generator streams differ would make every IResNet parity test fail, so say so here first."""
+    import hashlib
+    h = hashlib.sha256()
+    for k, v in iresnet18.items():
+        h.update(k.encode())
+        h.update(v.tobytes())
+    assert h.hexdigest() == "1a7a6efe601f49ffdfd686783a7bb55e7e601587564a125deb2e33c6ee9cda94", \
+        "random_iresnet_state_dict('iresnet18', 7) changed: regenerate Tests/Fixtures/face (make_face_fixtures.py)"
+
+
+def test_write_face_model(tmp_path, iresnet18):
+    out = str(tmp_path / "r.safetensors")
+    sd = dict(reversed(list(iresnet18.items())))  # any order in, layout order out
+    sd["layer1.0.bn1.num_batches_tracked"] = np.array(5)  # ignored
+    sd["fc.bias"] = sd["fc.bias"].astype(np.float64)  # cast to float32
+    config, n = fmf.write_face_model(out, "iresnet18", sd, "stored", source="unit test")
+    got, meta, cfg = read(out)
+    assert_same_tensors(got, iresnet18, "iresnet18", "stored")
+    assert cfg == config and n == sum(v.size for v in iresnet18.values())
+    assert meta["avpgan.source"] == "unit test"
+    assert meta["avpgan.config"] == ('{"kind":"face","input_size":112,"embed_dim":512,"input_mean":127.5,'
+                                     '"input_std":127.5,"channel_order":"rgb","batch_norm":"stored","batch_norm_eps":1e-05}')
+    folded = fmf.fold_state_dict("iresnet18", iresnet18)
+    assert "layer1.0.bn1.weight" in folded and "layer1.0.bn2.weight" not in folded and "layer1.0.conv1.bias" in folded
+    bad = [(dict(folded), "stored", "missing tensor 'bn1.weight' [64]"),
+           ({**iresnet18, "fc.weight": iresnet18["fc.weight"][:, :-1]}, "stored",
+            "tensor 'fc.weight' has shape [512, 25087], expected [512, 25088]"),
+           ({**iresnet18, "extra.weight": np.zeros(1)}, "stored", "unexpected tensor 'extra.weight'"),
+           ({**folded, "conv1.bias": np.full(64, np.nan, np.float32)}, "folded", "tensor 'conv1.bias' has non-finite")]
+    for tensors, bn, message in bad:
+        with pytest.raises(fmf.FaceModelError, match=message.replace("[", r"\[").replace("]", r"\]")):
+            fmf.write_face_model(out, "iresnet18", tensors, bn)
+    with pytest.raises(fmf.FaceModelError, match="input_std must not be 0"):
+        fmf.write_face_model(out, "iresnet18", folded, "folded", input_std=0)
+
+
+def test_fold_batch_norm():
+    w = np.arange(12, dtype=np.float32).reshape(3, 4) - 5
+    g, b, m, v = (np.array(x, np.float32) for x in ([1.0, 2.0, 0.5], [0.1, 0.2, 0.3], [1.0, -1.0, 0.0], [1.0, 4.0, 0.25]))
+    wf, bf = fmf.fold_batch_norm(w, None, g, b, m, v, eps=0.0001)
+    scale = g.astype(np.float64) / np.sqrt(v.astype(np.float64) + 0.0001)
+    assert wf.dtype == np.float32 and bf.dtype == np.float32
+    assert np.array_equal(wf, (w * scale[:, None]).astype(np.float32))
+    assert np.array_equal(bf, (b - m * scale).astype(np.float32))
+    x = np.linspace(-1, 1, 4)
+    bn_out = (w @ x - m) / np.sqrt(v.astype(np.float64) + 0.0001) * g + b
+    assert np.allclose(wf @ x + bf, bn_out, rtol=1e-6, atol=1e-6)
