@@ -313,16 +313,24 @@ def fold_state_dict(arch, tensors, eps=DEFAULT_EPS, embed_dim=None):
 
 
 def random_iresnet_state_dict(arch, seed, embed_dim=None):
-    """A "stored" state dict of an IResNet with random weights that keep activations moderate.
+    """`random_state_dict` for an IResNet (the name the fixtures were made with)."""
+    if arch not in IRESNET_BLOCKS:
+        raise FaceModelError(f"random_iresnet_state_dict: {arch!r} is not an IResNet")
+    return random_state_dict(arch, seed, embed_dim)
+
+
+def random_state_dict(arch, seed, embed_dim=None):
+    """A "stored" state dict of `arch` with random weights that keep activations moderate
+    (for tests of the library's own code paths, not a face-recognition network).
 
     Deterministic for (arch, seed, embed_dim) with numpy's PCG64 (np.random.default_rng), the draws
     taken in layout order, float64 rounded to float32. Conv weights are He-scaled normals
     (std sqrt(2 / fan_in)); BatchNorm gammas U(0.5, 1.5), betas and running means N(0, 0.05^2)
     and N(0, 0.1^2), running variances U(0.5, 1.5); the BatchNorm that closes each residual
     branch (bn3) has gammas U(0.1, 0.3) so that the sum of many blocks stays O(1);
-    PReLU slopes U(0.15, 0.35); fc weights N(0, 1 / in), its bias N(0, 0.01^2)."""
-    if arch not in IRESNET_BLOCKS:
-        raise FaceModelError(f"random_iresnet_state_dict: {arch!r} is not an IResNet")
+    PReLU slopes U(0.15, 0.35); fc weights N(0, 1 / in), its bias N(0, 0.01^2); other biases
+    (MobileFaceNet's conv3) as BatchNorm betas."""
+    _check_arch(arch)
     rng = np.random.default_rng(seed)
     out = {}
     for name, shape in layout(arch, "stored", embed_dim):
@@ -343,3 +351,28 @@ def random_iresnet_state_dict(arch, seed, embed_dim=None):
             a = rng.normal(0.0, 0.05, shape)
         out[name] = a.astype(np.float32)
     return out
+
+
+def main(argv=None):
+    """`python3 tools/face_model_file.py --random ARCH [--seed N] [--fold] -o FILE`: a face model
+    file with deterministic random weights, for tests that need a face model but no real one."""
+    import argparse
+    import sys
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--random", required=True, metavar="ARCH")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--fold", action="store_true", help="write batch_norm \"folded\"")
+    p.add_argument("-o", required=True, metavar="FILE")
+    a = p.parse_args(argv)
+    try:
+        tensors = random_state_dict(a.random, a.seed)
+        if a.fold:
+            tensors = fold_state_dict(a.random, tensors)
+        write_face_model(a.o, a.random, tensors, "folded" if a.fold else "stored",
+                         source=f"random weights, seed {a.seed} (tools/face_model_file.py)")
+    except FaceModelError as e:
+        sys.exit(f"face_model_file.py: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,7 +15,8 @@ commands:
                                      with provenance; one line per failure, exit 1 if any failed
   features VOICE -o FEATURES.npy [--seconds S] [--no-vad] [--vad-mode 0-3]
                                      the front end's log-mel features [n_frames, 64]
-  info MODEL                         what a model file holds (architecture, widths, sizes)
+  info MODEL                         what a model file holds (architecture, widths, sizes; also
+                                     face-recognition and checkpoint files)
   train --voices DIR --faces DIR --voice-encoder MODEL -o MODEL.safetensors
         [--arch avpgan] [--widths full|tiny] [--steps 1000] [--batch 64] [--seed 1]
         [--checkpoint-dir D] [--checkpoint-every 100] [--resume] [--test-list FILE] [--log F.jsonl]
@@ -123,6 +124,19 @@ func info(_ path: String) throws {
         face widths:   \(c.config.faceWidths)
         identities:    \(c.config.identities)
         trained:       \(TrainingCheckpoint.trainedParameters(c.config).count) parameter tensors with Adam state
+        """)
+        return
+    }
+    if let file = try? Safetensors(bytes: bytes), FaceModelConfig.isFaceModel(metadata: file.metadata) {
+        let face = try FaceModel(bytes: bytes)
+        let c = face.config
+        print("""
+        file:          \(path) (face-recognition model, for avpgan eval)
+        architecture:  \(c.arch.rawValue)
+        input:         \(c.inputSize) x \(c.inputSize) \(c.bgr ? "BGR" : "RGB"), (pixel - \(c.inputMean)) / \(c.inputStd)
+        embed_dim:     \(c.embedDim)
+        batch norm:    \(c.batchNorm.rawValue)
+        parameters:    \(face.parameterCount)
         """)
         return
     }

@@ -56,7 +56,7 @@ public struct FaceModelConfig: Equatable, Sendable {
 
     /// Whether `metadata` names a face-recognition architecture (so a voice-model loader can
     /// point its caller to the face-model loader).
-    static func isFaceModel(metadata: [String: String]) -> Bool {
+    public static func isFaceModel(metadata: [String: String]) -> Bool {
         metadata["avpgan.arch"].flatMap(FaceArchitecture.init(rawValue:)) != nil
     }
 
