@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv test test-swift test-c test-python test-symbols bench bench-learning demo default-model fixtures clean
+.PHONY: build deps venv test test-swift test-c test-python test-symbols bench bench-learning demo default-model ablation fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -109,6 +109,20 @@ bench-learning: build
 default-model: build
 	python3 tools/bench_learning.py --workdir build/default-model --speakers 100 --voice-steps 1500 \
 	    --gan-steps 6000 --json build/default-model.json --install models/default.safetensors
+
+## ablation: the README's Table-4 ablation on synthetic data: avpgan and avpgan-nocbam trained
+## with make default-model's recipe (same data, encoder steps, GAN steps, seed), then avpgan eval of
+## the three architectures on the 20 held-out speakers. About an hour on 2 cores. Needs a face
+## model: FACE_MODEL=face.safetensors (python3 tools/convert_face.py --onnx mobilefacenet.onnx -o ...).
+ABLATION := build/ablation
+ablation: build
+	@test -n "$(FACE_MODEL)" || { echo "set FACE_MODEL=face.safetensors (tools/convert_face.py makes one)"; exit 2; }
+	for arch in avpgan avpgan-nocbam; do \
+	    python3 tools/bench_learning.py --workdir $(ABLATION)/$$arch --speakers 100 --voice-steps 1500 \
+	        --gan-steps 6000 --arch $$arch --json $(ABLATION)/$$arch.json || exit 1; done
+	build/bin/avpgan eval --model models/default.safetensors --model $(ABLATION)/avpgan/model.safetensors \
+	    --model $(ABLATION)/avpgan-nocbam/model.safetensors --voices $(ABLATION)/avpgan/data/voices \
+	    --faces $(ABLATION)/avpgan/data/faces --face-model $(FACE_MODEL) --seconds 1,2,all -o $(ABLATION)/eval
 
 ## fixtures: regenerate the golden fixtures (needs PyTorch: TORCH_PYTHON=/path/to/python).
 fixtures:

@@ -98,6 +98,19 @@ struct Conv2d {
                 }
                 continue
             }
+            if n >= 4 * outPerGroup {
+                // Much wider than tall (early layers of a small batch): split the columns, so
+                // that each thread packs only its part of the wide operand B.
+                let first = group * outPerGroup
+                parallelBlocks(n, costPerItem: 2 * k * outPerGroup) { columns in
+                    BLAS.gemm(m: outPerGroup, n: columns.count, k: k, a: weight.pointer + first * k, lda: k,
+                              b: b + columns.lowerBound, ldb: ldb, c: out.channel(first) + columns.lowerBound, ldc: out.stride)
+                    for c in first..<(first + outPerGroup) where !epilogue.isIdentity {
+                        epilogue.apply(channel: c, out.channel(c) + columns.lowerBound, count: columns.count)
+                    }
+                }
+                continue
+            }
             parallelBlocks(outPerGroup, costPerItem: 2 * k * n) { rows in
                 let first = group * outPerGroup + rows.lowerBound
                 BLAS.gemm(m: rows.count, n: n, k: k, a: weight.pointer + first * k, lda: k,

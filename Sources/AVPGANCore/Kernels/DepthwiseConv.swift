@@ -19,63 +19,83 @@ enum DepthwiseConv {
         let ph = (paddedH + sh - 1) / sh, pw = (paddedW + sw - 1) / sw
         let phaseFloats = ph * pw
         let span = (out.height - 1) * pw + out.width  // output floats in PW-wide layout
-        parallelFor(x.channels, costPerItem: 2 * g.taps * out.row) { c in
+        // Where each tap reads, relative to output element 0, in the phase buffer.
+        var offsets: [Int] = []
+        for i in 0..<g.kernelH {
+            for j in 0..<g.kernelW {
+                let phase = (i % sh) * sw + j % sw
+                offsets.append(phase * phaseFloats + (i / sh) * pw + j / sw)
+            }
+        }
+        parallelBlocks(x.channels, costPerItem: 2 * g.taps * out.row) { channels in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: sh * sw * phaseFloats + span) { buffer in
                 let phases = buffer.baseAddress!
                 let acc = phases + sh * sw * phaseFloats
-                let w = weight + c * g.taps
-                for n in 0..<x.batch {
-                    // Scatter the plane into its phases; padding stays zero.
-                    phases.update(repeating: 0, count: sh * sw * phaseFloats)
-                    let src = UnsafePointer(x.channel(c) + n * x.plane)
-                    for y in 0..<x.height {
-                        let py = y &+ g.padH
-                        let rowBase = phases + (py % sh) &* sw &* phaseFloats + (py / sh) &* pw
-                        let row = src + y &* x.width
-                        if sw == 1 {
-                            (rowBase + g.padW).update(from: row, count: x.width)
-                        } else {
-                            // Padded column px = col + padW goes to phase px % sw, index px / sw:
-                            // walk each phase's columns with a stride instead of dividing.
-                            for b in 0..<sw {
-                                var col = (b &- g.padW % sw &+ sw) % sw
-                                var dst = rowBase + b &* phaseFloats + (col &+ g.padW) / sw
-                                while col < x.width {
-                                    dst.pointee = row[col]
-                                    dst += 1
-                                    col &+= sw
-                                }
-                            }
+                // Padding cells are never written: zero them once for the whole block.
+                phases.update(repeating: 0, count: sh * sw * phaseFloats)
+                offsets.withUnsafeBufferPointer { offsets in
+                    for c in channels {
+                        let w = weight + c * g.taps
+                        for n in 0..<x.batch {
+                            scatter(UnsafePointer(x.channel(c) + n * x.plane), x, g, phases: phases, pw: pw, phaseFloats: phaseFloats)
+                            sumTaps(phases, offsets: offsets, weights: w, into: acc, count: span)
+                            let dst = out.channel(c) + n * out.plane
+                            for oh in 0..<out.height { (dst + oh &* out.width).update(from: acc + oh &* pw, count: out.width) }
                         }
+                        if !epilogue.isIdentity { epilogue.apply(channel: c, out.channel(c), count: out.row) }
                     }
-                    // One multiply-add over the plane per tap.
-                    acc.update(repeating: 0, count: span)
-                    for i in 0..<g.kernelH {
-                        for j in 0..<g.kernelW {
-                            let phase: Int = (i % sh) &* sw &+ j % sw
-                            let offset: Int = phase &* phaseFloats &+ (i / sh) &* pw &+ j / sw
-                            let tap = UnsafePointer(phases + offset)
-                            multiplyAdd(w[i &* g.kernelW &+ j], tap, into: acc, count: span)
-                        }
-                    }
-                    let dst = out.channel(c) + n * out.plane
-                    for oh in 0..<out.height { (dst + oh &* out.width).update(from: acc + oh &* pw, count: out.width) }
                 }
             }
-            if !epilogue.isIdentity { epilogue.apply(channel: c, out.channel(c), count: out.row) }
         }
     }
 
-    /// `y[k] += a · x[k]` for `k < count`, eight lanes at a time.
+    /// Writes the `src` plane into the interior of its zero-padded phases: padded column
+    /// `px = col + padW` goes to phase `px % sw`, index `px / sw` (walked with a stride, no division).
     @inline(__always)
-    static func multiplyAdd(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    private static func scatter(_ src: UnsafePointer<Float>, _ x: FeatureMap, _ g: ConvGeometry,
+                                phases: UnsafeMutablePointer<Float>, pw: Int, phaseFloats: Int) {
+        let sh = g.strideH, sw = g.strideW
+        for y in 0..<x.height {
+            let py = y &+ g.padH
+            let rowBase = phases + (py % sh) &* sw &* phaseFloats + (py / sh) &* pw
+            let row = src + y &* x.width
+            if sw == 1 {
+                (rowBase + g.padW).update(from: row, count: x.width)
+            } else {
+                for b in 0..<sw {
+                    var col = (b &- g.padW % sw &+ sw) % sw
+                    var dst = rowBase + b &* phaseFloats + (col &+ g.padW) / sw
+                    while col < x.width {
+                        dst.pointee = row[col]
+                        dst += 1
+                        col &+= sw
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[k] = Σ_t weights[t] · phases[offsets[t] + k]` for `k < count`, eight outputs at a
+    /// time held in a register across all taps.
+    @inline(__always)
+    private static func sumTaps(_ phases: UnsafePointer<Float>, offsets: UnsafeBufferPointer<Int>,
+                                weights: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
         var k = 0
-        let va = SIMD8<Float>(repeating: a)
         while k &+ 8 <= count {
-            let px = UnsafeRawPointer(x + k), py = UnsafeMutableRawPointer(y + k)
-            py.storeBytes(of: py.loadUnaligned(as: SIMD8<Float>.self) + va * px.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            var acc = SIMD8<Float>()
+            for t in 0..<offsets.count {
+                let at: Int = offsets[t] &+ k
+                let v = UnsafeRawPointer(phases + at).loadUnaligned(as: SIMD8<Float>.self)
+                acc += weights[t] * v
+            }
+            UnsafeMutableRawPointer(out + k).storeBytes(of: acc, as: SIMD8<Float>.self)
             k &+= 8
         }
-        while k < count { y[k] += a * x[k]; k &+= 1 }
+        while k < count {
+            var acc: Float = 0
+            for t in 0..<offsets.count { acc += weights[t] * phases[offsets[t] &+ k] }
+            out[k] = acc
+            k &+= 1
+        }
     }
 }
