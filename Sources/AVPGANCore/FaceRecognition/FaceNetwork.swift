@@ -186,7 +186,8 @@ final class FaceNetwork {
         func build(_ spec: FaceLayerSpec) throws -> Layer {
             switch spec {
             case let .conv(name, i, o, g, bias, bn, activation):
-                let conv = Conv2d(weight: try FloatStorage(tensors.floats("\(name).weight")), inChannels: i, outChannels: o, geometry: g)
+                let conv = Conv2d(weight: try FloatStorage(tensors.floats("\(name).weight")), inChannels: i, outChannels: o,
+                                  geometry: g, splitsWideColumns: true)
                 return .conv(conv, try epilogue(bias: bias || (bn != nil && config.batchNorm == .folded) ? "\(name).bias" : nil,
                                                 bn: config.batchNorm == .stored ? bn : nil, activation: activation))
             case let .batchNorm(name, _):

@@ -42,13 +42,18 @@ struct Conv2d {
     let inChannels: Int
     let outChannels: Int
     let geometry: ConvGeometry
+    /// Split a GEMM much wider than tall by columns across threads (each packs only its part
+    /// of B) instead of by rows. Off where bit-identical results with earlier versions matter
+    /// (training, whose seeded runs reproduce committed models); on for the face networks.
+    let splitsWideColumns: Bool
 
-    init(weight: FloatStorage, inChannels: Int, outChannels: Int, geometry: ConvGeometry) {
+    init(weight: FloatStorage, inChannels: Int, outChannels: Int, geometry: ConvGeometry, splitsWideColumns: Bool = false) {
         precondition(inChannels % geometry.groups == 0 && outChannels % geometry.groups == 0)
         self.weight = weight
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.geometry = geometry
+        self.splitsWideColumns = splitsWideColumns
     }
 
     /// One filter per channel (groups = in = out, not 1x1): computed by `DepthwiseConv`.
@@ -98,7 +103,7 @@ struct Conv2d {
                 }
                 continue
             }
-            if n >= 4 * outPerGroup {
+            if splitsWideColumns && n >= 4 * outPerGroup {
                 // Much wider than tall (early layers of a small batch): split the columns, so
                 // that each thread packs only its part of the wide operand B.
                 let first = group * outPerGroup
