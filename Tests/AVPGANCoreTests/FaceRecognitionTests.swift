@@ -72,6 +72,17 @@ final class FaceRecognitionTests: XCTestCase {
         refused({ $0["avpgan.config"] = $0["avpgan.config"]!.replacingOccurrences(of: "\"stored\"", with: "\"folded\"") }, "missing")
     }
 
+    func testNegativeVarianceIsRefused() throws {
+        let config = FaceModelConfig(arch: .mobileFaceNet)
+        let tensors = FaceLayerSpec.layers(for: config).flatMap { $0.tensors(config.batchNorm) }.map { name, shape in
+            SafetensorsWriter.Tensor(name: name, shape: shape,
+                                     floats: [Float](repeating: name == "gdconv.bn.running_var" ? -1 : 0.5, count: shape.reduce(1, *)))
+        }
+        XCTAssertThrowsError(try FaceModel(bytes: SafetensorsWriter.serialize(tensors, metadata: config.metadata))) { error in
+            XCTAssertTrue((error as! AVPGANError).message.contains("gdconv.bn.running_var"), "\(error)")
+        }
+    }
+
     /// Randomly damaged face model files either load and embed, or are refused with a message.
     func testDamagedFilesNeverCrash() throws {
         let good = Self.file(FaceModelConfig(arch: .mobileFaceNet, batchNorm: .folded))

@@ -206,10 +206,14 @@ final class FaceNetwork {
             var shift = try bias.map { try FloatStorage(tensors.floats($0)) }
             if let bn {
                 // BN(x + b) = x * s + (beta - (mean - b) * s): the bias moves the mean.
+                let variance = try tensors.floats("\(bn).running_var")
+                if let bad = variance.firstIndex(where: { !($0 + config.batchNormEps > 0) }) {
+                    throw AVPGANError.format("tensor \(bn).running_var is \(variance[bad]) at channel \(bad); a variance must not be negative")
+                }
                 var mean = try tensors.floats("\(bn).running_mean")
                 if let b = shift { for c in mean.indices { mean[c] -= b.pointer[c] } }
                 (scale, shift) = try BatchNorm.fold(gamma: tensors.floats("\(bn).weight"), beta: tensors.floats("\(bn).bias"),
-                                                    mean: mean, variance: tensors.floats("\(bn).running_var"),
+                                                    mean: mean, variance: variance,
                                                     eps: config.batchNormEps)
             }
             switch activation {
