@@ -7,7 +7,7 @@ VERSION := 0.1.0
 SONAME := libavpgan.so.0
 # Debian packages the build and the tests need (installed by `make deps` when running as root).
 DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev libsoxr-dev libturbojpeg0-dev pkg-config python3-venv \
-    espeak-ng sox libsox-fmt-all
+    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_RELEASE := swift build -c release
@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv test test-swift test-c test-python test-symbols bench bench-learning demo default-model ablation fixtures clean
+.PHONY: build deps venv test test-swift test-c test-python test-symbols test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -49,7 +49,7 @@ $(VENV)/.ready:
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.
-test: build venv test-swift test-symbols test-c test-python
+test: build venv test-swift test-symbols test-c test-python test-package
 	@echo "all tests passed"
 
 test-swift: deps
@@ -77,6 +77,11 @@ test-c: build venv
 
 test-python: build venv
 	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli
+
+## test-package: the .deb packages unpacked into a scratch root: lintian, a C program built with
+## pkg-config, examples/c built with CMake's find_package(avpgan), the CLI and the Python example.
+test-package: deb venv
+	bash Tests/package_test.sh build/deb $(PYTHON)
 
 ## bench: library vs PyTorch (when importable: TORCH_PYTHON=/path/to/python) at full widths,
 ## 2 threads, side by side; then the front end and a whole portrait against the Python
@@ -123,6 +128,11 @@ ablation: build
 	build/bin/avpgan eval --model models/default.safetensors --model $(ABLATION)/avpgan/model.safetensors \
 	    --model $(ABLATION)/avpgan-nocbam/model.safetensors --voices $(ABLATION)/avpgan/data/voices \
 	    --faces $(ABLATION)/avpgan/data/faces --face-model $(FACE_MODEL) --seconds 1,2,all -o $(ABLATION)/eval
+
+## deb: the Debian packages (libavpgan0, libavpgan-dev, avpgan-tools, python3-avpgan) in build/deb/,
+## from the release build, with dpkg-deb; Depends computed by dpkg-shlibdeps.
+deb: build
+	bash packaging/build-deb.sh $(VERSION) build/deb
 
 ## fixtures: regenerate the golden fixtures (needs PyTorch: TORCH_PYTHON=/path/to/python).
 fixtures:

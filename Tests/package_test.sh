@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The Debian packages as a user gets them: unpacked into a scratch root (dpkg -x), then
+#  - their contents and metadata (dpkg-deb -I/-c) and lintian (no errors);
+#  - a C program compiled with `pkg-config --cflags --libs avpgan`, and examples/c built
+#    with CMake's find_package(avpgan), both run against the packaged library and model;
+#  - the packaged avpgan command;
+#  - the Python example with the packaged python3-avpgan and library.
+#   Tests/package_test.sh DEB_DIR [PYTHON (with numpy; default python3)]
+set -euo pipefail
+debs=$1
+python=${2:-python3}
+here=$(cd "$(dirname "$0")/.." && pwd)
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root="$work/root"
+lib="$root/usr/lib/$multiarch"
+fail=0 passed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1"; fail=1; }
+check() { local what=$1; shift; if "$@" >"$work/out" 2>&1; then ok "$what"; else bad "$what"; sed 's/^/     /' "$work/out" | tail -20; fi; }
+
+for p in libavpgan0 libavpgan-dev avpgan-tools python3-avpgan; do
+    deb=$(ls "$debs"/${p}_*.deb 2>/dev/null | head -1)
+    [ -n "$deb" ] || { bad "$p: no package in $debs"; continue; }
+    dpkg-deb -x "$deb" "$root"
+    dpkg-deb -I "$deb" > "$work/$p.info"
+    dpkg-deb -c "$deb" > "$work/$p.list"
+    grep -q "^ Package: $p$" "$work/$p.info" && ok "$p: control names the package" || bad "$p: control"
+    grep -q "usr/share/doc/$p/copyright" "$work/$p.list" && grep -q "usr/share/doc/$p/changelog.Debian.gz" "$work/$p.list" \
+        && ok "$p: copyright and changelog" || bad "$p: copyright or changelog missing"
+done
+grep -q "^ Depends: .*libopenblas0" "$work/libavpgan0.info" && grep -q "libsndfile1" "$work/libavpgan0.info" \
+    && ! grep -qi swift "$work/libavpgan0.info" && ok "libavpgan0: Depends from the real linkage, no Swift toolchain" \
+    || bad "libavpgan0: Depends: $(grep Depends "$work/libavpgan0.info")"
+[ "$(readlink "$lib/libavpgan.so.0")" = "$(basename "$(ls "$lib"/libavpgan.so.0.*)")" ] && ok "libavpgan0: libavpgan.so.0 -> the versioned file" \
+    || bad "libavpgan0: SONAME link"
+soname=$(readelf -d "$lib/libavpgan.so.0" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+[ "$soname" = libavpgan.so.0 ] && ok "libavpgan0: SONAME $soname" || bad "libavpgan0: SONAME '$soname'"
+[ -s "$root/usr/share/avpgan/default.safetensors" ] && ok "libavpgan0: the default model" || bad "libavpgan0: no default model"
+[ "$(readlink "$lib/libavpgan.so")" = libavpgan.so.0 ] && [ -f "$root/usr/include/avpgan.h" ] && ok "libavpgan-dev: header and link" \
+    || bad "libavpgan-dev: header or libavpgan.so link"
+if command -v lintian >/dev/null; then
+    check "lintian: no errors" lintian --fail-on error "$debs"/*.deb
+else
+    bad "lintian is not installed"
+fi
+
+# A C program that is not in the repository, built with pkg-config.
+cat > "$work/version.c" <<'C'
+#include <avpgan.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+    avpgan_model *m = NULL;
+    if (avpgan_version_number() / 10000 != AVPGAN_VERSION_MAJOR) return 3;
+    if (argc > 1 && avpgan_model_load_file(argv[1], NULL, &m) != AVPGAN_OK) { puts(avpgan_last_error()); return 1; }
+    avpgan_model_info info = { .struct_size = sizeof info };
+    if (m && avpgan_model_get_info(m, &info) != AVPGAN_OK) return 2;
+    printf("libavpgan %s, model %s\n", avpgan_version(), m ? info.arch_name : "-");
+    avpgan_model_free(m);
+    return 0;
+}
+C
+export PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root"
+flags=$(pkg-config --cflags --libs avpgan)
+check "pkg-config --modversion avpgan = $(pkg-config --modversion avpgan)" test "$(pkg-config --modversion avpgan)" = "$(sed -n 's/#define AVPGAN_VERSION_STRING "\(.*\)"/\1/p' "$root/usr/include/avpgan.h")"
+check "cc \$(pkg-config --cflags --libs avpgan): a program not in the repository" cc -std=c99 -Wall -Werror "$work/version.c" -o "$work/version" $flags
+check "it runs against the packaged library and default model" env LD_LIBRARY_PATH="$lib" "$work/version" "$root/usr/share/avpgan/default.safetensors"
+unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+
+# examples/c with CMake's find_package(avpgan).
+if command -v cmake >/dev/null; then
+    check "cmake: find_package(avpgan) configures examples/c" cmake -S "$here/examples/c" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$root/usr" -DCMAKE_BUILD_TYPE=Release
+    check "cmake: examples/c builds" cmake --build "$work/cmake"
+    check "the CMake-built examples/c/generate runs" env LD_LIBRARY_PATH="$lib" "$work/cmake/generate" "$root/usr/share/avpgan/default.safetensors" "$work/face.ppm" 3
+    mkdir -p "$work/v1"
+    printf 'cmake_minimum_required(VERSION 3.16)\nproject(v1 C)\nfind_package(avpgan 1.0 REQUIRED)\n' > "$work/v1/CMakeLists.txt"
+    check "find_package(avpgan 1.0) is refused (another major version)" \
+        bash -c "! cmake -S '$work/v1' -B '$work/v1b' -DCMAKE_PREFIX_PATH='$root/usr' >/dev/null 2>&1"
+else
+    bad "cmake is not installed"
+fi
+
+# The packaged command and the Python package.
+check "avpgan-tools: avpgan version" "$root/usr/bin/avpgan" version
+espeak-ng -w "$work/voice.wav" "The packaged library turns this voice into a face." 2>/dev/null
+check "avpgan-tools: a portrait with the packaged model" "$root/usr/bin/avpgan" portrait --model "$root/usr/share/avpgan/default.safetensors" "$work/voice.wav" -o "$work/cli.png"
+check "python3-avpgan: imported from the package, library from the package" env -u PYTHONPATH PYTHONPATH="$root/usr/lib/python3/dist-packages" \
+    AVPGAN_LIBRARY="$lib/libavpgan.so.0" "$python" -c "
+import avpgan, sys
+assert avpgan.__file__.startswith('$root'), avpgan.__file__
+print(avpgan.version(), avpgan.__file__)"
+check "python3-avpgan: examples/python/portrait.py" env PYTHONPATH="$root/usr/lib/python3/dist-packages" AVPGAN_LIBRARY="$lib/libavpgan.so.0" \
+    "$python" "$here/examples/python/portrait.py" "$root/usr/share/avpgan/default.safetensors" "$work/voice.wav" "$work/py.png"
+
+echo "package: $passed passed, $fail failed"
+exit $fail
