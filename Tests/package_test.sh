@@ -52,7 +52,7 @@ cat > "$work/version.c" <<'C'
 #include <stdio.h>
 int main(int argc, char **argv) {
     avpgan_model *m = NULL;
-    if (avpgan_version_number() / 10000 != AVPGAN_VERSION_MAJOR) return 3;
+    if (!AVPGAN_VERSION_COMPATIBLE()) return 3;
     if (argc > 1 && avpgan_model_load_file(argv[1], NULL, &m) != AVPGAN_OK) { puts(avpgan_last_error()); return 1; }
     avpgan_model_info info = { .struct_size = sizeof info };
     if (m && avpgan_model_get_info(m, &info) != AVPGAN_OK) return 2;

@@ -98,6 +98,13 @@ const char *avpgan_version(void);
  *  against AVPGAN_VERSION_NUMBER (same major: compatible). */
 uint32_t avpgan_version_number(void);
 
+/** Nonzero when the libavpgan loaded at run time serves a program compiled against this
+ *  header: the same major version, and at least the header's minor and patch (the library
+ *  only ever adds within a major). Check it once at startup:
+ *      if (!AVPGAN_VERSION_COMPATIBLE()) { fprintf(stderr, "libavpgan %s is too old\n", avpgan_version()); ... } */
+#define AVPGAN_VERSION_COMPATIBLE() \
+    (avpgan_version_number() / 10000 == AVPGAN_VERSION_MAJOR && avpgan_version_number() >= AVPGAN_VERSION_NUMBER)
+
 /** A short English description of a status code. Static storage; never NULL
  *  (unknown codes give "unknown status"). */
 const char *avpgan_status_string(avpgan_status status);

@@ -1129,6 +1129,8 @@ int main(int argc, char **argv)
         check(v != NULL && strcmp(v, buf) == 0, v ? v : "(NULL)",
               "avpgan_version() \"%s\" agrees with avpgan_version_number() %u", v ? v : "(NULL)",
               (unsigned)n);
+        check(AVPGAN_VERSION_COMPATIBLE(), "incompatible", "AVPGAN_VERSION_COMPATIBLE(): library %u serves header %d",
+              (unsigned)n, AVPGAN_VERSION_NUMBER);
         check(n / 10000 == AVPGAN_VERSION_MAJOR, "major version differs",
               "library major version %u == header's %d", (unsigned)(n / 10000),
               AVPGAN_VERSION_MAJOR);
