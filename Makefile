@@ -57,6 +57,7 @@ test-swift: deps
 
 test-symbols: build
 	bash Tests/check_exports.sh $(LIBDIR)/$(SONAME) include/avpgan.h
+	python3 tools/api_reference.py --check
 
 test-c: build venv
 	@mkdir -p build/tests
