@@ -7,7 +7,7 @@ VERSION := 0.1.0
 SONAME := libavpgan.so.0
 # Debian packages the build and the tests need (installed by `make deps` when running as root).
 DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev libsoxr-dev libturbojpeg0-dev pkg-config python3-venv \
-    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake
+    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_RELEASE := swift build -c release
@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv test test-swift test-c test-python test-symbols test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv test test-swift test-c test-python test-symbols test-abi abi-baseline test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -49,7 +49,7 @@ $(VENV)/.ready:
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.
-test: build venv test-swift test-symbols test-c test-python test-package
+test: build venv test-swift test-symbols test-abi test-c test-python test-package
 	@echo "all tests passed"
 
 test-swift: deps
@@ -58,6 +58,17 @@ test-swift: deps
 test-symbols: build
 	bash Tests/check_exports.sh $(LIBDIR)/$(SONAME) include/avpgan.h
 	python3 tools/api_reference.py --check
+
+ABI_BASELINE := abi/libavpgan.abi
+
+## test-abi: the C ABI (header + library) against abi/libavpgan.abi: fails on an incompatible change.
+test-abi: build
+	bash Tests/check_abi.sh $(LIBDIR)/$(SONAME) include/avpgan.h $(ABI_BASELINE)
+
+## abi-baseline: rewrite abi/libavpgan.abi from the current header and library, after compatible
+## additions or a major bump (ABI_FORCE=1: also over an incompatible change). Commit the result.
+abi-baseline: build
+	bash Tests/check_abi.sh --write-baseline $(if $(ABI_FORCE),--force) $(LIBDIR)/$(SONAME) include/avpgan.h $(ABI_BASELINE)
 
 test-c: build venv
 	@mkdir -p build/tests
