@@ -265,6 +265,7 @@ class Trainer:
 
     @property
     def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
         return self._handle is None
 
     def __enter__(self) -> "Trainer":
