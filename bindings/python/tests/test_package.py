@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,13 @@ from conftest import INSTALLED, REPO, SOURCE_PACKAGE, installed_package_problem
 PACKAGE = Path(avpgan.__file__).resolve().parent
 
 
-def test_the_intended_copy_is_under_test():
+def test_the_intended_copy_is_under_test(monkeypatch):
     if INSTALLED:
         assert installed_package_problem() == ""
         assert PACKAGE != SOURCE_PACKAGE.resolve()
         assert _lib.checkout_root() is None, "an installed package must not look for the checkout's build"
-        assert str(REPO / "build") not in "\n".join(_lib.candidates())
+        monkeypatch.delenv("AVPGAN_LIBRARY", raising=False)
+        assert not any(c.startswith(str(REPO)) for c in _lib.candidates())
     else:
         assert PACKAGE == SOURCE_PACKAGE.resolve()
         assert _lib.checkout_root() == REPO.resolve()
@@ -33,6 +35,19 @@ def test_py_typed_ships():
 
 def test_version_matches_library(avpgan_module):
     assert avpgan.__version__ == avpgan.version()
+
+
+def test_version_is_the_same_everywhere():
+    """pyproject.toml, avpgan.__version__, the Makefile's VERSION and, when installed, the
+    distribution's metadata all say the same version."""
+    pyproject = re.search(r'(?m)^version = "([^"]+)"', (SOURCE_PACKAGE.parent / "pyproject.toml").read_text())
+    makefile = re.search(r"(?m)^VERSION := (\S+)", (REPO / "Makefile").read_text())
+    assert pyproject and makefile
+    assert avpgan.__version__ == pyproject.group(1) == makefile.group(1)
+    if INSTALLED:
+        from importlib.metadata import version
+
+        assert version("avpgan") == avpgan.__version__
 
 
 def _public_functions():
