@@ -1,8 +1,9 @@
 """Python bindings of libavpgan: faces from voices (AVP-GAN, Voice2Face).
 
 Pure ctypes + numpy; no compiler is needed. The shared library is found as
-described in :mod:`avpgan._lib` (``$AVPGAN_LIBRARY``, then the checkout's
-``build/lib/libavpgan.so.0``, then the system) and loaded on first use, so
+described in :mod:`avpgan._lib` (``$AVPGAN_LIBRARY``; then, when this package
+is the one in a source checkout, the checkout's ``build/lib/libavpgan.so.0``;
+then the system's ``libavpgan.so.0``) and loaded on first use, so
 ``import avpgan`` always succeeds and a missing library surfaces as
 :class:`LibraryNotFound` (an :class:`OSError`) on the first call.
 

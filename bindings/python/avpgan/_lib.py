@@ -14,10 +14,14 @@ Lookup order:
 1. ``$AVPGAN_LIBRARY``: the path of the shared library. When this variable is
    set, it is the only candidate: an explicitly requested library that fails to
    load is an error, never silently replaced by another build.
-2. The checkout's build: ``<repo>/build/lib/libavpgan.so.0``, where ``<repo>``
-   is three directories above this package (``bindings/python/avpgan``).
-3. The system: ``ctypes.util.find_library("avpgan")``, then
-   ``libavpgan.so.0`` through the dynamic loader's search path.
+2. The checkout's build, ``<repo>/build/lib/libavpgan.so.0``, but only when this
+   package is the one in a source checkout (``<repo>/bindings/python/avpgan``
+   next to ``<repo>/include/avpgan.h``; see :func:`checkout_root`), never once
+   it is installed into site-packages.
+3. The system: ``libavpgan.so.0`` (the SONAME) through the dynamic loader's
+   search path, which includes ``/usr/lib/<multiarch>`` where the Debian package
+   libavpgan0 installs it; then ``ctypes.util.find_library("avpgan")`` when it
+   names something else.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import ctypes.util
 import os
 import threading
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 
 __all__ = [
     "LibraryNotFound",
@@ -49,7 +53,9 @@ __all__ = [
     "N_LOSSES",
     "MAX_LAYERS",
     "EXPECTED_MAJOR",
+    "SONAME",
     "candidates",
+    "checkout_root",
     "get",
     "load",
 ]
@@ -404,22 +410,70 @@ _PROTOTYPES = {
 }
 
 
-def _repo_root() -> Path:
-    """The checkout this package lives in (bindings/python/avpgan -> repo)."""
-    return Path(__file__).resolve().parent.parent.parent.parent
+#: The directory of this package: ``<repo>/bindings/python/avpgan`` in a checkout,
+#: ``.../site-packages/avpgan`` once installed. (A module attribute so that the tests can
+#: point it elsewhere.)
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: The library's file name and SONAME (what the dynamic loader and the Debian package
+#: libavpgan0 know it by).
+SONAME = "libavpgan.so.0"
+
+
+def checkout_root(package_dir: Optional[Path] = None) -> Optional[Path]:
+    """The source checkout this package lives in, or None when it is installed.
+
+    The package counts as living in a checkout only when its directory is
+    ``<root>/bindings/python/avpgan`` and ``<root>/include/avpgan.h`` exists: an
+    installed copy (``site-packages/avpgan``) never matches, not even when its
+    virtualenv happens to sit inside a checkout. An editable install
+    (``pip install -e``) runs the checkout's files and so does match.
+    """
+    pkg = _PACKAGE_DIR if package_dir is None else Path(package_dir)
+    if pkg.name != "avpgan" or pkg.parent.name != "python" or pkg.parent.parent.name != "bindings":
+        return None
+    root = pkg.parent.parent.parent
+    if not (root / "include" / "avpgan.h").is_file():
+        return None
+    return root
+
+
+def _find_library(name: str) -> Optional[str]:
+    return ctypes.util.find_library(name)
+
+
+def _iter_candidates() -> Iterator[str]:
+    """The candidates of :func:`candidates`, lazily: ``find_library`` (which may run
+    ``ldconfig``) is consulted only when every earlier candidate has failed."""
+    env = os.environ.get("AVPGAN_LIBRARY")
+    if env:
+        yield env
+        return
+    seen = set()
+    root = checkout_root()
+    if root is not None:
+        build = str(root / "build" / "lib" / SONAME)
+        seen.add(build)
+        yield build
+    seen.add(SONAME)
+    yield SONAME
+    found = _find_library("avpgan")
+    if found and found not in seen:
+        yield found
 
 
 def candidates() -> List[str]:
-    """The library locations that :func:`load` would try, in order."""
-    env = os.environ.get("AVPGAN_LIBRARY")
-    if env:
-        return [env]
-    out = [str(_repo_root() / "build" / "lib" / "libavpgan.so.0")]
-    found = ctypes.util.find_library("avpgan")
-    if found:
-        out.append(found)
-    out.append("libavpgan.so.0")
-    return list(dict.fromkeys(out))  # without duplicates, order kept
+    """The library locations that :func:`load` would try, in order:
+
+    1. ``$AVPGAN_LIBRARY`` when it is set, and then nothing else;
+    2. ``<checkout>/build/lib/libavpgan.so.0`` when this package lives in a source
+       checkout (:func:`checkout_root`), never once it is installed;
+    3. ``libavpgan.so.0`` through the dynamic loader (``LD_LIBRARY_PATH``, the
+       ``ld.so`` cache, the system library directories, e.g.
+       ``/usr/lib/x86_64-linux-gnu`` where the Debian package libavpgan0 puts it);
+    4. what ``ctypes.util.find_library("avpgan")`` reports, when that is something else.
+    """
+    return list(_iter_candidates())
 
 
 def _declare(lib: ctypes.CDLL) -> None:
@@ -433,7 +487,7 @@ def load(path: Optional[str] = None) -> ctypes.CDLL:
     """Loads libavpgan (from ``path``, or by the lookup order), declares its
     functions and checks its major version. Raises :class:`LibraryNotFound`."""
     tried: List[Tuple[str, str]] = []
-    for cand in [path] if path is not None else candidates():
+    for cand in [path] if path is not None else _iter_candidates():
         if os.sep in cand and not os.path.exists(cand):
             tried.append((cand, "no such file"))
             continue
@@ -461,7 +515,7 @@ def load(path: Optional[str] = None) -> ctypes.CDLL:
     lines = "\n".join(f"  {c}: {why}" for c, why in tried)
     hint = (
         "set AVPGAN_LIBRARY to the path of libavpgan.so.0, or build the checkout "
-        "(make build), or install libavpgan"
+        "(make build), or install the library (Debian package libavpgan0)"
     )
     raise LibraryNotFound(f"libavpgan could not be loaded; tried:\n{lines}\n({hint})", tried)
 

@@ -28,6 +28,7 @@ class Audio:
 
     @property
     def seconds(self) -> float:
+        """The duration in seconds (``len(samples) / sample_rate``)."""
         return len(self.samples) / self.sample_rate
 
 

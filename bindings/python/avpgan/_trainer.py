@@ -27,7 +27,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -265,6 +265,7 @@ class Trainer:
 
     @property
     def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
         return self._handle is None
 
     def __enter__(self) -> "Trainer":
@@ -413,7 +414,7 @@ class Trainer:
         if not 1 <= n <= 2**40:
             raise ValueError(f"run: n must be in 1...2**40, got {n}")
         history: List[Tuple[float, ...]] = []
-        state: dict = {"error": None, "stop": False, "interrupted": False}
+        state: Dict[str, Any] = {"error": None, "stop": False, "interrupted": False}
 
         def on_progress(done: int, total: int, losses: Any, _user: Any) -> None:
             try:

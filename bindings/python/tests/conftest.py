@@ -4,13 +4,26 @@ The tests run against the built library (``build/lib/libavpgan.so.0`` of this
 checkout, or ``$AVPGAN_LIBRARY``) and the committed golden fixtures
 ``Tests/Fixtures/golden/<arch>/{model.safetensors,golden.safetensors}`` made
 by ``tools/make_golden.py``. A missing fixture is a test error, not a skip.
+
+Which ``avpgan`` package is tested:
+
+* by default, the checkout's ``bindings/python/avpgan`` (put first on
+  ``sys.path`` here, so ``PYTHONPATH=bindings/python`` is optional);
+* with ``AVPGAN_TEST_INSTALLED=1``, the package installed in the running
+  interpreter (``pip install bindings/python``): nothing is added to
+  ``sys.path``, and the session stops at once if ``import avpgan`` resolves to
+  the checkout's copy or to no installed copy at all. The fixtures are still
+  read from this checkout.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import site
 import struct
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
@@ -18,7 +31,45 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "bindings" / "python"))
+SOURCE_PACKAGE = REPO / "bindings" / "python" / "avpgan"
+
+#: True when the tests are to run against the pip-installed package (AVPGAN_TEST_INSTALLED=1).
+INSTALLED = os.environ.get("AVPGAN_TEST_INSTALLED", "") not in ("", "0")
+
+if not INSTALLED:
+    sys.path.insert(0, str(REPO / "bindings" / "python"))
+
+
+def installed_package_problem() -> str:
+    """Why ``import avpgan`` does not give an installed copy of the package ("" when it does)."""
+    try:
+        import avpgan
+    except ImportError as exc:
+        return f"avpgan is not installed in {sys.prefix} ({exc}); pip install bindings/python"
+    where = Path(avpgan.__file__).resolve().parent
+    if where == SOURCE_PACKAGE.resolve():
+        return f"import avpgan resolves to the checkout's copy {where}, not an installed one (PYTHONPATH? cwd?)"
+    # A venv's or the user's site-packages, or Debian's /usr/lib/python3/dist-packages
+    # (python3-avpgan), which is not sysconfig's purelib of Debian's python3.
+    site_dirs = {Path(sysconfig.get_paths()[k]).resolve() for k in ("purelib", "platlib")}
+    site_dirs.update(Path(d).resolve() for d in site.getsitepackages() + [site.getusersitepackages()])
+    if where.parent not in site_dirs and where.parent.name not in ("site-packages", "dist-packages"):
+        return f"import avpgan resolves to {where}, which is not in a site-packages directory"
+    return ""
+
+
+def pytest_configure(config) -> None:
+    if INSTALLED:
+        problem = installed_package_problem()
+        if problem:
+            raise pytest.UsageError(f"AVPGAN_TEST_INSTALLED is set, but {problem}")
+
+
+def pytest_report_header(config) -> str:
+    import avpgan
+
+    mode = "installed" if INSTALLED else "checkout"
+    return f"avpgan package ({mode}): {Path(avpgan.__file__).parent}"
 
 GOLDEN = REPO / "Tests" / "Fixtures" / "golden"
 
