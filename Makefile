@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv test test-swift test-c test-python test-symbols test-abi abi-baseline test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv test test-swift test-c test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -49,7 +49,7 @@ $(VENV)/.ready:
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.
-test: build venv test-swift test-symbols test-abi test-c test-python test-package
+test: build venv test-swift test-symbols test-abi test-c test-python test-python-package test-package
 	@echo "all tests passed"
 
 test-swift: deps
@@ -89,6 +89,11 @@ test-c: build venv
 
 test-python: build venv
 	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli
+
+## test-python-package: pip install ./bindings/python into a new virtualenv; the bindings' tests
+## against that installed copy and the checkout's build/lib; py.typed and docstrings.
+test-python-package: build
+	bash Tests/python_package_test.sh
 
 ## test-package: the .deb packages unpacked into a scratch root: lintian, a C program built with
 ## pkg-config, examples/c built with CMake's find_package(avpgan), the CLI and the Python example.

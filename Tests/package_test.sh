@@ -93,5 +93,9 @@ print(avpgan.version(), avpgan.__file__)"
 check "python3-avpgan: examples/python/portrait.py" env PYTHONPATH="$root/usr/lib/python3/dist-packages" AVPGAN_LIBRARY="$lib/libavpgan.so.0" \
     "$python" "$here/examples/python/portrait.py" "$root/usr/share/avpgan/default.safetensors" "$work/voice.wav" "$work/py.png"
 
+check "python3-avpgan: the bindings' test suite against the packaged library and package" env -u AVPGAN_LIBRARY \
+    AVPGAN_TEST_INSTALLED=1 PYTHONPATH="$root/usr/lib/python3/dist-packages" LD_LIBRARY_PATH="$lib" \
+    "$python" -m pytest -q -p no:cacheprovider "$here/bindings/python/tests"
+
 echo "package: $passed passed, $fail failed"
 exit $fail
