@@ -63,7 +63,6 @@ finish() {
         [ -n "$extra" ] && printf '%b\n' "$extra"
         echo "Section: $section"
         echo "Priority: optional"
-        echo "Homepage: https://github.com/libavpgan/libavpgan"
         cat   # the Description field, from stdin
     } > "$p/DEBIAN/control"
     (cd "$p" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | sort | xargs -r md5sum > DEBIAN/md5sums)
