@@ -21,33 +21,17 @@ private func headerLimit(_ params: UnsafePointer<avpgan_model_params>?) throws -
     return p.max_header_bytes == 0 ? Safetensors.defaultMaxHeaderBytes : Int(p.max_header_bytes)
 }
 
-private func publish(_ m: FaceModel, _ out: UnsafeMutablePointer<OpaquePointer?>) {
-    out.pointee = OpaquePointer(Unmanaged.passRetained(m).toOpaque())
-}
-
 @_cdecl("avpgan_face_model_load_file")
 public func avpgan_face_model_load_file(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_model_params>?,
                                         _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_model")
-        let path = String(cString: try Argument.require(path, "path"))
-        publish(try FaceModel(path: path, maxHeaderBytes: try headerLimit(params)), out)
-    }
+    HandleLoading.file(path, into: out) { try FaceModel(path: $0, maxHeaderBytes: try headerLimit(params)) }
 }
 
 @_cdecl("avpgan_face_model_load_buffer")
 public func avpgan_face_model_load_buffer(_ data: UnsafeRawPointer?, _ size: Int, _ params: UnsafePointer<avpgan_model_params>?,
                                           _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_model")
-        let data = try Argument.require(data, "data")
-        guard size <= FaceModel.maxFileBytes else {
-            throw AVPGANError(.invalidArgument, "size is \(size) bytes, more than the \(FaceModel.maxFileBytes)-byte limit of a face model")
-        }
-        let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
-        publish(try FaceModel(bytes: bytes, maxHeaderBytes: try headerLimit(params)), out)
+    HandleLoading.buffer(data, size: size, limit: FaceModel.maxFileBytes, what: "a face model", into: out) {
+        try FaceModel(bytes: $0, maxHeaderBytes: try headerLimit(params))
     }
 }
 

@@ -28,10 +28,6 @@ private func loadOptions(_ params: UnsafePointer<avpgan_model_params>?) throws -
                        inferenceOnly: p.inference_only != 0)
 }
 
-private func publish(_ m: Model, _ out: UnsafeMutablePointer<OpaquePointer?>) {
-    out.pointee = OpaquePointer(Unmanaged.passRetained(m).toOpaque())
-}
-
 @_cdecl("avpgan_model_params_init")
 public func avpgan_model_params_init(_ params: UnsafeMutablePointer<avpgan_model_params>?, _ structSize: Int) -> Int32 {
     CallBoundary.run {
@@ -51,26 +47,14 @@ public func avpgan_generate_params_init(_ params: UnsafeMutablePointer<avpgan_ge
 @_cdecl("avpgan_model_load_file")
 public func avpgan_model_load_file(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_model_params>?,
                                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_model")
-        let path = String(cString: try Argument.require(path, "path"))
-        publish(try Model(path: path, options: try loadOptions(params)), out)
-    }
+    HandleLoading.file(path, into: out) { try Model(path: $0, options: try loadOptions(params)) }
 }
 
 @_cdecl("avpgan_model_load_buffer")
 public func avpgan_model_load_buffer(_ data: UnsafeRawPointer?, _ size: Int, _ params: UnsafePointer<avpgan_model_params>?,
                                      _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_model")
-        let data = try Argument.require(data, "data")
-        guard size <= Model.maxFileBytes else {
-            throw AVPGANError(.invalidArgument, "size is \(size) bytes, more than the \(Model.maxFileBytes)-byte limit of a model")
-        }
-        let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))
-        publish(try Model(bytes: bytes, options: try loadOptions(params)), out)
+    HandleLoading.buffer(data, size: size, limit: Model.maxFileBytes, what: "a model", into: out) {
+        try Model(bytes: $0, options: try loadOptions(params))
     }
 }
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import ctypes
 import enum
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple, Type, Union
 
@@ -357,7 +356,7 @@ def _model_params(inference_only: bool, max_header_bytes: int) -> _lib.ModelPara
     return params
 
 
-class Model:
+class Model(_lib.HandleOwner):
     """A loaded libavpgan model (voice encoder and generator, and with
     ``inference_only=False`` also the face encoder and heads when the file has
     them).
@@ -382,6 +381,10 @@ class Model:
 
     _handle: Optional[Any]
     _info: ModelInfo
+    _FREE = "avpgan_model_free"
+    _CLOSED = ModelClosedError
+    _NAME = "avpgan.Model"
+    _PICKLE_HINT = "load the model file in the other process"
 
     def __init__(
         self,
@@ -390,9 +393,7 @@ class Model:
         inference_only: bool = True,
         max_header_bytes: int = 0,
     ) -> None:
-        self._handle = None  # so that close()/__del__ work if loading fails
-        self._cond = threading.Condition()
-        self._active = 0
+        self._init_handle()
         encoded = os.fsencode(path)
         if b"\0" in encoded:
             raise ValueError("path contains a NUL byte")
@@ -419,9 +420,7 @@ class Model:
         afterwards. Arguments and errors as for ``Model(path)``."""
         buf = np.frombuffer(data, dtype=np.uint8)  # no copy; keeps `data` alive
         self = cls.__new__(cls)
-        self._handle = None
-        self._cond = threading.Condition()
-        self._active = 0
+        self._init_handle()
         self._path = None
         params = _model_params(inference_only, max_header_bytes)
         lib = _lib.get()
@@ -472,56 +471,11 @@ class Model:
 
     # -- lifetime ---------------------------------------------------------
 
-    def close(self) -> None:
-        """Frees the model. Idempotent. Waits for calls in flight on other
-        threads to finish; calls that start afterwards raise
-        :class:`ModelClosedError`."""
-        cond = getattr(self, "_cond", None)
-        if cond is None:
-            return
-        with cond:
-            handle = self._handle
-            if handle is None:
-                return
-            self._handle = None
-            while self._active:
-                cond.wait()
-        _lib.get().avpgan_model_free(handle)
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has been called."""
-        return self._handle is None
-
-    def __enter__(self) -> "Model":
-        self._check_open()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown: modules may be gone
-            pass
-
-    def __reduce__(self) -> Any:
-        raise TypeError("avpgan.Model cannot be pickled; load the model file in the other process")
-
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         arch = self._info.arch if hasattr(self, "_info") else "?"
         where = f" {self._path!r}" if getattr(self, "_path", None) else ""
         return f"<avpgan.Model {arch}{where} ({state})>"
-
-    def _check_open(self) -> None:
-        if self._handle is None:
-            raise ModelClosedError("operation on a closed avpgan.Model")
-
-    def _use(self) -> "_lib.HandleUse":
-        """The handle, held open for one C call."""
-        return _lib.HandleUse(self, ModelClosedError, "operation on a closed avpgan.Model")
 
     # -- queries ----------------------------------------------------------
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
@@ -28,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _lib
-from . import PathLike, Status, _as_int, _check, _decode, _model_params
+from . import PathLike, _check, _decode, _model_params
 
 __all__ = ["FaceModelInfo", "FaceModel", "FaceModelClosedError", "cosine"]
 
@@ -59,7 +58,7 @@ class FaceModelInfo:
     n_parameters: int
 
 
-class FaceModel:
+class FaceModel(_lib.HandleOwner):
     """A loaded face-recognition network.
 
     ``FaceModel(path)`` loads a face model file; :meth:`from_bytes` loads one from memory.
@@ -71,10 +70,13 @@ class FaceModel:
         voice-portrait model (load that with :class:`Model`). LibraryNotFound: no libavpgan.
     """
 
+    _FREE = "avpgan_face_model_free"
+    _CLOSED = FaceModelClosedError
+    _NAME = "avpgan.FaceModel"
+    _PICKLE_HINT = "load the face model file in the other process"
+
     def __init__(self, path: PathLike, *, max_header_bytes: int = 0) -> None:
-        self._handle: Optional[Any] = None
-        self._cond = threading.Condition()
-        self._active = 0
+        self._init_handle()
         encoded = os.fsencode(path)
         if b"\0" in encoded:
             raise ValueError("path contains a NUL byte")
@@ -92,9 +94,7 @@ class FaceModel:
         """Loads a face model from the bytes of a face model file (copied by the library)."""
         buf = np.frombuffer(data, dtype=np.uint8)
         self = cls.__new__(cls)
-        self._handle = None
-        self._cond = threading.Condition()
-        self._active = 0
+        self._init_handle()
         self._path = None
         handle = _lib.FaceModelHandle()
         params = _model_params(True, max_header_bytes)
@@ -157,49 +157,13 @@ class FaceModel:
         height, width = arr.shape[:2]
         out = np.empty(self._info.embed_dim, dtype=np.float32)
         needed = ctypes.c_size_t(0)
-        with _lib.HandleUse(self, FaceModelClosedError, "operation on a closed avpgan.FaceModel") as handle:
+        with self._use() as handle:
             status = _lib.get().avpgan_face_model_embed_rgb8(
                 handle, arr.ctypes.data_as(_lib._c_uint8_p), width, height, arr.strides[0],
                 out.ctypes.data_as(_lib._c_float_p), out.size, ctypes.byref(needed),
             )
             _check(status, "avpgan_face_model_embed_rgb8")
         return out
-
-    def close(self) -> None:
-        """Frees the model. Idempotent; waits for calls in flight on other threads."""
-        cond = getattr(self, "_cond", None)
-        if cond is None:
-            return
-        with cond:
-            handle = self._handle
-            if handle is None:
-                return
-            self._handle = None
-            while self._active:
-                cond.wait()
-        _lib.get().avpgan_face_model_free(handle)
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has been called."""
-        return self._handle is None
-
-    def __enter__(self) -> "FaceModel":
-        if self._handle is None:
-            raise FaceModelClosedError("operation on a closed avpgan.FaceModel")
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __reduce__(self) -> Any:
-        raise TypeError("avpgan.FaceModel cannot be pickled; load the face model file in the other process")
 
     def __repr__(self) -> str:
         arch = self._info.arch if hasattr(self, "_info") else "?"

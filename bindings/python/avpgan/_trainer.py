@@ -121,7 +121,7 @@ def _labels(x: Any, name: str, n: int, identities: int) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.int32)
 
 
-class Trainer:
+class Trainer(_lib.HandleOwner):
     """A training run (``avpgan_trainer``): Algorithm 1 with the reference's ``gan_step``.
 
     Make one with :meth:`create` (new networks on a data set) or :meth:`load` (a
@@ -130,12 +130,15 @@ class Trainer:
     """
 
     _handle: Optional[Any]
+    _FREE = "avpgan_trainer_free"
+    _CLOSED = TrainerClosedError
+    _NAME = "avpgan.Trainer"
+    _PICKLE_HINT = "save() a checkpoint and load() it"
 
     def __init__(self, handle: Any, *, _token: object = None) -> None:
         if _token is not _TOKEN:
             raise TypeError("use avpgan.Trainer.create(...) or avpgan.Trainer.load(...)")
-        self._cond = threading.Condition()
-        self._active = 0
+        self._init_handle()
         self._handle = handle
         try:
             self._static = self._read_info()
@@ -248,52 +251,11 @@ class Trainer:
 
     # -- lifetime -------------------------------------------------------------
 
-    def close(self) -> None:
-        """Frees the trainer. Idempotent; waits for a call in flight on another thread."""
-        cond = getattr(self, "_cond", None)
-        if cond is None:
-            return
-        with cond:
-            handle = self._handle
-            if handle is None:
-                return
-            self._handle = None
-            while self._active:
-                cond.wait()
-        if handle:
-            _lib.get().avpgan_trainer_free(handle)
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has been called."""
-        return self._handle is None
-
-    def __enter__(self) -> "Trainer":
-        if self._handle is None:
-            raise TrainerClosedError("operation on a closed avpgan.Trainer")
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __reduce__(self) -> Any:
-        raise TypeError("avpgan.Trainer cannot be pickled; save() a checkpoint and load() it")
-
     def __repr__(self) -> str:
         if self._handle is None:
             return "<avpgan.Trainer (closed)>"
         s = self._static
         return f"<avpgan.Trainer {s.arch} step {self.step_count}, {s.n_identities} identities>"
-
-    def _use(self) -> "_lib.HandleUse":
-        """The handle, held open for one C call."""
-        return _lib.HandleUse(self, TrainerClosedError, "operation on a closed avpgan.Trainer")
 
     # -- queries --------------------------------------------------------------
 
