@@ -95,6 +95,14 @@ enum Argument {
         }
     }
 
+    /// Copies `text` into a fixed `char[N]` field of an info struct (a C tuple), truncated to
+    /// N - 1 bytes and NUL-terminated.
+    static func copyName<T>(_ text: String, into field: inout T) {
+        withUnsafeMutableBytes(of: &field) { dst in
+            dst.copyBytes(from: Array(text.utf8.prefix(dst.count - 1)) + [0])
+        }
+    }
+
     /// An `avpgan_pixels` value: nil for AVPGAN_PIXELS_MODEL_DEFAULT (0).
     static func pixels(_ code: Int32, name: String) throws -> PixelMapping? {
         switch code {

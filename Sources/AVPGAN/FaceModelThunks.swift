@@ -3,35 +3,25 @@ import CAVPGAN
 
 // Face-recognition entry points: load, free, info, embed, cosine.
 
-private enum FaceStructSize {
-    static let modelParams = MemoryLayout<avpgan_model_params>.stride
-    static let info = MemoryLayout<avpgan_face_model_info>.stride
-}
-
-private let defaultParams = avpgan_model_params(struct_size: FaceStructSize.modelParams, max_header_bytes: 0, inference_only: 1)
+/// The size of avpgan_face_model_info as the header introduced it (the smallest a caller may pass).
+private let faceInfoSize = MemoryLayout<avpgan_face_model_info>.stride
 
 private func faceModel(_ handle: OpaquePointer?) throws -> FaceModel {
     let handle = try Argument.require(handle, "model")
     return Unmanaged<FaceModel>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }
 
-private func headerLimit(_ params: UnsafePointer<avpgan_model_params>?) throws -> Int {
-    let p = try Argument.params(params, defaults: defaultParams, minimumSize: FaceStructSize.modelParams, name: "params")
-    guard p.max_header_bytes <= UInt64(Int.max) else { throw AVPGANError(.invalidArgument, "params.max_header_bytes is too large") }
-    return p.max_header_bytes == 0 ? Safetensors.defaultMaxHeaderBytes : Int(p.max_header_bytes)
-}
-
 @_cdecl("avpgan_face_model_load_file")
 public func avpgan_face_model_load_file(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_model_params>?,
                                         _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    HandleLoading.file(path, into: out) { try FaceModel(path: $0, maxHeaderBytes: try headerLimit(params)) }
+    HandleLoading.file(path, into: out) { try FaceModel(path: $0, maxHeaderBytes: try loadOptions(params).maxHeaderBytes) }
 }
 
 @_cdecl("avpgan_face_model_load_buffer")
 public func avpgan_face_model_load_buffer(_ data: UnsafeRawPointer?, _ size: Int, _ params: UnsafePointer<avpgan_model_params>?,
                                           _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     HandleLoading.buffer(data, size: size, limit: FaceModel.maxFileBytes, what: "a face model", into: out) {
-        try FaceModel(bytes: $0, maxHeaderBytes: try headerLimit(params))
+        try FaceModel(bytes: $0, maxHeaderBytes: try loadOptions(params).maxHeaderBytes)
     }
 }
 
@@ -49,16 +39,14 @@ public func avpgan_face_model_get_info(_ handle: OpaquePointer?, _ info: UnsafeM
         var full = avpgan_face_model_info()
         let c = m.config
         full.arch = c.arch.code
-        withUnsafeMutableBytes(of: &full.arch_name) { dst in
-            dst.copyBytes(from: Array(c.arch.rawValue.utf8.prefix(dst.count - 1)) + [0])
-        }
+        Argument.copyName(c.arch.rawValue, into: &full.arch_name)
         full.input_size = UInt32(c.inputSize)
         full.embed_dim = UInt32(c.embedDim)
         full.input_mean = c.inputMean
         full.input_std = c.inputStd
         full.bgr = c.bgr ? 1 : 0
         full.n_parameters = UInt64(m.parameterCount)
-        try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: FaceStructSize.info, name: "info")
+        try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: faceInfoSize, name: "info")
     }
 }
 

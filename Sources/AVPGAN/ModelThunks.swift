@@ -21,7 +21,8 @@ func modelFromHandle(_ handle: OpaquePointer?) throws -> Model {
     return Unmanaged<Model>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }
 
-private func loadOptions(_ params: UnsafePointer<avpgan_model_params>?) throws -> LoadOptions {
+/// The load options a caller's `avpgan_model_params` asks for (also what the face-model loaders read).
+func loadOptions(_ params: UnsafePointer<avpgan_model_params>?) throws -> LoadOptions {
     let p = try Argument.params(params, defaults: defaultModelParams, minimumSize: StructSize.modelParams, name: "params")
     guard p.max_header_bytes <= UInt64(Int.max) else { throw AVPGANError(.invalidArgument, "params.max_header_bytes is too large") }
     return LoadOptions(maxHeaderBytes: p.max_header_bytes == 0 ? Safetensors.defaultMaxHeaderBytes : Int(p.max_header_bytes),
@@ -78,10 +79,7 @@ public func avpgan_model_get_info(_ handle: OpaquePointer?, _ info: UnsafeMutabl
 private func fill(_ info: inout avpgan_model_info, from m: Model) {
     let c = m.config
     info.arch = c.arch.code
-    withUnsafeMutableBytes(of: &info.arch_name) { dst in
-        let name = Array(c.arch.rawValue.utf8.prefix(dst.count - 1))
-        dst.copyBytes(from: name + [0])
-    }
+    Argument.copyName(c.arch.rawValue, into: &info.arch_name)
     info.format_version = UInt32(ModelConfig.formatVersion)
     info.n_mels = UInt32(c.nMels)
     info.embed_dim = UInt32(c.embedDim)

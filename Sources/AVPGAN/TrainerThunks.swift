@@ -157,9 +157,7 @@ public func avpgan_trainer_get_info(_ handle: OpaquePointer?, _ info: UnsafeMuta
             let c = run.config
             full.step = UInt64(run.step)
             full.arch = c.arch.code
-            withUnsafeMutableBytes(of: &full.arch_name) { dst in
-                dst.copyBytes(from: Array(c.arch.rawValue.utf8.prefix(dst.count - 1)) + [0])
-            }
+            Argument.copyName(c.arch.rawValue, into: &full.arch_name)
             full.n_mels = UInt32(c.nMels)
             full.embed_dim = UInt32(c.embedDim)
             full.image_size = UInt32(c.imageSize)
