@@ -92,7 +92,7 @@ test-c: build venv
 	@test -s build/tests/portrait.png && echo "examples/c/portrait wrote build/tests/portrait.png"
 
 test-python: build venv
-	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli
+	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli Tests/python
 
 ## test-python-package: pip install ./bindings/python into a new virtualenv; the bindings' tests
 ## against that installed copy and the checkout's build/lib; py.typed and docstrings.
