@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv test test-swift test-c test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv install test-install test test-swift test-c test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -49,7 +49,7 @@ $(VENV)/.ready:
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.
-test: build venv test-swift test-symbols test-abi test-c test-python test-python-package test-package
+test: build venv test-swift test-symbols test-abi test-c test-python test-python-package test-package test-install
 	@echo "all tests passed"
 
 test-swift: deps
@@ -149,6 +149,27 @@ ablation: build
 	build/bin/avpgan eval --model models/default.safetensors --model $(ABLATION)/avpgan/model.safetensors \
 	    --model $(ABLATION)/avpgan-nocbam/model.safetensors --voices $(ABLATION)/avpgan/data/voices \
 	    --faces $(ABLATION)/avpgan/data/faces --face-model $(FACE_MODEL) --seconds 1,2,all -o $(ABLATION)/eval
+
+## install: the library, header, avpgan.pc, CMake config, the avpgan command and the default model
+## under PREFIX (default /usr/local; DESTDIR for staging; INSTALL_LIBDIR, default lib), so that
+## `pkg-config avpgan` and CMake's find_package(avpgan) work against a prefix without the .debs.
+PREFIX ?= /usr/local
+INSTALL_LIBDIR ?= lib
+install: build
+	install -d $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/avpgan
+	install -m644 $(LIBDIR)/libavpgan.so.$(VERSION) $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/libavpgan.so.$(VERSION)
+	ln -sfn libavpgan.so.$(VERSION) $(DESTDIR)$(PREFIX)/$(INSTALL_LIBDIR)/$(SONAME)
+	bash packaging/install-dev-files.sh "$(DESTDIR)" "$(abspath $(PREFIX))" $(INSTALL_LIBDIR) $(VERSION)
+	install -m755 build/bin/avpgan $(DESTDIR)$(PREFIX)/bin/avpgan
+	install -m644 models/default.safetensors $(DESTDIR)$(PREFIX)/share/avpgan/default.safetensors
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+	@echo "installed libavpgan $(VERSION) under $(DESTDIR)$(PREFIX): PKG_CONFIG_PATH=$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig," \
+	    "CMAKE_PREFIX_PATH=$(PREFIX); the default model is $(PREFIX)/share/avpgan/default.safetensors (AVPGAN_MODEL)"
+
+## test-install: make install into a scratch prefix, then a C program built with pkg-config and
+## examples/c built with CMake's find_package(avpgan) against it, both run.
+test-install: build
+	bash Tests/install_test.sh
 
 ## deb: the Debian packages (libavpgan0, libavpgan-dev, avpgan-tools, python3-avpgan) in build/deb/,
 ## from the release build, with dpkg-deb; Depends computed by dpkg-shlibdeps.

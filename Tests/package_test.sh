@@ -46,40 +46,10 @@ else
     bad "lintian is not installed"
 fi
 
-# A C program that is not in the repository, built with pkg-config.
-cat > "$work/version.c" <<'C'
-#include <avpgan.h>
-#include <stdio.h>
-int main(int argc, char **argv) {
-    avpgan_model *m = NULL;
-    if (!AVPGAN_VERSION_COMPATIBLE()) return 3;
-    if (argc > 1 && avpgan_model_load_file(argv[1], NULL, &m) != AVPGAN_OK) { puts(avpgan_last_error()); return 1; }
-    avpgan_model_info info = { .struct_size = sizeof info };
-    if (m && avpgan_model_get_info(m, &info) != AVPGAN_OK) return 2;
-    printf("libavpgan %s, model %s\n", avpgan_version(), m ? info.arch_name : "-");
-    avpgan_model_free(m);
-    return 0;
-}
-C
-export PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root"
-flags=$(pkg-config --cflags --libs avpgan)
-check "pkg-config --modversion avpgan = $(pkg-config --modversion avpgan)" test "$(pkg-config --modversion avpgan)" = "$(sed -n 's/#define AVPGAN_VERSION_STRING "\(.*\)"/\1/p' "$root/usr/include/avpgan.h")"
-check "cc \$(pkg-config --cflags --libs avpgan): a program not in the repository" cc -std=c99 -Wall -Werror "$work/version.c" -o "$work/version" $flags
-check "it runs against the packaged library and default model" env LD_LIBRARY_PATH="$lib" "$work/version" "$root/usr/share/avpgan/default.safetensors"
-unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
-
-# examples/c with CMake's find_package(avpgan).
-if command -v cmake >/dev/null; then
-    check "cmake: find_package(avpgan) configures examples/c" cmake -S "$here/examples/c" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$root/usr" -DCMAKE_BUILD_TYPE=Release
-    check "cmake: examples/c builds" cmake --build "$work/cmake"
-    check "the CMake-built examples/c/generate runs" env LD_LIBRARY_PATH="$lib" "$work/cmake/generate" "$root/usr/share/avpgan/default.safetensors" "$work/face.ppm" 3
-    mkdir -p "$work/v1"
-    printf 'cmake_minimum_required(VERSION 3.16)\nproject(v1 C)\nfind_package(avpgan 1.0 REQUIRED)\n' > "$work/v1/CMakeLists.txt"
-    check "find_package(avpgan 1.0) is refused (another major version)" \
-        bash -c "! cmake -S '$work/v1' -B '$work/v1b' -DCMAKE_PREFIX_PATH='$root/usr' >/dev/null 2>&1"
-else
-    bad "cmake is not installed"
-fi
+# A C program built with pkg-config and examples/c with CMake, against the unpacked packages.
+. "$here/Tests/consumer_checks.sh"
+consumer_checks "$lib/pkgconfig" "$root/usr" "$lib" "$root/usr/share/avpgan/default.safetensors" \
+    "$root/usr/include/avpgan.h" "$root"
 
 # The packaged command and the Python package.
 check "avpgan-tools: avpgan version" "$root/usr/bin/avpgan" version

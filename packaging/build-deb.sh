@@ -98,13 +98,7 @@ DESC
 
 # ---- libavpgan-dev ----
 p="$stage/libavpgan-dev"
-install -d "$p/usr/include" "$p/$libdir/pkgconfig" "$p/$libdir/cmake/avpgan"
-install -m644 "$root/include/avpgan.h" "$p/usr/include/avpgan.h"
-ln -s "libavpgan.so.$major" "$p/$libdir/libavpgan.so"
-sed -e "s/@VERSION@/$version/" -e "s/@MULTIARCH@/$multiarch/" "$here/avpgan.pc.in" > "$p/$libdir/pkgconfig/avpgan.pc"
-install -m644 "$here/cmake/avpganConfig.cmake" "$p/$libdir/cmake/avpgan/avpganConfig.cmake"
-sed -e "s/@VERSION@/$version/" -e "s/@MAJOR@/$major/" "$here/cmake/avpganConfigVersion.cmake.in" \
-    > "$p/$libdir/cmake/avpgan/avpganConfigVersion.cmake"
+"$here/install-dev-files.sh" "$p" /usr "lib/$multiarch" "$version"
 docs libavpgan-dev
 gzip -9nc "$root/CHANGELOG.md" > "$p/usr/share/doc/libavpgan-dev/changelog.gz"
 finish libavpgan-dev "$arch" libdevel "libavpgan0 (= $debversion)" "Multi-Arch: same" <<'DESC'

@@ -1,8 +1,12 @@
 # CMake package configuration of libavpgan: find_package(avpgan) defines the imported target
 # avpgan::avpgan (the shared library with its include directory). Paths are computed from this
-# file's location (<prefix>/lib/<multiarch>/cmake/avpgan), so an unpacked package works too.
-get_filename_component(_avpgan_prefix "${CMAKE_CURRENT_LIST_DIR}/../../../.." ABSOLUTE)
+# file's location (<prefix>/<libdir>/cmake/avpgan, where <libdir> is lib/<multiarch> in the Debian
+# package and lib after `make install PREFIX=...`), so an unpacked package or a prefix works too.
 get_filename_component(_avpgan_libdir "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
+get_filename_component(_avpgan_prefix "${_avpgan_libdir}/.." ABSOLUTE)
+if(NOT EXISTS "${_avpgan_prefix}/include/avpgan.h")
+  get_filename_component(_avpgan_prefix "${_avpgan_libdir}/../.." ABSOLUTE)
+endif()
 
 if(NOT TARGET avpgan::avpgan)
   add_library(avpgan::avpgan SHARED IMPORTED)
