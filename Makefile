@@ -75,6 +75,7 @@ test-c: build venv
 	cc $(CFLAGS_STRICT) examples/c/generate.c -o build/tests/generate -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_api.c -o build/tests/test_api -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -x c++ -fsyntax-only include/avpgan.h
+	python3 Tests/check_readme_snippets.py README.md
 	cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -x c -fsyntax-only include/avpgan.h
 	# AVPGAN_DEPRECATED must make a use of a retired entry point a warning (an error under -Werror).
 	! printf '#include "avpgan.h"\nAVPGAN_DEPRECATED("use avpgan_new_thing") int avpgan_old_thing(void);\nint main(void) { return avpgan_old_thing(); }\n' \
