@@ -39,6 +39,7 @@ let package = Package(
         .target(
             name: "AVPGAN",
             dependencies: ["AVPGANCore", "CAVPGAN"],
+            exclude: ["exports.map"],  // the linker's version script, not a source
             linkerSettings: [.unsafeFlags(sharedLibraryLinkerFlags)]
         ),
         .executableTarget(
