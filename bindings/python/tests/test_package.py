@@ -21,9 +21,16 @@ def test_the_intended_copy_is_under_test(monkeypatch):
     if INSTALLED:
         assert installed_package_problem() == ""
         assert PACKAGE != SOURCE_PACKAGE.resolve()
-        assert _lib.checkout_root() is None, "an installed package must not look for the checkout's build"
+        assert _lib.checkout_root() is None, "an installed package is not the checkout's copy"
         monkeypatch.delenv("AVPGAN_LIBRARY", raising=False)
-        assert not any(c.startswith(str(REPO)) for c in _lib.candidates())
+        repo_candidates = [c for c in _lib.candidates() if c.startswith(str(REPO))]
+        if _lib._installed_from() is None:
+            # A wheel or the Debian package: nothing of the checkout it was built in.
+            assert repo_candidates == []
+        else:
+            # pip install ./bindings/python: that checkout's build, and nothing else of it.
+            assert _lib._installed_from() == REPO.resolve()
+            assert repo_candidates == [str(REPO.resolve() / "build" / "lib" / "libavpgan.so.0")]
     else:
         assert PACKAGE == SOURCE_PACKAGE.resolve()
         assert _lib.checkout_root() == REPO.resolve()
