@@ -92,7 +92,13 @@ test-c: build venv
 	build/tests/portrait $(FIXTURES)/avpgan/model.safetensors build/tests/voice.wav build/tests/portrait.png
 	@test -s build/tests/portrait.png && echo "examples/c/portrait wrote build/tests/portrait.png"
 
-test-python: build venv
+# The notebook test (Tests/python/test_notebook.py) executes examples/python/portrait.ipynb.
+NOTEBOOK_TOOLS := $(VENV)/.notebook-tools
+$(NOTEBOOK_TOOLS): $(VENV)/.ready
+	$(VENV)/bin/pip install -q --disable-pip-version-check nbclient nbformat ipykernel
+	touch $@
+
+test-python: build venv $(NOTEBOOK_TOOLS)
 	PYTHONPATH=bindings/python $(PYTHON) -m pytest -q bindings/python/tests Tests/cli Tests/python
 
 ## test-python-package: pip install ./bindings/python into a new virtualenv; the bindings' tests
