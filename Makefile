@@ -7,7 +7,7 @@ VERSION := 0.1.0
 SONAME := libavpgan.so.0
 # Debian packages the build and the tests need (installed by `make deps` when running as root).
 DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev libsoxr-dev libturbojpeg0-dev pkg-config python3-venv \
-    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools
+    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools man-db
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_RELEASE := swift build -c release

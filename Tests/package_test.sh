@@ -40,6 +40,24 @@ soname=$(readelf -d "$lib/libavpgan.so.0" | sed -n 's/.*Library soname: \[\(.*\)
 [ -s "$root/usr/share/avpgan/default.safetensors" ] && ok "libavpgan0: the default model" || bad "libavpgan0: no default model"
 [ "$(readlink "$lib/libavpgan.so")" = libavpgan.so.0 ] && [ -f "$root/usr/include/avpgan.h" ] && ok "libavpgan-dev: header and link" \
     || bad "libavpgan-dev: header or libavpgan.so link"
+for f in api.md examples/c/generate.c examples/c/portrait.c examples/c/CMakeLists.txt examples/python/portrait.py; do
+    [ -s "$root/usr/share/doc/libavpgan-dev/$f" ] && ok "libavpgan-dev: /usr/share/doc/libavpgan-dev/$f" \
+        || bad "libavpgan-dev: no /usr/share/doc/libavpgan-dev/$f"
+done
+# The manual page: a section per command, the usual sections, and at most 80 columns on screen.
+man_page="$root/usr/share/man/man1/avpgan.1.gz"
+if command -v man >/dev/null && [ -s "$man_page" ]; then
+    MANWIDTH=80 man -l "$man_page" > "$work/man.txt" 2> "$work/man.err" || true
+    [ ! -s "$work/man.err" ] && ok "avpgan(1) renders without warnings" || bad "avpgan(1): $(head -3 "$work/man.err")"
+    wide=$(awk 'length > 80' "$work/man.txt" | head -3)
+    [ -z "$wide" ] && ok "avpgan(1): at most 80 columns" || bad "avpgan(1) has lines over 80 columns: $wide"
+    missing=""
+    for s in NAME SYNOPSIS COMMANDS ENVIRONMENT FILES EXAMPLES "EXIT STATUS" "SEE ALSO"; do grep -q "^$s" "$work/man.txt" || missing="$missing $s"; done
+    for c in $("$root/usr/bin/avpgan" help | sed -n 's/^  \([a-z-]*\) .*/\1/p'); do grep -q "^   $c\$" "$work/man.txt" || missing="$missing command:$c"; done
+    [ -z "$missing" ] && ok "avpgan(1): every section and a section per command" || bad "avpgan(1) lacks:$missing"
+else
+    bad "avpgan(1): no manual page, or no man command to render it"
+fi
 if command -v lintian >/dev/null; then
     check "lintian: no errors" lintian --fail-on error "$debs"/*.deb
 else

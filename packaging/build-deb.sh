@@ -100,6 +100,10 @@ DESC
 p="$stage/libavpgan-dev"
 "$here/install-dev-files.sh" "$p" /usr "lib/$multiarch" "$version"
 docs libavpgan-dev
+install -m644 "$root/docs/api.md" "$p/usr/share/doc/libavpgan-dev/api.md"
+install -d "$p/usr/share/doc/libavpgan-dev/examples/c" "$p/usr/share/doc/libavpgan-dev/examples/python"
+install -m644 "$root"/examples/c/*.c "$root/examples/c/CMakeLists.txt" "$p/usr/share/doc/libavpgan-dev/examples/c/"
+install -m644 "$root/examples/python/portrait.py" "$p/usr/share/doc/libavpgan-dev/examples/python/"
 gzip -9nc "$root/CHANGELOG.md" > "$p/usr/share/doc/libavpgan-dev/changelog.gz"
 finish libavpgan-dev "$arch" libdevel "libavpgan0 (= $debversion)" "Multi-Arch: same" <<'DESC'
 Description: voice portraits: a face image from a voice recording (development files)
@@ -107,8 +111,9 @@ Description: voice portraits: a face image from a voice recording (development f
  baseline behind a stable C API.
  .
  This package holds the header avpgan.h, the libavpgan.so link, the pkg-config
- file (pkg-config --cflags --libs avpgan) and the CMake package configuration
- (find_package(avpgan), target avpgan::avpgan).
+ file (pkg-config --cflags --libs avpgan), the CMake package configuration
+ (find_package(avpgan), target avpgan::avpgan), the API reference (api.md)
+ and the C and Python examples.
 DESC
 
 # ---- avpgan-tools ----
@@ -116,7 +121,8 @@ p="$stage/avpgan-tools"
 install -d "$p/usr/bin" "$p/usr/share/man/man1"
 install -m755 "$root/build/bin/avpgan" "$p/usr/bin/avpgan"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$p/usr/bin/avpgan"
-"$here/make-manpage.sh" "$root/build/bin/avpgan" "$version" | gzip -9n > "$p/usr/share/man/man1/avpgan.1.gz"
+python3 "$here/make-manpage.py" "$root/build/bin/avpgan" "$version" "$(date -u -d "@$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)" +%Y-%m-%d)" \
+    | gzip -9n > "$p/usr/share/man/man1/avpgan.1.gz"
 docs avpgan-tools
 finish avpgan-tools "$arch" science "$(depends "$p/usr/bin/avpgan")" "Recommends: libavpgan0 (>= $version)" <<'DESC'
 Description: voice portraits: a face image from a voice recording (command-line tool)

@@ -46,6 +46,13 @@ enum BatchRunner {
         return out
     }
 
+    /// When `path` exists and `--overwrite` was not given: the note to print instead of
+    /// replacing it. Outputs are never replaced silently.
+    static func existingOutputNote(_ path: String, overwrite: Bool) -> String? {
+        guard !overwrite, access(path, F_OK) == 0 else { return nil }
+        return "\(path) exists: skipped (--overwrite replaces it)"
+    }
+
     /// The file name without directory and extension.
     static func stem(_ path: String) -> String {
         let base = path.split(separator: "/").last.map(String.init) ?? path

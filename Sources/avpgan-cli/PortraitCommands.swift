@@ -21,9 +21,9 @@ enum PortraitCommands {
         return f
     }
 
-    static func portrait(_ o: Options, flags: Set<String>, defaultModel: String?) throws -> Int32 {
-        guard let modelPath = o.values["--model"] ?? defaultModel else {
-            fail("portrait needs --model MODEL (no default model is installed yet)", code: 2)
+    static func portrait(_ o: Options, flags: Set<String>, defaultModel: DefaultModel.Lookup) throws -> Int32 {
+        guard let modelPath = o.values["--model"] ?? defaultModel.path else {
+            fail("portrait needs --model MODEL: \(defaultModel.notFoundMessage)", code: 2)
         }
         guard !o.positional.isEmpty else { fail("portrait needs at least one VOICE file or directory", code: 2) }
         var options = PortraitOptions(frontEnd: frontEnd(o, flags: flags))
@@ -60,8 +60,10 @@ enum PortraitCommands {
             used[stem, default: 0] += 1
             return used[stem]! == 1 ? "\(outDir)/\(stem).png" : "\(outDir)/\(stem)-\(used[stem]!).png"
         }
+        let overwrite = flags.contains("--overwrite")
         let failed = BatchRunner.run(inputs, verb: "portrayed") { index, input in
             let output = outputs[index]
+            if let note = BatchRunner.existingOutputNote(output, overwrite: overwrite) { return "\(input): \(note)" }
             var used = 0.0
             let png = try PortraitFile.render(model: model, voicePath: input, options: options,
                                               timestamp: flags.contains("--timestamp")) { used = $0.features.voicedSeconds }
@@ -75,6 +77,7 @@ enum PortraitCommands {
         guard o.positional.count == 1 else { fail("features takes one VOICE file", code: 2) }
         guard let out = o.values["-o"] else { fail("features needs -o FEATURES.npy", code: 2) }
         let input = o.positional[0]
+        if let note = BatchRunner.existingOutputNote(out, overwrite: flags.contains("--overwrite")) { print(note); return 0 }
         let audio = try AudioDecoder.decode(path: input, targetRate: FrontEnd.sampleRate)
         let f = try FrontEnd.features(audio, options: frontEnd(o, flags: flags))
         try FileIO.write(NPY.write(f.values, shape: [f.frames, 64]), to: out)

@@ -1,71 +1,20 @@
-// avpgan — the command-line front of libavpgan. Thin: parses arguments, calls the core,
-// prints one clear line per failure and exits non-zero.
+// avpgan — the command-line front of libavpgan. Thin: parses arguments against the command
+// table (CommandHelp+Commands.swift), calls the core, prints one clear line per failure and exits
+// non-zero.
 import AVPGANCore
 #if canImport(Glibc)
 import Glibc
 #endif
-
-let usage = """
-usage: avpgan <command> [options]
-
-commands:
-  portrait VOICE... [-o OUT.png | --out-dir DIR] [--model M] [--seconds S] [--no-vad]
-           [--vad-mode 0-3] [--pixels clamp|minmax] [--noise SD --seed N] [--timestamp]
-                                     faces from recordings (files or folders of them), as PNG
-                                     with provenance; one line per failure, exit 1 if any failed
-  features VOICE -o FEATURES.npy [--seconds S] [--no-vad] [--vad-mode 0-3]
-                                     the front end's log-mel features [n_frames, 64]
-  info MODEL                         what a model file holds (architecture, widths, sizes; also
-                                     face-recognition and checkpoint files)
-  train --voices DIR --faces DIR --voice-encoder MODEL -o MODEL.safetensors
-        [--arch avpgan] [--widths full|tiny] [--steps 1000] [--batch 64] [--seed 1]
-        [--checkpoint-dir D] [--checkpoint-every 100] [--resume] [--test-list FILE] [--log F.jsonl]
-        [--samples-every N (default: --checkpoint-every; 0: none)] [--split-rule initial-letter]
-                                     Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints;
-                                     with --checkpoint-dir D, sample sheets D/samples/step-N.png
-  evaluate --model MODEL --voices DIR --faces DIR [--split test|validation|train] [--test-list F]
-           [--split-rule initial-letter] [--cache DIR] [--json F.json] [--grid F.png]
-                                     does the face of a recording resemble its speaker? pixel
-                                     retrieval top-1/top-5 and mean rank of generated faces against
-                                     one mean picture per identity, beside chance and real pictures
-  eval --model M [--model M2 ...] --voices DIR --faces DIR --face-model F.safetensors
-       [--seconds 2,4,6,8] [--identities FILE|a,b,c | --split test|validation|train|all]
-       [-o DIR (default eval)] [--rows 8] [--threads N]
-                                     the paper's protocol on a face-recognition network: per model
-                                     and voice length, mean cosine with the speaker's own faces and
-                                     with other identities' (impostor baseline), the difference with
-                                     a 95% CI, retrieval top-1/top-5; writes eval.md, eval.csv,
-                                     eval-recordings.csv, eval.json, grid.png (real vs generated),
-                                     sweep-N.png (faces per voice length)
-  (identity splits: --test-list F names the test identities, default voices/../test.txt;
-   --split-rule initial-letter: A-B validation, C-E test, the rest training, as the paper)
-  train-voice --voices DIR -o ENCODER.safetensors [--widths full|tiny] [--steps 1000] [--batch 64]
-        [--lr 2e-4] [--seed 1] [--checkpoint-dir D] [--checkpoint-every 100] [--resume]
-        [--test-list FILE | --split-rule initial-letter] [--log F.jsonl] [--cache DIR] [--threads N]
-                                     pre-train the voice encoder as a speaker classifier; writes an
-                                     encoder-only model file for train --voice-encoder; Ctrl-C checkpoints
-  synth-data -o DIR [--speakers 20] [--utterances 4] [--faces 4] [--seed 1]
-                                     a synthetic voice-face data set (espeak-ng voices, procedural
-                                     faces that depend on the voice), in the voices/ faces/ layout
-  embed --model MODEL FEATURES.npy   the voice embedding of log-mel features [n_frames, n_mels]
-        [-o EMBEDDING.npy]           (printed when no -o is given)
-  generate --model MODEL -o OUT.png  faces from embeddings [E] or [N, E] in a .npy file,
-           [--embedding E.npy | --seed N [--count N]]      or from seeded unit vectors
-           [--pixels clamp|minmax] [--threads N]
-           (more than one face writes OUT-0.png, OUT-1.png, ...)
-  bench --model MODEL [--batch 1,64] [--frames 800] [--seconds 2] [--threads N] [--json 1] [--voice WAV]
-                                     time the voice encoder and the generator here
-  bench --train ARCH [--batch 64] [--frames 800] [--steps 3] [--threads N] [--json 1]
-                                     time one training step (full widths, random data)
-  version                            the library version
-"""
 
 func fail(_ message: String, code: Int32 = 1) -> Never {
     fputs("avpgan: \(message)\n", stderr)
     exit(code)
 }
 
-/// `--name value` options, value-less `--flag`s and positional arguments of one command.
+/// The options and positional arguments of one command, parsed against its entry in the
+/// command table (CommandHelp+Commands.swift): `--name value` options, value-less flags,
+/// positionals. `--help` / `-h` print the command's help and exit 0; an unknown option is one
+/// line naming the closest known one, exit 2.
 struct Options {
     var values: [String: String] = [:]
     /// Every value of each option, in order (for options that may repeat, like eval's --model).
@@ -73,16 +22,23 @@ struct Options {
     var flags: Set<String> = []
     var positional: [String] = []
 
-    init(_ args: ArraySlice<String>, known: Set<String>, flags knownFlags: Set<String> = []) {
+    init(_ args: ArraySlice<String>, for command: CommandHelp) {
+        let known = command.valueOptions, knownFlags = command.flags
         var i = args.startIndex
         while i < args.endIndex {
             let a = args[i]
-            if knownFlags.contains(a) {
+            if a == "--help" || a == "-h" {
+                print(command.text)
+                exit(0)
+            } else if knownFlags.contains(a) {
                 flags.insert(a)
                 i += 1
-            } else if a.hasPrefix("-") && a.count > 1 {
-                guard known.contains(a) else { fail("unknown option \(a)\n\n\(usage)", code: 2) }
-                guard i + 1 < args.endIndex else { fail("option \(a) needs a value", code: 2) }
+            } else if a.hasPrefix("-") && a.count > 1 && Double(a) == nil {
+                guard known.contains(a) else {
+                    let hint = command.closestOption(to: a).map { "; did you mean \($0)?" } ?? ""
+                    fail("\(command.name): unknown option \(a)\(hint) (avpgan \(command.name) --help lists the options)", code: 2)
+                }
+                guard i + 1 < args.endIndex else { fail("\(command.name): option \(a) needs a value", code: 2) }
                 values[a] = args[i + 1]
                 all[a, default: []].append(args[i + 1])
                 i += 2
@@ -168,6 +124,7 @@ func embed(_ o: Options) throws {
     var embedding = [Float](repeating: 0, count: model.embedDim)
     try model.embed(features: features, frames: shape[0], melBands: shape[1], into: &embedding)
     if let out = o.values["-o"] {
+        if let note = BatchRunner.existingOutputNote(out, overwrite: o.flags.contains("--overwrite")) { print(note); return }
         try FileIO.write(NPY.write(embedding, shape: [model.embedDim]), to: out)
         print("wrote \(out) (\(model.embedDim) values, from \(shape[0]) frames)")
     } else {
@@ -211,16 +168,10 @@ func generate(_ o: Options) throws {
             try PNGCodec.encodeRGB8($0.baseAddress! + i * model.imageFloats, width: size, height: size)
         }
         let path = count == 1 ? out : numbered(out, i)
+        if let note = BatchRunner.existingOutputNote(path, overwrite: o.flags.contains("--overwrite")) { print(note); continue }
         try FileIO.write(png, to: path)
         print("wrote \(path) (\(size)x\(size), \(labels[i]))")
     }
-}
-
-/// The model used when --model is not given: $AVPGAN_MODEL, else the packaged default model.
-func defaultModelPath() -> String? {
-    if let env = getenv("AVPGAN_MODEL") { return String(cString: env) }
-    let installed = "/usr/share/avpgan/default.safetensors"
-    return access(installed, R_OK) == 0 ? installed : nil
 }
 
 func numbered(_ path: String, _ i: Int) -> String {
@@ -229,45 +180,46 @@ func numbered(_ path: String, _ i: Int) -> String {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 2 else { fail(usage, code: 2) }
+guard args.count >= 2 else { fail(CommandHelp.overview, code: 2) }
+if ["help", "--help", "-h"].contains(args[1]) {
+    guard args.count > 2 else { print(CommandHelp.overview); exit(0) }
+    let name = ["--help", "-h"].contains(args[2]) ? "help" : args[2]
+    guard let command = CommandHelp.named(name) else { fail("help: no command '\(args[2])' (avpgan help lists them)", code: 2) }
+    print(command.text)
+    exit(0)
+}
+if args[1] == "--version" { print("avpgan \(LibraryVersion.string)"); exit(0) }
+guard let command = CommandHelp.named(args[1]) else {
+    let names = CommandHelp.all.flatMap { [$0.name] + $0.aliases }
+    let closest = names.min { CommandHelp.editDistance(args[1], $0) < CommandHelp.editDistance(args[1], $1) }
+    let hint = closest.map { CommandHelp.editDistance(args[1], $0) <= 2 ? "; did you mean \($0)?" : "" } ?? ""
+    fail("unknown command '\(args[1])'\(hint) (avpgan help lists the commands)", code: 2)
+}
+let o = Options(args.dropFirst(2), for: command)
 do {
-    switch args[1] {
+    switch command.name {
     case "info":
-        let o = Options(args.dropFirst(2), known: [])
         guard o.positional.count == 1 else { fail("info takes one MODEL path", code: 2) }
         try info(o.positional[0])
     case "generate":
-        try generate(Options(args.dropFirst(2), known: ["--model", "-o", "--seed", "--count", "--pixels", "--threads", "--embedding"]))
+        try generate(o)
     case "portrait":
-        let o = Options(args.dropFirst(2), known: ["--model", "-o", "--out-dir", "--seconds", "--vad-mode", "--pixels",
-                                                   "--noise", "--seed", "--threads"], flags: ["--no-vad", "--timestamp"])
-        exit(try PortraitCommands.portrait(o, flags: o.flags, defaultModel: defaultModelPath()))
+        exit(try PortraitCommands.portrait(o, flags: o.flags, defaultModel: DefaultModel.locate(anchor: DefaultModel.executablePath())))
     case "features":
-        let o = Options(args.dropFirst(2), known: ["-o", "--seconds", "--vad-mode"], flags: ["--no-vad"])
         exit(try PortraitCommands.features(o, flags: o.flags))
     case "train":
-        let o = Options(args.dropFirst(2), known: ["--voices", "--faces", "--voice-encoder", "-o", "--arch", "--widths", "--steps",
-                                                   "--batch", "--seed", "--checkpoint-dir", "--checkpoint-every", "--test-list",
-                                                   "--log", "--cache", "--threads", "--samples-every", "--split-rule"], flags: ["--resume"])
         exit(try TrainCommand.run(o, flags: o.flags))
     case "eval":
-        exit(try FaceEvalCommand.run(Options(args.dropFirst(2), known: [
-            "--model", "--voices", "--faces", "--face-model", "--seconds", "--identities", "--split", "--test-list",
-            "--split-rule", "-o", "--threads", "--rows"])))
-    case "evaluate":
-        exit(try EvaluateCommand.run(Options(args.dropFirst(2), known: ["--model", "--voices", "--faces", "--split", "--test-list",
-                                                                        "--cache", "--json", "--grid", "--threads", "--split-rule"])))
+        exit(try FaceEvalCommand.run(o))
+    case "pixel-retrieval":
+        exit(try EvaluateCommand.run(o))
     case "train-voice":
-        let o = Options(args.dropFirst(2), known: ["--voices", "-o", "--widths", "--steps", "--batch", "--lr", "--seed", "--checkpoint-dir",
-                                                   "--checkpoint-every", "--test-list", "--log", "--cache", "--threads", "--split-rule"], flags: ["--resume"])
         exit(try TrainVoiceCommand.run(o, flags: o.flags))
     case "synth-data":
-        exit(try SynthData.run(Options(args.dropFirst(2), known: ["-o", "--speakers", "--utterances", "--faces", "--seed"])))
+        exit(try SynthData.run(o))
     case "embed":
-        try embed(Options(args.dropFirst(2), known: ["--model", "-o"]))
+        try embed(o)
     case "bench":
-        let o = Options(args.dropFirst(2), known: ["--model", "--batch", "--frames", "--seconds", "--threads", "--json", "--voice",
-                                                   "--train", "--steps"])
         if let name = o.values["--train"] {
             guard let arch = Architecture(rawValue: name) else { fail("--train takes voice2face, avpgan or avpgan-nocbam", code: 2) }
             if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
@@ -282,12 +234,10 @@ do {
         let seconds = Double(o.values["--seconds"] ?? "2") ?? 2
         try Bench.run(model: model, batches: batches, frames: o.integer("--frames", default: 800), seconds: seconds,
                       json: o.values["--json"] == "1", voice: o.values["--voice"])
-    case "version", "--version":
+    case "version":
         print("avpgan \(LibraryVersion.string)")
-    case "help", "--help", "-h":
-        print(usage)
     default:
-        fail("unknown command '\(args[1])'\n\n\(usage)", code: 2)
+        fail("command '\(command.name)' is listed in the help table but has no implementation", code: 70)
     }
 } catch let e as AVPGANError {
     fail("\(e.message) [\(e.kind.statusName)]")

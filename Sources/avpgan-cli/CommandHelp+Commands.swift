@@ -1,0 +1,225 @@
+/// The commands of `avpgan`, in the order `avpgan help` lists them. Each command's parser reads
+/// only the options listed here (CommandLine+Options.swift), so this table is the whole interface.
+extension CommandHelp {
+    typealias O = Option
+
+    static let modelOption = O("--model", "MODEL", "model file (safetensors)",
+                               default: "$AVPGAN_MODEL, then the installed default model")
+    static let overwriteOption = O("--overwrite", nil, "replace existing outputs (otherwise they are skipped with a note)")
+    static let threadsOption = O("--threads", "N", "computation threads; 0 = all CPUs", default: "0")
+    static let frontEndOptions = [
+        O("--seconds", "S", "use only the first S seconds of voiced audio", default: "all of it"),
+        O("--no-vad", nil, "keep silence and noise too (no voice activity detection)"),
+        O("--vad-mode", "0-3", "VAD aggressiveness, as WebRTC's", default: "2"),
+    ]
+    static let splitOptions = [
+        O("--test-list", "FILE", "identities held out for testing, one per line", default: "VOICES/../test.txt when it exists"),
+        O("--split-rule", "initial-letter", "the paper's split: names A-B validation, C-E test, the rest training"),
+    ]
+    static let checkpointOptions = [
+        O("--checkpoint-dir", "D", "checkpoints, the JSONL log and sample sheets go here"),
+        O("--checkpoint-every", "N", "steps between checkpoints", default: "100"),
+        O("--resume", nil, "continue from D's checkpoint (the same data and options)"),
+        O("--log", "F.jsonl", "one JSON line of losses per step", default: "D/train.jsonl"),
+        O("--cache", "DIR", "feature cache of the recordings", default: "D/feature-cache, else ./feature-cache"),
+    ]
+
+    static let all: [CommandHelp] = [
+        CommandHelp(
+            name: "portrait", synopsis: "VOICE... [-o OUT.png | --out-dir DIR] [options]",
+            summary: "faces from recordings (files or folders of them), as PNG with provenance",
+            description: """
+            Turns each recording into a face portrait: decode, voice activity detection, log-mel \
+            features, voice encoder, generator. Each PNG carries text chunks with the software, the \
+            model's and the audio's SHA-256, the parameters and the voiced duration, and the notice \
+            that it is a synthetic image, not a photograph. The same inputs give byte-identical \
+            files. A folder stands for the audio files in it. One line per failed recording; the \
+            exit status is 1 if any failed.
+            Without --model: $AVPGAN_MODEL, else the installed default model \
+            (/usr/share/avpgan/default.safetensors, trained on synthetic data: not a model of real \
+            faces). In a checkout: --model models/default.safetensors.
+            """,
+            options: [
+                O("-o", "OUT.png", "the output, for one recording"),
+                O("--out-dir", "DIR", "one PNG per recording, named after it", default: "."),
+                modelOption,
+            ] + frontEndOptions + [
+                O("--pixels", "clamp|minmax", "pixel mapping", default: "the model's"),
+                O("--noise", "SD", "Gaussian noise on the unit embedding, for variations", default: "0"),
+                O("--seed", "N", "seed of that noise", default: "0"),
+                O("--timestamp", nil, "add a Creation Time chunk (the PNG then differs run to run)"),
+                overwriteOption,
+                threadsOption,
+            ],
+            examples: ["avpgan portrait voice.flac -o face.png",
+                       "avpgan portrait --seconds 4 recordings/ --out-dir faces/",
+                       "avpgan portrait --model models/default.safetensors voice.wav -o face.png"]),
+        CommandHelp(
+            name: "features", synopsis: "VOICE -o FEATURES.npy [options]",
+            summary: "the front end's log-mel features [n_frames, 64] of a recording",
+            description: """
+            Writes the features the voice encoder reads: 64-band log-mel, normalised per band, \
+            repeated to 1000 frames, as a float32 .npy array [n_frames, 64].
+            """,
+            options: [O("-o", "FEATURES.npy", "the output")] + frontEndOptions + [overwriteOption],
+            examples: ["avpgan features voice.flac -o voice.npy"]),
+        CommandHelp(
+            name: "info", synopsis: "FILE",
+            summary: "what a model, face-recognition model or checkpoint file holds",
+            description: "Prints the kind of the file, its architecture, widths and sizes.",
+            examples: ["avpgan info models/default.safetensors"]),
+        CommandHelp(
+            name: "generate", synopsis: "--model MODEL -o OUT.png [--embedding E.npy | --seed N [--count N]] [options]",
+            summary: "faces from embeddings in a .npy file, or from seeded unit vectors",
+            description: """
+            Runs the generator alone. --embedding reads [E] or [N, E] float32 embeddings; --seed \
+            draws --count seeded unit vectors. More than one face writes OUT-0.png, OUT-1.png, ...
+            """,
+            options: [
+                O("--model", "MODEL", "model file (safetensors)"),
+                O("-o", "OUT.png", "the output"),
+                O("--embedding", "E.npy", "embeddings [E] or [N, E]"),
+                O("--seed", "N", "seed of the first unit vector", default: "0"),
+                O("--count", "N", "how many seeded faces, 1-1024", default: "1"),
+                O("--pixels", "clamp|minmax", "pixel mapping", default: "the model's"),
+                overwriteOption,
+                threadsOption,
+            ],
+            examples: ["avpgan generate --model models/default.safetensors \\", "    --seed 3 --count 4 -o face.png"]),
+        CommandHelp(
+            name: "embed", synopsis: "--model MODEL FEATURES.npy [-o EMBEDDING.npy]",
+            summary: "the voice embedding of log-mel features [n_frames, n_mels]",
+            description: "Runs the voice encoder alone; prints the embedding when no -o is given.",
+            options: [O("--model", "MODEL", "model file (safetensors)"), O("-o", "EMBEDDING.npy", "the output"), overwriteOption],
+            examples: ["avpgan embed --model models/default.safetensors voice.npy"]),
+        CommandHelp(
+            name: "train", synopsis: "--voices DIR --faces DIR --voice-encoder MODEL -o MODEL.safetensors [options]",
+            summary: "Algorithm 1: train the generator on a voice-face data set",
+            description: """
+            Trains the face generator, face encoder, discriminator and classifier with the voice \
+            encoder frozen (the paper's Algorithm 1), on VOICES/<identity>/*.wav and \
+            FACES/<identity>/*.png|jpg. Ctrl-C writes a checkpoint and stops; --resume continues. \
+            With --checkpoint-dir D, sample sheets go to D/samples/step-N.png.
+            """,
+            options: [
+                O("--voices", "DIR", "recordings, one folder per identity"),
+                O("--faces", "DIR", "face pictures, one folder per identity"),
+                O("--voice-encoder", "MODEL", "a model file holding a (pre-trained) voice encoder"),
+                O("-o", "MODEL.safetensors", "the trained model"),
+                O("--arch", "NAME", "voice2face, avpgan or avpgan-nocbam", default: "avpgan"),
+                O("--widths", "full|tiny", "network widths", default: "full"),
+                O("--steps", "N", "training steps", default: "1000"),
+                O("--batch", "N", "batch size", default: "64"),
+                O("--seed", "N", "seed of initialisation and sampling", default: "1"),
+                O("--samples-every", "N", "steps between sample sheets; 0 = none", default: "--checkpoint-every"),
+            ] + checkpointOptions + splitOptions + [threadsOption],
+            examples: ["avpgan train --voices data/voices --faces data/faces \\",
+                       "    --voice-encoder enc.safetensors -o model.safetensors \\",
+                       "    --checkpoint-dir run/"]),
+        CommandHelp(
+            name: "train-voice", synopsis: "--voices DIR -o ENCODER.safetensors [options]",
+            summary: "pre-train the voice encoder as a speaker classifier",
+            description: """
+            Trains the voice encoder with a speaker-classification head (as Voice2Face did) and \
+            writes an encoder-only model file for train --voice-encoder. Reports the speaker \
+            accuracy on held-out utterances. Ctrl-C writes a checkpoint and stops.
+            """,
+            options: [
+                O("--voices", "DIR", "recordings, one folder per speaker"),
+                O("-o", "ENCODER.safetensors", "the trained encoder"),
+                O("--widths", "full|tiny", "network widths", default: "full"),
+                O("--steps", "N", "training steps", default: "1000"),
+                O("--batch", "N", "batch size, 2-4096", default: "64"),
+                O("--lr", "LR", "Adam learning rate", default: "2e-4"),
+                O("--seed", "N", "seed of initialisation and sampling", default: "1"),
+            ] + checkpointOptions + splitOptions + [threadsOption],
+            examples: ["avpgan train-voice --voices data/voices -o enc.safetensors --steps 1500"]),
+        CommandHelp(
+            name: "synth-data", synopsis: "-o DIR [options]",
+            summary: "a synthetic voice-face data set (espeak-ng voices, procedural faces)",
+            description: """
+            Writes DIR/voices/<speaker>/*.wav (espeak-ng with per-speaker voice parameters), \
+            DIR/faces/<speaker>/*.png (procedural faces that depend on those parameters) and \
+            DIR/test.txt (held-out speakers). Needs espeak-ng.
+            """,
+            options: [
+                O("-o", "DIR", "the data set's folder"),
+                O("--speakers", "N", "number of speakers", default: "20"),
+                O("--utterances", "N", "recordings per speaker", default: "4"),
+                O("--faces", "N", "pictures per speaker", default: "4"),
+                O("--seed", "N", "seed", default: "1"),
+            ],
+            examples: ["avpgan synth-data -o data --speakers 60"]),
+        CommandHelp(
+            name: "pixel-retrieval", aliases: ["evaluate"],
+            synopsis: "--model MODEL --voices DIR --faces DIR [options]",
+            summary: "does a portrait resemble its speaker? pixel retrieval against mean faces",
+            description: """
+            Generates a face from each recording of the chosen split and ranks every identity's \
+            mean picture by pixel distance to it: top-1, top-5 and mean rank, beside chance and \
+            beside the real pictures. Needs no face-recognition network (see eval for that).
+            """,
+            options: [
+                O("--model", "MODEL", "model file (safetensors)"),
+                O("--voices", "DIR", "recordings, one folder per identity"),
+                O("--faces", "DIR", "face pictures, one folder per identity"),
+                O("--split", "test|validation|train", "which identities", default: "test"),
+            ] + splitOptions + [
+                O("--cache", "DIR", "feature cache of the recordings", default: "./feature-cache"),
+                O("--json", "F.json", "the results as JSON"),
+                O("--grid", "F.png", "a sheet of real and generated faces"),
+                threadsOption,
+            ],
+            examples: ["avpgan pixel-retrieval --model model.safetensors \\", "    --voices data/voices --faces data/faces"]),
+        CommandHelp(
+            name: "eval", synopsis: "--model M [--model M2 ...] --voices DIR --faces DIR --face-model F [options]",
+            summary: "the paper's protocol: face-recognition cosine of portraits and real faces",
+            description: """
+            Per model and voice length: mean cosine (on a face-recognition network) between the \
+            portraits and the speaker's own faces and other identities' (the impostor baseline), \
+            their difference with a 95% confidence interval over speakers, and retrieval \
+            top-1/top-5. Writes eval.md, eval.csv, eval-recordings.csv, eval.json, grid.png and \
+            sweep-N.png.
+            """,
+            options: [
+                O("--model", "MODEL", "model file; repeat to compare models"),
+                O("--voices", "DIR", "recordings, one folder per identity"),
+                O("--faces", "DIR", "face pictures, one folder per identity"),
+                O("--face-model", "F", "face-recognition model (tools/convert_face.py)"),
+                O("--seconds", "LIST", "voice lengths, comma-separated; all = every voiced second", default: "2,4,6,8"),
+                O("--identities", "FILE|a,b,c", "which identities"),
+                O("--split", "test|validation|train|all", "which identities", default: "test"),
+            ] + splitOptions + [
+                O("-o", "DIR", "the report's folder", default: "eval"),
+                O("--rows", "N", "identities in grid.png", default: "8"),
+                threadsOption,
+            ],
+            examples: ["avpgan eval --model model.safetensors --voices data/voices \\",
+                       "    --faces data/faces --face-model face.safetensors --seconds 1,2,all"]),
+        CommandHelp(
+            name: "bench", synopsis: "--model MODEL [options] | --train ARCH [options]",
+            summary: "time the voice encoder, the generator or a training step here",
+            description: """
+            With --model: median time of the voice encoder and the generator per batch size, and \
+            of a whole portrait. With --train: one training step at full widths on random data.
+            """,
+            options: [
+                O("--model", "MODEL", "model file to time"),
+                O("--train", "ARCH", "time a training step of voice2face, avpgan or avpgan-nocbam"),
+                O("--batch", "LIST", "batch sizes (one size with --train)", default: "1,64 (64 with --train)"),
+                O("--frames", "N", "feature frames per voice", default: "800"),
+                O("--seconds", "S", "seconds to time each case", default: "2"),
+                O("--steps", "N", "timed training steps", default: "3"),
+                O("--voice", "WAV", "also time a whole portrait of this recording"),
+                O("--json", "1", "print JSON"),
+                threadsOption,
+            ],
+            examples: ["avpgan bench --model models/default.safetensors --batch 1,64"]),
+        CommandHelp(
+            name: "version", synopsis: "", summary: "the library version",
+            description: "Prints the version of libavpgan this command was built from."),
+        CommandHelp(
+            name: "help", synopsis: "[COMMAND]", summary: "this list, or a command's options",
+            description: "Without a command: the command list. With one: its options and their defaults."),
+    ]
+}
