@@ -85,6 +85,8 @@ test-c: build venv
 	# A face model with random weights (no face-recognition weights ship): the face API's contract.
 	$(PYTHON) tools/face_model_file.py --random mobilefacenet --seed 2 -o build/tests/face.safetensors
 	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors build/tests/train-data build/tests/face.safetensors
+	cc $(CFLAGS_STRICT) Tests/c/test_default_model.c -o build/tests/test_default_model -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_default_model $(CURDIR)
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
 	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
 	cc $(CFLAGS_STRICT) examples/c/portrait.c -o build/tests/portrait -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)

@@ -369,6 +369,15 @@ avpgan_status avpgan_portrait_file(const avpgan_model *model, const char *voice_
                                    const char *png_path, const avpgan_portrait_params *params,
                                    avpgan_portrait_info *info);
 
+/** The default model file, for callers that name none (as the avpgan command does), looked
+ *  for in this order: $AVPGAN_MODEL when set (and then only there); beside this library,
+ *  <prefix>/share/avpgan/default.safetensors for <prefix>/lib[/<multiarch>]/libavpgan.so.0
+ *  (make install, the Debian package) and a checkout's models/default.safetensors for its
+ *  build/lib; /usr/share/avpgan/default.safetensors. path receives the first readable one,
+ *  NUL-terminated (capacity and *needed in bytes, the NUL included; (NULL, 0) asks for the
+ *  size). None found: AVPGAN_E_IO, and avpgan_last_error() names every place looked at. */
+avpgan_status avpgan_default_model_path(char *path, size_t capacity, size_t *needed);
+
 /* ------------------------------------------------------------------------ */
 /* Images                                                                    */
 /* ------------------------------------------------------------------------ */

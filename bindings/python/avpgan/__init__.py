@@ -52,6 +52,7 @@ __all__ = [
     "InternalError",
     "ModelClosedError",
     "LibraryNotFound",
+    "default_model",
     "Status",
     "Arch",
     "Pixels",
@@ -174,8 +175,11 @@ class OutOfMemoryError(AvpganError):
     """AVPGAN_E_OUT_OF_MEMORY: memory for the computation could not be had."""
 
 
-class AvpganIOError(AvpganError):
-    """AVPGAN_E_IO: a file could not be opened, read or written."""
+class AvpganIOError(AvpganError, OSError):
+    """AVPGAN_E_IO: a file could not be opened, read or written.
+
+    Also an :class:`OSError`, so ``except OSError`` catches it as it catches
+    Python's own file errors (``errno`` is None: the message names the cause)."""
 
 
 class ModelFormatError(AvpganError):
@@ -356,18 +360,37 @@ def _model_params(inference_only: bool, max_header_bytes: int) -> _lib.ModelPara
     return params
 
 
+def default_model() -> str:
+    """The default model file's path, for callers that name none (as the avpgan command does):
+    ``$AVPGAN_MODEL`` when set (and then only that); beside the library,
+    ``<prefix>/share/avpgan/default.safetensors`` (``make install``, the Debian package) or a
+    checkout's ``models/default.safetensors``; ``/usr/share/avpgan/default.safetensors``.
+
+    Raises:
+        AvpganIOError: none was found; the message names every place looked at.
+    """
+    lib = _lib.get()
+    needed = ctypes.c_size_t(0)
+    _check(lib.avpgan_default_model_path(None, 0, ctypes.byref(needed)), "avpgan_default_model_path")
+    buf = ctypes.create_string_buffer(needed.value)
+    _check(lib.avpgan_default_model_path(buf, needed.value, ctypes.byref(needed)), "avpgan_default_model_path")
+    return os.fsdecode(buf.value)
+
+
 class Model(_lib.HandleOwner):
     """A loaded libavpgan model (voice encoder and generator, and with
     ``inference_only=False`` also the face encoder and heads when the file has
     them).
 
     ``Model(path)`` loads a model file (safetensors with ``avpgan.*``
-    metadata); :meth:`from_bytes` loads one from memory. A model is a context
+    metadata), ``Model()`` the default model (:func:`default_model`);
+    :meth:`from_bytes` loads one from memory. A model is a context
     manager; :meth:`close` (also called by ``with`` and on garbage collection)
     frees it once, and any later use raises :class:`ModelClosedError`.
 
     Args:
-        path: the model file (``str``, ``bytes`` or ``os.PathLike``).
+        path: the model file (``str``, ``bytes`` or ``os.PathLike``); None (the default): the
+            default model, as :func:`default_model` finds it.
         inference_only: True (default) loads only what inference needs.
         max_header_bytes: the largest safetensors JSON header accepted; 0 = the
             library's default (100 MiB).
@@ -388,13 +411,13 @@ class Model(_lib.HandleOwner):
 
     def __init__(
         self,
-        path: PathLike,
+        path: Optional[PathLike] = None,
         *,
         inference_only: bool = True,
         max_header_bytes: int = 0,
     ) -> None:
         self._init_handle()
-        encoded = os.fsencode(path)
+        encoded = os.fsencode(default_model() if path is None else path)
         if b"\0" in encoded:
             raise ValueError("path contains a NUL byte")
         self._path: Optional[str] = os.fsdecode(encoded)

@@ -410,6 +410,7 @@ _PROTOTYPES = {
          ctypes.c_size_t, _c_size_t_p],
     ),
     "avpgan_cosine": (c_status, [_c_float_p, _c_float_p, ctypes.c_size_t, _c_float_p]),
+    "avpgan_default_model_path": (c_status, [ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p]),
 }
 
 
