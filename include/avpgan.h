@@ -119,9 +119,11 @@ const char *avpgan_last_error(void);
 
 /** Sets how many threads one computation uses, process-wide. 0 = all online CPUs
  *  (the default). libavpgan runs its own worker threads and calls OpenBLAS
- *  single-threaded, so that two thread pools never compete for the cores:
- *  loading the first model (or this call) sets OpenBLAS's process-wide thread
- *  count to 1. Must not be called while another thread is inside an avpgan_ call. */
+ *  single-threaded, so that two thread pools never compete for the cores: while
+ *  an avpgan_ call runs, OpenBLAS's process-wide thread count is 1, and the
+ *  count the host had is restored when the last running call returns (a host
+ *  that runs its own BLAS work at the same time gets one thread for it then).
+ *  Must not be called while another thread is inside an avpgan_ call. */
 avpgan_status avpgan_set_num_threads(int32_t n_threads);
 
 /** The number of threads computations use. */

@@ -5,11 +5,12 @@ import Glibc
 
 /// The edge between C callers and the Swift core: every thunk runs its body through
 /// `boundary`, which turns a thrown `AVPGANError` into its status code and the thread-local
-/// last-error message, and clears the message on success.
+/// last-error message, and clears the message on success. The body runs with OpenBLAS
+/// single-threaded, and the host's OpenBLAS thread count is given back afterwards.
 enum CallBoundary {
     static func run(_ body: () throws -> Void) -> Int32 {
         do {
-            try body()
+            try Threads.withSingleThreadedBLAS(body)
             LastError.clear()
             return 0
         } catch let e as AVPGANError {

@@ -42,7 +42,6 @@ public final class Model: @unchecked Sendable {
     private let digest: BackgroundDigest
 
     public init(bytes: [UInt8], options: LoadOptions = LoadOptions()) throws {
-        Threads.useSingleThreadedBLAS()
         let file = try Safetensors(bytes: bytes, maxHeaderBytes: options.maxHeaderBytes)
         config = try ModelConfig.parse(metadata: file.metadata)
         let reader = try WeightReader(file: file, config: config)

@@ -180,6 +180,8 @@ func numbered(_ path: String, _ i: Int) -> String {
 }
 
 let args = CommandLine.arguments
+// This process is ours: OpenBLAS single-threaded for its whole life (the library parallelises).
+Threads.useSingleThreadedBLAS()
 guard args.count >= 2 else { fail(CommandHelp.overview, code: 2) }
 if ["help", "--help", "-h"].contains(args[1]) {
     guard args.count > 2 else { print(CommandHelp.overview); exit(0) }

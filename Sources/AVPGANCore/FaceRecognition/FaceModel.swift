@@ -36,7 +36,6 @@ public final class FaceModel: @unchecked Sendable {
     }
 
     public init(bytes: [UInt8], maxHeaderBytes: Int = Safetensors.defaultMaxHeaderBytes) throws {
-        Threads.useSingleThreadedBLAS()
         let file = try Safetensors(bytes: bytes, maxHeaderBytes: maxHeaderBytes)
         config = try FaceModelConfig.parse(metadata: file.metadata)
         network = try FaceNetwork(file: file, config: config)

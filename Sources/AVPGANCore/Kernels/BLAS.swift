@@ -36,4 +36,7 @@ enum BLAS {
     }
 
     static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+    /// OpenBLAS's process-wide thread count.
+    static var threads: Int { Int(openblas_get_num_threads()) }
 }

@@ -5,13 +5,18 @@ import Glibc
 /// How many threads the library's computations use. libavpgan parallelises its own work
 /// (each thread runs GEMMs on its block of output channels, then that block's rearrangement
 /// and epilogue) and calls OpenBLAS single-threaded, so that two thread pools never compete
-/// for the cores: `useSingleThreadedBLAS()` sets OpenBLAS's process-wide count to 1.
+/// for the cores. OpenBLAS's thread count is process-wide: a library call holds it at 1 only
+/// while it runs (`withSingleThreadedBLAS`) and gives the host's setting back; a program of
+/// our own (the avpgan command, the tests) sets it once (`useSingleThreadedBLAS`).
 public enum Threads {
     nonisolated(unsafe) private static var configured = 0
     private static let blasConfigured: Bool = {
         BLAS.setThreads(1)
         return true
     }()
+    /// Calls inside `withSingleThreadedBLAS` now, and the count they will restore.
+    nonisolated(unsafe) private static var blasScope: (depth: Int, saved: Int) = (0, 1)
+    private static let blasMutex = PThreadMutex()
 
     /// The persistent workers for `count` threads (rebuilt when the count changes).
     nonisolated(unsafe) private static var workers: (count: Int, pool: WorkerPool?)?
@@ -27,8 +32,29 @@ public enum Threads {
         return pool
     }
 
-    /// Sets OpenBLAS's thread pool to one thread (once per process).
+    /// Sets OpenBLAS's thread pool to one thread for the rest of the process: for programs
+    /// that own the process (the avpgan command, tests), never for a library call.
     public static func useSingleThreadedBLAS() { _ = blasConfigured }
+
+    /// Runs `body` with OpenBLAS's thread count at 1, then gives back the count the process had:
+    /// the first of overlapping calls saves it, the last one restores it, so a host's own
+    /// setting is never left changed.
+    public static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
+        blasMutex.lock()
+        if blasScope.depth == 0 {
+            blasScope.saved = BLAS.threads
+            if blasScope.saved != 1 { BLAS.setThreads(1) }
+        }
+        blasScope.depth += 1
+        blasMutex.unlock()
+        defer {
+            blasMutex.lock()
+            blasScope.depth -= 1
+            if blasScope.depth == 0 && blasScope.saved != 1 { BLAS.setThreads(blasScope.saved) }
+            blasMutex.unlock()
+        }
+        return try body()
+    }
 
     /// The number of online CPUs.
     public static var online: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -40,7 +66,6 @@ public enum Threads {
     public static func set(_ n: Int) throws {
         guard n >= 0, n <= 1024 else { throw AVPGANError.invalid("n_threads must be 0...1024, got \(n)") }
         configured = n
-        useSingleThreadedBLAS()
     }
 }
 
