@@ -30,7 +30,7 @@ public struct BatchSampler: Sendable {
 
     /// `count` values of `std` x N(0, 1) from the sampler's generator (the embedding noise).
     public mutating func gaussians(_ count: Int, std: Float) -> [Float] {
-        (0..<count).map { _ in std * NetworkInitializer.gaussian(&rng) }
+        (0..<count).map { _ in std * rng.gaussian() }
     }
 
     /// Loads the training identities of `index`, decoding files on all threads (features come

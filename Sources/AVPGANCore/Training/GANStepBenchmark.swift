@@ -30,9 +30,9 @@ public final class GANStepBenchmark {
         }
         trainer = try GANTrainer(config: config, tensors: tensors)
         self.frames = frames
-        voices = (0..<(batch * frames * 64)).map { _ in NetworkInitializer.gaussian(&rng) }
+        voices = (0..<(batch * frames * 64)).map { _ in rng.gaussian() }
         faces = (0..<(batch * 3 * config.imageSize * config.imageSize)).map { _ in 2 * rng.unit() - 1 }
-        noise = (0..<(batch * config.embedDim)).map { _ in 0.05 * NetworkInitializer.gaussian(&rng) }
+        noise = (0..<(batch * config.embedDim)).map { _ in 0.05 * rng.gaussian() }
         voiceLabels = (0..<batch).map { _ in Int(rng.next() % UInt64(identities)) }
         faceLabels = (0..<batch).map { _ in Int(rng.next() % UInt64(identities)) }
     }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Fresh weights for the trained networks, drawn (from a seed) from the distributions of
 /// torch's default initialisation: every weight and bias uniform in ±1/sqrt(fan_in), with
 /// fan_in = size(1) x kernel taps (torch's rule for Conv2d, ConvTranspose2d and Linear);
@@ -20,7 +16,7 @@ enum NetworkInitializer {
         for (name, shape) in layout {
             let count = shape.reduce(1, *)
             if name.hasSuffix(".weight_u") || name.hasSuffix(".weight_v") {
-                var v = (0..<count).map { _ in gaussian(&rng) }
+                var v = (0..<count).map { _ in rng.gaussian() }
                 let norm = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
                 for i in v.indices { v[i] /= norm }
                 out[name] = v
@@ -33,10 +29,5 @@ enum NetworkInitializer {
             out[name] = (0..<count).map { _ in (2 * rng.unit() - 1) * bound }
         }
         return out
-    }
-
-    static func gaussian(_ rng: inout SplitMix) -> Float {
-        let u1 = max(Double(rng.unit()), 1e-12), u2 = Double(rng.unit())
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 }
