@@ -20,25 +20,16 @@ private let defaultTrainerParams = avpgan_trainer_params(
 /// only ever try-locked, so a second caller gets an error instead of waiting or racing).
 final class TrainerHandle {
     let run: TrainingRun
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let mutex = PThreadMutex()
 
-    init(_ run: TrainingRun) {
-        self.run = run
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+    init(_ run: TrainingRun) { self.run = run }
 
     /// Runs `body` as the only call on this trainer, or throws when another is in progress.
     func exclusive<T>(_ body: (TrainingRun) throws -> T) throws -> T {
-        guard pthread_mutex_trylock(mutex) == 0 else {
+        guard mutex.tryLock() else {
             throw AVPGANError(.invalidArgument, "the trainer is busy: another call on it is in progress (another thread, or a callback of avpgan_trainer_run); one call at a time")
         }
-        defer { pthread_mutex_unlock(mutex) }
+        defer { mutex.unlock() }
         return try body(run)
     }
 }

@@ -95,22 +95,3 @@ final class WorkerPool: @unchecked Sendable {
         init(pool: WorkerPool, index: Int) { self.pool = pool; self.index = index }
     }
 }
-
-/// A pthread mutex with a stable address.
-final class PThreadMutex: @unchecked Sendable {
-    let raw: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        raw = .allocate(capacity: 1)
-        pthread_mutex_init(raw, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(raw)
-        raw.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(raw) }
-    func unlock() { pthread_mutex_unlock(raw) }
-    func tryLock() -> Bool { pthread_mutex_trylock(raw) == 0 }
-}

@@ -27,28 +27,12 @@ final class WorkspacePool: @unchecked Sendable {
     static let retainLimit = 48 << 20
 
     private var idle: [Workspace] = []
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+    private let mutex = PThreadMutex()
 
     func with<T>(_ body: (Workspace) throws -> T) rethrows -> T {
-        pthread_mutex_lock(mutex)
-        let workspace = idle.popLast() ?? Workspace()
-        pthread_mutex_unlock(mutex)
+        let workspace = mutex.withLock { idle.popLast() } ?? Workspace()
         defer {
-            if workspace.footprint <= WorkspacePool.retainLimit {
-                pthread_mutex_lock(mutex)
-                idle.append(workspace)
-                pthread_mutex_unlock(mutex)
-            }
+            if workspace.footprint <= WorkspacePool.retainLimit { mutex.withLock { idle.append(workspace) } }
         }
         return try body(workspace)
     }
