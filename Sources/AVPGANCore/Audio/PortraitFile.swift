@@ -16,11 +16,3 @@ public enum PortraitFile {
         return try model.png(of: portrait, options: options, audioSHA256: SHA256.hex(bytes), provenance: provenance, timestamp: timestamp)
     }
 }
-
-extension String {
-    /// This string with the first occurrence of `a` replaced by `b`.
-    func replacingFirst(_ a: String, with b: String) -> String {
-        guard let r = firstRange(of: a) else { return self }
-        return String(self[..<r.lowerBound]) + b + String(self[r.upperBound...])
-    }
-}

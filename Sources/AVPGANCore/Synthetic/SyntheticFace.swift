@@ -69,12 +69,3 @@ public enum SyntheticFace {
         return img.map { UInt8(min(max($0 * 255 + 0.5, 0), 255)) }
     }
 }
-
-extension String {
-    /// A hash of the UTF-8 bytes that is the same in every process (Swift's hashValue is seeded per run).
-    var hashValueStable: UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-}

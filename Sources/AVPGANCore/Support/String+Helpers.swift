@@ -1,0 +1,21 @@
+/// Small string operations the core needs without Foundation.
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    var trimmingWhitespace: String {
+        let scalars = unicodeScalars.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+        return String(String.UnicodeScalarView(scalars))
+    }
+
+    /// A hash of the UTF-8 bytes that is the same in every process (Swift's hashValue is seeded per run).
+    var hashValueStable: UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    /// This string with the first occurrence of `a` replaced by `b`.
+    func replacingFirst(_ a: String, with b: String) -> String {
+        guard let r = firstRange(of: a) else { return self }
+        return String(self[..<r.lowerBound]) + b + String(self[r.upperBound...])
+    }
+}
