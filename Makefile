@@ -7,7 +7,7 @@ VERSION := 0.1.0
 SONAME := libavpgan.so.0
 # Debian packages the build and the tests need (installed by `make deps` when running as root).
 DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev libsoxr-dev libturbojpeg0-dev pkg-config python3-venv \
-    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools man-db
+    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools man-db openmpi-bin
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_RELEASE := swift build -c release
@@ -97,10 +97,11 @@ test-c: build venv
 	build/tests/portrait $(FIXTURES)/avpgan/model.safetensors build/tests/voice.wav build/tests/portrait.png
 	@test -s build/tests/portrait.png && echo "examples/c/portrait wrote build/tests/portrait.png"
 
-# The notebook test (Tests/python/test_notebook.py) executes examples/python/portrait.ipynb.
+# Test-only Python packages: nbclient runs examples/python/portrait.ipynb (Tests/python/test_notebook.py),
+# dask.distributed a LocalCluster for avpgan.distributed (Tests/python/test_distributed.py).
 NOTEBOOK_TOOLS := $(VENV)/.notebook-tools
 $(NOTEBOOK_TOOLS): $(VENV)/.ready
-	$(VENV)/bin/pip install -q --disable-pip-version-check nbclient nbformat ipykernel
+	$(VENV)/bin/pip install -q --disable-pip-version-check nbclient nbformat ipykernel "dask[distributed]"
 	touch $@
 
 test-python: build venv $(NOTEBOOK_TOOLS)

@@ -34,7 +34,8 @@ extension CommandHelp {
             model's and the audio's SHA-256, the parameters and the voiced duration, and the notice \
             that it is a synthetic image, not a photograph. The same inputs give byte-identical \
             files. A folder stands for the audio files in it. One line per failed recording; the \
-            exit status is 1 if any failed.
+            exit status is 1 if any failed. Started by mpirun -np N (or srun -n N), each copy \
+            takes every N-th file, so no file is done twice.
             Without --model: $AVPGAN_MODEL, else the installed default model \
             (/usr/share/avpgan/default.safetensors, trained on synthetic data: not a model of real \
             faces). In a checkout: --model models/default.safetensors.
@@ -53,7 +54,8 @@ extension CommandHelp {
             ],
             examples: ["avpgan portrait voice.flac -o face.png",
                        "avpgan portrait --seconds 4 recordings/ --out-dir faces/",
-                       "avpgan portrait --model models/default.safetensors voice.wav -o face.png"]),
+                       "avpgan portrait --model models/default.safetensors voice.wav -o face.png",
+                       "mpirun -np 4 avpgan portrait archive/ --out-dir faces/"]),
         CommandHelp(
             name: "features", synopsis: "VOICE -o FEATURES.npy [options]",
             summary: "the front end's log-mel features [n_frames, 64] of a recording",

@@ -46,7 +46,8 @@ enum PortraitCommands {
         let outDir = o.values["--out-dir"] ?? "."
         if o.values["--out-dir"] != nil {
             var st = stat()
-            if stat(outDir, &st) != 0 && mkdir(outDir, 0o755) != 0 {
+            // Several ranks of one mpirun may make it at once: EEXIST is success.
+            if stat(outDir, &st) != 0 && mkdir(outDir, 0o755) != 0 && errno != EEXIST {
                 fail("cannot create --out-dir '\(outDir)': \(String(cString: strerror(errno)))")
             }
         }
@@ -61,8 +62,12 @@ enum PortraitCommands {
             return used[stem]! == 1 ? "\(outDir)/\(stem).png" : "\(outDir)/\(stem)-\(used[stem]!).png"
         }
         let overwrite = flags.contains("--overwrite")
-        let failed = BatchRunner.run(inputs, verb: "portrayed") { index, input in
-            let output = outputs[index]
+        // Under mpirun or srun, each copy takes its share of the files (every size-th one).
+        let launcher = LauncherRank.fromEnvironment()
+        let mine = inputs.indices.filter { launcher.owns($0) }
+        let verb = launcher.size > 1 ? "rank \(launcher.rank) of \(launcher.size) portrayed" : "portrayed"
+        let failed = BatchRunner.run(mine.map { inputs[$0] }, verb: verb) { k, input in
+            let output = outputs[mine[k]]
             if let note = BatchRunner.existingOutputNote(output, overwrite: overwrite) { return "\(input): \(note)" }
             var used = 0.0
             let png = try PortraitFile.render(model: model, voicePath: input, options: options,

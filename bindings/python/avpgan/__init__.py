@@ -57,6 +57,7 @@ __all__ = [
     "Arch",
     "Pixels",
     "ModelInfo",
+    "PortraitInfo",
     "Model",
     "FaceModel",
     "FaceModelInfo",
@@ -377,6 +378,41 @@ def default_model() -> str:
     return os.fsdecode(buf.value)
 
 
+@dataclass(frozen=True)
+class PortraitInfo:
+    """What a portrait was made from (``avpgan_portrait_info``).
+
+    Attributes:
+        input_seconds: the recording's length.
+        voiced_seconds: the audio the features were computed from.
+        n_frames: feature frames (after the repeat rule).
+        embedding: the unit voice embedding used, float32 ``[E]``.
+    """
+
+    input_seconds: float
+    voiced_seconds: float
+    n_frames: int
+    embedding: npt.NDArray[np.float32]
+
+
+def _portrait_params(seconds: Optional[float], vad: bool, vad_mode: int, pixels: Optional[Union[str, Pixels]],
+                     noise: float, seed: int) -> _lib.PortraitParams:
+    """``avpgan_portrait_params`` from the keyword options of :meth:`Model.portrait`."""
+    lib = _lib.get()
+    p = _lib.PortraitParams()
+    _check(lib.avpgan_portrait_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_portrait_params_init")
+    p.seconds = float(seconds or 0.0)
+    p.vad = 1 if vad else 0
+    p.vad_mode = int(vad_mode)
+    if pixels is not None:
+        if isinstance(pixels, str) and pixels not in _PIXELS_BY_NAME:
+            raise ValueError(f"portrait: pixels must be None, 'clamp' or 'minmax', got {pixels!r}")
+        p.pixels = int(_PIXELS_BY_NAME[pixels] if isinstance(pixels, str) else pixels)
+    p.noise = float(noise)
+    p.seed = int(seed)
+    return p
+
+
 class Model(_lib.HandleOwner):
     """A loaded libavpgan model (voice encoder and generator, and with
     ``inference_only=False`` also the face encoder and heads when the file has
@@ -601,17 +637,7 @@ class Model(_lib.HandleOwner):
         rate = 16000 if sample_rate is None else int(sample_rate)
         x = pcm_16k(source, sample_rate)
         lib = _lib.get()
-        p = _lib.PortraitParams()
-        _check(lib.avpgan_portrait_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_portrait_params_init")
-        p.seconds = float(seconds or 0.0)
-        p.vad = 1 if vad else 0
-        p.vad_mode = int(vad_mode)
-        if pixels is not None:
-            if isinstance(pixels, str) and pixels not in _PIXELS_BY_NAME:
-                raise ValueError(f"portrait: pixels must be None, 'clamp' or 'minmax', got {pixels!r}")
-            p.pixels = int(_PIXELS_BY_NAME[pixels] if isinstance(pixels, str) else pixels)
-        p.noise = float(noise)
-        p.seed = int(seed)
+        p = _portrait_params(seconds, vad, vad_mode, pixels, noise, seed)
         s = self._info.image_size
         out = np.empty((s, s, 3), dtype=np.uint8)
         needed = ctypes.c_size_t(0)
@@ -620,6 +646,53 @@ class Model(_lib.HandleOwner):
                                              out.ctypes.data_as(_lib._c_uint8_p), out.size, ctypes.byref(needed), None)
             _check(status, "avpgan_portrait_pcm")
         return out
+
+    def save_portrait(
+        self,
+        source: PathLike,
+        png_path: PathLike,
+        *,
+        seconds: Optional[float] = None,
+        vad: bool = True,
+        vad_mode: int = 2,
+        pixels: Optional[Union[str, Pixels]] = None,
+        noise: float = 0.0,
+        seed: int = 0,
+        provenance: bool = True,
+        timestamp: bool = False,
+    ) -> PortraitInfo:
+        """Writes the portrait of the recording file ``source`` to ``png_path`` as a PNG with
+        provenance text chunks (software, model and audio SHA-256, parameters, voiced duration,
+        the notice), byte for byte what ``avpgan portrait`` writes for the same options. The
+        file is written to a temporary file and renamed into place: complete or untouched.
+
+        Args:
+            source, png_path: paths (``str``, ``bytes`` or ``os.PathLike``).
+            seconds, vad, vad_mode, pixels, noise, seed: as :meth:`portrait`.
+            provenance: False writes no text chunks.
+            timestamp: True adds a "Creation Time" chunk (the file then differs run to run).
+
+        Raises:
+            AvpganIOError: ``source`` cannot be read or ``png_path`` cannot be written.
+            NoSpeechError, AudioFormatError: as :meth:`portrait`.
+        """
+        voice, out = os.fsencode(source), os.fsencode(png_path)
+        if b"\0" in voice or b"\0" in out:
+            raise ValueError("save_portrait: a path contains a NUL byte")
+        lib = _lib.get()
+        p = _portrait_params(seconds, vad, vad_mode, pixels, noise, seed)
+        p.provenance = 1 if provenance else 0
+        p.timestamp = 1 if timestamp else 0
+        info = _lib.PortraitInfo()
+        info.struct_size = ctypes.sizeof(info)
+        with self._use() as handle:
+            _check(lib.avpgan_portrait_file(handle, voice, out, ctypes.byref(p), ctypes.byref(info)), "avpgan_portrait_file")
+        return PortraitInfo(
+            input_seconds=float(info.input_seconds),
+            voiced_seconds=float(info.voiced_seconds),
+            n_frames=int(info.n_frames),
+            embedding=np.array(info.embedding[: min(int(info.embed_dim), _lib.MAX_EMBED)], dtype=np.float32),
+        )
 
     def generate_raw(self, embeddings: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Raw generator output.
