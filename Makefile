@@ -84,6 +84,9 @@ test-c: build venv
 	# A face model with random weights (no face-recognition weights ship): the face API's contract.
 	$(PYTHON) tools/face_model_file.py --random mobilefacenet --seed 2 -o build/tests/face.safetensors
 	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors build/tests/train-data build/tests/face.safetensors
+	cc $(CFLAGS_STRICT) Tests/c/test_hostile.c -o build/tests/test_hostile -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	rm -rf build/tests/hostile && mkdir -p build/tests/hostile
+	build/tests/test_hostile $(FIXTURES)/avpgan/model.safetensors build/tests/hostile
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
 	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
 	cc $(CFLAGS_STRICT) examples/c/portrait.c -o build/tests/portrait -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)

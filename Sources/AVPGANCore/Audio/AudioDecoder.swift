@@ -26,6 +26,10 @@ public enum AudioDecoder {
     public static let maxSeconds = 4 * 3600
     /// The int16 scale that the reference front end expects.
     public static let int16Scale: Float = 32768
+    /// The largest sample magnitude accepted on the [-1, 1] full-scale of float audio (96 dB over
+    /// full scale): anything beyond is damaged data, and would overflow Float in the log-mel
+    /// spectrum. Audio within it (clipping floats of 1.5, say) is taken as it is.
+    public static let maxSampleMagnitude: Float = 65536
 
     /// Decodes the file at `path` (`AVPGAN_E_IO` when it cannot be opened,
     /// `AVPGAN_E_AUDIO_FORMAT` when it is not decodable audio).
@@ -127,26 +131,37 @@ public enum AudioDecoder {
         return audio
     }
 
-    /// mono[at + i] = mean over channels of frame i, x 32768; non-finite samples are errors.
+    /// mono[at + i] = mean over channels of frame i, x 32768. A NaN, an infinity or a sample
+    /// beyond ±`maxSampleMagnitude` is an error of `kind` naming the sample and channel.
     private static func downmix(_ src: UnsafePointer<Float>, frames: Int, channels: Int, into mono: inout [Float], at start: Int,
                                 name: String, kind: ErrorKind) throws {
         let scale = int16Scale / Float(channels)
-        var check: Float = 0
+        // The largest magnitude seen; NaN fails `<=` and so is caught with the rest.
+        var inRange = true
+        let limit = maxSampleMagnitude
         mono.withUnsafeMutableBufferPointer { out in
             if channels == 1 {
-                for i in 0..<frames { out[start + i] = src[i] * int16Scale; check += src[i] * 0 }
+                for i in 0..<frames {
+                    let x = src[i]
+                    inRange = inRange && x.magnitude <= limit
+                    out[start + i] = x * int16Scale
+                }
             } else {
                 for i in 0..<frames {
                     var sum: Float = 0
-                    for c in 0..<channels { sum += src[i * channels + c] }
+                    for c in 0..<channels {
+                        let x = src[i * channels + c]
+                        inRange = inRange && x.magnitude <= limit
+                        sum += x
+                    }
                     out[start + i] = sum * scale
-                    check += sum * 0
                 }
             }
         }
-        guard check.isFinite else {
-            let bad = (0..<(frames * channels)).first { !src[$0].isFinite } ?? 0
-            throw AVPGANError(kind, "\(name): sample \(start + bad / channels) (channel \(bad % channels)) is \(src[bad]), not a finite value")
+        guard inRange else {
+            let bad = (0..<(frames * channels)).first { !(src[$0].magnitude <= limit) } ?? 0
+            let why = src[bad].isFinite ? "beyond ±\(limit) (full scale is ±1): damaged float audio" : "not a finite value"
+            throw AVPGANError(kind, "\(name): sample \(start + bad / channels) (channel \(bad % channels)) is \(src[bad]), \(why)")
         }
     }
 

@@ -50,7 +50,7 @@ public enum FrontEnd {
         var voiced = audio.samples
         if options.vad {
             // The detector classifies int16 frames: round and saturate the int16-scale samples.
-            let pcm = audio.samples.map { Int16(clamping: Int($0.rounded())) }
+            let pcm = audio.samples.map(FrontEnd.int16)
             let runs = try pcm.withUnsafeBufferPointer {
                 try VoicedSegmenter.keptFrames(samples: $0, sampleRate: sampleRate, mode: options.vadMode)
             }
@@ -62,10 +62,25 @@ public enum FrontEnd {
                 throw AVPGANError(.noSpeech, "no speech found: the voice activity detector (mode \(options.vadMode)) kept none of the \(audio.seconds) s")
             }
         }
-        let used = options.seconds.map { min(voiced.count, Int(($0 * Double(sampleRate)).rounded(.down))) } ?? voiced.count
+        // Compared in Double first: seconds * rate may exceed Int's range (seconds is only finite).
+        let used = options.seconds.map { s -> Int in
+            let wanted = (s * Double(sampleRate)).rounded(.down)
+            return wanted >= Double(voiced.count) ? voiced.count : Int(wanted)
+        } ?? voiced.count
         guard used > 0 else { throw AVPGANError(.noSpeech, "seconds=\(options.seconds!) selects no samples") }
         let (values, frames) = try extractor.get().features(voiced, seconds: options.seconds)
         return VoiceFeatures(values: values, frames: frames, computedFrames: LogMelExtractor.frameCount(samples: used),
                              inputSeconds: audio.seconds, voicedSeconds: Double(used) / Double(sampleRate))
+    }
+
+    /// An int16-scale sample rounded (half away from zero) and saturated to Int16, for any Float:
+    /// the saturation happens in Float, so a huge finite sample cannot overflow `Int`, and NaN
+    /// (which the decoders reject before this) maps to 0.
+    @inline(__always)
+    static func int16(_ x: Float) -> Int16 {
+        let r = x.rounded()
+        if r >= 32767 { return .max }
+        if r <= -32768 { return .min }
+        return r.isNaN ? 0 : Int16(r)
     }
 }
