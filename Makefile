@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv test test-swift test-c test-asan test-tsan stress test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv test test-swift test-c test-asan test-tsan test-fuzz fuzz stress test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -49,7 +49,7 @@ $(VENV)/.ready:
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.
-test: build venv test-swift test-symbols test-abi test-c test-asan test-tsan test-python test-python-package test-package
+test: build venv test-swift test-symbols test-abi test-c test-asan test-tsan test-fuzz test-python test-python-package test-package
 	@echo "all tests passed"
 
 test-swift: deps
@@ -104,6 +104,17 @@ test-asan: build venv
 
 test-tsan: build venv
 	bash Tests/sanitizers/run.sh tsan $(PYTHON) 8 8
+
+## test-fuzz: every libFuzzer target (Fuzz/) on its seeds and regression inputs, then fuzzed for
+## FUZZ_TEST_SECONDS each; fails on a crash, a leak of the library's own or a timeout.
+## fuzz: the same for FUZZ_SECONDS each (default 10 minutes); findings in build/fuzz/artifacts.
+FUZZ_TEST_SECONDS ?= 30
+FUZZ_SECONDS ?= 600
+test-fuzz: deps
+	bash Fuzz/run.sh $(FUZZ_TEST_SECONDS)
+
+fuzz: deps
+	bash Fuzz/run.sh $(FUZZ_SECONDS)
 
 ## stress: one model shared by 8 threads for STRESS_PORTRAITS portraits (and embeddings) each,
 ## against single-threaded output (make test runs STRESS_SHORT of them).
@@ -183,4 +194,4 @@ fixtures:
 	$(or $(TORCH_PYTHON),python3) tools/make_golden.py
 
 clean:
-	rm -rf build .build .build-asan .build-tsan
+	rm -rf build .build .build-asan .build-tsan .build-fuzz

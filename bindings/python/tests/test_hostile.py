@@ -159,3 +159,11 @@ def test_saving_over_a_fifo_is_an_error(avpgan_module, checkpoint, tmp_path):
             t.export(fifo)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert sorted(os.listdir(tmp_path)) == ["pipe"], "a temporary file was left"
+
+
+def test_damaged_ogg_found_by_the_fuzzer_is_an_audio_format_error(avpgan_module):
+    # Fuzz/regressions/fuzz-audio/damaged-ogg-vorbis-header: 11 option bytes, then the file.
+    data = (REPO / "Fuzz" / "regressions" / "fuzz-audio" / "damaged-ogg-vorbis-header").read_bytes()[11:]
+    for _ in range(3):
+        with pytest.raises(avpgan_module.AudioFormatError, match="not decodable audio"):
+            avpgan_module.decode(data)
