@@ -34,6 +34,23 @@ public enum FileIO {
         return bytes
     }
 
+    /// The SHA-256 (lowercase hex) of the file at `path`, read 1 MiB at a time.
+    public static func sha256(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AVPGANError(.io, "cannot open '\(path)': \(errorText())") }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw AVPGANError(.io, "cannot read '\(path)': \(errorText())") }
+            if n == 0 { break }
+            hasher.update(buffer[0..<n])
+        }
+        return hasher.hexDigest()
+    }
+
     /// Writes `bytes` to `path` through a temporary file beside it (created exclusively, so
     /// concurrent writers never share one), flushed to disk and renamed into place: `path` is
     /// either the complete new file or untouched, and no temporary file is left. Only regular
