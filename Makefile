@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv test test-swift test-c test-asan test-tsan test-fuzz fuzz stress test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -115,6 +115,11 @@ test-fuzz: deps
 
 fuzz: deps
 	bash Fuzz/run.sh $(FUZZ_SECONDS)
+
+## bench-memory: peak RSS of `avpgan portrait` on 15- and 60-minute 48 kHz stereo WAVs
+## (tools/bench_memory.py; the WAVs, about 800 MB, stay in build/bench-memory).
+bench-memory: build
+	python3 tools/bench_memory.py
 
 ## stress: one model shared by 8 threads for STRESS_PORTRAITS portraits (and embeddings) each,
 ## against single-threaded output (make test runs STRESS_SHORT of them).
