@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -49,7 +49,7 @@ $(VENV)/.ready:
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.
-test: build venv test-swift test-symbols test-abi test-c test-python test-python-package test-package test-install test-wheel
+test: build venv test-swift test-symbols test-abi test-c test-asan test-tsan test-fuzz test-python test-python-package test-package test-install test-wheel
 	@echo "all tests passed"
 
 test-swift: deps
@@ -90,12 +90,52 @@ test-c: build venv
 	build/tests/test_default_model $(CURDIR)
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_blas_threads.c -o build/tests/test_blas_threads -L$(LIBDIR) -lavpgan -lopenblas -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_blas_threads $(FIXTURES)/avpgan/model.safetensors
+	cc $(CFLAGS_STRICT) Tests/c/test_hostile.c -o build/tests/test_hostile -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	rm -rf build/tests/hostile && mkdir -p build/tests/hostile
+	build/tests/test_hostile $(FIXTURES)/avpgan/model.safetensors build/tests/hostile
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_threads.c -o build/tests/test_threads -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_threads $(FIXTURES)/avpgan/model.safetensors 8 $(STRESS_SHORT)
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
 	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
 	cc $(CFLAGS_STRICT) examples/c/portrait.c -o build/tests/portrait -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	espeak-ng -w build/tests/voice.wav "A voice is all we have of this speaker."
 	build/tests/portrait $(FIXTURES)/avpgan/model.safetensors build/tests/voice.wav build/tests/portrait.png
 	@test -s build/tests/portrait.png && echo "examples/c/portrait wrote build/tests/portrait.png"
+
+## test-asan / test-tsan: the library built with -sanitize=address (leaks included) or
+## -sanitize=thread (.build-asan, .build-tsan); the C API, hostile-input and threaded tests
+## against it (Tests/sanitizers/run.sh). Any sanitizer report fails.
+test-asan: build venv
+	bash Tests/sanitizers/run.sh asan $(PYTHON) 8 25
+
+test-tsan: build venv
+	bash Tests/sanitizers/run.sh tsan $(PYTHON) 8 8
+
+## test-fuzz: every libFuzzer target (Fuzz/) on its seeds and regression inputs, then fuzzed for
+## FUZZ_TEST_SECONDS each; fails on a crash, a leak of the library's own or a timeout.
+## fuzz: the same for FUZZ_SECONDS each (default 10 minutes); findings in build/fuzz/artifacts.
+FUZZ_TEST_SECONDS ?= 30
+FUZZ_SECONDS ?= 600
+test-fuzz: deps
+	bash Fuzz/run.sh $(FUZZ_TEST_SECONDS)
+
+fuzz: deps
+	bash Fuzz/run.sh $(FUZZ_SECONDS)
+
+## bench-memory: peak RSS of `avpgan portrait` on 15- and 60-minute 48 kHz stereo WAVs
+## (tools/bench_memory.py; the WAVs, about 800 MB, stay in build/bench-memory).
+bench-memory: build
+	python3 tools/bench_memory.py
+
+## stress: one model shared by 8 threads for STRESS_PORTRAITS portraits (and embeddings) each,
+## against single-threaded output (make test runs STRESS_SHORT of them).
+STRESS_SHORT ?= 250
+STRESS_PORTRAITS ?= 10000
+stress: build
+	@mkdir -p build/tests
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_threads.c -o build/tests/test_threads -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_threads $(FIXTURES)/avpgan/model.safetensors 8 $(STRESS_PORTRAITS)
+
 
 # Test-only Python packages: nbclient runs examples/python/portrait.ipynb (Tests/python/test_notebook.py),
 # dask.distributed a LocalCluster for avpgan.distributed (Tests/python/test_distributed.py).
@@ -208,4 +248,4 @@ fixtures:
 	$(or $(TORCH_PYTHON),python3) tools/make_golden.py
 
 clean:
-	rm -rf build .build
+	rm -rf build .build .build-asan .build-tsan .build-fuzz

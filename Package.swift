@@ -53,3 +53,20 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Fuzz/), only when AVPGAN_FUZZ is set: `make fuzz` builds them with
+// -sanitize=fuzzer,address in their own scratch path. Each target's `<module>_main` is its entry
+// (SwiftPM links an executable with --defsym main=<module>_main) and calls LLVMFuzzerRunDriver.
+if Context.environment["AVPGAN_FUZZ"] != nil {
+    package.targets += [
+        .systemLibrary(name: "CFuzzer", path: "Sources/CFuzzer"),
+        .target(name: "FuzzDriver", dependencies: ["CFuzzer"], path: "Fuzz/FuzzDriver"),
+    ]
+    for (name, dependency) in [("fuzz-model-files", "AVPGANCore"), ("fuzz-audio", "AVPGANCore"),
+                               ("fuzz-images", "AVPGANCore"), ("fuzz-c-abi", "AVPGAN")] {
+        let extra: [Target.Dependency] = dependency == "AVPGAN" ? ["CAVPGAN"] : []
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzDriver", .target(name: dependency)] + extra,
+                                                 path: "Fuzz/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

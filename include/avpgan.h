@@ -9,7 +9,15 @@
  * Conventions
  * - Every function that can fail returns an avpgan_status: 0 (AVPGAN_OK) on
  *   success, a negative code otherwise. No function aborts the process on bad
- *   input: every pointer, size and count is checked at the boundary.
+ *   input: every pointer, size and count is checked at the boundary. A size_t
+ *   argument of 2^63 or more (a negative value converted) is
+ *   AVPGAN_E_INVALID_ARGUMENT. No function returns a NaN or infinite result
+ *   with AVPGAN_OK: a model whose finite weights overflow float32 on an input
+ *   gives AVPGAN_E_MODEL_FORMAT.
+ * - Files the library writes (portraits, checkpoints, models) are written to a
+ *   temporary file beside the target, flushed and renamed into place: the
+ *   target is the complete new file or untouched. Only regular files are
+ *   written: a device, FIFO, socket or directory at the path is AVPGAN_E_IO.
  * - After a failure, avpgan_last_error() returns a message, local to the
  *   calling thread, that names the cause (the argument, the tensor, the field).
  * - Buffers belong to the caller. A function that fills one takes
@@ -74,14 +82,15 @@ typedef enum avpgan_status {
     AVPGAN_E_OUT_OF_MEMORY = -3,
     /** A file could not be opened, read or written. */
     AVPGAN_E_IO = -4,
-    /** A model file is malformed: bad safetensors framing, metadata, tensor set or shape. */
+    /** A model file is malformed: bad safetensors framing, metadata, tensor set or shape,
+     *  non-finite values; or its finite weights overflow float32 on this input. */
     AVPGAN_E_MODEL_FORMAT = -5,
     /** Well-formed but not supported by this build (e.g. a newer model format version). */
     AVPGAN_E_UNSUPPORTED = -6,
     /** The model does not contain the networks the call needs. */
     AVPGAN_E_MISSING_NETWORK = -7,
-    /** Audio that cannot be decoded: unknown or damaged format, non-finite samples,
-     *  a recording longer than the library accepts. */
+    /** Audio that cannot be decoded: unknown or damaged format, non-finite samples or
+     *  samples beyond +-65536 times full scale, a recording longer than the library accepts. */
     AVPGAN_E_AUDIO_FORMAT = -8,
     /** The recording holds no speech (no samples, or none the voice activity detector keeps). */
     AVPGAN_E_NO_SPEECH = -9,

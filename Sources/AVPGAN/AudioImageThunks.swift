@@ -53,6 +53,7 @@ public func avpgan_decode_buffer(_ data: UnsafeRawPointer?, _ size: Int, _ rate:
                                  _ info: UnsafeMutablePointer<avpgan_audio_info>?) -> Int32 {
     CallBoundary.run {
         guard data != nil else { throw AVPGANError(.invalidArgument, "data is NULL") }
+        try Argument.size(size, "size")
         let audio = try AudioDecoder.decode(bytes: UnsafeRawBufferPointer(start: data, count: size), targetRate: try targetRate(rate))
         try deliver(audio, samples, capacity, needed, info)
     }

@@ -58,12 +58,22 @@ enum Argument {
         return pointer
     }
 
+    /// A `size_t` argument, which Swift sees as `Int`: a value of 2^63 or more arrives negative
+    /// and is rejected here (naming it as the caller wrote it) before any size is computed from it.
+    @discardableResult
+    static func size(_ value: Int, _ name: String) throws -> Int {
+        guard value >= 0 else {
+            throw AVPGANError(.invalidArgument, "\(name) is \(UInt(bitPattern: value)), 2^63 or more: no buffer is that large (a negative value converted to size_t?)")
+        }
+        return value
+    }
+
     /// Reads a caller's params struct of `struct_size` bytes over `defaults`: an older, shorter
     /// struct keeps the defaults of the fields it lacks; a newer, longer one is accepted only
     /// when the fields this library does not know are all zero (their defaults).
     static func params<T>(_ pointer: UnsafePointer<T>?, defaults: T, minimumSize: Int, name: String) throws -> T {
         guard let pointer else { return defaults }
-        let size = UnsafeRawPointer(pointer).load(as: Int.self)
+        let size = try Argument.size(UnsafeRawPointer(pointer).load(as: Int.self), "\(name).struct_size")
         let known = MemoryLayout<T>.stride
         try structSize(size, minimum: minimumSize, name: name)
         if size > known {
@@ -91,6 +101,7 @@ enum Argument {
 
     /// struct_size must be at least the size the struct had when it was introduced.
     static func structSize(_ size: Int, minimum: Int, name: String) throws {
+        try Argument.size(size, "\(name).struct_size")
         guard size >= minimum, size <= 1 << 16 else {
             throw AVPGANError(.invalidArgument, "\(name).struct_size is \(size); it must be at least \(minimum) (set it to sizeof the struct)")
         }
@@ -118,6 +129,7 @@ enum Argument {
     /// throws for a NULL buffer with a capacity or a buffer that is too small.
     static func buffer<T>(_ pointer: UnsafeMutablePointer<T>?, capacity: Int, needed: Int,
                           neededOut: UnsafeMutablePointer<Int>?, name: String, unit: String) throws -> Bool {
+        try Argument.size(capacity, "capacity of \(name)")
         neededOut?.pointee = needed
         if pointer == nil && capacity == 0 { return false }
         guard pointer != nil else { throw AVPGANError(.invalidArgument, "\(name) is NULL but capacity is \(capacity)") }

@@ -56,6 +56,9 @@ public func avpgan_face_model_embed_rgb8(_ handle: OpaquePointer?, _ pixels: Uns
                                          _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
         let m = try faceModel(handle)
+        try Argument.size(width, "width")
+        try Argument.size(height, "height")
+        try Argument.size(rowStride, "row_stride")
         let side = 1...FaceModel.maxImageSide
         guard side.contains(width), side.contains(height) else {
             throw AVPGANError(.invalidArgument, "the image is \(width) x \(height) pixels; each side must be 1...\(FaceModel.maxImageSide)")
@@ -83,6 +86,7 @@ public func avpgan_cosine(_ a: UnsafePointer<Float>?, _ b: UnsafePointer<Float>?
     CallBoundary.run {
         let out = try Argument.require(similarity, "similarity")
         let a = try Argument.require(a, "a"), b = try Argument.require(b, "b")
+        try Argument.size(n, "n")
         guard (1...(1 << 24)).contains(n) else { throw AVPGANError(.invalidArgument, "n is \(n), expected 1...2^24") }
         try Model.checkFinite(a, count: n, name: "a") { "value \($0)" }
         try Model.checkFinite(b, count: n, name: "b") { "value \($0)" }

@@ -21,6 +21,7 @@ enum HandleLoading {
         return CallBoundary.run {
             let out = try Argument.require(out, "out_model")
             let data = try Argument.require(data, "data")
+            try Argument.size(size, "size")
             guard size <= limit else {
                 throw AVPGANError(.invalidArgument, "size is \(size) bytes, more than the \(limit)-byte limit of \(what)")
             }

@@ -107,6 +107,8 @@ public func avpgan_model_embed(_ handle: OpaquePointer?, _ features: UnsafePoint
                                _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
         let m = try modelFromHandle(handle)
+        try Argument.size(frames, "n_frames")
+        try Argument.size(mels, "n_mels")
         guard try Argument.buffer(embedding, capacity: capacity, needed: m.embedDim, neededOut: needed,
                                   name: "embedding", unit: "floats") else { return }
         let features = try Argument.require(features, "features")
@@ -115,7 +117,9 @@ public func avpgan_model_embed(_ handle: OpaquePointer?, _ features: UnsafePoint
 }
 
 /// Validates n before sizes are computed from it.
-private func checkBatch(_ n: Int) throws {
+private func checkBatch(_ n: Int, embedDim: Int) throws {
+    try Argument.size(n, "n")
+    try Argument.size(embedDim, "embed_dim")
     guard (1...Model.maxBatch).contains(n) else {
         throw AVPGANError(.invalidArgument, "n is \(n), expected 1...\(Model.maxBatch)")
     }
@@ -128,7 +132,7 @@ public func avpgan_model_generate(_ handle: OpaquePointer?, _ embeddings: Unsafe
     CallBoundary.run {
         let m = try modelFromHandle(handle)
         try m.requireGenerator()
-        try checkBatch(n)
+        try checkBatch(n, embedDim: embedDim)
         guard try Argument.buffer(images, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
                                   name: "images", unit: "floats") else { return }
         let embeddings = try Argument.require(embeddings, "embeddings")
@@ -146,7 +150,7 @@ public func avpgan_model_generate_rgb8(_ handle: OpaquePointer?, _ embeddings: U
         let p = try Argument.params(params, defaults: defaultGenerateParams, minimumSize: StructSize.generateParams, name: "params")
         let mapping = try Argument.pixels(p.pixels, name: "params.pixels")
         try m.requireGenerator()
-        try checkBatch(n)
+        try checkBatch(n, embedDim: embedDim)
         guard try Argument.buffer(pixels, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
                                   name: "pixels", unit: "bytes") else { return }
         let embeddings = try Argument.require(embeddings, "embeddings")

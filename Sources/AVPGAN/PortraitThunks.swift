@@ -34,6 +34,7 @@ private func portraitOptions(_ p: avpgan_portrait_params) throws -> PortraitOpti
 
 /// PCM from the caller: mono [-1, 1] floats at `rate`, resampled to the front end's rate.
 private func audio(_ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32) throws -> DecodedAudio {
+    try Argument.size(n, "n_samples")
     guard samples != nil || n == 0 else { throw AVPGANError(.invalidArgument, "samples is NULL") }
     let buffer = UnsafeBufferPointer(start: samples, count: n)
     guard n > 0 else { throw AVPGANError(.noSpeech, "the recording has no samples (n_samples is 0)") }

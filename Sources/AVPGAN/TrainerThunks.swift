@@ -189,6 +189,15 @@ private func putLosses(_ losses: [Float], _ out: UnsafeMutablePointer<Float>?) {
     out?.update(from: losses, count: min(losses.count, Int(AVPGAN_N_LOSSES)))
 }
 
+/// The losses of step `step`, or `AVPGAN_E_MODEL_FORMAT` when one is NaN or infinite: the inputs
+/// are checked finite, so the weights have overflowed float32 (no call returns NaN with OK).
+private func finiteLosses(_ losses: [Float], step: Int) throws -> [Float] {
+    guard losses.allSatisfy(\.isFinite) else {
+        throw AVPGANError(.modelFormat, "training step \(step) gave non-finite losses \(losses): the weights overflow float32 (finite but extreme values); the trainer's state is no longer usable, reload the last checkpoint")
+    }
+    return losses
+}
+
 @_cdecl("avpgan_trainer_gan_step")
 public func avpgan_trainer_gan_step(_ handle: OpaquePointer?, _ n: Int, _ frames: Int, _ mels: Int,
                                     _ voices: UnsafePointer<Float>?, _ voiceLabels: UnsafePointer<Int32>?,
@@ -198,6 +207,9 @@ public func avpgan_trainer_gan_step(_ handle: OpaquePointer?, _ n: Int, _ frames
         let t = try trainerFromHandle(handle)
         let result = try t.exclusive { run in
             let c = run.config, s = c.imageSize
+            try Argument.size(n, "n")
+            try Argument.size(frames, "n_frames")
+            try Argument.size(mels, "n_mels")
             guard (1...TrainingRun.maxBatch).contains(n) else { throw AVPGANError(.invalidArgument, "n is \(n), expected 1...\(TrainingRun.maxBatch)") }
             guard (1...TrainingRun.maxFrames).contains(frames) else {
                 throw AVPGANError(.invalidArgument, "n_frames is \(frames), expected 1...\(TrainingRun.maxFrames)")
@@ -208,7 +220,8 @@ public func avpgan_trainer_gan_step(_ handle: OpaquePointer?, _ n: Int, _ frames
             let f = try copy(faces, n * 3 * s * s, "faces")
             let fl = try copy(faceLabels, n, "face_labels").map(Int.init)
             let z = try copy(noise, n * c.embedDim, "noise")
-            return try run.ganStep(voices: v, frames: frames, voiceLabels: vl, faces: f, faceLabels: fl, noise: z)
+            return try finiteLosses(try run.ganStep(voices: v, frames: frames, voiceLabels: vl, faces: f, faceLabels: fl, noise: z),
+                                    step: run.step)
         }
         putLosses(result, losses)
     }
@@ -218,7 +231,7 @@ public func avpgan_trainer_gan_step(_ handle: OpaquePointer?, _ n: Int, _ frames
 public func avpgan_trainer_step(_ handle: OpaquePointer?, _ losses: UnsafeMutablePointer<Float>?) -> Int32 {
     CallBoundary.run {
         let t = try trainerFromHandle(handle)
-        putLosses(try t.exclusive { try $0.next() }, losses)
+        putLosses(try t.exclusive { run in try finiteLosses(try run.next(), step: run.step) }, losses)
     }
 }
 
@@ -240,7 +253,7 @@ public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
                 if let abort, abort(abortUser) != 0 {
                     throw AVPGANError(.aborted, "the abort callback stopped the run after \(done) of \(steps) steps (at step \(run.step))")
                 }
-                let losses = try run.next()
+                let losses = try finiteLosses(try run.next(), step: run.step)
                 done += 1
                 stepsDone?.pointee = done
                 if let progress { losses.withUnsafeBufferPointer { progress(done, steps, $0.baseAddress, progressUser) } }

@@ -79,6 +79,7 @@ public final class Model: @unchecked Sendable {
         }
         try Model.checkFinite(features, count: frames * melBands, name: "features") { i in "frame \(i / melBands), band \(i % melBands)" }
         try pool.with { try voiceEncoder.embed(features, frames: frames, workspace: $0, into: out) }
+        try Model.checkOutput(out, count: embedDim, what: "the voice embedding")
     }
 
     /// Throws `missingNetwork` when the file holds no generator (an encoder-only file): the
@@ -93,6 +94,7 @@ public final class Model: @unchecked Sendable {
         try requireGenerator()
         try checkEmbeddings(embeddings, count: count, embedDim: embedDim)
         try pool.with { try generator!.generate(embeddings, count: count, workspace: $0, into: out) }
+        try Model.checkOutput(out, count: count * imageFloats, what: "the generated images")
     }
 
     /// Faces as 8-bit RGB, `out[count, S, S, 3]`, for `embeddings[count, embedDim]`.
@@ -111,6 +113,7 @@ public final class Model: @unchecked Sendable {
             while start < count {
                 let b = min(chunk, count - start)
                 try generator.generate(embeddings + start * embedDim, count: b, workspace: workspace, into: raw)
+                try Model.checkOutput(raw, count: b * floats, what: "the generated images")
                 for n in 0..<b { mapping.apply(raw + n * floats, size: size, into: out + (start + n) * floats) }
                 start += b
             }
@@ -142,6 +145,17 @@ public final class Model: @unchecked Sendable {
         }
         guard (1...Model.maxBatch).contains(count) else { throw AVPGANError.invalid("n is \(count), expected 1...\(Model.maxBatch)") }
         try Model.checkFinite(embeddings, count: count * embedDim, name: "embeddings") { "embedding \($0 / embedDim), value \($0 % embedDim)" }
+    }
+
+    /// Throws `AVPGAN_E_MODEL_FORMAT` when a network's output holds NaN or an infinity. The
+    /// inputs were checked finite, so the cause is the model: weights that are finite but so
+    /// large that float32 overflows. No call returns such a result with status OK.
+    static func checkOutput(_ p: UnsafePointer<Float>, count: Int, what: String) throws {
+        var sum: Float = 0
+        for i in 0..<count { sum += p[i] * 0 }
+        guard !sum.isFinite else { return }
+        let i = (0..<count).first { !p[$0].isFinite } ?? 0
+        throw AVPGANError.format("\(what) overflowed float32 (element \(i) is \(p[i])): the model holds finite but extreme weights")
     }
 
     public static func checkFinite(_ p: UnsafePointer<Float>, count: Int, name: String, at: (Int) -> String) throws {

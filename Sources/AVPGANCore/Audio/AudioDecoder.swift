@@ -26,6 +26,10 @@ public enum AudioDecoder {
     public static let maxSeconds = 4 * 3600
     /// The int16 scale that the reference front end expects.
     public static let int16Scale: Float = 32768
+    /// The largest sample magnitude accepted on the [-1, 1] full-scale of float audio (96 dB over
+    /// full scale): anything beyond is damaged data, and would overflow Float in the log-mel
+    /// spectrum. Audio within it (clipping floats of 1.5, say) is taken as it is.
+    public static let maxSampleMagnitude: Float = 65536
 
     /// Decodes the file at `path` (`AVPGAN_E_IO` when it cannot be opened,
     /// `AVPGAN_E_AUDIO_FORMAT` when it is not decodable audio).
@@ -87,73 +91,122 @@ public enum AudioDecoder {
         guard frames <= maxSeconds * sampleRate else {
             throw AVPGANError.invalid("the samples last \(frames / sampleRate) s, longer than the \(maxSeconds) s limit")
         }
-        var mono = [Float](repeating: 0, count: frames)
-        try downmix(pcm.baseAddress!, frames: frames, channels: channels, into: &mono, at: 0, name: "samples", kind: .invalidArgument)
-        var audio = DecodedAudio(samples: mono, sampleRate: sampleRate, originalRate: sampleRate, channels: channels, format: "PCM")
-        try resample(&audio, to: targetRate)
-        return audio
+        var sink = try MonoSink(rate: sampleRate, targetRate: targetRate, expectedFrames: frames)
+        var at = 0
+        while at < frames {
+            let n = min(chunkFrames, frames - at)
+            try sink.add(pcm.baseAddress! + at * channels, frames: n, channels: channels, name: "samples", kind: .invalidArgument)
+            at += n
+        }
+        return DecodedAudio(samples: try sink.finish(), sampleRate: sink.outputRate, originalRate: sampleRate, channels: channels, format: "PCM")
     }
+
+    /// Frames decoded (and downmixed, and resampled) at a time.
+    static let chunkFrames = 1 << 14
 
     // MARK: Internals
 
     private static func read(_ file: OpaquePointer, info: SF_INFO, name: String, targetRate: Int?) throws -> DecodedAudio {
         let channels = Int(info.channels), rate = Int(info.samplerate)
-        guard (1...1024).contains(channels), (1...1_000_000).contains(rate) else {
-            throw AVPGANError(.audioFormat, "\(name) declares \(channels) channels at \(rate) Hz, which is not usable")
+        // Rates below 1 kHz are refused as for PCM: a damaged header claiming 1 Hz would make
+        // a few bytes resample into gigabytes at 16 kHz.
+        guard (1...1024).contains(channels), (1000...1_000_000).contains(rate) else {
+            throw AVPGANError(.audioFormat, "\(name) declares \(channels) channels at \(rate) Hz, which is not usable (1...1024 channels at 1000...1000000 Hz)")
         }
         let limit = maxSeconds * rate
-        let chunkFrames = 1 << 14
         var chunk = [Float](repeating: 0, count: chunkFrames * channels)
-        var mono: [Float] = []
-        mono.reserveCapacity(min(max(Int(info.frames), 0), limit, 1 << 24))
+        var sink = try MonoSink(rate: rate, targetRate: targetRate, expectedFrames: min(max(Int(info.frames), 0), limit))
         while true {
             let n = Int(chunk.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(chunkFrames)) })
             if n <= 0 { break }
-            guard mono.count + n <= limit else {
+            guard sink.frames + n <= limit else {
                 throw AVPGANError(.audioFormat, "\(name) is longer than the \(maxSeconds) s the library accepts")
             }
-            let start = mono.count
-            mono.append(contentsOf: repeatElement(0, count: n))
             try chunk.withUnsafeBufferPointer {
-                try downmix($0.baseAddress!, frames: n, channels: channels, into: &mono, at: start, name: name, kind: .audioFormat)
+                try sink.add($0.baseAddress!, frames: n, channels: channels, name: name, kind: .audioFormat)
             }
         }
         let code = sf_error(file)
         if code != 0 {
-            throw AVPGANError(.audioFormat, "\(name): decoding failed after \(mono.count) frames: \(String(cString: sf_error_number(code)))")
+            throw AVPGANError(.audioFormat, "\(name): decoding failed after \(sink.frames) frames: \(String(cString: sf_error_number(code)))")
         }
-        var audio = DecodedAudio(samples: mono, sampleRate: rate, originalRate: rate, channels: channels, format: formatName(info.format))
-        try resample(&audio, to: targetRate)
-        return audio
+        return DecodedAudio(samples: try sink.finish(), sampleRate: sink.outputRate, originalRate: rate, channels: channels,
+                            format: formatName(info.format))
     }
 
-    /// mono[at + i] = mean over channels of frame i, x 32768; non-finite samples are errors.
+    /// Where decoded chunks go: downmixed (and checked) into mono, then either kept as they are
+    /// or resampled chunk by chunk (`ResamplerStream`, the same samples as resampling the whole
+    /// signal), so that only the output is ever held in full, never the input at its own rate.
+    private struct MonoSink {
+        let outputRate: Int
+        private let stream: ResamplerStream?
+        private var scratch: [Float]
+        private var out: [Float] = []
+        /// Input frames taken so far.
+        private(set) var frames = 0
+
+        init(rate: Int, targetRate: Int?, expectedFrames: Int) throws {
+            let resampled = targetRate != nil && targetRate != rate
+            stream = resampled ? try ResamplerStream(from: rate, to: targetRate!) : nil
+            outputRate = resampled ? targetRate! : rate
+            scratch = resampled ? [Float](repeating: 0, count: chunkFrames) : []
+            let expected = resampled ? Int(Double(expectedFrames) * Double(outputRate) / Double(rate)) : expectedFrames
+            out.reserveCapacity(min(expected, 1 << 24))
+        }
+
+        mutating func add(_ src: UnsafePointer<Float>, frames n: Int, channels: Int, name: String, kind: ErrorKind) throws {
+            if let stream {
+                try AudioDecoder.downmix(src, frames: n, channels: channels, into: &scratch, at: 0, first: frames, name: name, kind: kind)
+                try scratch.withUnsafeBufferPointer { try stream.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &out) }
+            } else {
+                let start = out.count
+                out.append(contentsOf: repeatElement(0, count: n))
+                try AudioDecoder.downmix(src, frames: n, channels: channels, into: &out, at: start, first: frames, name: name, kind: kind)
+            }
+            frames += n
+        }
+
+        /// The whole output; the sink is spent.
+        mutating func finish() throws -> [Float] {
+            try stream?.finish(into: &out)
+            defer { out = [] }
+            return out
+        }
+    }
+
+    /// mono[at + i] = mean over channels of frame i, x 32768. A NaN, an infinity or a sample
+    /// beyond ±`maxSampleMagnitude` is an error of `kind` naming the sample (`first` + its
+    /// index: the frame number in the whole signal) and channel.
     private static func downmix(_ src: UnsafePointer<Float>, frames: Int, channels: Int, into mono: inout [Float], at start: Int,
-                                name: String, kind: ErrorKind) throws {
+                                first: Int, name: String, kind: ErrorKind) throws {
         let scale = int16Scale / Float(channels)
-        var check: Float = 0
+        // The largest magnitude seen; NaN fails `<=` and so is caught with the rest.
+        var inRange = true
+        let limit = maxSampleMagnitude
         mono.withUnsafeMutableBufferPointer { out in
             if channels == 1 {
-                for i in 0..<frames { out[start + i] = src[i] * int16Scale; check += src[i] * 0 }
+                for i in 0..<frames {
+                    let x = src[i]
+                    inRange = inRange && x.magnitude <= limit
+                    out[start + i] = x * int16Scale
+                }
             } else {
                 for i in 0..<frames {
                     var sum: Float = 0
-                    for c in 0..<channels { sum += src[i * channels + c] }
+                    for c in 0..<channels {
+                        let x = src[i * channels + c]
+                        inRange = inRange && x.magnitude <= limit
+                        sum += x
+                    }
                     out[start + i] = sum * scale
-                    check += sum * 0
                 }
             }
         }
-        guard check.isFinite else {
-            let bad = (0..<(frames * channels)).first { !src[$0].isFinite } ?? 0
-            throw AVPGANError(kind, "\(name): sample \(start + bad / channels) (channel \(bad % channels)) is \(src[bad]), not a finite value")
+        guard inRange else {
+            let bad = (0..<(frames * channels)).first { !(src[$0].magnitude <= limit) } ?? 0
+            let why = src[bad].isFinite ? "beyond ±\(limit) (full scale is ±1): damaged float audio" : "not a finite value"
+            throw AVPGANError(kind, "\(name): sample \(first + bad / channels) (channel \(bad % channels)) is \(src[bad]), \(why)")
         }
-    }
-
-    private static func resample(_ audio: inout DecodedAudio, to rate: Int?) throws {
-        guard let rate, rate != audio.sampleRate else { return }
-        audio.samples = try Resampler.resample(audio.samples, from: audio.sampleRate, to: rate)
-        audio.sampleRate = rate
     }
 
     private static func formatName(_ format: Int32) -> String {

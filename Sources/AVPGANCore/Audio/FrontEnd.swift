@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Options of the front end (reference/voice_frontend.py): voice activity detection and the
 /// paper's "first N seconds" experiments.
 public struct FrontEndOptions: Sendable, Equatable {
@@ -38,7 +42,9 @@ public enum FrontEnd {
     public static let sampleRate = LogMelExtractor.sampleRate
     private static let extractor = Result { try LogMelExtractor() }
 
-    public static func features(_ audio: DecodedAudio, options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
+    /// The features of `audio`. Taking the recording (`consume` it, or pass its last use) lets
+    /// voice activity detection compact the voiced samples in place instead of copying them.
+    public static func features(_ audio: consuming DecodedAudio, options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
         guard audio.sampleRate == sampleRate else {
             throw AVPGANError(.internal, "the front end takes \(sampleRate) Hz audio, got \(audio.sampleRate) Hz")
         }
@@ -47,25 +53,53 @@ public enum FrontEnd {
         }
         guard (0...3).contains(options.vadMode) else { throw AVPGANError.invalid("vad_mode is \(options.vadMode), expected 0...3") }
         guard !audio.samples.isEmpty else { throw AVPGANError(.noSpeech, "the recording has no samples") }
+        // Compared in Double first: seconds * rate may exceed Int's range (seconds is only finite).
+        func selected(_ available: Int) -> Int {
+            guard let s = options.seconds else { return available }
+            let wanted = (s * Double(sampleRate)).rounded(.down)
+            return wanted >= Double(available) ? available : Int(wanted)
+        }
+        let inputSeconds = audio.seconds
         var voiced = audio.samples
+        audio.samples = []
         if options.vad {
-            // The detector classifies int16 frames: round and saturate the int16-scale samples.
-            let pcm = audio.samples.map { Int16(clamping: Int($0.rounded())) }
-            let runs = try pcm.withUnsafeBufferPointer {
-                try VoicedSegmenter.keptFrames(samples: $0, sampleRate: sampleRate, mode: options.vadMode)
+            // The detector classifies int16 frames (rounded, saturated); only the voiced samples
+            // the features use are copied: all of them, or the first `seconds`.
+            let runs = try voiced.withUnsafeBufferPointer {
+                try VoicedSegmenter.keptFrames(int16Scale: $0, sampleRate: sampleRate, mode: options.vadMode)
             }
             let frame = sampleRate / 50
-            voiced = []
-            voiced.reserveCapacity(runs.reduce(0) { $0 + $1.count } * frame)
-            for run in runs { voiced += audio.samples[(run.lowerBound * frame)..<(run.upperBound * frame)] }
-            guard !voiced.isEmpty else {
-                throw AVPGANError(.noSpeech, "no speech found: the voice activity detector (mode \(options.vadMode)) kept none of the \(audio.seconds) s")
+            let total = runs.reduce(0) { $0 + $1.count } * frame
+            guard total > 0 else {
+                throw AVPGANError(.noSpeech, "no speech found: the voice activity detector (mode \(options.vadMode)) kept none of the \(inputSeconds) s")
             }
+            // Runs ascend, so each moves left (or stays): compact them to the front in place.
+            let keep = max(selected(total), 1)
+            var kept = 0
+            voiced.withUnsafeMutableBufferPointer { v in
+                for run in runs where kept < keep {
+                    let n = min(run.count * frame, keep - kept)
+                    memmove(v.baseAddress! + kept, v.baseAddress! + run.lowerBound * frame, n * MemoryLayout<Float>.stride)
+                    kept += n
+                }
+            }
+            voiced.removeLast(voiced.count - kept)
         }
-        let used = options.seconds.map { min(voiced.count, Int(($0 * Double(sampleRate)).rounded(.down))) } ?? voiced.count
+        let used = selected(voiced.count)
         guard used > 0 else { throw AVPGANError(.noSpeech, "seconds=\(options.seconds!) selects no samples") }
         let (values, frames) = try extractor.get().features(voiced, seconds: options.seconds)
         return VoiceFeatures(values: values, frames: frames, computedFrames: LogMelExtractor.frameCount(samples: used),
-                             inputSeconds: audio.seconds, voicedSeconds: Double(used) / Double(sampleRate))
+                             inputSeconds: inputSeconds, voicedSeconds: Double(used) / Double(sampleRate))
+    }
+
+    /// An int16-scale sample rounded (half away from zero) and saturated to Int16, for any Float:
+    /// the saturation happens in Float, so a huge finite sample cannot overflow `Int`, and NaN
+    /// (which the decoders reject before this) maps to 0.
+    @inline(__always)
+    static func int16(_ x: Float) -> Int16 {
+        let r = x.rounded()
+        if r >= 32767 { return .max }
+        if r <= -32768 { return .min }
+        return r.isNaN ? 0 : Int16(r)
     }
 }

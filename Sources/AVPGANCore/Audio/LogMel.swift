@@ -144,7 +144,8 @@ public final class LogMelExtractor: Sendable {
     }
 
     /// Per-band mean/std normalisation (statistics in Double), then the repeat-to-1000 rule.
-    static func normalise(_ spectrum: [Float], frames: Int) -> [Float] {
+    /// With 1000 frames or more the result is written over `spectrum` (no second copy).
+    static func normalise(_ spectrum: consuming [Float], frames: Int) -> [Float] {
         let b = bands
         var mean = [Double](repeating: 0, count: b), variance = [Double](repeating: 0, count: b)
         for t in 0..<frames { for j in 0..<b { mean[j] += Double(spectrum[t * b + j]) } }
@@ -155,6 +156,14 @@ public final class LogMelExtractor: Sendable {
         let eps = Double(Float.ulpOfOne)
         let scale = variance.map { 1 / ((($0 / Double(frames)).squareRoot()) + eps) }
         let total = max(frames, minimumFrames)
+        if frames >= minimumFrames {
+            spectrum.withUnsafeMutableBufferPointer { o in
+                for t in 0..<frames {
+                    for j in 0..<b { o[t * b + j] = Float((Double(o[t * b + j]) - mean[j]) * scale[j]) }
+                }
+            }
+            return spectrum
+        }
         var out = [Float](repeating: 0, count: total * b)
         out.withUnsafeMutableBufferPointer { o in
             for t in 0..<frames {

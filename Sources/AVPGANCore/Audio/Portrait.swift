@@ -35,12 +35,13 @@ public let portraitNotice = "Synthetic image generated from a voice recording; n
 
 extension Model {
     /// Recording (16 kHz, int16 scale) -> features -> embedding (+ optional noise) -> face.
-    public func portrait(_ audio: DecodedAudio, options: PortraitOptions = PortraitOptions()) throws -> Portrait {
+    /// Taking the recording (`consume` it) lets the front end work in its memory (FrontEnd.features).
+    public func portrait(_ audio: consuming DecodedAudio, options: PortraitOptions = PortraitOptions()) throws -> Portrait {
         try requireGenerator()
         guard options.noise.isFinite, options.noise >= 0, options.noise <= 10 else {
             throw AVPGANError.invalid("noise is \(options.noise), expected 0...10")
         }
-        let features = try FrontEnd.features(audio, options: options.frontEnd)
+        let features = try FrontEnd.features(consume audio, options: options.frontEnd)
         var embedding = [Float](repeating: 0, count: embedDim)
         try embed(features: features.values, frames: features.frames, melBands: config.nMels, into: &embedding)
         if options.noise > 0 {

@@ -71,6 +71,28 @@ public enum VoicedSegmenter {
         return runs(decisions, ringCapacity: paddingMs / frameMs)
     }
 
+    /// `keptFrames` of int16-scale Float samples: each frame is rounded and saturated to Int16
+    /// (`FrontEnd.int16`) only as it is classified, so no Int16 copy of the recording is made.
+    public static func keptFrames(int16Scale samples: UnsafeBufferPointer<Float>, sampleRate: Int = 16000, mode: Int = 2,
+                                  frameMs: Int = 20, paddingMs: Int = 50) throws -> [Range<Int>] {
+        guard paddingMs >= 0 else { throw AVPGANError.invalid("VAD padding \(paddingMs) ms: expected >= 0") }
+        let vad = try VoiceActivityDetector(mode: mode, sampleRate: sampleRate)
+        let n = sampleRate / 1000 * frameMs
+        guard vad.isValidFrameLength(n) else {
+            throw AVPGANError.invalid("VAD frame duration \(frameMs) ms: expected 10, 20 or 30")
+        }
+        let count = frameCount(sampleCount: samples.count, frameLength: n)
+        guard count > 0, let base = samples.baseAddress else { return [] }
+        var frame = [Int16](repeating: 0, count: n)
+        let decisions = frame.withUnsafeMutableBufferPointer { pcm in
+            (0..<count).map { f -> Bool in
+                for i in 0..<n { pcm[i] = FrontEnd.int16(base[f * n + i]) }
+                return vad.classify(UnsafePointer(pcm.baseAddress!), count: n)
+            }
+        }
+        return runs(decisions, ringCapacity: paddingMs / frameMs)
+    }
+
     /// The voiced runs of a decision sequence with a ring of `ringCapacity` frames.
     static func runs(_ decisions: [Bool], ringCapacity: Int) -> [Range<Int>] {
         var result = [Range<Int>]()

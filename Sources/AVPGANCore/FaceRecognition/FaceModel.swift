@@ -51,6 +51,7 @@ public final class FaceModel: @unchecked Sendable {
                 try normalize(pixels, width: width, height: height, workspace: workspace, batch: 1, index: 0, into: input)
             }, into: out)
         }
+        try Model.checkOutput(out, count: embedDim, what: "the face embedding")
     }
 
     /// Embeddings `out[images.count, embedDim]` of `images`, computed in batches.
@@ -78,6 +79,7 @@ public final class FaceModel: @unchecked Sendable {
                 start += n
             }
         }
+        try Model.checkOutput(out, count: images.count * embedDim, what: "the face embeddings")
     }
 
     /// Convenience: the embedding of one image as an array.

@@ -103,6 +103,7 @@ public struct TrainingCheckpoint: Sendable {
               let eps = state["eps"]?.doubleValue
         else { throw AVPGANError.format("metadata avpgan.checkpoint \(stateText) lacks step, adam_step, lr, beta1, beta2, eps or rng") }
 
+        try CheckpointValues.checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: "avpgan.checkpoint")
         var expected: [String: [Int]] = [:]
         for t in TensorLayout.tensors(for: config) { expected[t.name] = t.shape }
         for t in TrainingCheckpoint.trainedParameters(config) {
@@ -113,7 +114,7 @@ public struct TrainingCheckpoint: Sendable {
         for (name, shape) in expected {
             guard let e = file.entry(name) else { throw AVPGANError.format("checkpoint tensor \(name) is missing") }
             guard e.shape == shape else { throw AVPGANError.format("checkpoint tensor \(name) has shape \(e.shape), expected \(shape)") }
-            let values = try file.floats(e)
+            let values = try CheckpointValues.checked(try file.floats(e), name: name)
             if name.hasPrefix("adam.exp_avg_sq.") { v[String(name.dropFirst("adam.exp_avg_sq.".count))] = values }
             else if name.hasPrefix("adam.exp_avg.") { m[String(name.dropFirst("adam.exp_avg.".count))] = values }
             else { tensors[name] = values }

@@ -108,6 +108,7 @@ public struct VoiceTrainingCheckpoint: Sendable {
         else {
             throw AVPGANError.format("metadata \(VoiceTrainingCheckpoint.metadataKey) \(stateText) lacks step, adam_step, lr, beta1, beta2, eps, rng, batches_tracked or speakers (at least 2)")
         }
+        try CheckpointValues.checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: VoiceTrainingCheckpoint.metadataKey)
         var expected: [String: [Int]] = [:]
         for t in VoiceTrainingCheckpoint.tensorLayout(config, speakers: names.count) { expected[t.name] = t.shape }
         for t in VoiceTrainingCheckpoint.trainedParameters(config, speakers: names.count) {
@@ -118,7 +119,7 @@ public struct VoiceTrainingCheckpoint: Sendable {
         for (name, shape) in expected {
             guard let e = file.entry(name) else { throw AVPGANError.format("checkpoint tensor \(name) is missing") }
             guard e.shape == shape else { throw AVPGANError.format("checkpoint tensor \(name) has shape \(e.shape), expected \(shape)") }
-            let values = try file.floats(e)
+            let values = try CheckpointValues.checked(try file.floats(e), name: name)
             if name.hasPrefix("adam.exp_avg_sq.") { v[String(name.dropFirst("adam.exp_avg_sq.".count))] = values }
             else if name.hasPrefix("adam.exp_avg.") { m[String(name.dropFirst("adam.exp_avg.".count))] = values }
             else { tensors[name] = values }

@@ -66,6 +66,9 @@ struct CheckedTensors {
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw AVPGANError.format("tensor \(name) holds a non-finite value (\(values[bad])) at element \(bad)")
         }
+        if name.hasSuffix(".running_var"), let bad = values.firstIndex(where: { $0 < 0 }) {
+            throw AVPGANError.format("tensor \(name) holds a negative value (\(values[bad])) at element \(bad); it is a variance")
+        }
         return values
     }
 

@@ -53,8 +53,16 @@ final class BackgroundDigest: @unchecked Sendable {
         return result
     }
 
+    /// The worker holds a strong reference while it hashes, so the last release, and this
+    /// deinit, may run on the worker itself (the owner dropped the digest mid-hash): joining
+    /// itself would fail and leave the thread unreclaimed, so it detaches instead.
     deinit {
         cancelled.store(true, ordering: .relaxed)
-        if let t = thread { pthread_join(t, nil) }
+        guard let t = thread else { return }
+        if pthread_equal(t, pthread_self()) != 0 {
+            pthread_detach(t)
+        } else {
+            pthread_join(t, nil)
+        }
     }
 }

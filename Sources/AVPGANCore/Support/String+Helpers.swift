@@ -12,10 +12,4 @@ extension String {
         for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
     }
-
-    /// This string with the first occurrence of `a` replaced by `b`.
-    func replacingFirst(_ a: String, with b: String) -> String {
-        guard let r = firstRange(of: a) else { return self }
-        return String(self[..<r.lowerBound]) + b + String(self[r.upperBound...])
-    }
 }
