@@ -88,6 +88,8 @@ test-c: build venv
 	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors build/tests/train-data build/tests/face.safetensors
 	cc $(CFLAGS_STRICT) Tests/c/test_default_model.c -o build/tests/test_default_model -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_default_model $(CURDIR)
+	cc $(CFLAGS_STRICT) Tests/c/test_size_queries.c -o build/tests/test_size_queries -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_size_queries $(FIXTURES)/avpgan/model.safetensors
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_blas_threads.c -o build/tests/test_blas_threads -L$(LIBDIR) -lavpgan -lopenblas -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_blas_threads $(FIXTURES)/avpgan/model.safetensors
 	cc $(CFLAGS_STRICT) Tests/c/test_hostile.c -o build/tests/test_hostile -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)

@@ -67,9 +67,9 @@ public func avpgan_face_model_embed_rgb8(_ handle: OpaquePointer?, _ pixels: Uns
         guard stride >= 3 * width, stride <= 1 << 20 else {
             throw AVPGANError(.invalidArgument, "row_stride is \(rowStride) bytes; it must be 0 or at least width * 3 (\(3 * width)) and at most 2^20")
         }
+        let pixels = try Argument.require(pixels, "pixels")
         guard try Argument.buffer(embedding, capacity: capacity, needed: m.embedDim, neededOut: needed,
                                   name: "embedding", unit: "floats") else { return }
-        let pixels = try Argument.require(pixels, "pixels")
         if stride == 3 * width {
             try m.embedRGB8(pixels, width: width, height: height, into: embedding!)
         } else {

@@ -109,20 +109,22 @@ public func avpgan_model_embed(_ handle: OpaquePointer?, _ features: UnsafePoint
         let m = try modelFromHandle(handle)
         try Argument.size(frames, "n_frames")
         try Argument.size(mels, "n_mels")
+        // Every argument is checked before a size query is answered, as the real call would.
+        let features = try Argument.require(features, "features")
+        try m.checkEmbedShape(frames: frames, melBands: mels)
         guard try Argument.buffer(embedding, capacity: capacity, needed: m.embedDim, neededOut: needed,
                                   name: "embedding", unit: "floats") else { return }
-        let features = try Argument.require(features, "features")
         try m.embed(features: features, frames: frames, melBands: mels, into: embedding!)
     }
 }
 
-/// Validates n before sizes are computed from it.
-private func checkBatch(_ n: Int, embedDim: Int) throws {
+/// Validates every argument of a generate call before a size is computed or answered: the
+/// model has a generator, n and embed_dim fit it, the embeddings are there.
+private func checkGenerate(_ m: Model, _ embeddings: UnsafePointer<Float>?, _ n: Int, embedDim: Int) throws -> UnsafePointer<Float> {
     try Argument.size(n, "n")
     try Argument.size(embedDim, "embed_dim")
-    guard (1...Model.maxBatch).contains(n) else {
-        throw AVPGANError(.invalidArgument, "n is \(n), expected 1...\(Model.maxBatch)")
-    }
+    try m.checkGenerateShape(count: n, embedDim: embedDim)
+    return try Argument.require(embeddings, "embeddings")
 }
 
 @_cdecl("avpgan_model_generate")
@@ -131,11 +133,9 @@ public func avpgan_model_generate(_ handle: OpaquePointer?, _ embeddings: Unsafe
                                   _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
         let m = try modelFromHandle(handle)
-        try m.requireGenerator()
-        try checkBatch(n, embedDim: embedDim)
+        let embeddings = try checkGenerate(m, embeddings, n, embedDim: embedDim)
         guard try Argument.buffer(images, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
                                   name: "images", unit: "floats") else { return }
-        let embeddings = try Argument.require(embeddings, "embeddings")
         try m.generate(embeddings: embeddings, count: n, embedDim: embedDim, into: images!)
     }
 }
@@ -149,11 +149,9 @@ public func avpgan_model_generate_rgb8(_ handle: OpaquePointer?, _ embeddings: U
         let m = try modelFromHandle(handle)
         let p = try Argument.params(params, defaults: defaultGenerateParams, minimumSize: StructSize.generateParams, name: "params")
         let mapping = try Argument.pixels(p.pixels, name: "params.pixels")
-        try m.requireGenerator()
-        try checkBatch(n, embedDim: embedDim)
+        let embeddings = try checkGenerate(m, embeddings, n, embedDim: embedDim)
         guard try Argument.buffer(pixels, capacity: capacity, needed: n * m.imageFloats, neededOut: needed,
                                   name: "pixels", unit: "bytes") else { return }
-        let embeddings = try Argument.require(embeddings, "embeddings")
         try m.generateRGB8(embeddings: embeddings, count: n, embedDim: embedDim, pixels: mapping, into: pixels!)
     }
 }

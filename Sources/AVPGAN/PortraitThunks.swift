@@ -34,11 +34,16 @@ private func portraitOptions(_ p: avpgan_portrait_params) throws -> PortraitOpti
 
 /// PCM from the caller: mono [-1, 1] floats at `rate`, resampled to the front end's rate.
 private func audio(_ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32) throws -> DecodedAudio {
+    try AudioDecoder.fromPCM(try pcm(samples, n, rate), channels: 1, sampleRate: Int(rate), targetRate: FrontEnd.sampleRate)
+}
+
+/// The caller's samples, after the checks that need no decoding (a size query makes them too).
+private func pcm(_ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32) throws -> UnsafeBufferPointer<Float> {
     try Argument.size(n, "n_samples")
     guard samples != nil || n == 0 else { throw AVPGANError(.invalidArgument, "samples is NULL") }
-    let buffer = UnsafeBufferPointer(start: samples, count: n)
     guard n > 0 else { throw AVPGANError(.noSpeech, "the recording has no samples (n_samples is 0)") }
-    return try AudioDecoder.fromPCM(buffer, channels: 1, sampleRate: Int(rate), targetRate: FrontEnd.sampleRate)
+    try AudioDecoder.checkSampleRate(Int(rate))
+    return UnsafeBufferPointer(start: samples, count: n)
 }
 
 private func fill(_ info: UnsafeMutablePointer<avpgan_portrait_info>?, _ p: Portrait) throws {
@@ -106,6 +111,7 @@ public func avpgan_portrait_pcm(_ handle: OpaquePointer?, _ samples: UnsafePoint
         let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
         let options = try portraitOptions(p)
         try m.requireGenerator()
+        _ = try pcm(samples, n, rate)
         guard try Argument.buffer(pixels, capacity: capacity, needed: m.imageFloats, neededOut: needed,
                                   name: "pixels", unit: "bytes") else { return }
         let portrait = try m.portrait(try audio(samples, n, rate), options: options)

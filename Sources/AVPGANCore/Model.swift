@@ -71,15 +71,30 @@ public final class Model: @unchecked Sendable {
 
     /// The unit voice embedding of `features[frames, melBands]` (frame-major) into `out[embedDim]`.
     public func embed(features: UnsafePointer<Float>, frames: Int, melBands: Int, into out: UnsafeMutablePointer<Float>) throws {
+        try checkEmbedShape(frames: frames, melBands: melBands)
+        try Model.checkFinite(features, count: frames * melBands, name: "features") { i in "frame \(i / melBands), band \(i % melBands)" }
+        try pool.with { try voiceEncoder.embed(features, frames: frames, workspace: $0, into: out) }
+        try Model.checkOutput(out, count: embedDim, what: "the voice embedding")
+    }
+
+    /// The checks `embed` makes on the shape of its features, for a size query to make the same.
+    public func checkEmbedShape(frames: Int, melBands: Int) throws {
         guard melBands == config.nMels else {
             throw AVPGANError.invalid("n_mels is \(melBands) but the model takes \(config.nMels) bands")
         }
         guard (1...Model.maxFrames).contains(frames) else {
             throw AVPGANError.invalid("n_frames is \(frames), expected 1...\(Model.maxFrames)")
         }
-        try Model.checkFinite(features, count: frames * melBands, name: "features") { i in "frame \(i / melBands), band \(i % melBands)" }
-        try pool.with { try voiceEncoder.embed(features, frames: frames, workspace: $0, into: out) }
-        try Model.checkOutput(out, count: embedDim, what: "the voice embedding")
+    }
+
+    /// The checks `generate` and `generateRGB8` make before reading their embeddings (a
+    /// generator; `count` and `embedDim` in range), for a size query to make the same.
+    public func checkGenerateShape(count: Int, embedDim: Int) throws {
+        try requireGenerator()
+        guard embedDim == config.embedDim else {
+            throw AVPGANError.invalid("embed_dim is \(embedDim) but the model's embeddings have \(config.embedDim) values")
+        }
+        guard (1...Model.maxBatch).contains(count) else { throw AVPGANError.invalid("n is \(count), expected 1...\(Model.maxBatch)") }
     }
 
     /// Throws `missingNetwork` when the file holds no generator (an encoder-only file): the
@@ -140,10 +155,7 @@ public final class Model: @unchecked Sendable {
     }
 
     private func checkEmbeddings(_ embeddings: UnsafePointer<Float>, count: Int, embedDim: Int) throws {
-        guard embedDim == config.embedDim else {
-            throw AVPGANError.invalid("embed_dim is \(embedDim) but the model's embeddings have \(config.embedDim) values")
-        }
-        guard (1...Model.maxBatch).contains(count) else { throw AVPGANError.invalid("n is \(count), expected 1...\(Model.maxBatch)") }
+        try checkGenerateShape(count: count, embedDim: embedDim)
         try Model.checkFinite(embeddings, count: count * embedDim, name: "embeddings") { "embedding \($0 / embedDim), value \($0 % embedDim)" }
     }
 

@@ -78,12 +78,17 @@ public enum AudioDecoder {
 
     /// Mono int16-scale samples from caller PCM: `frames x channels` interleaved floats in
     /// [-1, 1] (scaled by 32768) at `sampleRate`, resampled to `targetRate`.
-    public static func fromPCM(_ pcm: UnsafeBufferPointer<Float>, channels: Int, sampleRate: Int,
-                               targetRate: Int? = 16000) throws -> DecodedAudio {
-        guard (1...1024).contains(channels) else { throw AVPGANError.invalid("channels is \(channels), expected 1...1024") }
+    /// The sample rates PCM input may have: 1 kHz to 1 MHz.
+    public static func checkSampleRate(_ sampleRate: Int) throws {
         guard (1000...1_000_000).contains(sampleRate) else {
             throw AVPGANError.invalid("sample_rate is \(sampleRate) Hz, expected 1000...1000000")
         }
+    }
+
+    public static func fromPCM(_ pcm: UnsafeBufferPointer<Float>, channels: Int, sampleRate: Int,
+                               targetRate: Int? = 16000) throws -> DecodedAudio {
+        guard (1...1024).contains(channels) else { throw AVPGANError.invalid("channels is \(channels), expected 1...1024") }
+        try checkSampleRate(sampleRate)
         guard pcm.count % channels == 0 else {
             throw AVPGANError.invalid("\(pcm.count) samples do not split into frames of \(channels) channels")
         }
