@@ -84,6 +84,8 @@ test-c: build venv
 	# A face model with random weights (no face-recognition weights ship): the face API's contract.
 	$(PYTHON) tools/face_model_file.py --random mobilefacenet --seed 2 -o build/tests/face.safetensors
 	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors build/tests/train-data build/tests/face.safetensors
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_enhancer.c -o build/tests/test_enhancer -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_enhancer Tests/Fixtures/enhancer/enhancer-s32-half-latent.safetensors $(FIXTURES)/avpgan/model.safetensors
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
 	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
 	cc $(CFLAGS_STRICT) examples/c/portrait.c -o build/tests/portrait -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)

@@ -11,8 +11,12 @@ usage: avpgan <command> [options]
 commands:
   portrait VOICE... [-o OUT.png | --out-dir DIR] [--model M] [--seconds S] [--no-vad]
            [--vad-mode 0-3] [--pixels clamp|minmax] [--noise SD --seed N] [--timestamp]
+           [--enhance ENHANCER.safetensors]
                                      faces from recordings (files or folders of them), as PNG
-                                     with provenance; one line per failure, exit 1 if any failed
+                                     with provenance; one line per failure, exit 1 if any failed;
+                                     --enhance restores and enlarges each face (GFPGAN)
+  enhance --enhancer ENHANCER.safetensors FACE.png|FACE.jpg... (-o OUT.png | --out-dir DIR)
+          [--threads N]              face pictures restored and enlarged to the enhancer's size
   features VOICE -o FEATURES.npy [--seconds S] [--no-vad] [--vad-mode 0-3]
                                      the front end's log-mel features [n_frames, 64]
   info MODEL                         what a model file holds (architecture, widths, sizes; also
@@ -140,6 +144,20 @@ func info(_ path: String) throws {
         """)
         return
     }
+    if let file = try? Safetensors(bytes: bytes), EnhancerConfig.isEnhancer(metadata: file.metadata) {
+        let e = try Enhancer(bytes: bytes)
+        let c = e.config
+        print("""
+        file:          \(path) (face enhancer, for avpgan enhance and portrait --enhance)
+        architecture:  \(EnhancerConfig.archName) (GFPGANv1Clean)
+        size:          \(c.outSize) x \(c.outSize)
+        style:         \(c.styleDim) features, \(c.differentW ? "\(c.latentCount) vectors" : "one vector"), \(c.inputIsLatent ? "no style MLP" : "style MLP of \(c.mlpLayers) layers")
+        widths:        channel_multiplier \(c.channelMultiplier), narrow \(c.narrow); decoder \(([4] + c.levels).map(c.decoderChannels)), U-Net \(([4] + c.levels).map(c.unetChannels))
+        CS-SFT:        \(c.sftHalf ? "half of the channels" : "all channels")
+        parameters:    \(e.parameterCount)
+        """)
+        return
+    }
     let model = try Model(bytes: bytes, options: LoadOptions(inferenceOnly: false))
     let c = model.config
     print("""
@@ -240,8 +258,10 @@ do {
         try generate(Options(args.dropFirst(2), known: ["--model", "-o", "--seed", "--count", "--pixels", "--threads", "--embedding"]))
     case "portrait":
         let o = Options(args.dropFirst(2), known: ["--model", "-o", "--out-dir", "--seconds", "--vad-mode", "--pixels",
-                                                   "--noise", "--seed", "--threads"], flags: ["--no-vad", "--timestamp"])
+                                                   "--noise", "--seed", "--threads", "--enhance"], flags: ["--no-vad", "--timestamp"])
         exit(try PortraitCommands.portrait(o, flags: o.flags, defaultModel: defaultModelPath()))
+    case "enhance":
+        exit(try EnhanceCommand.run(Options(args.dropFirst(2), known: ["--enhancer", "-o", "--out-dir", "--threads"])))
     case "features":
         let o = Options(args.dropFirst(2), known: ["-o", "--seconds", "--vad-mode"], flags: ["--no-vad"])
         exit(try PortraitCommands.features(o, flags: o.flags))

@@ -75,7 +75,7 @@ final class EnhancerParityTests: XCTestCase {
         var out = [Float](repeating: 0, count: x.count)
         var seen: [(Int, Int)] = []
         try e.enhanceRaw(x, count: 2, into: &out) { done, total in seen.append((done, total)); return true }
-        XCTAssertEqual(seen.map(\.0), Array(1...16), "progress must count every stage of both images (4 + 4 each)")
+        XCTAssertEqual(seen.map(\.0), Array(0...16), "progress must be told at the start and after every stage of both images (4 + 4 each)")
         XCTAssertTrue(seen.allSatisfy { $0.1 == 16 }, "progress total")
         XCTAssertThrowsError(try e.enhanceRaw(x, count: 2, into: &out) { done, _ in done < 3 }) { error in
             XCTAssertEqual((error as? AVPGANError)?.kind, .aborted, "a progress callback returning false must abort")

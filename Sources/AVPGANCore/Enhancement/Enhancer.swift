@@ -21,8 +21,8 @@ public final class Enhancer: @unchecked Sendable {
     private let digest: BackgroundDigest
     private let pool = WorkspacePool()
 
-    /// Reports progress as (stages done, stages in all) and returns false to stop the call
-    /// (which then throws `AVPGAN_E_ABORTED`).
+    /// Told (stages done, stages in all) before the first stage (0) and after each; returns
+    /// false to stop the call, which then throws `AVPGAN_E_ABORTED`.
     public typealias Progress = (Int, Int) -> Bool
 
     public convenience init(path: String, maxHeaderBytes: Int = Safetensors.defaultMaxHeaderBytes) throws {
@@ -49,11 +49,15 @@ public final class Enhancer: @unchecked Sendable {
         try Model.checkFinite(x, count: count * floats, name: "images") { "image \($0 / floats), element \($0 % floats)" }
         let total = count * network.steps
         var done = 0
+        func aborted() -> AVPGANError {
+            AVPGANError(.aborted, "enhancement aborted by the caller after \(done) of \(total) stages")
+        }
+        if let progress, !progress(0, total) { throw aborted() }
         try pool.with { workspace in
             for i in 0..<count {
                 try network.forward(x + i * floats, workspace: workspace, into: out + i * floats) {
                     done += 1
-                    if let progress, !progress(done, total) { throw AVPGANError(.aborted, "enhancement aborted by the progress callback after \(done) of \(total) stages") }
+                    if let progress, !progress(done, total) { throw aborted() }
                 }
             }
         }

@@ -61,6 +61,9 @@ __all__ = [
     "FaceModelInfo",
     "FaceModelClosedError",
     "cosine",
+    "Enhancer",
+    "EnhancerInfo",
+    "EnhancerClosedError",
     "version",
     "version_number",
     "status_string",
@@ -557,9 +560,10 @@ class Model(_lib.HandleOwner):
         pixels: Optional[Union[str, Pixels]] = None,
         noise: float = 0.0,
         seed: int = 0,
+        enhancer: Optional["Enhancer"] = None,
     ) -> npt.NDArray[np.uint8]:
         """A face ``[S, S, 3]`` uint8 from a recording: front end (as :func:`avpgan.features`),
-        voice encoder, generator, pixel mapping.
+        voice encoder, generator, pixel mapping, and with ``enhancer`` restoration.
 
         Args:
             source: a path, bytes of an encoded file, or a numpy array of samples (int16, or
@@ -569,10 +573,24 @@ class Model(_lib.HandleOwner):
             pixels: None (model default), ``"clamp"`` or ``"minmax"``.
             noise, seed: Gaussian noise of this standard deviation on the unit embedding
                 (re-normalised), repeatable by seed; 0 = none.
+            enhancer: an :class:`Enhancer`: the face is restored and enlarged to its size
+                (as ``enhancer.enhance(face)`` does), so S is ``enhancer.info.size``.
 
         Raises:
             NoSpeechError: no speech in the recording. AudioFormatError: undecodable audio.
         """
+        if enhancer is not None:
+            if not isinstance(enhancer, Enhancer):
+                raise TypeError(f"portrait: enhancer must be an avpgan.Enhancer, got {type(enhancer).__name__}")
+            with enhancer._use() as enhancer_handle:
+                return self._portrait(source, sample_rate, seconds, vad, vad_mode, pixels, noise, seed,
+                                      enhancer_handle, enhancer.info.size)
+        return self._portrait(source, sample_rate, seconds, vad, vad_mode, pixels, noise, seed, None,
+                              self._info.image_size)
+
+    def _portrait(self, source: Any, sample_rate: Optional[int], seconds: Optional[float], vad: bool, vad_mode: int,
+                  pixels: Optional[Union[str, Pixels]], noise: float, seed: int, enhancer_handle: Any,
+                  s: int) -> npt.NDArray[np.uint8]:
         from ._media import pcm_16k
 
         rate = 16000 if sample_rate is None else int(sample_rate)
@@ -589,7 +607,8 @@ class Model(_lib.HandleOwner):
             p.pixels = int(_PIXELS_BY_NAME[pixels] if isinstance(pixels, str) else pixels)
         p.noise = float(noise)
         p.seed = int(seed)
-        s = self._info.image_size
+        if enhancer_handle is not None:
+            p.enhancer = ctypes.cast(enhancer_handle, ctypes.c_void_p)
         out = np.empty((s, s, 3), dtype=np.uint8)
         needed = ctypes.c_size_t(0)
         with self._use() as handle:
@@ -684,3 +703,4 @@ class Model(_lib.HandleOwner):
 from ._media import Audio, decode, encode_png, features, pcm_16k, save_png  # noqa: E402  (needs _check above)
 from ._trainer import Losses, Trainer, TrainerClosedError, TrainerInfo  # noqa: E402
 from ._face import FaceModel, FaceModelClosedError, FaceModelInfo, cosine  # noqa: E402
+from ._enhancer import Enhancer, EnhancerClosedError, EnhancerInfo  # noqa: E402
