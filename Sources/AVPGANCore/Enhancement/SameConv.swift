@@ -4,8 +4,8 @@
 /// `[O, C k k]` by it (a 1x1 convolution multiplies the input rows directly).
 ///
 /// The tiles, and the blocks of output channels that small maps are split into, depend on the
-/// shapes only; each output value is one GEMM dot product, so results are the same bytes at
-/// any thread count.
+/// shapes only, and each output value is one GEMM dot product whichever thread computes it,
+/// so results are the same bytes at any thread count.
 enum SameConv {
     /// Floats of im2col scratch a tile may take (8 MiB).
     static let tileBudget = 2 << 20
@@ -45,10 +45,13 @@ enum SameConv {
         let threads = max(1, min(Threads.count, items))
         let perThread = k == 1 ? 0 : depth * rows * width
         let cost = 2 * outChannels * depth * plane / threads
+        // Items go to whichever thread is free (on a shared machine a descheduled thread
+        // would hold up a static split); which thread computes an item does not change it.
+        let queue = WorkQueue(count: items)
         parallelFor(threads, costPerItem: cost) { t in
             let cols = scratch + t * perThread
             var gathered = -1
-            for item in stride(from: t, to: items, by: threads) {
+            while let item = queue.next() {
                 let tile = item / blocks, block = item % blocks
                 let r0 = tile * rows, r1 = min(height, r0 + rows)
                 let n = (r1 - r0) * width
@@ -99,5 +102,23 @@ enum SameConv {
                 }
             }
         }
+    }
+}
+
+/// Hands out `0..<count` one index at a time to concurrent takers.
+final class WorkQueue: @unchecked Sendable {
+    private let count: Int
+    private var taken = 0
+    private let mutex = PThreadMutex()
+
+    init(count: Int) { self.count = count }
+
+    /// The next untaken index, or nil when all are taken.
+    func next() -> Int? {
+        mutex.lock()
+        defer { mutex.unlock() }
+        guard taken < count else { return nil }
+        taken += 1
+        return taken - 1
     }
 }
