@@ -109,12 +109,15 @@ test-package: deb venv
 ## bench: library vs PyTorch (when importable: TORCH_PYTHON=/path/to/python) at full widths,
 ## 2 threads, side by side; then the front end and a whole portrait against the Python
 ## reference front end; then one training step (gan_step) at batch 64 per architecture; then one
-## face embedding against onnxruntime and PyTorch, and avpgan eval on 100 recordings x 4 lengths.
+## face embedding against onnxruntime and PyTorch, and avpgan eval on 100 recordings x 4 lengths;
+## then one 512 px face through the GFPGAN v1.3/v1.4 enhancer against upstream gfpgan on PyTorch
+## (TORCH_PYTHON with torch and gfpgan), with peak memory and the outputs' difference.
 bench: build venv
 	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
 	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_train.py
 	$(PYTHON) tools/bench_face.py
+	$(PYTHON) tools/bench_enhancer.py
 	$(MAKE) bench-learning
 
 ## demo: the main job — a recording in, a portrait PNG out. The bundled recording is a synthetic

@@ -19,7 +19,9 @@ public final class Enhancer: @unchecked Sendable {
 
     let network: EnhancerNetwork
     private let digest: BackgroundDigest
-    private let pool = WorkspacePool()
+    /// Keeps a workspace of any size: every call needs the same scratch (about 500 MiB at
+    /// 512 px), so it is reused rather than allocated and faulted in again.
+    private let pool = WorkspacePool(retainLimit: Int.max)
 
     /// Told (stages done, stages in all) before the first stage (0) and after each; returns
     /// false to stop the call, which then throws `AVPGAN_E_ABORTED`.

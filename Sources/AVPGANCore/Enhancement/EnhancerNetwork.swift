@@ -53,14 +53,29 @@ final class EnhancerNetwork {
         let vector = try ws.slot(16, count: max(widest, c.styleDim))
         let resampleScratch = try ws.slot(17, count: 4 * Threads.count * size)
 
+        /// Any convolution of the network: 3x3 ones by Winograd F(2x2, 3x3) (the weights
+        /// transformed here), 1x1 ones as one GEMM.
+        func convolve(weights: UnsafePointer<Float>, outChannels: Int, inChannels: Int, kernel: Int,
+                      _ input: UnsafePointer<Float>, side: Int, into y: UnsafeMutablePointer<Float>,
+                      accumulate: Bool, epilogue: SameConv.Epilogue?) throws {
+            if kernel == 3 {
+                let u = try ws.slot(19, count: 16 * outChannels * inChannels)
+                WinogradConv.transformWeights(weights, outChannels: outChannels, inChannels: inChannels, into: u)
+                let scratch = try ws.slot(14, count: WinogradConv.scratchCount(outChannels: outChannels, channels: inChannels, height: side, width: side))
+                WinogradConv.forward(weights: u, outChannels: outChannels, input: input, channels: inChannels, height: side,
+                                     width: side, into: y, accumulate: accumulate, scratch: scratch, epilogue: epilogue)
+            } else {
+                let scratch = try ws.slot(14, count: SameConv.scratchCount(channels: inChannels, width: side, height: side, kernel: kernel))
+                SameConv.forward(weights: weights, outChannels: outChannels, kernel: kernel, input: input, channels: inChannels,
+                                 height: side, width: side, into: y, accumulate: accumulate, scratch: scratch, epilogue: epilogue)
+            }
+        }
         func conv(_ layer: PlainConv, _ input: UnsafePointer<Float>, side: Int, into y: UnsafeMutablePointer<Float>,
                   lrelu: Bool, accumulate: Bool = false) throws {
-            let scratch = try ws.slot(14, count: SameConv.scratchCount(channels: layer.inChannels, width: side, height: side, kernel: layer.kernel))
             let bias = layer.bias?.pointer
-            SameConv.forward(weights: layer.weight.pointer, outChannels: layer.outChannels, kernel: layer.kernel,
-                             input: input, channels: layer.inChannels, height: side, width: side, into: y,
-                             accumulate: accumulate, scratch: scratch,
-                             epilogue: bias == nil && !lrelu ? nil : { o, plane, pixels in
+            try convolve(weights: layer.weight.pointer, outChannels: layer.outChannels, inChannels: layer.inChannels,
+                         kernel: layer.kernel, input, side: side, into: y, accumulate: accumulate,
+                         epilogue: bias == nil && !lrelu ? nil : { o, plane, pixels in
                 let b = bias?[o] ?? 0
                 if lrelu {
                     for p in pixels { let v = plane[p] + b; plane[p] = v > 0 ? v : v * 0.2 }
@@ -96,11 +111,10 @@ final class EnhancerNetwork {
                 source = UnsafePointer(upBuffer)
                 outSide = 2 * side
             }
-            let scratch = try ws.slot(14, count: SameConv.scratchCount(channels: m.inChannels, width: outSide, height: outSide, kernel: m.kernel))
             let noise = layer.noise.pointer, noiseWeight = layer.noiseWeight, bias = layer.bias.pointer
             let planeSize = outSide * outSide
-            SameConv.forward(weights: modulated, outChannels: m.outChannels, kernel: m.kernel, input: source,
-                             channels: m.inChannels, height: outSide, width: outSide, into: y, scratch: scratch) { o, plane, pixels in
+            try convolve(weights: modulated, outChannels: m.outChannels, inChannels: m.inChannels, kernel: m.kernel, source,
+                         side: outSide, into: y, accumulate: false) { o, plane, pixels in
                 let b = bias[o]
                 for p in pixels { let v = plane[p] + noiseWeight * noise[p] + b; plane[p] = v > 0 ? v : v * 0.2 }
                 if let sft, o >= sft.first {

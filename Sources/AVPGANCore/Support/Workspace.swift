@@ -28,10 +28,15 @@ final class WorkspacePool: @unchecked Sendable {
 
     private var idle: [Workspace] = []
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// Floats a workspace may hold and still be kept for the next call.
+    private let limit: Int
 
-    init() {
+    /// `retainLimit`: a network whose every call needs more scratch than the default (a
+    /// 512 px enhancer) passes a larger one, so that its calls do not allocate afresh.
+    init(retainLimit: Int = WorkspacePool.retainLimit) {
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
+        limit = retainLimit
     }
 
     deinit {
@@ -44,7 +49,7 @@ final class WorkspacePool: @unchecked Sendable {
         let workspace = idle.popLast() ?? Workspace()
         pthread_mutex_unlock(mutex)
         defer {
-            if workspace.footprint <= WorkspacePool.retainLimit {
+            if workspace.footprint <= limit {
                 pthread_mutex_lock(mutex)
                 idle.append(workspace)
                 pthread_mutex_unlock(mutex)
