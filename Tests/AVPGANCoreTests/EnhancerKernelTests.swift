@@ -20,16 +20,16 @@ final class EnhancerKernelTests: XCTestCase {
             for accumulate in [false, true] {
                 var direct = before, winograd = before
                 var u = [Float](repeating: 0, count: 16 * o * c)
-                var scratch = [Float](repeating: 0, count: max(SameConv.scratchCount(channels: c, width: side, height: side, kernel: 3),
-                                                                WinogradConv.scratchCount(outChannels: o, channels: c, height: side, width: side)))
+                var scratch = [Float](repeating: 0, count: max(SameConv.scratchCount(channels: c, width: side, height: side, kernel: 3, threads: 2),
+                                                                WinogradConv.scratchCount(outChannels: o, channels: c, height: side, width: side, threads: 2)))
                 let bias: (Int, UnsafeMutablePointer<Float>, Range<Int>) -> Void = { ch, plane, pixels in
                     for p in pixels { plane[p] += Float(ch) * 0.01 }
                 }
                 SameConv.forward(weights: w, outChannels: o, kernel: 3, input: x, channels: c, height: side, width: side,
-                                 into: &direct, accumulate: accumulate, scratch: &scratch, epilogue: bias)
+                                 into: &direct, accumulate: accumulate, threads: 2, scratch: &scratch, epilogue: bias)
                 WinogradConv.transformWeights(w, outChannels: o, inChannels: c, into: &u)
                 WinogradConv.forward(weights: u, outChannels: o, input: x, channels: c, height: side, width: side,
-                                     into: &winograd, accumulate: accumulate, scratch: &scratch, epilogue: bias)
+                                     into: &winograd, accumulate: accumulate, threads: 2, scratch: &scratch, epilogue: bias)
                 let scale = direct.map(abs).max()!
                 let (diff, at) = maxAbsDifference(winograd, direct)
                 XCTAssertLessThanOrEqual(diff, 2e-6 * max(scale, 1) * Float(c).squareRoot(),
@@ -43,8 +43,8 @@ final class EnhancerKernelTests: XCTestCase {
             let x = random(2 * h * w, seed: UInt64(h * w))
             let (oh, ow) = up ? (2 * h, 2 * w) : (h / 2, w / 2)
             var out = [Float](repeating: .nan, count: 2 * oh * ow)
-            var scratch = [Float](repeating: 0, count: 4 * Threads.count * ow)
-            Bilinear.resize(x, channels: 2, height: h, width: w, up: up, into: &out, scratch: &scratch)
+            var scratch = [Float](repeating: 0, count: 4 * 2 * ow)
+            Bilinear.resize(x, channels: 2, height: h, width: w, up: up, threads: 2, into: &out, scratch: &scratch)
             let ratio: Double = up ? 0.5 : 2
             func source(_ d: Int, _ n: Int) -> (Int, Int, Double) {
                 let s = max(ratio * (Double(d) + 0.5) - 0.5, 0)

@@ -24,14 +24,14 @@ enum Bilinear {
     }
 
     /// `dst[C, H * f, W * f]` from `src[C, H, W]`, f = 2 (`up`) or 0.5 (H and W even).
-    /// `scratch` holds at least `2 * Threads.count * W * f` floats (two interpolated rows a thread).
-    static func resize(_ src: UnsafePointer<Float>, channels: Int, height: Int, width: Int, up: Bool,
+    /// `scratch` holds at least `2 * threads * W * f` floats (two interpolated rows a thread).
+    static func resize(_ src: UnsafePointer<Float>, channels: Int, height: Int, width: Int, up: Bool, threads maxThreads: Int,
                        into dst: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let outH = up ? 2 * height : height / 2, outW = up ? 2 * width : width / 2
         let ratio: Float = up ? 0.5 : 2
         let across = Axis(input: width, output: outW, ratio: ratio)
         let down = Axis(input: height, output: outH, ratio: ratio)
-        let threads = max(1, min(Threads.count, channels))
+        let threads = max(1, min(maxThreads, channels))
         across.first.withUnsafeBufferPointer { x0 in
         across.second.withUnsafeBufferPointer { x1 in
         across.w0.withUnsafeBufferPointer { a0 in

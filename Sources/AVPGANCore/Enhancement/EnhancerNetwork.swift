@@ -40,6 +40,8 @@ final class EnhancerNetwork {
     func forward(_ x: UnsafePointer<Float>, workspace ws: Workspace, into out: UnsafeMutablePointer<Float>,
                  step: () throws -> Void) throws {
         let c = config, w = weights, size = c.outSize
+        // Read once: scratch is sized for it, and another thread may change the setting.
+        let threads = Threads.count
         var feat = try ws.slot(0, count: unetFloats), spare = try ws.slot(1, count: unetFloats)
         let temp = try ws.slot(2, count: unetFloats)
         let half1 = try ws.slot(3, count: halfFloats), half2 = try ws.slot(4, count: halfFloats)
@@ -51,7 +53,7 @@ final class EnhancerNetwork {
         let modulated = try ws.slot(13, count: modulatedFloats)
         let latents = try ws.slot(15, count: max(c.latentCount, 1) * c.styleDim + c.styleCodeLength)
         let vector = try ws.slot(16, count: max(widest, c.styleDim))
-        let resampleScratch = try ws.slot(17, count: 4 * Threads.count * size)
+        let resampleScratch = try ws.slot(17, count: 4 * threads * size)
 
         /// Any convolution of the network: 3x3 ones by Winograd F(2x2, 3x3) (the weights
         /// transformed here), 1x1 ones as one GEMM.
@@ -61,13 +63,13 @@ final class EnhancerNetwork {
             if kernel == 3 {
                 let u = try ws.slot(19, count: 16 * outChannels * inChannels)
                 WinogradConv.transformWeights(weights, outChannels: outChannels, inChannels: inChannels, into: u)
-                let scratch = try ws.slot(14, count: WinogradConv.scratchCount(outChannels: outChannels, channels: inChannels, height: side, width: side))
+                let scratch = try ws.slot(14, count: WinogradConv.scratchCount(outChannels: outChannels, channels: inChannels, height: side, width: side, threads: threads))
                 WinogradConv.forward(weights: u, outChannels: outChannels, input: input, channels: inChannels, height: side,
-                                     width: side, into: y, accumulate: accumulate, scratch: scratch, epilogue: epilogue)
+                                     width: side, into: y, accumulate: accumulate, threads: threads, scratch: scratch, epilogue: epilogue)
             } else {
-                let scratch = try ws.slot(14, count: SameConv.scratchCount(channels: inChannels, width: side, height: side, kernel: kernel))
+                let scratch = try ws.slot(14, count: SameConv.scratchCount(channels: inChannels, width: side, height: side, kernel: kernel, threads: threads))
                 SameConv.forward(weights: weights, outChannels: outChannels, kernel: kernel, input: input, channels: inChannels,
-                                 height: side, width: side, into: y, accumulate: accumulate, scratch: scratch, epilogue: epilogue)
+                                 height: side, width: side, into: y, accumulate: accumulate, threads: threads, scratch: scratch, epilogue: epilogue)
             }
         }
         func conv(_ layer: PlainConv, _ input: UnsafePointer<Float>, side: Int, into y: UnsafeMutablePointer<Float>,
@@ -85,7 +87,7 @@ final class EnhancerNetwork {
             })
         }
         func resize(_ input: UnsafePointer<Float>, channels: Int, side: Int, up: Bool, into y: UnsafeMutablePointer<Float>) {
-            Bilinear.resize(input, channels: channels, height: side, width: side, up: up, into: y, scratch: resampleScratch)
+            Bilinear.resize(input, channels: channels, height: side, width: side, up: up, threads: threads, into: y, scratch: resampleScratch)
         }
         /// Upstream's ResBlock on `input` (side `side`), into `y`.
         func block(_ b: ResidualBlock, _ input: UnsafePointer<Float>, side: Int, into y: UnsafeMutablePointer<Float>) throws {
@@ -131,7 +133,7 @@ final class EnhancerNetwork {
             let bias = layer.bias.pointer
             // A 1x1 convolution multiplies the input directly: it takes no scratch.
             SameConv.forward(weights: modulated, outChannels: 3, kernel: 1, input: input, channels: m.inChannels,
-                             height: side, width: side, into: y, accumulate: accumulate, scratch: vector) { o, plane, pixels in
+                             height: side, width: side, into: y, accumulate: accumulate, threads: threads, scratch: vector) { o, plane, pixels in
                 let b = bias[o]
                 for p in pixels { plane[p] += b }
             }

@@ -23,18 +23,19 @@ enum SameConv {
         return max(1, min(height, budget / max(perRow, 1)))
     }
 
-    /// Floats of scratch `forward` takes for these shapes.
-    static func scratchCount(channels: Int, width: Int, height: Int, kernel k: Int) -> Int {
+    /// Floats of scratch `forward` takes for these shapes on up to `threads` threads.
+    static func scratchCount(channels: Int, width: Int, height: Int, kernel k: Int, threads: Int) -> Int {
         guard k > 1 else { return 0 }
-        return Threads.count * channels * k * k * width * tileRows(channels: channels, width: width, height: height, kernel: k)
+        return threads * channels * k * k * width * tileRows(channels: channels, width: width, height: height, kernel: k)
     }
 
     /// `out[O, H, W] = epilogue(weights * im2col(input))`, or `out += weights * im2col(input)`
     /// with `accumulate` (then applied before `epilogue`). `weights[O, C k k]` row-major,
-    /// `input` must not alias `out`, `scratch` at least `scratchCount` floats.
+    /// `input` must not alias `out`, `scratch` at least `scratchCount` floats for the same
+    /// `threads` (read once by the caller: the process-wide count may change meanwhile).
     static func forward(weights: UnsafePointer<Float>, outChannels: Int, kernel k: Int,
                         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                        into out: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                        into out: UnsafeMutablePointer<Float>, accumulate: Bool = false, threads maxThreads: Int,
                         scratch: UnsafeMutablePointer<Float>, epilogue: Epilogue? = nil) {
         let plane = height * width, depth = channels * k * k
         let rows = tileRows(channels: channels, width: width, height: height, kernel: k)
@@ -42,7 +43,7 @@ enum SameConv {
         // Few tiles (small maps): split the output channels too, so both threads have work.
         let blocks = tiles >= 8 ? 1 : max(1, min((8 + tiles - 1) / tiles, outChannels / 16))
         let items = tiles * blocks
-        let threads = max(1, min(Threads.count, items))
+        let threads = max(1, min(maxThreads, items))
         let perThread = k == 1 ? 0 : depth * rows * width
         let cost = 2 * outChannels * depth * plane / threads
         // Items go to whichever thread is free (on a shared machine a descheduled thread

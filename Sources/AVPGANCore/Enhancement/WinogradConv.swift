@@ -43,25 +43,25 @@ enum WinogradConv {
         return max(1, min(height / 2, tileBudget / max(perRow, 1)))
     }
 
-    /// Floats of scratch `forward` takes for these shapes.
-    static func scratchCount(outChannels: Int, channels: Int, height: Int, width: Int) -> Int {
+    /// Floats of scratch `forward` takes for these shapes on up to `threads` threads.
+    static func scratchCount(outChannels: Int, channels: Int, height: Int, width: Int, threads: Int) -> Int {
         let rows = tileRows(outChannels: outChannels, channels: channels, height: height, width: width)
-        return Threads.count * (16 * (channels + outChannels) * rows * (width / 2) + 8 * (width + 2))
+        return threads * (16 * (channels + outChannels) * rows * (width / 2) + 8 * (width + 2))
     }
 
     /// `out[O, H, W] = epilogue(conv3x3(input))` (plus `out`'s prior contents with
     /// `accumulate`), for transformed weights `u[16, O, C]`. `input` must not alias `out`;
-    /// `scratch` at least `scratchCount` floats.
+    /// `scratch` at least `scratchCount` floats for the same `threads`.
     static func forward(weights u: UnsafePointer<Float>, outChannels: Int, input: UnsafePointer<Float>, channels: Int,
                         height: Int, width: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool = false,
-                        scratch: UnsafeMutablePointer<Float>, epilogue: SameConv.Epilogue? = nil) {
+                        threads maxThreads: Int, scratch: UnsafeMutablePointer<Float>, epilogue: SameConv.Epilogue? = nil) {
         precondition(height % 2 == 0 && width % 2 == 0, "Winograd F(2x2, 3x3) needs even sides")
         let plane = height * width, across = width / 2
         let rows = tileRows(outChannels: outChannels, channels: channels, height: height, width: width)
         let tiles = (height / 2 + rows - 1) / rows
         let blocks = tiles >= 8 ? 1 : max(1, min((8 + tiles - 1) / tiles, outChannels / 16))
         let items = tiles * blocks
-        let threads = max(1, min(Threads.count, items))
+        let threads = max(1, min(maxThreads, items))
         let perThread = 16 * (channels + outChannels) * rows * across + 8 * (width + 2)
         let pairs = outChannels * channels
         let queue = WorkQueue(count: items)
