@@ -97,6 +97,8 @@ test-c: build venv
 	build/tests/test_hostile $(FIXTURES)/avpgan/model.safetensors build/tests/hostile
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_threads.c -o build/tests/test_threads -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_threads $(FIXTURES)/avpgan/model.safetensors 8 $(STRESS_SHORT)
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_enhancer.c -o build/tests/test_enhancer -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_enhancer Tests/Fixtures/enhancer/enhancer-s32-half-latent.safetensors $(FIXTURES)/avpgan/model.safetensors
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
 	@test -s build/tests/face.ppm && echo "examples/c/generate wrote build/tests/face.ppm"
 	cc $(CFLAGS_STRICT) examples/c/portrait.c -o build/tests/portrait -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
@@ -162,12 +164,15 @@ test-package: deb venv
 ## bench: library vs PyTorch (when importable: TORCH_PYTHON=/path/to/python) at full widths,
 ## 2 threads, side by side; then the front end and a whole portrait against the Python
 ## reference front end; then one training step (gan_step) at batch 64 per architecture; then one
-## face embedding against onnxruntime and PyTorch, and avpgan eval on 100 recordings x 4 lengths.
+## face embedding against onnxruntime and PyTorch, and avpgan eval on 100 recordings x 4 lengths;
+## then one 512 px face through the GFPGAN v1.3/v1.4 enhancer against upstream gfpgan on PyTorch
+## (TORCH_PYTHON with torch and gfpgan), with peak memory and the outputs' difference.
 bench: build venv
 	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
 	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_train.py
 	$(PYTHON) tools/bench_face.py
+	$(PYTHON) tools/bench_enhancer.py
 	$(MAKE) bench-learning
 
 ## demo: the main job — a recording in, a portrait PNG out. The bundled recording is a synthetic

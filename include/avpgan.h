@@ -347,6 +347,11 @@ typedef struct avpgan_portrait_params {
     /** PNG output: 1 = add a "Creation Time" chunk (the PNG then differs run to run);
      *  0 (default) = none, so the same inputs give byte-identical files. */
     int32_t timestamp;
+    /** NULL (default), or an enhancer (declared below) that restores the face and
+     *  enlarges it to its size S: avpgan_portrait_pcm then writes S x S x 3 bytes, and
+     *  the PNG's provenance names the enhancer's SHA-256 and file size. The face is
+     *  enhanced as avpgan_enhance does with the generator's 8-bit face. */
+    const struct avpgan_enhancer *enhancer;
 } avpgan_portrait_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_portrait_params). */
@@ -659,6 +664,99 @@ avpgan_status avpgan_trainer_save(const avpgan_trainer *trainer, const char *pat
  *  spectral norm folded as torch's eval mode does), for avpgan_model_load_file. Written
  *  to a temporary file and renamed into place. */
 avpgan_status avpgan_trainer_export(const avpgan_trainer *trainer, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Face enhancement                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* The paper's third module restores and enlarges a face with a GFP-GAN network:
+ * a degradation-removal U-Net whose features steer a StyleGAN2 face prior through
+ * channel-split spatial feature transforms (CS-SFT). An enhancer is such a
+ * network, GFPGANv1Clean as the upstream `gfpgan` package computes it (the
+ * architecture of the GFPGAN v1.2-v1.4 checkpoints), loaded from an enhancer
+ * file (docs/enhancer-format.md; tools/convert_gfpgan.py converts a release
+ * checkpoint). Inference uses the noise stored in the file, so results are
+ * deterministic. No enhancer ships with libavpgan. Like avpgan_model, an
+ * enhancer is immutable and thread-safe; avpgan_enhancer_free must not race with
+ * other calls on it. */
+
+/** A loaded face enhancer. */
+typedef struct avpgan_enhancer avpgan_enhancer;
+
+/** Loads an enhancer file. params may be NULL (only max_header_bytes is used).
+ *  A voice-portrait or face-recognition model file is refused with
+ *  AVPGAN_E_MODEL_FORMAT, as are NaN or infinite weights. On failure *out_enhancer
+ *  is NULL. */
+avpgan_status avpgan_enhancer_load_file(const char *path, const avpgan_model_params *params,
+                                        avpgan_enhancer **out_enhancer);
+
+/** Loads an enhancer from a memory image of the file (the bytes are copied). */
+avpgan_status avpgan_enhancer_load_buffer(const void *data, size_t size,
+                                          const avpgan_model_params *params,
+                                          avpgan_enhancer **out_enhancer);
+
+/** Frees an enhancer. NULL is allowed and does nothing. */
+void avpgan_enhancer_free(avpgan_enhancer *enhancer);
+
+/** What an enhancer is: upstream GFPGANv1Clean's constructor arguments.
+ *  Set struct_size = sizeof(avpgan_enhancer_info). */
+typedef struct avpgan_enhancer_info {
+    size_t struct_size;
+    char arch_name[32];        /* "gfpgan-v1-clean"; NUL-terminated */
+    uint32_t size;             /* output side S in pixels (32-1024), also the network's input side */
+    uint32_t num_style_feat;   /* length of a style vector */
+    double channel_multiplier; /* widths: see docs/enhancer-format.md */
+    double narrow;
+    uint32_t num_mlp;          /* style MLP layers (used when input_is_latent is 0) */
+    int32_t different_w;       /* 1: one style vector per decoder layer */
+    int32_t sft_half;          /* 1: CS-SFT on half of the decoder's channels, 0: on all */
+    int32_t input_is_latent;   /* 1: the style code skips the style MLP */
+    uint64_t n_parameters;     /* scalar weights and noise values in the file */
+    uint64_t file_bytes;       /* size of the file or buffer it was loaded from */
+    char sha256[65];           /* SHA-256 of those bytes, lowercase hex, NUL-terminated */
+} avpgan_enhancer_info;
+
+/** Fills *info; set info->struct_size = sizeof(avpgan_enhancer_info) first. */
+avpgan_status avpgan_enhancer_get_info(const avpgan_enhancer *enhancer, avpgan_enhancer_info *info);
+
+/** Called as long work advances: `done` of `total` stages are finished. */
+typedef void (*avpgan_progress_fn)(uint64_t done, uint64_t total, void *user_data);
+
+/** Options for an enhancement. */
+typedef struct avpgan_enhance_params {
+    size_t struct_size;
+    /** NULL (default), or called after each stage (2 (log2 S - 2) stages per image). */
+    avpgan_progress_fn progress;
+    void *progress_user_data;
+    /** NULL (default), or asked before each stage: non-zero stops the call with
+     *  AVPGAN_E_ABORTED (nothing is written to the output). */
+    avpgan_abort_fn abort_fn;
+    void *abort_user_data;
+} avpgan_enhance_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_enhance_params). */
+avpgan_status avpgan_enhance_params_init(avpgan_enhance_params *params, size_t struct_size);
+
+/** Restores one face picture into an S x S one (S = info.size).
+ *  pixels: width x height x 3 bytes, interleaved RGB, rows top to bottom, each row
+ *  row_stride bytes apart (0 means width * 3); 1 <= width, height <= 16384. The
+ *  picture (an aligned face crop: nothing is cropped, the aspect ratio is not kept)
+ *  is resized to S x S by bilinear interpolation with half-pixel centres that
+ *  averages when shrinking (torch's interpolate(mode="bilinear",
+ *  align_corners=False, antialias=True)), mapped to [-1, 1] by p / 127.5 - 1,
+ *  restored, clamped to [-1, 1] and mapped back by floor((x + 1) / 2 * 255 + 0.5).
+ *  out: receives S x S x 3 bytes, interleaved RGB. params may be NULL. */
+avpgan_status avpgan_enhance(const avpgan_enhancer *enhancer, const uint8_t *pixels,
+                             size_t width, size_t height, size_t row_stride,
+                             const avpgan_enhance_params *params,
+                             uint8_t *out, size_t capacity, size_t *needed);
+
+/** The network itself on a batch: images n x 3 x S x S floats (planar RGB, in
+ *  [-1, 1] as the network expects; any finite values are taken), 1 <= n <= 1024.
+ *  out: receives n x 3 x S x S floats, the network's output before clamping. */
+avpgan_status avpgan_enhance_raw(const avpgan_enhancer *enhancer, const float *images, size_t n,
+                                 const avpgan_enhance_params *params,
+                                 float *out, size_t capacity, size_t *needed);
 
 #ifdef __cplusplus
 }

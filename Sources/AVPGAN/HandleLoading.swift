@@ -5,21 +5,22 @@ import AVPGANCore
 /// caller a retained opaque handle that the matching `_free` releases.
 enum HandleLoading {
     static func file(_ path: UnsafePointer<CChar>?, into out: UnsafeMutablePointer<OpaquePointer?>?,
-                     _ make: (String) throws -> AnyObject) -> Int32 {
+                     outName: String = "out_model", _ make: (String) throws -> AnyObject) -> Int32 {
         out?.pointee = nil
         return CallBoundary.run {
-            let out = try Argument.require(out, "out_model")
+            let out = try Argument.require(out, outName)
             let path = String(cString: try Argument.require(path, "path"))
             publish(try make(path), out)
         }
     }
 
     /// `limit`: the largest buffer accepted for this kind of model, named `what` in the error.
+    /// `outName`: the out-parameter's name in the header, for the NULL message.
     static func buffer(_ data: UnsafeRawPointer?, size: Int, limit: Int, what: String,
-                       into out: UnsafeMutablePointer<OpaquePointer?>?, _ make: ([UInt8]) throws -> AnyObject) -> Int32 {
+                       into out: UnsafeMutablePointer<OpaquePointer?>?, outName: String = "out_model", _ make: ([UInt8]) throws -> AnyObject) -> Int32 {
         out?.pointee = nil
         return CallBoundary.run {
-            let out = try Argument.require(out, "out_model")
+            let out = try Argument.require(out, outName)
             let data = try Argument.require(data, "data")
             try Argument.size(size, "size")
             guard size <= limit else {

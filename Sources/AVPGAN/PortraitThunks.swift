@@ -6,15 +6,17 @@ import CAVPGAN
 private enum PortraitStructSize {
     static let frontendParams = MemoryLayout<avpgan_frontend_params>.stride
     static let featuresInfo = MemoryLayout<avpgan_features_info>.stride
-    static let portraitParams = MemoryLayout<avpgan_portrait_params>.stride
+    /// avpgan_portrait_params as 0.1.0 first declared it: up to the appended `enhancer`.
+    static let portraitParams = MemoryLayout<avpgan_portrait_params>.offset(of: \avpgan_portrait_params.enhancer)!
+    static let portraitParamsNow = MemoryLayout<avpgan_portrait_params>.stride
     static let portraitInfo = MemoryLayout<avpgan_portrait_info>.stride
 }
 
 private let defaultFrontendParams = avpgan_frontend_params(
     struct_size: PortraitStructSize.frontendParams, seconds: 0, vad: 1, vad_mode: 2)
 private let defaultPortraitParams = avpgan_portrait_params(
-    struct_size: PortraitStructSize.portraitParams, seconds: 0, vad: 1, vad_mode: 2,
-    pixels: Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue), noise: 0, seed: 0, provenance: 1, timestamp: 0)
+    struct_size: PortraitStructSize.portraitParamsNow, seconds: 0, vad: 1, vad_mode: 2,
+    pixels: Int32(AVPGAN_PIXELS_MODEL_DEFAULT.rawValue), noise: 0, seed: 0, provenance: 1, timestamp: 0, enhancer: nil)
 
 private func frontEndOptions(seconds: Double, vad: Int32, mode: Int32) throws -> FrontEndOptions {
     guard seconds.isFinite, seconds >= 0 else { throw AVPGANError(.invalidArgument, "params.seconds is \(seconds), expected >= 0 (0 = all)") }
@@ -28,8 +30,9 @@ private func portraitOptions(_ p: avpgan_portrait_params) throws -> PortraitOpti
     guard p.provenance == 0 || p.provenance == 1, p.timestamp == 0 || p.timestamp == 1 else {
         throw AVPGANError(.invalidArgument, "params.provenance and params.timestamp take 0 or 1")
     }
+    let enhancer = try p.enhancer.map { try enhancerFromHandle($0, name: "params.enhancer") }
     return PortraitOptions(frontEnd: try frontEndOptions(seconds: p.seconds, vad: p.vad, mode: p.vad_mode),
-                           pixels: mapping, noise: p.noise, seed: p.seed)
+                           pixels: mapping, noise: p.noise, seed: p.seed, enhancer: enhancer)
 }
 
 /// PCM from the caller: mono [-1, 1] floats at `rate`, resampled to the front end's rate.
@@ -112,7 +115,8 @@ public func avpgan_portrait_pcm(_ handle: OpaquePointer?, _ samples: UnsafePoint
         let options = try portraitOptions(p)
         try m.requireGenerator()
         _ = try pcm(samples, n, rate)
-        guard try Argument.buffer(pixels, capacity: capacity, needed: m.imageFloats, neededOut: needed,
+        let side = options.enhancer?.size ?? m.imageSize
+        guard try Argument.buffer(pixels, capacity: capacity, needed: 3 * side * side, neededOut: needed,
                                   name: "pixels", unit: "bytes") else { return }
         let portrait = try m.portrait(try audio(samples, n, rate), options: options)
         try fill(info, portrait)

@@ -49,6 +49,8 @@ extension CommandHelp {
                 O("--noise", "SD", "Gaussian noise on the unit embedding, for variations", default: "0"),
                 O("--seed", "N", "seed of that noise", default: "0"),
                 O("--timestamp", nil, "add a Creation Time chunk (the PNG then differs run to run)"),
+                O("--enhance", "ENHANCER", "restore and enlarge each face with this enhancer file (GFPGAN, "
+                    + "tools/convert_gfpgan.py); the PNG then has the enhancer's size and SHA-256"),
                 overwriteOption,
                 threadsOption,
             ],
@@ -56,6 +58,23 @@ extension CommandHelp {
                        "avpgan portrait --seconds 4 recordings/ --out-dir faces/",
                        "avpgan portrait --model models/default.safetensors voice.wav -o face.png",
                        "mpirun -np 4 avpgan portrait archive/ --out-dir faces/"]),
+        CommandHelp(
+            name: "enhance", synopsis: "--enhancer ENHANCER FACE... (-o OUT.png | --out-dir DIR) [options]",
+            summary: "face pictures restored and enlarged by a GFPGAN-compatible enhancer",
+            description: """
+            Restores and enlarges face pictures (PNG or JPEG, any size) with the enhancement \
+            module: each is resized to the enhancer's input size, restored, and written as a PNG \
+            at the enhancer's size, with the picture's and the enhancer's SHA-256. One line per \
+            failed picture; the exit status is 1 if any failed.
+            """,
+            options: [
+                O("--enhancer", "ENHANCER", "enhancer file (tools/convert_gfpgan.py from a GFPGAN checkpoint)"),
+                O("-o", "OUT.png", "the output, for one picture"),
+                O("--out-dir", "DIR", "one PNG per picture, named after it", default: "."),
+                overwriteOption,
+                threadsOption,
+            ],
+            examples: ["avpgan enhance --enhancer gfpgan-v1.4.safetensors face.png -o big.png"]),
         CommandHelp(
             name: "features", synopsis: "VOICE -o FEATURES.npy [options]",
             summary: "the front end's log-mel features [n_frames, 64] of a recording",

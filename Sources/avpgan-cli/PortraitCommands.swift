@@ -53,6 +53,7 @@ enum PortraitCommands {
         }
         let model = try Model(path: modelPath)
         try model.requireGenerator()
+        if let path = o.values["--enhance"] { options.enhancer = try Enhancer(path: path) }
         // One output per input: recordings with the same name in different folders get -2, -3, ...
         var used: [String: Int] = [:]
         let outputs = inputs.map { input -> String in

@@ -96,6 +96,20 @@ func info(_ path: String) throws {
         """)
         return
     }
+    if let file = try? Safetensors(bytes: bytes), EnhancerConfig.isEnhancer(metadata: file.metadata) {
+        let e = try Enhancer(bytes: bytes)
+        let c = e.config
+        print("""
+        file:          \(path) (face enhancer, for avpgan enhance and portrait --enhance)
+        architecture:  \(EnhancerConfig.archName) (GFPGANv1Clean)
+        size:          \(c.outSize) x \(c.outSize)
+        style:         \(c.styleDim) features, \(c.differentW ? "\(c.latentCount) vectors" : "one vector"), \(c.inputIsLatent ? "no style MLP" : "style MLP of \(c.mlpLayers) layers")
+        widths:        channel_multiplier \(c.channelMultiplier), narrow \(c.narrow); decoder \(([4] + c.levels).map(c.decoderChannels)), U-Net \(([4] + c.levels).map(c.unetChannels))
+        CS-SFT:        \(c.sftHalf ? "half of the channels" : "all channels")
+        parameters:    \(e.parameterCount)
+        """)
+        return
+    }
     let model = try Model(bytes: bytes, options: LoadOptions(inferenceOnly: false))
     let c = model.config
     print("""
@@ -207,6 +221,8 @@ do {
         try generate(o)
     case "portrait":
         exit(try PortraitCommands.portrait(o, flags: o.flags, defaultModel: DefaultModel.locate(anchor: DefaultModel.executablePath())))
+    case "enhance":
+        exit(try EnhanceCommand.run(o))
     case "features":
         exit(try PortraitCommands.features(o, flags: o.flags))
     case "train":

@@ -92,3 +92,19 @@ def test_options_reach_the_workers(voices, client, tmp_path):
 def test_missing_model_is_a_clear_error(voices, client, tmp_path):
     with pytest.raises(FileNotFoundError, match="no/such/model"):
         distributed.portraits([voices / "a.wav"], "/no/such/model.safetensors", tmp_path, client=client)
+
+
+def test_enhanced_portraits_match_the_command(voices, client, tmp_path):
+    enhancer = os.path.join(ROOT, "Tests", "Fixtures", "enhancer", "enhancer-s32-half-latent.safetensors")
+    rows = distributed.portraits([voices / "a.wav"], MODEL, tmp_path / "dask", client=client, progress=False,
+                                 enhancer_path=enhancer)
+    assert rows[0].status == "ok", rows
+    cli = subprocess.run([CLI, "portrait", "--model", MODEL, "--enhance", enhancer, str(voices / "a.wav"),
+                          "-o", str(tmp_path / "cli.png")], capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    assert (tmp_path / "dask" / "a.png").read_bytes() == (tmp_path / "cli.png").read_bytes()
+    chunks = distributed.provenance(tmp_path / "dask" / "a.png")
+    assert chunks and chunks.get("avpgan:enhancer-sha256"), chunks
+    # The same outputs without the enhancer are not "done".
+    plain = distributed.portraits([voices / "a.wav"], MODEL, tmp_path / "dask", client=client, progress=False)
+    assert plain[0].status == "failed" and "enhancer" in plain[0].error, plain

@@ -11,12 +11,17 @@ public struct PortraitOptions: Sendable {
     /// (0 = none); `seed` makes it repeatable.
     public var noise: Float
     public var seed: UInt64
+    /// Restores and enlarges the generator's 8-bit face to the enhancer's size (as
+    /// `Enhancer.enhanceRGB8` does with any picture); nil = the generator's face as it is.
+    public var enhancer: Enhancer?
 
-    public init(frontEnd: FrontEndOptions = FrontEndOptions(), pixels: PixelMapping? = nil, noise: Float = 0, seed: UInt64 = 0) {
+    public init(frontEnd: FrontEndOptions = FrontEndOptions(), pixels: PixelMapping? = nil, noise: Float = 0, seed: UInt64 = 0,
+                enhancer: Enhancer? = nil) {
         self.frontEnd = frontEnd
         self.pixels = pixels
         self.noise = noise
         self.seed = seed
+        self.enhancer = enhancer
     }
 }
 
@@ -53,12 +58,17 @@ extension Model {
         let mapping = options.pixels ?? config.pixels
         var pixels = [UInt8](repeating: 0, count: imageFloats)
         try generateRGB8(embeddings: embedding, count: 1, embedDim: embedDim, pixels: mapping, into: &pixels)
-        return Portrait(pixels: pixels, size: imageSize, embedding: embedding, features: features, mapping: mapping)
+        guard let enhancer = options.enhancer else {
+            return Portrait(pixels: pixels, size: imageSize, embedding: embedding, features: features, mapping: mapping)
+        }
+        var enhanced = [UInt8](repeating: 0, count: 3 * enhancer.size * enhancer.size)
+        try enhancer.enhanceRGB8(pixels, width: imageSize, height: imageSize, rowStride: 3 * imageSize, into: &enhanced)
+        return Portrait(pixels: enhanced, size: enhancer.size, embedding: embedding, features: features, mapping: mapping)
     }
 
     /// The PNG of `portrait`, with provenance text chunks unless `provenance` is false:
     /// software and version, model and audio SHA-256, every parameter, the voiced duration,
-    /// and the notice. Deterministic unless `timestamp` adds the creation time.
+    /// the enhancer's SHA-256 and file size when there is one, and the notice. Deterministic unless `timestamp` adds the creation time.
     public func png(of portrait: Portrait, options: PortraitOptions, audioSHA256: String,
                     provenance: Bool = true, timestamp: Bool = false) throws -> [UInt8] {
         var text: [(String, String)] = []
@@ -75,6 +85,10 @@ extension Model {
                 ("avpgan:input-seconds", "\(f.inputSeconds)"),
                 ("avpgan:frames", "\(f.frames)"),
             ]
+            if let e = options.enhancer {
+                text.append(("avpgan:enhancer-sha256", e.sha256))
+                text.append(("avpgan:enhancer", "\(EnhancerConfig.archName) size=\(e.size) file-bytes=\(e.fileBytes)"))
+            }
         }
         if timestamp { text.append(("Creation Time", Model.utcNow())) }
         return try portrait.pixels.withUnsafeBufferPointer {

@@ -74,6 +74,9 @@ public struct FaceModelConfig: Equatable, Sendable {
             if Architecture(rawValue: archName) != nil {
                 throw AVPGANError.format("this is a voice-portrait model (avpgan.arch \"\(archName)\"), not a face-recognition model: load it with avpgan_model_load_file")
             }
+            if EnhancerConfig.isEnhancer(metadata: metadata) {
+                throw AVPGANError.format("this is a face enhancer (avpgan.arch \"\(archName)\"), not a face-recognition model: load it with avpgan_enhancer_load_file")
+            }
             throw AVPGANError.format("metadata avpgan.arch \"\(archName)\" is not one of \(FaceArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let configText = metadata["avpgan.config"] else { throw AVPGANError.format("metadata avpgan.config is missing") }

@@ -110,6 +110,9 @@ public struct ModelConfig: Equatable, Sendable {
             if FaceModelConfig.isFaceModel(metadata: metadata) {
                 throw AVPGANError.format("this is a face-recognition model (avpgan.arch \"\(archName)\"), not a voice-portrait model: load it with avpgan_face_model_load_file")
             }
+            if EnhancerConfig.isEnhancer(metadata: metadata) {
+                throw AVPGANError.format("this is a face enhancer (avpgan.arch \"\(archName)\"), not a voice-portrait model: load it with avpgan_enhancer_load_file")
+            }
             throw AVPGANError.format("metadata avpgan.arch \"\(archName)\" is not one of voice2face, avpgan, avpgan-nocbam")
         }
         guard let configText = metadata["avpgan.config"] else { throw AVPGANError.format("metadata avpgan.config is missing") }

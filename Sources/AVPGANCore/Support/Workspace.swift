@@ -28,11 +28,19 @@ final class WorkspacePool: @unchecked Sendable {
 
     private var idle: [Workspace] = []
     private let mutex = PThreadMutex()
+    /// Floats a workspace may hold and still be kept for the next call.
+    private let limit: Int
+
+    /// `retainLimit`: a network whose every call needs more scratch than the default (a
+    /// 512 px enhancer) passes a larger one, so that its calls do not allocate afresh.
+    init(retainLimit: Int = WorkspacePool.retainLimit) {
+        limit = retainLimit
+    }
 
     func with<T>(_ body: (Workspace) throws -> T) rethrows -> T {
         let workspace = mutex.withLock { idle.popLast() } ?? Workspace()
         defer {
-            if workspace.footprint <= WorkspacePool.retainLimit { mutex.withLock { idle.append(workspace) } }
+            if workspace.footprint <= limit { mutex.withLock { idle.append(workspace) } }
         }
         return try body(workspace)
     }

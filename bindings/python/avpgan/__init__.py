@@ -25,6 +25,7 @@ results of sequential calls. :meth:`Model.close` waits for calls in flight.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import enum
 import os
@@ -63,6 +64,9 @@ __all__ = [
     "FaceModelInfo",
     "FaceModelClosedError",
     "cosine",
+    "Enhancer",
+    "EnhancerInfo",
+    "EnhancerClosedError",
     "version",
     "version_number",
     "status_string",
@@ -616,9 +620,10 @@ class Model(_lib.HandleOwner):
         pixels: Optional[Union[str, Pixels]] = None,
         noise: float = 0.0,
         seed: int = 0,
+        enhancer: Optional["Enhancer"] = None,
     ) -> npt.NDArray[np.uint8]:
         """A face ``[S, S, 3]`` uint8 from a recording: front end (as :func:`avpgan.features`),
-        voice encoder, generator, pixel mapping.
+        voice encoder, generator, pixel mapping, and with ``enhancer`` restoration.
 
         Args:
             source: a path, bytes of an encoded file, or a numpy array of samples (int16, or
@@ -628,17 +633,32 @@ class Model(_lib.HandleOwner):
             pixels: None (model default), ``"clamp"`` or ``"minmax"``.
             noise, seed: Gaussian noise of this standard deviation on the unit embedding
                 (re-normalised), repeatable by seed; 0 = none.
+            enhancer: an :class:`Enhancer`: the face is restored and enlarged to its size
+                (as ``enhancer.enhance(face)`` does), so S is ``enhancer.info.size``.
 
         Raises:
             NoSpeechError: no speech in the recording. AudioFormatError: undecodable audio.
         """
+        if enhancer is not None:
+            if not isinstance(enhancer, Enhancer):
+                raise TypeError(f"portrait: enhancer must be an avpgan.Enhancer, got {type(enhancer).__name__}")
+            with enhancer._use() as enhancer_handle:
+                return self._portrait(source, sample_rate, seconds, vad, vad_mode, pixels, noise, seed,
+                                      enhancer_handle, enhancer.info.size)
+        return self._portrait(source, sample_rate, seconds, vad, vad_mode, pixels, noise, seed, None,
+                              self._info.image_size)
+
+    def _portrait(self, source: Any, sample_rate: Optional[int], seconds: Optional[float], vad: bool, vad_mode: int,
+                  pixels: Optional[Union[str, Pixels]], noise: float, seed: int, enhancer_handle: Any,
+                  s: int) -> npt.NDArray[np.uint8]:
         from ._media import pcm_16k
 
         rate = 16000 if sample_rate is None else int(sample_rate)
         x = pcm_16k(source, sample_rate)
         lib = _lib.get()
         p = _portrait_params(seconds, vad, vad_mode, pixels, noise, seed)
-        s = self._info.image_size
+        if enhancer_handle is not None:
+            p.enhancer = ctypes.cast(enhancer_handle, ctypes.c_void_p)
         out = np.empty((s, s, 3), dtype=np.uint8)
         needed = ctypes.c_size_t(0)
         with self._use() as handle:
@@ -660,6 +680,7 @@ class Model(_lib.HandleOwner):
         seed: int = 0,
         provenance: bool = True,
         timestamp: bool = False,
+        enhancer: Optional["Enhancer"] = None,
     ) -> PortraitInfo:
         """Writes the portrait of the recording file ``source`` to ``png_path`` as a PNG with
         provenance text chunks (software, model and audio SHA-256, parameters, voiced duration,
@@ -671,6 +692,8 @@ class Model(_lib.HandleOwner):
             seconds, vad, vad_mode, pixels, noise, seed: as :meth:`portrait`.
             provenance: False writes no text chunks.
             timestamp: True adds a "Creation Time" chunk (the file then differs run to run).
+            enhancer: an :class:`Enhancer`: the face is restored and enlarged to its size, and
+                the provenance names the enhancer's SHA-256 (as ``avpgan portrait --enhance``).
 
         Raises:
             AvpganIOError: ``source`` cannot be read or ``png_path`` cannot be written.
@@ -685,7 +708,11 @@ class Model(_lib.HandleOwner):
         p.timestamp = 1 if timestamp else 0
         info = _lib.PortraitInfo()
         info.struct_size = ctypes.sizeof(info)
-        with self._use() as handle:
+        if enhancer is not None and not isinstance(enhancer, Enhancer):
+            raise TypeError(f"save_portrait: enhancer must be an avpgan.Enhancer, got {type(enhancer).__name__}")
+        with self._use() as handle, (enhancer._use() if enhancer is not None else contextlib.nullcontext()) as eh:
+            if eh is not None:
+                p.enhancer = ctypes.cast(eh, ctypes.c_void_p)
             _check(lib.avpgan_portrait_file(handle, voice, out, ctypes.byref(p), ctypes.byref(info)), "avpgan_portrait_file")
         return PortraitInfo(
             input_seconds=float(info.input_seconds),
@@ -780,3 +807,4 @@ class Model(_lib.HandleOwner):
 from ._media import Audio, decode, encode_png, features, pcm_16k, save_png  # noqa: E402  (needs _check above)
 from ._trainer import Losses, Trainer, TrainerClosedError, TrainerInfo  # noqa: E402
 from ._face import FaceModel, FaceModelClosedError, FaceModelInfo, cosine  # noqa: E402
+from ._enhancer import Enhancer, EnhancerClosedError, EnhancerInfo  # noqa: E402

@@ -53,6 +53,10 @@ __all__ = [
     "TrainerHandle",
     "TrainerProgressFn",
     "AbortFn",
+    "EnhancerInfo",
+    "ProgressFn",
+    "EnhanceParams",
+    "EnhancerHandle",
     "N_LOSSES",
     "MAX_LAYERS",
     "EXPECTED_MAJOR",
@@ -187,6 +191,7 @@ class PortraitParams(ctypes.Structure):
         ("seed", ctypes.c_uint64),
         ("provenance", ctypes.c_int32),
         ("timestamp", ctypes.c_int32),
+        ("enhancer", ctypes.c_void_p),  # const avpgan_enhancer *
     ]
 
 
@@ -289,6 +294,50 @@ class _OpaqueFaceModel(ctypes.Structure):
 
 #: ``avpgan_face_model *``.
 FaceModelHandle = ctypes.POINTER(_OpaqueFaceModel)
+
+
+class EnhancerInfo(ctypes.Structure):
+    """``struct avpgan_enhancer_info``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("arch_name", ctypes.c_char * 32),
+        ("size", ctypes.c_uint32),
+        ("num_style_feat", ctypes.c_uint32),
+        ("channel_multiplier", ctypes.c_double),
+        ("narrow", ctypes.c_double),
+        ("num_mlp", ctypes.c_uint32),
+        ("different_w", ctypes.c_int32),
+        ("sft_half", ctypes.c_int32),
+        ("input_is_latent", ctypes.c_int32),
+        ("n_parameters", ctypes.c_uint64),
+        ("file_bytes", ctypes.c_uint64),
+        ("sha256", ctypes.c_char * 65),
+    ]
+
+
+#: ``avpgan_progress_fn``: (done, total, user_data).
+ProgressFn = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p)
+
+
+class EnhanceParams(ctypes.Structure):
+    """``struct avpgan_enhance_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("progress", ProgressFn),
+        ("progress_user_data", ctypes.c_void_p),
+        ("abort_fn", AbortFn),
+        ("abort_user_data", ctypes.c_void_p),
+    ]
+
+
+class _OpaqueEnhancer(ctypes.Structure):
+    """``struct avpgan_enhancer`` (opaque)."""
+
+
+#: ``avpgan_enhancer *``.
+EnhancerHandle = ctypes.POINTER(_OpaqueEnhancer)
 
 
 class _OpaqueModel(ctypes.Structure):
@@ -411,6 +460,27 @@ _PROTOTYPES = {
     ),
     "avpgan_cosine": (c_status, [_c_float_p, _c_float_p, ctypes.c_size_t, _c_float_p]),
     "avpgan_default_model_path": (c_status, [ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p]),
+    "avpgan_enhancer_load_file": (
+        c_status,
+        [ctypes.c_char_p, ctypes.POINTER(ModelParams), ctypes.POINTER(EnhancerHandle)],
+    ),
+    "avpgan_enhancer_load_buffer": (
+        c_status,
+        [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ModelParams), ctypes.POINTER(EnhancerHandle)],
+    ),
+    "avpgan_enhancer_free": (None, [EnhancerHandle]),
+    "avpgan_enhancer_get_info": (c_status, [EnhancerHandle, ctypes.POINTER(EnhancerInfo)]),
+    "avpgan_enhance_params_init": (c_status, [ctypes.POINTER(EnhanceParams), ctypes.c_size_t]),
+    "avpgan_enhance": (
+        c_status,
+        [EnhancerHandle, _c_uint8_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t,
+         ctypes.POINTER(EnhanceParams), _c_uint8_p, ctypes.c_size_t, _c_size_t_p],
+    ),
+    "avpgan_enhance_raw": (
+        c_status,
+        [EnhancerHandle, _c_float_p, ctypes.c_size_t, ctypes.POINTER(EnhanceParams), _c_float_p,
+         ctypes.c_size_t, _c_size_t_p],
+    ),
 }
 
 

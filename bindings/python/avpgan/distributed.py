@@ -134,24 +134,24 @@ def _outputs(inputs: Sequence[str], out_dir: str) -> List[str]:
     return outputs
 
 
-# One loaded model per worker process and model path.
-_models: Dict[Tuple[str, int], Any] = {}
-_models_lock = threading.Lock()
+# One loaded model (and enhancer) per worker process and path.
+_loaded: Dict[Tuple[str, str, int], Any] = {}
+_loaded_lock = threading.Lock()
 
 
-def _model(path: str, threads: int) -> Any:
+def _load(kind: str, path: str, threads: int) -> Any:
     import avpgan
 
-    with _models_lock:
-        key = (path, threads)
-        if key not in _models:
+    with _loaded_lock:
+        key = (kind, path, threads)
+        if key not in _loaded:
             avpgan.set_num_threads(threads)
-            _models[key] = avpgan.Model(path)
-        return _models[key]
+            _loaded[key] = avpgan.Model(path) if kind == "model" else avpgan.Enhancer(path)
+        return _loaded[key]
 
 
-def _portray(source: str, output: str, model_path: str, model_sha256: str, options: Dict[str, Any],
-             overwrite: bool, threads: int) -> PortraitResult:
+def _portray(source: str, output: str, model_path: str, model_sha256: str, enhancer_path: Optional[str],
+             enhancer_sha256: Optional[str], options: Dict[str, Any], overwrite: bool, threads: int) -> PortraitResult:
     """One recording, on a worker. Never raises for a bad recording: the row says why."""
     import avpgan
 
@@ -165,11 +165,13 @@ def _portray(source: str, output: str, model_path: str, model_sha256: str, optio
             chunks = provenance(output)
             if chunks is None:
                 return row("failed", f"{output} exists and is not a complete PNG (overwrite=True replaces it)")
-            if chunks.get("avpgan:model-sha256") != model_sha256 or chunks.get("avpgan:audio-sha256") != _sha256(source):
-                return row("failed", f"{output} exists and was made from another model or recording "
+            if (chunks.get("avpgan:model-sha256") != model_sha256 or chunks.get("avpgan:audio-sha256") != _sha256(source)
+                    or chunks.get("avpgan:enhancer-sha256") != enhancer_sha256):
+                return row("failed", f"{output} exists and was made from another model, enhancer or recording "
                                      "(overwrite=True replaces it)")
             return row("skipped", voiced=float(chunks.get("avpgan:voiced-seconds", "0") or 0))
-        info = _model(model_path, threads).save_portrait(source, output, **options)
+        enhancer = _load("enhancer", enhancer_path, threads) if enhancer_path else None
+        info = _load("model", model_path, threads).save_portrait(source, output, enhancer=enhancer, **options)
         return row("ok", voiced=info.voiced_seconds)
     except (avpgan.AvpganError, OSError, ValueError) as e:
         return row("failed", str(e))
@@ -208,7 +210,8 @@ def portraits(
         out_dir: where the PNGs go (made when missing), writable from every worker.
         client: a ``dask.distributed.Client``; None takes the current one, or starts a
             ``LocalCluster`` for this call.
-        enhancer_path: not supported yet: portraits are written at the model's size.
+        enhancer_path: an enhancer file, readable from every worker: each face is restored and
+            enlarged (as ``avpgan portrait --enhance``), and the resume check includes its SHA-256.
         overwrite: replace existing outputs (otherwise matching ones are skipped and others
             reported as failed).
         progress: a tqdm bar (None: when tqdm is installed and this is a terminal or notebook).
@@ -222,11 +225,13 @@ def portraits(
     """
     from dask.distributed import Client, as_completed, get_client
 
-    if enhancer_path is not None:
-        raise NotImplementedError("portraits: enhancer_path is not supported yet")
     model = os.path.abspath(os.fspath(model_path))
     if not os.path.isfile(model):
         raise FileNotFoundError(f"portraits: model file {model} does not exist")
+    enhancer = os.path.abspath(os.fspath(enhancer_path)) if enhancer_path is not None else None
+    if enhancer is not None and not os.path.isfile(enhancer):
+        raise FileNotFoundError(f"portraits: enhancer file {enhancer} does not exist")
+    enhancer_sha256 = _sha256(enhancer) if enhancer is not None else None
     out = os.path.abspath(os.fspath(out_dir))
     os.makedirs(out, exist_ok=True)
     inputs = [os.path.abspath(p) for p in _inputs(sources)]
@@ -239,8 +244,8 @@ def portraits(
         except ValueError:
             own_client = client = Client(processes=True, dashboard_address=None)
     try:
-        futures = [client.submit(_portray, source, output, model, model_sha256, dict(portrait_options), overwrite,
-                                 threads, pure=False, retries=retries)
+        futures = [client.submit(_portray, source, output, model, model_sha256, enhancer, enhancer_sha256,
+                                 dict(portrait_options), overwrite, threads, pure=False, retries=retries)
                    for source, output in zip(inputs, outputs)]
         index = {f.key: i for i, f in enumerate(futures)}
         results: List[Optional[PortraitResult]] = [None] * len(futures)

@@ -1,0 +1,115 @@
+"""avpgan enhance and avpgan portrait --enhance against the library: the same pixels as
+avpgan.Enhancer, provenance naming the enhancer, failures that say why. Needs numpy,
+build/bin/avpgan, and espeak-ng for the portrait."""
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+import avpgan  # noqa: E402
+
+CLI = os.path.join(ROOT, "build", "bin", "avpgan")
+ENHANCER = os.path.join(ROOT, "Tests", "Fixtures", "enhancer", "enhancer-s32-half-latent.safetensors")
+MODEL = os.path.join(ROOT, "Tests", "Fixtures", "golden", "avpgan", "model.safetensors")
+
+
+def run(*args):
+    return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True)
+
+
+def read_png(path):
+    """(RGB8 [H, W, 3], {keyword: iTXt text}) of an 8-bit RGB PNG, with the stdlib's zlib."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    pos, idat, text = 8, b"", {}
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h = int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big")
+        elif kind == b"IDAT":
+            idat += body
+        elif kind == b"iTXt":  # keyword, NUL, flag 0, method, language NUL, keyword NUL, text
+            k, rest = body.split(b"\0", 1)
+            text[k.decode()] = rest[2:].split(b"\0", 2)[2].decode()
+        pos += 12 + n
+    raw, stride = zlib.decompress(idat), 3 * w
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a, b, c = (line[x - 3] if x >= 3 else 0), prev[x], (prev[x - 3] if x >= 3 else 0)
+            if f == 1: line[x] = (line[x] + a) & 255
+            elif f == 2: line[x] = (line[x] + b) & 255
+            elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return np.frombuffer(b"".join(rows), np.uint8).reshape(h, w, 3), text
+
+
+@pytest.fixture(scope="module")
+def enhancer():
+    with avpgan.Enhancer(ENHANCER) as e:
+        yield e
+
+
+def test_enhance_writes_the_library_pixels_with_provenance(tmp_path, enhancer):
+    face = np.random.default_rng(3).integers(0, 256, (21, 17, 3), dtype=np.uint8)
+    avpgan.save_png(tmp_path / "face.png", face)
+    r = run("enhance", "--enhancer", ENHANCER, tmp_path / "face.png", "-o", tmp_path / "big.png")
+    assert r.returncode == 0, r.stderr
+    pixels, text = read_png(tmp_path / "big.png")
+    assert np.array_equal(pixels, enhancer.enhance(face)), "avpgan enhance differs from Enhancer.enhance"
+    assert text["avpgan:enhancer-sha256"] == enhancer.info.sha256
+    assert f"file-bytes={enhancer.info.file_bytes}" in text["avpgan:enhancer"]
+    assert text["avpgan:source-size"] == "17x21"
+
+
+def test_enhance_out_dir_keeps_going_after_a_bad_input(tmp_path):
+    good = np.zeros((8, 8, 3), dtype=np.uint8)
+    avpgan.save_png(tmp_path / "a.png", good)
+    (tmp_path / "b.png").write_bytes(b"not a picture")
+    r = run("enhance", "--enhancer", ENHANCER, tmp_path / "a.png", tmp_path / "b.png", "--out-dir", tmp_path / "out")
+    assert r.returncode == 1, "a failed input must make the exit status 1"
+    assert "b.png" in r.stderr and (tmp_path / "out" / "a.png").exists() and not (tmp_path / "out" / "b.png").exists()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["enhance", "face.png", "-o", "x.png"], "--enhancer"),
+    (["enhance", "--enhancer", ENHANCER, "face.png"], "-o OUT.png or --out-dir"),
+    (["enhance", "--enhancer", MODEL, "face.png", "-o", "x.png"], "avpgan_model_load_file"),
+    (["enhance", "--enhancer", "/nonexistent.safetensors", "face.png", "-o", "x.png"], "nonexistent"),
+])
+def test_enhance_failures_say_why(args, fragment, tmp_path):
+    r = run(*args)
+    assert r.returncode != 0 and fragment in r.stderr, r.stderr
+
+
+def test_info_describes_an_enhancer():
+    r = run("info", ENHANCER)
+    assert r.returncode == 0 and "face enhancer" in r.stdout and "32 x 32" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is needed (make deps)")
+def test_portrait_enhance_is_enhance_of_the_portrait(tmp_path, enhancer):
+    wav = tmp_path / "voice.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "A voice is all we have of this speaker."], check=True)
+    r = run("portrait", "--model", MODEL, wav, "-o", tmp_path / "plain.png")
+    assert r.returncode == 0, r.stderr
+    r = run("portrait", "--model", MODEL, wav, "--enhance", ENHANCER, "-o", tmp_path / "enhanced.png")
+    assert r.returncode == 0, r.stderr
+    plain, _ = read_png(tmp_path / "plain.png")
+    enhanced, text = read_png(tmp_path / "enhanced.png")
+    assert enhanced.shape == (32, 32, 3)
+    assert np.array_equal(enhanced, enhancer.enhance(plain)), "portrait --enhance is not enhance(portrait)"
+    assert text["avpgan:enhancer-sha256"] == enhancer.info.sha256 and "avpgan:model-sha256" in text
