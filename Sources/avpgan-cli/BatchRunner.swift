@@ -46,6 +46,27 @@ enum BatchRunner {
         return out
     }
 
+    /// The output of each input: `single` (-o) for one input, else `outDir/<stem>.png`, with
+    /// `-2`, `-3`, ... for inputs of the same name in different folders.
+    static func outputs(for inputs: [String], single: String?, outDir: String) -> [String] {
+        var used: [String: Int] = [:]
+        return inputs.map { input -> String in
+            if let single { return single }
+            let stem = stem(input)
+            used[stem, default: 0] += 1
+            return used[stem]! == 1 ? "\(outDir)/\(stem).png" : "\(outDir)/\(stem)-\(used[stem]!).png"
+        }
+    }
+
+    /// Makes `--out-dir` when it is missing (several ranks of one mpirun may race: EEXIST is
+    /// success); a failure ends the command.
+    static func makeOutputDirectory(_ outDir: String) {
+        var st = stat()
+        if stat(outDir, &st) != 0 && mkdir(outDir, 0o755) != 0 && errno != EEXIST {
+            fail("cannot create --out-dir '\(outDir)': \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// When `path` exists and `--overwrite` was not given: the note to print instead of
     /// replacing it. Outputs are never replaced silently.
     static func existingOutputNote(_ path: String, overwrite: Bool) -> String? {

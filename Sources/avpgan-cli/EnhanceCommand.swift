@@ -18,20 +18,9 @@ enum EnhanceCommand {
         guard single != nil || o.values["--out-dir"] != nil else { fail("enhance needs -o OUT.png or --out-dir DIR", code: 2) }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
         let outDir = o.values["--out-dir"] ?? "."
-        if o.values["--out-dir"] != nil {
-            var st = stat()
-            if stat(outDir, &st) != 0 && mkdir(outDir, 0o755) != 0 && errno != EEXIST {
-                fail("cannot create --out-dir '\(outDir)': \(String(cString: strerror(errno)))")
-            }
-        }
+        if o.values["--out-dir"] != nil { BatchRunner.makeOutputDirectory(outDir) }
         let enhancer = try Enhancer(path: enhancerPath)
-        var used: [String: Int] = [:]
-        let outputs = o.positional.map { input -> String in
-            if let single { return single }
-            let stem = BatchRunner.stem(input)
-            used[stem, default: 0] += 1
-            return used[stem]! == 1 ? "\(outDir)/\(stem).png" : "\(outDir)/\(stem)-\(used[stem]!).png"
-        }
+        let outputs = BatchRunner.outputs(for: o.positional, single: single, outDir: outDir)
         let overwrite = o.flags.contains("--overwrite")
         let failed = BatchRunner.run(o.positional, verb: "enhanced") { index, input in
             if let note = BatchRunner.existingOutputNote(outputs[index], overwrite: overwrite) { return "\(input): \(note)" }

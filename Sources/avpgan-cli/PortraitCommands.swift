@@ -44,24 +44,11 @@ enum PortraitCommands {
             fail("-o names one output; use --out-dir DIR for \(inputs.count) inputs", code: 2)
         }
         let outDir = o.values["--out-dir"] ?? "."
-        if o.values["--out-dir"] != nil {
-            var st = stat()
-            // Several ranks of one mpirun may make it at once: EEXIST is success.
-            if stat(outDir, &st) != 0 && mkdir(outDir, 0o755) != 0 && errno != EEXIST {
-                fail("cannot create --out-dir '\(outDir)': \(String(cString: strerror(errno)))")
-            }
-        }
+        if o.values["--out-dir"] != nil { BatchRunner.makeOutputDirectory(outDir) }
         let model = try Model(path: modelPath)
         try model.requireGenerator()
         if let path = o.values["--enhance"] { options.enhancer = try Enhancer(path: path) }
-        // One output per input: recordings with the same name in different folders get -2, -3, ...
-        var used: [String: Int] = [:]
-        let outputs = inputs.map { input -> String in
-            if let single { return single }
-            let stem = BatchRunner.stem(input)
-            used[stem, default: 0] += 1
-            return used[stem]! == 1 ? "\(outDir)/\(stem).png" : "\(outDir)/\(stem)-\(used[stem]!).png"
-        }
+        let outputs = BatchRunner.outputs(for: inputs, single: single, outDir: outDir)
         let overwrite = flags.contains("--overwrite")
         // Under mpirun or srun, each copy takes its share of the files (every size-th one).
         let launcher = LauncherRank.fromEnvironment()

@@ -365,6 +365,29 @@ def _model_params(inference_only: bool, max_header_bytes: int) -> _lib.ModelPara
     return params
 
 
+def _load_into(owner: Any, kind: str, handle_type: Any, params: Any, path: Any = None, data: Any = None) -> None:
+    """Loads a file (``path``) or its bytes (``data``, any contiguous buffer, copied by the
+    library) with ``avpgan_<kind>_load_file`` / ``_load_buffer`` into a new ``handle_type`` and
+    hands it to ``owner._adopt``: the one loading path of Model, FaceModel and Enhancer."""
+    owner._init_handle()
+    handle = handle_type()
+    lib = _lib.get()
+    if data is None:
+        encoded = os.fsencode(path)
+        if b"\0" in encoded:
+            raise ValueError("path contains a NUL byte")
+        owner._path = os.fsdecode(encoded)
+        function = f"avpgan_{kind}_load_file"
+        _check(getattr(lib, function)(encoded, ctypes.byref(params), ctypes.byref(handle)), function)
+    else:
+        buf = np.frombuffer(data, dtype=np.uint8)  # no copy; keeps `data` alive for the call
+        owner._path = None
+        function = f"avpgan_{kind}_load_buffer"
+        _check(getattr(lib, function)(ctypes.c_void_p(buf.ctypes.data), buf.size, ctypes.byref(params),
+                                      ctypes.byref(handle)), function)
+    owner._adopt(handle)
+
+
 def default_model() -> str:
     """The default model file's path, for callers that name none (as the avpgan command does):
     ``$AVPGAN_MODEL`` when set (and then only that); beside the library,
@@ -457,18 +480,9 @@ class Model(_lib.HandleOwner):
         max_header_bytes: int = 0,
     ) -> None:
         self._init_handle()
-        encoded = os.fsencode(default_model() if path is None else path)
-        if b"\0" in encoded:
-            raise ValueError("path contains a NUL byte")
-        self._path: Optional[str] = os.fsdecode(encoded)
+        self._path: Optional[str] = None
         params = _model_params(inference_only, max_header_bytes)
-        lib = _lib.get()
-        handle = _lib.ModelHandle()
-        _check(
-            lib.avpgan_model_load_file(encoded, ctypes.byref(params), ctypes.byref(handle)),
-            "avpgan_model_load_file",
-        )
-        self._adopt(handle)
+        _load_into(self, "model", _lib.ModelHandle, params, path=default_model() if path is None else path)
 
     @classmethod
     def from_bytes(
@@ -481,20 +495,8 @@ class Model(_lib.HandleOwner):
         """Loads a model from the bytes of a model file (any contiguous
         buffer). The library copies what it needs; ``data`` may be released
         afterwards. Arguments and errors as for ``Model(path)``."""
-        buf = np.frombuffer(data, dtype=np.uint8)  # no copy; keeps `data` alive
         self = cls.__new__(cls)
-        self._init_handle()
-        self._path = None
-        params = _model_params(inference_only, max_header_bytes)
-        lib = _lib.get()
-        handle = _lib.ModelHandle()
-        _check(
-            lib.avpgan_model_load_buffer(
-                ctypes.c_void_p(buf.ctypes.data), buf.size, ctypes.byref(params), ctypes.byref(handle)
-            ),
-            "avpgan_model_load_buffer",
-        )
-        self._adopt(handle)
+        _load_into(self, "model", _lib.ModelHandle, _model_params(inference_only, max_header_bytes), data=data)
         return self
 
     def _adopt(self, handle: Any) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _lib
-from . import PathLike, _check, _decode, _model_params
+from . import PathLike, _check, _decode, _load_into, _model_params
 
 __all__ = ["EnhancerInfo", "Enhancer", "EnhancerClosedError"]
 
@@ -84,30 +84,14 @@ class Enhancer(_lib.HandleOwner):
     _PICKLE_HINT = "load the enhancer file in the other process"
 
     def __init__(self, path: PathLike, *, max_header_bytes: int = 0) -> None:
-        self._init_handle()
-        encoded = os.fsencode(path)
-        if b"\0" in encoded:
-            raise ValueError("path contains a NUL byte")
-        self._path: Optional[str] = os.fsdecode(encoded)
-        handle = _lib.EnhancerHandle()
-        params = _model_params(True, max_header_bytes)
-        _check(_lib.get().avpgan_enhancer_load_file(encoded, ctypes.byref(params), ctypes.byref(handle)),
-               "avpgan_enhancer_load_file")
-        self._adopt(handle)
+        self._path: Optional[str] = None
+        _load_into(self, "enhancer", _lib.EnhancerHandle, _model_params(True, max_header_bytes), path=path)
 
     @classmethod
     def from_bytes(cls, data: Union[bytes, bytearray, memoryview], *, max_header_bytes: int = 0) -> "Enhancer":
         """Loads an enhancer from the bytes of an enhancer file (copied by the library)."""
-        buf = np.frombuffer(data, dtype=np.uint8)
         self = cls.__new__(cls)
-        self._init_handle()
-        self._path = None
-        handle = _lib.EnhancerHandle()
-        params = _model_params(True, max_header_bytes)
-        _check(_lib.get().avpgan_enhancer_load_buffer(ctypes.c_void_p(buf.ctypes.data), buf.size, ctypes.byref(params),
-                                                      ctypes.byref(handle)),
-               "avpgan_enhancer_load_buffer")
-        self._adopt(handle)
+        _load_into(self, "enhancer", _lib.EnhancerHandle, _model_params(True, max_header_bytes), data=data)
         return self
 
     def _adopt(self, handle: Any) -> None:

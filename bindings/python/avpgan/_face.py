@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _lib
-from . import PathLike, _check, _decode, _model_params
+from . import PathLike, _check, _decode, _load_into, _model_params
 
 __all__ = ["FaceModelInfo", "FaceModel", "FaceModelClosedError", "cosine"]
 
@@ -76,35 +76,14 @@ class FaceModel(_lib.HandleOwner):
     _PICKLE_HINT = "load the face model file in the other process"
 
     def __init__(self, path: PathLike, *, max_header_bytes: int = 0) -> None:
-        self._init_handle()
-        encoded = os.fsencode(path)
-        if b"\0" in encoded:
-            raise ValueError("path contains a NUL byte")
-        self._path: Optional[str] = os.fsdecode(encoded)
-        handle = _lib.FaceModelHandle()
-        params = _model_params(True, max_header_bytes)
-        _check(
-            _lib.get().avpgan_face_model_load_file(encoded, ctypes.byref(params), ctypes.byref(handle)),
-            "avpgan_face_model_load_file",
-        )
-        self._adopt(handle)
+        self._path: Optional[str] = None
+        _load_into(self, "face_model", _lib.FaceModelHandle, _model_params(True, max_header_bytes), path=path)
 
     @classmethod
     def from_bytes(cls, data: Union[bytes, bytearray, memoryview], *, max_header_bytes: int = 0) -> "FaceModel":
         """Loads a face model from the bytes of a face model file (copied by the library)."""
-        buf = np.frombuffer(data, dtype=np.uint8)
         self = cls.__new__(cls)
-        self._init_handle()
-        self._path = None
-        handle = _lib.FaceModelHandle()
-        params = _model_params(True, max_header_bytes)
-        _check(
-            _lib.get().avpgan_face_model_load_buffer(
-                ctypes.c_void_p(buf.ctypes.data), buf.size, ctypes.byref(params), ctypes.byref(handle)
-            ),
-            "avpgan_face_model_load_buffer",
-        )
-        self._adopt(handle)
+        _load_into(self, "face_model", _lib.FaceModelHandle, _model_params(True, max_header_bytes), data=data)
         return self
 
     def _adopt(self, handle: Any) -> None:
