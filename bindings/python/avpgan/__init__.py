@@ -59,6 +59,8 @@ __all__ = [
     "Pixels",
     "ModelInfo",
     "PortraitInfo",
+    "PortraitResult",
+    "portraits",
     "Model",
     "FaceModel",
     "FaceModelInfo",
@@ -810,3 +812,4 @@ from ._media import Audio, decode, encode_png, features, pcm_16k, save_png  # no
 from ._trainer import Losses, Trainer, TrainerClosedError, TrainerInfo  # noqa: E402
 from ._face import FaceModel, FaceModelClosedError, FaceModelInfo, cosine  # noqa: E402
 from ._enhancer import Enhancer, EnhancerClosedError, EnhancerInfo  # noqa: E402
+from ._batch import PortraitResult, portraits  # noqa: E402

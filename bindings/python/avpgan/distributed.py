@@ -19,119 +19,14 @@ Needs ``dask[distributed]`` (``pip install "dask[distributed]"``); the rest of a
 
 from __future__ import annotations
 
-import hashlib
 import os
-import struct
-import sys
 import threading
-import time
-import zlib
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ._batch import (AUDIO_EXTENSIONS, Path, PortraitResult, inputs as _inputs, outputs as _outputs,
+                     portray_one, progress_bar as _progress_bar, provenance, sha256_file as _sha256)
 
 __all__ = ["PortraitResult", "portraits", "AUDIO_EXTENSIONS", "provenance"]
-
-#: The extensions ``avpgan portrait`` takes from a folder (Sources/avpgan-cli/BatchRunner.swift).
-AUDIO_EXTENSIONS = frozenset(["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif", "au", "caf", "w64", "rf64"])
-
-Path = Union[str, "os.PathLike[str]"]
-
-
-@dataclass(frozen=True)
-class PortraitResult:
-    """The outcome for one recording.
-
-    Attributes:
-        source: the recording's path.
-        output: the PNG's path (written, kept, or where it would have gone).
-        status: ``"ok"`` (written), ``"skipped"`` (a complete, matching PNG was there) or
-            ``"failed"``.
-        error: why it failed (the library's message), else ``""``.
-        voiced_seconds: seconds of voice the portrait was made from (0 when failed; read from
-            the existing PNG when skipped).
-        seconds: wall-clock seconds the task took on its worker.
-    """
-
-    source: str
-    output: str
-    status: str
-    error: str
-    voiced_seconds: float
-    seconds: float
-
-
-def provenance(png_path: Path) -> Optional[Dict[str, str]]:
-    """The text entries (tEXt and uncompressed iTXt chunks: libavpgan writes its provenance as
-    iTXt) of a complete PNG file (every chunk's CRC checked, IEND present), or None when the
-    file is not one."""
-    try:
-        with open(png_path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    text: Dict[str, str] = {}
-    at = 8
-    while at + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[at:at + 4])
-        kind = data[at + 4:at + 8]
-        body = data[at + 8:at + 8 + length]
-        if len(body) != length or at + 12 + length > len(data):
-            return None
-        (crc,) = struct.unpack(">I", data[at + 8 + length:at + 12 + length])
-        if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
-            return None
-        if kind == b"tEXt" and b"\0" in body:
-            key, value = body.split(b"\0", 1)
-            text[key.decode("latin-1")] = value.decode("latin-1")
-        elif kind == b"iTXt" and b"\0" in body:
-            # keyword \0 compression-flag method language \0 translated-keyword \0 text
-            key, rest = body.split(b"\0", 1)
-            if len(rest) >= 2 and rest[0] == 0:
-                parts = rest[2:].split(b"\0", 2)
-                if len(parts) == 3:
-                    text[key.decode("latin-1")] = parts[2].decode("utf-8", "replace")
-        if kind == b"IEND":
-            return text
-        at += 12 + length
-    return None
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _inputs(sources: Iterable[Path]) -> List[str]:
-    """Files as given; folders walked (sorted) for audio files, as ``avpgan portrait`` does."""
-    out: List[str] = []
-    for source in sources:
-        path = os.fspath(source)
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    if name.rsplit(".", 1)[-1].lower() in AUDIO_EXTENSIONS and "." in name:
-                        out.append(os.path.join(root, name))
-        else:
-            out.append(path)
-    return out
-
-
-def _outputs(inputs: Sequence[str], out_dir: str) -> List[str]:
-    """``<stem>.png``, then ``<stem>-2.png``, ... for recordings of the same name."""
-    used: Dict[str, int] = {}
-    outputs = []
-    for path in inputs:
-        base = os.path.basename(path)
-        stem = base[:base.rindex(".")] if "." in base[1:] else base
-        used[stem] = used.get(stem, 0) + 1
-        outputs.append(os.path.join(out_dir, f"{stem}.png" if used[stem] == 1 else f"{stem}-{used[stem]}.png"))
-    return outputs
 
 
 # One loaded model (and enhancer) per worker process and path.
@@ -152,40 +47,10 @@ def _load(kind: str, path: str, threads: int) -> Any:
 
 def _portray(source: str, output: str, model_path: str, model_sha256: str, enhancer_path: Optional[str],
              enhancer_sha256: Optional[str], options: Dict[str, Any], overwrite: bool, threads: int) -> PortraitResult:
-    """One recording, on a worker. Never raises for a bad recording: the row says why."""
-    import avpgan
-
-    start = time.monotonic()
-
-    def row(status: str, error: str = "", voiced: float = 0.0) -> PortraitResult:
-        return PortraitResult(source, output, status, error, voiced, time.monotonic() - start)
-
-    try:
-        if os.path.lexists(output) and not overwrite:
-            chunks = provenance(output)
-            if chunks is None:
-                return row("failed", f"{output} exists and is not a complete PNG (overwrite=True replaces it)")
-            if (chunks.get("avpgan:model-sha256") != model_sha256 or chunks.get("avpgan:audio-sha256") != _sha256(source)
-                    or chunks.get("avpgan:enhancer-sha256") != enhancer_sha256):
-                return row("failed", f"{output} exists and was made from another model, enhancer or recording "
-                                     "(overwrite=True replaces it)")
-            return row("skipped", voiced=float(chunks.get("avpgan:voiced-seconds", "0") or 0))
-        enhancer = _load("enhancer", enhancer_path, threads) if enhancer_path else None
-        info = _load("model", model_path, threads).save_portrait(source, output, enhancer=enhancer, **options)
-        return row("ok", voiced=info.voiced_seconds)
-    except (avpgan.AvpganError, OSError, ValueError) as e:
-        return row("failed", str(e))
-
-
-def _progress_bar(total: int, progress: Optional[bool]) -> Any:
-    """A tqdm bar when asked, or when tqdm is installed and stderr is a terminal or a notebook."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    if progress is None:
-        progress = sys.stderr.isatty() or "ipykernel" in sys.modules
-    return tqdm(total=total, unit="file", desc="portraits") if progress else None
+    """One recording, on a worker, with the worker's loaded model (and enhancer)."""
+    enhancer = _load("enhancer", enhancer_path, threads) if enhancer_path else None
+    return portray_one(_load("model", model_path, threads), enhancer, source, output, model_sha256, enhancer_sha256,
+                       options, overwrite)
 
 
 def portraits(

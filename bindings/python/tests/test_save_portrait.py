@@ -49,3 +49,20 @@ def test_save_portrait_equals_the_command(tmp_path, avpgan_module):
     subprocess.run([str(cli), "portrait", "--model", str(MODEL), "--noise", "0.1", "--seed", "2", str(VOICE),
                     "-o", str(tmp_path / "cli.png")], check=True, capture_output=True)
     assert (tmp_path / "py.png").read_bytes() == (tmp_path / "cli.png").read_bytes()
+
+
+def test_portraits_batch_in_one_process(tmp_path, avpgan_module):
+    """avpgan.portraits: the command's names and bytes, a row per file, reruns that skip."""
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    (voices / "a.flac").write_bytes(VOICE.read_bytes())
+    (voices / "broken.wav").write_text("not audio\n")
+    rows = avpgan.portraits([voices], tmp_path / "out", model=MODEL, progress=False, seconds=2)
+    assert [(r.status, r.output.endswith(name)) for r, name in zip(rows, ["a.png", "broken.png"])] == \
+        [("ok", True), ("failed", True)], rows
+    assert "broken.wav" in rows[1].error
+    with avpgan.Model(MODEL) as m:
+        m.save_portrait(voices / "a.flac", tmp_path / "single.png", seconds=2)
+    assert (tmp_path / "out" / "a.png").read_bytes() == (tmp_path / "single.png").read_bytes()
+    again = avpgan.portraits([voices / "a.flac"], tmp_path / "out", model=MODEL, progress=False, seconds=2)
+    assert again[0].status == "skipped" and again[0].voiced_seconds > 1, again
