@@ -7,7 +7,7 @@ VERSION := 0.1.0
 SONAME := libavpgan.so.0
 # Debian packages the build and the tests need (installed by `make deps` when running as root).
 DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev libsoxr-dev libturbojpeg0-dev pkg-config python3-venv \
-    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools man-db openmpi-bin
+    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools man-db openmpi-bin python3-numpy
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_RELEASE := swift build -c release
@@ -245,7 +245,7 @@ wheel: build $(WHEEL_TOOLS)
 test-wheel: wheel
 	bash Tests/wheel_test.sh build/wheel
 
-## deb: the Debian packages (libavpgan0, libavpgan-dev, avpgan-tools, python3-avpgan) in build/deb/,
+## deb: the Debian packages (libavpgan0, libavpgan-dev, avpgan-tools, avpgan-converters, python3-avpgan) in build/deb/,
 ## from the release build, with dpkg-deb; Depends computed by dpkg-shlibdeps.
 deb: build
 	bash packaging/build-deb.sh $(VERSION) build/deb

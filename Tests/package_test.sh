@@ -20,7 +20,7 @@ ok() { echo "ok   $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1"; fail=1; }
 check() { local what=$1; shift; if "$@" >"$work/out" 2>&1; then ok "$what"; else bad "$what"; sed 's/^/     /' "$work/out" | tail -20; fi; }
 
-for p in libavpgan0 libavpgan-dev avpgan-tools python3-avpgan; do
+for p in libavpgan0 libavpgan-dev avpgan-tools avpgan-converters python3-avpgan; do
     deb=$(ls "$debs"/${p}_*.deb 2>/dev/null | head -1)
     [ -n "$deb" ] || { bad "$p: no package in $debs"; continue; }
     dpkg-deb -x "$deb" "$root"
@@ -68,6 +68,15 @@ fi
 . "$here/Tests/consumer_checks.sh"
 consumer_checks "$lib/pkgconfig" "$root/usr" "$lib" "$root/usr/share/avpgan/default.safetensors" \
     "$root/usr/include/avpgan.h" "$root"
+
+# The converters: each command runs its script from the package (numpy only for face and gfpgan).
+for c in face gfpgan torch; do
+    sed -i "s|/usr/share/avpgan/tools|$root/usr/share/avpgan/tools|" "$root/usr/bin/avpgan-convert-$c"
+    check "avpgan-converters: avpgan-convert-$c --help" "$root/usr/bin/avpgan-convert-$c" --help
+done
+printf 'not a checkpoint' > "$work/bogus.pth"
+check "avpgan-convert-gfpgan refuses a file that is not a checkpoint, in one line, exit 2" bash -c \
+    "'$root/usr/bin/avpgan-convert-gfpgan' '$work/bogus.pth' -o '$work/e.safetensors' 2>'$work/conv.err'; test \$? = 2 && test \$(wc -l < '$work/conv.err') = 1 && test ! -e '$work/e.safetensors'"
 
 # The packaged command and the Python package.
 check "avpgan-tools: avpgan version" "$root/usr/bin/avpgan" version

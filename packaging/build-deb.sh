@@ -4,6 +4,7 @@
 # libavpgan0        /usr/lib/<multiarch>/libavpgan.so.VERSION, its SONAME link, the default model
 # libavpgan-dev     avpgan.h, the libavpgan.so link, avpgan.pc, the CMake package config
 # avpgan-tools      /usr/bin/avpgan and its manual page
+# avpgan-converters avpgan-convert-face, -gfpgan, -torch: the model-file converters
 # python3-avpgan    the ctypes package (finds libavpgan.so.0 through the dynamic loader)
 # Depends of the binary packages come from dpkg-shlibdeps on the real files.
 set -euo pipefail
@@ -130,6 +131,41 @@ Description: voice portraits: a face image from a voice recording (command-line 
  computes features and embeddings, makes synthetic data sets, trains and
  evaluates models, and measures their speed. It uses the default model of
  libavpgan0 when no model is given.
+DESC
+
+# ---- avpgan-converters ----
+# The model-file converters users run, as commands: each a small wrapper around its script in
+# /usr/share/avpgan/tools, with the numpy-only file writers beside it.
+p="$stage/avpgan-converters"
+install -d "$p/usr/bin" "$p/usr/share/avpgan/tools"
+for f in convert_face convert_gfpgan convert_torch face_model_file enhancer_file avpgan_model_file safetensors_io; do
+    install -m644 "$root/tools/$f.py" "$p/usr/share/avpgan/tools/$f.py"
+done
+for c in face gfpgan torch; do
+    printf '#!/bin/sh\n# avpgan-convert-%s: see /usr/share/avpgan/tools/convert_%s.py\nexec /usr/bin/python3 /usr/share/avpgan/tools/convert_%s.py "$@"\n' \
+        "$c" "$c" "$c" > "$p/usr/bin/avpgan-convert-$c"
+    chmod 755 "$p/usr/bin/avpgan-convert-$c"
+done
+install -d "$p/usr/share/man/man1"
+mandate=$(date -u -d "@$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)" +%Y-%m-%d)
+for spec in "face:face-recognition weights to a libavpgan face model" "gfpgan:a GFPGAN checkpoint to a libavpgan enhancer" \
+            "torch:AVP-GAN PyTorch state_dicts to a libavpgan model"; do
+    c=${spec%%:*}
+    python3 "$here/make-manpage.py" --converter "avpgan-convert-$c" "${spec#*:}" "$version" "$mandate" \
+        python3 "$root/tools/convert_$c.py" | gzip -9n > "$p/usr/share/man/man1/avpgan-convert-$c.1.gz"
+done
+docs avpgan-converters
+finish avpgan-converters all science "python3:any, python3-numpy" "Suggests: libavpgan0, avpgan-tools" <<'DESC'
+Description: voice portraits: converters of model files to libavpgan's format
+ Commands that turn weights from other tools into the safetensors files that
+ libavpgan loads:
+  avpgan-convert-face    face-recognition networks (MobileFaceNet, ArcFace
+                         IResNet) from ONNX or a PyTorch state_dict;
+  avpgan-convert-gfpgan  GFPGAN v1.2-v1.4 checkpoints to enhancer files;
+  avpgan-convert-torch   AVP-GAN / Voice2Face PyTorch state_dicts to models.
+ The first two need only numpy (PyTorch files are read without torch);
+ avpgan-convert-torch needs PyTorch (pip install torch) and the reference
+ network definitions (--reference).
 DESC
 
 # ---- python3-avpgan ----

@@ -2,6 +2,7 @@
 """The avpgan(1) manual page, from the command's own help (one source of truth).
 
   packaging/make-manpage.py path/to/avpgan VERSION DATE > avpgan.1
+  packaging/make-manpage.py --converter NAME SUMMARY VERSION DATE COMMAND... > NAME.1
 
 Reads `avpgan help` (the command list) and `avpgan help CMD` for each command, whose layout is
 fixed by Sources/avpgan-cli/CommandHelp.swift: a usage line (continued by indented lines), the
@@ -59,7 +60,23 @@ def parse(text):
     return " ".join(usage), [" ".join(p) for p in description if p], options, examples
 
 
+def converter_page(name, summary, version, date, command):
+    """A page for an argparse command (the converters): its --help, verbatim, at 72 columns."""
+    import os
+    env = dict(os.environ, COLUMNS="72")
+    text = subprocess.run(command + ["--help"], check=True, capture_output=True, text=True, env=env).stdout
+    out = ['.TH %s 1 "%s" "libavpgan %s" "User Commands"' % (name.upper().replace("-", "\\-"), date, version), ".nh",
+           ".SH NAME", "%s \\- %s" % (esc(name), esc(summary)), ".SH DESCRIPTION", ".nf"]
+    out += [esc(line) for line in text.rstrip("\n").split("\n")]
+    out += [".fi", ".SH SEE ALSO", ".BR avpgan (1)"]
+    sys.stdout.write("\n".join(out) + "\n")
+
+
 def main():
+    if sys.argv[1] == "--converter":
+        # make-manpage.py --converter NAME SUMMARY VERSION DATE COMMAND...
+        converter_page(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:])
+        return
     cli, version, date = sys.argv[1], sys.argv[2], sys.argv[3]
     commands = re.findall(r"^  (\S+)", help_of(cli), re.M)
     out = [
