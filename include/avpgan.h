@@ -505,7 +505,8 @@ typedef enum avpgan_widths {
 
 /** How a trainer's data set splits identities into training and held-out sets. */
 typedef enum avpgan_split {
-    /** Held out: the identities named in test_list (none when it is NULL). */
+    /** Held out: the identities named in test_list (when it is NULL, those of
+     *  voices_dir/../test.txt if that file exists, else none). */
     AVPGAN_SPLIT_TEST_LIST = 0,
     /** The VoxCeleb/VGGFace split of Nagrani et al. that the paper follows, by the
      *  identity folder's first letter (any case): A-B validation, C-E test, the rest
@@ -543,7 +544,8 @@ typedef struct avpgan_trainer_params {
     const char *voices_dir;
     const char *faces_dir;
     /** Optional: a text file of identity names held out of training (one per line);
-     *  NULL = none. (The avpgan CLI defaults to voices_dir/../test.txt; this does not.) */
+     *  NULL = voices_dir/../test.txt when that file exists (as avpgan synth-data writes it
+     *  and as the avpgan command does), else none. */
     const char *test_list;
     /** avpgan_trainer_create: a model file holding a voice encoder, which stays frozen;
      *  its widths, mels and embedding size become the trainer's. */

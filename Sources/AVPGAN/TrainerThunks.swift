@@ -72,7 +72,9 @@ private func dataset(_ p: avpgan_trainer_params, required: Bool) throws -> (Data
         initialLetter = true
     default: throw AVPGANError(.invalidArgument, "params.split is \(p.split), expected an avpgan_split value (0 or 1)")
     }
-    return (try DatasetIndex(voices: voices, faces: faces, testList: testList, initialLetterSplit: initialLetter),
+    // No list named: the data set's own (voices/../test.txt), as the avpgan command holds out.
+    let heldOut = testList ?? (initialLetter ? nil : DatasetIndex.bundledTestList(voices: voices))
+    return (try DatasetIndex(voices: voices, faces: faces, testList: heldOut, initialLetterSplit: initialLetter),
             try FeatureCache(directory: cache))
 }
 

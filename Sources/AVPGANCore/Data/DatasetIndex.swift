@@ -36,6 +36,13 @@ public struct DatasetIndex: Sendable {
 
     /// Scans `voices` and `faces` (nil: voices only); `testList` names the held-out identities
     /// (one per line); `initialLetterSplit` splits by the initial-letter rule instead.
+    /// The held-out list a data set brings with it, `voices/../test.txt` (as `avpgan synth-data`
+    /// writes it), when it is there: what a trainer holds out when it is told nothing else.
+    public static func bundledTestList(voices: String) -> String? {
+        let path = "\(voices)/../test.txt"
+        return access(path, R_OK) == 0 ? path : nil
+    }
+
     public init(voices: String, faces: String?, testList: String? = nil, initialLetterSplit: Bool = false) throws {
         if initialLetterSplit && testList != nil {
             throw AVPGANError.invalid("give either a test-identity list or the initial-letter split, not both")

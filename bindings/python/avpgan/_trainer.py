@@ -199,7 +199,8 @@ class Trainer(_lib.HandleOwner):
         generator, face encoder and heads for ``arch`` (``"voice2face"``, ``"avpgan"``,
         ``"avpgan-nocbam"``) at ``widths`` (``"full"`` or ``"tiny"``), seeded by ``seed``;
         batches of ``batch_size`` from ``voices/<identity>/*`` and ``faces/<identity>/*``
-        (identities in ``test_list``, a file of names, held out; or ``split="initial-letter"``:
+        (identities in ``test_list``, a file of names, held out, by default ``voices/../test.txt``
+        when it exists, as the avpgan command does; or ``split="initial-letter"``:
         names starting A-B held out for validation, C-E for test, as the paper's split). Voice
         features are computed once into ``cache``."""
         if arch not in _ARCHS:
