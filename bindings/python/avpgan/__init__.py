@@ -1,26 +1,33 @@
 """Python bindings of libavpgan: faces from voices (AVP-GAN, Voice2Face).
 
-Pure ctypes + numpy; no compiler is needed. The shared library is found as
-described in :mod:`avpgan._lib` (``$AVPGAN_LIBRARY``; then, when this package
-is the one in a source checkout, the checkout's ``build/lib/libavpgan.so.0``;
-then the system's ``libavpgan.so.0``) and loaded on first use, so
-``import avpgan`` always succeeds and a missing library surfaces as
-:class:`LibraryNotFound` (an :class:`OSError`) on the first call.
+ctypes + numpy; no compiler is needed. The shared library is loaded on first use
+(``$AVPGAN_LIBRARY``; the wheel's own; a checkout's ``build/lib``; the system's
+``libavpgan.so.0``: see :mod:`avpgan._lib`), so ``import avpgan`` always succeeds and a
+missing library surfaces as :class:`LibraryNotFound` (an :class:`OSError`) on the first call.
 
 Example::
 
-    import numpy as np, avpgan
+    import avpgan
 
-    with avpgan.Model("model.safetensors") as model:
-        print(model.info)
-        emb = model.embed(features)            # features: [n_frames, n_mels] float32
-        face = model.generate(emb)             # [S, S, 3] uint8, interleaved RGB
-        faces = model.generate(np.stack([emb, emb]))   # [2, S, S, 3] uint8
+    model = avpgan.Model()                         # the default model (or Model("file"))
+    face = model.portrait("voice.flac")            # [S, S, 3] uint8
+    model.save_portrait("voice.flac", "face.png")  # a PNG with provenance, as the command writes
+    rows = avpgan.portraits(["recordings/"], "faces/")   # a batch, one result per file
 
-Threads: a :class:`Model` is immutable; any number of Python threads may call
-:meth:`Model.embed`, :meth:`Model.generate` and :meth:`Model.generate_raw` on
-the same model at once (the GIL is released inside the library) and get the
-results of sequential calls. :meth:`Model.close` waits for calls in flight.
+The main entry points: :class:`Model` (portraits, embeddings, faces), :class:`Enhancer`
+(GFPGAN restoration), :class:`FaceModel` (evaluation), :class:`Trainer` (Algorithm 1),
+:func:`portraits` (batches; :mod:`avpgan.distributed` on Dask), :func:`features`,
+:func:`decode`, :func:`save_png`. Errors are :class:`AvpganError` subclasses, one per status:
+InvalidArgumentError, BufferTooSmallError, OutOfMemoryError, AvpganIOError (also an OSError),
+ModelFormatError, UnsupportedError, MissingNetworkError, AudioFormatError, NoSpeechError,
+AbortedError, InternalError; a closed object raises ModelClosedError, FaceModelClosedError,
+EnhancerClosedError or TrainerClosedError. The result types (ModelInfo, PortraitInfo,
+PortraitResult, EnhancerInfo, FaceModelInfo, TrainerInfo, Losses, Audio) and enums (Arch,
+Pixels, Status) are importable from here too; ``help()`` on each tells more.
+
+Threads: a :class:`Model` is immutable; any number of Python threads may call it at once (the
+GIL is released inside the library) and get the results of sequential calls.
+:meth:`Model.close` waits for calls in flight.
 """
 
 from __future__ import annotations
@@ -39,7 +46,30 @@ from . import _lib
 from ._lib import LibraryNotFound
 
 __all__ = [
+    "Model",
+    "Enhancer",
+    "FaceModel",
+    "Trainer",
+    "portraits",
+    "default_model",
+    "features",
+    "decode",
+    "encode_png",
+    "save_png",
+    "cosine",
+    "version",
+    "version_number",
+    "status_string",
+    "set_num_threads",
+    "get_num_threads",
     "AvpganError",
+    "LibraryNotFound",
+    "__version__",
+]
+
+#: The rest of the public API: importable from here and documented on each, but left out of
+#: ``__all__`` so that ``help(avpgan)`` shows the main entry points, not every exception and enum.
+_PUBLIC_TOO = [
     "InvalidArgumentError",
     "BufferTooSmallError",
     "OutOfMemoryError",
@@ -52,35 +82,17 @@ __all__ = [
     "AbortedError",
     "InternalError",
     "ModelClosedError",
-    "LibraryNotFound",
-    "default_model",
     "Status",
     "Arch",
     "Pixels",
     "ModelInfo",
     "PortraitInfo",
     "PortraitResult",
-    "portraits",
-    "Model",
-    "FaceModel",
     "FaceModelInfo",
     "FaceModelClosedError",
-    "cosine",
-    "Enhancer",
     "EnhancerInfo",
     "EnhancerClosedError",
-    "version",
-    "version_number",
-    "status_string",
-    "set_num_threads",
-    "get_num_threads",
-    "__version__",
     "Audio",
-    "decode",
-    "encode_png",
-    "save_png",
-    "features",
-    "Trainer",
     "TrainerInfo",
     "Losses",
     "TrainerClosedError",

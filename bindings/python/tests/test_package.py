@@ -15,6 +15,8 @@ from avpgan import _lib
 from conftest import INSTALLED, REPO, SOURCE_PACKAGE, installed_package_problem
 
 PACKAGE = Path(avpgan.__file__).resolve().parent
+#: Every public name: the main entry points (__all__) and the rest (exceptions, enums, results).
+PUBLIC = list(avpgan.__all__) + list(avpgan._PUBLIC_TOO)
 
 
 def test_the_intended_copy_is_under_test(monkeypatch):
@@ -64,7 +66,7 @@ def test_version_is_the_same_everywhere():
 
 def _public_functions():
     """(qualified name, function) for every public function, method and property of avpgan."""
-    for name in avpgan.__all__:
+    for name in PUBLIC:
         obj = getattr(avpgan, name)
         if inspect.isfunction(obj):
             yield name, obj
@@ -81,7 +83,7 @@ def _public_functions():
 
 
 def test_public_api_has_docstrings():
-    missing = [name for name in avpgan.__all__
+    missing = [name for name in PUBLIC
                if (inspect.isclass(getattr(avpgan, name)) or inspect.isfunction(getattr(avpgan, name)))
                and not (getattr(avpgan, name).__doc__ or "").strip()]
     missing += [name for name, fn in _public_functions()
@@ -109,3 +111,14 @@ def test_help_shows_docstrings(name):
     methods = [m for m in ("embed", "generate", "portrait", "close") if hasattr(getattr(avpgan, name), m)]
     for m in methods:
         assert (inspect.getdoc(getattr(getattr(avpgan, name), m)) or "").strip(), f"{name}.{m}"
+
+
+def test_help_is_readable():
+    """help(avpgan) shows the main entry points and names the rest, not every inherited method."""
+    import pydoc
+    text = pydoc.render_doc(avpgan, renderer=pydoc.plaintext)
+    assert len(text.splitlines()) < 1200, f"help(avpgan) is {len(text.splitlines())} lines"
+    for name in ("class Model", "class Enhancer", "portraits(", "NoSpeechError"):
+        assert name in text, name
+    for name in PUBLIC:
+        assert hasattr(avpgan, name), name
