@@ -21,7 +21,8 @@ extension CommandHelp {
         O("--checkpoint-every", "N", "steps between checkpoints", default: "100"),
         O("--resume", nil, "continue from D's checkpoint (the same data and options)"),
         O("--log", "F.jsonl", "one JSON line of losses per step", default: "D/train.jsonl"),
-        O("--cache", "DIR", "feature cache of the recordings", default: "D/feature-cache, else ./feature-cache"),
+        O("--cache", "DIR", "feature cache of the recordings, keyed by recording and front-end settings",
+          default: "$XDG_CACHE_HOME/avpgan/features, else ~/.cache/avpgan/features"),
     ]
 
     static let all: [CommandHelp] = [
@@ -186,7 +187,8 @@ extension CommandHelp {
                 O("--faces", "DIR", "face pictures, one folder per identity"),
                 O("--split", "test|validation|train", "which identities", default: "test"),
             ] + splitOptions + [
-                O("--cache", "DIR", "feature cache of the recordings", default: "./feature-cache"),
+                O("--cache", "DIR", "feature cache of the recordings, keyed by recording and front-end settings",
+                  default: "$XDG_CACHE_HOME/avpgan/features, else ~/.cache/avpgan/features"),
                 O("--json", "F.json", "the results as JSON"),
                 O("--grid", "F.png", "a sheet of real and generated faces"),
                 threadsOption,

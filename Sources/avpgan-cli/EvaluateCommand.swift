@@ -22,7 +22,8 @@ enum EvaluateCommand {
         guard identities.count >= 2 else {
             fail("the \(split) split has \(identities.count) identities with voices and faces; retrieval needs at least 2 (give --test-list or --split train)")
         }
-        let cache = try FeatureCache(directory: o.values["--cache"] ?? "feature-cache")
+        let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
+        print("feature cache: \(cache.directory)")
         let size = model.imageSize, floats = model.imageFloats, e = model.embedDim
         let gallery = try FaceRetrieval(faces: try identities.map { try $0.faces.map { try FaceImage.load($0, size: size) } }, faceFloats: floats)
 

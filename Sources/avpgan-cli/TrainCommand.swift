@@ -26,7 +26,8 @@ enum TrainCommand {
         if let dir { try SynthData.makeDirectory(dir) }
         let checkpointPath = dir.map { "\($0)/checkpoint.safetensors" }
         let index = try datasetIndex(o, voices: voices, faces: faces)
-        let cache = try FeatureCache(directory: o.values["--cache"] ?? "\(dir ?? ".")/feature-cache")
+        let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
+        print("feature cache: \(cache.directory)")
         let tty = isatty(STDERR_FILENO) == 1
         let loading: (Int, Int) -> Void = { done, total in if tty { fputs("\rloading data \(done)/\(total)\u{1B}[K", stderr) } }
         let run: TrainingRun

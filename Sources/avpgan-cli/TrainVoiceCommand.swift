@@ -23,7 +23,8 @@ enum TrainVoiceCommand {
         if let dir { try SynthData.makeDirectory(dir) }
         let checkpointPath = dir.map { "\($0)/voice-checkpoint.safetensors" }
         let index = try TrainCommand.datasetIndex(o, voices: voices, faces: nil)
-        let cache = try FeatureCache(directory: o.values["--cache"] ?? "\(dir ?? ".")/feature-cache")
+        let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
+        print("feature cache: \(cache.directory)")
         let tty = isatty(STDERR_FILENO) == 1
         let loading: (Int, Int) -> Void = { done, total in if tty { fputs("\rloading voices \(done)/\(total)\u{1B}[K", stderr) } }
         let run: VoiceEncoderPretrainingRun

@@ -105,3 +105,22 @@ def test_existing_outputs_are_kept_unless_overwrite(tmp_path):
     feats.write_bytes(b"keep")
     r = run("features", VOICE, "-o", str(feats))
     assert r.returncode == 0 and "skipped" in r.stdout and feats.read_bytes() == b"keep", r.stdout
+
+
+def test_feature_cache_defaults_to_the_users_cache_folder(tmp_path):
+    """No feature-cache/ left in the folder a training run started from: the cache lives in
+    $XDG_CACHE_HOME/avpgan/features, and the run says where."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is needed for synth-data")
+    work = tmp_path / "cwd"
+    work.mkdir()
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    r = run("synth-data", "-o", str(tmp_path / "data"), "--speakers", "3", "--utterances", "2", "--faces", "1", env=env)
+    assert r.returncode == 0, r.stderr
+    r = run("train-voice", "--voices", str(tmp_path / "data" / "voices"), "--widths", "tiny", "--steps", "1", "--batch", "4",
+            "-o", str(tmp_path / "enc.safetensors"), env=env, cwd=str(work))
+    assert r.returncode == 0, r.stderr
+    cache = tmp_path / "xdg" / "avpgan" / "features"
+    assert f"feature cache: {cache}" in r.stdout, r.stdout
+    assert any(cache.glob("*.npy")), "no features were cached in the user's cache folder"
+    assert list(work.iterdir()) == [], f"the run left {list(work.iterdir())} in its working folder"

@@ -12,11 +12,29 @@ public struct FeatureCache: Sendable {
     public let options: FrontEndOptions
 
     public init(directory: String, options: FrontEndOptions = FrontEndOptions()) throws {
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-            throw AVPGANError(.io, "cannot create cache '\(directory)': \(FileIO.errorText())")
+        // Make the folder and any missing parents (the default lives under ~/.cache).
+        var prefix = directory.hasPrefix("/") ? "" : "."
+        for part in directory.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw AVPGANError(.io, "cannot create cache '\(directory)': \(FileIO.errorText())")
+            }
         }
         self.directory = directory
         self.options = options
+    }
+
+    /// The user's feature cache, shared by every run (entries are keyed by recording and
+    /// front-end settings, so sharing is safe): `$XDG_CACHE_HOME/avpgan/features`, else
+    /// `$HOME/.cache/avpgan/features`, else `/tmp/avpgan-<uid>/features`.
+    public static var defaultDirectory: String {
+        func variable(_ name: String) -> String? {
+            guard let v = getenv(name).map({ String(cString: $0) }), v.hasPrefix("/") else { return nil }
+            return v
+        }
+        if let xdg = variable("XDG_CACHE_HOME") { return "\(xdg)/avpgan/features" }
+        if let home = variable("HOME") { return "\(home)/.cache/avpgan/features" }
+        return "/tmp/avpgan-\(getuid())/features"
     }
 
     /// The cache file for `audio`.
