@@ -104,6 +104,8 @@ test-c: build venv
 	cc $(CFLAGS_STRICT) examples/c/portrait.c -o build/tests/portrait -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	espeak-ng -w build/tests/voice.wav "A voice is all we have of this speaker."
 	build/tests/portrait $(FIXTURES)/avpgan/model.safetensors build/tests/voice.wav build/tests/portrait.png
+	cc $(CFLAGS_STRICT) Tests/c/test_portrait_rgb8.c -o build/tests/test_portrait_rgb8 -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_portrait_rgb8 $(FIXTURES)/avpgan/model.safetensors build/tests/voice.wav
 	@test -s build/tests/portrait.png && echo "examples/c/portrait wrote build/tests/portrait.png"
 
 ## test-asan / test-tsan: the library built with -sanitize=address (leaks included) or

@@ -378,6 +378,19 @@ avpgan_status avpgan_portrait_pcm(const avpgan_model *model, const float *sample
                                   uint8_t *pixels, size_t capacity, size_t *needed,
                                   avpgan_portrait_info *info);
 
+/** A face from an audio file (any format libsndfile reads), in one call: decode, front end,
+ *  voice encoder, generator (and params' enhancer). pixels: S x S x 3 bytes (RGB8), S the
+ *  model's image size or the enhancer's; a size query ((NULL, 0)) checks the arguments and
+ *  that the file is readable, without decoding it. params and info may be NULL. */
+avpgan_status avpgan_portrait_file_rgb8(const avpgan_model *model, const char *voice_path,
+                                        const avpgan_portrait_params *params, uint8_t *pixels,
+                                        size_t capacity, size_t *needed, avpgan_portrait_info *info);
+
+/** As avpgan_portrait_file_rgb8, from the bytes of an audio file in memory (data, size). */
+avpgan_status avpgan_portrait_buffer_rgb8(const avpgan_model *model, const void *data, size_t size,
+                                          const avpgan_portrait_params *params, uint8_t *pixels,
+                                          size_t capacity, size_t *needed, avpgan_portrait_info *info);
+
 /** A face from an audio file, written as a PNG file (with provenance unless asked not
  *  to). Nothing is written when the call fails; the PNG is written to a temporary file
  *  and renamed into place. params and info may be NULL. */

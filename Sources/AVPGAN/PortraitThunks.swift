@@ -1,4 +1,7 @@
 import AVPGANCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import CAVPGAN
 
 // Front-end and portrait entry points.
@@ -103,6 +106,25 @@ public func avpgan_features_from_pcm(_ samples: UnsafePointer<Float>?, _ n: Int,
     }
 }
 
+/// The shared tail of the RGB8 portrait calls: the params, the size check (a size query
+/// returns here, after every argument was checked), then `decode`, the portrait and `info`.
+private func portraitRGB8(_ handle: OpaquePointer?, _ params: UnsafePointer<avpgan_portrait_params>?,
+                          _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int, _ needed: UnsafeMutablePointer<Int>?,
+                          _ info: UnsafeMutablePointer<avpgan_portrait_info>?,
+                          check: () throws -> Void, decode: () throws -> DecodedAudio) throws {
+    let m = try modelFromHandle(handle)
+    let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
+    let options = try portraitOptions(p)
+    try m.requireGenerator()
+    try check()
+    let side = options.enhancer?.size ?? m.imageSize
+    guard try Argument.buffer(pixels, capacity: capacity, needed: 3 * side * side, neededOut: needed,
+                              name: "pixels", unit: "bytes") else { return }
+    let portrait = try m.portrait(try decode(), options: options)
+    try fill(info, portrait)
+    pixels!.update(from: portrait.pixels, count: portrait.pixels.count)
+}
+
 @_cdecl("avpgan_portrait_pcm")
 public func avpgan_portrait_pcm(_ handle: OpaquePointer?, _ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32,
                                 _ params: UnsafePointer<avpgan_portrait_params>?,
@@ -110,17 +132,37 @@ public func avpgan_portrait_pcm(_ handle: OpaquePointer?, _ samples: UnsafePoint
                                 _ needed: UnsafeMutablePointer<Int>?,
                                 _ info: UnsafeMutablePointer<avpgan_portrait_info>?) -> Int32 {
     CallBoundary.run {
-        let m = try modelFromHandle(handle)
-        let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
-        let options = try portraitOptions(p)
-        try m.requireGenerator()
-        _ = try pcm(samples, n, rate)
-        let side = options.enhancer?.size ?? m.imageSize
-        guard try Argument.buffer(pixels, capacity: capacity, needed: 3 * side * side, neededOut: needed,
-                                  name: "pixels", unit: "bytes") else { return }
-        let portrait = try m.portrait(try audio(samples, n, rate), options: options)
-        try fill(info, portrait)
-        pixels!.update(from: portrait.pixels, count: portrait.pixels.count)
+        try portraitRGB8(handle, params, pixels, capacity, needed, info, check: { _ = try pcm(samples, n, rate) },
+                         decode: { try audio(samples, n, rate) })
+    }
+}
+
+@_cdecl("avpgan_portrait_file_rgb8")
+public func avpgan_portrait_file_rgb8(_ handle: OpaquePointer?, _ voicePath: UnsafePointer<CChar>?,
+                                      _ params: UnsafePointer<avpgan_portrait_params>?,
+                                      _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
+                                      _ needed: UnsafeMutablePointer<Int>?,
+                                      _ info: UnsafeMutablePointer<avpgan_portrait_info>?) -> Int32 {
+    CallBoundary.run {
+        let voice = String(cString: try Argument.require(voicePath, "voice_path"))
+        try portraitRGB8(handle, params, pixels, capacity, needed, info, check: {
+            guard access(voice, R_OK) == 0 else { throw AVPGANError(.io, "cannot read '\(voice)': \(String(cString: strerror(errno)))") }
+        }, decode: { try AudioDecoder.decode(path: voice, targetRate: FrontEnd.sampleRate) })
+    }
+}
+
+@_cdecl("avpgan_portrait_buffer_rgb8")
+public func avpgan_portrait_buffer_rgb8(_ handle: OpaquePointer?, _ data: UnsafeRawPointer?, _ size: Int,
+                                        _ params: UnsafePointer<avpgan_portrait_params>?,
+                                        _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
+                                        _ needed: UnsafeMutablePointer<Int>?,
+                                        _ info: UnsafeMutablePointer<avpgan_portrait_info>?) -> Int32 {
+    CallBoundary.run {
+        try Argument.size(size, "size")
+        try portraitRGB8(handle, params, pixels, capacity, needed, info, check: {
+            guard data != nil else { throw AVPGANError(.invalidArgument, "data is NULL") }
+            guard size > 0 else { throw AVPGANError(.audioFormat, "the audio buffer is empty (size is 0)") }
+        }, decode: { try AudioDecoder.decode(bytes: UnsafeRawBufferPointer(start: data, count: size), targetRate: FrontEnd.sampleRate) })
     }
 }
 
