@@ -106,6 +106,8 @@ test-c: build venv
 	build/tests/portrait $(FIXTURES)/avpgan/model.safetensors build/tests/voice.wav build/tests/portrait.png
 	cc $(CFLAGS_STRICT) Tests/c/test_portrait_rgb8.c -o build/tests/test_portrait_rgb8 -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_portrait_rgb8 $(FIXTURES)/avpgan/model.safetensors build/tests/voice.wav
+	cc $(CFLAGS_STRICT) Tests/c/test_png_text.c -o build/tests/test_png_text -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_png_text
 	@test -s build/tests/portrait.png && echo "examples/c/portrait wrote build/tests/portrait.png"
 
 ## test-asan / test-tsan: the library built with -sanitize=address (leaks included) or

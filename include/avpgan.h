@@ -416,6 +416,13 @@ avpgan_status avpgan_default_model_path(char *path, size_t capacity, size_t *nee
 avpgan_status avpgan_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                                 uint8_t *png, size_t capacity, size_t *needed);
 
+/** As avpgan_png_encode, with n_text text entries (at most 1024), e.g. a caller's own
+ *  provenance: keys[i] (1-79 printable ASCII characters, no leading or trailing space) and
+ *  values[i] (UTF-8), stored as uncompressed iTXt chunks, as the library's portraits are. */
+avpgan_status avpgan_png_encode_text(const uint8_t *pixels, uint32_t width, uint32_t height,
+                                     const char *const *keys, const char *const *values, size_t n_text,
+                                     uint8_t *png, size_t capacity, size_t *needed);
+
 /* ------------------------------------------------------------------------ */
 /* Face recognition (evaluation)                                             */
 /* ------------------------------------------------------------------------ */

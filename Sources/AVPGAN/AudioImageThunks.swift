@@ -63,13 +63,37 @@ public func avpgan_decode_buffer(_ data: UnsafeRawPointer?, _ size: Int, _ rate:
 public func avpgan_png_encode(_ pixels: UnsafePointer<UInt8>?, _ width: UInt32, _ height: UInt32,
                               _ png: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
                               _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+    CallBoundary.run { try encodePNG(pixels, width, height, text: [], png, capacity, needed) }
+}
+
+@_cdecl("avpgan_png_encode_text")
+public func avpgan_png_encode_text(_ pixels: UnsafePointer<UInt8>?, _ width: UInt32, _ height: UInt32,
+                                   _ keys: UnsafePointer<UnsafePointer<CChar>?>?, _ values: UnsafePointer<UnsafePointer<CChar>?>?,
+                                   _ count: Int, _ png: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
+                                   _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
-        let pixels = try Argument.require(pixels, "pixels")
-        guard width > 0, height > 0, UInt64(width) * UInt64(height) <= UInt64(PNGCodec.maxDecodePixels) else {
-            throw AVPGANError(.invalidArgument, "image size \(width)x\(height) is not 1...\(PNGCodec.maxDecodePixels) pixels")
+        try Argument.size(count, "n_text")
+        guard count <= 1024 else { throw AVPGANError(.invalidArgument, "n_text is \(count), at most 1024") }
+        var text: [(String, String)] = []
+        if count > 0 {
+            let keys = try Argument.require(keys, "keys"), values = try Argument.require(values, "values")
+            for i in 0..<count {
+                let key = try Argument.require(keys[i], "keys[\(i)]"), value = try Argument.require(values[i], "values[\(i)]")
+                text.append((String(cString: key), String(cString: value)))
+            }
         }
-        let bytes = try PNGCodec.encodeRGB8(pixels, width: Int(width), height: Int(height))
-        guard try Argument.buffer(png, capacity: capacity, needed: bytes.count, neededOut: needed, name: "png", unit: "bytes") else { return }
-        png!.update(from: bytes, count: bytes.count)
+        try encodePNG(pixels, width, height, text: text, png, capacity, needed)
     }
+}
+
+/// 8-bit RGB to PNG (with text chunks) into the caller's buffer.
+private func encodePNG(_ pixels: UnsafePointer<UInt8>?, _ width: UInt32, _ height: UInt32, text: [(String, String)],
+                       _ png: UnsafeMutablePointer<UInt8>?, _ capacity: Int, _ needed: UnsafeMutablePointer<Int>?) throws {
+    let pixels = try Argument.require(pixels, "pixels")
+    guard width > 0, height > 0, UInt64(width) * UInt64(height) <= UInt64(PNGCodec.maxDecodePixels) else {
+        throw AVPGANError(.invalidArgument, "image size \(width)x\(height) is not 1...\(PNGCodec.maxDecodePixels) pixels")
+    }
+    let bytes = try PNGCodec.encodeRGB8(pixels, width: Int(width), height: Int(height), text: text)
+    guard try Argument.buffer(png, capacity: capacity, needed: bytes.count, neededOut: needed, name: "png", unit: "bytes") else { return }
+    png!.update(from: bytes, count: bytes.count)
 }

@@ -422,6 +422,11 @@ _PROTOTYPES = {
         c_status,
         [_c_uint8_p, ctypes.c_uint32, ctypes.c_uint32, _c_uint8_p, ctypes.c_size_t, _c_size_t_p],
     ),
+    "avpgan_png_encode_text": (
+        c_status,
+        [_c_uint8_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
+         ctypes.c_size_t, _c_uint8_p, ctypes.c_size_t, _c_size_t_p],
+    ),
     "avpgan_trainer_params_init": (c_status, [ctypes.POINTER(TrainerParams), ctypes.c_size_t]),
     "avpgan_trainer_create": (c_status, [ctypes.POINTER(TrainerParams), ctypes.POINTER(TrainerHandle)]),
     "avpgan_trainer_load_checkpoint": (

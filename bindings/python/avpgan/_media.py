@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import Union  # noqa: F401
+from typing import Mapping, Union  # noqa: F401
 
 import numpy as np
 import numpy.typing as npt
@@ -75,27 +75,36 @@ def decode(source: Source, target_rate: int = 16000) -> Audio:
                  info.format.decode("utf-8", "replace"))
 
 
-def encode_png(pixels: npt.ArrayLike) -> bytes:
-    """PNG bytes of an 8-bit RGB image ``[H, W, 3]`` (deterministic: same pixels, same bytes)."""
+def encode_png(pixels: npt.ArrayLike, text: "Mapping[str, str] | None" = None) -> bytes:
+    """PNG bytes of an 8-bit RGB image ``[H, W, 3]`` (deterministic: same pixels, same bytes).
+
+    ``text``: entries to store in the PNG (iTXt chunks, as the library's own provenance), e.g.
+    ``{"Description": "Synthetic image ...", "case": "2026-017"}``; keys are 1-79 printable
+    ASCII characters."""
     from . import _check
 
     img = np.ascontiguousarray(pixels, dtype=np.uint8)
     if img.ndim != 3 or img.shape[2] != 3 or img.shape[0] < 1 or img.shape[1] < 1:
         raise ValueError(f"encode_png: pixels must be [H, W, 3] uint8, got shape {img.shape}")
+    entries = list((text or {}).items())
+    keys = (ctypes.c_char_p * max(len(entries), 1))(*[str(k).encode("utf-8") for k, _ in entries])
+    values = (ctypes.c_char_p * max(len(entries), 1))(*[str(v).encode("utf-8") for _, v in entries])
     lib = _lib.get()
     needed = ctypes.c_size_t(0)
     src = img.ctypes.data_as(_lib._c_uint8_p)
-    _check(lib.avpgan_png_encode(src, img.shape[1], img.shape[0], None, 0, ctypes.byref(needed)), "avpgan_png_encode")
+    _check(lib.avpgan_png_encode_text(src, img.shape[1], img.shape[0], keys, values, len(entries), None, 0,
+                                      ctypes.byref(needed)), "avpgan_png_encode_text")
     out = (ctypes.c_uint8 * needed.value)()
-    _check(lib.avpgan_png_encode(src, img.shape[1], img.shape[0], out, needed.value, ctypes.byref(needed)),
-           "avpgan_png_encode")
+    _check(lib.avpgan_png_encode_text(src, img.shape[1], img.shape[0], keys, values, len(entries), out, needed.value,
+                                      ctypes.byref(needed)), "avpgan_png_encode_text")
     return bytes(out)
 
 
-def save_png(path: Union[str, "os.PathLike[str]"], pixels: npt.ArrayLike) -> None:
-    """Writes an 8-bit RGB image ``[H, W, 3]`` as a PNG file (via a temporary file, so a
-    failure leaves no partial file)."""
-    data = encode_png(pixels)
+def save_png(path: Union[str, "os.PathLike[str]"], pixels: npt.ArrayLike,
+             text: "Mapping[str, str] | None" = None) -> None:
+    """Writes an 8-bit RGB image ``[H, W, 3]`` as a PNG file, with ``text`` entries as
+    :func:`encode_png` (via a temporary file, so a failure leaves no partial file)."""
+    data = encode_png(pixels, text)
     tmp = os.fspath(path) + ".tmp"
     with open(tmp, "wb") as f:
         f.write(data)

@@ -95,3 +95,14 @@ def test_png_round_trip(tmp_path):
     assert (tmp_path / "x.png").read_bytes() == data
     with pytest.raises(ValueError):
         avpgan.encode_png(np.zeros((4, 4), np.uint8))
+
+
+def test_png_text_entries_are_stored(avpgan_module, tmp_path):
+    """encode_png / save_png carry a caller's provenance (avpgan_png_encode_text)."""
+    from avpgan import distributed
+    img = np.zeros((4, 5, 3), dtype=np.uint8)
+    avpgan.save_png(tmp_path / "x.png", img, text={"case": "2026-017", "Description": "synthetique \u00e9"})
+    assert distributed.provenance(tmp_path / "x.png") == {"case": "2026-017", "Description": "synthetique \u00e9"}
+    assert avpgan.encode_png(img, {}) == avpgan.encode_png(img)
+    with pytest.raises(avpgan.InvalidArgumentError):
+        avpgan.encode_png(img, {" bad key": "x"})
