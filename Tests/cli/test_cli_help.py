@@ -124,3 +124,12 @@ def test_feature_cache_defaults_to_the_users_cache_folder(tmp_path):
     assert f"feature cache: {cache}" in r.stdout, r.stdout
     assert any(cache.glob("*.npy")), "no features were cached in the user's cache folder"
     assert list(work.iterdir()) == [], f"the run left {list(work.iterdir())} in its working folder"
+
+
+def test_a_file_that_is_not_a_model_gets_a_plain_message(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("These are not weights, just a few lines of text.\n")
+    for args in (["info", str(text)], ["portrait", "--model", str(text), VOICE, "-o", str(tmp_path / "x.png")]):
+        r = run(*args)
+        assert r.returncode == 1 and "not a safetensors model file" in r.stderr, r.stderr
+        assert "header length" not in r.stderr, r.stderr

@@ -43,6 +43,11 @@ public struct Safetensors: Sendable {
         guard bytes.count >= 8 else {
             throw AVPGANError.format("file is \(bytes.count) bytes, shorter than the 8-byte safetensors header length")
         }
+        // Any other kind of file (a WAV, a PNG, text) fails here, with a plain message rather
+        // than an absurd header length read from its first bytes.
+        guard bytes.count == 8 || bytes[8] == UInt8(ascii: "{") else {
+            throw AVPGANError.format("not a safetensors model file: its header does not start with '{' after the 8-byte length")
+        }
         var headerLength: UInt64 = 0
         for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         guard headerLength <= UInt64(maxHeaderBytes) else {
