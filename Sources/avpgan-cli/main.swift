@@ -21,6 +21,9 @@ commands:
         [--arch avpgan] [--widths full|tiny] [--steps 1000] [--batch 64] [--seed 1]
         [--checkpoint-dir D] [--checkpoint-every 100] [--resume] [--test-list FILE] [--log F.jsonl]
         [--samples-every N (default: --checkpoint-every; 0: none)] [--split-rule initial-letter]
+        [--generator-sn on|off (spectral norm on the generator too; default off: docs/training-design.md)]
+        [--stop-on-collapse (stop, keeping the last healthy checkpoint, when training collapses)]
+        [--health-warm-up 500 (steps before collapse and a runaway discriminator are judged)]
                                      Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints;
                                      with --checkpoint-dir D, sample sheets D/samples/step-N.png
   evaluate --model MODEL --voices DIR --faces DIR [--split test|validation|train] [--test-list F]
@@ -248,7 +251,8 @@ do {
     case "train":
         let o = Options(args.dropFirst(2), known: ["--voices", "--faces", "--voice-encoder", "-o", "--arch", "--widths", "--steps",
                                                    "--batch", "--seed", "--checkpoint-dir", "--checkpoint-every", "--test-list",
-                                                   "--log", "--cache", "--threads", "--samples-every", "--split-rule"], flags: ["--resume"])
+                                                   "--log", "--cache", "--threads", "--samples-every", "--split-rule", "--generator-sn", "--health-warm-up"],
+                        flags: ["--resume", "--stop-on-collapse"])
         exit(try TrainCommand.run(o, flags: o.flags))
     case "eval":
         exit(try FaceEvalCommand.run(Options(args.dropFirst(2), known: [
