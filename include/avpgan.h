@@ -549,7 +549,9 @@ typedef struct avpgan_trainer_params {
      *  first header, leaves the default.) */
     int32_t generator_spectral_norm;
     /** Non-zero: avpgan_trainer_run stops with AVPGAN_E_ABORTED, before its next step, when
-     *  a step raises a health warning (avpgan_trainer_info.health). Default 0: warn only. */
+     *  a step raises AVPGAN_HEALTH_COLLAPSE or AVPGAN_HEALTH_DISCRIMINATOR_WINS
+     *  (avpgan_trainer_info.health; AVPGAN_HEALTH_CLASSIFIER_AT_CHANCE only warns).
+     *  Default 0: warn only. */
     int32_t stop_on_collapse;
     /** avpgan_trainer_create: steps before the health warnings are judged (a fresh
      *  generator's faces are all alike); default 500. A checkpoint keeps its own. */
@@ -651,9 +653,10 @@ typedef int (*avpgan_abort_fn)(void *user_data);
  *  may be NULL; their user_data is passed through. abort_fn is asked before every
  *  step, the first included; when it returns non-zero the run stops between two steps
  *  (the trainer stays consistent: save it, or run on later) and returns
- *  AVPGAN_E_ABORTED. With params.stop_on_collapse, a step that raises a health
- *  warning also stops the run with AVPGAN_E_ABORTED, after that step (the message names
- *  the warning; running on is allowed, and stops again only on a new warning).
+ *  AVPGAN_E_ABORTED. With params.stop_on_collapse, a step that raises a collapse or
+ *  runaway-discriminator warning also stops the run with AVPGAN_E_ABORTED, after that step
+ *  (the message names the warning; running on is allowed, and stops again only on a new
+ *  warning).
  *  steps_done: NULL, or receives the number of steps this call took, on success and
  *  failure alike. AVPGAN_E_INVALID_ARGUMENT when the trainer has no
  *  data set. */

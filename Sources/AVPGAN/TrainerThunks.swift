@@ -280,7 +280,7 @@ public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
                 done += 1
                 stepsDone?.pointee = done
                 if let progress { losses.withUnsafeBufferPointer { progress(done, steps, $0.baseAddress, progressUser) } }
-                if t.stopOnCollapse && run.health.raised.count > raisedBefore {
+                if t.stopOnCollapse && run.health.raised.dropFirst(raisedBefore).contains(where: { $0.warning.stopsRun }) {
                     let new = run.health.raised.dropFirst(raisedBefore).map { "\($0.warning.rawValue) (\($0.warning.meaning))" }
                     throw AVPGANError(.aborted, "stop_on_collapse stopped the run after \(done) of \(steps) steps (at step \(run.step)): \(new.joined(separator: "; ")); the trainer's state is that of the unhealthy step, so keep the last checkpoint saved before it")
                 }

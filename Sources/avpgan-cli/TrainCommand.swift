@@ -67,7 +67,7 @@ enum TrainCommand {
         }
         let start = Bench.now(), first = run.step
         let stopOnCollapse = flags.contains("--stop-on-collapse")
-        var lastGood = run.health.isHealthy ? run.step : nil as Int?
+        var lastGood = run.health.raised.contains(where: { $0.warning.stopsRun }) ? nil as Int? : run.step
         print("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
         while run.step < steps && stopRequested == 0 {
             let warningsBefore = run.health.raised.count
@@ -85,17 +85,17 @@ enum TrainCommand {
             if run.health.raised.count > warningsBefore {
                 if tty { fputs("\n", stderr) }
                 for (w, at) in run.health.raised.dropFirst(warningsBefore) { fputs("avpgan train: WARNING at step \(at): \(w.rawValue): \(w.meaning)\n", stderr) }
-                if stopOnCollapse {
+                if stopOnCollapse && run.health.raised.dropFirst(warningsBefore).contains(where: { $0.warning.stopsRun }) {
                     // Keep the last checkpoint written while the run was healthy; write the log.
                     if let logPath { try FileIO.write(log, to: logPath) }
                     let kept = checkpointPath.map { path in lastGood.map { " The last healthy checkpoint, step \($0), is kept in \(path)." } ?? " No healthy checkpoint was written; \(path) is left as it was." } ?? ""
-                    print("stopped at step \(run.step) (--stop-on-collapse): \(run.health.summary).\(kept) No model was written; try --generator-sn off (docs/training-design.md).")
+                    print("stopped at step \(run.step) (--stop-on-collapse): \(run.health.summary).\(kept) No model was written (docs/training-design.md, \"Training health\").")
                     return 3
                 }
             }
             if run.step % every == 0 {
                 try save()
-                if run.health.isHealthy { lastGood = run.step }
+                if !run.health.raised.contains(where: { $0.warning.stopsRun }) { lastGood = run.step }
             }
             if samplesEvery > 0 && run.step % samplesEvery == 0 { try drawSamples() }
         }

@@ -25,6 +25,10 @@ final class TrainingHealthTests: XCTestCase {
         XCTAssertTrue(h.isHealthy, "warnings before step \(TrainingHealth.defaultWarmUp): \(h.summary)")
     }
 
+    func testOnlyCollapseAndARunawayDiscriminatorStopARun() {
+        XCTAssertEqual(TrainingHealth.Warning.allCases.filter(\.stopsRun), [.collapse, .discriminatorWins])
+    }
+
     func testWarmUpIsTheRunsChoice() {
         var h = TrainingHealth(warmUp: 1)
         h.observe(losses: healthy, spread: 0.0001, identities: 24, step: 1)

@@ -27,6 +27,11 @@ public struct TrainingHealth: Equatable, Sendable {
             }
         }
 
+        /// Whether `--stop-on-collapse` (`stop_on_collapse`) stops on it: collapse and a runaway
+        /// discriminator do; a classifier at chance only warns (avpgan learned held-out faces
+        /// above chance while it was raised: docs/training-design.md).
+        public var stopsRun: Bool { self != .classifierAtChance }
+
         /// What the warning means, for messages.
         public var meaning: String {
             switch self {

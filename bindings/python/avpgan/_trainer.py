@@ -224,7 +224,8 @@ class Trainer(_lib.HandleOwner):
         face encoder (the reference's avpgan and avpgan-nocbam), False on the face encoder
         only; None takes the library's default (False: the recipe with which avpgan learns,
         docs/training-design.md). ``stop_on_collapse``: :meth:`run` stops with
-        :class:`AbortedError` after a step that raises a health warning (:attr:`info` ``.health``);
+        :class:`AbortedError` after a step that raises the ``collapse`` or ``discriminator_wins``
+        warning (:attr:`info` ``.health``; ``classifier_at_chance`` only warns);
         ``health_warm_up``: steps before the warnings are judged (a fresh generator's faces are
         all alike)."""
         if arch not in _ARCHS:
@@ -407,8 +408,8 @@ class Trainer(_lib.HandleOwner):
 
         Ctrl-C (KeyboardInterrupt) stops the run between two steps and is re-raised: the
         trainer stays consistent and can be saved. A trainer made with ``stop_on_collapse``
-        raises :class:`AbortedError` (naming the warning) after a step that raises a health
-        warning; its state is then that step's, so keep the last checkpoint saved before it.
+        raises :class:`AbortedError` (naming the warning) after a step that raises the
+        ``collapse`` or ``discriminator_wins`` warning; its state is then that step's, so keep the last checkpoint saved before it.
 
         Returns:
             float32 ``[steps taken, 5]``: each step's losses in :class:`Losses` order.
