@@ -542,9 +542,9 @@ typedef struct avpgan_trainer_params {
     int32_t split;
     /** avpgan_trainer_create: 1 puts spectral norm on the generator's stride-2 layers as
      *  well as the face encoder's (the reference's avpgan and avpgan-nocbam); 0 on the face
-     *  encoder only, the recipe with which avpgan learns (docs/training-design.md, "Why
-     *  avpgan collapsed"). Ignored for voice2face and by avpgan_trainer_load_checkpoint
-     *  (the checkpoint decides). Default 0. (It fills what was the struct's tail padding:
+     *  encoder only (an experiment of docs/training-design.md, "Why avpgan collapsed").
+     *  Ignored for voice2face and by avpgan_trainer_load_checkpoint (the checkpoint
+     *  decides). Default 1. (It fills what was the struct's tail padding:
      *  a struct_size that stops before stop_on_collapse, from a caller compiled against the
      *  first header, leaves the default.) */
     int32_t generator_spectral_norm;

@@ -21,7 +21,7 @@ commands:
         [--arch avpgan] [--widths full|tiny] [--steps 1000] [--batch 64] [--seed 1]
         [--checkpoint-dir D] [--checkpoint-every 100] [--resume] [--test-list FILE] [--log F.jsonl]
         [--samples-every N (default: --checkpoint-every; 0: none)] [--split-rule initial-letter]
-        [--generator-sn on|off (spectral norm on the generator too; default off: docs/training-design.md)]
+        [--generator-sn on|off (spectral norm on the generator too, as the reference; default on)]
         [--stop-on-collapse (stop, keeping the last healthy checkpoint, when training collapses)]
         [--health-warm-up 500 (steps before collapse and a runaway discriminator are judged)]
                                      Algorithm 1 (the voice encoder frozen); Ctrl-C checkpoints;

@@ -642,10 +642,10 @@ static void test_trainer(const char *model_path, const char *data)
     check(tp.struct_size == sizeof tp && tp.arch == AVPGAN_ARCH_AVPGAN && tp.widths == AVPGAN_WIDTHS_FULL &&
               tp.batch_size == 64 && tp.seed == 1 && tp.voices_dir == NULL && tp.faces_dir == NULL &&
               tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
-              tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 0 && tp.stop_on_collapse == 0 &&
+              tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 1 && tp.stop_on_collapse == 0 &&
               tp.health_warm_up == 500,
           "wrong defaults",
-          "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, no generator spectral norm, "
+          "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, generator spectral norm, "
           "warn only, warm-up 500)");
 
     /* ---- create: errors ---- */
@@ -685,7 +685,7 @@ static void test_trainer(const char *model_path, const char *data)
     tp.batch_size = 2;
     tp.generator_spectral_norm = 2;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(generator_spectral_norm 2)");
-    tp.generator_spectral_norm = 0;
+    tp.generator_spectral_norm = 1;
     tp.health_warm_up = 0;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(health_warm_up 0)");
     tp.health_warm_up = 500;
@@ -709,7 +709,7 @@ static void test_trainer(const char *model_path, const char *data)
      *      its padding, here garbage) gets the defaults of the new fields ---- */
     memcpy(&big_tp[0], &tp, sizeof tp);
     big_tp[0].struct_size = offsetof(avpgan_trainer_params, stop_on_collapse);
-    big_tp[0].generator_spectral_norm = 0x55555555;
+    big_tp[0].generator_spectral_norm = 0;
     big_tp[0].stop_on_collapse = 1;
     expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK, "avpgan_trainer_create(the first header's struct_size)");
     if (t != NULL) {
@@ -720,21 +720,21 @@ static void test_trainer(const char *model_path, const char *data)
               "avpgan_trainer_get_info fills only the first header's fields");
         info.struct_size = sizeof info;
         expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
-        check(info.generator_spectral_norm == 0 && info.health == 0 && info.health_step == 0, "padding was read",
-              "an old-size params struct: generator spectral norm off (the default), healthy");
-        avpgan_trainer_free(t);
-        t = NULL;
-    }
-    tp.generator_spectral_norm = 1;
-    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(generator_spectral_norm 1)");
-    if (t != NULL) {
-        info.struct_size = sizeof info;
-        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
-        check(info.generator_spectral_norm == 1, "off", "generator_spectral_norm 1 reaches the trainer");
+        check(info.generator_spectral_norm == 1 && info.health == 0 && info.health_step == 0, "padding was read",
+              "an old-size params struct (padding 0): generator spectral norm on (the default), healthy");
         avpgan_trainer_free(t);
         t = NULL;
     }
     tp.generator_spectral_norm = 0;
+    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(generator_spectral_norm 0)");
+    if (t != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.generator_spectral_norm == 0, "on", "generator_spectral_norm 0 reaches the trainer");
+        avpgan_trainer_free(t);
+        t = NULL;
+    }
+    tp.generator_spectral_norm = 1;
 
     /* ---- stop_on_collapse: judged from the first step (health_warm_up 1), a fresh
      *      generator's faces are all alike (their spread ~1e-5, the threshold 0.01), so the
@@ -798,7 +798,7 @@ static void test_trainer(const char *model_path, const char *data)
               info.n_identities == 3 && info.batch_size == 2 && info.has_dataset == 1 &&
               info.n_generator_widths == 5 && info.generator_widths[0] == 128 && info.n_face_widths == 5 &&
               info.face_widths[4] == 64 && info.n_voice_widths == g_info.n_voice_widths &&
-              info.n_trained_parameters > 0 && info.health == 0 && info.generator_spectral_norm == 0,
+              info.n_trained_parameters > 0 && info.health == 0 && info.generator_spectral_norm == 1,
           "wrong info", "trainer info: step 0, avpgan, 3 identities, batch 2, tiny widths, data set");
 
     /* ---- step ---- */

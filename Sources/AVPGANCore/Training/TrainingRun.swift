@@ -4,9 +4,10 @@
 /// takes only explicit batches (`ganStep`).
 public final class TrainingRun {
     public static let noiseStd: Float = 0.05
-    /// Whether a new run puts spectral norm on the generator by default (the reference does;
-    /// the default recipe does not: docs/training-design.md, "Why avpgan collapsed").
-    public static let defaultGeneratorSpectralNorm = false
+    /// Whether a new run puts spectral norm on the generator by default: yes, as the reference
+    /// (turning it off did not make avpgan learn better: docs/training-design.md, "Why avpgan
+    /// collapsed").
+    public static let defaultGeneratorSpectralNorm = true
     /// The losses a step returns, in this order.
     public static let lossNames = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
 

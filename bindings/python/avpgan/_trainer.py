@@ -88,7 +88,7 @@ class TrainerInfo:
     n_trained_parameters: int
     health: Tuple[str, ...] = ()
     health_step: int = 0
-    generator_spectral_norm: bool = False
+    generator_spectral_norm: bool = True
     batch_spread: float = 0.0
 
 
@@ -222,8 +222,8 @@ class Trainer(_lib.HandleOwner):
 
         ``generator_spectral_norm``: True puts spectral norm on the generator as well as the
         face encoder (the reference's avpgan and avpgan-nocbam), False on the face encoder
-        only; None takes the library's default (False: the recipe with which avpgan learns,
-        docs/training-design.md). ``stop_on_collapse``: :meth:`run` stops with
+        only (an experiment of docs/training-design.md); None takes the library's default
+        (True). ``stop_on_collapse``: :meth:`run` stops with
         :class:`AbortedError` after a step that raises the ``collapse`` or ``discriminator_wins``
         warning (:attr:`info` ``.health``; ``classifier_at_chance`` only warns);
         ``health_warm_up``: steps before the warnings are judged (a fresh generator's faces are

@@ -264,18 +264,18 @@ def test_run_progress_stop_and_resume(avpgan_module, dataset, tmp_path):
 
 
 def test_recipe_options_and_health(avpgan_module, dataset, tmp_path):
-    """generator_spectral_norm reaches the networks (default off: docs/training-design.md);
+    """generator_spectral_norm reaches the networks (default on, as the reference);
     stop_on_collapse stops a run after the step that raises a warning, with a message naming it;
     the health warnings survive a checkpoint."""
     kw = dict(voices=dataset / "data" / "voices", faces=dataset / "data" / "faces", cache=dataset / "cache",
               voice_encoder=MODEL, widths="tiny", batch_size=2, seed=4)
     with avpgan_module.Trainer.create(**kw) as t:
         info = t.info
-        assert info.generator_spectral_norm is False and info.health == () and info.health_step == 0
+        assert info.generator_spectral_norm is True and info.health == () and info.health_step == 0
         t.run(2)
         assert 0 <= t.info.batch_spread < 1
-    with avpgan_module.Trainer.create(generator_spectral_norm=True, **kw) as t:
-        assert t.info.generator_spectral_norm is True
+    with avpgan_module.Trainer.create(generator_spectral_norm=False, **kw) as t:
+        assert t.info.generator_spectral_norm is False
     with avpgan_module.Trainer.create(arch="voice2face", generator_spectral_norm=False, **kw) as t:
         assert t.info.generator_spectral_norm is False
     with pytest.raises(TypeError, match="generator_spectral_norm"):
