@@ -67,7 +67,8 @@ enum TrainCommand {
         }
         let start = Bench.now(), first = run.step
         let stopOnCollapse = flags.contains("--stop-on-collapse")
-        var lastGood = run.health.raised.contains(where: { $0.warning.stopsRun }) ? nil as Int? : run.step
+        // The step of the last checkpoint written before a stopping warning (a resumed run's own).
+        var lastGood = flags.contains("--resume") && !run.health.raised.contains(where: { $0.warning.stopsRun }) ? run.step : nil as Int?
         print("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
         while run.step < steps && stopRequested == 0 {
             let warningsBefore = run.health.raised.count

@@ -306,6 +306,9 @@ def test_train_health_warnings_and_stop_on_collapse(tmp_path):
     kept = json.loads(safetensors_metadata(tmp_path / "S" / "checkpoint.safetensors")["avpgan.checkpoint"])
     assert kept["step"] == 2 and kept["health"]["warnings"] == [], kept
     assert len((tmp_path / "S" / "train.jsonl").read_text().splitlines()) == 3, "the log has the step that raised it"
+    r = run(*common[:-1], "1", "--steps", "5", "--stop-on-collapse", "--checkpoint-dir", str(tmp_path / "F"), "-o", str(tmp_path / "F.safetensors"))
+    assert r.returncode == 3 and "stopped at step 1" in r.stdout and "No healthy checkpoint was written" in r.stdout, r.stdout
+    assert not (tmp_path / "F" / "checkpoint.safetensors").exists(), "nothing healthy to keep, nothing written"
     r = run(*common[:-1], "0", "--steps", "1", "-o", str(tmp_path / "x.safetensors"))
     assert r.returncode == 2 and "--health-warm-up" in r.stderr, r.stderr
     r = run(*common, "--steps", "1", "--generator-sn", "maybe", "-o", str(tmp_path / "x.safetensors"))
