@@ -501,8 +501,8 @@ typedef enum avpgan_loss {
 } avpgan_loss;
 
 /** Health warnings of a training run (bits of avpgan_trainer_info.health). Each is judged
- *  on moving averages over about 100 steps, from step 500 on, and stays raised once raised
- *  (docs/training-design.md, "Training health"). */
+ *  on moving averages over about 100 steps, from step params.health_warm_up (500) on, and
+ *  stays raised once raised (docs/training-design.md, "Training health"). */
 typedef enum avpgan_health {
     /** The generated faces of a batch no longer differ (mode collapse). */
     AVPGAN_HEALTH_COLLAPSE = 1,
