@@ -546,6 +546,18 @@ typedef enum avpgan_loss {
     AVPGAN_LOSS_G_CLASS = 4   /* NLL of the classifier on generated faces, voice labels */
 } avpgan_loss;
 
+/** Health warnings of a training run (bits of avpgan_trainer_info.health). Each is judged
+ *  on moving averages over about 100 steps, from step params.health_warm_up (500) on, and
+ *  stays raised once raised (docs/training-design.md, "Training health"). */
+typedef enum avpgan_health {
+    /** The generated faces of a batch no longer differ (mode collapse). */
+    AVPGAN_HEALTH_COLLAPSE = 1,
+    /** The discriminator's loss (d_real + d_fake) stays near zero. */
+    AVPGAN_HEALTH_DISCRIMINATOR_WINS = 2,
+    /** The classifier's loss on generated faces (g_class) is at or above chance, ln(n_identities). */
+    AVPGAN_HEALTH_CLASSIFIER_AT_CHANCE = 4
+} avpgan_health;
+
 /** Options of a trainer. The strings are read during the call only. */
 typedef struct avpgan_trainer_params {
     size_t struct_size;
@@ -575,6 +587,22 @@ typedef struct avpgan_trainer_params {
     const char *cache_dir;
     /** An avpgan_split value; default AVPGAN_SPLIT_TEST_LIST. */
     int32_t split;
+    /** avpgan_trainer_create: 1 puts spectral norm on the generator's stride-2 layers as
+     *  well as the face encoder's (the reference's avpgan and avpgan-nocbam); 0 on the face
+     *  encoder only (an experiment of docs/training-design.md, "Why avpgan collapsed").
+     *  Ignored for voice2face and by avpgan_trainer_load_checkpoint (the checkpoint
+     *  decides). Default 1. (It fills what was the struct's tail padding:
+     *  a struct_size that stops before stop_on_collapse, from a caller compiled against the
+     *  first header, leaves the default.) */
+    int32_t generator_spectral_norm;
+    /** Non-zero: avpgan_trainer_run stops with AVPGAN_E_ABORTED, before its next step, when
+     *  a step raises AVPGAN_HEALTH_COLLAPSE or AVPGAN_HEALTH_DISCRIMINATOR_WINS
+     *  (avpgan_trainer_info.health; AVPGAN_HEALTH_CLASSIFIER_AT_CHANCE only warns).
+     *  Default 0: warn only. */
+    int32_t stop_on_collapse;
+    /** avpgan_trainer_create: steps before the health warnings are judged (a fresh
+     *  generator's faces are all alike); default 500. A checkpoint keeps its own. */
+    uint32_t health_warm_up;
 } avpgan_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_trainer_params). */
@@ -624,6 +652,10 @@ typedef struct avpgan_trainer_info {
     uint32_t n_face_widths;
     uint32_t face_widths[AVPGAN_MAX_LAYERS];
     uint64_t n_trained_parameters; /* scalars Adam updates (generator, face encoder, heads) */
+    uint32_t health;           /* avpgan_health bits raised so far; 0: healthy */
+    int32_t generator_spectral_norm; /* 1: the generator's stride-2 layers are spectrally normalised */
+    uint64_t health_step;      /* the step at which the first warning was raised; 0: none */
+    float batch_spread;        /* the last step's generated faces: mean over pixels of the std across the batch */
 } avpgan_trainer_info;
 
 /** Fills *info; set info->struct_size = sizeof(avpgan_trainer_info) first. */
@@ -668,8 +700,12 @@ typedef int (*avpgan_abort_fn)(void *user_data);
  *  may be NULL; their user_data is passed through. abort_fn is asked before every
  *  step, the first included; when it returns non-zero the run stops between two steps
  *  (the trainer stays consistent: save it, or run on later) and returns
- *  AVPGAN_E_ABORTED. steps_done: NULL, or receives the number of steps this call took,
- *  on success and failure alike. AVPGAN_E_INVALID_ARGUMENT when the trainer has no
+ *  AVPGAN_E_ABORTED. With params.stop_on_collapse, a step that raises a collapse or
+ *  runaway-discriminator warning also stops the run with AVPGAN_E_ABORTED, after that step
+ *  (the message names the warning; running on is allowed, and stops again only on a new
+ *  warning).
+ *  steps_done: NULL, or receives the number of steps this call took, on success and
+ *  failure alike. AVPGAN_E_INVALID_ARGUMENT when the trainer has no
  *  data set. */
 avpgan_status avpgan_trainer_run(avpgan_trainer *trainer, uint64_t n_steps,
                                  avpgan_trainer_progress_fn progress, void *progress_user_data,

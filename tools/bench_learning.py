@@ -27,11 +27,23 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--widths", default="tiny", choices=["tiny", "full"])
     p.add_argument("--arch", default="voice2face", choices=["voice2face", "avpgan", "avpgan-nocbam"])
+    p.add_argument("--generator-sn", choices=["on", "off"],
+                   help="spectral norm on the generator too (avpgan train --generator-sn; default: the trainer's, off)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="write the result here")
     p.add_argument("--install", help="copy the trained model here (how `make default-model` makes the default model)")
+    p.add_argument("--summary", metavar="DIR", help="print one line per DIR/<arch>.json (make bench-learning) and exit")
     a = p.parse_args()
+    if a.summary:
+        for arch in ("voice2face", "avpgan", "avpgan-nocbam"):
+            path = os.path.join(a.summary, f"{arch}.json")
+            if os.path.exists(path):
+                r = json.load(open(path))
+                print(f"{arch:14s} held-out top-1 {100 * r['top1']:5.1f} % (chance {100 * r['chance_top1']:.1f} %), "
+                      f"mean rank {r['mean_rank']:.2f} (chance {r['chance_mean_rank']:.2f}), train {r['stage_seconds']['train']:.0f} s, "
+                      f"health warnings: {', '.join(r.get('health_warnings') or []) or 'none'}")
+        return
 
     work = a.workdir or tempfile.mkdtemp(prefix="avpgan-learning-")
     os.makedirs(work, exist_ok=True)
@@ -56,13 +68,20 @@ def main():
     stage("train", "train", "--voices", f"{data}/voices", "--faces", f"{data}/faces", "--voice-encoder", encoder,
           "-o", model, "--arch", a.arch, "--widths", a.widths, "--steps", str(a.gan_steps), "--batch", str(a.batch),
           "--seed", str(a.seed), "--cache", cache, "--checkpoint-dir", os.path.join(work, "run"),
-          "--checkpoint-every", str(max(a.gan_steps // 5, 1)), *threads)
+          "--checkpoint-every", str(max(a.gan_steps // 5, 1)), *threads,
+          *(["--generator-sn", a.generator_sn] if a.generator_sn else []))
     result_json = os.path.join(work, "evaluate.json")
     out = stage("evaluate", "evaluate", "--model", model, "--voices", f"{data}/voices", "--faces", f"{data}/faces",
                 "--cache", cache, "--json", result_json, "--grid", os.path.join(work, "evaluate.png"), *threads)
     result = json.load(open(result_json))
     result.update(stage_seconds=times, total_seconds=sum(times.values()), speakers=a.speakers, voice_steps=a.voice_steps,
-                  gan_steps=a.gan_steps, batch=a.batch, widths=a.widths, arch=a.arch, seed=a.seed, threads=a.threads)
+                  gan_steps=a.gan_steps, batch=a.batch, widths=a.widths, arch=a.arch, seed=a.seed, threads=a.threads,
+                  generator_sn=a.generator_sn or "default")
+    log = [json.loads(l) for l in open(os.path.join(work, "run", "train.jsonl"))]
+    warnings = sorted({w for r in log for w in r.get("warnings", [])})
+    result.update(health_warnings=warnings, final_losses=log[-1] if log else None)
+    if warnings:
+        print(f"training health warnings: {', '.join(warnings)}")
     print(out)
     print(f"total {result['total_seconds']:.0f} s; held-out top-1 {100 * result['top1']:.1f} % "
           f"vs chance {100 * result['chance_top1']:.1f} %; work folder {work}")

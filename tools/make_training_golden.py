@@ -20,6 +20,9 @@ that losses, weights and Adam state come out bit-identical; it also checks `nump
 float32 numpy transcription of torch's Adam update, against torch on every step.
 --diagnose (when writing) also prints gradient sizes at step 0 and how far a float64 run of the
 same steps lands from the float32 one.
+--recipe generator-sn-off writes <out>/avpgan.generator-sn-off instead: avpgan built by
+tools/reference_recipes.py from the reference's own modules with spectral norm on the face
+encoder only (the trainer's generator_spectral_norm = false); metadata avpgan.recipe says so.
 """
 import argparse
 import json
@@ -32,6 +35,7 @@ import numpy as np  # noqa: E402
 
 import convert_torch  # noqa: E402
 import make_golden  # noqa: E402
+import reference_recipes  # noqa: E402
 import safetensors_io  # noqa: E402
 
 REPO_ROOT = convert_torch.REPO_ROOT
@@ -188,6 +192,8 @@ def write_arch(ref, arch, torch, outdir):
                  "seeds": f"weights {ARCH_SEEDS[arch]}, data {DATA_SEED}",
                  "init": f"tools/make_golden.py build_networks (seed {ARCH_SEEDS[arch]}, {IDENTITIES} identities, "
                          f"IMAGE_STD {IMAGE_STD})"}
+    if hasattr(ref, "recipe"):
+        init_meta["avpgan.recipe"] = json.dumps(ref.recipe, sort_keys=True)
     losses, snaps, opts = run(ref, arch, torch, nets, inputs)
     steps = {}
     for k, x in enumerate(inputs):
@@ -205,6 +211,8 @@ def write_arch(ref, arch, torch, outdir):
                  "losses": json.dumps(list(LOSS_NAMES)),
                  "snapshots": json.dumps({str(k): [NET_NAMES[n] for n in v] for k, v in SNAPSHOTS.items()}),
                  "adam_state": json.dumps([NET_NAMES[n] for n in ADAM_STATE])}
+    if hasattr(ref, "recipe"):
+        step_meta["avpgan.recipe"] = init_meta["avpgan.recipe"]
     os.makedirs(outdir, exist_ok=True)
     for fname, tensors, meta in (("initial.safetensors", initial, init_meta), ("steps.safetensors", steps, step_meta)):
         path = os.path.join(outdir, fname)
@@ -322,14 +330,20 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(REPO_ROOT, "Tests", "Fixtures", "training"))
     p.add_argument("--verify", action="store_true", help="check the written files instead of writing them")
     p.add_argument("--diagnose", action="store_true", help="also print gradient sizes and a float64 comparison")
+    p.add_argument("--recipe", choices=sorted(reference_recipes.RECIPES),
+                   help="the avpgan fixture of a training recipe (tools/reference_recipes.py) in <out>/avpgan.<recipe>")
     a = p.parse_args(argv)
     import torch
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     ref = convert_torch.load_reference(a.reference)
+    archs, suffix = ARCHS, ""
+    if a.recipe:
+        ref = reference_recipes.with_recipe(ref, **reference_recipes.RECIPES[a.recipe])
+        archs, suffix = ("avpgan",), "." + a.recipe
     ok = True
-    for arch in ARCHS:
-        outdir = os.path.join(a.out, arch)
+    for arch in archs:
+        outdir = os.path.join(a.out, arch + suffix)
         if a.verify:
             ok &= verify(ref, arch, torch, outdir)
             continue

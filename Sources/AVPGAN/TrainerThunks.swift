@@ -9,20 +9,40 @@ import Glibc
 private enum TrainerStructSize {
     static let params = MemoryLayout<avpgan_trainer_params>.stride
     static let info = MemoryLayout<avpgan_trainer_info>.stride
+    /// sizeof both structs before generator_spectral_norm and the health fields were added.
+    static let paramsFirst = MemoryLayout<avpgan_trainer_params>.offset(of: \.stop_on_collapse)!
+    static let infoFirst = MemoryLayout<avpgan_trainer_info>.offset(of: \.health)!
 }
 
 private let defaultTrainerParams = avpgan_trainer_params(
     struct_size: TrainerStructSize.params, arch: Architecture.avpgan.code, widths: Int32(AVPGAN_WIDTHS_FULL.rawValue),
     batch_size: 64, seed: 1, voices_dir: nil, faces_dir: nil, test_list: nil, voice_encoder: nil, cache_dir: nil,
-    split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue))
+    split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue), generator_spectral_norm: TrainingRun.defaultGeneratorSpectralNorm ? 1 : 0,
+    stop_on_collapse: 0, health_warm_up: UInt32(TrainingHealth.defaultWarmUp))
+
+/// The caller's trainer params over the defaults. generator_spectral_norm sits where the
+/// first struct had its tail padding, so a struct_size that does not reach stop_on_collapse
+/// (a caller compiled before both fields) keeps its default rather than padding bytes.
+private func trainerParams(_ params: UnsafePointer<avpgan_trainer_params>?) throws -> avpgan_trainer_params {
+    var p = try Argument.params(params, defaults: defaultTrainerParams, minimumSize: TrainerStructSize.paramsFirst, name: "params")
+    if p.struct_size < TrainerStructSize.paramsFirst + MemoryLayout<Int32>.size {
+        p.generator_spectral_norm = defaultTrainerParams.generator_spectral_norm
+    }
+    return p
+}
 
 /// A trainer handle: the run and the flag that keeps calls on it from overlapping (a mutex
 /// only ever try-locked, so a second caller gets an error instead of waiting or racing).
 final class TrainerHandle {
     let run: TrainingRun
+    /// params.stop_on_collapse: avpgan_trainer_run stops when a step raises a health warning.
+    let stopOnCollapse: Bool
     private let mutex = PThreadMutex()
 
-    init(_ run: TrainingRun) { self.run = run }
+    init(_ run: TrainingRun, stopOnCollapse: Bool) {
+        self.run = run
+        self.stopOnCollapse = stopOnCollapse
+    }
 
     /// Runs `body` as the only call on this trainer, or throws when another is in progress.
     func exclusive<T>(_ body: (TrainingRun) throws -> T) throws -> T {
@@ -78,15 +98,15 @@ private func dataset(_ p: avpgan_trainer_params, required: Bool) throws -> (Data
             try FeatureCache(directory: cache))
 }
 
-private func publish(_ run: TrainingRun, _ out: UnsafeMutablePointer<OpaquePointer?>) {
-    out.pointee = OpaquePointer(Unmanaged.passRetained(TrainerHandle(run)).toOpaque())
+private func publish(_ run: TrainingRun, _ p: avpgan_trainer_params, _ out: UnsafeMutablePointer<OpaquePointer?>) {
+    out.pointee = OpaquePointer(Unmanaged.passRetained(TrainerHandle(run, stopOnCollapse: p.stop_on_collapse != 0)).toOpaque())
 }
 
 @_cdecl("avpgan_trainer_params_init")
 public func avpgan_trainer_params_init(_ params: UnsafeMutablePointer<avpgan_trainer_params>?, _ size: Int) -> Int32 {
     CallBoundary.run {
         try Argument.fill(try Argument.require(params, "params"), with: defaultTrainerParams, size: size,
-                          minimumSize: TrainerStructSize.params, name: "params")
+                          minimumSize: TrainerStructSize.paramsFirst, name: "params")
     }
 }
 
@@ -96,8 +116,7 @@ public func avpgan_trainer_create(_ params: UnsafePointer<avpgan_trainer_params>
     out?.pointee = nil
     return CallBoundary.run {
         let out = try Argument.require(out, "out_trainer")
-        let p = try Argument.params(try Argument.require(params, "params"), defaults: defaultTrainerParams,
-                                    minimumSize: TrainerStructSize.params, name: "params")
+        let p = try trainerParams(try Argument.require(params, "params"))
         guard let arch = Architecture.allCases.first(where: { $0.code == p.arch }) else {
             throw AVPGANError(.invalidArgument, "params.arch is \(p.arch), not an avpgan_arch value")
         }
@@ -107,11 +126,16 @@ public func avpgan_trainer_create(_ params: UnsafePointer<avpgan_trainer_params>
         case Int32(AVPGAN_WIDTHS_TINY.rawValue): widths = .tiny
         default: throw AVPGANError(.invalidArgument, "params.widths is \(p.widths), not an avpgan_widths value")
         }
+        guard p.generator_spectral_norm == 0 || p.generator_spectral_norm == 1 else {
+            throw AVPGANError(.invalidArgument, "params.generator_spectral_norm is \(p.generator_spectral_norm), expected 0 or 1")
+        }
+        guard p.health_warm_up >= 1 else { throw AVPGANError(.invalidArgument, "params.health_warm_up is 0, expected at least 1") }
         let batch = try batchSize(p)
         let encoder = try string(p.voice_encoder, "params.voice_encoder")
         let (index, cache) = try dataset(p, required: true)!
         publish(try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
-                                batchSize: batch, seed: p.seed), out)
+                                batchSize: batch, seed: p.seed, generatorSpectralNorm: p.generator_spectral_norm != 0,
+                                healthWarmUp: Int(p.health_warm_up)), p, out)
     }
 }
 
@@ -122,14 +146,14 @@ public func avpgan_trainer_load_checkpoint(_ path: UnsafePointer<CChar>?, _ para
     return CallBoundary.run {
         let out = try Argument.require(out, "out_trainer")
         let path = try string(path, "path")
-        let p = try Argument.params(params, defaults: defaultTrainerParams, minimumSize: TrainerStructSize.params, name: "params")
+        let p = try trainerParams(params)
         let data = try dataset(p, required: false)
         let batch = data == nil ? 0 : try batchSize(p)
         let checkpoint = try TrainingCheckpoint(bytes: try FileIO.read(path))
         if let (index, cache) = data {
-            publish(try TrainingRun(checkpoint: checkpoint, index: index, cache: cache, batchSize: batch), out)
+            publish(try TrainingRun(checkpoint: checkpoint, index: index, cache: cache, batchSize: batch), p, out)
         } else {
-            publish(try TrainingRun(checkpoint: checkpoint), out)
+            publish(try TrainingRun(checkpoint: checkpoint), p, out)
         }
     }
 }
@@ -168,9 +192,13 @@ public func avpgan_trainer_get_info(_ handle: OpaquePointer?, _ info: UnsafeMuta
             put(c.generatorWidths, &full.n_generator_widths, &full.generator_widths)
             put(c.faceWidths, &full.n_face_widths, &full.face_widths)
             full.n_trained_parameters = UInt64(TrainingCheckpoint.trainedParameters(c).reduce(0) { $0 + $1.shape.reduce(1, *) })
+            full.health = run.health.bits
+            full.generator_spectral_norm = c.spectrallyNormalised(.generator, layer: 1, last: false) ? 1 : 0
+            full.health_step = UInt64(run.health.raised.first?.step ?? 0)
+            full.batch_spread = run.lastSpread
             return full
         }
-        try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: TrainerStructSize.info, name: "info")
+        try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: TrainerStructSize.infoFirst, name: "info")
     }
 }
 
@@ -255,10 +283,15 @@ public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
                 if let abort, abort(abortUser) != 0 {
                     throw AVPGANError(.aborted, "the abort callback stopped the run after \(done) of \(steps) steps (at step \(run.step))")
                 }
+                let raisedBefore = run.health.raised.count
                 let losses = try finiteLosses(try run.next(), step: run.step)
                 done += 1
                 stepsDone?.pointee = done
                 if let progress { losses.withUnsafeBufferPointer { progress(done, steps, $0.baseAddress, progressUser) } }
+                if t.stopOnCollapse && run.health.raised.dropFirst(raisedBefore).contains(where: { $0.warning.stopsRun }) {
+                    let new = run.health.raised.dropFirst(raisedBefore).map { "\($0.warning.rawValue) (\($0.warning.meaning))" }
+                    throw AVPGANError(.aborted, "stop_on_collapse stopped the run after \(done) of \(steps) steps (at step \(run.step)): \(new.joined(separator: "; ")); the trainer's state is that of the unhealthy step, so keep the last checkpoint saved before it")
+                }
             }
         }
     }

@@ -134,6 +134,11 @@ extension CommandHelp {
                 O("--batch", "N", "batch size", default: "64"),
                 O("--seed", "N", "seed of initialisation and sampling", default: "1"),
                 O("--samples-every", "N", "steps between sample sheets; 0 = none", default: "--checkpoint-every"),
+                O("--generator-sn", "on|off", "spectral norm on the generator too, as the reference (avpgan, "
+                    + "avpgan-nocbam)", default: "on"),
+                O("--stop-on-collapse", nil, "stop (exit 3), keeping the last healthy checkpoint, when the faces "
+                    + "collapse or the discriminator runs away"),
+                O("--health-warm-up", "N", "steps before collapse and a runaway discriminator are judged", default: "500"),
             ] + checkpointOptions + splitOptions + [threadsOption],
             examples: ["avpgan train --voices data/voices --faces data/faces \\",
                        "    --voice-encoder enc.safetensors -o model.safetensors \\",

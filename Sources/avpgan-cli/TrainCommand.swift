@@ -21,6 +21,15 @@ enum TrainCommand {
             fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1, --samples-every >= 0", code: 2)
         }
         let seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
+        let warmUp = o.integer("--health-warm-up", default: TrainingHealth.defaultWarmUp)
+        guard warmUp >= 1 else { fail("--health-warm-up takes a number of steps >= 1", code: 2) }
+        let generatorSN: Bool
+        switch o.values["--generator-sn"] {
+        case nil: generatorSN = TrainingRun.defaultGeneratorSpectralNorm
+        case "on": generatorSN = true
+        case "off": generatorSN = false
+        case let other?: fail("--generator-sn takes on or off, got '\(other)'", code: 2)
+        }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
         let dir = o.values["--checkpoint-dir"]
         if let dir { try SynthData.makeDirectory(dir) }
@@ -37,7 +46,7 @@ enum TrainCommand {
                                   cache: cache, batchSize: batch, progress: loading)
         } else {
             run = try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
-                                  batchSize: batch, seed: seed, progress: loading)
+                                  batchSize: batch, seed: seed, generatorSpectralNorm: generatorSN, healthWarmUp: warmUp, progress: loading)
         }
         if tty { fputs("\r\u{1B}[K", stderr) }
         let samples = dir != nil && samplesEvery > 0 ? try TrainingSamples(index: index, cache: cache) : nil
@@ -58,22 +67,43 @@ enum TrainCommand {
             if let logPath { try FileIO.write(log, to: logPath) }
         }
         let start = Bench.now(), first = run.step
+        let stopOnCollapse = flags.contains("--stop-on-collapse")
+        // The step of the last checkpoint written before a stopping warning (a resumed run's own).
+        var lastGood = flags.contains("--resume") && !run.health.raised.contains(where: { $0.warning.stopsRun }) ? run.step : nil as Int?
         print("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
         while run.step < steps && stopRequested == 0 {
+            let warningsBefore = run.health.raised.count
             let losses = try run.next()
             let rate = Double(run.step - first) / max(Bench.now() - start, 1e-9)
-            let names = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
+            let names = TrainingRun.lossNames
             let fields = zip(names, losses).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
-            log += Array("{\"step\": \(run.step), \(fields), \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
+            let warnings = run.health.warnings.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            log += Array("{\"step\": \(run.step), \(fields), \"spread\": \(run.lastSpread), \"warnings\": [\(warnings)], \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
             if tty {
                 let eta = Double(steps - run.step) / max(rate, 1e-9)
-                fputs("\rstep \(run.step)/\(steps)  \(fixed(rate, 2)) steps/s  ETA \(Int(eta)) s  " + zip(names, losses).map { "\($0) \(fixed(Double($1), 3))" }.joined(separator: " ") + "\u{1B}[K", stderr)
+                let warn = run.health.isHealthy ? "" : "  WARNING: " + run.health.warnings.map(\.rawValue).joined(separator: ", ")
+                fputs("\rstep \(run.step)/\(steps)  \(fixed(rate, 2)) steps/s  ETA \(Int(eta)) s  " + zip(names, losses).map { "\($0) \(fixed(Double($1), 3))" }.joined(separator: " ") + warn + "\u{1B}[K", stderr)
             }
-            if run.step % every == 0 { try save() }
+            if run.health.raised.count > warningsBefore {
+                if tty { fputs("\n", stderr) }
+                for (w, at) in run.health.raised.dropFirst(warningsBefore) { fputs("avpgan train: WARNING at step \(at): \(w.rawValue): \(w.meaning)\n", stderr) }
+                if stopOnCollapse && run.health.raised.dropFirst(warningsBefore).contains(where: { $0.warning.stopsRun }) {
+                    // Keep the last checkpoint written while the run was healthy; write the log.
+                    if let logPath { try FileIO.write(log, to: logPath) }
+                    let kept = checkpointPath.map { path in lastGood.map { " The last healthy checkpoint, step \($0), is kept in \(path)." } ?? " No healthy checkpoint was written; \(path) is left as it was." } ?? ""
+                    print("stopped at step \(run.step) (--stop-on-collapse): \(run.health.summary).\(kept) No model was written (docs/training-design.md, \"Training health\").")
+                    return 3
+                }
+            }
+            if run.step % every == 0 {
+                try save()
+                if !run.health.raised.contains(where: { $0.warning.stopsRun }) { lastGood = run.step }
+            }
             if samplesEvery > 0 && run.step % samplesEvery == 0 { try drawSamples() }
         }
         if tty { fputs("\n", stderr) }
         try save()
+        if !run.health.isHealthy { print("WARNING: \(run.health.summary)") }
         if stopRequested != 0 {
             print("stopped at step \(run.step); resume with --resume\(checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
             return 130

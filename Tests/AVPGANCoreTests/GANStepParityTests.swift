@@ -12,16 +12,26 @@ import XCTest
 /// that into weight differences up to a few lr. So: 99.9 % of the weights within 2e-5, and
 /// every weight within 6 lr (1.2e-3), the most three Adam steps of two networks can move it.
 final class GANStepParityTests: XCTestCase {
-    func load(_ arch: String) throws -> (GANTrainer, Safetensors) {
-        let dir = "\(Fixtures.root)/training/\(arch)"
+    /// The reference's three architectures, and the training recipe of
+    /// tools/reference_recipes.py (avpgan with spectral norm on the face encoder only).
+    static let fixtures = Fixtures.architectures + ["avpgan.generator-sn-off"]
+
+    /// `fixture`: a folder of Tests/Fixtures/training. Its metadata names the architecture and,
+    /// for a recipe, `avpgan.recipe` (`{"generator_spectral_norm": false}`).
+    func load(_ fixture: String) throws -> (GANTrainer, Safetensors) {
+        let dir = "\(Fixtures.root)/training/\(fixture)"
         let initial = try Safetensors(bytes: try FileIO.read("\(dir)/initial.safetensors"))
         let json = try JSON.parse(initial.metadata["avpgan.training_config"]!)
         func ints(_ v: JSONValue?) -> [Int] { v?.arrayValue?.compactMap { $0.integerValue.map(Int.init) } ?? [] }
         let widths = json["widths"]!
-        let config = ModelConfig(arch: Architecture(rawValue: arch)!, networks: NetworkName.allCases, nMels: 64,
+        let arch = Architecture(rawValue: initial.metadata["avpgan.arch"]!)!
+        var config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: 64,
                                  embedDim: Int(json["embed"]!.integerValue!), voiceWidths: ints(widths["voice"]),
                                  generatorWidths: ints(widths["gen"]), faceWidths: ints(widths["face"]),
-                                 identities: Int(json["identities"]!.integerValue!), spectralNorm: arch == "voice2face" ? SpectralNormStorage.none : .stored)
+                                 identities: Int(json["identities"]!.integerValue!), spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
+        if let recipe = initial.metadata["avpgan.recipe"], case .bool(false)? = try JSON.parse(recipe)["generator_spectral_norm"] {
+            config.generatorSpectralNorm = false
+        }
         var tensors: [String: [Float]] = [:]
         for e in initial.entries where e.dtype.isFloat { tensors[e.name] = try initial.floats(e) }
         let steps = try Safetensors(bytes: try FileIO.read("\(dir)/steps.safetensors"))
@@ -48,7 +58,7 @@ final class GANStepParityTests: XCTestCase {
 
     /// A run stopped after two steps, checkpointed to bytes and resumed, continues bit for bit.
     func testResumeFromCheckpointIsBitIdentical() throws {
-        for arch in Fixtures.architectures {
+        for arch in GANStepParityTests.fixtures {
             let (straight, steps) = try load(arch)
             for k in 0..<3 { try run(straight, steps, k) }
             let (first, _) = try load(arch)
@@ -69,7 +79,7 @@ final class GANStepParityTests: XCTestCase {
     }
 
     func testThreeStepsMatchReference() throws {
-        for arch in Fixtures.architectures {
+        for arch in GANStepParityTests.fixtures {
             let (trainer, steps) = try load(arch)
             for k in 0..<3 {
                 let voice = try steps.floats(steps.entry("voice_\(k)")!)  // [N, 64, T]

@@ -53,3 +53,56 @@ final class TrainingCheckpointTests: XCTestCase {
         XCTAssertLessThan(d.value, 1e-3, "exported model differs from the torch-folded one by \(d.value)")
     }
 }
+
+/// The recipe option generator_spectral_norm false: the generator's layers are plain weights,
+/// the face encoder keeps spectral norm, and the config says so in files of every kind.
+final class GeneratorSpectralNormTests: XCTestCase {
+    func testConfigFieldRoundTripsAndIsCheckedAgainstTheArchitecture() throws {
+        var c = ModelConfig(arch: .avpgan, networks: NetworkName.allCases, embedDim: 16, voiceWidths: [32, 48, 64, 96],
+                            generatorWidths: [128, 64, 32, 16, 16], faceWidths: [8, 16, 32, 32, 64], identities: 4, spectralNorm: .stored)
+        XCTAssertNil(c.metadata["avpgan.config"].flatMap { $0.contains("generator_spectral_norm") ? $0 : nil },
+                     "the reference configuration writes no new field, so its files stay as they were")
+        c.generatorSpectralNorm = false
+        XCTAssertEqual(try ModelConfig.parse(metadata: c.metadata), c)
+        let names = Set(TensorLayout.tensors(for: c).map(\.name))
+        XCTAssertTrue(names.contains("generator.model.2.weight") && !names.contains("generator.model.2.weight_orig"), "generator layers are plain")
+        XCTAssertTrue(names.contains("face_encoder.model.2.weight_orig"), "the face encoder keeps spectral norm")
+        XCTAssertFalse(c.spectrallyNormalised(.generator, layer: 1, last: false))
+        XCTAssertTrue(c.spectrallyNormalised(.faceEncoder, layer: 1, last: false))
+
+        var meta = c.metadata
+        meta["avpgan.config"] = meta["avpgan.config"]!.replacingOccurrences(of: "\"generator_spectral_norm\":false", with: "\"generator_spectral_norm\":0")
+        XCTAssertThrowsError(try ModelConfig.parse(metadata: meta)) { XCTAssertTrue("\($0)".contains("generator_spectral_norm"), "\($0)") }
+        var v2f = ModelConfig(arch: .voice2face, embedDim: 16, voiceWidths: [32], generatorWidths: [128, 64, 32, 16, 16]).metadata
+        v2f["avpgan.config"] = String(v2f["avpgan.config"]!.dropLast()) + ",\"generator_spectral_norm\":false}"
+        XCTAssertThrowsError(try ModelConfig.parse(metadata: v2f)) { XCTAssertTrue("\($0)".contains("voice2face"), "\($0)") }
+    }
+
+    func testTrainerCheckpointAndExport() throws {
+        let golden = try Safetensors(bytes: try FileIO.read("\(Fixtures.golden("avpgan"))/model-sn-stored.safetensors"))
+        var config = try ModelConfig.parse(metadata: golden.metadata)
+        config.generatorSpectralNorm = false
+        var tensors = NetworkInitializer.tensors(for: config, seed: 3)
+        for e in golden.entries where e.name.hasPrefix("voice_encoder.") { tensors[e.name] = try golden.floats(e) }
+        let trainer = try GANTrainer(config: config, tensors: tensors)
+        let n = 3, frames = 40, s = config.imageSize, e = config.embedDim
+        var rng = SplitMix(seed: 9)
+        let voices = (0..<(n * frames * 64)).map { _ in rng.unit() * 2 - 1 }
+        let faces = (0..<(n * 3 * s * s)).map { _ in rng.unit() * 2 - 1 }
+        let losses = try trainer.step(voices: voices, frames: frames, voiceLabels: [0, 1, 2], faces: faces, faceLabels: [2, 1, 0],
+                                      noise: [Float](repeating: 0.01, count: n * e))
+        XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
+        XCTAssertGreaterThan(trainer.lastSpread, 0, "three different voices give three different faces")
+        let checkpoint = trainer.checkpoint(step: 1, rng: 5)
+        XCTAssertNotNil(checkpoint.tensors["generator.model.2.weight"])
+        XCTAssertNil(checkpoint.tensors["generator.model.2.weight_orig"])
+        let back = try TrainingCheckpoint(bytes: try checkpoint.serialize())
+        XCTAssertFalse(back.config.generatorSpectralNorm)
+        XCTAssertEqual(back.tensors, checkpoint.tensors)
+        let model = try Model(bytes: try back.exportModel())
+        XCTAssertEqual(model.config.arch, .avpgan)
+        var out = [Float](repeating: 0, count: model.imageFloats)
+        try model.generate(embeddings: SeededEmbedding.make(seed: 1, dimension: e), count: 1, embedDim: e, into: &out)
+        XCTAssertTrue(out.allSatisfy(\.isFinite))
+    }
+}

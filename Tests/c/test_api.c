@@ -19,6 +19,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -634,14 +635,18 @@ static void test_trainer(const char *model_path, const char *data)
     /* ---- params ---- */
     expect(avpgan_trainer_params_init(NULL, sizeof tp), AVPGAN_E_INVALID_ARGUMENT,
            "avpgan_trainer_params_init(NULL)");
-    expect(avpgan_trainer_params_init(&tp, sizeof tp - 1), AVPGAN_E_INVALID_ARGUMENT,
-           "avpgan_trainer_params_init(&p, sizeof - 1)");
+    /* The first header's struct ended with split (sizeof = offsetof(stop_on_collapse)). */
+    expect(avpgan_trainer_params_init(&tp, offsetof(avpgan_trainer_params, stop_on_collapse) - 1),
+           AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_params_init(&p, first sizeof - 1)");
     expect(avpgan_trainer_params_init(&tp, sizeof tp), AVPGAN_OK, "avpgan_trainer_params_init");
     check(tp.struct_size == sizeof tp && tp.arch == AVPGAN_ARCH_AVPGAN && tp.widths == AVPGAN_WIDTHS_FULL &&
               tp.batch_size == 64 && tp.seed == 1 && tp.voices_dir == NULL && tp.faces_dir == NULL &&
               tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
-              tp.split == AVPGAN_SPLIT_TEST_LIST,
-          "wrong defaults", "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths)");
+              tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 1 && tp.stop_on_collapse == 0 &&
+              tp.health_warm_up == 500,
+          "wrong defaults",
+          "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, generator spectral norm, "
+          "warn only, warm-up 500)");
 
     /* ---- create: errors ---- */
     tp.widths = AVPGAN_WIDTHS_TINY;
@@ -678,6 +683,12 @@ static void test_trainer(const char *model_path, const char *data)
     tp.batch_size = 4097;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(batch_size 4097)");
     tp.batch_size = 2;
+    tp.generator_spectral_norm = 2;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(generator_spectral_norm 2)");
+    tp.generator_spectral_norm = 1;
+    tp.health_warm_up = 0;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(health_warm_up 0)");
+    tp.health_warm_up = 500;
     tp.struct_size = 8;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(struct_size 8)");
     tp.struct_size = sizeof tp;
@@ -694,7 +705,72 @@ static void test_trainer(const char *model_path, const char *data)
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_IO, "avpgan_trainer_create(voice_encoder missing)");
     tp.voice_encoder = model_path;
 
+    /* ---- create: a caller of the first header (struct_size up to split; what follows is
+     *      its padding, here garbage) gets the defaults of the new fields ---- */
+    memcpy(&big_tp[0], &tp, sizeof tp);
+    big_tp[0].struct_size = offsetof(avpgan_trainer_params, stop_on_collapse);
+    big_tp[0].generator_spectral_norm = 0;
+    big_tp[0].stop_on_collapse = 1;
+    expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK, "avpgan_trainer_create(the first header's struct_size)");
+    if (t != NULL) {
+        info.struct_size = offsetof(avpgan_trainer_info, health);
+        info.health = 99;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info(the first header's struct_size)");
+        check(info.health == 99 && info.n_trained_parameters > 0, "wrote past struct_size",
+              "avpgan_trainer_get_info fills only the first header's fields");
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.generator_spectral_norm == 1 && info.health == 0 && info.health_step == 0, "padding was read",
+              "an old-size params struct (padding 0): generator spectral norm on (the default), healthy");
+        avpgan_trainer_free(t);
+        t = NULL;
+    }
+    tp.generator_spectral_norm = 0;
+    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(generator_spectral_norm 0)");
+    if (t != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.generator_spectral_norm == 0, "on", "generator_spectral_norm 0 reaches the trainer");
+        avpgan_trainer_free(t);
+        t = NULL;
+    }
+    tp.generator_spectral_norm = 1;
+
+    /* ---- stop_on_collapse: judged from the first step (health_warm_up 1), a fresh
+     *      generator's faces are all alike (their spread ~1e-5, the threshold 0.01), so the
+     *      run stops after one step with a message naming the warning ---- */
+    tp.stop_on_collapse = 1;
+    tp.health_warm_up = 1;
+    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(stop_on_collapse, health_warm_up 1)");
+    if (t != NULL) {
+        done = 0;
+        expect(avpgan_trainer_run(t, 5, NULL, NULL, NULL, NULL, &done), AVPGAN_E_ABORTED,
+               "avpgan_trainer_run stops on collapse");
+        check(done == 1 && strstr(avpgan_last_error(), "collapse") != NULL, avpgan_last_error(),
+              "stop_on_collapse: one step taken, the message names the collapse");
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check((info.health & AVPGAN_HEALTH_COLLAPSE) && info.health_step == 1 && info.batch_spread >= 0.0f &&
+                  info.batch_spread < 0.01f,
+              "wrong health", "info.health has AVPGAN_HEALTH_COLLAPSE since step 1, a tiny batch spread");
+        expect(avpgan_trainer_save(t, ckpt0), AVPGAN_OK, "avpgan_trainer_save(unhealthy)");
+        avpgan_trainer_free(t);
+        t = NULL;
+        expect(avpgan_trainer_load_checkpoint(ckpt0, NULL, &t), AVPGAN_OK, "avpgan_trainer_load_checkpoint(unhealthy)");
+        if (t != NULL) {
+            info.struct_size = sizeof info;
+            expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+            check((info.health & AVPGAN_HEALTH_COLLAPSE) && info.health_step == 1, "lost",
+                  "the checkpoint keeps the health warning");
+            avpgan_trainer_free(t);
+            t = NULL;
+        }
+    }
+    tp.stop_on_collapse = 0;
+    tp.health_warm_up = 500;
+
     /* ---- create ---- */
+    memcpy(&big_tp[0], &tp, sizeof tp);
     big_tp[0].struct_size = sizeof big_tp;
     ((unsigned char *)big_tp)[sizeof tp + 3] = 0;
     expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK,
@@ -722,7 +798,7 @@ static void test_trainer(const char *model_path, const char *data)
               info.n_identities == 3 && info.batch_size == 2 && info.has_dataset == 1 &&
               info.n_generator_widths == 5 && info.generator_widths[0] == 128 && info.n_face_widths == 5 &&
               info.face_widths[4] == 64 && info.n_voice_widths == g_info.n_voice_widths &&
-              info.n_trained_parameters > 0,
+              info.n_trained_parameters > 0 && info.health == 0 && info.generator_spectral_norm == 1,
           "wrong info", "trainer info: step 0, avpgan, 3 identities, batch 2, tiny widths, data set");
 
     /* ---- step ---- */

@@ -259,6 +259,47 @@ def test_train_resume_and_interrupt(tmp_path):
     assert not (tmp_path / "C.safetensors").exists(), "an interrupted run must not export"
 
 
+def test_train_health_warnings_and_stop_on_collapse(tmp_path):
+    """avpgan train warns about an unhealthy run in the progress, the log and the checkpoint, and
+    --stop-on-collapse stops at the warning keeping the last healthy checkpoint. Judged from step
+    3 (--health-warm-up 3), a fresh generator's faces are all alike (batch spread ~1e-5 against
+    the threshold 0.01), so the collapse warning is certain at step 3."""
+    if ESPEAK is None:
+        pytest.skip("espeak-ng is needed")
+    data = tmp_path / "data"
+    assert run("synth-data", "-o", str(data), "--speakers", "5", "--utterances", "2", "--faces", "2", "--seed", "3").returncode == 0
+    common = ["train", "--voices", str(data / "voices"), "--faces", str(data / "faces"), "--voice-encoder", MODEL,
+              "--widths", "tiny", "--batch", "4", "--checkpoint-every", "2", "--samples-every", "0", "--health-warm-up", "3"]
+    r = run(*common, "--steps", "4", "--checkpoint-dir", str(tmp_path / "W"), "-o", str(tmp_path / "W.safetensors"))
+    assert r.returncode == 0, r.stderr
+    assert "WARNING at step 3: collapse" in r.stderr and "WARNING: collapse since step 3" in r.stdout, r.stdout + r.stderr
+    log = [json.loads(line) for line in (tmp_path / "W" / "train.jsonl").read_text().splitlines()]
+    assert [("collapse" in x["warnings"]) for x in log] == [False, False, True, True], log
+    assert all(0 <= x["spread"] < 0.01 for x in log), [x["spread"] for x in log]
+    meta = json.loads(safetensors_metadata(tmp_path / "W" / "checkpoint.safetensors")["avpgan.checkpoint"])
+    assert {"warning": "collapse", "step": 3} in meta["health"]["warnings"], meta["health"]
+
+    r = run(*common, "--steps", "10", "--stop-on-collapse", "--checkpoint-dir", str(tmp_path / "S"), "-o", str(tmp_path / "S.safetensors"))
+    assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
+    assert "stopped at step 3 (--stop-on-collapse): collapse since step 3" in r.stdout, r.stdout
+    assert "last healthy checkpoint, step 2" in r.stdout, r.stdout
+    assert not (tmp_path / "S.safetensors").exists(), "a stopped run writes no model"
+    kept = json.loads(safetensors_metadata(tmp_path / "S" / "checkpoint.safetensors")["avpgan.checkpoint"])
+    assert kept["step"] == 2 and kept["health"]["warnings"] == [], kept
+    assert len((tmp_path / "S" / "train.jsonl").read_text().splitlines()) == 3, "the log has the step that raised it"
+    r = run(*common[:-1], "1", "--steps", "5", "--stop-on-collapse", "--checkpoint-dir", str(tmp_path / "F"), "-o", str(tmp_path / "F.safetensors"))
+    assert r.returncode == 3 and "stopped at step 1" in r.stdout and "No healthy checkpoint was written" in r.stdout, r.stdout
+    assert not (tmp_path / "F" / "checkpoint.safetensors").exists(), "nothing healthy to keep, nothing written"
+    r = run(*common[:-1], "0", "--steps", "1", "-o", str(tmp_path / "x.safetensors"))
+    assert r.returncode == 2 and "--health-warm-up" in r.stderr, r.stderr
+    r = run(*common, "--steps", "1", "--generator-sn", "maybe", "-o", str(tmp_path / "x.safetensors"))
+    assert r.returncode == 2 and "--generator-sn" in r.stderr, r.stderr
+
+
+def safetensors_metadata(path):
+    return safetensors_io.read(str(path))[1]
+
+
 def test_evaluate_retrieval(tmp_path):
     """avpgan evaluate ranks generated faces against one mean picture per identity and reports
     chance and the real-picture ceiling beside them; a split with fewer than 2 identities is refused."""

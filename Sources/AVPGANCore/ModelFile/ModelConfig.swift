@@ -57,6 +57,12 @@ public struct ModelConfig: Equatable, Sendable {
     public var faceWidths: [Int]
     public var identities: Int
     public var spectralNorm: SpectralNormStorage
+    /// Whether the generator's stride-2 layers are spectrally normalised too (the reference's
+    /// avpgan and avpgan-nocbam: yes). False: spectral norm on the face encoder only, the
+    /// training recipe of docs/training-design.md "Why avpgan collapsed". Meaningless (true)
+    /// without spectral norm. `avpgan.config` field `generator_spectral_norm`, written only
+    /// when false.
+    public var generatorSpectralNorm: Bool = true
     public var pixels: PixelMapping
     public var cbamReduction: Int
     public var cbamKernel: Int
@@ -83,6 +89,15 @@ public struct ModelConfig: Equatable, Sendable {
     }
 
     public func has(_ network: NetworkName) -> Bool { networks.contains(network) }
+
+    /// Whether layer `layer` of `network`'s conv stack (generator or face encoder; `last`: the
+    /// final layer) is spectrally normalised: the stride-2 layers 2-5 of both networks when the
+    /// architecture has spectral norm, except the generator's when `generatorSpectralNorm` is
+    /// false.
+    public func spectrallyNormalised(_ network: NetworkName, layer: Int, last: Bool) -> Bool {
+        guard arch.hasSpectralNorm, layer > 0, !last else { return false }
+        return network != .generator || generatorSpectralNorm
+    }
 
     /// The config of an encoder-only file (`networks: ["voice_encoder"]`, as `avpgan train-voice`
     /// writes): no generator, so `generatorWidths` is empty and `imageSize` 0. The architecture
@@ -198,6 +213,15 @@ public struct ModelConfig: Equatable, Sendable {
             }
             spectralNorm = .none
         }
+        if let g = json["generator_spectral_norm"] {
+            guard case let .bool(on) = g else {
+                throw AVPGANError.format("avpgan.config field generator_spectral_norm is \(g.serialized), expected true or false")
+            }
+            guard on || arch.hasSpectralNorm else {
+                throw AVPGANError.format("avpgan.config field generator_spectral_norm is false but voice2face has no spectral norm")
+            }
+            generatorSpectralNorm = on
+        }
         if let p = json["pixels"] {
             guard let s = p.stringValue, let mapping = PixelMapping(rawValue: s) else {
                 throw AVPGANError.format("avpgan.config field pixels is \(p.serialized), expected \"clamp\" or \"minmax\"")
@@ -234,6 +258,7 @@ public struct ModelConfig: Equatable, Sendable {
         if has(.faceEncoder) { fields.append(("face_widths", ints(faceWidths))) }
         if has(.classifier) { fields.append(("identities", int(identities))) }
         if arch.hasSpectralNorm { fields.append(("spectral_norm", .string(spectralNorm.rawValue))) }
+        if arch.hasSpectralNorm && !generatorSpectralNorm { fields.append(("generator_spectral_norm", .bool(false))) }
         fields += [("pixels", .string(pixels.rawValue)), ("cbam_reduction", int(cbamReduction)),
                    ("cbam_kernel", int(cbamKernel)), ("batch_norm_eps", .number(Double(batchNormEps), integer: nil))]
         return ["avpgan.format": String(ModelConfig.formatVersion), "avpgan.arch": arch.rawValue,

@@ -64,7 +64,7 @@ public enum TensorLayout {
             let k = i == 0 ? (transposed ? 4 : 1) : 4
             let shape = transposed ? [c, o, k, k] : [o, c, k, k]
             let p = "\(network).model.\(conv[i])"
-            if i > 0 && config.spectralNorm == .stored {
+            if config.spectralNorm == .stored && config.spectrallyNormalised(NetworkName(rawValue: network)!, layer: i, last: false) {
                 out += [("\(p).weight_orig", shape), ("\(p).weight_u", [o]), ("\(p).weight_v", [shape.reduce(1, *) / o])]
             } else {
                 out.append(("\(p).weight", shape))

@@ -7,8 +7,9 @@
 /// - Adam's moments of every trained parameter (generator, face encoder, heads):
 ///   `adam.exp_avg.<name>` and `adam.exp_avg_sq.<name>`, same shapes;
 /// - metadata `avpgan.format`, `avpgan.arch`, `avpgan.config` as a model file, plus
-///   `avpgan.checkpoint`: JSON `{"step", "adam_step", "lr", "beta1", "beta2", "eps", "rng"}`
-///   (`rng` the sampler's generator state as a decimal string, so no precision is lost).
+///   `avpgan.checkpoint`: JSON `{"step", "adam_step", "lr", "beta1", "beta2", "eps", "rng", "health"}`
+///   (`rng` the sampler's generator state as a decimal string, so no precision is lost;
+///   `health` the `TrainingHealth` state and its warnings, optional).
 /// The reader checks the tensor set and shapes as the model reader does.
 public struct TrainingCheckpoint: Sendable {
     public var config: ModelConfig
@@ -24,6 +25,9 @@ public struct TrainingCheckpoint: Sendable {
     public var beta2: Double = 0.999
     public var eps: Double = 1e-8
     public var rng: UInt64
+    /// The run's health monitor (`avpgan.checkpoint` field `health`; fresh when absent, as in
+    /// checkpoints written before it existed and those tools/convert_torch.py writes).
+    public var health = TrainingHealth()
 
     public static let trainedNetworks: [NetworkName] = [.generator, .faceEncoder, .discriminator, .classifier]
 
@@ -73,6 +77,7 @@ public struct TrainingCheckpoint: Sendable {
             ("lr", .number(lr, integer: nil)), ("beta1", .number(beta1, integer: nil)),
             ("beta2", .number(beta2, integer: nil)), ("eps", .number(eps, integer: nil)),
             ("rng", .string(String(rng))),
+            ("health", health.json),
         ])
         return SafetensorsWriter.serialize(out, metadata: config.metadata.merging(["avpgan.checkpoint": state.serialized]) { a, _ in a })
     }
@@ -124,6 +129,7 @@ public struct TrainingCheckpoint: Sendable {
         }
         self.init(config: config, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: Int(step), adamStep: Int(adamStep), rng: rng)
         self.lr = lr; self.beta1 = b1; self.beta2 = b2; self.eps = eps
+        if let h = state["health"] { health = try TrainingHealth(json: h) }
     }
 
     /// The inference model file of this checkpoint: voice encoder and generator, spectral norm

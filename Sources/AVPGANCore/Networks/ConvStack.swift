@@ -51,7 +51,7 @@ struct ConvStack {
             let last = i == widths.count
             let o = last ? (transposed ? 3 : config.embedDim) : widths[i]
             let p = "\(network.rawValue).model.\(last ? finalIndex : convIndex[i])"
-            let normalised = !last && i > 0 && config.arch.hasSpectralNorm
+            let normalised = config.spectrallyNormalised(network, layer: i, last: last)
             let weight = try r.weight(p, normalised: normalised, dim: transposed ? 1 : 0)
             let geometry = TensorLayout.geometry(transposed: transposed, layer: i, last: last)
             let op: Op = transposed

@@ -71,6 +71,8 @@ final class GANTrainer {
         // 3. fake = g(emb), once.
         try generator.forward(embeddings, tape: tapeG)
         let fake = tapeG.output!
+        lastSpread = GANTrainer.batchSpread(fake, sums: try buffers.slot(Slot.spreadSums, count: 2 * fake.plane))
+        lastBatch = n
         let faceMap = FeatureMap(data: try buffers.slot(Slot.faces, count: image * n), channels: 3, batch: n, height: size, width: size)
         faces.withUnsafeBufferPointer { src in
             for b in 0..<n { for c in 0..<3 {
@@ -125,7 +127,42 @@ final class GANTrainer {
 
     /// `buffers` slots of `step`.
     private enum Slot {
-        static let embeddings = 0, faces = 1, fakeGradients = 2, headGradients = 4, voiceEmbeddings = 9
+        static let embeddings = 0, faces = 1, fakeGradients = 2, headGradients = 4, voiceEmbeddings = 9, spreadSums = 10
+    }
+
+    /// The batch spread of the last step's generated faces (`TrainingHealth`).
+    private(set) var lastSpread: Float = 0
+    /// The batch size of the last step.
+    private(set) var lastBatch = 0
+
+    /// Mean over channels and pixels of the (population) standard deviation across the batch of
+    /// `images` `[C, n, H, W]`, each value clamped to [-1, 1] as pixels are; 0 for one image.
+    /// `sums`: scratch of 2 x H x W floats.
+    static func batchSpread(_ images: FeatureMap, sums: UnsafeMutablePointer<Float>) -> Float {
+        let n = images.batch, hw = images.plane
+        guard n > 1 else { return 0 }
+        var total = 0.0
+        for c in 0..<images.channels {
+            let base = images.channel(c)
+            sums.update(repeating: 0, count: 2 * hw)
+            let sq = sums + hw
+            for b in 0..<n {
+                let x = base + b * hw
+                for i in 0..<hw {
+                    let v = min(max(x[i], -1), 1)
+                    sums[i] += v
+                    sq[i] += v * v
+                }
+            }
+            let inv = 1 / Float(n)
+            var channelSum: Float = 0
+            for i in 0..<hw {
+                let mean = sums[i] * inv
+                channelSum += max(sq[i] * inv - mean * mean, 0).squareRoot()
+            }
+            total += Double(channelSum)
+        }
+        return Float(total / Double(images.channels * hw))
     }
 
     /// y += x over a whole (contiguous) map.

@@ -72,7 +72,7 @@ final class TrainableStack {
             let prefix = "\(network.rawValue).model.\(last ? finalIndex : convIndex[i])"
             let geometry = TensorLayout.geometry(transposed: transposed, layer: i, last: last)
             let shape = transposed ? [c, o, geometry.kernelH, geometry.kernelW] : [o, c, geometry.kernelH, geometry.kernelW]
-            let normalised = !last && i > 0 && config.arch.hasSpectralNorm
+            let normalised = config.spectrallyNormalised(network, layer: i, last: last)
             let weight = try parameter(normalised ? "\(prefix).weight_orig" : "\(prefix).weight", shape)
             var spectral: SpectralNormTraining?
             if normalised {

@@ -4,6 +4,10 @@
 /// takes only explicit batches (`ganStep`).
 public final class TrainingRun {
     public static let noiseStd: Float = 0.05
+    /// Whether a new run puts spectral norm on the generator by default: yes, as the reference
+    /// (turning it off did not make avpgan learn better: docs/training-design.md, "Why avpgan
+    /// collapsed").
+    public static let defaultGeneratorSpectralNorm = true
     /// The losses a step returns, in this order.
     public static let lossNames = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
 
@@ -13,6 +17,10 @@ public final class TrainingRun {
     /// The sampler's generator state when there is no sampler (kept for checkpoints).
     private var detachedRandomState: UInt64
     public private(set) var step: Int
+    /// What the run's losses and generated faces say about its health (kept in checkpoints).
+    public private(set) var health = TrainingHealth()
+    /// The batch spread of the last step's generated faces (`TrainingHealth`).
+    public var lastSpread: Float { trainer.lastSpread }
     /// Batch size of `next()`; 0 without a data set.
     public let batchSize: Int
     public var config: ModelConfig { trainer.config }
@@ -28,20 +36,26 @@ public final class TrainingRun {
 
     /// A fresh run: the frozen voice encoder from `voiceEncoderFile` (any model file), new
     /// generator, face encoder and heads for `arch` at `widths`, seeded by `seed`.
+    /// `generatorSpectralNorm` false keeps spectral norm on the face encoder only
+    /// (`ModelConfig.generatorSpectralNorm`; ignored for voice2face). `healthWarmUp`: steps
+    /// before `health` judges anything.
     public init(arch: Architecture, widths: Widths, voiceEncoderFile: String, index: DatasetIndex, cache: FeatureCache,
-                batchSize: Int, seed: UInt64, progress: (Int, Int) -> Void = { _, _ in }) throws {
+                batchSize: Int, seed: UInt64, generatorSpectralNorm: Bool = TrainingRun.defaultGeneratorSpectralNorm,
+                healthWarmUp: Int = TrainingHealth.defaultWarmUp, progress: (Int, Int) -> Void = { _, _ in }) throws {
         let file = try Safetensors(bytes: try FileIO.read(voiceEncoderFile))
         let source = try ModelConfig.parse(metadata: file.metadata)
         var tensors: [String: [Float]] = [:]
         for e in file.entries where e.name.hasPrefix("voice_encoder.") { tensors[e.name] = try file.floats(e) }
-        let config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: source.nMels, embedDim: source.embedDim,
+        var config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: source.nMels, embedDim: source.embedDim,
                                  voiceWidths: source.voiceWidths, generatorWidths: widths.generator, faceWidths: widths.face,
                                  identities: index.train.count, spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
+        config.generatorSpectralNorm = generatorSpectralNorm || !arch.hasSpectralNorm
         tensors.merge(NetworkInitializer.tensors(for: config, seed: seed)) { a, _ in a }
         trainer = try GANTrainer(config: config, tensors: tensors)
         sampler = BatchPrefetcher(try BatchSampler(index: index, cache: cache, seed: seed &+ 1, progress: progress))
         detachedRandomState = 0
         step = 0
+        health = TrainingHealth(warmUp: healthWarmUp)
         self.batchSize = batchSize
     }
 
@@ -57,6 +71,7 @@ public final class TrainingRun {
         self.sampler = BatchPrefetcher(sampler)
         detachedRandomState = checkpoint.rng
         step = checkpoint.step
+        health = checkpoint.health
         self.batchSize = batchSize
     }
 
@@ -67,6 +82,7 @@ public final class TrainingRun {
         sampler = nil
         detachedRandomState = checkpoint.rng
         step = checkpoint.step
+        health = checkpoint.health
         batchSize = 0
     }
 
@@ -85,6 +101,7 @@ public final class TrainingRun {
         let losses = try trainer.step(voices: batch.voices, frames: batch.frames, voiceLabels: batch.voiceLabels,
                                       faces: batch.faces, faceLabels: batch.faceLabels, noise: noise)
         step += 1
+        health.observe(losses: losses, spread: trainer.lastBatch > 1 ? trainer.lastSpread : nil, identities: config.identities, step: step)
         return losses
     }
 
@@ -126,10 +143,13 @@ public final class TrainingRun {
         let losses = try trainer.step(voices: voices, frames: frames, voiceLabels: voiceLabels, faces: faces,
                                       faceLabels: faceLabels, noise: noise)
         step += 1
+        health.observe(losses: losses, spread: trainer.lastBatch > 1 ? trainer.lastSpread : nil, identities: config.identities, step: step)
         return losses
     }
 
     public func checkpoint() -> TrainingCheckpoint {
-        trainer.checkpoint(step: step, rng: sampler?.randomState ?? detachedRandomState)
+        var c = trainer.checkpoint(step: step, rng: sampler?.randomState ?? detachedRandomState)
+        c.health = health
+        return c
     }
 }

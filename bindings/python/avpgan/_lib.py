@@ -227,6 +227,9 @@ class TrainerParams(ctypes.Structure):
         ("voice_encoder", ctypes.c_char_p),
         ("cache_dir", ctypes.c_char_p),
         ("split", ctypes.c_int32),
+        ("generator_spectral_norm", ctypes.c_int32),
+        ("stop_on_collapse", ctypes.c_int32),
+        ("health_warm_up", ctypes.c_uint32),
     ]
 
 
@@ -251,6 +254,10 @@ class TrainerInfo(ctypes.Structure):
         ("n_face_widths", ctypes.c_uint32),
         ("face_widths", ctypes.c_uint32 * MAX_LAYERS),
         ("n_trained_parameters", ctypes.c_uint64),
+        ("health", ctypes.c_uint32),
+        ("generator_spectral_norm", ctypes.c_int32),
+        ("health_step", ctypes.c_uint64),
+        ("batch_spread", ctypes.c_float),
     ]
 
 

@@ -40,6 +40,8 @@ __all__ = ["Losses", "TrainerInfo", "Trainer", "TrainerClosedError"]
 _ARCHS = {"voice2face": 0, "avpgan": 1, "avpgan-nocbam": 2}
 _WIDTHS = {"full": 0, "tiny": 1}
 _SPLITS = {"test-list": 0, "initial-letter": 1}
+#: avpgan_health bits, by the names TrainerInfo.health uses.
+HEALTH_WARNINGS = {"collapse": 1, "discriminator_wins": 2, "classifier_at_chance": 4}
 
 
 class Losses(NamedTuple):
@@ -65,6 +67,11 @@ class TrainerInfo:
         has_dataset: whether :meth:`Trainer.step` and :meth:`Trainer.run` work.
         voice_widths, generator_widths, face_widths: the networks' widths.
         n_trained_parameters: scalars Adam updates.
+        health: the health warnings raised so far, a tuple of ``"collapse"``,
+            ``"discriminator_wins"``, ``"classifier_at_chance"`` (empty: healthy).
+        health_step: the step at which the first warning was raised (0: none).
+        generator_spectral_norm: whether the generator's stride-2 layers are spectrally normalised.
+        batch_spread: the last step's generated faces, mean over pixels of the std across the batch.
     """
 
     step: int
@@ -79,6 +86,10 @@ class TrainerInfo:
     generator_widths: Tuple[int, ...]
     face_widths: Tuple[int, ...]
     n_trained_parameters: int
+    health: Tuple[str, ...] = ()
+    health_step: int = 0
+    generator_spectral_norm: bool = True
+    batch_spread: float = 0.0
 
 
 class TrainerClosedError(ValueError):
@@ -149,7 +160,7 @@ class Trainer(_lib.HandleOwner):
     # -- construction -------------------------------------------------------
 
     @staticmethod
-    def _params(batch_size: int, seed: int = 1) -> _lib.TrainerParams:
+    def _params(batch_size: int, seed: int = 1, stop_on_collapse: bool = False) -> _lib.TrainerParams:
         lib = _lib.get()
         p = _lib.TrainerParams()
         _check(lib.avpgan_trainer_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_trainer_params_init")
@@ -161,6 +172,9 @@ class Trainer(_lib.HandleOwner):
             raise ValueError(f"seed must be in [0, 2**64), got {seed}")
         p.batch_size = batch_size
         p.seed = seed
+        if not isinstance(stop_on_collapse, bool):
+            raise TypeError(f"stop_on_collapse must be True or False, got {stop_on_collapse!r}")
+        p.stop_on_collapse = int(stop_on_collapse)
         return p
 
     @staticmethod
@@ -194,6 +208,9 @@ class Trainer(_lib.HandleOwner):
         seed: int = 1,
         test_list: Optional[PathLike] = None,
         split: str = "test-list",
+        generator_spectral_norm: Optional[bool] = None,
+        stop_on_collapse: bool = False,
+        health_warm_up: int = 500,
     ) -> "Trainer":
         """A new trainer: the frozen voice encoder of the model file ``voice_encoder``, new
         generator, face encoder and heads for ``arch`` (``"voice2face"``, ``"avpgan"``,
@@ -202,12 +219,29 @@ class Trainer(_lib.HandleOwner):
         (identities in ``test_list``, a file of names, held out, by default ``voices/../test.txt``
         when it exists, as the avpgan command does; or ``split="initial-letter"``:
         names starting A-B held out for validation, C-E for test, as the paper's split). Voice
-        features are computed once into ``cache``."""
+        features are computed once into ``cache``.
+
+        ``generator_spectral_norm``: True puts spectral norm on the generator as well as the
+        face encoder (the reference's avpgan and avpgan-nocbam), False on the face encoder
+        only (an experiment of docs/training-design.md); None takes the library's default
+        (True). ``stop_on_collapse``: :meth:`run` stops with
+        :class:`AbortedError` after a step that raises the ``collapse`` or ``discriminator_wins``
+        warning (:attr:`info` ``.health``; ``classifier_at_chance`` only warns);
+        ``health_warm_up``: steps before the warnings are judged (a fresh generator's faces are
+        all alike)."""
         if arch not in _ARCHS:
             raise ValueError(f"arch must be one of {sorted(_ARCHS)}, got {arch!r}")
         if widths not in _WIDTHS:
             raise ValueError(f"widths must be 'full' or 'tiny', got {widths!r}")
-        p = cls._params(batch_size, seed)
+        p = cls._params(batch_size, seed, stop_on_collapse)
+        if generator_spectral_norm is not None:
+            if not isinstance(generator_spectral_norm, bool):
+                raise TypeError(f"generator_spectral_norm must be True, False or None, got {generator_spectral_norm!r}")
+            p.generator_spectral_norm = int(generator_spectral_norm)
+        health_warm_up = _as_int(health_warm_up, "health_warm_up")
+        if not 1 <= health_warm_up < 2**32:
+            raise ValueError(f"health_warm_up must be in 1...2**32 - 1, got {health_warm_up}")
+        p.health_warm_up = health_warm_up
         p.arch = _ARCHS[arch]
         p.widths = _WIDTHS[widths]
         keep = cls._dataset(p, voices, faces, cache, test_list, split)
@@ -229,14 +263,16 @@ class Trainer(_lib.HandleOwner):
         test_list: Optional[PathLike] = None,
         split: str = "test-list",
         batch_size: int = 64,
+        stop_on_collapse: bool = False,
     ) -> "Trainer":
         """A trainer in the state of a checkpoint file (:meth:`save`, ``avpgan train``'s
         ``checkpoint.safetensors``, or ``tools/convert_torch.py --training``).
 
         Without ``voices`` and ``faces`` it has no data set: :meth:`gan_step` works,
         :meth:`step` and :meth:`run` raise :class:`InvalidArgumentError`. With them (and
-        ``cache``), it continues the saved run on that data set bit-identically."""
-        p = cls._params(batch_size)
+        ``cache``), it continues the saved run on that data set bit-identically.
+        ``stop_on_collapse`` as in :meth:`create`."""
+        p = cls._params(batch_size, stop_on_collapse=stop_on_collapse)
         keep = [_path(checkpoint, "checkpoint")]
         if voices is not None or faces is not None:
             if voices is None or faces is None:
@@ -279,6 +315,10 @@ class Trainer(_lib.HandleOwner):
             generator_widths=_widths(raw.generator_widths, int(raw.n_generator_widths), "generator widths"),
             face_widths=_widths(raw.face_widths, int(raw.n_face_widths), "face widths"),
             n_trained_parameters=int(raw.n_trained_parameters),
+            health=tuple(name for name, bit in HEALTH_WARNINGS.items() if raw.health & bit),
+            health_step=int(raw.health_step),
+            generator_spectral_norm=bool(raw.generator_spectral_norm),
+            batch_spread=float(raw.batch_spread),
         )
 
     @property
@@ -368,7 +408,9 @@ class Trainer(_lib.HandleOwner):
                 before the next step once it is set.
 
         Ctrl-C (KeyboardInterrupt) stops the run between two steps and is re-raised: the
-        trainer stays consistent and can be saved.
+        trainer stays consistent and can be saved. A trainer made with ``stop_on_collapse``
+        raises :class:`AbortedError` (naming the warning) after a step that raises the
+        ``collapse`` or ``discriminator_wins`` warning; its state is then that step's, so keep the last checkpoint saved before it.
 
         Returns:
             float32 ``[steps taken, 5]``: each step's losses in :class:`Losses` order.

@@ -261,3 +261,40 @@ def test_run_progress_stop_and_resume(avpgan_module, dataset, tmp_path):
     with pytest.raises(ValueError, match="split"):
         avpgan_module.Trainer.load(tmp_path / "ckpt.safetensors", dataset / "data" / "voices", dataset / "data" / "faces",
                                    cache=dataset / "cache", split="by-name")
+
+
+def test_recipe_options_and_health(avpgan_module, dataset, tmp_path):
+    """generator_spectral_norm reaches the networks (default on, as the reference);
+    stop_on_collapse stops a run after the step that raises a warning, with a message naming it;
+    the health warnings survive a checkpoint."""
+    kw = dict(voices=dataset / "data" / "voices", faces=dataset / "data" / "faces", cache=dataset / "cache",
+              voice_encoder=MODEL, widths="tiny", batch_size=2, seed=4)
+    with avpgan_module.Trainer.create(**kw) as t:
+        info = t.info
+        assert info.generator_spectral_norm is True and info.health == () and info.health_step == 0
+        t.run(2)
+        assert 0 <= t.info.batch_spread < 1
+    with avpgan_module.Trainer.create(generator_spectral_norm=False, **kw) as t:
+        assert t.info.generator_spectral_norm is False
+    with avpgan_module.Trainer.create(arch="voice2face", generator_spectral_norm=False, **kw) as t:
+        assert t.info.generator_spectral_norm is False
+    with pytest.raises(TypeError, match="generator_spectral_norm"):
+        avpgan_module.Trainer.create(generator_spectral_norm=1, **kw)
+    with pytest.raises(TypeError, match="stop_on_collapse"):
+        avpgan_module.Trainer.create(stop_on_collapse="yes", **kw)
+    with pytest.raises(ValueError, match="health_warm_up"):
+        avpgan_module.Trainer.create(health_warm_up=0, **kw)
+
+    # Judged from the first step, a fresh generator's faces are all alike: a collapse warning.
+    with avpgan_module.Trainer.create(stop_on_collapse=True, health_warm_up=1, **kw) as t:
+        with pytest.raises(avpgan_module.AbortedError, match="collapse"):
+            t.run(5)
+        info = t.info
+        assert info.step == 1 and "collapse" in info.health and info.health_step == 1
+        t.save(tmp_path / "unhealthy.safetensors")
+        assert t.run(1).shape == (1, 5), "running on is allowed; only a new warning stops it"
+    with avpgan_module.Trainer.load(tmp_path / "unhealthy.safetensors") as u:
+        assert "collapse" in u.info.health and u.info.health_step == 1
+    # Without stop_on_collapse the same run only warns.
+    with avpgan_module.Trainer.create(health_warm_up=1, **kw) as t:
+        assert t.run(3).shape == (3, 5) and "collapse" in t.info.health
