@@ -72,40 +72,14 @@ public struct EnhancerConfig: Equatable, Sendable {
 
     /// Reads and checks the `avpgan.*` metadata of an enhancer file.
     public static func parse(metadata: [String: String]) throws -> EnhancerConfig {
-        guard let formatText = metadata["avpgan.format"] else { throw AVPGANError.format("metadata avpgan.format is missing") }
-        guard let format = Int(formatText), format >= 1 else {
-            throw AVPGANError.format("metadata avpgan.format is \"\(formatText)\", not a version number")
-        }
-        guard format <= ModelConfig.formatVersion else {
-            throw AVPGANError(.unsupported, "model format \(format) is newer than this library reads (\(ModelConfig.formatVersion)); upgrade libavpgan")
-        }
-        guard let arch = metadata["avpgan.arch"] else { throw AVPGANError.format("metadata avpgan.arch is missing") }
+        try FileMetadata.checkFormat(metadata)
+        let arch = try FileMetadata.arch(metadata)
         guard arch == archName else {
-            if Architecture(rawValue: arch) != nil {
-                throw AVPGANError.format("this is a voice-portrait model (avpgan.arch \"\(arch)\"), not an enhancer: load it with avpgan_model_load_file")
-            }
-            if FaceArchitecture(rawValue: arch) != nil {
-                throw AVPGANError.format("this is a face-recognition model (avpgan.arch \"\(arch)\"), not an enhancer: load it with avpgan_face_model_load_file")
-            }
-            throw AVPGANError.format("metadata avpgan.arch is \"\(arch)\", not \"\(archName)\" (an enhancer)")
+            throw FileMetadata.wrongKind(arch: arch, expected: .enhancer,
+                                         unknown: "metadata avpgan.arch is \"\(arch)\", not \"\(archName)\" (an enhancer)")
         }
-        guard let configText = metadata["avpgan.config"] else { throw AVPGANError.format("metadata avpgan.config is missing") }
-        let json: JSONValue
-        do { json = try JSON.parse(configText) } catch let e as AVPGANError {
-            throw AVPGANError.format("metadata avpgan.config is not valid JSON (\(e.message))")
-        }
-        guard json.objectValue != nil else { throw AVPGANError.format("metadata avpgan.config is not a JSON object") }
-        func field(_ name: String) throws -> JSONValue {
-            guard let v = json[name] else { throw AVPGANError.format("avpgan.config field \(name) is missing") }
-            return v
-        }
-        func integer(_ name: String, _ range: ClosedRange<Int>) throws -> Int {
-            let v = try field(name)
-            guard let i = v.integerValue, range.contains(Int(clamping: i)) else {
-                throw AVPGANError.format("avpgan.config field \(name) is \(v.serialized), expected an integer in \(range)")
-            }
-            return Int(i)
-        }
+        let json = try FileMetadata.config(metadata)
+        let field = json.field, integer = json.integer
         func number(_ name: String) throws -> Double {
             let v = try field(name)
             guard let d = v.doubleValue, d.isFinite, d > 0, d <= 64 else {

@@ -62,40 +62,14 @@ public struct FaceModelConfig: Equatable, Sendable {
 
     /// Reads and checks the `avpgan.*` metadata of a face model file.
     public static func parse(metadata: [String: String]) throws -> FaceModelConfig {
-        guard let formatText = metadata["avpgan.format"] else { throw AVPGANError.format("metadata avpgan.format is missing") }
-        guard let format = Int(formatText), format >= 1 else {
-            throw AVPGANError.format("metadata avpgan.format is \"\(formatText)\", not a version number")
-        }
-        guard format <= ModelConfig.formatVersion else {
-            throw AVPGANError(.unsupported, "model format \(format) is newer than this library reads (\(ModelConfig.formatVersion)); upgrade libavpgan")
-        }
-        guard let archName = metadata["avpgan.arch"] else { throw AVPGANError.format("metadata avpgan.arch is missing") }
+        try FileMetadata.checkFormat(metadata)
+        let archName = try FileMetadata.arch(metadata)
         guard let arch = FaceArchitecture(rawValue: archName) else {
-            if Architecture(rawValue: archName) != nil {
-                throw AVPGANError.format("this is a voice-portrait model (avpgan.arch \"\(archName)\"), not a face-recognition model: load it with avpgan_model_load_file")
-            }
-            if EnhancerConfig.isEnhancer(metadata: metadata) {
-                throw AVPGANError.format("this is a face enhancer (avpgan.arch \"\(archName)\"), not a face-recognition model: load it with avpgan_enhancer_load_file")
-            }
-            throw AVPGANError.format("metadata avpgan.arch \"\(archName)\" is not one of \(FaceArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw FileMetadata.wrongKind(arch: archName, expected: .faceModel, unknown:
+                "metadata avpgan.arch \"\(archName)\" is not one of \(FaceArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let configText = metadata["avpgan.config"] else { throw AVPGANError.format("metadata avpgan.config is missing") }
-        let json: JSONValue
-        do { json = try JSON.parse(configText) } catch let e as AVPGANError {
-            throw AVPGANError.format("metadata avpgan.config is not valid JSON (\(e.message))")
-        }
-        guard json.objectValue != nil else { throw AVPGANError.format("metadata avpgan.config is not a JSON object") }
-        func field(_ name: String) throws -> JSONValue {
-            guard let v = json[name] else { throw AVPGANError.format("avpgan.config field \(name) is missing") }
-            return v
-        }
-        func integer(_ name: String, _ range: ClosedRange<Int>) throws -> Int {
-            let v = try field(name)
-            guard let i = v.integerValue, range.contains(Int(clamping: i)) else {
-                throw AVPGANError.format("avpgan.config field \(name) is \(v.serialized), expected an integer in \(range)")
-            }
-            return Int(i)
-        }
+        let json = try FileMetadata.config(metadata)
+        let field = json.field, integer = json.integer
         func number(_ name: String, _ valid: (Double) -> Bool, _ expected: String) throws -> Float {
             let v = try field(name)
             guard let d = v.doubleValue, d.isFinite, valid(d) else {

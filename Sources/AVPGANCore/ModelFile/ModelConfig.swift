@@ -112,38 +112,17 @@ public struct ModelConfig: Equatable, Sendable {
 
     /// Reads and checks the `avpgan.*` metadata of a model file.
     public static func parse(metadata: [String: String]) throws -> ModelConfig {
-        guard let formatText = metadata["avpgan.format"] else { throw AVPGANError.format("metadata avpgan.format is missing") }
-        guard let format = Int(formatText) else {
-            throw AVPGANError.format("metadata avpgan.format is \"\(formatText)\", not an integer")
-        }
-        guard format >= 1 else { throw AVPGANError.format("metadata avpgan.format \(format) is not a valid version") }
-        guard format <= formatVersion else {
-            throw AVPGANError(.unsupported, "model format \(format) is newer than this library reads (\(formatVersion)); upgrade libavpgan")
-        }
-        guard let archName = metadata["avpgan.arch"] else { throw AVPGANError.format("metadata avpgan.arch is missing") }
+        try FileMetadata.checkFormat(metadata)
+        let archName = try FileMetadata.arch(metadata)
         guard let arch = Architecture(rawValue: archName) else {
-            if FaceModelConfig.isFaceModel(metadata: metadata) {
-                throw AVPGANError.format("this is a face-recognition model (avpgan.arch \"\(archName)\"), not a voice-portrait model: load it with avpgan_face_model_load_file")
-            }
-            if EnhancerConfig.isEnhancer(metadata: metadata) {
-                throw AVPGANError.format("this is a face enhancer (avpgan.arch \"\(archName)\"), not a voice-portrait model: load it with avpgan_enhancer_load_file")
-            }
-            throw AVPGANError.format("metadata avpgan.arch \"\(archName)\" is not one of voice2face, avpgan, avpgan-nocbam")
+            throw FileMetadata.wrongKind(arch: archName, expected: .voicePortraitModel,
+                                         unknown: "metadata avpgan.arch \"\(archName)\" is not one of voice2face, avpgan, avpgan-nocbam")
         }
-        guard let configText = metadata["avpgan.config"] else { throw AVPGANError.format("metadata avpgan.config is missing") }
-        let json: JSONValue
-        do { json = try JSON.parse(configText) } catch let e as AVPGANError {
-            throw AVPGANError.format("metadata avpgan.config is not valid JSON (\(e.message))")
-        }
-        guard json.objectValue != nil else { throw AVPGANError.format("metadata avpgan.config is not a JSON object") }
-        return try ModelConfig(arch: arch, json: json)
+        return try ModelConfig(arch: arch, json: try FileMetadata.config(metadata))
     }
 
-    private init(arch: Architecture, json: JSONValue) throws {
-        func field(_ name: String) throws -> JSONValue {
-            guard let v = json[name] else { throw AVPGANError.format("avpgan.config field \(name) is missing") }
-            return v
-        }
+    private init(arch: Architecture, json: ConfigJSON) throws {
+        let field = json.field
         func integer(_ name: String, _ value: JSONValue? = nil, min: Int = 1, max: Int = ModelConfig.maxWidth) throws -> Int {
             let v = try value ?? field(name)
             guard let i = v.integerValue, i >= Int64(min), i <= Int64(max) else {
