@@ -102,6 +102,9 @@ _PUBLIC_TOO = [
 __version__ = "0.1.0"
 
 PathLike = Union[str, "os.PathLike[str]", "os.PathLike[bytes]", bytes]
+#: A recording: a path, the bytes of an encoded file, or samples (a numpy array, int16 or
+#: float in [-1, 1], ``[n]`` or ``[n, channels]``, with ``sample_rate``).
+AudioSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, "npt.NDArray[Any]"]
 
 
 # --------------------------------------------------------------------------
@@ -627,7 +630,7 @@ class Model(_lib.HandleOwner):
 
     def portrait(
         self,
-        source: Any,
+        source: AudioSource,
         sample_rate: Optional[int] = None,
         seconds: Optional[float] = None,
         vad: bool = True,
@@ -664,7 +667,7 @@ class Model(_lib.HandleOwner):
         return self._portrait(source, sample_rate, seconds, vad, vad_mode, pixels, noise, seed, None,
                               self._info.image_size)
 
-    def _portrait(self, source: Any, sample_rate: Optional[int], seconds: Optional[float], vad: bool, vad_mode: int,
+    def _portrait(self, source: AudioSource, sample_rate: Optional[int], seconds: Optional[float], vad: bool, vad_mode: int,
                   pixels: Optional[Union[str, Pixels]], noise: float, seed: int, enhancer_handle: Any,
                   s: int) -> npt.NDArray[np.uint8]:
         from ._media import pcm_16k

@@ -122,3 +122,12 @@ def test_help_is_readable():
         assert name in text, name
     for name in PUBLIC:
         assert hasattr(avpgan, name), name
+
+
+def test_portrait_source_is_typed_precisely():
+    """portrait(source) says what it takes (paths, encoded bytes, sample arrays), not Any."""
+    import typing
+    hint = typing.get_type_hints(avpgan.Model.portrait)["source"]
+    assert hint is not typing.Any
+    args = set(typing.get_args(hint))
+    assert {str, bytes} <= args and any("ndarray" in repr(a) for a in args), hint
