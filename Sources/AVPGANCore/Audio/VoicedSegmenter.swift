@@ -42,14 +42,20 @@ public enum VoicedSegmenter {
         frameLength > 0 && sampleCount > frameLength ? (sampleCount - 1) / frameLength : 0
     }
 
-    /// The detector's decision for each frame `keep` classifies, in order (true = speech).
-    public static func frameDecisions(samples: UnsafeBufferPointer<Int16>, sampleRate: Int = 16000, mode: Int = 2,
-                                      frameMs: Int = 20) throws -> [Bool] {
+    /// A detector and its frame length in samples, for `frameMs` ms frames (10, 20 or 30).
+    private static func detector(sampleRate: Int, mode: Int, frameMs: Int) throws -> (VoiceActivityDetector, Int) {
         let vad = try VoiceActivityDetector(mode: mode, sampleRate: sampleRate)
         let n = sampleRate / 1000 * frameMs
         guard vad.isValidFrameLength(n) else {
             throw AVPGANError.invalid("VAD frame duration \(frameMs) ms: expected 10, 20 or 30")
         }
+        return (vad, n)
+    }
+
+    /// The detector's decision for each frame `keep` classifies, in order (true = speech).
+    public static func frameDecisions(samples: UnsafeBufferPointer<Int16>, sampleRate: Int = 16000, mode: Int = 2,
+                                      frameMs: Int = 20) throws -> [Bool] {
+        let (vad, n) = try detector(sampleRate: sampleRate, mode: mode, frameMs: frameMs)
         let count = frameCount(sampleCount: samples.count, frameLength: n)
         guard count > 0, let base = samples.baseAddress else { return [] }
         return [Bool](unsafeUninitializedCapacity: count) { out, initialized in
@@ -76,11 +82,7 @@ public enum VoicedSegmenter {
     public static func keptFrames(int16Scale samples: UnsafeBufferPointer<Float>, sampleRate: Int = 16000, mode: Int = 2,
                                   frameMs: Int = 20, paddingMs: Int = 50) throws -> [Range<Int>] {
         guard paddingMs >= 0 else { throw AVPGANError.invalid("VAD padding \(paddingMs) ms: expected >= 0") }
-        let vad = try VoiceActivityDetector(mode: mode, sampleRate: sampleRate)
-        let n = sampleRate / 1000 * frameMs
-        guard vad.isValidFrameLength(n) else {
-            throw AVPGANError.invalid("VAD frame duration \(frameMs) ms: expected 10, 20 or 30")
-        }
+        let (vad, n) = try detector(sampleRate: sampleRate, mode: mode, frameMs: frameMs)
         let count = frameCount(sampleCount: samples.count, frameLength: n)
         guard count > 0, let base = samples.baseAddress else { return [] }
         var frame = [Int16](repeating: 0, count: n)
