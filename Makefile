@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-gemm bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -171,13 +171,21 @@ test-package: deb venv
 ## face embedding against onnxruntime and PyTorch, and avpgan eval on 100 recordings x 4 lengths;
 ## then one 512 px face through the GFPGAN v1.3/v1.4 enhancer against upstream gfpgan on PyTorch
 ## (TORCH_PYTHON with torch and gfpgan), with peak memory and the outputs' difference.
-bench: build venv
+bench: build venv bench-gemm
 	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
 	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_train.py
 	$(PYTHON) tools/bench_face.py
 	$(PYTHON) tools/bench_enhancer.py
 	$(MAKE) bench-learning
+
+## bench-gemm: GFLOP/s of the networks' GEMM shapes (generator at batch 64, voice encoder), one
+## thread, on Debian's OpenBLAS as the library uses it, and on BLIS and OpenBLAS's other core
+## types for comparison where present (tools/bench_gemm.py; an illegal instruction is reported).
+BLIS_LIB := /usr/lib/x86_64-linux-gnu/libblis.so.4
+bench-gemm:
+	python3 tools/bench_gemm.py --lib /usr/lib/x86_64-linux-gnu/libopenblas.so.0 \
+	    $$([ -e $(BLIS_LIB) ] && echo --lib $(BLIS_LIB)) --env OPENBLAS_CORETYPE=Haswell --env OPENBLAS_CORETYPE=SkylakeX
 
 ## demo: the main job — a recording in, a portrait PNG out. The bundled recording is a synthetic
 ## speaker the default model never saw in training (models/README.md); its procedural face is
