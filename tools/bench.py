@@ -2,8 +2,9 @@
 
 Full widths, random weights, the same thread count for both. Each side runs in its own
 subprocess (so neither thread pool disturbs the other), alternating over several rounds;
-the table shows the median of the rounds and the speed ratio (PyTorch time / library time,
-> 1 means the library is faster). The PyTorch column is left out when no Python with torch
+the table shows, for each measurement, the minimum over the rounds of each process's median,
+the ratio libavpgan time / PyTorch time (< 1: the library is faster) against the goal of
+issue 18, and each process's peak memory. The PyTorch column is left out when no Python with torch
 is found (TORCH_PYTHON, this Python, python3). Needs numpy only."""
 import argparse, json, os, statistics, subprocess, sys
 
@@ -13,6 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import avpgan_model_file as amf  # noqa: E402
 import safetensors_io  # noqa: E402
+from bench_run import mib, ratio_and_goal, run_json_rss  # noqa: E402
 
 ARCHS = ["voice2face", "avpgan", "avpgan-nocbam"]
 FULL = dict(n_mels=64, embed_dim=64, voice_widths=[256, 384, 576, 864],
@@ -78,30 +80,46 @@ def main():
         if not os.path.exists(models[arch]):
             random_model(arch, models[arch])
     torch_py = torch_python()
-    common = ["--batch", a.batch, "--frames", str(a.frames), "--seconds", str(a.seconds), "--threads", str(a.threads)]
-    lib, ref = {x: [] for x in archs}, {x: [] for x in archs}
+    common = ["--frames", str(a.frames), "--seconds", str(a.seconds), "--threads", str(a.threads)]
+    batches = a.batch.split(",")
+    # One process per side, arch and batch size (so that each has its own peak memory); the
+    # voice encoder runs in each. Times: the minimum over rounds of each process's median.
+    lib, ref = {}, {}
+    version = None
     for r in range(a.rounds):
         print(f"round {r + 1}/{a.rounds} ...", file=sys.stderr, flush=True)
         for arch in archs:
-            lib[arch] += run_json([cli, "bench", "--model", models[arch], "--json", "1"] + common)
-            if torch_py:
-                ref[arch] += run_json([torch_py, os.path.join(ROOT, "tools", "bench_torch.py"), "--arch", arch] + common)
-    version = ref[archs[0]][0]["torch"] if torch_py else None
-    print(f"\nlibavpgan vs PyTorch {version or '(not installed: library only)'}, full widths, "
-          f"{a.threads} threads, median of {a.rounds} rounds\n")
-    print(f"| arch | measurement | libavpgan | PyTorch | speed-up |\n|---|---|---|---|---|")
-    keys = [f"voice_encoder_{a.frames}_frames"] + [f"generator_batch_{b}" for b in a.batch.split(",")]
+            for b in batches:
+                runs = [(lib, [cli, "bench", "--model", models[arch], "--json", "1"])]
+                if torch_py:
+                    runs.append((ref, [torch_py, os.path.join(ROOT, "tools", "bench_torch.py"), "--arch", arch]))
+                for side, cmd in runs:
+                    (out,), rss = run_json_rss(cmd + common + ["--batch", b])
+                    version = out.get("torch", version)
+                    # The voice encoder's peak: the smallest process's (its generator batch is
+                    # the smallest); a generator batch's: the largest over the rounds.
+                    voice = f"voice_encoder_{a.frames}_frames"
+                    t, peak = side.get((arch, voice), (float("inf"), float("inf")))
+                    side[(arch, voice)] = (min(t, out[voice]), min(peak, rss))
+                    t, peak = side.get((arch, f"generator_batch_{b}"), (float("inf"), 0))
+                    side[(arch, f"generator_batch_{b}")] = (min(t, out[f"generator_batch_{b}"]), max(peak, rss))
+    print(f"\nlibavpgan vs PyTorch {version or '(not installed: library only)'}, full widths, {a.threads} threads, "
+          f"minimum over {a.rounds} rounds of each process's median; ratio = libavpgan time / PyTorch time; "
+          f"peak = the process's peak RSS (model, inputs and that measurement)\n")
+    print("| network | arch | libavpgan | PyTorch | ratio | goal | peak libavpgan | peak PyTorch |\n"
+          "|---|---|---|---|---|---|---|---|")
+    goals = {f"voice_encoder_{a.frames}_frames": 0.5, "generator_batch_64": 0.5}
     for arch in archs:
-        for k in keys:
-            t = statistics.median(x[k] for x in lib[arch])
+        for k in [f"voice_encoder_{a.frames}_frames"] + [f"generator_batch_{b}" for b in batches]:
             batch = int(k.rsplit("_", 1)[1]) if k.startswith("generator") else 1
             def show(s):
                 return f"{s * 1e3:.2f} ms" + (f" ({batch / s:.0f} faces/s)" if batch > 1 else "")
-            if torch_py:
-                tr = statistics.median(x[k] for x in ref[arch])
-                print(f"| {arch} | {k} | {show(t)} | {show(tr)} | {tr / t:.2f}x |")
-            else:
-                print(f"| {arch} | {k} | {show(t)} | - | - |")
+            t, peak = lib[(arch, k)]
+            tr, peak_ref = ref.get((arch, k), (None, None))
+            ratio, goal = ratio_and_goal(t, tr, goals.get(k))
+            name = k.replace("_", " ")
+            print(f"| {name} | {arch} | {show(t)} | {show(tr) if tr else '-'} | {ratio} | {goal} | {mib(peak)} | "
+                  f"{mib(peak_ref) if peak_ref else '-'} |")
     if not a.no_frontend:
         frontend_section(work, a.seconds, torch_py)
 
@@ -125,8 +143,8 @@ def frontend_section(work, seconds, torch_py):
     model = os.path.join(work, "avpgan-full.safetensors")
     if not os.path.exists(model):
         random_model("avpgan", model)
-    lib = run_json([os.path.join(ROOT, "build", "bin", "avpgan"), "bench", "--model", model, "--voice", wav,
-                    "--batch", "1", "--json", "1", "--seconds", str(seconds)])[0]
+    (lib,), rss = run_json_rss([os.path.join(ROOT, "build", "bin", "avpgan"), "bench", "--model", model, "--voice", wav,
+                                "--batch", "1", "--json", "1", "--seconds", str(seconds)])
     py = run_json([sys.executable, os.path.join(ROOT, "tools", "bench_frontend.py"), "--wav", wav, "--model", model,
                    "--seconds", str(seconds)])[0]
     print(f"\nFront end and portrait on an 8 s recording ({wav}), full-width avpgan, model load excluded\n")
@@ -145,6 +163,9 @@ def frontend_section(work, seconds, torch_py):
             print(f"(PyTorch pipeline failed: {e.stderr.strip().splitlines()[-1] if e.stderr else e})")
     print(f"| WAV -> PNG portrait | {lib['portrait_png'] * 1e3:.2f} ms | "
           + (f"{t * 1e3:.2f} ms (reference front end + PyTorch) | {t / lib['portrait_png']:.1f}x |" if t else "- | - |"))
+    goal = 15e-3
+    print(f"\nWAV -> PNG goal (issue 18): at most {goal * 1e3:.0f} ms; measured {lib['portrait_png'] * 1e3:.2f} ms "
+          f"{'✓' if lib['portrait_png'] <= goal else '✗'} (peak RSS of the process {mib(rss)})")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@ against the PyTorch reference, in one run, at batch 64 and full widths, same thr
 Each round runs, per architecture, `avpgan bench --train ARCH` and then (when a Python with
 torch is found: TORCH_PYTHON, this Python, python3) tools/bench_train_torch.py, each in its own
 subprocess with one warm-up step and --steps timed steps. The table shows the median over all
-timed steps of all rounds, and the speed ratio (PyTorch / libavpgan; > 1: the library is faster)."""
+timed steps of all rounds, the ratio libavpgan / PyTorch time (< 1: the library is faster)
+against the goal of issue 18, and each side's peak memory (the largest process peak RSS)."""
 import argparse, json, os, statistics, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from bench_run import mib, ratio_and_goal, run_json_rss  # noqa: E402
 ARCHS = ["voice2face", "avpgan", "avpgan-nocbam"]
 
 
@@ -16,11 +19,6 @@ def torch_python():
         if candidate and subprocess.run([candidate, "-c", "import torch"], capture_output=True).returncode == 0:
             return candidate
     return None
-
-
-def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def main():
@@ -39,28 +37,29 @@ def main():
     common = ["--batch", str(a.batch), "--frames", str(a.frames), "--steps", str(a.steps), "--threads", str(a.threads)]
     ref_args = ["--reference", a.reference] if a.reference else []
     lib, ref = {x: [] for x in archs}, {x: [] for x in archs}
-    version = None
+    version, peak, peak_ref = None, {}, {}
     for r in range(a.rounds):
         for arch in archs:
             print(f"round {r + 1}/{a.rounds}: {arch} ...", file=sys.stderr, flush=True)
-            lib[arch] += run_json([cli, "bench", "--train", arch, "--json", "1"] + common)[0]["train_steps"]
+            (out,), rss = run_json_rss([cli, "bench", "--train", arch, "--json", "1"] + common)
+            lib[arch] += out["train_steps"]
+            peak[arch] = max(peak.get(arch, 0), rss)
             if torch_py:
-                out = run_json([torch_py, os.path.join(ROOT, "tools", "bench_train_torch.py"), "--arch", arch]
-                               + common + ref_args)[0]
+                (out,), rss = run_json_rss([torch_py, os.path.join(ROOT, "tools", "bench_train_torch.py"), "--arch", arch]
+                                           + common + ref_args)
                 ref[arch] += out["train_steps"]
+                peak_ref[arch] = max(peak_ref.get(arch, 0), rss)
                 version = out["torch"]
     print(f"\nOne training step (gan_step), libavpgan vs PyTorch {version or '(not installed: library only)'}, "
           f"batch {a.batch}, {a.frames} voice frames, full widths, {a.threads} threads, "
           f"median of {a.rounds} x {a.steps} steps, alternating\n")
-    print("| arch | libavpgan | PyTorch | speed-up |\n|---|---|---|---|")
+    print("| arch | libavpgan | PyTorch | ratio | goal | peak libavpgan | peak PyTorch |\n|---|---|---|---|---|---|---|")
     for arch in archs:
         t = statistics.median(lib[arch])
-        if torch_py:
-            tr = statistics.median(ref[arch])
-            print(f"| {arch} | {t:.3f} s/step | {tr:.3f} s/step | {tr / t:.2f}x |")
-        else:
-            print(f"| {arch} | {t:.3f} s/step | - | - |")
-
+        tr = statistics.median(ref[arch]) if torch_py else None
+        ratio, goal = ratio_and_goal(t, tr, 0.6)
+        print(f"| {arch} | {t:.3f} s/step | {f'{tr:.3f} s/step' if tr else '-'} | {ratio} | {goal} | {mib(peak[arch])} | "
+              f"{mib(peak_ref[arch]) if tr else '-'} |")
 
 if __name__ == "__main__":
     main()
