@@ -1,7 +1,8 @@
 """The packed-weights experiment of docs/performance.md: on the GEMM shapes of one portrait
 (generator at batch 1), OpenBLAS (which packs the weights on every call) against a 16 x 6
 AVX2 kernel reading weights packed once (tools/packed_gemm_probe.c), and the same kernel
-reading the weights where they lie. One thread, minimum thread CPU time, largest difference.
+reading the weights where they lie. One thread, minimum thread CPU time (with --cold, after evicting the caches), largest
+difference from a float64 product.
 Builds the probe with cc into build/; needs numpy and a CPU with AVX2 and FMA."""
 import argparse, ctypes, os, subprocess, time
 
@@ -17,7 +18,10 @@ SHAPES = [("convT 64->1024, 1x1 in", 16384, 1, 64, 16384), ("convT 1024->512, 4x
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repeat", type=int, default=10)
+    p.add_argument("--cold", action="store_true",
+                   help="evict the caches before each call (write 128 MiB), as a portrait finds them after the previous layer")
     a = p.parse_args()
+    evict = np.zeros(32 << 20, np.float32) if a.cold else None
     os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
     so = os.path.join(ROOT, "build", "packed_gemm_probe.so")
     subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", so, os.path.join(ROOT, "tools", "packed_gemm_probe.c")], check=True)
@@ -33,6 +37,8 @@ def main():
     def best(fn):
         t_min = float("inf")
         for _ in range(a.repeat):
+            if evict is not None:
+                np.add(evict, 1, out=evict)
             t = time.thread_time()
             fn()
             t_min = min(t_min, time.thread_time() - t)
