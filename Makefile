@@ -170,14 +170,14 @@ test-package: deb venv
 ## reference front end; then one training step (gan_step) at batch 64 per architecture; then one
 ## face embedding against onnxruntime and PyTorch, and avpgan eval on 100 recordings x 4 lengths;
 ## then one 512 px face through the GFPGAN v1.3/v1.4 enhancer against upstream gfpgan on PyTorch
-## (TORCH_PYTHON with torch and gfpgan), with peak memory and the outputs' difference.
+## (TORCH_PYTHON with torch and gfpgan), with peak memory and the outputs' difference. Speed only:
+## whether the pipeline learns is `make bench-learning`, which trains (up to 10 minutes per arch).
 bench: build venv bench-gemm
 	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
 	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_train.py
 	$(PYTHON) tools/bench_face.py
 	$(PYTHON) tools/bench_enhancer.py
-	$(MAKE) bench-learning
 
 ## bench-gemm: GFLOP/s of the networks' GEMM shapes (generator at batch 64, voice encoder), one
 ## thread, on Debian's OpenBLAS as the library uses it, and on BLIS and OpenBLAS's other core
