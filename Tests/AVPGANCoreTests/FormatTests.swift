@@ -41,6 +41,35 @@ final class FormatTests: XCTestCase {
         XCTAssertThrowsError(try file.floats(file.entry("u")!), "U8 is not a float tensor")
     }
 
+    /// `CheckedTensors.storage` (weights copied once, straight from the file into aligned
+    /// storage) gives the values `floats` gives, for every float dtype, and makes the same checks.
+    func testWeightStorageEqualsFloatsAndChecksValues() throws {
+        let half: [Float16] = [1.5, -2, 0.25]
+        let bf16: [UInt16] = [0x3FC0, 0xC000]
+        let bytes = SafetensorsWriter.serialize([
+            .init(name: "a", shape: [5], floats: [1, -2, 3e-8, 4, 5]),
+            .init(name: "h", dtype: .f16, shape: [3], data: half.withUnsafeBytes { Array($0) }),
+            .init(name: "b", dtype: .bf16, shape: [2], data: bf16.withUnsafeBytes { Array($0) }),
+            .init(name: "nan", shape: [3], floats: [0, .nan, 1]),
+            .init(name: "bn.running_var", shape: [2], floats: [1, -0.5]),
+            .init(name: "empty", shape: [0], floats: []),
+        ], metadata: [:])
+        let file = try Safetensors(bytes: bytes)
+        let tensors = try CheckedTensors(file: file, expected: file.entries.map { ($0.name, $0.shape) }, missing: "test", extra: "test")
+        for name in ["a", "h", "b", "empty"] {
+            let storage = try tensors.storage(name)
+            XCTAssertEqual(storage.array, try tensors.floats(name), "storage(\(name)) differs from floats(\(name))")
+            XCTAssertEqual(Int(bitPattern: storage.pointer) % 64, 0, "storage(\(name)) is not 64-byte aligned")
+        }
+        for (name, cause) in [("nan", "non-finite value (nan) at element 1"), ("bn.running_var", "negative value (-0.5) at element 1")] {
+            XCTAssertThrowsError(try tensors.storage(name), "storage(\(name)) accepted a bad value") { e in
+                XCTAssertEqual((e as? AVPGANError)?.kind, .modelFormat)
+                let message = "\(e)"
+                XCTAssertTrue(message.contains(name) && message.contains(cause), "storage(\(name)) message does not name the cause: \(message)")
+            }
+        }
+    }
+
     func testWriterMetadataRoundTripsThroughConfig() throws {
         let config = ModelConfig(arch: .avpgan, networks: [.voiceEncoder, .generator, .faceEncoder, .discriminator, .classifier],
                                  embedDim: 16, voiceWidths: [32, 48], generatorWidths: [128, 64, 32], faceWidths: [8, 16, 32],

@@ -50,7 +50,7 @@ struct EnhancerWeights {
         // Read every tensor once, so that a non-finite value anywhere (even in the U-Net's
         // RGB heads, which restoration does not use) is refused at load.
         var values: [String: FloatStorage] = [:]
-        for t in layout { values[t.name] = try FloatStorage(tensors.floats(t.name)) }
+        for t in layout { values[t.name] = try tensors.storage(t.name) }
         parameterCount = layout.reduce(0) { $0 + $1.shape.reduce(1, *) }
         func get(_ name: String) -> FloatStorage { values[name]! }
         func shape(_ name: String) -> [Int] { tensors.shape(name) }

@@ -186,14 +186,14 @@ final class FaceNetwork {
         func build(_ spec: FaceLayerSpec) throws -> Layer {
             switch spec {
             case let .conv(name, i, o, g, bias, bn, activation):
-                let conv = Conv2d(weight: try FloatStorage(tensors.floats("\(name).weight")), inChannels: i, outChannels: o,
+                let conv = Conv2d(weight: try tensors.storage("\(name).weight"), inChannels: i, outChannels: o,
                                   geometry: g, splitsWideColumns: true)
                 return .conv(conv, try epilogue(bias: bias || (bn != nil && config.batchNorm == .folded) ? "\(name).bias" : nil,
                                                 bn: config.batchNorm == .stored ? bn : nil, activation: activation))
             case let .batchNorm(name, _):
                 return .affine(try epilogue(bias: nil, bn: name, activation: .none))
             case let .linear(name, i, o, bn):
-                return .linear(weight: try FloatStorage(tensors.floats("\(name).weight")), inFeatures: i, outFeatures: o,
+                return .linear(weight: try tensors.storage("\(name).weight"), inFeatures: i, outFeatures: o,
                                try epilogue(bias: "\(name).bias", bn: config.batchNorm == .stored ? bn : nil, activation: .none))
             case let .residual(body, shortcut):
                 return .residual(body: try body.map(build), shortcut: try shortcut.map(build))
@@ -203,7 +203,7 @@ final class FaceNetwork {
         /// `activation(BN(x + bias))` as one scale and shift per channel.
         private func epilogue(bias: String?, bn: String?, activation: FaceLayerSpec.Activation) throws -> Epilogue {
             var scale: FloatStorage?
-            var shift = try bias.map { try FloatStorage(tensors.floats($0)) }
+            var shift = try bias.map { try tensors.storage($0) }
             if let bn {
                 // BN(x + b) = x * s + (beta - (mean - b) * s): the bias moves the mean.
                 let variance = try tensors.floats("\(bn).running_var")
@@ -221,7 +221,7 @@ final class FaceNetwork {
             case .relu: return Epilogue(scale: scale, shift: shift, activation: .relu)
             case .relu6: return Epilogue(scale: scale, shift: shift, activation: .relu6)
             case let .prelu(p):
-                return Epilogue(scale: scale, shift: shift, activation: .identity, slopes: try FloatStorage(tensors.floats("\(p).weight")))
+                return Epilogue(scale: scale, shift: shift, activation: .identity, slopes: try tensors.storage("\(p).weight"))
             }
         }
     }

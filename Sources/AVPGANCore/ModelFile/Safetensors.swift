@@ -133,19 +133,26 @@ public struct Safetensors: Sendable {
     /// The tensor's values as Float (F32, F16 and BF16 converted; integers rejected).
     public func floats(_ e: SafetensorsEntry) throws -> [Float] {
         let n = e.elementCount
-        return try bytes.withUnsafeBytes { raw -> [Float] in
+        return try [Float](unsafeUninitializedCapacity: n) { out, count in
+            if let base = out.baseAddress { try copyFloats(e, into: base) }
+            count = n
+        }
+    }
+
+    /// Writes the tensor's `e.elementCount` values as Float to `out` (F32 copied, F16 and BF16
+    /// converted, integers rejected): one pass from the file's bytes to the destination.
+    public func copyFloats(_ e: SafetensorsEntry, into out: UnsafeMutablePointer<Float>) throws {
+        let n = e.elementCount
+        try bytes.withUnsafeBytes { raw in
             let src = raw.baseAddress! + e.range.lowerBound
             switch e.dtype {
             case .f32:
-                return [Float](unsafeUninitializedCapacity: n) { out, count in
-                    memcpyLittleEndian(src, into: out.baseAddress!, count: n)
-                    count = n
-                }
+                memcpyLittleEndian(src, into: out, count: n)
             case .f16:
-                return (0..<n).map { i in Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)) }
+                for i in 0..<n { out[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)) }
             case .bf16:
-                return (0..<n).map { i in
-                    Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
+                for i in 0..<n {
+                    out[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
                 }
             default:
                 throw AVPGANError.format("tensor \(e.name): dtype \(e.dtype.rawValue) is not a floating-point type")

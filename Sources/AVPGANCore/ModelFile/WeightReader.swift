@@ -17,7 +17,7 @@ struct WeightReader {
 
     func floats(_ name: String) throws -> [Float] { try tensors.floats(name) }
 
-    func storage(_ name: String) throws -> FloatStorage { try FloatStorage(floats(name)) }
+    func storage(_ name: String) throws -> FloatStorage { try tensors.storage(name) }
 
     /// The shape the layout gives `name`.
     func shape(_ name: String) -> [Int] { tensors.shape(name) }
@@ -61,15 +61,33 @@ struct CheckedTensors {
 
     /// The values of tensor `name` (whose presence and shape the initialiser checked).
     func floats(_ name: String) throws -> [Float] {
+        let values = try file.floats(entry(name))
+        try values.withUnsafeBufferPointer { try check(name, $0) }
+        return values
+    }
+
+    /// The values of tensor `name` in aligned storage, copied once from the file's bytes (the
+    /// weights' path at load: no intermediate array), with the same checks as `floats`.
+    func storage(_ name: String) throws -> FloatStorage {
+        let e = try entry(name)
+        let storage = try FloatStorage(count: e.elementCount) { try file.copyFloats(e, into: $0) }
+        try check(name, UnsafeBufferPointer(storage.buffer))
+        return storage
+    }
+
+    private func entry(_ name: String) throws -> SafetensorsEntry {
         guard let e = file.entry(name) else { throw AVPGANError(.internal, "tensor \(name) requested but not in the layout") }
-        let values = try file.floats(e)
+        return e
+    }
+
+    /// Every value finite; a BatchNorm variance not negative.
+    private func check(_ name: String, _ values: UnsafeBufferPointer<Float>) throws {
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw AVPGANError.format("tensor \(name) holds a non-finite value (\(values[bad])) at element \(bad)")
         }
         if name.hasSuffix(".running_var"), let bad = values.firstIndex(where: { $0 < 0 }) {
             throw AVPGANError.format("tensor \(name) holds a negative value (\(values[bad])) at element \(bad); it is a variance")
         }
-        return values
     }
 
     /// The shape the layout gives `name`.

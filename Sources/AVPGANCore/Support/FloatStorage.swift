@@ -23,6 +23,15 @@ public final class FloatStorage: @unchecked Sendable {
         }
     }
 
+    /// Allocates `count` floats and lets `fill` write every one of them (no zero-fill first: for
+    /// weights copied straight from a file). If `fill` throws, nothing is kept.
+    public init(count: Int, filledBy fill: (UnsafeMutablePointer<Float>) throws -> Void) throws {
+        let fresh = try FloatStorage.allocate(count)
+        do { try fill(fresh) } catch { free(fresh); throw error }
+        pointer = fresh
+        self.count = count
+    }
+
     deinit { free(pointer) }
 
     /// Makes room for at least `count` floats; old contents are not kept.
