@@ -134,7 +134,8 @@ def main():
     print("|---|---|---|---|")
     lib = statistics.median(results["library"]["seconds"])
     torch_s = statistics.median(results["pytorch"]["seconds"]) if torch_python else None
-    ratio = f"{lib / torch_s:.2f}x the time" if torch_s else "-"
+    goal = 0.4  # issue 18: at most 0.4x PyTorch's time
+    ratio = f"{lib / torch_s:.2f}x the time {'✓' if lib / torch_s <= goal else '✗'} (goal ≤ {goal}x)" if torch_s else f"- (goal ≤ {goal}x)"
     print(f"| time per face | {lib:.2f} s | {f'{torch_s:.2f} s' if torch_s else '- (no torch + gfpgan)'} | {ratio} |")
     peak_t = f"{results['pytorch']['peak_mib']:.0f} MiB" if torch_python else "-"
     print(f"| peak resident memory of the process | {results['library']['peak_mib']:.0f} MiB | {peak_t} | |")
