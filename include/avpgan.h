@@ -865,9 +865,19 @@ typedef struct avpgan_pixel_retrieval_result {
     size_t struct_size;
     uint32_t n_identities;     /* identities ranked (the gallery) */
     uint32_t n_recordings;     /* recordings with speech, one generated face each */
-    double top1, top5, mean_rank;                        /* the generated faces */
-    double chance_top1, chance_top5, chance_mean_rank;   /* guessing */
-    double real_top1, real_top5, real_mean_rank;         /* the real pictures: the ceiling */
+    /** The generated faces: the fraction whose own identity ranks first, in the first five,
+     *  and its mean rank (1 = nearest). */
+    double top1;
+    double top5;
+    double mean_rank;
+    /** Guessing: 1 / n, min(5, n) / n, (n + 1) / 2 for n identities. */
+    double chance_top1;
+    double chance_top5;
+    double chance_mean_rank;
+    /** The real pictures ranked the same way: the ceiling of this metric on the data set. */
+    double real_top1;
+    double real_top5;
+    double real_mean_rank;
 } avpgan_pixel_retrieval_result;
 
 /** The learning check by pixel distance (avpgan pixel-retrieval): for every recording with
@@ -941,7 +951,8 @@ typedef struct avpgan_face_similarity {
     double difference;         /* own - impostor, mean over speakers, with its 95 % t interval */
     double difference_low;
     double difference_high;
-    double top1, top5;         /* the speaker's faces rank first / in the first five */
+    double top1;               /* the speaker's faces rank first */
+    double top5;               /* the speaker's faces rank in the first five */
 } avpgan_face_similarity;
 
 /** The paper's evaluation protocol (avpgan eval): every model's faces of every recording of the
