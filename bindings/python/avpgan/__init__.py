@@ -17,7 +17,9 @@ Example::
 The main entry points: :class:`Model` (portraits, embeddings, faces), :class:`Enhancer`
 (GFPGAN restoration), :class:`FaceModel` (evaluation), :class:`Trainer` (Algorithm 1),
 :func:`portraits` (batches; :mod:`avpgan.distributed` on Dask), :func:`features`,
-:func:`decode`, :func:`save_png`. Errors are :class:`AvpganError` subclasses, one per status:
+:func:`decode`, :func:`save_png`; what the command's train-voice, synth-data, pixel-retrieval and
+eval do: :func:`train_voice_encoder`, :func:`synth_data`, :func:`pixel_retrieval`,
+:func:`evaluate_faces`. Errors are :class:`AvpganError` subclasses, one per status:
 InvalidArgumentError, BufferTooSmallError, OutOfMemoryError, AvpganIOError (also an OSError),
 ModelFormatError, UnsupportedError, MissingNetworkError, AudioFormatError, NoSpeechError,
 AbortedError, InternalError; a closed object raises ModelClosedError, FaceModelClosedError,
@@ -52,6 +54,10 @@ __all__ = [
     "Trainer",
     "portraits",
     "default_model",
+    "train_voice_encoder",
+    "synth_data",
+    "pixel_retrieval",
+    "evaluate_faces",
     "features",
     "decode",
     "encode_png",
@@ -96,6 +102,11 @@ _PUBLIC_TOO = [
     "TrainerInfo",
     "Losses",
     "TrainerClosedError",
+    "VoiceTrainingResult",
+    "PixelRetrievalResult",
+    "RetrievalScores",
+    "FaceEvaluation",
+    "FaceSimilarityRow",
 ]
 
 #: Version of these bindings (the C interface version they are written for).
@@ -828,3 +839,7 @@ from ._trainer import Losses, Trainer, TrainerClosedError, TrainerInfo  # noqa: 
 from ._face import FaceModel, FaceModelClosedError, FaceModelInfo, cosine  # noqa: E402
 from ._enhancer import Enhancer, EnhancerClosedError, EnhancerInfo  # noqa: E402
 from ._batch import PortraitResult, portraits  # noqa: E402
+from ._evaluation import (FaceEvaluation, FaceSimilarityRow, PixelRetrievalResult, RetrievalScores,  # noqa: E402
+                          evaluate_faces, pixel_retrieval)
+from ._voice_training import VoiceTrainingResult, train_voice_encoder  # noqa: E402
+from ._synthetic import synth_data  # noqa: E402
