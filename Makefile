@@ -41,11 +41,11 @@ build: deps
 	ln -sf $(SONAME) $(LIBDIR)/libavpgan.so
 	cp .build/release/avpgan-cli build/bin/.avpgan.new && mv -f build/bin/.avpgan.new build/bin/avpgan
 
-## venv: the Python test environment (numpy, pytest), made once.
+## venv: the Python test environment (numpy, pytest, Pillow for the PIL tests), made once.
 venv: $(VENV)/.ready
 $(VENV)/.ready:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check numpy pytest
+	$(VENV)/bin/pip install -q --disable-pip-version-check numpy pytest pillow
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.

@@ -57,6 +57,7 @@ __all__ = [
     "train_voice_encoder",
     "synth_data",
     "pixel_retrieval",
+    "to_pil",
     "evaluate_faces",
     "features",
     "decode",
@@ -107,6 +108,7 @@ _PUBLIC_TOO = [
     "RetrievalScores",
     "FaceEvaluation",
     "FaceSimilarityRow",
+    "ImageLike",
 ]
 
 #: Version of these bindings (the C interface version they are written for).
@@ -654,6 +656,7 @@ class Model(_lib.HandleOwner):
     ) -> npt.NDArray[np.uint8]:
         """A face ``[S, S, 3]`` uint8 from a recording: front end (as :func:`avpgan.features`),
         voice encoder, generator, pixel mapping, and with ``enhancer`` restoration.
+        ``avpgan.to_pil(face)`` makes a ``PIL.Image`` of it.
 
         Args:
             source: a path, bytes of an encoded file, or a numpy array of samples (int16, or
@@ -843,3 +846,4 @@ from ._evaluation import (FaceEvaluation, FaceSimilarityRow, PixelRetrievalResul
                           evaluate_faces, pixel_retrieval)
 from ._voice_training import VoiceTrainingResult, train_voice_encoder  # noqa: E402
 from ._synthetic import synth_data  # noqa: E402
+from ._images import ImageLike, to_pil  # noqa: E402
