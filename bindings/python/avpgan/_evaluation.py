@@ -8,11 +8,15 @@ import contextlib
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from . import PathLike, _decode
 from ._long_call import LongCall, Progress
+
+if TYPE_CHECKING:
+    from ._face import FaceModel
+    from ._model import Model
 
 __all__ = ["RetrievalScores", "PixelRetrievalResult", "pixel_retrieval", "FaceSimilarityRow", "FaceEvaluation",
            "evaluate_faces"]
