@@ -111,7 +111,7 @@ _PUBLIC_TOO = [
 #: Version of these bindings (the C interface version they are written for).
 __version__ = "0.1.0"
 
-PathLike = Union[str, "os.PathLike[str]", "os.PathLike[bytes]", bytes]
+from ._arguments import PathLike  # noqa: E402  (str, os.PathLike or bytes)
 #: A recording: a path, the bytes of an encoded file, or samples (a numpy array, int16 or
 #: float in [-1, 1], ``[n]`` or ``[n, channels]``, with ``sample_rate``).
 AudioSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, "npt.NDArray[Any]"]

@@ -18,7 +18,6 @@ released inside the library). :meth:`Enhancer.close` waits for calls in flight.
 from __future__ import annotations
 
 import ctypes
-import os
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 

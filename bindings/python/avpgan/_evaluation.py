@@ -8,10 +8,11 @@ import contextlib
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from . import PathLike, _decode
+from ._arguments import _choice, _path
 from ._long_call import LongCall, Progress
 
 if TYPE_CHECKING:
@@ -25,19 +26,6 @@ __all__ = ["RetrievalScores", "PixelRetrievalResult", "pixel_retrieval", "FaceSi
 EVAL_SPLITS = {"test": 0, "validation": 1, "train": 2, "all": 3}
 #: How the data set's identities are split (``avpgan_split``), as ``Trainer.create``'s.
 SPLIT_RULES = {"test-list": 0, "initial-letter": 1}
-
-
-def _path(path: PathLike, name: str) -> bytes:
-    encoded = os.fsencode(path)
-    if not encoded or b"\0" in encoded:
-        raise ValueError(f"{name} must be a non-empty path without NUL bytes, got {path!r}")
-    return encoded
-
-
-def _choice(value: str, table: Dict[str, int], name: str) -> int:
-    if value not in table:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, table))}, got {value!r}")
-    return table[value]
 
 
 def _opened(model: Any, cls: type, name: str) -> Tuple[Any, bool]:

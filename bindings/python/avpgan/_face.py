@@ -19,7 +19,6 @@ in flight.
 from __future__ import annotations
 
 import ctypes
-import os
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 

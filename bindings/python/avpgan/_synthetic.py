@@ -8,7 +8,8 @@ from typing import Any, Optional
 
 from . import _lib
 from . import PathLike, _decode
-from ._evaluation import _check_init, _path
+from ._arguments import _path
+from ._evaluation import _check_init
 from ._long_call import LongCall, Progress
 
 __all__ = ["synth_data"]

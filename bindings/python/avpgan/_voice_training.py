@@ -9,7 +9,8 @@ from typing import Any, Optional
 
 from . import _lib
 from . import PathLike, _decode
-from ._evaluation import SPLIT_RULES, _check_init, _choice, _path
+from ._arguments import _choice, _path
+from ._evaluation import SPLIT_RULES, _check_init
 from ._long_call import LongCall, Progress
 
 __all__ = ["VoiceTrainingResult", "train_voice_encoder"]
