@@ -22,6 +22,7 @@ enum FaceEvalCommand {
         let identities = try selectIdentities(o, voices: voices, faces: faces)
         let faceModel = try FaceModel(path: facePath)
         let loaded = try models.map { try Model(path: $0) }
+        try FileIO.makeDirectory(outDir)  // before the long part, so that a bad -o fails at once
 
         let terminal = isatty(STDERR_FILENO) == 1
         let clock = ContinuousClock(), started = clock.now
