@@ -33,10 +33,7 @@ func progressReporter(_ fn: avpgan_progress_fn?, _ user: UnsafeMutableRawPointer
 
 @_cdecl("avpgan_pixel_retrieval_params_init")
 public func avpgan_pixel_retrieval_params_init(_ params: UnsafeMutablePointer<avpgan_pixel_retrieval_params>?, _ size: Int) -> Int32 {
-    CallBoundary.run {
-        try Argument.fill(try Argument.require(params, "params"), with: defaultRetrievalParams, size: size,
-                          minimumSize: retrievalParamsSize, name: "params")
-    }
+    ParamsInit.fill(params, size: size, defaults: defaultRetrievalParams, minimumSize: retrievalParamsSize)
 }
 
 @_cdecl("avpgan_pixel_retrieval_evaluate")
@@ -71,10 +68,7 @@ public func avpgan_pixel_retrieval_evaluate(_ handle: OpaquePointer?, _ params: 
 
 @_cdecl("avpgan_face_similarity_params_init")
 public func avpgan_face_similarity_params_init(_ params: UnsafeMutablePointer<avpgan_face_similarity_params>?, _ size: Int) -> Int32 {
-    CallBoundary.run {
-        try Argument.fill(try Argument.require(params, "params"), with: defaultSimilarityParams, size: size,
-                          minimumSize: similarityParamsSize, name: "params")
-    }
+    ParamsInit.fill(params, size: size, defaults: defaultSimilarityParams, minimumSize: similarityParamsSize)
 }
 
 /// params.seconds as the core's lengths (nil: the whole voiced recording).

@@ -10,10 +10,7 @@ private let defaultSyntheticParams = avpgan_synthetic_params(
 
 @_cdecl("avpgan_synthetic_params_init")
 public func avpgan_synthetic_params_init(_ params: UnsafeMutablePointer<avpgan_synthetic_params>?, _ size: Int) -> Int32 {
-    CallBoundary.run {
-        try Argument.fill(try Argument.require(params, "params"), with: defaultSyntheticParams, size: size,
-                          minimumSize: syntheticParamsSize, name: "params")
-    }
+    ParamsInit.fill(params, size: size, defaults: defaultSyntheticParams, minimumSize: syntheticParamsSize)
 }
 
 @_cdecl("avpgan_synthetic_dataset_write")

@@ -17,10 +17,7 @@ private let defaultVoiceParams: avpgan_voice_training_params = {
 
 @_cdecl("avpgan_voice_training_params_init")
 public func avpgan_voice_training_params_init(_ params: UnsafeMutablePointer<avpgan_voice_training_params>?, _ size: Int) -> Int32 {
-    CallBoundary.run {
-        try Argument.fill(try Argument.require(params, "params"), with: defaultVoiceParams, size: size,
-                          minimumSize: voiceParamsSize, name: "params")
-    }
+    ParamsInit.fill(params, size: size, defaults: defaultVoiceParams, minimumSize: voiceParamsSize)
 }
 
 /// The session options of `p`, every field checked.

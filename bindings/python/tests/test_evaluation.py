@@ -5,7 +5,6 @@ on a small synthetic data set (espeak-ng), the golden model and a face model wit
 import json
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -28,15 +27,6 @@ def data(tmp_path_factory):
                              progress=lambda done, total: seen.append((done, total))) == str(d)
     assert seen == [(1, 3), (2, 3), (3, 3)], "progress after each speaker"
     return d
-
-
-@pytest.fixture(scope="module")
-def face_model_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("face") / "face.safetensors"
-    r = subprocess.run([sys.executable, str(REPO / "tools" / "face_model_file.py"), "--random", "mobilefacenet",
-                        "--seed", "2", "-o", str(path)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return path
 
 
 def test_synth_data_matches_the_command(data, tmp_path):
@@ -89,9 +79,9 @@ def test_pixel_retrieval_errors(data, tmp_path):
         avpgan.pixel_retrieval(MODEL, data / "voices", data / "faces", split="all", cache=tmp_path / "c", stop=stop)
 
 
-def test_evaluate_faces(data, face_model_path, tmp_path):
+def test_evaluate_faces(data, random_face_model_path, tmp_path):
     seen = []
-    result = avpgan.evaluate_faces([MODEL], data / "voices", data / "faces", face_model_path, seconds=[2, None],
+    result = avpgan.evaluate_faces([MODEL], data / "voices", data / "faces", random_face_model_path, seconds=[2, None],
                                    split="all", out_dir=tmp_path / "eval", progress=lambda d, t: seen.append((d, t)))
     assert isinstance(result, avpgan.FaceEvaluation)
     assert [(r.model, r.seconds) for r in result.rows] == [(0, 2.0), (0, None)]
@@ -108,8 +98,8 @@ def test_evaluate_faces(data, face_model_path, tmp_path):
     assert (tmp_path / "eval" / "grid.png").exists() and (tmp_path / "eval" / "sweep-1.png").exists()
 
 
-def test_evaluate_faces_identities_and_errors(data, face_model_path):
-    with avpgan.FaceModel(face_model_path) as fm:
+def test_evaluate_faces_identities_and_errors(data, random_face_model_path):
+    with avpgan.FaceModel(random_face_model_path) as fm:
         r = avpgan.evaluate_faces(MODEL, data / "voices", data / "faces", fm, seconds=[2],
                                   identities=["id0000", "id0002"], progress=False)
         assert r.rows[0].identities == 2

@@ -16,22 +16,13 @@ Image = pytest.importorskip("PIL.Image", reason="Pillow is not installed (make v
 
 
 @pytest.fixture(scope="module")
-def face_model_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("face") / "face.safetensors"
-    r = subprocess.run([sys.executable, str(REPO / "tools" / "face_model_file.py"), "--random", "mobilefacenet",
-                        "--seed", "2", "-o", str(path)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return path
-
-
-@pytest.fixture(scope="module")
 def picture():
     rng = np.random.default_rng(5)
     return rng.integers(0, 256, size=(40, 30, 3), dtype=np.uint8)
 
 
-def test_face_model_embeds_a_pil_image_as_its_array(face_model_path, picture):
-    with avpgan.FaceModel(face_model_path) as fm:
+def test_face_model_embeds_a_pil_image_as_its_array(random_face_model_path, picture):
+    with avpgan.FaceModel(random_face_model_path) as fm:
         want = fm.embed(picture)
         assert np.array_equal(fm.embed(Image.fromarray(picture)), want)
         # Another mode is converted to RGB first, as PIL's convert("RGB") does.
