@@ -977,7 +977,7 @@ typedef void (*avpgan_voice_training_progress_fn)(uint64_t step, uint64_t steps,
 typedef struct avpgan_voice_training_params {
     size_t struct_size;
     /** voices_dir/<speaker>/<recording> (required); test_list and split as in
-     *  avpgan_trainer_params (held-out speakers are not trained). */
+     *  avpgan_trainer_params; held-out speakers are not trained. */
     const char *voices_dir;
     const char *test_list;
     int32_t split;
