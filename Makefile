@@ -41,11 +41,11 @@ build: deps
 	ln -sf $(SONAME) $(LIBDIR)/libavpgan.so
 	cp .build/release/avpgan-cli build/bin/.avpgan.new && mv -f build/bin/.avpgan.new build/bin/avpgan
 
-## venv: the Python test environment (numpy, pytest), made once.
+## venv: the Python test environment (numpy, pytest, Pillow for the PIL tests), made once.
 venv: $(VENV)/.ready
 $(VENV)/.ready:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check numpy pytest
+	$(VENV)/bin/pip install -q --disable-pip-version-check numpy pytest pillow
 	touch $@
 
 ## test: every test — Swift core, exported symbols, C API and example, Python bindings.
@@ -86,6 +86,9 @@ test-c: build venv
 	# A face model with random weights (no face-recognition weights ship): the face API's contract.
 	$(PYTHON) tools/face_model_file.py --random mobilefacenet --seed 2 -o build/tests/face.safetensors
 	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors build/tests/train-data build/tests/face.safetensors
+	cc $(CFLAGS_STRICT) Tests/c/test_evaluation.c -o build/tests/test_evaluation -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	rm -rf build/tests/evaluation && mkdir -p build/tests/evaluation
+	build/tests/test_evaluation $(FIXTURES)/avpgan/model.safetensors build/tests/train-data build/tests/face.safetensors build/tests/evaluation
 	cc $(CFLAGS_STRICT) Tests/c/test_default_model.c -o build/tests/test_default_model -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_default_model $(CURDIR)
 	cc $(CFLAGS_STRICT) Tests/c/test_size_queries.c -o build/tests/test_size_queries -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)

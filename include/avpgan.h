@@ -816,6 +816,248 @@ avpgan_status avpgan_enhance_raw(const avpgan_enhancer *enhancer, const float *i
                                  const avpgan_enhance_params *params,
                                  float *out, size_t capacity, size_t *needed);
 
+/* ------------------------------------------------------------------------ */
+/* Evaluation, voice-encoder training and synthetic data                    */
+/* ------------------------------------------------------------------------ */
+
+/* What the avpgan command's pixel-retrieval, eval, train-voice and synth-data do, as
+ * functions. They read a data set in the trainer's layout (voices_dir/<identity>/<recording>,
+ * faces_dir/<identity>/<picture>) and split its identities as the trainer does (params.split,
+ * params.test_list). Strings are read during the call only. Callbacks run on the calling
+ * thread unless a function says otherwise, and must not free the handles the call uses. */
+
+/** Which identities of a data set an evaluation takes. */
+typedef enum avpgan_eval_split {
+    AVPGAN_EVAL_SPLIT_TEST = 0,        /* the held-out identities (the default) */
+    AVPGAN_EVAL_SPLIT_VALIDATION = 1,  /* the validation identities (AVPGAN_SPLIT_INITIAL_LETTER) */
+    AVPGAN_EVAL_SPLIT_TRAIN = 2,       /* the training identities */
+    AVPGAN_EVAL_SPLIT_ALL = 3          /* every identity with voices and faces */
+} avpgan_eval_split;
+
+/** Options of avpgan_pixel_retrieval_evaluate. */
+typedef struct avpgan_pixel_retrieval_params {
+    size_t struct_size;
+    /** The data set (required) and its split, as in avpgan_trainer_params. */
+    const char *voices_dir;
+    const char *faces_dir;
+    const char *test_list;
+    int32_t split;            /* an avpgan_split value; default AVPGAN_SPLIT_TEST_LIST */
+    int32_t eval_split;       /* an avpgan_eval_split value; default AVPGAN_EVAL_SPLIT_TEST */
+    /** Directory of the feature cache (created if missing); NULL (default): the user's,
+     *  $XDG_CACHE_HOME/avpgan/features or ~/.cache/avpgan/features, as the avpgan command's. */
+    const char *cache_dir;
+    /** NULL (default), or a PNG file to write: per identity (up to 16) its mean picture, then
+     *  up to 7 faces generated from its recordings. */
+    const char *grid_png;
+    /** NULL, or called after each recording: `done` of `total` recordings. */
+    avpgan_progress_fn progress;
+    void *progress_user_data;
+    /** NULL, or asked before each recording: non-zero stops the call with AVPGAN_E_ABORTED. */
+    avpgan_abort_fn abort_fn;
+    void *abort_user_data;
+} avpgan_pixel_retrieval_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_pixel_retrieval_params). */
+avpgan_status avpgan_pixel_retrieval_params_init(avpgan_pixel_retrieval_params *params, size_t struct_size);
+
+/** The result of avpgan_pixel_retrieval_evaluate. Set struct_size first. Fractions in [0, 1]. */
+typedef struct avpgan_pixel_retrieval_result {
+    size_t struct_size;
+    uint32_t n_identities;     /* identities ranked (the gallery) */
+    uint32_t n_recordings;     /* recordings with speech, one generated face each */
+    /** The generated faces: the fraction whose own identity ranks first, in the first five,
+     *  and its mean rank (1 = nearest). */
+    double top1;
+    double top5;
+    double mean_rank;
+    /** Guessing: 1 / n, min(5, n) / n, (n + 1) / 2 for n identities. */
+    double chance_top1;
+    double chance_top5;
+    double chance_mean_rank;
+    /** The real pictures ranked the same way: the ceiling of this metric on the data set. */
+    double real_top1;
+    double real_top5;
+    double real_mean_rank;
+} avpgan_pixel_retrieval_result;
+
+/** The learning check by pixel distance (avpgan pixel-retrieval): for every recording with
+ *  speech of the chosen identities (at least 2), the model's face from the whole utterance
+ *  (no noise) is ranked by mean squared pixel difference against one mean picture per
+ *  identity; the real pictures are ranked the same way. Recordings without speech are left
+ *  out; none with speech is AVPGAN_E_NO_SPEECH. A model without a generator is
+ *  AVPGAN_E_MISSING_NETWORK. */
+avpgan_status avpgan_pixel_retrieval_evaluate(const avpgan_model *model, const avpgan_pixel_retrieval_params *params,
+                                              avpgan_pixel_retrieval_result *result);
+
+/** Options of avpgan_face_similarity_evaluate. */
+typedef struct avpgan_face_similarity_params {
+    size_t struct_size;
+    /** The data set (required) and its split, as in avpgan_pixel_retrieval_params. */
+    const char *voices_dir;
+    const char *faces_dir;
+    const char *test_list;
+    int32_t split;
+    int32_t eval_split;
+    /** NULL (default), or identity names separated by commas: these identities, in this
+     *  order, instead of eval_split. */
+    const char *identities;
+    /** Voice lengths in seconds, each in (0, 3600], or 0 for the whole voiced recording;
+     *  NULL / 0 (default): 2, 4, 6, 8. At most 64. */
+    const double *seconds;
+    size_t n_seconds;
+    /** NULL (default: "model 1", "model 2", ...), or n_models labels for the report files. */
+    const char *const *model_labels;
+    /** NULL (default: "face model"), or the face model's label for the report files. */
+    const char *face_model_label;
+    /** NULL (default), or a folder (created if missing) that receives what avpgan eval -o
+     *  writes: eval.md, eval.csv, eval-recordings.csv, eval.json, grid.png, sweep-N.png. */
+    const char *out_dir;
+    /** Identities shown in the figures, 1-10000; default 8. */
+    uint32_t rows;
+    /** NULL, or called as portraits are made: `done` of `total` over all models. It is called
+     *  from the library's worker threads, one call at a time. */
+    avpgan_progress_fn progress;
+    void *progress_user_data;
+    /** NULL, or asked on the calling thread before each model: non-zero stops the call with
+     *  AVPGAN_E_ABORTED. */
+    avpgan_abort_fn abort_fn;
+    void *abort_user_data;
+} avpgan_face_similarity_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_face_similarity_params). */
+avpgan_status avpgan_face_similarity_params_init(avpgan_face_similarity_params *params, size_t struct_size);
+
+/** Bits of avpgan_face_similarity.unavailable: measures with nothing to average (e.g. the
+ *  interval of a single speaker, the voiced seconds of the real faces' row). */
+typedef enum avpgan_face_similarity_unavailable {
+    AVPGAN_FACE_SIMILARITY_NO_OWN = 1,
+    AVPGAN_FACE_SIMILARITY_NO_IMPOSTOR = 2,
+    AVPGAN_FACE_SIMILARITY_NO_DIFFERENCE = 4,
+    AVPGAN_FACE_SIMILARITY_NO_INTERVAL = 8,
+    AVPGAN_FACE_SIMILARITY_NO_VOICED_SECONDS = 16
+} avpgan_face_similarity_unavailable;
+
+/** One row of the face-similarity table (the paper's Table 4). Its layout is fixed: new
+ *  measures would come with a new struct and function. */
+typedef struct avpgan_face_similarity {
+    uint32_t model_index;      /* the model (0 ... n_models - 1); n_models: the real faces */
+    uint32_t n_recordings;     /* recordings with speech (the real faces' row: faces) */
+    uint32_t n_identities;
+    uint32_t unavailable;      /* avpgan_face_similarity_unavailable bits: those fields are 0, not measured */
+    double seconds;            /* the voice length asked; 0: the whole voiced recording */
+    double voiced_seconds;     /* mean seconds of speech the portraits were made from */
+    double own;                /* mean cosine with the speaker's real faces */
+    double impostor;           /* mean cosine with the other identities' faces */
+    double difference;         /* own - impostor, mean over speakers, with its 95 % t interval */
+    double difference_low;
+    double difference_high;
+    double top1;               /* the speaker's faces rank first */
+    double top5;               /* the speaker's faces rank in the first five */
+} avpgan_face_similarity;
+
+/** The paper's evaluation protocol (avpgan eval): every model's faces of every recording of the
+ *  chosen identities (at least 2), at every voice length, embedded by face_model and compared
+ *  by cosine similarity with the real faces. rows receives n_models * n_seconds rows (model
+ *  by model, lengths in the order given), then one row for the real faces (model_index =
+ *  n_models): *needed = n_models * n_seconds + 1. A size query (rows NULL, capacity 0)
+ *  checks every argument and evaluates nothing. n_models: 1-64. Recordings without speech
+ *  are left out. Every value is finite: a measure with nothing to average is 0 with its
+ *  bit set in `unavailable`. */
+avpgan_status avpgan_face_similarity_evaluate(const avpgan_model *const *models, size_t n_models,
+                                              const avpgan_face_model *face_model,
+                                              const avpgan_face_similarity_params *params,
+                                              avpgan_face_similarity *rows, size_t capacity, size_t *needed);
+
+/** Called after each step of avpgan_voice_encoder_train: `step` of `steps`, the step's loss,
+ *  and the running accuracy (crops classified as their speaker over the last 20 steps). */
+typedef void (*avpgan_voice_training_progress_fn)(uint64_t step, uint64_t steps, float loss, double accuracy,
+                                                  void *user_data);
+
+/** Options of avpgan_voice_encoder_train. */
+typedef struct avpgan_voice_training_params {
+    size_t struct_size;
+    /** voices_dir/<speaker>/<recording> (required); test_list and split as in
+     *  avpgan_trainer_params; held-out speakers are not trained. */
+    const char *voices_dir;
+    const char *test_list;
+    int32_t split;
+    /** avpgan_widths of a new run; default AVPGAN_WIDTHS_FULL. */
+    int32_t widths;
+    /** Directory of the feature cache; NULL (default): the user's (as in
+     *  avpgan_pixel_retrieval_params). */
+    const char *cache_dir;
+    /** The encoder-only model file written when all steps are done (required). */
+    const char *output;
+    /** NULL (default), or a folder (created if missing) for voice-checkpoint.safetensors. */
+    const char *checkpoint_dir;
+    /** NULL (default: checkpoint_dir/train-voice.jsonl, or none), or the JSONL log. */
+    const char *log_path;
+    /** Non-zero: continue from checkpoint_dir's checkpoint (and log). Default 0. */
+    int32_t resume;
+    /** Steps to reach (counted from 0, a resumed run included), 0-2^40; default 1000. */
+    uint64_t steps;
+    /** Utterance crops per batch, 2-4096; default 64. */
+    uint32_t batch_size;
+    /** A checkpoint every this many steps (and at the end), >= 1; default 100. */
+    uint32_t checkpoint_every;
+    /** Adam's learning rate of a new run, in (0, 1); default 2e-4. */
+    double lr;
+    /** Seeds a new run's weights and batches; default 1. */
+    uint64_t seed;
+    avpgan_voice_training_progress_fn progress;
+    void *progress_user_data;
+    /** NULL, or asked before each step: non-zero saves the checkpoint and stops the call with
+     *  AVPGAN_E_ABORTED (no model file is written; resume later). */
+    avpgan_abort_fn abort_fn;
+    void *abort_user_data;
+} avpgan_voice_training_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_voice_training_params). */
+avpgan_status avpgan_voice_training_params_init(avpgan_voice_training_params *params, size_t struct_size);
+
+/** What avpgan_voice_encoder_train did. Set struct_size first. */
+typedef struct avpgan_voice_training_result {
+    size_t struct_size;
+    uint64_t first_step;       /* the step the call started from (0, or the checkpoint's) */
+    uint64_t step;             /* the step it reached */
+    uint32_t n_speakers;       /* trained speakers (classifier outputs) */
+    uint32_t n_held_out;       /* held-out utterances (one per speaker with two or more) */
+    uint32_t held_out_correct; /* of those, classified as their speaker by the written model */
+    uint32_t embed_dim;
+    double steps_per_second;
+} avpgan_voice_training_result;
+
+/** Voice-encoder pre-training as a speaker classifier (avpgan train-voice; the step before
+ *  Algorithm 1), with checkpoints, resume and a JSONL log; writes params->output, a model
+ *  file holding only the voice encoder (for avpgan_trainer_params.voice_encoder), and
+ *  measures the held-out accuracy. result may be NULL; it is filled on success and on
+ *  AVPGAN_E_ABORTED. */
+avpgan_status avpgan_voice_encoder_train(const avpgan_voice_training_params *params, avpgan_voice_training_result *result);
+
+/** Options of avpgan_synthetic_dataset_write. */
+typedef struct avpgan_synthetic_params {
+    size_t struct_size;
+    uint32_t speakers;         /* 2-10000; default 20 */
+    uint32_t utterances;       /* recordings per speaker, 1-100; default 4 */
+    uint32_t faces;            /* pictures per speaker, 1-100; default 4 */
+    uint64_t seed;             /* default 1 */
+    /** NULL, or called after each speaker. */
+    avpgan_progress_fn progress;
+    void *progress_user_data;
+    /** NULL, or asked before each speaker: non-zero stops with AVPGAN_E_ABORTED. */
+    avpgan_abort_fn abort_fn;
+    void *abort_user_data;
+} avpgan_synthetic_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_synthetic_params). */
+avpgan_status avpgan_synthetic_params_init(avpgan_synthetic_params *params, size_t struct_size);
+
+/** Writes a synthetic voice-face data set into the folder dir (avpgan synth-data): voices/<id>/
+ *  <k>.wav spoken by espeak-ng (which must be installed: AVPGAN_E_IO otherwise),
+ *  faces/<id>/<k>.png procedural 64x64 faces that depend on the voice, identities.csv and
+ *  test.txt (every fifth speaker held out). Deterministic for a seed. params may be NULL. */
+avpgan_status avpgan_synthetic_dataset_write(const char *dir, const avpgan_synthetic_params *params);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,7 +6,7 @@ import CAVPGAN
 /// The size of avpgan_face_model_info as the header introduced it (the smallest a caller may pass).
 private let faceInfoSize = MemoryLayout<avpgan_face_model_info>.stride
 
-private func faceModel(_ handle: OpaquePointer?) throws -> FaceModel {
+func faceModelFromHandle(_ handle: OpaquePointer?) throws -> FaceModel {
     let handle = try Argument.require(handle, "model")
     return Unmanaged<FaceModel>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }
@@ -34,7 +34,7 @@ public func avpgan_face_model_free(_ handle: OpaquePointer?) {
 @_cdecl("avpgan_face_model_get_info")
 public func avpgan_face_model_get_info(_ handle: OpaquePointer?, _ info: UnsafeMutablePointer<avpgan_face_model_info>?) -> Int32 {
     CallBoundary.run {
-        let m = try faceModel(handle)
+        let m = try faceModelFromHandle(handle)
         let info = try Argument.require(info, "info")
         var full = avpgan_face_model_info()
         let c = m.config
@@ -55,7 +55,7 @@ public func avpgan_face_model_embed_rgb8(_ handle: OpaquePointer?, _ pixels: Uns
                                          _ rowStride: Int, _ embedding: UnsafeMutablePointer<Float>?, _ capacity: Int,
                                          _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
-        let m = try faceModel(handle)
+        let m = try faceModelFromHandle(handle)
         try Argument.size(width, "width")
         try Argument.size(height, "height")
         try Argument.size(rowStride, "row_stride")

@@ -60,9 +60,7 @@ private func trainerFromHandle(_ handle: OpaquePointer?) throws -> TrainerHandle
 }
 
 private func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String {
-    let s = String(cString: try Argument.require(pointer, name))
-    guard !s.isEmpty else { throw AVPGANError(.invalidArgument, "\(name) is an empty string") }
-    return s
+    try DatasetArguments.string(pointer, name)
 }
 
 private func batchSize(_ p: avpgan_trainer_params) throws -> Int {
@@ -75,27 +73,10 @@ private func batchSize(_ p: avpgan_trainer_params) throws -> Int {
 /// The data set of `p`: index and feature cache; nil when neither directory is set.
 private func dataset(_ p: avpgan_trainer_params, required: Bool) throws -> (DatasetIndex, FeatureCache)? {
     if !required && p.voices_dir == nil && p.faces_dir == nil { return nil }
-    let voices = try string(p.voices_dir, "params.voices_dir")
-    let faces = try string(p.faces_dir, "params.faces_dir")
-    guard p.cache_dir != nil else {
-        throw AVPGANError(.invalidArgument, "params.cache_dir is NULL; a data set needs a feature-cache directory")
-    }
-    let cache = try string(p.cache_dir, "params.cache_dir")
-    let testList = try p.test_list.map { try string($0, "params.test_list") }
-    let initialLetter: Bool
-    switch p.split {
-    case Int32(AVPGAN_SPLIT_TEST_LIST.rawValue): initialLetter = false
-    case Int32(AVPGAN_SPLIT_INITIAL_LETTER.rawValue):
-        guard testList == nil else {
-            throw AVPGANError(.invalidArgument, "params.split is AVPGAN_SPLIT_INITIAL_LETTER, so params.test_list must be NULL")
-        }
-        initialLetter = true
-    default: throw AVPGANError(.invalidArgument, "params.split is \(p.split), expected an avpgan_split value (0 or 1)")
-    }
-    // No list named: the data set's own (voices/../test.txt), as the avpgan command holds out.
-    let heldOut = testList ?? (initialLetter ? nil : DatasetIndex.bundledTestList(voices: voices))
-    return (try DatasetIndex(voices: voices, faces: faces, testList: heldOut, initialLetterSplit: initialLetter),
-            try FeatureCache(directory: cache))
+    _ = try string(p.voices_dir, "params.voices_dir")
+    _ = try string(p.faces_dir, "params.faces_dir")
+    let cache = try DatasetArguments.cache(p.cache_dir)
+    return (try DatasetArguments.index(voices: p.voices_dir, faces: p.faces_dir, required: true, testList: p.test_list, split: p.split), cache)
 }
 
 private func publish(_ run: TrainingRun, _ p: avpgan_trainer_params, _ out: UnsafeMutablePointer<OpaquePointer?>) {

@@ -90,14 +90,3 @@ extension Bench {
         }
     }
 }
-
-/// `x` with `digits` decimals (no Foundation).
-func fixed(_ x: Double, _ digits: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let r = (abs(x) * scale).rounded()
-    let whole = Int(r / scale), frac = Int(r.truncatingRemainder(dividingBy: scale))
-    let f = String(frac)
-    return (x < 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + String(repeating: "0", count: digits - f.count) + f : "")
-}
-

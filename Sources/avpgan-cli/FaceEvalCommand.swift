@@ -3,9 +3,9 @@ import AVPGANCore
 import Glibc
 #endif
 
-/// `avpgan eval`: the paper's Table 4 protocol (`FaceSimilarityEvaluation`) for one or more
-/// models at several voice lengths, reported as Markdown, CSV and JSON, with the real-versus-
-/// generated grid (the paper's Fig. 9) and one duration sweep per model (Fig. 6) as PNG.
+/// `avpgan eval`: parses the options and runs the paper's Table 4 protocol
+/// (`FaceSimilarityEvaluation`, reported by `FaceSimilarityReport`) for one or more models at
+/// several voice lengths: Markdown on stdout; Markdown, CSV, JSON and the figures in `-o`.
 enum FaceEvalCommand {
     static func run(_ o: Options) throws -> Int32 {
         let models = o.all["--model"] ?? []
@@ -22,40 +22,26 @@ enum FaceEvalCommand {
         let identities = try selectIdentities(o, voices: voices, faces: faces)
         let faceModel = try FaceModel(path: facePath)
         let loaded = try models.map { try Model(path: $0) }
-        if mkdir(outDir, 0o755) != 0 && errno != EEXIST { fail("cannot create the output folder \(outDir): \(String(cString: strerror(errno)))") }
+        try FileIO.makeDirectory(outDir)  // before the long part, so that a bad -o fails at once
 
         let terminal = isatty(STDERR_FILENO) == 1
         let clock = ContinuousClock(), started = clock.now
         let evaluation = try FaceSimilarityEvaluation(identities: identities, faceModel: faceModel) { done, total in
             if terminal { fputs("\rreal faces: \(done)/\(total)\u{1B}[K", stderr) }
         }
-        let reference = evaluation.realFaceSummary()
-        var results: [FaceSimilarityEvaluation.ModelResult] = []
-        for (m, model) in loaded.enumerated() {
-            let label = "model \(m + 1)/\(loaded.count)"
-            results.append(try evaluation.evaluate(model, seconds: seconds, progress: { done, total in
-                if terminal { fputs("\r\(label): \(done)/\(total) portraits\u{1B}[K", stderr) }
-            }, skipped: { path, why in
-                if terminal { fputs("\r\u{1B}[K", stderr) }
-                fputs("avpgan: skipped \(path): \(why)\n", stderr)
-            }))
-        }
+        let count = loaded.count
+        let report = try FaceSimilarityReport(models: models, loaded: loaded, evaluation: evaluation, facePath: facePath, seconds: seconds,
+                                              progress: { m, done, total in
+            if terminal { fputs("\rmodel \(m + 1)/\(count): \(done)/\(total) portraits\u{1B}[K", stderr) }
+        }, skipped: { path, why in
+            if terminal { fputs("\r\u{1B}[K", stderr) }
+            fputs("avpgan: skipped \(path): \(why)\n", stderr)
+        })
         if terminal { fputs("\r\u{1B}[K", stderr) }
         let elapsed = clock.now - started
-
-        let report = Report(models: models, loaded: loaded, results: results, reference: reference, identities: identities,
-                            faceModel: faceModel, facePath: facePath, seconds: seconds)
-        let markdown = report.markdown()
-        print(markdown, terminator: "")
-        try FileIO.write(Array(markdown.utf8), to: "\(outDir)/eval.md")
-        try FileIO.write(Array(report.csv().utf8), to: "\(outDir)/eval.csv")
-        try FileIO.write(Array(report.recordingsCSV().utf8), to: "\(outDir)/eval-recordings.csv")
-        try FileIO.write(Array(report.json().utf8), to: "\(outDir)/eval.json")
-        try Figures.grid(results: results, evaluation: evaluation, rows: rows, to: "\(outDir)/grid.png")
-        for (m, result) in results.enumerated() {
-            try Figures.sweep(result: result, evaluation: evaluation, rows: rows, model: models[m], to: "\(outDir)/sweep-\(m + 1).png")
-        }
-        print("wrote \(outDir)/eval.md, eval.csv, eval-recordings.csv, eval.json, grid.png, sweep-1..\(results.count).png (\(fixed(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, 1)) s)")
+        print(report.markdown(), terminator: "")
+        try report.write(to: outDir, rows: rows)
+        print("wrote \(outDir)/eval.md, eval.csv, eval-recordings.csv, eval.json, grid.png, sweep-1..\(report.results.count).png (\(fixed(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, 1)) s)")
         return 0
     }
 
@@ -80,7 +66,6 @@ enum FaceEvalCommand {
     /// list), else the `--split` of the data set (default test, as `evaluate`).
     static func selectIdentities(_ o: Options, voices: String, faces: String) throws -> [DatasetIndex.Identity] {
         let index = try TrainCommand.datasetIndex(o, voices: voices, faces: faces)
-        let everyone = (index.train + index.validation + index.test).sorted { $0.name < $1.name }
         let chosen: [DatasetIndex.Identity]
         if let spec = o.values["--identities"] {
             let names: [String]
@@ -90,21 +75,11 @@ enum FaceEvalCommand {
             } else {
                 names = spec.split(separator: ",").map(trimmed)
             }
-            let byName = Dictionary(everyone.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            chosen = try names.map { name in
-                guard let identity = byName[name] else {
-                    throw AVPGANError(.invalidArgument, "identity '\(name)' of --identities has no voices or no faces under \(voices) and \(faces)")
-                }
-                return identity
-            }
+            chosen = try index.identities(named: names, voices: voices, faces: faces)
         } else {
-            switch o.values["--split"] ?? "test" {
-            case "test": chosen = index.test
-            case "validation": chosen = index.validation
-            case "train": chosen = index.train
-            case "all": chosen = everyone
-            case let other: fail("--split takes test, validation, train or all, got '\(other)'", code: 2)
-            }
+            let split = o.values["--split"] ?? "test"
+            guard let subset = EvaluationSplit(rawValue: split) else { fail("--split takes test, validation, train or all, got '\(split)'", code: 2) }
+            chosen = index.identities(in: subset)
         }
         guard chosen.count >= 2 else {
             fail("eval needs at least 2 identities with voices and faces, got \(chosen.count) (give --identities, or --split all)")

@@ -32,7 +32,7 @@ enum TrainCommand {
         }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
         let dir = o.values["--checkpoint-dir"]
-        if let dir { try SynthData.makeDirectory(dir) }
+        if let dir { try FileIO.makeDirectory(dir) }
         let checkpointPath = dir.map { "\($0)/checkpoint.safetensors" }
         let index = try datasetIndex(o, voices: voices, faces: faces)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
@@ -50,7 +50,7 @@ enum TrainCommand {
         }
         if tty { fputs("\r\u{1B}[K", stderr) }
         let samples = dir != nil && samplesEvery > 0 ? try TrainingSamples(index: index, cache: cache) : nil
-        if samples != nil { try SynthData.makeDirectory("\(dir!)/samples") }
+        if samples != nil { try FileIO.makeDirectory("\(dir!)/samples") }
         func drawSamples() throws {
             guard let samples, let dir, !samples.features.isEmpty else { return }
             let model = try Model(bytes: try run.checkpoint().exportModel())

@@ -1,5 +1,4 @@
 @testable import AVPGANCore
-import CSndfile
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -16,13 +15,7 @@ final class VoiceDatasetTests: XCTestCase {
         for (i, count) in [3, 2, 1].enumerated() {
             mkdir("\(root)/voices/s\(i)", 0o755)
             for k in 0..<count {
-                let rate = 16000, n = rate * (3 + k) / 2, f0 = 120 + 40 * Double(i)
-                let x = (0..<n).map { j in Float(0.3 * sin(2 * .pi * f0 * Double(j) / Double(rate))) }
-                var info = SF_INFO()
-                info.samplerate = Int32(rate); info.channels = 1; info.format = Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16)
-                let file = sf_open("\(root)/voices/s\(i)/\(k).wav", Int32(SFM_WRITE), &info)!
-                _ = x.withUnsafeBufferPointer { sf_writef_float(file, $0.baseAddress, sf_count_t(n)) }
-                sf_close(file)
+                Fixtures.writeTone("\(root)/voices/s\(i)/\(k).wav", samples: 16000 * (3 + k) / 2, hz: 120 + 40 * Double(i))
             }
         }
     }

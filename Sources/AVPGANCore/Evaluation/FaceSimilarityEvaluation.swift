@@ -157,7 +157,10 @@ public struct FaceSimilarityEvaluation {
         slots.initialize(repeating: nil)
         let failures = UnsafeMutableBufferPointer<String?>.allocate(capacity: recordings.count)
         failures.initialize(repeating: nil)
-        defer { slots.deallocate(); failures.deallocate() }
+        defer {  // the buffers hold arrays and strings: deinitialize them, or they leak
+            _ = slots.deinitialize(); slots.deallocate()
+            _ = failures.deinitialize(); failures.deallocate()
+        }
         let counter = ProgressCounter(total: recordings.count * lengths, report: progress)
         var firstError: AVPGANError?
         let errorLock = PThreadMutex()

@@ -1,7 +1,7 @@
 /// Small string operations the core needs without Foundation.
 extension String {
     /// Without leading and trailing spaces and tabs.
-    var trimmingWhitespace: String {
+    public var trimmingWhitespace: String {
         let scalars = unicodeScalars.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
         return String(String.UnicodeScalarView(scalars))
     }
@@ -13,3 +13,14 @@ extension String {
         return h
     }
 }
+
+/// `x` with `digits` decimals (no Foundation).
+public func fixed(_ x: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (abs(x) * scale).rounded()
+    let whole = Int(r / scale), frac = Int(r.truncatingRemainder(dividingBy: scale))
+    let f = String(frac)
+    return (x < 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + String(repeating: "0", count: digits - f.count) + f : "")
+}
+

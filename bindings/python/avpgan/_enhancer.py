@@ -18,7 +18,6 @@ released inside the library). :meth:`Enhancer.close` waits for calls in flight.
 from __future__ import annotations
 
 import ctypes
-import os
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
@@ -27,6 +26,7 @@ import numpy.typing as npt
 
 from . import _lib
 from . import PathLike, _check, _decode, _load_into, _model_params
+from ._images import ImageLike, rgb8
 
 __all__ = ["EnhancerInfo", "Enhancer", "EnhancerClosedError"]
 
@@ -135,31 +135,26 @@ class Enhancer(_lib.HandleOwner):
         p.progress, p.abort_fn = callbacks
         return p, callbacks
 
-    def enhance(self, image: npt.ArrayLike, *, progress: Optional[Progress] = None) -> npt.NDArray[np.uint8]:
+    def enhance(self, image: ImageLike, *, progress: Optional[Progress] = None) -> npt.NDArray[np.uint8]:
         """Restores one face picture.
 
         Args:
             image: ``[H, W, 3]`` uint8 RGB, any size (1..16384 a side; strided views are fine),
-                an aligned face crop. It is resized to S x S per axis by bilinear interpolation
+                or a ``PIL.Image`` (converted to RGB): an aligned face crop. It is resized to S x S per axis by bilinear interpolation
                 that averages when shrinking (torch's ``interpolate(mode="bilinear",
                 align_corners=False, antialias=True)``), mapped to [-1, 1] by ``p / 127.5 - 1``.
             progress: None, or called as ``progress(done, total)`` after each stage; returning
                 False stops the call with :class:`AbortedError`.
 
         Returns:
-            ``[S, S, 3]`` uint8: the output clamped to [-1, 1], ``floor((x + 1) / 2 * 255 + 0.5)``.
+            ``[S, S, 3]`` uint8: the output clamped to [-1, 1], ``floor((x + 1) / 2 * 255 + 0.5)``;
+            ``avpgan.to_pil(result)`` makes a ``PIL.Image`` of it.
 
         Raises:
             TypeError: image is not uint8. ValueError: not ``[H, W, 3]``.
             EnhancerClosedError: the enhancer is closed.
         """
-        arr = np.asarray(image)
-        if arr.dtype != np.uint8:
-            raise TypeError(f"enhance: image must be uint8 [H, W, 3], got dtype {arr.dtype}")
-        if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
-            raise ValueError(f"enhance: image must be [H, W, 3] with H, W >= 1, got shape {arr.shape}")
-        if arr.strides[2] != 1 or arr.strides[1] != 3 or arr.strides[0] < 3 * arr.shape[1]:
-            arr = np.ascontiguousarray(arr)
+        arr = rgb8(image, "enhance")
         height, width = arr.shape[:2]
         s = self._info.size
         out = np.empty((s, s, 3), dtype=np.uint8)

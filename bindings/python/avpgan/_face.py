@@ -19,7 +19,6 @@ in flight.
 from __future__ import annotations
 
 import ctypes
-import os
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
@@ -28,6 +27,7 @@ import numpy.typing as npt
 
 from . import _lib
 from . import PathLike, _check, _decode, _load_into, _model_params
+from ._images import ImageLike, rgb8
 
 __all__ = ["FaceModelInfo", "FaceModel", "FaceModelClosedError", "cosine"]
 
@@ -110,12 +110,12 @@ class FaceModel(_lib.HandleOwner):
         """What the network is (read at load time; still available after :meth:`close`)."""
         return self._info
 
-    def embed(self, image: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    def embed(self, image: ImageLike) -> npt.NDArray[np.float32]:
         """The embedding of one face.
 
         Args:
             image: ``[H, W, 3]`` uint8 RGB, any size (1..16384 a side; strided views are
-                fine). It is resized to ``input_size`` per axis (no cropping: pass an aligned
+                fine), or a ``PIL.Image`` (converted to RGB). It is resized to ``input_size`` per axis (no cropping: pass an aligned
                 face crop) with antialiased bilinear interpolation, as torch's
                 ``interpolate(mode="bilinear", align_corners=False, antialias=True)``.
 
@@ -126,13 +126,7 @@ class FaceModel(_lib.HandleOwner):
             TypeError: image is not uint8. ValueError: not ``[H, W, 3]``.
             FaceModelClosedError: the model is closed.
         """
-        arr = np.asarray(image)
-        if arr.dtype != np.uint8:
-            raise TypeError(f"embed: image must be uint8 [H, W, 3], got dtype {arr.dtype}")
-        if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
-            raise ValueError(f"embed: image must be [H, W, 3] with H, W >= 1, got shape {arr.shape}")
-        if arr.strides[2] != 1 or arr.strides[1] != 3 or arr.strides[0] < 3 * arr.shape[1]:
-            arr = np.ascontiguousarray(arr)
+        arr = rgb8(image, "embed")
         height, width = arr.shape[:2]
         out = np.empty(self._info.embed_dim, dtype=np.float32)
         needed = ctypes.c_size_t(0)

@@ -23,113 +23,24 @@ another call on the same trainer is in progress raises :class:`InvalidArgumentEr
 from __future__ import annotations
 
 import ctypes
-import os
 import signal
 import threading
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _lib
 from . import PathLike, Status, _as_int, _check, _decode, _error_for_status, _widths
+from ._arguments import _path
+from ._trainer_batch import _floats, _labels
+from ._trainer_info import HEALTH_WARNINGS, Losses, TrainerClosedError, TrainerInfo
 
 __all__ = ["Losses", "TrainerInfo", "Trainer", "TrainerClosedError"]
 
 _ARCHS = {"voice2face": 0, "avpgan": 1, "avpgan-nocbam": 2}
 _WIDTHS = {"full": 0, "tiny": 1}
 _SPLITS = {"test-list": 0, "initial-letter": 1}
-#: avpgan_health bits, by the names TrainerInfo.health uses.
-HEALTH_WARNINGS = {"collapse": 1, "discriminator_wins": 2, "classifier_at_chance": 4}
-
-
-class Losses(NamedTuple):
-    """The five losses of a training step, in the reference ``gan_step``'s order."""
-
-    d_real: float
-    d_fake: float
-    c_real: float
-    g_fake: float
-    g_class: float
-
-
-@dataclass(frozen=True)
-class TrainerInfo:
-    """What a trainer is (``avpgan_trainer_info``).
-
-    Attributes:
-        step: training steps taken (kept in checkpoints).
-        arch: ``"voice2face"``, ``"avpgan"`` or ``"avpgan-nocbam"``.
-        n_mels, embed_dim, image_size: voice bands (64), embedding size E, face size S.
-        n_identities: classifier outputs; labels are ``0 ... n_identities - 1``.
-        batch_size: batch of :meth:`Trainer.step`; 0 without a data set.
-        has_dataset: whether :meth:`Trainer.step` and :meth:`Trainer.run` work.
-        voice_widths, generator_widths, face_widths: the networks' widths.
-        n_trained_parameters: scalars Adam updates.
-        health: the health warnings raised so far, a tuple of ``"collapse"``,
-            ``"discriminator_wins"``, ``"classifier_at_chance"`` (empty: healthy).
-        health_step: the step at which the first warning was raised (0: none).
-        generator_spectral_norm: whether the generator's stride-2 layers are spectrally normalised.
-        batch_spread: the last step's generated faces, mean over pixels of the std across the batch.
-    """
-
-    step: int
-    arch: str
-    n_mels: int
-    embed_dim: int
-    image_size: int
-    n_identities: int
-    batch_size: int
-    has_dataset: bool
-    voice_widths: Tuple[int, ...]
-    generator_widths: Tuple[int, ...]
-    face_widths: Tuple[int, ...]
-    n_trained_parameters: int
-    health: Tuple[str, ...] = ()
-    health_step: int = 0
-    generator_spectral_norm: bool = True
-    batch_spread: float = 0.0
-
-
-class TrainerClosedError(ValueError):
-    """A :class:`Trainer` was used after :meth:`Trainer.close`."""
-
-
-def _path(path: PathLike, name: str) -> bytes:
-    encoded = os.fsencode(path)
-    if b"\0" in encoded:
-        raise ValueError(f"{name} contains a NUL byte")
-    if not encoded:
-        raise ValueError(f"{name} is empty")
-    return encoded
-
-
-def _array(x: Any) -> np.ndarray:
-    """A numpy array of x; torch tensors (any device, with or without grad) are detached first."""
-    if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def _floats(x: Any, name: str) -> np.ndarray:
-    arr = _array(x)
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"gan_step: {name} must be a float array, got dtype {arr.dtype}")
-    return arr.astype(np.float32, copy=False)
-
-
-def _labels(x: Any, name: str, n: int, identities: int) -> np.ndarray:
-    arr = _array(x)
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"gan_step: {name} must hold integers (class indices), got dtype {arr.dtype}")
-    if arr.shape != (n,):
-        raise ValueError(f"gan_step: {name} must have shape [N] = ({n},), got {arr.shape}")
-    bad = np.flatnonzero((arr < 0) | (arr >= identities))
-    if bad.size:
-        raise ValueError(f"gan_step: {name}[{bad[0]}] is {arr[bad[0]]}; labels must be in 0...{identities - 1} "
-                         f"(the trainer has {identities} identities)")
-    return np.ascontiguousarray(arr, dtype=np.int32)
 
 
 class Trainer(_lib.HandleOwner):

@@ -22,6 +22,7 @@ import json
 import os
 import site
 import struct
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -169,3 +170,14 @@ def avpgan_model_path() -> Path:
 @pytest.fixture(scope="session")
 def avpgan_golden(golden_cache) -> Dict[str, np.ndarray]:
     return golden_for(golden_cache, "avpgan")
+
+
+@pytest.fixture(scope="session")
+def random_face_model_path(tmp_path_factory) -> Path:
+    """A face-recognition model file with deterministic random weights (MobileFaceNet, seed 2;
+    tools/face_model_file.py): no face-recognition weights ship with libavpgan."""
+    path = tmp_path_factory.mktemp("face") / "face.safetensors"
+    r = subprocess.run([sys.executable, str(REPO / "tools" / "face_model_file.py"), "--random", "mobilefacenet",
+                        "--seed", "2", "-o", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return path

@@ -1,17 +1,60 @@
-import AVPGANCore
+/// The tables of a face-similarity evaluation (`avpgan eval`): Markdown (the paper's Table 4
+/// with the baseline, the difference's interval and retrieval), a CSV row per model and
+/// length, a CSV row per recording and length, and JSON with everything; `write(to:)` puts
+/// them and the figures (`FaceSimilarityFigures`) into a folder.
+public struct FaceSimilarityReport {
+    /// The models' labels (their paths, for the CLI), in `loaded` order.
+    public let models: [String]
+    public let loaded: [Model]
+    /// The real faces' embeddings and the identities.
+    public let evaluation: FaceSimilarityEvaluation
+    public let results: [FaceSimilarityEvaluation.ModelResult]
+    public let reference: FaceSimilarityEvaluation.Summary
+    /// The face model's label (its path, for the CLI).
+    public let facePath: String
+    /// The voice lengths asked; nil: the whole voiced recording.
+    public let seconds: [Double?]
+    public var identities: [DatasetIndex.Identity] { evaluation.identities }
+    public var faceModel: FaceModel { evaluation.faceModel }
 
-/// The tables of `avpgan eval`: Markdown (the paper's Table 4 with the baseline, the
-/// difference's interval and retrieval), a CSV row per model and length, a CSV row per
-/// recording and length, and JSON with everything.
-struct Report {
-    let models: [String]
-    let loaded: [Model]
-    let results: [FaceSimilarityEvaluation.ModelResult]
-    let reference: FaceSimilarityEvaluation.Summary
-    let identities: [DatasetIndex.Identity]
-    let faceModel: FaceModel
-    let facePath: String
-    let seconds: [Double?]
+    /// Evaluates each of `loaded` (labelled by `models`) at each of `seconds`.
+    /// `progress(model, done, total)` reports portraits made for the model at index `model`;
+    /// `skipped(path, why)` names recordings without speech; `shouldStop` is asked before each
+    /// model and stops with an `aborted` error.
+    public init(models: [String], loaded: [Model], evaluation: FaceSimilarityEvaluation, facePath: String, seconds: [Double?],
+                progress: @escaping @Sendable (Int, Int, Int) -> Void = { _, _, _ in },
+                skipped: (String, String) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws {
+        guard models.count == loaded.count, !loaded.isEmpty else {
+            throw AVPGANError(.invalidArgument, "\(loaded.count) models with \(models.count) labels; expected at least one model, one label each")
+        }
+        guard !seconds.isEmpty else { throw AVPGANError(.invalidArgument, "no voice length to evaluate") }
+        var results: [FaceSimilarityEvaluation.ModelResult] = []
+        for (m, model) in loaded.enumerated() {
+            if shouldStop() { throw AVPGANError(.aborted, "the evaluation was stopped after \(m) of \(loaded.count) models") }
+            results.append(try evaluation.evaluate(model, seconds: seconds, progress: { progress(m, $0, $1) }, skipped: skipped))
+        }
+        self.models = models
+        self.loaded = loaded
+        self.evaluation = evaluation
+        self.results = results
+        self.reference = evaluation.realFaceSummary()
+        self.facePath = facePath
+        self.seconds = seconds
+    }
+
+    /// Writes eval.md, eval.csv, eval-recordings.csv, eval.json, grid.png (up to `rows`
+    /// identities) and sweep-<m>.png per model into the folder `directory` (created if missing).
+    public func write(to directory: String, rows: Int) throws {
+        try FileIO.makeDirectory(directory)
+        try FileIO.write(Array(markdown().utf8), to: "\(directory)/eval.md")
+        try FileIO.write(Array(csv().utf8), to: "\(directory)/eval.csv")
+        try FileIO.write(Array(recordingsCSV().utf8), to: "\(directory)/eval-recordings.csv")
+        try FileIO.write(Array(json().utf8), to: "\(directory)/eval.json")
+        try FaceSimilarityFigures.grid(results: results, evaluation: evaluation, rows: rows, to: "\(directory)/grid.png")
+        for (m, result) in results.enumerated() {
+            try FaceSimilarityFigures.sweep(result: result, evaluation: evaluation, rows: rows, model: models[m], to: "\(directory)/sweep-\(m + 1).png")
+        }
+    }
 
     /// Short names for the models: file names, or whole paths where file names repeat.
     var labels: [String] {
@@ -24,7 +67,7 @@ struct Report {
     static func percent(_ x: Double) -> String { fixed(100 * x, 1) + " %" }
     static func json(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
 
-    func markdown() -> String {
+    public func markdown() -> String {
         let recordings = results.first?.recordings.count ?? 0
         var out = """
         # Face similarity of voice portraits (avpgan eval)
@@ -43,22 +86,22 @@ struct Report {
         """
         for (m, result) in results.enumerated() {
             for (l, s) in result.summaries.enumerated() {
-                out += "| \(labels[m]) | \(loaded[m].config.arch.rawValue) | \(Report.length(seconds[l])) | \(Report.number(s.voicedSeconds, 1)) s | \(s.recordings) | "
-                    + "\(Report.number(s.own)) | \(Report.number(s.impostor)) | \(Report.number(s.difference)) "
-                    + "[\(Report.number(s.differenceLow)), \(Report.number(s.differenceHigh))] | "
-                    + "\(Report.percent(s.top1)) | \(Report.percent(s.top5)) |\n"
+                out += "| \(labels[m]) | \(loaded[m].config.arch.rawValue) | \(Self.length(seconds[l])) | \(Self.number(s.voicedSeconds, 1)) s | \(s.recordings) | "
+                    + "\(Self.number(s.own)) | \(Self.number(s.impostor)) | \(Self.number(s.difference)) "
+                    + "[\(Self.number(s.differenceLow)), \(Self.number(s.differenceHigh))] | "
+                    + "\(Self.percent(s.top1)) | \(Self.percent(s.top5)) |\n"
             }
         }
         let r = reference
-        out += "| real faces (reference) | – | – | – | \(r.recordings) faces | \(Report.number(r.own)) | \(Report.number(r.impostor)) | "
-            + "\(Report.number(r.difference)) [\(Report.number(r.differenceLow)), \(Report.number(r.differenceHigh))] | "
-            + "\(Report.percent(r.top1)) | \(Report.percent(r.top5)) |\n"
-        out += "| chance | – | – | – | – | – | – | 0 | \(Report.percent(1 / Double(identities.count))) | "
-            + "\(Report.percent(min(5, Double(identities.count)) / Double(identities.count))) |\n"
+        out += "| real faces (reference) | – | – | – | \(r.recordings) faces | \(Self.number(r.own)) | \(Self.number(r.impostor)) | "
+            + "\(Self.number(r.difference)) [\(Self.number(r.differenceLow)), \(Self.number(r.differenceHigh))] | "
+            + "\(Self.percent(r.top1)) | \(Self.percent(r.top5)) |\n"
+        out += "| chance | – | – | – | – | – | – | 0 | \(Self.percent(1 / Double(identities.count))) | "
+            + "\(Self.percent(min(5, Double(identities.count)) / Double(identities.count))) |\n"
         return out
     }
 
-    func csv() -> String {
+    public func csv() -> String {
         var out = "model,arch,seconds,voiced_seconds_mean,recordings,identities,own,impostor,difference,difference_ci95_low,difference_ci95_high,top1,top5\n"
         for (m, result) in results.enumerated() {
             for (l, s) in result.summaries.enumerated() {
@@ -70,7 +113,7 @@ struct Report {
         return out
     }
 
-    func recordingsCSV() -> String {
+    public func recordingsCSV() -> String {
         var out = "model,seconds,identity,recording,voiced_seconds,own,impostor,rank\n"
         for (m, result) in results.enumerated() {
             for (l, row) in result.scores.enumerated() {
@@ -87,12 +130,12 @@ struct Report {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingAll("\"", with: "\"\"") + "\"" : s
     }
 
-    func json() -> String {
+    public func json() -> String {
         func summary(_ s: FaceSimilarityEvaluation.Summary) -> String {
-            "{\"recordings\": \(s.recordings), \"identities\": \(s.identities), \"own\": \(Report.json(s.own)), "
-                + "\"impostor\": \(Report.json(s.impostor)), \"difference\": \(Report.json(s.difference)), "
-                + "\"difference_ci95\": [\(Report.json(s.differenceLow)), \(Report.json(s.differenceHigh))], "
-                + "\"top1\": \(s.top1), \"top5\": \(s.top5), \"voiced_seconds_mean\": \(Report.json(s.voicedSeconds)), \"chance_top1\": \(s.chanceTop1), \"chance_top5\": \(s.chanceTop5)}"
+            "{\"recordings\": \(s.recordings), \"identities\": \(s.identities), \"own\": \(Self.json(s.own)), "
+                + "\"impostor\": \(Self.json(s.impostor)), \"difference\": \(Self.json(s.difference)), "
+                + "\"difference_ci95\": [\(Self.json(s.differenceLow)), \(Self.json(s.differenceHigh))], "
+                + "\"top1\": \(s.top1), \"top5\": \(s.top5), \"voiced_seconds_mean\": \(Self.json(s.voicedSeconds)), \"chance_top1\": \(s.chanceTop1), \"chance_top5\": \(s.chanceTop5)}"
         }
         let modelsJSON = results.enumerated().map { m, result in
             let rows = result.summaries.enumerated().map { l, s in
@@ -121,8 +164,8 @@ extension String {
     }
 }
 
-/// The figures of `avpgan eval`.
-enum Figures {
+/// The figures of a face-similarity evaluation (`avpgan eval`).
+public enum FaceSimilarityFigures {
     /// Planar `[3, S, S]` in [-1, 1] of an RGB8 image resized to S (the grids' tile format).
     static func tile(_ image: FaceModel.Image, size: Int) -> [Float] {
         FaceImage.resize(image.pixels, width: image.width, height: image.height, to: size)
@@ -130,7 +173,7 @@ enum Figures {
 
     /// One row per identity (up to `rows`, those with recordings): its first real picture, then
     /// each model's face from its first recording at the longest voice length (Fig. 9).
-    static func grid(results: [FaceSimilarityEvaluation.ModelResult], evaluation: FaceSimilarityEvaluation, rows: Int, to path: String) throws {
+    public static func grid(results: [FaceSimilarityEvaluation.ModelResult], evaluation: FaceSimilarityEvaluation, rows: Int, to path: String) throws {
         guard let size = results.first?.imageSize else { return }
         var tiles: [Float] = [], count = 0
         let shown = evaluation.identities.indices.filter { i in results.allSatisfy { $0.recordings.contains { $0.identity == i } } }.prefix(rows)
@@ -150,7 +193,7 @@ enum Figures {
 
     /// One row per identity (up to `rows`): its real picture, then the model's faces from its
     /// first recording at every voice length, shortest first (Fig. 6).
-    static func sweep(result: FaceSimilarityEvaluation.ModelResult, evaluation: FaceSimilarityEvaluation, rows: Int, model: String,
+    public static func sweep(result: FaceSimilarityEvaluation.ModelResult, evaluation: FaceSimilarityEvaluation, rows: Int, model: String,
                       to path: String) throws {
         let size = result.imageSize
         var tiles: [Float] = [], count = 0
