@@ -531,7 +531,10 @@ typedef enum avpgan_split {
     /** The VoxCeleb/VGGFace split of Nagrani et al. that the paper follows, by the
      *  identity folder's first letter (any case): A-B validation, C-E test, the rest
      *  trained. test_list must be NULL. */
-    AVPGAN_SPLIT_INITIAL_LETTER = 1
+    AVPGAN_SPLIT_INITIAL_LETTER = 1,
+    /** The corpus's own speaker split: the Set column of params.meta_file ("test" held
+     *  out, the rest trained). test_list must be NULL; meta_file is required. */
+    AVPGAN_SPLIT_CORPUS_SET = 2
 } avpgan_split;
 
 /** Number of losses a training step returns. */
@@ -603,6 +606,12 @@ typedef struct avpgan_trainer_params {
     /** avpgan_trainer_create: steps before the health warnings are judged (a fresh
      *  generator's faces are all alike); default 500. A checkpoint keeps its own. */
     uint32_t health_warm_up;
+    /** Optional: VoxCeleb's identity table (vox1_meta.csv: tab-separated, a header row with
+     *  "VoxCeleb1 ID" and "VGGFace1 ID", optionally "Set"), for a data set in the corpus's own
+     *  layout: voices_dir/id10001/<video>/<clip>.wav beside faces_dir/A.J._Buckley/<n>.jpg.
+     *  Each voice folder takes the face folder name the table gives it. NULL: folders are
+     *  matched by name. Voices may also be Voice2Face's .npy log-mel files ([frames, 64]). */
+    const char *meta_file;
 } avpgan_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_trainer_params). */

@@ -18,7 +18,7 @@ private let defaultTrainerParams = avpgan_trainer_params(
     struct_size: TrainerStructSize.params, arch: Architecture.avpgan.code, widths: Int32(AVPGAN_WIDTHS_FULL.rawValue),
     batch_size: 64, seed: 1, voices_dir: nil, faces_dir: nil, test_list: nil, voice_encoder: nil, cache_dir: nil,
     split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue), generator_spectral_norm: TrainingRun.defaultGeneratorSpectralNorm ? 1 : 0,
-    stop_on_collapse: 0, health_warm_up: UInt32(TrainingHealth.defaultWarmUp))
+    stop_on_collapse: 0, health_warm_up: UInt32(TrainingHealth.defaultWarmUp), meta_file: nil)
 
 /// The caller's trainer params over the defaults. generator_spectral_norm sits where the
 /// first struct had its tail padding, so a struct_size that does not reach stop_on_collapse
@@ -82,19 +82,28 @@ private func dataset(_ p: avpgan_trainer_params, required: Bool) throws -> (Data
     }
     let cache = try string(p.cache_dir, "params.cache_dir")
     let testList = try p.test_list.map { try string($0, "params.test_list") }
-    let initialLetter: Bool
+    let meta = try p.meta_file.map { try VoxCelebMeta(path: try string($0, "params.meta_file")) }
+    let rule: DatasetIndex.SplitRule
     switch p.split {
-    case Int32(AVPGAN_SPLIT_TEST_LIST.rawValue): initialLetter = false
-    case Int32(AVPGAN_SPLIT_INITIAL_LETTER.rawValue):
+    case Int32(AVPGAN_SPLIT_TEST_LIST.rawValue):
+        // No list named: the data set's own (voices/../test.txt), as the avpgan command holds out.
+        rule = .heldOutList(testList ?? DatasetIndex.bundledTestList(voices: voices))
+    case Int32(AVPGAN_SPLIT_INITIAL_LETTER.rawValue), Int32(AVPGAN_SPLIT_CORPUS_SET.rawValue):
+        let name = p.split == Int32(AVPGAN_SPLIT_INITIAL_LETTER.rawValue) ? "AVPGAN_SPLIT_INITIAL_LETTER" : "AVPGAN_SPLIT_CORPUS_SET"
         guard testList == nil else {
-            throw AVPGANError(.invalidArgument, "params.split is AVPGAN_SPLIT_INITIAL_LETTER, so params.test_list must be NULL")
+            throw AVPGANError(.invalidArgument, "params.split is \(name), so params.test_list must be NULL")
         }
-        initialLetter = true
-    default: throw AVPGANError(.invalidArgument, "params.split is \(p.split), expected an avpgan_split value (0 or 1)")
+        if p.split == Int32(AVPGAN_SPLIT_CORPUS_SET.rawValue) {
+            guard meta != nil else {
+                throw AVPGANError(.invalidArgument, "params.split is AVPGAN_SPLIT_CORPUS_SET, which needs params.meta_file (the table's Set column)")
+            }
+            rule = .corpusSet
+        } else {
+            rule = .initialLetter
+        }
+    default: throw AVPGANError(.invalidArgument, "params.split is \(p.split), expected an avpgan_split value (0, 1 or 2)")
     }
-    // No list named: the data set's own (voices/../test.txt), as the avpgan command holds out.
-    let heldOut = testList ?? (initialLetter ? nil : DatasetIndex.bundledTestList(voices: voices))
-    return (try DatasetIndex(voices: voices, faces: faces, testList: heldOut, initialLetterSplit: initialLetter),
+    return (try DatasetIndex(voices: voices, faces: faces, meta: meta, split: rule),
             try FeatureCache(directory: cache))
 }
 

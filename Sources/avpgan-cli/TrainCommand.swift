@@ -115,15 +115,25 @@ enum TrainCommand {
 
     static func existing(_ path: String) -> String? { access(path, R_OK) == 0 ? path : nil }
 
-    /// The data set's identities split by `--split-rule initial-letter`, by `--test-list F`, or
-    /// by `voices/../test.txt` when it exists (as `avpgan synth-data` writes).
+    /// The data set's identities: joined through `--meta` when given (the VoxCeleb layout), split
+    /// by `--split-rule`, by `--test-list F`, or by the data set's own `VOICES/../test.txt`; with
+    /// `--meta` and no list, by the paper's initial-letter rule.
     static func datasetIndex(_ o: Options, voices: String, faces: String?) throws -> DatasetIndex {
-        switch o.values["--split-rule"] {
-        case nil: return try DatasetIndex(voices: voices, faces: faces, testList: o.values["--test-list"] ?? existing("\(voices)/../test.txt"))
-        case "initial-letter":
-            guard o.values["--test-list"] == nil else { fail("--split-rule and --test-list exclude each other", code: 2) }
-            return try DatasetIndex(voices: voices, faces: faces, initialLetterSplit: true)
-        case let other?: fail("--split-rule takes initial-letter, got '\(other)'", code: 2)
+        let meta = try o.values["--meta"].map { try VoxCelebMeta(path: $0) }
+        let list = o.values["--test-list"]
+        let rule: DatasetIndex.SplitRule
+        switch o.values["--split-rule"] ?? (meta != nil && list == nil ? "initial-letter" : nil) {
+        case nil: rule = .heldOutList(list ?? existing("\(voices)/../test.txt"))
+        case let named?:
+            guard list == nil else { fail("--split-rule and --test-list exclude each other", code: 2) }
+            switch named {
+            case "initial-letter": rule = .initialLetter
+            case "corpus-set":
+                guard meta != nil else { fail("--split-rule corpus-set needs --meta (the table's Set column)", code: 2) }
+                rule = .corpusSet
+            default: fail("--split-rule takes initial-letter or corpus-set, got '\(named)'", code: 2)
+            }
         }
+        return try DatasetIndex(voices: voices, faces: faces, meta: meta, split: rule)
     }
 }

@@ -230,6 +230,7 @@ class TrainerParams(ctypes.Structure):
         ("generator_spectral_norm", ctypes.c_int32),
         ("stop_on_collapse", ctypes.c_int32),
         ("health_warm_up", ctypes.c_uint32),
+        ("meta_file", ctypes.c_char_p),
     ]
 
 
