@@ -97,6 +97,8 @@ test-c: build venv
 	build/tests/test_hostile $(FIXTURES)/avpgan/model.safetensors build/tests/hostile
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_threads.c -o build/tests/test_threads -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_threads $(FIXTURES)/avpgan/model.safetensors 8 $(STRESS_SHORT)
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_data_parallel.c -o build/tests/test_data_parallel -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_data_parallel $(FIXTURES)/avpgan/model.safetensors build/tests/train-data
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_enhancer.c -o build/tests/test_enhancer -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_enhancer Tests/Fixtures/enhancer/enhancer-s32-half-latent.safetensors $(FIXTURES)/avpgan/model.safetensors
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7

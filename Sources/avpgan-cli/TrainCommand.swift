@@ -126,7 +126,7 @@ enum TrainCommand {
         if !run.health.isHealthy { say("WARNING: \(run.health.summary)") }
         if let group, run.step > first {
             let seconds = Bench.now() - start, stepsDone = Double(run.step - first)
-            say("data-parallel: \(group.size) ranks, \(fixed(stepsDone / seconds, 3)) steps/s, communication (with waiting) \(fixed(1000 * group.communicationSeconds / stepsDone, 2)) ms per step on rank 0, \(fixed(100 * group.communicationSeconds / seconds, 1)) % of its time")
+            say("data-parallel: \(group.size) ranks, \(fixed(stepsDone / seconds, 3)) steps/s, communication (with waiting) \(fixed(1000 * group.communicationSeconds / stepsDone, 2)) ms per step on rank 0, \(fixed(100 * group.communicationSeconds / seconds, 1)) % of its time, \(run.reducedFloatsPerStep * 4) gradient bytes per step")
         }
         if stopRequested != 0 {
             say("stopped at step \(run.step); resume with --resume\(checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")

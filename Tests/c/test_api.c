@@ -644,7 +644,7 @@ static void test_trainer(const char *model_path, const char *data)
               tp.batch_size == 64 && tp.seed == 1 && tp.voices_dir == NULL && tp.faces_dir == NULL &&
               tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
               tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 1 && tp.stop_on_collapse == 0 &&
-              tp.health_warm_up == 500 && tp.meta_file == NULL,
+              tp.health_warm_up == 500 && tp.meta_file == NULL && tp.allreduce == NULL && tp.n_ranks == 0,
           "wrong defaults",
           "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, generator spectral norm, "
           "warn only, warm-up 500)");

@@ -25,6 +25,12 @@ extension TrainingRun {
         trainer.globalBatch = batchSize
     }
 
+    /// Floats a data-parallel step sends through the reducer: every trained parameter's
+    /// gradient once (the D step's f, d, c and the G step's g), plus the spread sums and losses.
+    public var reducedFloatsPerStep: Int {
+        trainer.trainedParameters.reduce(0) { $0 + $1.count } + 2 * 3 * config.imageSize * config.imageSize + 5
+    }
+
     /// This rank's share of data-parallel training, or nil when it trains alone.
     public var reducer: GradientReducer? { trainer.reducer }
 }
