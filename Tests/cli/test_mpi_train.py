@@ -119,20 +119,26 @@ def test_a_rank_that_dies_stops_the_job_and_keeps_the_checkpoint(data):
     out = data / "dies"
     p = subprocess.Popen(["mpirun", "--oversubscribe", "-np", "2", CLI, *train_args(data, out, 100000)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=MPI_ENV)
-    checkpoint = out / "checkpoint.safetensors"
-    deadline = time.time() + 120
-    while not checkpoint.exists() and time.time() < deadline:
-        time.sleep(0.2)
-    assert checkpoint.exists(), "no checkpoint was written"
-    ranks = subprocess.run(["pgrep", "-f", f"checkpoint-dir {out}"], capture_output=True, text=True).stdout.split()
-    children = [pid for pid in ranks if open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].endswith(b"avpgan")]
-    assert len(children) == 2, f"expected two rank processes, found {children}"
-    os.kill(int(children[-1]), signal.SIGKILL)
     try:
-        p.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        pytest.fail("the job did not stop after a rank died")
-    assert p.returncode != 0
-    with avpgan.Trainer.load(checkpoint) as t:
-        assert t.step_count >= 1, "the last saved checkpoint is intact and loads"
+        checkpoint = out / "checkpoint.safetensors"
+        deadline = time.time() + 120
+        while not checkpoint.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert checkpoint.exists(), "no checkpoint was written"
+        ranks = subprocess.run(["pgrep", "-f", f"checkpoint-dir {out}"], capture_output=True, text=True).stdout.split()
+        children = [pid for pid in ranks if open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].endswith(b"avpgan")]
+        assert len(children) == 2, f"expected two rank processes, found {children}"
+        os.kill(int(children[-1]), signal.SIGKILL)
+        try:
+            p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the job did not stop after a rank died")
+        assert p.returncode != 0
+        with avpgan.Trainer.load(checkpoint) as t:
+            assert t.step_count >= 1, "the last saved checkpoint is intact and loads"
+    finally:
+        # Whatever happened above, leave no rank of this job running.
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        subprocess.run(["pkill", "-KILL", "-f", f"checkpoint-dir {out}"])
