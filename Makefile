@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory bench-scaling test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -142,6 +142,11 @@ fuzz: deps
 ## (tools/bench_memory.py; the WAVs, about 800 MB, stay in build/bench-memory).
 bench-memory: build
 	python3 tools/bench_memory.py
+
+## bench-scaling: data-parallel `avpgan train` at 1 and 2 ranks (full widths, batch 64), the
+## communication time per step, and the model of N machines on 10 Gb/s (docs/scaling.md).
+bench-scaling: build
+	python3 tools/bench_data_parallel.py
 
 ## stress: one model shared by 8 threads for STRESS_PORTRAITS portraits (and embeddings) each,
 ## against single-threaded output (make test runs STRESS_SHORT of them).
