@@ -262,5 +262,13 @@ do {
         fail("command '\(command.name)' is listed in the help table but has no implementation", code: 70)
     }
 } catch let e as AVPGANError {
-    fail("\(e.message) [\(e.kind.statusName)]")
+    // A model file of another kind: say which option takes it.
+    let hint = e.fileKind.map { kind -> String in
+        switch kind {
+        case .voicePortraitModel: return ": give it with --model"
+        case .faceModel: return ": give it with --face-model (avpgan eval)"
+        case .enhancer: return ": give it with --enhancer"
+        }
+    } ?? ""
+    fail("\(e.message)\(hint) [\(e.kind.statusName)]")
 }
