@@ -7,7 +7,7 @@ VERSION := 0.1.0
 SONAME := libavpgan.so.0
 # Debian packages the build and the tests need (installed by `make deps` when running as root).
 DEB_PACKAGES := libopenblas-dev libsndfile1-dev libpng-dev libsoxr-dev libturbojpeg0-dev pkg-config python3-venv \
-    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools man-db openmpi-bin python3-numpy
+    espeak-ng sox libsox-fmt-all dpkg-dev lintian cmake abigail-tools man-db openmpi-bin libopenmpi-dev python3-numpy
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_RELEASE := swift build -c release
@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-gemm bench-learning demo default-model ablation deb fixtures clean
+.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory bench-scaling test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-gemm bench-learning demo default-model ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -100,6 +100,14 @@ test-c: build venv
 	build/tests/test_hostile $(FIXTURES)/avpgan/model.safetensors build/tests/hostile
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_threads.c -o build/tests/test_threads -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_threads $(FIXTURES)/avpgan/model.safetensors 8 $(STRESS_SHORT)
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_data_parallel.c -o build/tests/test_data_parallel -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_data_parallel $(FIXTURES)/avpgan/model.safetensors build/tests/train-data
+	# The same hook with real MPI: examples/c/train_mpi.c under mpirun -np 2.
+	mpicc $(CFLAGS_STRICT) examples/c/train_mpi.c -o build/tests/train_mpi -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	rm -f build/tests/train_mpi.safetensors
+	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -np 2 \
+	    build/tests/train_mpi $(FIXTURES)/avpgan/model.safetensors build/tests/train-data 3 build/tests/train_mpi.safetensors
+	@test -s build/tests/train_mpi.safetensors && echo "examples/c/train_mpi trained on 2 MPI ranks"
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_enhancer.c -o build/tests/test_enhancer -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_enhancer Tests/Fixtures/enhancer/enhancer-s32-half-latent.safetensors $(FIXTURES)/avpgan/model.safetensors
 	build/tests/generate $(FIXTURES)/avpgan/model.safetensors build/tests/face.ppm 7
@@ -137,6 +145,11 @@ fuzz: deps
 ## (tools/bench_memory.py; the WAVs, about 800 MB, stay in build/bench-memory).
 bench-memory: build
 	python3 tools/bench_memory.py
+
+## bench-scaling: data-parallel `avpgan train` at 1 and 2 ranks (full widths, batch 64), the
+## communication time per step, and the model of N machines on 10 Gb/s (docs/scaling.md).
+bench-scaling: build
+	python3 tools/bench_data_parallel.py
 
 ## stress: one model shared by 8 threads for STRESS_PORTRAITS portraits (and embeddings) each,
 ## against single-threaded output (make test runs STRESS_SHORT of them).

@@ -531,7 +531,10 @@ typedef enum avpgan_split {
     /** The VoxCeleb/VGGFace split of Nagrani et al. that the paper follows, by the
      *  identity folder's first letter (any case): A-B validation, C-E test, the rest
      *  trained. test_list must be NULL. */
-    AVPGAN_SPLIT_INITIAL_LETTER = 1
+    AVPGAN_SPLIT_INITIAL_LETTER = 1,
+    /** The corpus's own speaker split: the Set column of params.meta_file ("test" held
+     *  out, the rest trained). test_list must be NULL; meta_file is required. */
+    AVPGAN_SPLIT_CORPUS_SET = 2
 } avpgan_split;
 
 /** Number of losses a training step returns. */
@@ -557,6 +560,14 @@ typedef enum avpgan_health {
     /** The classifier's loss on generated faces (g_class) is at or above chance, ln(n_identities). */
     AVPGAN_HEALTH_CLASSIFIER_AT_CHANCE = 4
 } avpgan_health;
+
+/** Data-parallel training: replaces values[0..count) by their element-wise sum over all
+ *  ranks, the same result on every rank (MPI_Allreduce with MPI_IN_PLACE, MPI_FLOAT and
+ *  MPI_SUM does exactly this; NCCL or Gloo serve as well). Called on the thread that made the
+ *  trainer call, at the same points on every rank. Returns 0 on success; anything else fails
+ *  the trainer call with AVPGAN_E_IO (the host then ends the job: the other ranks may be
+ *  waiting inside their own call). */
+typedef int (*avpgan_allreduce_fn)(float *values, size_t count, void *user_data);
 
 /** Options of a trainer. The strings are read during the call only. */
 typedef struct avpgan_trainer_params {
@@ -603,6 +614,30 @@ typedef struct avpgan_trainer_params {
     /** avpgan_trainer_create: steps before the health warnings are judged (a fresh
      *  generator's faces are all alike); default 500. A checkpoint keeps its own. */
     uint32_t health_warm_up;
+    /** Optional: VoxCeleb's identity table (vox1_meta.csv: tab-separated, a header row with
+     *  "VoxCeleb1 ID" and "VGGFace1 ID", optionally "Set"), for a data set in the corpus's own
+     *  layout: voices_dir/id10001/<video>/<clip>.wav beside faces_dir/A.J._Buckley/<n>.jpg.
+     *  Each voice folder takes the face folder name the table gives it. NULL: folders are
+     *  matched by name. Voices may also be Voice2Face's .npy log-mel files ([frames, 64]). */
+    const char *meta_file;
+    /** Data-parallel training over n_ranks processes (or threads), this trainer being rank
+     *  `rank` (0..n_ranks-1); n_ranks 0 or 1 (the default): alone, and allreduce is unused.
+     *  With n_ranks >= 2 and allreduce set, avpgan_trainer_create and
+     *  avpgan_trainer_load_checkpoint are collective: every rank calls them with the same
+     *  params (but its own rank) and they fail on every rank (AVPGAN_E_INVALID_ARGUMENT)
+     *  unless all ranks hold the same networks, optimizer state, sampler state and data set.
+     *  Then avpgan_trainer_step and avpgan_trainer_run draw the same global batch of
+     *  batch_size on every rank, each rank computes its own rows (contiguous, as equal as can
+     *  be), and gradients are summed through allreduce before every optimizer step, so all
+     *  ranks keep identical weights and report the global batch's losses;
+     *  avpgan_trainer_gan_step takes this rank's rows of a batch whose size is their total.
+     *  These calls are collective too; an abort callback of avpgan_trainer_run that fires on
+     *  any rank stops every rank after the same step. avpgan_trainer_save and
+     *  avpgan_trainer_export are not: call them on one rank. */
+    avpgan_allreduce_fn allreduce;
+    void *allreduce_user_data;
+    uint32_t rank;
+    uint32_t n_ranks;
 } avpgan_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_trainer_params). */

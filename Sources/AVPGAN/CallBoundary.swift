@@ -14,7 +14,8 @@ enum CallBoundary {
             LastError.clear()
             return 0
         } catch let e as AVPGANError {
-            LastError.set(e.message)
+            // A model file of another kind: say which C loader takes it.
+            LastError.set(e.fileKind.map { "\(e.message): load it with \($0.loader)" } ?? e.message)
             return e.kind.rawValue
         } catch {
             LastError.set("unexpected error: \(error)")

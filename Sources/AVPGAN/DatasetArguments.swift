@@ -11,25 +11,32 @@ enum DatasetArguments {
         return s
     }
 
-    /// `voices` (required), `faces` (nil: voices only), `testList` and `split` (an avpgan_split
-    /// value); no list named holds out what the data set names itself (voices/../test.txt).
+    /// `voices` (required), `faces` (nil: voices only), `testList`, `split` (an avpgan_split
+    /// value) and `meta` (VoxCeleb's vox1_meta.csv, joining voice folders to face folders); no
+    /// list named holds out what the data set names itself (voices/../test.txt).
     static func index(voices: UnsafePointer<CChar>?, faces: UnsafePointer<CChar>?, required faceRequired: Bool,
-                      testList: UnsafePointer<CChar>?, split: Int32) throws -> DatasetIndex {
+                      testList: UnsafePointer<CChar>?, split: Int32, meta: UnsafePointer<CChar>? = nil) throws -> DatasetIndex {
         let voices = try string(voices, "params.voices_dir")
         let faces = faceRequired ? try string(faces, "params.faces_dir") : nil
         let list = try testList.map { try string($0, "params.test_list") }
-        let initialLetter: Bool
+        let table = try meta.map { try VoxCelebMeta(path: try string($0, "params.meta_file")) }
+        let rule: DatasetIndex.SplitRule
         switch split {
-        case Int32(AVPGAN_SPLIT_TEST_LIST.rawValue): initialLetter = false
-        case Int32(AVPGAN_SPLIT_INITIAL_LETTER.rawValue):
+        case Int32(AVPGAN_SPLIT_TEST_LIST.rawValue):
+            rule = .heldOutList(list ?? DatasetIndex.bundledTestList(voices: voices))
+        case Int32(AVPGAN_SPLIT_INITIAL_LETTER.rawValue), Int32(AVPGAN_SPLIT_CORPUS_SET.rawValue):
+            let corpus = split == Int32(AVPGAN_SPLIT_CORPUS_SET.rawValue)
+            let name = corpus ? "AVPGAN_SPLIT_CORPUS_SET" : "AVPGAN_SPLIT_INITIAL_LETTER"
             guard list == nil else {
-                throw AVPGANError(.invalidArgument, "params.split is AVPGAN_SPLIT_INITIAL_LETTER, so params.test_list must be NULL")
+                throw AVPGANError(.invalidArgument, "params.split is \(name), so params.test_list must be NULL")
             }
-            initialLetter = true
-        default: throw AVPGANError(.invalidArgument, "params.split is \(split), expected an avpgan_split value (0 or 1)")
+            if corpus && table == nil {
+                throw AVPGANError(.invalidArgument, "params.split is AVPGAN_SPLIT_CORPUS_SET, which needs params.meta_file (the table's Set column)")
+            }
+            rule = corpus ? .corpusSet : .initialLetter
+        default: throw AVPGANError(.invalidArgument, "params.split is \(split), expected an avpgan_split value (0, 1 or 2)")
         }
-        let heldOut = list ?? (initialLetter ? nil : DatasetIndex.bundledTestList(voices: voices))
-        return try DatasetIndex(voices: voices, faces: faces, testList: heldOut, initialLetterSplit: initialLetter)
+        return try DatasetIndex(voices: voices, faces: faces, meta: table, split: rule)
     }
 
     /// The feature cache in `params.cache_dir`; NULL is an error, or with `orDefault` the

@@ -18,7 +18,8 @@ private let defaultTrainerParams = avpgan_trainer_params(
     struct_size: TrainerStructSize.params, arch: Architecture.avpgan.code, widths: Int32(AVPGAN_WIDTHS_FULL.rawValue),
     batch_size: 64, seed: 1, voices_dir: nil, faces_dir: nil, test_list: nil, voice_encoder: nil, cache_dir: nil,
     split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue), generator_spectral_norm: TrainingRun.defaultGeneratorSpectralNorm ? 1 : 0,
-    stop_on_collapse: 0, health_warm_up: UInt32(TrainingHealth.defaultWarmUp))
+    stop_on_collapse: 0, health_warm_up: UInt32(TrainingHealth.defaultWarmUp), meta_file: nil,
+    allreduce: nil, allreduce_user_data: nil, rank: 0, n_ranks: 0)
 
 /// The caller's trainer params over the defaults. generator_spectral_norm sits where the
 /// first struct had its tail padding, so a struct_size that does not reach stop_on_collapse
@@ -70,16 +71,26 @@ private func batchSize(_ p: avpgan_trainer_params) throws -> Int {
     return Int(p.batch_size)
 }
 
+/// What the ranks of a data-parallel trainer must agree on besides the trainer's state.
+private func dataFingerprint(_ p: avpgan_trainer_params) -> String {
+    [p.voices_dir, p.faces_dir, p.test_list, p.meta_file].map { $0.map { String(cString: $0) } ?? "-" }.joined(separator: "|")
+        + "|split \(p.split)|batch \(p.batch_size)"
+}
+
 /// The data set of `p`: index and feature cache; nil when neither directory is set.
 private func dataset(_ p: avpgan_trainer_params, required: Bool) throws -> (DatasetIndex, FeatureCache)? {
     if !required && p.voices_dir == nil && p.faces_dir == nil { return nil }
     _ = try string(p.voices_dir, "params.voices_dir")
     _ = try string(p.faces_dir, "params.faces_dir")
     let cache = try DatasetArguments.cache(p.cache_dir)
-    return (try DatasetArguments.index(voices: p.voices_dir, faces: p.faces_dir, required: true, testList: p.test_list, split: p.split), cache)
+    return (try DatasetArguments.index(voices: p.voices_dir, faces: p.faces_dir, required: true, testList: p.test_list, split: p.split, meta: p.meta_file), cache)
 }
 
-private func publish(_ run: TrainingRun, _ p: avpgan_trainer_params, _ out: UnsafeMutablePointer<OpaquePointer?>) {
+private func publish(_ run: TrainingRun, _ p: avpgan_trainer_params, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
+    if let reducer = try CallbackReducer.from(p) {
+        // Collective: every rank checks that all hold the same state before any trains.
+        try run.distribute(over: reducer, fingerprint: dataFingerprint(p))
+    }
     out.pointee = OpaquePointer(Unmanaged.passRetained(TrainerHandle(run, stopOnCollapse: p.stop_on_collapse != 0)).toOpaque())
 }
 
@@ -114,7 +125,7 @@ public func avpgan_trainer_create(_ params: UnsafePointer<avpgan_trainer_params>
         let batch = try batchSize(p)
         let encoder = try string(p.voice_encoder, "params.voice_encoder")
         let (index, cache) = try dataset(p, required: true)!
-        publish(try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
+        try publish(try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
                                 batchSize: batch, seed: p.seed, generatorSpectralNorm: p.generator_spectral_norm != 0,
                                 healthWarmUp: Int(p.health_warm_up)), p, out)
     }
@@ -132,9 +143,9 @@ public func avpgan_trainer_load_checkpoint(_ path: UnsafePointer<CChar>?, _ para
         let batch = data == nil ? 0 : try batchSize(p)
         let checkpoint = try TrainingCheckpoint(bytes: try FileIO.read(path))
         if let (index, cache) = data {
-            publish(try TrainingRun(checkpoint: checkpoint, index: index, cache: cache, batchSize: batch), p, out)
+            try publish(try TrainingRun(checkpoint: checkpoint, index: index, cache: cache, batchSize: batch), p, out)
         } else {
-            publish(try TrainingRun(checkpoint: checkpoint), p, out)
+            try publish(try TrainingRun(checkpoint: checkpoint), p, out)
         }
     }
 }
@@ -261,8 +272,16 @@ public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
             try run.requireDataset()
             var done: UInt64 = 0
             while done < steps {
-                if let abort, abort(abortUser) != 0 {
-                    throw AVPGANError(.aborted, "the abort callback stopped the run after \(done) of \(steps) steps (at step \(run.step))")
+                var stop = abort.map { $0(abortUser) != 0 } ?? false
+                if let reducer = run.reducer {
+                    // An abort on any rank stops them all after the same step.
+                    var flag: [Float] = [stop ? 1 : 0]
+                    try flag.withUnsafeMutableBufferPointer { try reducer.sum($0.baseAddress!, count: 1) }
+                    stop = flag[0] > 0
+                }
+                if stop {
+                    let whose = run.reducer == nil ? "the abort callback" : "an abort callback (of this rank or another)"
+                    throw AVPGANError(.aborted, "\(whose) stopped the run after \(done) of \(steps) steps (at step \(run.step))")
                 }
                 let raisedBefore = run.health.raised.count
                 let losses = try finiteLosses(try run.next(), step: run.step)

@@ -7,8 +7,6 @@ import Glibc
 /// the arguments (directories are walked recursively, in sorted order), shows a progress bar
 /// on a terminal, prints one line per failed file without stopping, and reports how many failed.
 enum BatchRunner {
-    static let audioExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif", "au", "caf", "w64", "rf64"]
-
     /// The files named by `arguments`: files as given, directories walked for audio files.
     /// A missing argument is reported as a failure rather than dropped.
     static func inputs(_ arguments: [String]) -> [String] {
@@ -39,7 +37,7 @@ enum BatchRunner {
             guard stat(path, &st) == 0 else { continue }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 out += walk(path)
-            } else if let dot = name.lastIndex(of: "."), audioExtensions.contains(name[name.index(after: dot)...].lowercased()) {
+            } else if let dot = name.lastIndex(of: "."), AudioDecoder.fileExtensions.contains(name[name.index(after: dot)...].lowercased()) {
                 out.append(path)
             }
         }

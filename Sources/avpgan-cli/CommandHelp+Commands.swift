@@ -14,7 +14,9 @@ extension CommandHelp {
     ]
     static let splitOptions = [
         O("--test-list", "FILE", "identities held out for testing, one per line", default: "VOICES/../test.txt when it exists"),
-        O("--split-rule", "initial-letter", "the paper's split: names A-B validation, C-E test, the rest training"),
+        O("--split-rule", "RULE", "initial-letter: the paper's split (names A-B validation, C-E test, the rest training); corpus-set: the meta table's Set column (test held out)",
+          default: "initial-letter with --meta, else the test list"),
+        O("--meta", "FILE", "VoxCeleb's vox1_meta.csv: joins voice folders (id10001) to face folders (A.J._Buckley)"),
     ]
     static let checkpointOptions = [
         O("--checkpoint-dir", "D", "checkpoints, the JSONL log and sample sheets go here"),

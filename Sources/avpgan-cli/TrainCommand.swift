@@ -31,13 +31,19 @@ enum TrainCommand {
         case let other?: fail("--generator-sn takes on or off, got '\(other)'", code: 2)
         }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+        // Under mpirun/srun with several ranks: data-parallel training; rank 0 writes everything.
+        // Left with MPI_Finalize by main after a normal return; any failure aborts the job (fail).
+        let group = try MPIProcessGroup.joinIfLaunched()
+        let lead = (group?.rank ?? 0) == 0
+        func say(_ line: String) { if lead { print(line) } }
+        if let group, batch < group.size { fail("--batch \(batch) is smaller than the \(group.size) ranks; each rank needs at least one row", code: 2) }
         let dir = o.values["--checkpoint-dir"]
-        if let dir { try FileIO.makeDirectory(dir) }
+        if let dir, lead { try FileIO.makeDirectory(dir) }
         let checkpointPath = dir.map { "\($0)/checkpoint.safetensors" }
         let index = try datasetIndex(o, voices: voices, faces: faces)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
-        print("feature cache: \(cache.directory)")
-        let tty = isatty(STDERR_FILENO) == 1
+        say("feature cache: \(cache.directory)")
+        let tty = lead && isatty(STDERR_FILENO) == 1
         let loading: (Int, Int) -> Void = { done, total in if tty { fputs("\rloading data \(done)/\(total)\u{1B}[K", stderr) } }
         let run: TrainingRun
         if flags.contains("--resume") {
@@ -49,7 +55,11 @@ enum TrainCommand {
                                   batchSize: batch, seed: seed, generatorSpectralNorm: generatorSN, healthWarmUp: warmUp, progress: loading)
         }
         if tty { fputs("\r\u{1B}[K", stderr) }
-        let samples = dir != nil && samplesEvery > 0 ? try TrainingSamples(index: index, cache: cache) : nil
+        if let group {
+            try run.distribute(over: group, fingerprint: TrainCommand.fingerprint(index))
+            say("data-parallel over \(group.size) ranks (MPI, \(group.library)): each step's batch of \(batch) is shared out, \(BatchSlice.rows(batch: batch, rank: 0, size: group.size).count) rows on rank 0")
+        }
+        let samples = lead && dir != nil && samplesEvery > 0 ? try TrainingSamples(index: index, cache: cache) : nil
         if samples != nil { try FileIO.makeDirectory("\(dir!)/samples") }
         func drawSamples() throws {
             guard let samples, let dir, !samples.features.isEmpty else { return }
@@ -63,6 +73,7 @@ enum TrainCommand {
         let logPath = o.values["--log"] ?? dir.map { "\($0)/train.jsonl" }
         if flags.contains("--resume"), let logPath, let old = try? FileIO.read(logPath) { log = old }
         func save() throws {
+            guard lead else { return }
             if let checkpointPath { try FileIO.write(try run.checkpoint().serialize(), to: checkpointPath) }
             if let logPath { try FileIO.write(log, to: logPath) }
         }
@@ -70,8 +81,17 @@ enum TrainCommand {
         let stopOnCollapse = flags.contains("--stop-on-collapse")
         // The step of the last checkpoint written before a stopping warning (a resumed run's own).
         var lastGood = flags.contains("--resume") && !run.health.raised.contains(where: { $0.warning.stopsRun }) ? run.step : nil as Int?
-        print("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
-        while run.step < steps && stopRequested == 0 {
+        say("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
+        // A stop request (Ctrl-C, SIGTERM) reaches the ranks at different moments: they agree on it
+        // before each step, so all stop after the same step.
+        func stopAgreed() throws -> Bool {
+            guard let group else { return stopRequested != 0 }
+            var flag: [Float] = [stopRequested != 0 ? 1 : 0]
+            try flag.withUnsafeMutableBufferPointer { try group.sum($0.baseAddress!, count: 1) }
+            if flag[0] > 0 { stopRequested = 1 }
+            return flag[0] > 0
+        }
+        while run.step < steps, try !stopAgreed() {
             let warningsBefore = run.health.raised.count
             let losses = try run.next()
             let rate = Double(run.step - first) / max(Bench.now() - start, 1e-9)
@@ -86,12 +106,12 @@ enum TrainCommand {
             }
             if run.health.raised.count > warningsBefore {
                 if tty { fputs("\n", stderr) }
-                for (w, at) in run.health.raised.dropFirst(warningsBefore) { fputs("avpgan train: WARNING at step \(at): \(w.rawValue): \(w.meaning)\n", stderr) }
+                for (w, at) in run.health.raised.dropFirst(warningsBefore) where lead { fputs("avpgan train: WARNING at step \(at): \(w.rawValue): \(w.meaning)\n", stderr) }
                 if stopOnCollapse && run.health.raised.dropFirst(warningsBefore).contains(where: { $0.warning.stopsRun }) {
                     // Keep the last checkpoint written while the run was healthy; write the log.
-                    if let logPath { try FileIO.write(log, to: logPath) }
+                    if let logPath, lead { try FileIO.write(log, to: logPath) }
                     let kept = checkpointPath.map { path in lastGood.map { " The last healthy checkpoint, step \($0), is kept in \(path)." } ?? " No healthy checkpoint was written; \(path) is left as it was." } ?? ""
-                    print("stopped at step \(run.step) (--stop-on-collapse): \(run.health.summary).\(kept) No model was written (docs/training-design.md, \"Training health\").")
+                    say("stopped at step \(run.step) (--stop-on-collapse): \(run.health.summary).\(kept) No model was written (docs/training-design.md, \"Training health\").")
                     return 3
                 }
             }
@@ -103,27 +123,51 @@ enum TrainCommand {
         }
         if tty { fputs("\n", stderr) }
         try save()
-        if !run.health.isHealthy { print("WARNING: \(run.health.summary)") }
+        if !run.health.isHealthy { say("WARNING: \(run.health.summary)") }
+        if let group, run.step > first {
+            let seconds = Bench.now() - start, stepsDone = Double(run.step - first)
+            say("data-parallel: \(group.size) ranks, \(fixed(stepsDone / seconds, 3)) steps/s, communication (with waiting) \(fixed(1000 * group.communicationSeconds / stepsDone, 2)) ms per step on rank 0, \(fixed(100 * group.communicationSeconds / seconds, 1)) % of its time, \(run.reducedFloatsPerStep * 4) gradient bytes per step")
+        }
         if stopRequested != 0 {
-            print("stopped at step \(run.step); resume with --resume\(checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
+            say("stopped at step \(run.step); resume with --resume\(checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
             return 130
         }
-        try FileIO.write(try run.checkpoint().exportModel(), to: output)
-        print("wrote \(output) after \(run.step) steps")
+        if lead { try FileIO.write(try run.checkpoint().exportModel(), to: output) }
+        say("wrote \(output) after \(run.step) steps")
         return 0
     }
 
     static func existing(_ path: String) -> String? { access(path, R_OK) == 0 ? path : nil }
 
-    /// The data set's identities split by `--split-rule initial-letter`, by `--test-list F`, or
-    /// by `voices/../test.txt` when it exists (as `avpgan synth-data` writes).
-    static func datasetIndex(_ o: Options, voices: String, faces: String?) throws -> DatasetIndex {
-        switch o.values["--split-rule"] {
-        case nil: return try DatasetIndex(voices: voices, faces: faces, testList: o.values["--test-list"] ?? existing("\(voices)/../test.txt"))
-        case "initial-letter":
-            guard o.values["--test-list"] == nil else { fail("--split-rule and --test-list exclude each other", code: 2) }
-            return try DatasetIndex(voices: voices, faces: faces, initialLetterSplit: true)
-        case let other?: fail("--split-rule takes initial-letter, got '\(other)'", code: 2)
+    /// What must be the same on every rank of a data-parallel run besides the trainer's own
+    /// state: the command line and the data set as each rank sees it.
+    static func fingerprint(_ index: DatasetIndex) -> String {
+        var parts = CommandLine.arguments
+        for (split, identities) in [("train", index.train), ("validation", index.validation), ("test", index.test)] {
+            for i in identities { parts.append("\(split):\(i.name):\(i.voices.joined(separator: ",")):\(i.faces.joined(separator: ","))") }
         }
+        return parts.joined(separator: "\u{1}")
+    }
+
+    /// The data set's identities: joined through `--meta` when given (the VoxCeleb layout), split
+    /// by `--split-rule`, by `--test-list F`, or by the data set's own `VOICES/../test.txt`; with
+    /// `--meta` and no list, by the paper's initial-letter rule.
+    static func datasetIndex(_ o: Options, voices: String, faces: String?) throws -> DatasetIndex {
+        let meta = try o.values["--meta"].map { try VoxCelebMeta(path: $0) }
+        let list = o.values["--test-list"]
+        let rule: DatasetIndex.SplitRule
+        switch o.values["--split-rule"] ?? (meta != nil && list == nil ? "initial-letter" : nil) {
+        case nil: rule = .heldOutList(list ?? existing("\(voices)/../test.txt"))
+        case let named?:
+            guard list == nil else { fail("--split-rule and --test-list exclude each other", code: 2) }
+            switch named {
+            case "initial-letter": rule = .initialLetter
+            case "corpus-set":
+                guard meta != nil else { fail("--split-rule corpus-set needs --meta (the table's Set column)", code: 2) }
+                rule = .corpusSet
+            default: fail("--split-rule takes initial-letter or corpus-set, got '\(named)'", code: 2)
+            }
+        }
+        return try DatasetIndex(voices: voices, faces: faces, meta: meta, split: rule)
     }
 }

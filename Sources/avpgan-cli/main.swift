@@ -8,6 +8,8 @@ import Glibc
 
 func fail(_ message: String, code: Int32 = 1) -> Never {
     fputs("avpgan: \(message)\n", stderr)
+    // In an MPI job the other ranks would wait for this one forever: end them all.
+    if let group = MPIProcessGroup.current { group.abort(code) }
     exit(code)
 }
 
@@ -226,7 +228,9 @@ do {
     case "features":
         exit(try PortraitCommands.features(o, flags: o.flags))
     case "train":
-        exit(try TrainCommand.run(o, flags: o.flags))
+        let code = try TrainCommand.run(o, flags: o.flags)
+        MPIProcessGroup.current?.finalize()  // a data-parallel run leaves its MPI job cleanly
+        exit(code)
     case "eval":
         exit(try FaceEvalCommand.run(o))
     case "pixel-retrieval":
@@ -258,5 +262,13 @@ do {
         fail("command '\(command.name)' is listed in the help table but has no implementation", code: 70)
     }
 } catch let e as AVPGANError {
-    fail("\(e.message) [\(e.kind.statusName)]")
+    // A model file of another kind: say which option takes it.
+    let hint = e.fileKind.map { kind -> String in
+        switch kind {
+        case .voicePortraitModel: return ": give it with --model"
+        case .faceModel: return ": give it with --face-model (avpgan eval)"
+        case .enhancer: return ": give it with --enhancer"
+        }
+    } ?? ""
+    fail("\(e.message)\(hint) [\(e.kind.statusName)]")
 }

@@ -100,7 +100,7 @@ final class TrainingHealthTests: XCTestCase {
         // Two images per channel-plane: values a and b give std |a - b| / 2; clamped to [-1, 1].
         var data: [Float] = [0.2, 0.2, 0.6, 0.6,  // channel 0: image 0 (2 pixels), image 1
                              5, -5, 1, 1]  // channel 1: clamped to 1, -1 and 1, 1
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: 4)
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: 8)  // 2 x C x H x W
         defer { sums.deallocate() }
         let spread = data.withUnsafeMutableBufferPointer { p in
             GANTrainer.batchSpread(FeatureMap(data: p.baseAddress!, channels: 2, batch: 2, height: 1, width: 2), sums: sums)

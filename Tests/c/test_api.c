@@ -607,7 +607,7 @@ static void test_trainer(const char *model_path, const char *data)
 {
     char dir[] = "/tmp/avpgan-test-trainer-XXXXXX";
     char voices[1024], faces[1024], cache[1024], ckpt0[1024], ckpt1[1024], exported[1024];
-    char missing_dir[1024], holdout[1024], garbage[1024];
+    char missing_dir[1024], holdout[1024], garbage[1024], meta[1024];
     avpgan_trainer_params tp, big_tp[2];
     avpgan_trainer_info info;
     avpgan_trainer *t = NULL, *u = NULL, *out = NULL;
@@ -630,6 +630,7 @@ static void test_trainer(const char *model_path, const char *data)
     snprintf(exported, sizeof exported, "%s/model.safetensors", dir);
     snprintf(missing_dir, sizeof missing_dir, "%s/no/such/dir/x.safetensors", dir);
     snprintf(holdout, sizeof holdout, "%s/holdout.txt", dir);
+    snprintf(meta, sizeof meta, "%s/vox1_meta.csv", dir);
     snprintf(garbage, sizeof garbage, "%s/garbage.safetensors", dir);
 
     /* ---- params ---- */
@@ -643,7 +644,7 @@ static void test_trainer(const char *model_path, const char *data)
               tp.batch_size == 64 && tp.seed == 1 && tp.voices_dir == NULL && tp.faces_dir == NULL &&
               tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
               tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 1 && tp.stop_on_collapse == 0 &&
-              tp.health_warm_up == 500,
+              tp.health_warm_up == 500 && tp.meta_file == NULL && tp.allreduce == NULL && tp.n_ranks == 0,
           "wrong defaults",
           "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, generator spectral norm, "
           "warn only, warm-up 500)");
@@ -916,6 +917,32 @@ static void test_trainer(const char *model_path, const char *data)
            "avpgan_trainer_load_checkpoint(initial-letter split: 3 training identities as the checkpoint)");
     avpgan_trainer_free(u);
     u = NULL;
+    /* The VoxCeleb layout: a meta table joins voice folders to face folders; its Set column
+     * is the corpus's own split. Here the ids join to themselves and id0002 is a test speaker. */
+    tp.split = AVPGAN_SPLIT_CORPUS_SET;
+    expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &out), AVPGAN_E_INVALID_ARGUMENT,
+           "avpgan_trainer_load_checkpoint(AVPGAN_SPLIT_CORPUS_SET without meta_file)");
+    check(strstr(avpgan_last_error(), "meta_file") != NULL, avpgan_last_error(),
+          "the corpus-set error names params.meta_file");
+    {
+        static const char table[] = "VoxCeleb1 ID\tVGGFace1 ID\tGender\tNationality\tSet\n"
+                                    "id0000\tid0000\tm\tUSA\tdev\nid0001\tid0001\tf\tUK\tdev\nid0002\tid0002\tm\tUK\ttest\n";
+        write_file(meta, table, sizeof table - 1);
+        tp.meta_file = meta;
+        expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &out), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_trainer_load_checkpoint(corpus split holds out id0002: 2 identities, checkpoint of 3)");
+        tp.split = AVPGAN_SPLIT_INITIAL_LETTER;
+        expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &u), AVPGAN_OK,
+               "avpgan_trainer_load_checkpoint(meta_file joined, initial-letter split: 3 identities)");
+        avpgan_trainer_free(u);
+        u = NULL;
+        write_file(meta, "id,name\nid0000,x\n", 18);
+        expect(avpgan_trainer_load_checkpoint(ckpt0, &tp, &out), AVPGAN_E_INVALID_ARGUMENT,
+               "avpgan_trainer_load_checkpoint(meta_file not a VoxCeleb table)");
+        check(strstr(avpgan_last_error(), "VoxCeleb1 ID") != NULL, avpgan_last_error(),
+              "a table without the VoxCeleb columns is named as such");
+        tp.meta_file = NULL;
+    }
     tp.split = AVPGAN_SPLIT_TEST_LIST;
     expect(avpgan_trainer_save(t, ckpt1), AVPGAN_OK, "avpgan_trainer_save(after gan_step)");
     for (i = 0; i < 3; i++) {

@@ -87,7 +87,7 @@ def test_enhance_out_dir_keeps_going_after_a_bad_input(tmp_path):
 @pytest.mark.parametrize("args, fragment", [
     (["enhance", "face.png", "-o", "x.png"], "--enhancer"),
     (["enhance", "--enhancer", ENHANCER, "face.png"], "-o OUT.png or --out-dir"),
-    (["enhance", "--enhancer", MODEL, "face.png", "-o", "x.png"], "avpgan_model_load_file"),
+    (["enhance", "--enhancer", MODEL, "face.png", "-o", "x.png"], "a voice-portrait model (avpgan.arch \"avpgan\"), not a face enhancer: give it with --model"),
     (["enhance", "--enhancer", "/nonexistent.safetensors", "face.png", "-o", "x.png"], "nonexistent"),
 ])
 def test_enhance_failures_say_why(args, fragment, tmp_path):

@@ -121,4 +121,4 @@ def test_eval_refuses_swapped_models(setup):
     voice_model = os.path.join(GOLDEN, "voice2face", "model.safetensors")
     args = common[:i] + ["--face-model", voice_model] + common[i + 2:] + ["--model", face, "-o", tmp / "swap"]
     r = run(*args)
-    assert r.returncode != 0 and "avpgan_model_load_file" in r.stderr, r.stderr
+    assert r.returncode != 0 and "voice-portrait model" in r.stderr and "give it with --model" in r.stderr, r.stderr

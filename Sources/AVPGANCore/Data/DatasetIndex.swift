@@ -31,11 +31,11 @@ public struct DatasetIndex: Sendable {
         }
     }
 
-    public static let voiceExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]
+    /// Recordings in any format the decoder reads, and `.npy` log-mel features as Voice2Face's
+    /// preprocessing writes them (`[frames, 64]`, normalised; read by `FeatureCache`).
+    public static let voiceExtensions: Set<String> = AudioDecoder.fileExtensions.union(["npy"])
     public static let faceExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
-    /// Scans `voices` and `faces` (nil: voices only); `testList` names the held-out identities
-    /// (one per line); `initialLetterSplit` splits by the initial-letter rule instead.
     /// The held-out list a data set brings with it, `voices/../test.txt` (as `avpgan synth-data`
     /// writes it), when it is there: what a trainer holds out when it is told nothing else.
     public static func bundledTestList(voices: String) -> String? {
@@ -43,23 +43,54 @@ public struct DatasetIndex: Sendable {
         return access(path, R_OK) == 0 ? path : nil
     }
 
+    /// How identities are split into training and held-out sets.
+    public enum SplitRule: Sendable, Equatable {
+        /// Held out: the identities named in this text file (one per line); nil: none.
+        case heldOutList(String?)
+        /// The initial-letter rule of Nagrani et al. (`initialLetterSplit(_:)`).
+        case initialLetter
+        /// The corpus's own speaker split, the meta table's Set column: `test` held out,
+        /// the rest trained. Needs a meta table.
+        case corpusSet
+    }
+
+    /// Scans `voices` and `faces` (nil: voices only); `testList` names the held-out identities
+    /// (one per line); `initialLetterSplit` splits by the initial-letter rule instead.
     public init(voices: String, faces: String?, testList: String? = nil, initialLetterSplit: Bool = false) throws {
         if initialLetterSplit && testList != nil {
             throw AVPGANError.invalid("give either a test-identity list or the initial-letter split, not both")
         }
-        let voiceSets = try DatasetIndex.filesByIdentity(voices, extensions: DatasetIndex.voiceExtensions)
+        try self.init(voices: voices, faces: faces, split: initialLetterSplit ? .initialLetter : .heldOutList(testList))
+    }
+
+    /// Scans `voices` and `faces` (nil: voices only) and splits by `split`. With `meta` (the
+    /// VoxCeleb layout), each voice folder is named by the face folder the table joins it to
+    /// (`id10001` -> `A.J._Buckley`); voice folders the table does not list keep their own name.
+    public init(voices: String, faces: String?, meta: VoxCelebMeta? = nil, split: SplitRule) throws {
+        var voiceSets = try DatasetIndex.filesByIdentity(voices, extensions: DatasetIndex.voiceExtensions)
+        if let meta {
+            let names = meta.faceNameByVoiceID
+            var renamed: [String: [String]] = [:]
+            for (folder, files) in voiceSets { renamed[names[folder] ?? folder, default: []] += files }
+            voiceSets = renamed.mapValues { $0.sorted() }
+        }
         let faceSets = try faces.map { try DatasetIndex.filesByIdentity($0, extensions: DatasetIndex.faceExtensions) }
         var held = Set<String>()
-        if let testList {
-            let text = String(decoding: try FileIO.read(testList), as: UTF8.self)
-            held = Set(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { String($0).trimmingWhitespace }.filter { !$0.isEmpty })
+        switch split {
+        case .heldOutList(let list?):
+            let text = String(decoding: try FileIO.read(list), as: UTF8.self)
+            held = Set(text.split(whereSeparator: \.isNewline).map { String($0).trimmingWhitespace }.filter { !$0.isEmpty })
+        case .corpusSet:
+            guard let meta else { throw AVPGANError.invalid("the corpus's own split needs a meta table (vox1_meta.csv)") }
+            held = meta.testNames
+        case .heldOutList(nil), .initialLetter: break
         }
         var train: [Identity] = [], validation: [Identity] = [], test: [Identity] = []
         for name in voiceSets.keys.sorted() {
             let f = faceSets.map { $0[name] ?? [] } ?? []
             guard let v = voiceSets[name], !v.isEmpty, faceSets == nil || !f.isEmpty else { continue }
             let identity = Identity(name: name, voices: v, faces: f)
-            switch initialLetterSplit ? DatasetIndex.initialLetterSplit(name) : (held.contains(name) ? "test" : "train") {
+            switch split == .initialLetter ? DatasetIndex.initialLetterSplit(name) : (held.contains(name) ? "test" : "train") {
             case "test": test.append(identity)
             case "validation": validation.append(identity)
             default: train.append(identity)
@@ -67,7 +98,8 @@ public struct DatasetIndex: Sendable {
         }
         guard train.count >= 2 else {
             let what = faces.map { "with both voices and faces (\(voices), \($0))" } ?? "with voices (\(voices))"
-            throw AVPGANError.invalid("the data set has \(train.count) training identities \(what); at least 2 are needed")
+            let joined = meta == nil ? "" : " after joining voice folders to face names through the meta table"
+            throw AVPGANError.invalid("the data set has \(train.count) training identities \(what)\(joined); at least 2 are needed")
         }
         self.train = train
         self.validation = validation

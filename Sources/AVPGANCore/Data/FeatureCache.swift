@@ -47,7 +47,10 @@ public struct FeatureCache: Sendable {
 
     /// The computed frames (before the repeat-to-1000 rule, `[frames, 64]`) of `audio`, from
     /// the cache or computed and stored.
+    /// A `.npy` recording is taken as already computed features (Voice2Face's `fbank` files)
+    /// and read as it is, not cached.
     public func features(_ audio: String) throws -> (values: [Float], frames: Int) {
+        if audio.lowercased().hasSuffix(".npy") { return try FeatureCache.precomputed(audio) }
         let path = try entryPath(audio)
         if access(path, R_OK) == 0, let (values, shape) = try? NPY.read(try FileIO.read(path), name: path),
            shape.count == 2, shape[1] == 64, shape[0] > 0 {
@@ -60,5 +63,19 @@ public struct FeatureCache: Sendable {
         let values = Array(f.values.prefix(frames * 64))
         try FileIO.write(NPY.write(values, shape: [frames, 64]), to: path)
         return (values, frames)
+    }
+
+    /// Features computed elsewhere with the same front end, as Voice2Face's preprocessing stores
+    /// them: a `.npy` of `[frames, 64]` float32 or float64, normalised per band. Checked: the
+    /// shape, at least one frame, every value finite.
+    public static func precomputed(_ path: String) throws -> (values: [Float], frames: Int) {
+        let (values, shape) = try NPY.read(try FileIO.read(path), name: path)
+        guard shape.count == 2, shape[1] == 64, shape[0] > 0 else {
+            throw AVPGANError.invalid("'\(path)' holds an array of shape \(shape); precomputed voice features are [frames, 64] with frames > 0")
+        }
+        guard values.allSatisfy({ $0.isFinite }) else {
+            throw AVPGANError.invalid("'\(path)' holds a value that is not finite; precomputed voice features must be finite")
+        }
+        return (values, shape[0])
     }
 }

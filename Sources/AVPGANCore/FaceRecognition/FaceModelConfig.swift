@@ -15,9 +15,6 @@ public enum FaceArchitecture: String, CaseIterable, Sendable {
         case .iresnet200: return [6, 26, 60, 6]
         }
     }
-
-    /// The `avpgan_face_arch` value of the C API.
-    public var code: Int32 { Int32(FaceArchitecture.allCases.firstIndex(of: self)!) }
 }
 
 /// How a face model file stores its BatchNorms (docs/face-model-format.md).

@@ -1,30 +1,9 @@
 /// The `avpgan.*` metadata that every libavpgan file carries, read one way for voice-portrait
 /// models, face-recognition models and enhancers: the format version, which kind of file an
-/// `avpgan.arch` names (so a loader handed the wrong kind points to the right one), and the
+/// `avpgan.arch` names (so a loader handed the wrong kind says what it was given), and the
 /// `avpgan.config` JSON with accessors whose errors name the field.
 enum FileMetadata {
-    /// The kinds of model file, by what their `avpgan.arch` names.
-    enum Kind: String {
-        case voicePortraitModel = "a voice-portrait model"
-        case faceModel = "a face-recognition model"
-        case enhancer = "a face enhancer"
-
-        /// The C function that loads this kind.
-        var loader: String {
-            switch self {
-            case .voicePortraitModel: return "avpgan_model_load_file"
-            case .faceModel: return "avpgan_face_model_load_file"
-            case .enhancer: return "avpgan_enhancer_load_file"
-            }
-        }
-
-        static func of(arch: String) -> Kind? {
-            if Architecture(rawValue: arch) != nil { return .voicePortraitModel }
-            if FaceArchitecture(rawValue: arch) != nil { return .faceModel }
-            if arch == EnhancerConfig.archName { return .enhancer }
-            return nil
-        }
-    }
+    typealias Kind = ModelFileKind
 
     /// Checks `avpgan.format`: present, an integer from 1 to the version this library reads.
     static func checkFormat(_ metadata: [String: String]) throws {
@@ -44,11 +23,14 @@ enum FileMetadata {
         return arch
     }
 
-    /// The error for a file whose `arch` is not of the `expected` kind: the kind it is and its
-    /// loader when the arch is known, else `unknown`.
+    /// The error for a file whose `arch` is not of the `expected` kind: the kind it is when the
+    /// arch is known (also as `AVPGANError.fileKind`, so each front end can name its own way of
+    /// loading that kind), else `unknown`.
     static func wrongKind(arch: String, expected: Kind, unknown: String) -> AVPGANError {
         guard let kind = Kind.of(arch: arch), kind != expected else { return AVPGANError.format(unknown) }
-        return AVPGANError.format("this is \(kind.rawValue) (avpgan.arch \"\(arch)\"), not \(expected.rawValue): load it with \(kind.loader)")
+        var error = AVPGANError.format("this is \(kind.rawValue) (avpgan.arch \"\(arch)\"), not \(expected.rawValue)")
+        error.fileKind = kind
+        return error
     }
 
     /// `avpgan.config`, parsed: it must be a JSON object.

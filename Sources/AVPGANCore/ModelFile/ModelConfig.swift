@@ -8,21 +8,11 @@ public enum Architecture: String, CaseIterable, Sendable {
     public var hasCBAM: Bool { self == .avpgan }
     /// Spectral norm on the stride-2 layers of generator and face encoder.
     public var hasSpectralNorm: Bool { self != .voice2face }
-    /// The `avpgan_arch` value of the C API.
-    public var code: Int32 {
-        switch self {
-        case .voice2face: return 0
-        case .avpgan: return 1
-        case .avpganNoCBAM: return 2
-        }
-    }
 }
 
 /// How a 3 x S x S generator output in [-1, 1] becomes 8-bit pixels (include/avpgan.h).
 public enum PixelMapping: String, CaseIterable, Sendable {
     case clamp, minmax
-    /// The `avpgan_pixels` value of the C API.
-    public var code: Int32 { self == .clamp ? 1 : 2 }
 }
 
 /// The networks a model file can hold, in file order.

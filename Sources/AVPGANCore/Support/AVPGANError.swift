@@ -52,6 +52,8 @@ public enum ErrorKind: Int32, Sendable, CaseIterable {
 public struct AVPGANError: Error, CustomStringConvertible, Sendable {
     public let kind: ErrorKind
     public let message: String
+    /// For a model file handed to the loader of another kind: the kind it is.
+    public var fileKind: ModelFileKind?
 
     public init(_ kind: ErrorKind, _ message: String) {
         self.kind = kind

@@ -78,12 +78,24 @@ private func work(_ count: Int, _ cost: Int) -> Int {
     return overflow ? Int.max : w
 }
 
-/// Splits `0..<count` into one contiguous block per thread (fewer when the work is small)
-/// and runs `body(range)` for each block in parallel; one block when nested in another region.
+/// Splits `0..<count` into contiguous blocks and runs `body(range)` for each, in parallel on up
+/// to `Threads.count` threads (on the calling thread alone when nested in another region).
+///
+/// The blocks depend on the size of the work only, never on the thread count or nesting:
+/// OpenBLAS's result for an output element depends on the shape of the call that computes it
+/// (measured: splitting a GEMM's rows or columns in two changes results by 1e-5), so a kernel
+/// that gives each block its own GEMM is bit-identical at any thread count only if the blocks
+/// are. A block holds at least `blockWork` operations, and there are at most `maxBlocks`.
 func parallelBlocks(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
-    let blocks = ParallelTask.isNested ? 1 : max(1, min(Threads.count, count, work(count, costPerItem) / inlineWork))
-    runParallel(blocks, threads: blocks) { b in body((count * b / blocks)..<(count * (b + 1) / blocks)) }
+    let blocks = max(1, min(maxBlocks, count, work(count, costPerItem) / blockWork))
+    runParallel(blocks, threads: min(Threads.count, blocks)) { b in body((count * b / blocks)..<(count * (b + 1) / blocks)) }
 }
+
+/// At most this many blocks per `parallelBlocks` region: the most threads one region uses.
+/// More blocks than threads cost a little (each GEMM block packs its shared operand again).
+private let maxBlocks = 16
+/// Operations per block, at least: enough that re-packing a GEMM operand per block is noise.
+private let blockWork = 1 << 22
 
 /// Runs `body(i)` for every `i` in `0..<count`, spread over up to `Threads.count` threads in
 /// contiguous chunks; returns when all are done. `body` must be safe to run concurrently for

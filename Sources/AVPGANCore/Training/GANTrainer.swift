@@ -71,8 +71,9 @@ final class GANTrainer {
         // 3. fake = g(emb), once.
         try generator.forward(embeddings, tape: tapeG)
         let fake = tapeG.output!
-        lastSpread = GANTrainer.batchSpread(fake, sums: try buffers.slot(Slot.spreadSums, count: 2 * fake.plane))
-        lastBatch = n
+        // The spread's sums; with ranks they are added with the G step's gradients below.
+        let spreadSums = try buffers.slot(Slot.spreadSums, count: 2 * fake.channels * fake.plane + 5)
+        GANTrainer.spreadSums(fake, into: spreadSums)
         let faceMap = FeatureMap(data: try buffers.slot(Slot.faces, count: image * n), channels: 3, batch: n, height: size, width: size)
         faces.withUnsafeBufferPointer { src in
             for b in 0..<n { for c in 0..<3 {
@@ -100,6 +101,10 @@ final class GANTrainer {
             try faceEncoder.backward(t2, gradOutput: grads[1])
             try faceEncoder.backward(t3, gradOutput: grads[2])
         }
+        let share = Float(n) / Float(reducer == nil ? n : globalBatch)
+        if let reducer {
+            try packer.reduce(faceEncoder.parameters + [discriminator, classifier], weight: share, with: reducer)
+        }
         faceEncoder.step(); discriminator.step(); classifier.step()
 
         // 6-7. Generator step on g, through the updated f, d, c.
@@ -121,9 +126,24 @@ final class GANTrainer {
             add(dFake5, into: dFake4)
         }
         try generator.backward(tapeG, gradOutput: dFake4)
+        // The losses (each rank's mean, weighted by its share) ride along after the spread sums.
+        let sumCount = 2 * fake.channels * fake.plane
+        let losses = spreadSums + sumCount
+        for (k, loss) in [dReal, dFake, cReal, gFake, gClass].enumerated() { losses[k] = loss * share }
+        if let reducer {
+            try packer.reduce(generator.parameters, extra: spreadSums, extraCount: sumCount + 5, weight: share, with: reducer)
+        }
         generator.step()
-        return [dReal, dFake, cReal, gFake, gClass]
+        lastBatch = reducer == nil ? n : globalBatch
+        lastSpread = GANTrainer.spread(sums: spreadSums, channels: fake.channels, plane: fake.plane, count: lastBatch)
+        return (0..<5).map { losses[$0] }
     }
+
+    /// Data parallelism: with a reducer, `step` is given this rank's rows of a global batch of
+    /// `globalBatch` rows, and every optimizer step applies the gradient of the whole batch.
+    var reducer: GradientReducer?
+    var globalBatch = 0
+    private let packer = GradientPacker()
 
     /// `buffers` slots of `step`.
     private enum Slot {
@@ -137,32 +157,47 @@ final class GANTrainer {
 
     /// Mean over channels and pixels of the (population) standard deviation across the batch of
     /// `images` `[C, n, H, W]`, each value clamped to [-1, 1] as pixels are; 0 for one image.
-    /// `sums`: scratch of 2 x H x W floats.
+    /// `sums`: scratch of 2 x C x H x W floats.
     static func batchSpread(_ images: FeatureMap, sums: UnsafeMutablePointer<Float>) -> Float {
+        guard images.batch > 1 else { return 0 }
+        spreadSums(images, into: sums)
+        return spread(sums: sums, channels: images.channels, plane: images.plane, count: images.batch)
+    }
+
+    /// Per channel and pixel, the sum and the sum of squares over the batch of the clamped values
+    /// of `images` `[C, n, H, W]`, into `sums` `[C][2][H x W]` (sums, then squares): what
+    /// ranks add to judge the spread of a global batch.
+    static func spreadSums(_ images: FeatureMap, into sums: UnsafeMutablePointer<Float>) {
         let n = images.batch, hw = images.plane
-        guard n > 1 else { return 0 }
-        var total = 0.0
         for c in 0..<images.channels {
-            let base = images.channel(c)
-            sums.update(repeating: 0, count: 2 * hw)
-            let sq = sums + hw
+            let base = images.channel(c), sum = sums + 2 * c * hw, sq = sum + hw
+            sum.update(repeating: 0, count: 2 * hw)
             for b in 0..<n {
                 let x = base + b * hw
                 for i in 0..<hw {
                     let v = min(max(x[i], -1), 1)
-                    sums[i] += v
+                    sum[i] += v
                     sq[i] += v * v
                 }
             }
-            let inv = 1 / Float(n)
+        }
+    }
+
+    /// The spread from `spreadSums` over `count` images; 0 for fewer than two.
+    static func spread(sums: UnsafePointer<Float>, channels: Int, plane hw: Int, count n: Int) -> Float {
+        guard n > 1 else { return 0 }
+        var total = 0.0
+        let inv = 1 / Float(n)
+        for c in 0..<channels {
+            let sum = sums + 2 * c * hw, sq = sum + hw
             var channelSum: Float = 0
             for i in 0..<hw {
-                let mean = sums[i] * inv
+                let mean = sum[i] * inv
                 channelSum += max(sq[i] * inv - mean * mean, 0).squareRoot()
             }
             total += Double(channelSum)
         }
-        return Float(total / Double(images.channels * hw))
+        return Float(total / Double(channels * hw))
     }
 
     /// y += x over a whole (contiguous) map.

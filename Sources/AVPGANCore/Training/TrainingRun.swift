@@ -97,7 +97,14 @@ public final class TrainingRun {
     /// g_fake, g_class).
     public func next() throws -> [Float] {
         try requireDataset()
-        let (batch, noise) = sampler!.next(batchSize: batchSize, noiseCount: batchSize * config.embedDim)
+        var (batch, noise) = sampler!.next(batchSize: batchSize, noiseCount: batchSize * config.embedDim)
+        if let reducer = trainer.reducer {
+            // Every rank drew the whole global batch alike; it computes its own rows of it.
+            let rows = BatchSlice.rows(batch: batchSize, rank: reducer.rank, size: reducer.size)
+            batch = batch.slice(rows)
+            trainer.globalBatch = batchSize
+            noise = Array(noise[(rows.lowerBound * config.embedDim)..<(rows.upperBound * config.embedDim)])
+        }
         let losses = try trainer.step(voices: batch.voices, frames: batch.frames, voiceLabels: batch.voiceLabels,
                                       faces: batch.faces, faceLabels: batch.faceLabels, noise: noise)
         step += 1
@@ -139,6 +146,12 @@ public final class TrainingRun {
             if let i = labels.firstIndex(where: { !(0..<c.identities).contains($0) }) {
                 throw AVPGANError.invalid("\(name)[\(i)] is \(labels[i]); the trainer has \(c.identities) identities (labels 0...\(c.identities - 1))")
             }
+        }
+        if let reducer = trainer.reducer {
+            // Each rank gives its own rows; the global batch is their total.
+            var rows: [Float] = [Float(n)]
+            try rows.withUnsafeMutableBufferPointer { try reducer.sum($0.baseAddress!, count: 1) }
+            trainer.globalBatch = Int(rows[0])
         }
         let losses = try trainer.step(voices: voices, frames: frames, voiceLabels: voiceLabels, faces: faces,
                                       faceLabels: faceLabels, noise: noise)

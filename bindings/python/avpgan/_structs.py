@@ -152,6 +152,11 @@ class TrainerParams(ctypes.Structure):
         ("generator_spectral_norm", ctypes.c_int32),
         ("stop_on_collapse", ctypes.c_int32),
         ("health_warm_up", ctypes.c_uint32),
+        ("meta_file", ctypes.c_char_p),
+        ("allreduce", ctypes.c_void_p),
+        ("allreduce_user_data", ctypes.c_void_p),
+        ("rank", ctypes.c_uint32),
+        ("n_ranks", ctypes.c_uint32),
     ]
 
 

@@ -1,0 +1,144 @@
+"""Data-parallel `avpgan train` under `mpirun -np 2`: each rank computes its half of every
+global batch, gradients are summed over MPI before each optimizer step, and the run equals one
+process at the same global batch to float summation order; rank 0 alone writes; resuming works
+with another number of ranks; ranks that disagree, a path missing on one rank, and a rank that
+dies all end the whole job with a message instead of a hang. Needs build/bin/avpgan, espeak-ng
+and Open MPI (the Makefile installs openmpi-bin)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+import avpgan  # noqa: E402
+
+CLI = os.path.join(ROOT, "build", "bin", "avpgan")
+ENCODER = os.path.join(ROOT, "Tests", "Fixtures", "golden", "avpgan", "model.safetensors")
+MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_btl="self,vader,tcp")
+
+pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None or shutil.which("espeak-ng") is None,
+                                reason="Open MPI's mpirun and espeak-ng are needed (make deps)")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mpi-train")
+    r = subprocess.run([CLI, "synth-data", "-o", str(root / "data"), "--speakers", "6", "--utterances", "2",
+                        "--faces", "2", "--seed", "3"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return root
+
+
+def train_args(data, out, steps, *extra):
+    return ["train", "--voices", str(data / "data" / "voices"), "--faces", str(data / "data" / "faces"),
+            "--voice-encoder", ENCODER, "--widths", "tiny", "--batch", "8", "--steps", str(steps),
+            "--cache", str(data / "cache"), "--checkpoint-every", "1", "--checkpoint-dir", str(out),
+            "-o", str(out) + ".safetensors", *extra]
+
+
+def mpirun(*args, np_=2, timeout=300):
+    return subprocess.run(["mpirun", "--oversubscribe", "-np", str(np_), *args], capture_output=True, text=True,
+                          env=MPI_ENV, timeout=timeout)
+
+
+def losses(run_dir):
+    return [json.loads(line) for line in (run_dir / "train.jsonl").read_text().splitlines()]
+
+
+def faces(model_path):
+    e = np.random.default_rng(0).standard_normal((4, 16)).astype(np.float32)
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    with avpgan.Model(model_path) as m:
+        return m.generate_raw(e)
+
+
+@pytest.fixture(scope="module")
+def single(data):
+    out = data / "one"
+    r = subprocess.run([CLI, *train_args(data, out, 3)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_two_ranks_train_as_one_process(data, single):
+    out = data / "two"
+    r = mpirun(CLI, *train_args(data, out, 3))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("wrote ") == 1, "rank 0 alone reports and writes: " + r.stdout
+    assert "data-parallel over 2 ranks" in r.stdout and "ms per step" in r.stdout, r.stdout
+    one, two = losses(single), losses(out)
+    assert [x["step"] for x in two] == [1, 2, 3], "the log counts global steps"
+    for a, b in zip(one, two):
+        for k in ("d_real", "d_fake", "c_real", "g_fake", "g_class"):
+            assert abs(a[k] - b[k]) <= 1e-4 * abs(a[k]), f"step {a['step']} {k}: 1 process {a[k]}, 2 ranks {b[k]}"
+    diff = np.abs(faces(str(single) + ".safetensors") - faces(str(out) + ".safetensors")).max()
+    assert diff < 1e-3, f"the exported models' faces differ by {diff}"
+
+
+def test_resume_with_another_number_of_ranks(data, single):
+    out = data / "resumed"
+    r = mpirun(CLI, *train_args(data, out, 2))
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([CLI, *train_args(data, out, 3), "--resume"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert [x["step"] for x in losses(out)] == [1, 2, 3]
+    diff = np.abs(faces(str(single) + ".safetensors") - faces(str(out) + ".safetensors")).max()
+    assert diff < 1e-3, f"2 steps on 2 ranks then 1 on one process differ from 3 straight steps by {diff}"
+
+
+def test_ranks_with_different_arguments_are_refused(data):
+    out = data / "mixed"
+    a = train_args(data, out, 2, "--seed", "1")
+    b = train_args(data, out, 2, "--seed", "2")
+    r = subprocess.run(["mpirun", "--oversubscribe", "-np", "1", CLI, *a, ":", "-np", "1", CLI, *b],
+                       capture_output=True, text=True, env=MPI_ENV, timeout=300)
+    assert r.returncode != 0, "ranks started with different seeds must not train"
+    assert "different arguments, data or checkpoints" in r.stderr, r.stderr
+    assert not (data / "mixed.safetensors").exists()
+
+
+def test_a_path_missing_on_one_rank_ends_the_job(data):
+    out = data / "missing"
+    a = train_args(data, out, 2)
+    b = [x if x != ENCODER else "/nonexistent/voice.safetensors" for x in a]
+    start = time.time()
+    r = subprocess.run(["mpirun", "--oversubscribe", "-np", "1", CLI, *a, ":", "-np", "1", CLI, *b],
+                       capture_output=True, text=True, env=MPI_ENV, timeout=300)
+    assert r.returncode != 0 and "/nonexistent/voice.safetensors" in r.stderr, r.stderr
+    assert time.time() - start < 120, "the other rank must not wait for the failed one"
+
+
+def test_a_rank_that_dies_stops_the_job_and_keeps_the_checkpoint(data):
+    out = data / "dies"
+    p = subprocess.Popen(["mpirun", "--oversubscribe", "-np", "2", CLI, *train_args(data, out, 100000)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=MPI_ENV)
+    try:
+        checkpoint = out / "checkpoint.safetensors"
+        deadline = time.time() + 120
+        while not checkpoint.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert checkpoint.exists(), "no checkpoint was written"
+        ranks = subprocess.run(["pgrep", "-f", f"checkpoint-dir {out}"], capture_output=True, text=True).stdout.split()
+        children = [pid for pid in ranks if open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].endswith(b"avpgan")]
+        assert len(children) == 2, f"expected two rank processes, found {children}"
+        os.kill(int(children[-1]), signal.SIGKILL)
+        try:
+            p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the job did not stop after a rank died")
+        assert p.returncode != 0
+        with avpgan.Trainer.load(checkpoint) as t:
+            assert t.step_count >= 1, "the last saved checkpoint is intact and loads"
+    finally:
+        # Whatever happened above, leave no rank of this job running.
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        subprocess.run(["pkill", "-KILL", "-f", f"checkpoint-dir {out}"])
