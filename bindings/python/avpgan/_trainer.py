@@ -33,6 +33,7 @@ import numpy.typing as npt
 from . import _lib
 from . import PathLike, Status, _as_int, _check, _decode, _error_for_status, _widths
 from ._arguments import _path
+from ._trainer_dataset import fill_dataset
 from ._trainer_batch import _floats, _labels
 from ._trainer_info import HEALTH_WARNINGS, Losses, TrainerClosedError, TrainerInfo
 
@@ -40,7 +41,6 @@ __all__ = ["Losses", "TrainerInfo", "Trainer", "TrainerClosedError"]
 
 _ARCHS = {"voice2face": 0, "avpgan": 1, "avpgan-nocbam": 2}
 _WIDTHS = {"full": 0, "tiny": 1}
-_SPLITS = {"test-list": 0, "initial-letter": 1}
 
 
 class Trainer(_lib.HandleOwner):
@@ -88,23 +88,6 @@ class Trainer(_lib.HandleOwner):
         p.stop_on_collapse = int(stop_on_collapse)
         return p
 
-    @staticmethod
-    def _dataset(p: _lib.TrainerParams, voices: PathLike, faces: PathLike, cache: Optional[PathLike],
-                 test_list: Optional[PathLike], split: str = "test-list") -> List[bytes]:
-        if cache is None:
-            raise ValueError("a data set needs cache= (a directory for the voice features, created if missing)")
-        if split not in _SPLITS:
-            raise ValueError(f"split must be one of {sorted(_SPLITS)}, got {split!r}")
-        if split == "initial-letter" and test_list is not None:
-            raise ValueError("split='initial-letter' takes no test_list")
-        p.split = _SPLITS[split]
-        keep = [_path(voices, "voices"), _path(faces, "faces"), _path(cache, "cache")]
-        p.voices_dir, p.faces_dir, p.cache_dir = keep
-        if test_list is not None:
-            keep.append(_path(test_list, "test_list"))
-            p.test_list = keep[-1]
-        return keep  # the bytes must outlive the call
-
     @classmethod
     def create(
         cls,
@@ -119,6 +102,7 @@ class Trainer(_lib.HandleOwner):
         seed: int = 1,
         test_list: Optional[PathLike] = None,
         split: str = "test-list",
+        meta: Optional[PathLike] = None,
         generator_spectral_norm: Optional[bool] = None,
         stop_on_collapse: bool = False,
         health_warm_up: int = 500,
@@ -130,7 +114,9 @@ class Trainer(_lib.HandleOwner):
         (identities in ``test_list``, a file of names, held out, by default ``voices/../test.txt``
         when it exists, as the avpgan command does; or ``split="initial-letter"``:
         names starting A-B held out for validation, C-E for test, as the paper's split). Voice
-        features are computed once into ``cache``.
+        features are computed once into ``cache``. ``meta``: VoxCeleb's ``vox1_meta.csv``, for
+        a corpus in its own layout (``voices/id10001/...`` beside ``faces/A.J._Buckley/...``);
+        ``split="corpus-set"`` then holds out the table's ``Set == test`` speakers.
 
         ``generator_spectral_norm``: True puts spectral norm on the generator as well as the
         face encoder (the reference's avpgan and avpgan-nocbam), False on the face encoder
@@ -155,7 +141,7 @@ class Trainer(_lib.HandleOwner):
         p.health_warm_up = health_warm_up
         p.arch = _ARCHS[arch]
         p.widths = _WIDTHS[widths]
-        keep = cls._dataset(p, voices, faces, cache, test_list, split)
+        keep = fill_dataset(p, voices, faces, cache, test_list, split, meta)
         keep.append(_path(voice_encoder, "voice_encoder"))
         p.voice_encoder = keep[-1]
         lib = _lib.get()
@@ -173,6 +159,7 @@ class Trainer(_lib.HandleOwner):
         cache: Optional[PathLike] = None,
         test_list: Optional[PathLike] = None,
         split: str = "test-list",
+        meta: Optional[PathLike] = None,
         batch_size: int = 64,
         stop_on_collapse: bool = False,
     ) -> "Trainer":
@@ -188,9 +175,9 @@ class Trainer(_lib.HandleOwner):
         if voices is not None or faces is not None:
             if voices is None or faces is None:
                 raise ValueError("a data set needs both voices= and faces=")
-            keep += cls._dataset(p, voices, faces, cache, test_list, split)
-        elif cache is not None or test_list is not None or split != "test-list":
-            raise ValueError("cache= and test_list= need a data set (voices= and faces=)")
+            keep += fill_dataset(p, voices, faces, cache, test_list, split, meta)
+        elif cache is not None or test_list is not None or meta is not None or split != "test-list":
+            raise ValueError("cache=, test_list=, meta= and split= need a data set (voices= and faces=)")
         lib = _lib.get()
         handle = _lib.TrainerHandle()
         _check(lib.avpgan_trainer_load_checkpoint(keep[0], ctypes.byref(p), ctypes.byref(handle)),
