@@ -69,7 +69,13 @@ struct Conv2d {
     /// out = epilogue(conv(input)); `out.data` must hold `outChannels x batch x oh x ow` floats
     /// and not alias `input`; `cols` at least `scratchCount` floats. Each thread computes a block
     /// of output channels (its GEMM rows) and applies their epilogue.
-    func forward(_ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue = .none, cols: UnsafeMutablePointer<Float>) {
+    ///
+    /// A tiled caller (VoiceEncoder) passes `geometry` (the same taps, other padding) to use
+    /// instead of the conv's own, and `rowBlocksFor`, the output columns of the whole signal, so
+    /// that the GEMM rows are split among threads as for the whole signal.
+    func forward(_ input: FeatureMap, geometry override: ConvGeometry? = nil, into out: FeatureMap, epilogue: Epilogue = .none,
+                 cols: UnsafeMutablePointer<Float>, rowBlocksFor wholeColumns: Int? = nil) {
+        let geometry = override ?? self.geometry
         if isDepthwise {
             DepthwiseConv.forward(input, weight: weight.pointer, geometry: geometry, into: out, epilogue: epilogue)
             return
@@ -116,7 +122,7 @@ struct Conv2d {
                 }
                 continue
             }
-            parallelBlocks(outPerGroup, costPerItem: 2 * k * n) { rows in
+            parallelBlocks(outPerGroup, costPerItem: 2 * k * (wholeColumns ?? n)) { rows in
                 let first = group * outPerGroup + rows.lowerBound
                 BLAS.gemm(m: rows.count, n: n, k: k, a: weight.pointer + first * k, lda: k,
                           b: b, ldb: ldb, c: out.channel(first), ldc: out.stride)
