@@ -27,7 +27,7 @@ final class FrontEndStreamTests: XCTestCase {
             XCTAssertEqual(x.voicedSeconds, y.voicedSeconds, "\(what): voiced seconds", file: file, line: line)
             XCTAssertEqual(x.inputSeconds, y.inputSeconds, "\(what): input seconds", file: file, line: line)
             if x.values != y.values {
-                let i = zip(x.values, y.values).firstIndex { $0 != $1 } ?? -1
+                let i = x.values.indices.first { x.values[$0] != y.values[$0] } ?? -1
                 XCTFail("\(what): features differ first at frame \(i / 64), band \(i % 64)", file: file, line: line)
             }
         case let (.failure(x), .failure(y)):

@@ -70,12 +70,10 @@ struct Conv2d {
     /// and not alias `input`; `cols` at least `scratchCount` floats. Each thread computes a block
     /// of output channels (its GEMM rows) and applies their epilogue.
     ///
-    /// A tiled caller (VoiceEncoder) passes `geometry` (the same taps, other padding) to use
-    /// instead of the conv's own, and `rowBlocksFor`, the output columns of the whole signal, so
-    /// that the GEMM rows are split among threads as for the whole signal.
-    func forward(_ input: FeatureMap, geometry override: ConvGeometry? = nil, into out: FeatureMap, epilogue: Epilogue = .none,
-                 cols: UnsafeMutablePointer<Float>, rowBlocksFor wholeColumns: Int? = nil) {
-        let geometry = override ?? self.geometry
+    /// `gathered`: `cols` already holds the im2col of the input (one group; VoiceEncoder builds it
+    /// straight from frame-major features), so `input` only gives the shape.
+    func forward(_ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue = .none, cols: UnsafeMutablePointer<Float>,
+                 gathered: Bool = false) {
         if isDepthwise {
             DepthwiseConv.forward(input, weight: weight.pointer, geometry: geometry, into: out, epilogue: epilogue)
             return
@@ -92,8 +90,11 @@ struct Conv2d {
                 b = UnsafePointer(input.channel(group * inPerGroup))
                 ldb = input.stride
             } else {
-                Im2col.gather(input, firstChannel: group * inPerGroup, channels: inPerGroup,
-                              geometry: geometry, outH: out.height, outW: out.width, into: cols)
+                precondition(!gathered || g == 1, "pre-gathered columns are for one group")
+                if !gathered {
+                    Im2col.gather(input, firstChannel: group * inPerGroup, channels: inPerGroup,
+                                  geometry: geometry, outH: out.height, outW: out.width, into: cols)
+                }
                 b = UnsafePointer(cols)
                 ldb = n
             }
@@ -122,7 +123,7 @@ struct Conv2d {
                 }
                 continue
             }
-            parallelBlocks(outPerGroup, costPerItem: 2 * k * (wholeColumns ?? n)) { rows in
+            parallelBlocks(outPerGroup, costPerItem: 2 * k * n) { rows in
                 let first = group * outPerGroup + rows.lowerBound
                 BLAS.gemm(m: rows.count, n: n, k: k, a: weight.pointer + first * k, lda: k,
                           b: b, ldb: ldb, c: out.channel(first), ldc: out.stride)
