@@ -41,7 +41,8 @@ public final class FrontEndStream {
             let w = (s * Double(FrontEnd.sampleRate)).rounded(.down)
             return w >= Double(Int.max / 2) ? Int.max / 2 : Int(w)
         }
-        let expected = [expectedSamples, wanted].compactMap { $0 }.min()
+        // Reserve for what the recording can give (never for `seconds` alone, which may be huge).
+        let expected = expectedSamples.map { min($0, wanted ?? $0, AudioDecoder.maxSeconds * FrontEnd.sampleRate) }
         logMel = LogMelStream(extractor: try FrontEnd.extractor.get(), expectedSamples: expected)
         vad = options.vad ? try VoiceActivityDetector(mode: options.vadMode, sampleRate: FrontEnd.sampleRate) : nil
         tracker = VoicedRunTracker(ringCapacity: 50 / 20)
