@@ -37,10 +37,11 @@ public final class FrontEndStream {
     public init(options: FrontEndOptions = FrontEndOptions(), expectedSamples: Int? = nil) throws {
         try FrontEnd.check(options)
         self.options = options
-        wanted = options.seconds.map { s in
+        let wanted = options.seconds.map { s in
             let w = (s * Double(FrontEnd.sampleRate)).rounded(.down)
             return w >= Double(Int.max / 2) ? Int.max / 2 : Int(w)
         }
+        self.wanted = wanted
         // Reserve for what the recording can give (never for `seconds` alone, which may be huge).
         let expected = expectedSamples.map { min($0, wanted ?? $0, AudioDecoder.maxSeconds * FrontEnd.sampleRate) }
         logMel = LogMelStream(extractor: try FrontEnd.extractor.get(), expectedSamples: expected)
