@@ -296,7 +296,8 @@ avpgan_status avpgan_decode_buffer(const void *data, size_t size, uint32_t targe
 /** Front-end options: how samples become features (reference/voice_frontend.py). */
 typedef struct avpgan_frontend_params {
     size_t struct_size;
-    /** Use only the first `seconds` of (voiced) audio; 0 (default) = all of it. */
+    /** Use only the first `seconds` of (voiced) audio; 0 (default) = all of it. Decoding
+     *  stops once they are in (the rest of a file is not read). */
     double seconds;
     /** 1 (default): keep only voiced audio (WebRTC VAD, 20 ms frames, 50 ms ring,
      *  90 % trigger); 0: use every sample. */
@@ -363,7 +364,8 @@ avpgan_status avpgan_portrait_params_init(avpgan_portrait_params *params, size_t
 /** What a portrait was made from. Set struct_size = sizeof(avpgan_portrait_info). */
 typedef struct avpgan_portrait_info {
     size_t struct_size;
-    double input_seconds;      /* the recording's length */
+    double input_seconds;      /* the recording's length (the length its header declares
+                                  when `seconds` stopped the reading early) */
     double voiced_seconds;     /* audio used for the features */
     uint32_t n_frames;         /* feature frames (after the repeat rule) */
     uint32_t embed_dim;        /* the model's embedding size */

@@ -46,7 +46,7 @@ def main():
             subprocess.run(["sox", "-n", "-r", "48000", "-c", "2", "-b", "16", str(wav), "synth", str(minutes * 60),
                             "sine", "200-800", "tremolo", "3", "60", "vol", "0.3"], check=True)
         for options in ([], ["--seconds", "10"]):
-            mb, seconds = peak_mb([a.cli, "portrait", str(wav), "-o", str(work / "portrait.png"), "--model", a.model, *options])
+            mb, seconds = peak_mb([a.cli, "portrait", str(wav), "-o", str(work / "portrait.png"), "--model", a.model, "--overwrite", *options])
             print(f"| {minutes:g} min, 48 kHz stereo WAV ({wav.stat().st_size / 1e6:.0f} MB) | {' '.join(options) or 'all'} "
                   f"| {mb:.0f} MB | {seconds:.1f} s |")
 

@@ -38,11 +38,6 @@ private func portraitOptions(_ p: avpgan_portrait_params) throws -> PortraitOpti
                            pixels: mapping, noise: p.noise, seed: p.seed, enhancer: enhancer)
 }
 
-/// PCM from the caller: mono [-1, 1] floats at `rate`, resampled to the front end's rate.
-private func audio(_ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32) throws -> DecodedAudio {
-    try AudioDecoder.fromPCM(try pcm(samples, n, rate), channels: 1, sampleRate: Int(rate), targetRate: FrontEnd.sampleRate)
-}
-
 /// The caller's samples, after the checks that need no decoding (a size query makes them too).
 private func pcm(_ samples: UnsafePointer<Float>?, _ n: Int, _ rate: UInt32) throws -> UnsafeBufferPointer<Float> {
     try Argument.size(n, "n_samples")
@@ -91,7 +86,7 @@ public func avpgan_features_from_pcm(_ samples: UnsafePointer<Float>?, _ n: Int,
     CallBoundary.run {
         let p = try Argument.params(params, defaults: defaultFrontendParams, minimumSize: PortraitStructSize.frontendParams, name: "params")
         let options = try frontEndOptions(seconds: p.seconds, vad: p.vad, mode: p.vad_mode)
-        let f = try FrontEnd.features(try audio(samples, n, rate), options: options)
+        let f = try FrontEnd.features(pcm: try pcm(samples, n, rate), channels: 1, sampleRate: Int(rate), options: options)
         if let info {
             var full = avpgan_features_info()
             full.n_frames = UInt32(f.frames)
@@ -111,7 +106,7 @@ public func avpgan_features_from_pcm(_ samples: UnsafePointer<Float>?, _ n: Int,
 private func portraitRGB8(_ handle: OpaquePointer?, _ params: UnsafePointer<avpgan_portrait_params>?,
                           _ pixels: UnsafeMutablePointer<UInt8>?, _ capacity: Int, _ needed: UnsafeMutablePointer<Int>?,
                           _ info: UnsafeMutablePointer<avpgan_portrait_info>?,
-                          check: () throws -> Void, decode: () throws -> DecodedAudio) throws {
+                          check: () throws -> Void, features: (FrontEndOptions) throws -> VoiceFeatures) throws {
     let m = try modelFromHandle(handle)
     let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
     let options = try portraitOptions(p)
@@ -120,7 +115,8 @@ private func portraitRGB8(_ handle: OpaquePointer?, _ params: UnsafePointer<avpg
     let side = options.enhancer?.size ?? m.imageSize
     guard try Argument.buffer(pixels, capacity: capacity, needed: 3 * side * side, neededOut: needed,
                               name: "pixels", unit: "bytes") else { return }
-    let portrait = try m.portrait(try decode(), options: options)
+    try m.checkPortrait(options)
+    let portrait = try m.portrait(features: try features(options.frontEnd), options: options)
     try fill(info, portrait)
     pixels!.update(from: portrait.pixels, count: portrait.pixels.count)
 }
@@ -133,7 +129,7 @@ public func avpgan_portrait_pcm(_ handle: OpaquePointer?, _ samples: UnsafePoint
                                 _ info: UnsafeMutablePointer<avpgan_portrait_info>?) -> Int32 {
     CallBoundary.run {
         try portraitRGB8(handle, params, pixels, capacity, needed, info, check: { _ = try pcm(samples, n, rate) },
-                         decode: { try audio(samples, n, rate) })
+                         features: { try FrontEnd.features(pcm: try pcm(samples, n, rate), channels: 1, sampleRate: Int(rate), options: $0) })
     }
 }
 
@@ -147,7 +143,7 @@ public func avpgan_portrait_file_rgb8(_ handle: OpaquePointer?, _ voicePath: Uns
         let voice = String(cString: try Argument.require(voicePath, "voice_path"))
         try portraitRGB8(handle, params, pixels, capacity, needed, info, check: {
             guard access(voice, R_OK) == 0 else { throw AVPGANError(.io, "cannot read '\(voice)': \(String(cString: strerror(errno)))") }
-        }, decode: { try AudioDecoder.decode(path: voice, targetRate: FrontEnd.sampleRate) })
+        }, features: { try FrontEnd.features(path: voice, options: $0) })
     }
 }
 
@@ -162,7 +158,7 @@ public func avpgan_portrait_buffer_rgb8(_ handle: OpaquePointer?, _ data: Unsafe
         try portraitRGB8(handle, params, pixels, capacity, needed, info, check: {
             guard data != nil else { throw AVPGANError(.invalidArgument, "data is NULL") }
             guard size > 0 else { throw AVPGANError(.audioFormat, "the audio buffer is empty (size is 0)") }
-        }, decode: { try AudioDecoder.decode(bytes: UnsafeRawBufferPointer(start: data, count: size), targetRate: FrontEnd.sampleRate) })
+        }, features: { try FrontEnd.features(bytes: UnsafeRawBufferPointer(start: data, count: size), options: $0) })
     }
 }
 

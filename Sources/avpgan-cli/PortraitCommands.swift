@@ -71,8 +71,7 @@ enum PortraitCommands {
         guard let out = o.values["-o"] else { fail("features needs -o FEATURES.npy", code: 2) }
         let input = o.positional[0]
         if let note = BatchRunner.existingOutputNote(out, overwrite: flags.contains("--overwrite")) { print(note); return 0 }
-        let audio = try AudioDecoder.decode(path: input, targetRate: FrontEnd.sampleRate)
-        let f = try FrontEnd.features(audio, options: frontEnd(o, flags: flags))
+        let f = try FrontEnd.features(path: input, options: frontEnd(o, flags: flags))
         try FileIO.write(NPY.write(f.values, shape: [f.frames, 64]), to: out)
         print("\(input) -> \(out) (\(f.frames) x 64 from \(fixed(f.voicedSeconds, 2)) s of \(fixed(f.inputSeconds, 2)) s)")
         return 0

@@ -113,3 +113,52 @@ def test_portrait_enhance_is_enhance_of_the_portrait(tmp_path, enhancer):
     assert enhanced.shape == (32, 32, 3)
     assert np.array_equal(enhanced, enhancer.enhance(plain)), "portrait --enhance is not enhance(portrait)"
     assert text["avpgan:enhancer-sha256"] == enhancer.info.sha256 and "avpgan:model-sha256" in text
+
+
+def turbojpeg():
+    """libturbojpeg through ctypes (the library the project reads JPEG with), or a skip."""
+    import ctypes, ctypes.util
+    name = ctypes.util.find_library("turbojpeg")
+    if name is None:
+        pytest.skip("libturbojpeg is needed to make a JPEG (make deps)")
+    tj = ctypes.CDLL(name)
+    tj.tjInitCompress.restype = tj.tjInitDecompress.restype = ctypes.c_void_p
+    return tj, ctypes
+
+
+def jpeg_of(pixels):
+    """Baseline JPEG bytes of RGB8 pixels (4:4:4, quality 90)."""
+    tj, c = turbojpeg()
+    h, w, _ = pixels.shape
+    handle = c.c_void_p(tj.tjInitCompress())
+    out, size = c.POINTER(c.c_ubyte)(), c.c_ulong(0)
+    src = np.ascontiguousarray(pixels)
+    assert tj.tjCompress2(handle, src.ctypes.data_as(c.c_void_p), w, 3 * w, h, 0, c.byref(out), c.byref(size), 0, 90, 0) == 0
+    data = c.string_at(out, size.value)
+    tj.tjFree(out)
+    tj.tjDestroy(handle)
+    return data
+
+
+def rgb_of_jpeg(data):
+    """The RGB8 pixels libturbojpeg decodes from JPEG bytes with default flags, as JPEGCodec does."""
+    tj, c = turbojpeg()
+    handle = c.c_void_p(tj.tjInitDecompress())
+    w, h, sub, space = c.c_int(), c.c_int(), c.c_int(), c.c_int()
+    assert tj.tjDecompressHeader3(handle, data, c.c_ulong(len(data)), c.byref(w), c.byref(h), c.byref(sub), c.byref(space)) == 0
+    out = np.zeros((h.value, w.value, 3), np.uint8)
+    assert tj.tjDecompress2(handle, data, c.c_ulong(len(data)), out.ctypes.data_as(c.c_void_p), w.value, 3 * w.value, h.value, 0, 0) == 0
+    tj.tjDestroy(handle)
+    return out
+
+
+def test_enhance_accepts_a_jpeg(tmp_path, enhancer):
+    face = np.random.default_rng(5).integers(0, 256, (19, 23, 3), dtype=np.uint8)
+    data = jpeg_of(face)
+    (tmp_path / "face.jpg").write_bytes(data)
+    r = run("enhance", "--enhancer", ENHANCER, tmp_path / "face.jpg", "-o", tmp_path / "big.png")
+    assert r.returncode == 0, f"avpgan enhance refused a JPEG: {r.stderr}"
+    pixels, text = read_png(tmp_path / "big.png")
+    assert pixels.shape == (32, 32, 3)
+    assert np.array_equal(pixels, enhancer.enhance(rgb_of_jpeg(data))), "enhance of a JPEG differs from Enhancer.enhance of its pixels"
+    assert text["avpgan:source-size"] == "23x19"

@@ -16,6 +16,21 @@ public struct DecodedAudio: Sendable {
     public var seconds: Double { Double(samples.count) / Double(sampleRate) }
 }
 
+/// What a streamed decode (`AudioDecoder.stream`) handed on, and how long the recording is.
+public struct DecodedStreamInfo: Sendable {
+    /// The rate of the samples handed on, the file's own rate and channel count, and
+    /// libsndfile's name of its format.
+    public var sampleRate: Int
+    public var originalRate: Int
+    public var channels: Int
+    public var format: String
+    /// Samples handed on.
+    public var samples: Int
+    /// The whole recording's length in samples at `sampleRate`: `samples` when it was read to
+    /// the end, otherwise its declared length (as the resampler would give it).
+    public var totalSamples: Int
+}
+
 /// Decoding with libsndfile (every format the installed library reads: WAV, FLAC, Ogg
 /// Vorbis/Opus, MP3, ...) from a path or a memory buffer; downmix to mono by the mean of the
 /// channels; scaling to the int16 range (libsndfile normalises to [-1, 1), so x 32768);
@@ -34,6 +49,26 @@ public enum AudioDecoder {
     /// Decodes the file at `path` (`AVPGAN_E_IO` when it cannot be opened,
     /// `AVPGAN_E_AUDIO_FORMAT` when it is not decodable audio).
     public static func decode(path: String, targetRate: Int? = 16000) throws -> DecodedAudio {
+        var collector = Collector()
+        let info = try stream(path: path, targetRate: targetRate) { collector.take($0) }
+        return collector.audio(info)
+    }
+
+    /// Decodes an encoded file held in memory (the bytes are only read during the call).
+    public static func decode(bytes: UnsafeRawBufferPointer, targetRate: Int? = 16000) throws -> DecodedAudio {
+        var collector = Collector()
+        let info = try stream(bytes: bytes, targetRate: targetRate) { collector.take($0) }
+        return collector.audio(info)
+    }
+
+    /// Decodes the file at `path` as `decode(path:)` does, handing the mono (resampled) samples
+    /// to `consumer` a chunk at a time (`chunkFrames` input frames; the buffer is valid only
+    /// during the call) instead of keeping them. `consumer` returns whether it wants more: on
+    /// false, reading stops, and the result's `totalSamples` is the declared length.
+    /// `expecting`, when given, is told the declared length in output samples (when the header
+    /// gives one) before the first chunk.
+    public static func stream(path: String, targetRate: Int? = 16000, expecting: (Int) -> Void = { _ in },
+                              into consumer: (UnsafeBufferPointer<Float>) throws -> Bool) throws -> DecodedStreamInfo {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw AVPGANError(.io, "cannot open '\(path)': \(FileIO.errorText())") }
         var st = stat()
@@ -51,11 +86,12 @@ public enum AudioDecoder {
             throw AVPGANError(.audioFormat, "'\(path)' is not decodable audio: \(String(cString: sf_strerror(nil)))")
         }
         defer { sf_close(file) }
-        return try read(file, info: info, name: "'\(path)'", targetRate: targetRate)
+        return try read(file, info: info, name: "'\(path)'", targetRate: targetRate, expecting: expecting, into: consumer)
     }
 
-    /// Decodes an encoded file held in memory (the bytes are only read during the call).
-    public static func decode(bytes: UnsafeRawBufferPointer, targetRate: Int? = 16000) throws -> DecodedAudio {
+    /// `stream(path:)` of an encoded file held in memory, as `decode(bytes:)` reads it.
+    public static func stream(bytes: UnsafeRawBufferPointer, targetRate: Int? = 16000, expecting: (Int) -> Void = { _ in },
+                              into consumer: (UnsafeBufferPointer<Float>) throws -> Bool) throws -> DecodedStreamInfo {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             throw AVPGANError(.audioFormat, "the audio buffer is empty (0 bytes)")
         }
@@ -72,7 +108,7 @@ public enum AudioDecoder {
                 throw AVPGANError(.audioFormat, "the audio buffer is not decodable audio: \(String(cString: sf_strerror(nil)))")
             }
             defer { sf_close(file) }
-            return try read(file, info: info, name: "the audio buffer", targetRate: targetRate)
+            return try read(file, info: info, name: "the audio buffer", targetRate: targetRate, expecting: expecting, into: consumer)
         }
     }
 
@@ -87,6 +123,14 @@ public enum AudioDecoder {
 
     public static func fromPCM(_ pcm: UnsafeBufferPointer<Float>, channels: Int, sampleRate: Int,
                                targetRate: Int? = 16000) throws -> DecodedAudio {
+        var collector = Collector()
+        let info = try stream(pcm: pcm, channels: channels, sampleRate: sampleRate, targetRate: targetRate) { collector.take($0) }
+        return collector.audio(info)
+    }
+
+    /// `fromPCM`, handing the samples to `consumer` a chunk at a time as `stream(path:)` does.
+    public static func stream(pcm: UnsafeBufferPointer<Float>, channels: Int, sampleRate: Int, targetRate: Int? = 16000,
+                              into consumer: (UnsafeBufferPointer<Float>) throws -> Bool) throws -> DecodedStreamInfo {
         guard (1...1024).contains(channels) else { throw AVPGANError.invalid("channels is \(channels), expected 1...1024") }
         try checkSampleRate(sampleRate)
         guard pcm.count % channels == 0 else {
@@ -96,14 +140,17 @@ public enum AudioDecoder {
         guard frames <= maxSeconds * sampleRate else {
             throw AVPGANError.invalid("the samples last \(frames / sampleRate) s, longer than the \(maxSeconds) s limit")
         }
-        var sink = try MonoSink(rate: sampleRate, targetRate: targetRate, expectedFrames: frames)
-        var at = 0
-        while at < frames {
+        var sink = try MonoSink(rate: sampleRate, targetRate: targetRate)
+        var at = 0, more = true
+        while at < frames && more {
             let n = min(chunkFrames, frames - at)
-            try sink.add(pcm.baseAddress! + at * channels, frames: n, channels: channels, name: "samples", kind: .invalidArgument)
+            more = try sink.add(pcm.baseAddress! + at * channels, frames: n, channels: channels, name: "samples",
+                                kind: .invalidArgument, to: consumer)
             at += n
         }
-        return DecodedAudio(samples: try sink.finish(), sampleRate: sink.outputRate, originalRate: sampleRate, channels: channels, format: "PCM")
+        if more { try sink.finish(to: consumer) }
+        return DecodedStreamInfo(sampleRate: sink.outputRate, originalRate: sampleRate, channels: channels, format: "PCM",
+                                 samples: sink.delivered, totalSamples: more ? sink.delivered : sink.outputLength(ofFrames: frames))
     }
 
     /// Frames decoded (and downmixed, and resampled) at a time.
@@ -111,7 +158,8 @@ public enum AudioDecoder {
 
     // MARK: Internals
 
-    private static func read(_ file: OpaquePointer, info: SF_INFO, name: String, targetRate: Int?) throws -> DecodedAudio {
+    private static func read(_ file: OpaquePointer, info: SF_INFO, name: String, targetRate: Int?, expecting: (Int) -> Void,
+                             into consumer: (UnsafeBufferPointer<Float>) throws -> Bool) throws -> DecodedStreamInfo {
         let channels = Int(info.channels), rate = Int(info.samplerate)
         // Rates below 1 kHz are refused as for PCM: a damaged header claiming 1 Hz would make
         // a few bytes resample into gigabytes at 16 kHz.
@@ -120,62 +168,112 @@ public enum AudioDecoder {
         }
         let limit = maxSeconds * rate
         var chunk = [Float](repeating: 0, count: chunkFrames * channels)
-        var sink = try MonoSink(rate: rate, targetRate: targetRate, expectedFrames: min(max(Int(info.frames), 0), limit))
+        var sink = try MonoSink(rate: rate, targetRate: targetRate)
+        // Once the consumer has enough, the rest is only counted (for the reported length)
+        // when the header does not say how long the recording is.
+        let declared = info.frames > 0 && info.frames <= sf_count_t(limit) ? Int(info.frames) : nil
+        if let declared { expecting(sink.outputLength(ofFrames: declared)) }
+        var more = true
         while true {
             let n = Int(chunk.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(chunkFrames)) })
             if n <= 0 { break }
             guard sink.frames + n <= limit else {
                 throw AVPGANError(.audioFormat, "\(name) is longer than the \(maxSeconds) s the library accepts")
             }
-            try chunk.withUnsafeBufferPointer {
-                try sink.add($0.baseAddress!, frames: n, channels: channels, name: name, kind: .audioFormat)
+            if more {
+                more = try chunk.withUnsafeBufferPointer {
+                    try sink.add($0.baseAddress!, frames: n, channels: channels, name: name, kind: .audioFormat, to: consumer)
+                }
+                if !more && declared != nil { break }
+            } else {
+                sink.skip(frames: n)
             }
         }
-        let code = sf_error(file)
-        if code != 0 {
-            throw AVPGANError(.audioFormat, "\(name): decoding failed after \(sink.frames) frames: \(String(cString: sf_error_number(code)))")
+        if more {
+            let code = sf_error(file)
+            if code != 0 {
+                throw AVPGANError(.audioFormat, "\(name): decoding failed after \(sink.frames) frames: \(String(cString: sf_error_number(code)))")
+            }
+            try sink.finish(to: consumer)
         }
-        return DecodedAudio(samples: try sink.finish(), sampleRate: sink.outputRate, originalRate: rate, channels: channels,
-                            format: formatName(info.format))
+        let total = more ? sink.delivered : sink.outputLength(ofFrames: max(declared ?? sink.frames, sink.frames))
+        return DecodedStreamInfo(sampleRate: sink.outputRate, originalRate: rate, channels: channels,
+                                 format: formatName(info.format), samples: sink.delivered, totalSamples: total)
     }
 
-    /// Where decoded chunks go: downmixed (and checked) into mono, then either kept as they are
-    /// or resampled chunk by chunk (`ResamplerStream`, the same samples as resampling the whole
-    /// signal), so that only the output is ever held in full, never the input at its own rate.
+    /// Collects streamed samples into one array (the `decode` functions).
+    private struct Collector {
+        var samples: [Float] = []
+
+        mutating func take(_ chunk: UnsafeBufferPointer<Float>) -> Bool {
+            samples.append(contentsOf: chunk)
+            return true
+        }
+
+        mutating func audio(_ info: DecodedStreamInfo) -> DecodedAudio {
+            defer { samples = [] }
+            return DecodedAudio(samples: samples, sampleRate: info.sampleRate, originalRate: info.originalRate,
+                                channels: info.channels, format: info.format)
+        }
+    }
+
+    /// Where decoded chunks go: downmixed (and checked) into mono, then either passed on as they
+    /// are or resampled chunk by chunk (`ResamplerStream`, the same samples as resampling the
+    /// whole signal), so that only a chunk is ever held, never the signal.
     private struct MonoSink {
         let outputRate: Int
+        let inputRate: Int
         private let stream: ResamplerStream?
-        private var scratch: [Float]
-        private var out: [Float] = []
-        /// Input frames taken so far.
+        private var mono: [Float]
+        private var resampled: [Float] = []
+        /// Input frames taken (or skipped) so far, and output samples handed on.
         private(set) var frames = 0
+        private(set) var delivered = 0
 
-        init(rate: Int, targetRate: Int?, expectedFrames: Int) throws {
-            let resampled = targetRate != nil && targetRate != rate
-            stream = resampled ? try ResamplerStream(from: rate, to: targetRate!) : nil
-            outputRate = resampled ? targetRate! : rate
-            scratch = resampled ? [Float](repeating: 0, count: chunkFrames) : []
-            let expected = resampled ? Int(Double(expectedFrames) * Double(outputRate) / Double(rate)) : expectedFrames
-            out.reserveCapacity(min(expected, 1 << 24))
+        init(rate: Int, targetRate: Int?) throws {
+            let resampling = targetRate != nil && targetRate != rate
+            stream = resampling ? try ResamplerStream(from: rate, to: targetRate!) : nil
+            outputRate = resampling ? targetRate! : rate
+            inputRate = rate
+            mono = [Float](repeating: 0, count: chunkFrames)
         }
 
-        mutating func add(_ src: UnsafePointer<Float>, frames n: Int, channels: Int, name: String, kind: ErrorKind) throws {
-            if let stream {
-                try AudioDecoder.downmix(src, frames: n, channels: channels, into: &scratch, at: 0, first: frames, name: name, kind: kind)
-                try scratch.withUnsafeBufferPointer { try stream.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &out) }
-            } else {
-                let start = out.count
-                out.append(contentsOf: repeatElement(0, count: n))
-                try AudioDecoder.downmix(src, frames: n, channels: channels, into: &out, at: start, first: frames, name: name, kind: kind)
-            }
+        /// Downmixes (and resamples) `n` frames and hands the result to `consumer`; returns its answer.
+        mutating func add(_ src: UnsafePointer<Float>, frames n: Int, channels: Int, name: String, kind: ErrorKind,
+                          to consumer: (UnsafeBufferPointer<Float>) throws -> Bool) throws -> Bool {
+            try AudioDecoder.downmix(src, frames: n, channels: channels, into: &mono, at: 0, first: frames, name: name, kind: kind)
             frames += n
+            if let stream {
+                resampled.removeAll(keepingCapacity: true)
+                try mono.withUnsafeBufferPointer { try stream.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &resampled) }
+                delivered += resampled.count
+                return try resampled.withUnsafeBufferPointer { try Self.hand($0, to: consumer) }
+            }
+            delivered += n
+            return try mono.withUnsafeBufferPointer { try Self.hand(UnsafeBufferPointer(rebasing: $0[0..<n]), to: consumer) }
         }
 
-        /// The whole output; the sink is spent.
-        mutating func finish() throws -> [Float] {
-            try stream?.finish(into: &out)
-            defer { out = [] }
-            return out
+        /// Counts `n` frames read but not wanted.
+        mutating func skip(frames n: Int) { frames += n }
+
+        /// Ends the signal: hands on the resampler's remaining output.
+        mutating func finish(to consumer: (UnsafeBufferPointer<Float>) throws -> Bool) throws {
+            guard let stream else { return }
+            resampled.removeAll(keepingCapacity: true)
+            try stream.finish(into: &resampled)
+            delivered += resampled.count
+            _ = try resampled.withUnsafeBufferPointer { try Self.hand($0, to: consumer) }
+        }
+
+        /// The output length of a signal of `inputFrames` frames: the same, or libsoxr's
+        /// length for the rate change (`Resampler.outputLength`).
+        func outputLength(ofFrames inputFrames: Int) -> Int {
+            stream == nil ? inputFrames : Resampler.outputLength(inputFrames, from: inputRate, to: outputRate)
+        }
+
+        /// Calls `consumer` with `samples` unless there are none (then: wants more).
+        private static func hand(_ samples: UnsafeBufferPointer<Float>, to consumer: (UnsafeBufferPointer<Float>) throws -> Bool) throws -> Bool {
+            samples.isEmpty ? true : try consumer(samples)
         }
     }
 

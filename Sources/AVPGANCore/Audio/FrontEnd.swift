@@ -40,7 +40,62 @@ public struct VoiceFeatures: Sendable {
 /// seconds -> Sphinx log-mel features, exactly as the reference.
 public enum FrontEnd {
     public static let sampleRate = LogMelExtractor.sampleRate
-    private static let extractor = Result { try LogMelExtractor() }
+    static let extractor = Result { try LogMelExtractor() }
+
+    /// Throws `invalidArgument` for `seconds` not positive and finite or a mode outside 0...3.
+    static func check(_ options: FrontEndOptions) throws {
+        if let s = options.seconds {
+            guard s.isFinite, s > 0 else { throw AVPGANError.invalid("seconds is \(s), expected a positive number (or none)") }
+        }
+        guard (0...3).contains(options.vadMode) else { throw AVPGANError.invalid("vad_mode is \(options.vadMode), expected 0...3") }
+    }
+
+    /// The features of the audio file at `path`, decoded, resampled and analysed in chunks
+    /// (`FrontEndStream`): memory is bounded by the features kept, not by the file, and reading
+    /// stops once `seconds` of (voiced) audio are in. Equal to `features(AudioDecoder.decode(
+    /// path:))` bit for bit, except that a recording read only in part reports its declared length
+    /// as `inputSeconds` (and a damaged part after the audio used is not read, so not an error).
+    public static func features(path: String, options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
+        try check(options)
+        var expected: Int?
+        var stream: FrontEndStream?
+        let info = try AudioDecoder.stream(path: path, targetRate: sampleRate, expecting: { expected = $0 }) { chunk in
+            if stream == nil { stream = try FrontEndStream(options: options, expectedSamples: expected) }
+            try stream!.add(chunk)
+            return stream!.wantsMore
+        }
+        guard let stream else { throw AVPGANError(.noSpeech, "the recording has no samples") }
+        return try stream.finish(inputSamples: info.totalSamples)
+    }
+
+    /// `features(path:)` of an encoded file held in memory (`AudioDecoder.decode(bytes:)`).
+    public static func features(bytes: UnsafeRawBufferPointer, options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
+        try check(options)
+        var expected: Int?
+        var stream: FrontEndStream?
+        let info = try AudioDecoder.stream(bytes: bytes, targetRate: sampleRate, expecting: { expected = $0 }) { chunk in
+            if stream == nil { stream = try FrontEndStream(options: options, expectedSamples: expected) }
+            try stream!.add(chunk)
+            return stream!.wantsMore
+        }
+        guard let stream else { throw AVPGANError(.noSpeech, "the recording has no samples") }
+        return try stream.finish(inputSamples: info.totalSamples)
+    }
+
+    /// `features(path:)` of caller PCM (`AudioDecoder.fromPCM`'s arguments), without a resampled copy.
+    public static func features(pcm: UnsafeBufferPointer<Float>, channels: Int, sampleRate rate: Int,
+                                options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
+        try check(options)
+        let frames = pcm.count / max(channels, 1)
+        let plausible = (1000...1_000_000).contains(rate) && frames <= AudioDecoder.maxSeconds * rate
+        let stream = try FrontEndStream(options: options,
+                                        expectedSamples: plausible ? Resampler.outputLength(frames, from: rate, to: sampleRate) : nil)
+        let info = try AudioDecoder.stream(pcm: pcm, channels: channels, sampleRate: rate, targetRate: sampleRate) { chunk in
+            try stream.add(chunk)
+            return stream.wantsMore
+        }
+        return try stream.finish(inputSamples: info.totalSamples)
+    }
 
     /// The features of `audio`. Taking the recording (`consume` it, or pass its last use) lets
     /// voice activity detection compact the voiced samples in place instead of copying them.
@@ -48,10 +103,7 @@ public enum FrontEnd {
         guard audio.sampleRate == sampleRate else {
             throw AVPGANError(.internal, "the front end takes \(sampleRate) Hz audio, got \(audio.sampleRate) Hz")
         }
-        if let s = options.seconds {
-            guard s.isFinite, s > 0 else { throw AVPGANError.invalid("seconds is \(s), expected a positive number (or none)") }
-        }
-        guard (0...3).contains(options.vadMode) else { throw AVPGANError.invalid("vad_mode is \(options.vadMode), expected 0...3") }
+        try check(options)
         guard !audio.samples.isEmpty else { throw AVPGANError(.noSpeech, "the recording has no samples") }
         // Compared in Double first: seconds * rate may exceed Int's range (seconds is only finite).
         func selected(_ available: Int) -> Int {

@@ -78,8 +78,9 @@ public final class LogMelExtractor: Sendable {
         return wanted >= Double(available) ? available : Int(wanted)
     }
 
-    /// Rejects empty input and NaN or infinite samples (naming the first such index).
-    static func validate(_ samples: UnsafeBufferPointer<Float>) throws {
+    /// Rejects empty input and NaN or infinite samples (naming the first such index, counted
+    /// from `first`: the index of `samples[0]` in the whole signal).
+    static func validate(_ samples: UnsafeBufferPointer<Float>, first: Int = 0) throws {
         guard !samples.isEmpty else { throw AVPGANError.invalid("log-mel: no samples (empty input)") }
         // Any NaN or infinity makes x * 0 NaN: scan eight at a time, then find the index.
         var acc = SIMD8<Float>.zero
@@ -93,7 +94,7 @@ public final class LogMelExtractor: Sendable {
         while i < samples.count { tail += samples[i] * 0; i += 1 }
         if !acc.sum().isNaN && !tail.isNaN { return }
         for i in 0..<samples.count where !samples[i].isFinite {
-            throw AVPGANError.invalid("log-mel: sample \(i) is \(samples[i].isNaN ? "NaN" : "infinite"); samples must be finite, on the int16 scale")
+            throw AVPGANError.invalid("log-mel: sample \(first + i) is \(samples[i].isNaN ? "NaN" : "infinite"); samples must be finite, on the int16 scale")
         }
     }
 
@@ -105,7 +106,10 @@ public final class LogMelExtractor: Sendable {
         try Self.validate(samples)
         let frames = Self.frameCount(samples: samples.count)
         var out = [Float](repeating: 0, count: frames * Self.bands)
-        out.withUnsafeMutableBufferPointer { compute(samples, frames: frames, into: $0.baseAddress!) }
+        let groups = (frames + FFTLanes.scalarCount - 1) / FFTLanes.scalarCount
+        out.withUnsafeMutableBufferPointer {
+            compute(samples.baseAddress!, count: samples.count, frames: frames, groups: 0..<groups, into: $0.baseAddress!)
+        }
         return (out, frames)
     }
 
@@ -179,14 +183,17 @@ public final class LogMelExtractor: Sendable {
         return out
     }
 
-    /// Fills `out` (`frames x 64`) with the log spectrum of `samples` (validated, non-empty).
-    private func compute(_ samples: UnsafeBufferPointer<Float>, frames: Int, into out: UnsafeMutablePointer<Float>) {
+    /// Fills the rows of the frames in `groups` (frame groups of `FFTLanes.scalarCount`, frame
+    /// `t` in group `t / 8`) of `out` (`frames x 64`, row `t` at `out + 64 t`) with the log
+    /// spectrum of a signal of `n` validated samples, `base[i]` being sample `i`. Reads samples
+    /// from `160 (8 first - 1)` on, where `first` is the first group, so `base` may point before
+    /// memory that begins there (LogMelStream). Each frame's result depends only on the samples,
+    /// `n` and its index, never on the other frames computed in the call.
+    func compute(_ base: UnsafePointer<Float>, count n: Int, frames: Int, groups: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let lanes = FFTLanes.scalarCount
-        let groups = (frames + lanes - 1) / lanes
-        let n = samples.count, wlen = Self.windowLength, hop = Self.hop, b = Self.bands
+        let wlen = Self.windowLength, hop = Self.hop, b = Self.bands
         let binsUsed = filterbank.binsUsed
         let fft = self.fft
-        let base = samples.baseAddress!
         // y[i] = x[i] - 0.97 x[i-1], written (x[i] - x[i-1]) + 0.03 x[i-1]: for int16-scale
         // integers the difference is exact in Float and only the small term rounds.
         let rest = Float(1 - Self.preEmphasis)
@@ -195,7 +202,8 @@ public final class LogMelExtractor: Sendable {
             weights.withUnsafeBufferPointer { w in
                 filterbank.offsets.withUnsafeBufferPointer { offsets in
                     filterbank.firstBin.withUnsafeBufferPointer { firstBin in
-                        parallelBlocks(groups, costPerItem: 200_000) { range in
+                        parallelBlocks(groups.count, costPerItem: 200_000) { blocks in
+                            let range = (groups.lowerBound + blocks.lowerBound)..<(groups.lowerBound + blocks.upperBound)
                             let scratch = UnsafeMutablePointer<FFTLanes>.allocate(capacity: fft.scratchCount + binsUsed + wlen + b)
                             defer { scratch.deallocate() }
                             let power = scratch + fft.scratchCount, frame = power + binsUsed, bandsOut = frame + wlen

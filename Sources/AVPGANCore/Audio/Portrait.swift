@@ -42,11 +42,21 @@ extension Model {
     /// Recording (16 kHz, int16 scale) -> features -> embedding (+ optional noise) -> face.
     /// Taking the recording (`consume` it) lets the front end work in its memory (FrontEnd.features).
     public func portrait(_ audio: consuming DecodedAudio, options: PortraitOptions = PortraitOptions()) throws -> Portrait {
+        try checkPortrait(options)
+        return try portrait(features: try FrontEnd.features(consume audio, options: options.frontEnd), options: options)
+    }
+
+    /// The checks every portrait makes before it reads any audio: a generator, noise in 0...10.
+    public func checkPortrait(_ options: PortraitOptions) throws {
         try requireGenerator()
         guard options.noise.isFinite, options.noise >= 0, options.noise <= 10 else {
             throw AVPGANError.invalid("noise is \(options.noise), expected 0...10")
         }
-        let features = try FrontEnd.features(consume audio, options: options.frontEnd)
+    }
+
+    /// Features (from `FrontEnd`, made with `options.frontEnd`) -> embedding (+ optional noise) -> face.
+    public func portrait(features: VoiceFeatures, options: PortraitOptions = PortraitOptions()) throws -> Portrait {
+        try checkPortrait(options)
         var embedding = [Float](repeating: 0, count: embedDim)
         try embed(features: features.values, frames: features.frames, melBands: config.nMels, into: &embedding)
         if options.noise > 0 {

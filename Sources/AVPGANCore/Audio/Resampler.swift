@@ -21,4 +21,12 @@ public enum Resampler {
         if let error { throw AVPGANError(.internal, "libsoxr: \(String(cString: error))") }
         return Array(out.prefix(done))
     }
+
+    /// How many samples resampling `count` samples from `from` to `to` Hz gives (libsoxr's length
+    /// of a whole signal, `count x to / from` rounded half up; ResamplerStreamTests checks it
+    /// against libsoxr), for reporting a recording's length without resampling all of it.
+    public static func outputLength(_ count: Int, from: Int, to: Int) -> Int {
+        guard from != to else { return count }
+        return Int((Double(count) * Double(to) / Double(from) + 0.5).rounded(.down))
+    }
 }

@@ -95,43 +95,15 @@ public enum VoicedSegmenter {
         return runs(decisions, ringCapacity: paddingMs / frameMs)
     }
 
-    /// The voiced runs of a decision sequence with a ring of `ringCapacity` frames.
+    /// The voiced runs of a decision sequence with a ring of `ringCapacity` frames
+    /// (`VoicedRunTracker`); a run still open at the end is kept.
     static func runs(_ decisions: [Bool], ringCapacity: Int) -> [Range<Int>] {
         var result = [Range<Int>]()
-        guard ringCapacity > 0 else { return result }
-        let threshold = 0.9 * Double(ringCapacity)
-        // The ring: the decisions of its frames in a circular buffer, with how many it holds
-        // and how many of them are speech.
-        var ring = [Bool](repeating: false, count: ringCapacity)
-        var head = 0, held = 0, speechHeld = 0
-        func push(_ d: Bool) {
-            if held == ringCapacity {
-                if ring[head] { speechHeld -= 1 }
-                ring[head] = d
-                head = (head + 1) % ringCapacity
-            } else {
-                ring[(head + held) % ringCapacity] = d
-                held += 1
-            }
-            if d { speechHeld += 1 }
+        var tracker = VoicedRunTracker(ringCapacity: ringCapacity)
+        for d in decisions {
+            if let closed = tracker.push(d).closed { result.append(closed) }
         }
-        func clear() { head = 0; held = 0; speechHeld = 0 }
-
-        var runStart: Int? = nil
-        for (f, d) in decisions.enumerated() {
-            push(d)
-            if let start = runStart {
-                if Double(held - speechHeld) > threshold {
-                    result.append(start..<(f + 1))
-                    runStart = nil
-                    clear()
-                }
-            } else if Double(speechHeld) > threshold {
-                runStart = f + 1 - held
-                clear()
-            }
-        }
-        if let start = runStart { result.append(start..<decisions.count) }
+        if let start = tracker.openRunStart { result.append(start..<decisions.count) }
         return result
     }
 }

@@ -69,7 +69,11 @@ struct Conv2d {
     /// out = epilogue(conv(input)); `out.data` must hold `outChannels x batch x oh x ow` floats
     /// and not alias `input`; `cols` at least `scratchCount` floats. Each thread computes a block
     /// of output channels (its GEMM rows) and applies their epilogue.
-    func forward(_ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue = .none, cols: UnsafeMutablePointer<Float>) {
+    ///
+    /// `gathered`: `cols` already holds the im2col of the input (one group; VoiceEncoder builds it
+    /// straight from frame-major features), so `input` only gives the shape.
+    func forward(_ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue = .none, cols: UnsafeMutablePointer<Float>,
+                 gathered: Bool = false) {
         if isDepthwise {
             DepthwiseConv.forward(input, weight: weight.pointer, geometry: geometry, into: out, epilogue: epilogue)
             return
@@ -86,8 +90,11 @@ struct Conv2d {
                 b = UnsafePointer(input.channel(group * inPerGroup))
                 ldb = input.stride
             } else {
-                Im2col.gather(input, firstChannel: group * inPerGroup, channels: inPerGroup,
-                              geometry: geometry, outH: out.height, outW: out.width, into: cols)
+                precondition(!gathered || g == 1, "pre-gathered columns are for one group")
+                if !gathered {
+                    Im2col.gather(input, firstChannel: group * inPerGroup, channels: inPerGroup,
+                                  geometry: geometry, outH: out.height, outW: out.width, into: cols)
+                }
                 b = UnsafePointer(cols)
                 ldb = n
             }

@@ -44,24 +44,40 @@ final class VoiceEncoder {
     }
 
     /// Embeds `frames` frames of features into `out[embedDim]`.
+    ///
+    /// Memory: the first layer's im2col (`3 x nMels x frames / 2` floats) is built straight from
+    /// the frame-major features (no channels-first copy), and each layer's output has a buffer of
+    /// its own size. Every GEMM runs over the whole signal: OpenBLAS's result for a column
+    /// depends on the other columns of the call, so computing the layers in tiles would change
+    /// the last bits of the embedding (VoiceEncoderTests).
     func embed(_ features: UnsafePointer<Float>, frames: Int, workspace: Workspace, into out: UnsafeMutablePointer<Float>) throws {
-        // Sizes along the way, to size the scratch once.
+        // lengths[l]: positions at level l (0 = the frames, l + 1 = the output of block l).
         var lengths = [frames]
         for _ in blocks { lengths.append((lengths.last! - 1) / 2 + 1) }
-        let widest = zip(blocks, lengths).map { $0.conv.outChannels * ((($1 - 1) / 2) + 1) }.max() ?? 0
-        let colsNeeded = zip(blocks, lengths).map { $0.conv.scratchCount(batch: 1, h: 1, w: $1) }.max() ?? 0
-        var current = try workspace.slot(0, count: max(nMels * frames, widest))
-        var next = try workspace.slot(1, count: max(nMels * frames, widest))
+        // Outputs alternate between two buffers, each as large as its largest output.
+        var sizes = [1, 1], colsNeeded = 0
+        for (l, block) in blocks.enumerated() {
+            sizes[l % 2] = max(sizes[l % 2], block.conv.outChannels * lengths[l + 1])
+            colsNeeded = max(colsNeeded, block.conv.scratchCount(batch: 1, h: 1, w: lengths[l]))
+        }
+        let buffers = [try workspace.slot(0, count: sizes[0]), try workspace.slot(1, count: sizes[1])]
         let cols = try workspace.slot(2, count: colsNeeded)
 
-        // [frames, nMels] -> [nMels, frames] (channels first, as torch's [N, C, T]).
-        for t in 0..<frames { for m in 0..<nMels { current[m * frames + t] = features[t * nMels + m] } }
-        var x = FeatureMap(data: current, channels: nMels, batch: 1, height: 1, width: frames)
-        for block in blocks {
-            let y = FeatureMap(data: next, channels: block.conv.outChannels, batch: 1, height: 1, width: (x.width - 1) / 2 + 1)
-            block.conv.forward(x, into: y, epilogue: block.epilogue, cols: cols)
+        // The first layer's columns: row (m, tap), column j holds frame 2j - 1 + tap, band m (0 outside).
+        let first = lengths[1], bands = nMels
+        parallelFor(bands * 3, costPerItem: first) { r in
+            let m = r / 3, tap = r % 3
+            let row = cols + r * first
+            for j in 0..<first {
+                let t = 2 * j - 1 + tap
+                row[j] = t >= 0 && t < frames ? features[t * bands + m] : 0
+            }
+        }
+        var x = FeatureMap(data: UnsafeMutablePointer(mutating: features), channels: nMels, batch: 1, height: 1, width: frames)
+        for (l, block) in blocks.enumerated() {
+            let y = FeatureMap(data: buffers[l % 2], channels: block.conv.outChannels, batch: 1, height: 1, width: lengths[l + 1])
+            block.conv.forward(x, into: y, epilogue: block.epilogue, cols: cols, gathered: l == 0)
             x = y
-            swap(&current, &next)
         }
         Reductions.timeMean(x.data, channels: embedDim, length: x.width, into: out)
         Reductions.l2Normalize(out, count: embedDim)
