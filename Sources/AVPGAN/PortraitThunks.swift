@@ -129,7 +129,8 @@ public func avpgan_portrait_pcm(_ handle: OpaquePointer?, _ samples: UnsafePoint
                                 _ info: UnsafeMutablePointer<avpgan_portrait_info>?) -> Int32 {
     CallBoundary.run {
         try portraitRGB8(handle, params, pixels, capacity, needed, info, check: { _ = try pcm(samples, n, rate) },
-                         features: { try FrontEnd.features(pcm: try pcm(samples, n, rate), channels: 1, sampleRate: Int(rate), options: $0) })
+                         features: { try FrontEnd.features(pcm: try pcm(samples, n, rate), channels: 1, sampleRate: Int(rate), options: $0,
+                                                            frameLimit: Model.maxFrames) })
     }
 }
 
@@ -143,7 +144,7 @@ public func avpgan_portrait_file_rgb8(_ handle: OpaquePointer?, _ voicePath: Uns
         let voice = String(cString: try Argument.require(voicePath, "voice_path"))
         try portraitRGB8(handle, params, pixels, capacity, needed, info, check: {
             guard access(voice, R_OK) == 0 else { throw AVPGANError(.io, "cannot read '\(voice)': \(String(cString: strerror(errno)))") }
-        }, features: { try FrontEnd.features(path: voice, options: $0) })
+        }, features: { try FrontEnd.features(path: voice, options: $0, frameLimit: Model.maxFrames) })
     }
 }
 
@@ -158,7 +159,8 @@ public func avpgan_portrait_buffer_rgb8(_ handle: OpaquePointer?, _ data: Unsafe
         try portraitRGB8(handle, params, pixels, capacity, needed, info, check: {
             guard data != nil else { throw AVPGANError(.invalidArgument, "data is NULL") }
             guard size > 0 else { throw AVPGANError(.audioFormat, "the audio buffer is empty (size is 0)") }
-        }, features: { try FrontEnd.features(bytes: UnsafeRawBufferPointer(start: data, count: size), options: $0) })
+        }, features: { try FrontEnd.features(bytes: UnsafeRawBufferPointer(start: data, count: size), options: $0,
+                                                  frameLimit: Model.maxFrames) })
     }
 }
 

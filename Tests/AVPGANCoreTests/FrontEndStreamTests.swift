@@ -133,6 +133,30 @@ final class FrontEndStreamTests: XCTestCase {
 
     /// A consumer that has enough stops the decoding: only the first chunk is read, and the
     /// declared length is still reported.
+    /// A frame limit (a portrait's `Model.maxFrames`) fails the stream as soon as the features
+    /// would pass it, not at the end: at the limit the features are as without it.
+    func testFrameLimitFailsAsSoonAsPassed() throws {
+        let options = FrontEndOptions(vad: false)
+        let atLimit = [Float](repeating: 100, count: 11 * LogMelExtractor.hop - 1)  // 11 frames
+        let limited = try FrontEndStream(options: options, frameLimit: 11)
+        try atLimit.withUnsafeBufferPointer { try limited.add($0) }
+        let plain = try FrontEndStream(options: options)
+        try atLimit.withUnsafeBufferPointer { try plain.add($0) }
+        assertSame(.success(try limited.finish()), .success(try plain.finish()), "at the limit")
+
+        let over = try FrontEndStream(options: options, frameLimit: 11)
+        try atLimit.withUnsafeBufferPointer { try over.add($0) }
+        let one: [Float] = [100]
+        XCTAssertThrowsError(try one.withUnsafeBufferPointer { try over.add($0) }) { error in
+            XCTAssertEqual((error as? AVPGANError)?.kind, .invalidArgument)
+            XCTAssertTrue("\(error)".contains("more than 11 frames"), "\(error)")
+        }
+        // seconds below the limit selects samples before it: no error.
+        let cut = try FrontEndStream(options: FrontEndOptions(seconds: 0.1, vad: false), frameLimit: 11)
+        try (atLimit + atLimit).withUnsafeBufferPointer { try cut.add($0) }
+        XCTAssertEqual(try cut.finish().computedFrames, 11)
+    }
+
     func testEnoughStopsReading() throws {
         let path = NSTemporaryDirectory() + "avpgan-stop-\(getpid()).wav"
         defer { unlink(path) }

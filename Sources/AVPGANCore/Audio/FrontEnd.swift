@@ -55,12 +55,14 @@ public enum FrontEnd {
     /// stops once `seconds` of (voiced) audio are in. Equal to `features(AudioDecoder.decode(
     /// path:))` bit for bit, except that a recording read only in part reports its declared length
     /// as `inputSeconds` (and a damaged part after the audio used is not read, so not an error).
-    public static func features(path: String, options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
+    /// `frameLimit`: fail (`invalidArgument`) as soon as the features would pass that many
+    /// frames (`FrontEndStream.init`), as a portrait does at `Model.maxFrames`.
+    public static func features(path: String, options: FrontEndOptions = FrontEndOptions(), frameLimit: Int? = nil) throws -> VoiceFeatures {
         try check(options)
         var expected: Int?
         var stream: FrontEndStream?
         let info = try AudioDecoder.stream(path: path, targetRate: sampleRate, expecting: { expected = $0 }) { chunk in
-            if stream == nil { stream = try FrontEndStream(options: options, expectedSamples: expected) }
+            if stream == nil { stream = try FrontEndStream(options: options, expectedSamples: expected, frameLimit: frameLimit) }
             try stream!.add(chunk)
             return stream!.wantsMore
         }
@@ -69,12 +71,12 @@ public enum FrontEnd {
     }
 
     /// `features(path:)` of an encoded file held in memory (`AudioDecoder.decode(bytes:)`).
-    public static func features(bytes: UnsafeRawBufferPointer, options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
+    public static func features(bytes: UnsafeRawBufferPointer, options: FrontEndOptions = FrontEndOptions(), frameLimit: Int? = nil) throws -> VoiceFeatures {
         try check(options)
         var expected: Int?
         var stream: FrontEndStream?
         let info = try AudioDecoder.stream(bytes: bytes, targetRate: sampleRate, expecting: { expected = $0 }) { chunk in
-            if stream == nil { stream = try FrontEndStream(options: options, expectedSamples: expected) }
+            if stream == nil { stream = try FrontEndStream(options: options, expectedSamples: expected, frameLimit: frameLimit) }
             try stream!.add(chunk)
             return stream!.wantsMore
         }
@@ -84,12 +86,13 @@ public enum FrontEnd {
 
     /// `features(path:)` of caller PCM (`AudioDecoder.fromPCM`'s arguments), without a resampled copy.
     public static func features(pcm: UnsafeBufferPointer<Float>, channels: Int, sampleRate rate: Int,
-                                options: FrontEndOptions = FrontEndOptions()) throws -> VoiceFeatures {
+                                options: FrontEndOptions = FrontEndOptions(), frameLimit: Int? = nil) throws -> VoiceFeatures {
         try check(options)
         let frames = pcm.count / max(channels, 1)
         let plausible = (1000...1_000_000).contains(rate) && frames <= AudioDecoder.maxSeconds * rate
         let stream = try FrontEndStream(options: options,
-                                        expectedSamples: plausible ? Resampler.outputLength(frames, from: rate, to: sampleRate) : nil)
+                                        expectedSamples: plausible ? Resampler.outputLength(frames, from: rate, to: sampleRate) : nil,
+                                        frameLimit: frameLimit)
         let info = try AudioDecoder.stream(pcm: pcm, channels: channels, sampleRate: rate, targetRate: sampleRate) { chunk in
             try stream.add(chunk)
             return stream.wantsMore

@@ -15,6 +15,8 @@ public final class FrontEndStream {
     private let logMel: LogMelStream
     /// Samples wanted for the features: `floor(seconds x 16000)`, or nil for all of them.
     private let wanted: Int?
+    /// The most frames the features may have (`Model.maxFrames` for a portrait), or nil.
+    private let frameLimit: Int?
     /// Samples received (16 kHz input).
     public private(set) var received = 0
     /// Voiced samples found so far (all of them, also past `wanted`).
@@ -33,8 +35,11 @@ public final class FrontEndStream {
     private var frameInt16: [Int16]
 
     /// A stream with `options` (checked as `FrontEnd.features` checks them); `expectedSamples`,
-    /// the recording's length at 16 kHz when known, sizes the spectrum once.
-    public init(options: FrontEndOptions = FrontEndOptions(), expectedSamples: Int? = nil) throws {
+    /// the recording's length at 16 kHz when known, sizes the spectrum once. With `frameLimit`,
+    /// `add` throws `invalidArgument` as soon as the features would pass that many frames, so
+    /// a caller that cannot use more (a portrait embeds at most `Model.maxFrames`) never holds
+    /// more than that: the spectrum stays within `frameLimit x 256` bytes.
+    public init(options: FrontEndOptions = FrontEndOptions(), expectedSamples: Int? = nil, frameLimit: Int? = nil) throws {
         try FrontEnd.check(options)
         self.options = options
         let wanted = options.seconds.map { s in
@@ -42,8 +47,10 @@ public final class FrontEndStream {
             return w >= Double(Int.max / 2) ? Int.max / 2 : Int(w)
         }
         self.wanted = wanted
+        self.frameLimit = frameLimit
         // Reserve for what the recording can give (never for `seconds` alone, which may be huge).
-        let expected = expectedSamples.map { min($0, wanted ?? $0, AudioDecoder.maxSeconds * FrontEnd.sampleRate) }
+        let limitSamples = frameLimit.map { $0 * LogMelExtractor.hop } ?? Int.max
+        let expected = expectedSamples.map { min($0, wanted ?? $0, AudioDecoder.maxSeconds * FrontEnd.sampleRate, limitSamples) }
         logMel = LogMelStream(extractor: try FrontEnd.extractor.get(), expectedSamples: expected)
         vad = options.vad ? try VoiceActivityDetector(mode: options.vadMode, sampleRate: FrontEnd.sampleRate) : nil
         tracker = VoicedRunTracker(ringCapacity: 50 / 20)
@@ -122,6 +129,10 @@ public final class FrontEndStream {
     private func forward(_ samples: UnsafeBufferPointer<Float>) throws {
         let room = wanted.map { max($0 - logMel.count, 0) } ?? samples.count
         let n = min(room, samples.count)
+        if let frameLimit, n > 0, LogMelExtractor.frameCount(samples: logMel.count + n) > frameLimit {
+            let seconds = Double(frameLimit * LogMelExtractor.hop) / Double(FrontEnd.sampleRate)
+            throw AVPGANError.invalid("the recording has more than \(frameLimit) frames (\(seconds) s) of voice, the most a portrait embeds; set seconds to use its first part")
+        }
         if n > 0 { try logMel.append(UnsafeBufferPointer(rebasing: samples[0..<n])) }
     }
 }

@@ -43,43 +43,101 @@ final class VoiceEncoder {
         blocks.reduce(0) { $0 + $1.conv.weight.count + ($1.epilogue.shift?.count ?? 0) * ($1.epilogue.scale == nil ? 1 : 4) }
     }
 
+    /// Frames per tile of the encoder (see `embed`): a constant, so that how a recording is
+    /// cut into tiles depends on its length alone, never on the thread count.
+    static let tileFrames = 8192
+
+    /// The positions each level computes for the last-layer positions `last` (level 0 = the
+    /// frames, level l + 1 = the output of block l): a stride-2 k3 p1 output `j` reads inputs
+    /// `2j - 1 ... 2j + 1`, so each level's range is the next one's, doubled and widened by one
+    /// position on the left (the receptive field), clipped to the signal.
+    func ranges(last: Range<Int>, lengths: [Int]) -> [Range<Int>] {
+        var r = [Range<Int>](repeating: 0..<0, count: lengths.count)
+        r[lengths.count - 1] = last
+        for l in stride(from: lengths.count - 1, to: 0, by: -1) {
+            r[l - 1] = max(2 * r[l].lowerBound - 1, 0)..<min(2 * r[l].upperBound, lengths[l - 1])
+        }
+        return r
+    }
+
     /// Embeds `frames` frames of features into `out[embedDim]`.
     ///
-    /// Memory: the first layer's im2col (`3 x nMels x frames / 2` floats) is built straight from
-    /// the frame-major features (no channels-first copy), and each layer's output has a buffer of
-    /// its own size. Every GEMM runs over the whole signal: OpenBLAS's result for a column
-    /// depends on the other columns of the call, so computing the layers in tiles would change
-    /// the last bits of the embedding (VoiceEncoderTests).
+    /// The computation is defined in tiles: the last layer's positions are cut into runs of
+    /// `tileFrames >> layers` (from position 0; the last run may be shorter), and each run is
+    /// computed by every layer over just the positions it reads (`ranges`), with zeros outside
+    /// the signal as the padding gives. Every output position therefore sees exactly the
+    /// inputs of the whole-signal network; the time mean runs over the whole last-layer output.
+    /// Up to `tileFrames` frames (about 80 s of voice; models of up to 13 layers) are one tile:
+    /// the same im2col columns and the same GEMM calls as the whole-signal network, bit for
+    /// bit. Longer inputs differ from the whole-signal GEMMs in the last bits (OpenBLAS's result
+    /// for a column depends on the shape of the call), but the tiles, and so the results, are
+    /// the same at any thread count and on every run (VoiceEncoderTests).
+    ///
+    /// Memory: a tile's buffers (each im2col built straight from the previous level, the first
+    /// from the frame-major features) plus the last layer's output, `embedDim x frames / 2^layers`
+    /// floats; not a whole-signal copy of any layer.
     func embed(_ features: UnsafePointer<Float>, frames: Int, workspace: Workspace, into out: UnsafeMutablePointer<Float>) throws {
         // lengths[l]: positions at level l (0 = the frames, l + 1 = the output of block l).
         var lengths = [frames]
         for _ in blocks { lengths.append((lengths.last! - 1) / 2 + 1) }
-        // Outputs alternate between two buffers, each as large as its largest output.
-        var sizes = [1, 1], colsNeeded = 0
-        for (l, block) in blocks.enumerated() {
-            sizes[l % 2] = max(sizes[l % 2], block.conv.outChannels * lengths[l + 1])
-            colsNeeded = max(colsNeeded, block.conv.scratchCount(batch: 1, h: 1, w: lengths[l]))
+        let layers = blocks.count, lastLength = lengths[layers]
+        let tile = max(1, Self.tileFrames >> layers)
+        let tiles = stride(from: 0, to: lastLength, by: tile).map { $0..<min($0 + tile, lastLength) }
+        // Intermediate levels alternate between two buffers; each buffer and the im2col are
+        // sized to the largest use over all tiles.
+        var sizes = [1, 1], colsNeeded = 1
+        for t in tiles {
+            let r = ranges(last: t, lengths: lengths)
+            for (l, block) in blocks.enumerated() {
+                if l + 1 < layers { sizes[l % 2] = max(sizes[l % 2], block.conv.outChannels * r[l + 1].count) }
+                colsNeeded = max(colsNeeded, block.conv.inChannels * 3 * r[l + 1].count)
+            }
         }
         let buffers = [try workspace.slot(0, count: sizes[0]), try workspace.slot(1, count: sizes[1])]
         let cols = try workspace.slot(2, count: colsNeeded)
+        let last = try workspace.slot(3, count: embedDim * lastLength)
 
-        // The first layer's columns: row (m, tap), column j holds frame 2j - 1 + tap, band m (0 outside).
-        let first = lengths[1], bands = nMels
-        parallelFor(bands * 3, costPerItem: first) { r in
-            let m = r / 3, tap = r % 3
-            let row = cols + r * first
-            for j in 0..<first {
-                let t = 2 * j - 1 + tap
-                row[j] = t >= 0 && t < frames ? features[t * bands + m] : 0
+        for t in tiles {
+            let r = ranges(last: t, lengths: lengths)
+            for (l, block) in blocks.enumerated() {
+                let n = r[l + 1].count, first = r[l + 1].lowerBound, length = lengths[l]
+                // Column j of row (c, tap) holds level l's position 2 (first + j) - 1 + tap (0 outside).
+                if l == 0 {
+                    let bands = nMels
+                    parallelFor(bands * 3, costPerItem: n) { row in
+                        let m = row / 3, tap = row % 3
+                        let dst = cols + row * n
+                        for j in 0..<n {
+                            let p = 2 * (first + j) - 1 + tap
+                            dst[j] = p >= 0 && p < length ? features[p * bands + m] : 0
+                        }
+                    }
+                } else {
+                    let source = buffers[(l - 1) % 2], width = r[l].count, origin = r[l].lowerBound
+                    parallelFor(block.conv.inChannels * 3, costPerItem: n) { row in
+                        let c = row / 3, tap = row % 3
+                        let dst = cols + row * n
+                        var lo = 0, hi = n
+                        while lo < hi && 2 * (first + lo) - 1 + tap < 0 { lo += 1 }
+                        while hi > lo && 2 * (first + hi - 1) - 1 + tap >= length { hi -= 1 }
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if hi < n { (dst + hi).update(repeating: 0, count: n - hi) }
+                        if lo < hi {
+                            // src[2 j] is position 2 (first + j) - 1 + tap.
+                            let src = UnsafePointer(source + c * width + (2 * first - 1 + tap - origin))
+                            Im2col.gatherEven(src, into: dst, lo, hi)
+                        }
+                    }
+                }
+                let x = FeatureMap(data: UnsafeMutablePointer(mutating: features), channels: block.conv.inChannels,
+                                   batch: 1, height: 1, width: r[l].count)
+                let y = l + 1 == layers
+                    ? FeatureMap(data: last + first, channels: embedDim, batch: 1, height: 1, width: n, stride: lastLength)
+                    : FeatureMap(data: buffers[l % 2], channels: block.conv.outChannels, batch: 1, height: 1, width: n)
+                block.conv.forward(x, into: y, epilogue: block.epilogue, cols: cols, gathered: true)
             }
         }
-        var x = FeatureMap(data: UnsafeMutablePointer(mutating: features), channels: nMels, batch: 1, height: 1, width: frames)
-        for (l, block) in blocks.enumerated() {
-            let y = FeatureMap(data: buffers[l % 2], channels: block.conv.outChannels, batch: 1, height: 1, width: lengths[l + 1])
-            block.conv.forward(x, into: y, epilogue: block.epilogue, cols: cols, gathered: l == 0)
-            x = y
-        }
-        Reductions.timeMean(x.data, channels: embedDim, length: x.width, into: out)
+        Reductions.timeMean(last, channels: embedDim, length: lastLength, into: out)
         Reductions.l2Normalize(out, count: embedDim)
     }
 }
