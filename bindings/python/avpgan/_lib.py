@@ -230,6 +230,8 @@ class TrainerParams(ctypes.Structure):
         ("generator_spectral_norm", ctypes.c_int32),
         ("stop_on_collapse", ctypes.c_int32),
         ("health_warm_up", ctypes.c_uint32),
+        ("generator_cbam", ctypes.c_int32),
+        ("cbam_reduction", ctypes.c_uint32),
     ]
 
 
@@ -258,6 +260,8 @@ class TrainerInfo(ctypes.Structure):
         ("generator_spectral_norm", ctypes.c_int32),
         ("health_step", ctypes.c_uint64),
         ("batch_spread", ctypes.c_float),
+        ("generator_cbam", ctypes.c_int32),
+        ("cbam_reduction", ctypes.c_uint32),
     ]
 
 
