@@ -640,6 +640,13 @@ typedef struct avpgan_trainer_params {
     void *allreduce_user_data;
     uint32_t rank;
     uint32_t n_ranks;
+    /** avpgan_trainer_create, avpgan only: 1 puts CBAM after the generator's blocks 2-5
+     *  as well as the face encoder's (the reference); 0 in the face encoder only (docs/
+     *  training-design.md, "Why avpgan collapsed"). Default 1. */
+    int32_t generator_cbam;
+    /** avpgan_trainer_create, avpgan only: CBAM's channel MLP has max(C / cbam_reduction, 1)
+     *  hidden units, 1-65536; default 16 (the reference). */
+    uint32_t cbam_reduction;
 } avpgan_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_trainer_params). */
@@ -693,6 +700,8 @@ typedef struct avpgan_trainer_info {
     int32_t generator_spectral_norm; /* 1: the generator's stride-2 layers are spectrally normalised */
     uint64_t health_step;      /* the step at which the first warning was raised; 0: none */
     float batch_spread;        /* the last step's generated faces: mean over pixels of the std across the batch */
+    int32_t generator_cbam;    /* 1: CBAM in the generator too (avpgan); 0: face encoder only, or no CBAM */
+    uint32_t cbam_reduction;   /* CBAM's channel-MLP reduction (16 as the reference; also without CBAM) */
 } avpgan_trainer_info;
 
 /** Fills *info; set info->struct_size = sizeof(avpgan_trainer_info) first. */

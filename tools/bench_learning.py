@@ -29,6 +29,8 @@ def main():
     p.add_argument("--arch", default="voice2face", choices=["voice2face", "avpgan", "avpgan-nocbam"])
     p.add_argument("--generator-sn", choices=["on", "off"],
                    help="spectral norm on the generator too (avpgan train --generator-sn; default: the trainer's, off)")
+    p.add_argument("--generator-cbam", choices=["on", "off"],
+                   help="CBAM in avpgan's generator too (avpgan train --generator-cbam; default: the trainer's)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="write the result here")
@@ -69,14 +71,15 @@ def main():
           "-o", model, "--arch", a.arch, "--widths", a.widths, "--steps", str(a.gan_steps), "--batch", str(a.batch),
           "--seed", str(a.seed), "--cache", cache, "--checkpoint-dir", os.path.join(work, "run"),
           "--checkpoint-every", str(max(a.gan_steps // 5, 1)), *threads,
-          *(["--generator-sn", a.generator_sn] if a.generator_sn else []))
+          *(["--generator-sn", a.generator_sn] if a.generator_sn else []),
+          *(["--generator-cbam", a.generator_cbam] if a.generator_cbam else []))
     result_json = os.path.join(work, "evaluate.json")
     out = stage("evaluate", "evaluate", "--model", model, "--voices", f"{data}/voices", "--faces", f"{data}/faces",
                 "--cache", cache, "--json", result_json, "--grid", os.path.join(work, "evaluate.png"), *threads)
     result = json.load(open(result_json))
     result.update(stage_seconds=times, total_seconds=sum(times.values()), speakers=a.speakers, voice_steps=a.voice_steps,
                   gan_steps=a.gan_steps, batch=a.batch, widths=a.widths, arch=a.arch, seed=a.seed, threads=a.threads,
-                  generator_sn=a.generator_sn or "default")
+                  generator_sn=a.generator_sn or "default", generator_cbam=a.generator_cbam or "default")
     log = [json.loads(l) for l in open(os.path.join(work, "run", "train.jsonl"))]
     warnings = sorted({w for r in log for w in r.get("warnings", [])})
     result.update(health_warnings=warnings, final_losses=log[-1] if log else None)

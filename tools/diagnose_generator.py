@@ -1,8 +1,8 @@
 """Can the generator make faces that depend on the voice? (issue 11; needs torch)
 
 Separates the generator from the GAN game, with the reference's own modules
-(`../shared/reference/avpgan_torch.py`, and tools/reference_recipes.py for spectral norm on the
-face encoder only):
+(`../shared/reference/avpgan_torch.py`, and tools/reference_recipes.py for its recipes: spectral
+norm on the face encoder only, CBAM's channel MLP reduced by 4 or 1 instead of 16):
 
 1. **Signal at initialisation.** For each architecture (and recipe), torch default init, u/v
    power-iterated (20 train-mode passes), 16 random unit embeddings: after each layer, the mean
@@ -23,23 +23,26 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import convert_torch  # noqa: E402
 import reference_recipes  # noqa: E402
 
-VARIANTS = [("voice2face", True), ("avpgan", True), ("avpgan", False), ("avpgan-nocbam", True), ("avpgan-nocbam", False)]
+# (architecture, recipe options of tools/reference_recipes.py). avpgan with generator_cbam off
+# has avpgan-nocbam's generator, so it is not listed separately.
+VARIANTS = [("voice2face", {}), ("avpgan", {}), ("avpgan", dict(generator_sn=False)), ("avpgan", dict(cbam_reduction=4)),
+            ("avpgan", dict(cbam_reduction=1)), ("avpgan-nocbam", {}), ("avpgan-nocbam", dict(generator_sn=False))]
 
 
-def label(arch, gsn):
-    return arch if arch == "voice2face" or gsn else f"{arch}, generator-sn off"
+def label(arch, recipe):
+    return ", ".join([arch] + [f"{k}={v}" for k, v in recipe.items()])
 
 
-def generator(ref, arch, gsn, widths, torch, seed):
+def generator(ref, arch, recipe, widths, torch, seed):
     torch.manual_seed(seed)
-    return reference_recipes.with_recipe(ref, generator_sn=gsn).build(arch, widths, 4)["g"]
+    return reference_recipes.with_recipe(ref, **recipe).build(arch, widths, 4)["g"]
 
 
 def signal(ref, widths, torch):
     F = torch.nn.functional
     print("1. signal at initialisation: after each layer, mean |x| / mean std across 16 embeddings")
-    for arch, gsn in VARIANTS:
-        g = generator(ref, arch, gsn, widths, torch, 1)
+    for arch, recipe in VARIANTS:
+        g = generator(ref, arch, recipe, widths, torch, 1)
         e = widths["embed"]
         z = F.normalize(torch.randn(16, e)).view(16, e, 1, 1)
         g.train()
@@ -51,7 +54,7 @@ def signal(ref, widths, torch):
                 x = m(x)
                 if not isinstance(m, torch.nn.ReLU):
                     cells.append(f"{type(m).__name__.replace('ConvTranspose2d', 'convT')} {x.abs().mean():.1e}/{x.std(0).mean():.1e}")
-        print(f"  {label(arch, gsn):32s} " + "  ".join(cells))
+        print(f"  {label(arch, recipe):32s} " + "  ".join(cells))
 
 
 def capacity(ref, widths, torch, steps, identities, seeds):
@@ -59,14 +62,14 @@ def capacity(ref, widths, torch, steps, identities, seeds):
     print(f"2. supervised capacity: explained between-identity variance after {steps} Adam steps "
           f"(lr 2e-4, betas 0.5/0.999, batch 32, {identities} identities), per seed")
     e = widths["embed"]
-    for arch, gsn in VARIANTS:
+    for arch, recipe in VARIANTS:
         scores = []
         for seed in seeds:
             gen = torch.Generator().manual_seed(100 + seed)
             codes = F.normalize(torch.randn(identities, e, generator=gen))
             low = torch.rand(identities, 3, 8, 8, generator=gen) * 2 - 1
             targets = F.interpolate(low, size=64, mode="bilinear", align_corners=False)
-            g = generator(ref, arch, gsn, widths, torch, seed)
+            g = generator(ref, arch, recipe, widths, torch, seed)
             g.train()
             opt = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
             for _ in range(steps):
@@ -82,7 +85,7 @@ def capacity(ref, widths, torch, steps, identities, seeds):
             between = ((targets - targets.mean(0)) ** 2).sum()
             residual = ((out - out.mean(0) - (targets - targets.mean(0))) ** 2).sum()
             scores.append(float(1 - residual / between))
-        print(f"  {label(arch, gsn):32s} " + "  ".join(f"{s:6.3f}" for s in scores))
+        print(f"  {label(arch, recipe):32s} " + "  ".join(f"{s:6.3f}" for s in scores))
 
 
 def main():

@@ -19,7 +19,8 @@ private let defaultTrainerParams = avpgan_trainer_params(
     batch_size: 64, seed: 1, voices_dir: nil, faces_dir: nil, test_list: nil, voice_encoder: nil, cache_dir: nil,
     split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue), generator_spectral_norm: TrainingRun.defaultGeneratorSpectralNorm ? 1 : 0,
     stop_on_collapse: 0, health_warm_up: UInt32(TrainingHealth.defaultWarmUp), meta_file: nil,
-    allreduce: nil, allreduce_user_data: nil, rank: 0, n_ranks: 0)
+    allreduce: nil, allreduce_user_data: nil, rank: 0, n_ranks: 0,
+    generator_cbam: TrainingRun.defaultGeneratorCBAM ? 1 : 0, cbam_reduction: UInt32(TrainingRun.defaultCBAMReduction))
 
 /// The caller's trainer params over the defaults. generator_spectral_norm sits where the
 /// first struct had its tail padding, so a struct_size that does not reach stop_on_collapse
@@ -121,12 +122,19 @@ public func avpgan_trainer_create(_ params: UnsafePointer<avpgan_trainer_params>
         guard p.generator_spectral_norm == 0 || p.generator_spectral_norm == 1 else {
             throw AVPGANError(.invalidArgument, "params.generator_spectral_norm is \(p.generator_spectral_norm), expected 0 or 1")
         }
+        guard p.generator_cbam == 0 || p.generator_cbam == 1 else {
+            throw AVPGANError(.invalidArgument, "params.generator_cbam is \(p.generator_cbam), expected 0 or 1")
+        }
+        guard (1...UInt32(ModelConfig.maxWidth)).contains(p.cbam_reduction) else {
+            throw AVPGANError(.invalidArgument, "params.cbam_reduction is \(p.cbam_reduction), expected 1...\(ModelConfig.maxWidth)")
+        }
         guard p.health_warm_up >= 1 else { throw AVPGANError(.invalidArgument, "params.health_warm_up is 0, expected at least 1") }
         let batch = try batchSize(p)
         let encoder = try string(p.voice_encoder, "params.voice_encoder")
         let (index, cache) = try dataset(p, required: true)!
         try publish(try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
                                 batchSize: batch, seed: p.seed, generatorSpectralNorm: p.generator_spectral_norm != 0,
+                                generatorCBAM: p.generator_cbam != 0, cbamReduction: Int(p.cbam_reduction),
                                 healthWarmUp: Int(p.health_warm_up)), p, out)
     }
 }
@@ -188,6 +196,8 @@ public func avpgan_trainer_get_info(_ handle: OpaquePointer?, _ info: UnsafeMuta
             full.generator_spectral_norm = c.spectrallyNormalised(.generator, layer: 1, last: false) ? 1 : 0
             full.health_step = UInt64(run.health.raised.first?.step ?? 0)
             full.batch_spread = run.lastSpread
+            full.generator_cbam = c.hasCBAM(.generator) ? 1 : 0
+            full.cbam_reduction = UInt32(c.cbamReduction)
             return full
         }
         try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: TrainerStructSize.infoFirst, name: "info")

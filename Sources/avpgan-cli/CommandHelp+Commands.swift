@@ -138,6 +138,8 @@ extension CommandHelp {
                 O("--samples-every", "N", "steps between sample sheets; 0 = none", default: "--checkpoint-every"),
                 O("--generator-sn", "on|off", "spectral norm on the generator too, as the reference (avpgan, "
                     + "avpgan-nocbam)", default: "on"),
+                O("--generator-cbam", "on|off", "CBAM in the generator too, as the reference (avpgan)", default: "on"),
+                O("--cbam-reduction", "R", "CBAM's channel MLP has max(C/R, 1) hidden units (avpgan)", default: "16"),
                 O("--stop-on-collapse", nil, "stop (exit 3), keeping the last healthy checkpoint, when the faces "
                     + "collapse or the discriminator runs away"),
                 O("--health-warm-up", "N", "steps before collapse and a runaway discriminator are judged", default: "500"),

@@ -30,6 +30,15 @@ enum TrainCommand {
         case "off": generatorSN = false
         case let other?: fail("--generator-sn takes on or off, got '\(other)'", code: 2)
         }
+        let generatorCBAM: Bool
+        switch o.values["--generator-cbam"] {
+        case nil: generatorCBAM = TrainingRun.defaultGeneratorCBAM
+        case "on": generatorCBAM = true
+        case "off": generatorCBAM = false
+        case let other?: fail("--generator-cbam takes on or off, got '\(other)'", code: 2)
+        }
+        let cbamReduction = o.integer("--cbam-reduction", default: TrainingRun.defaultCBAMReduction)
+        guard (1...ModelConfig.maxWidth).contains(cbamReduction) else { fail("--cbam-reduction takes 1...\(ModelConfig.maxWidth)", code: 2) }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
         // Under mpirun/srun with several ranks: data-parallel training; rank 0 writes everything.
         // Left with MPI_Finalize by main after a normal return; any failure aborts the job (fail).
@@ -52,7 +61,8 @@ enum TrainCommand {
                                   cache: cache, batchSize: batch, progress: loading)
         } else {
             run = try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
-                                  batchSize: batch, seed: seed, generatorSpectralNorm: generatorSN, healthWarmUp: warmUp, progress: loading)
+                                  batchSize: batch, seed: seed, generatorSpectralNorm: generatorSN,
+                                  generatorCBAM: generatorCBAM, cbamReduction: cbamReduction, healthWarmUp: warmUp, progress: loading)
         }
         if tty { fputs("\r\u{1B}[K", stderr) }
         if let group {

@@ -12,12 +12,15 @@ import XCTest
 /// that into weight differences up to a few lr. So: 99.9 % of the weights within 2e-5, and
 /// every weight within 6 lr (1.2e-3), the most three Adam steps of two networks can move it.
 final class GANStepParityTests: XCTestCase {
-    /// The reference's three architectures, and the training recipe of
-    /// tools/reference_recipes.py (avpgan with spectral norm on the face encoder only).
-    static let fixtures = Fixtures.architectures + ["avpgan.generator-sn-off"]
+    /// The reference's three architectures, and the training recipes of
+    /// tools/reference_recipes.py (avpgan with spectral norm on the face encoder only, with
+    /// CBAM in the face encoder only, and with CBAM's channel MLP reduced by 4 instead of 16).
+    static let fixtures = Fixtures.architectures
+        + ["avpgan.generator-sn-off", "avpgan.generator-cbam-off", "avpgan.cbam-reduction-4"]
 
     /// `fixture`: a folder of Tests/Fixtures/training. Its metadata names the architecture and,
-    /// for a recipe, `avpgan.recipe` (`{"generator_spectral_norm": false}`).
+    /// for a recipe, `avpgan.recipe` (`{"generator_spectral_norm": false}`, `{"generator_cbam":
+    /// false}`, `{"cbam_reduction": 4}`).
     func load(_ fixture: String) throws -> (GANTrainer, Safetensors) {
         let dir = "\(Fixtures.root)/training/\(fixture)"
         let initial = try Safetensors(bytes: try FileIO.read("\(dir)/initial.safetensors"))
@@ -29,8 +32,11 @@ final class GANStepParityTests: XCTestCase {
                                  embedDim: Int(json["embed"]!.integerValue!), voiceWidths: ints(widths["voice"]),
                                  generatorWidths: ints(widths["gen"]), faceWidths: ints(widths["face"]),
                                  identities: Int(json["identities"]!.integerValue!), spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
-        if let recipe = initial.metadata["avpgan.recipe"], case .bool(false)? = try JSON.parse(recipe)["generator_spectral_norm"] {
-            config.generatorSpectralNorm = false
+        if let text = initial.metadata["avpgan.recipe"] {
+            let recipe = try JSON.parse(text)
+            if case .bool(false)? = recipe["generator_spectral_norm"] { config.generatorSpectralNorm = false }
+            if case .bool(false)? = recipe["generator_cbam"] { config.generatorCBAM = false }
+            if let r = recipe["cbam_reduction"]?.integerValue { config.cbamReduction = Int(r) }
         }
         var tensors: [String: [Float]] = [:]
         for e in initial.entries where e.dtype.isFloat { tensors[e.name] = try initial.floats(e) }

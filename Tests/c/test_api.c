@@ -644,10 +644,11 @@ static void test_trainer(const char *model_path, const char *data)
               tp.batch_size == 64 && tp.seed == 1 && tp.voices_dir == NULL && tp.faces_dir == NULL &&
               tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
               tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 1 && tp.stop_on_collapse == 0 &&
-              tp.health_warm_up == 500 && tp.meta_file == NULL && tp.allreduce == NULL && tp.n_ranks == 0,
+              tp.health_warm_up == 500 && tp.meta_file == NULL && tp.allreduce == NULL && tp.n_ranks == 0 &&
+              tp.generator_cbam == 1 && tp.cbam_reduction == 16,
           "wrong defaults",
           "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, generator spectral norm, "
-          "warn only, warm-up 500)");
+          "warn only, warm-up 500, generator CBAM, CBAM reduction 16)");
 
     /* ---- create: errors ---- */
     tp.widths = AVPGAN_WIDTHS_TINY;
@@ -690,6 +691,14 @@ static void test_trainer(const char *model_path, const char *data)
     tp.health_warm_up = 0;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(health_warm_up 0)");
     tp.health_warm_up = 500;
+    tp.generator_cbam = -1;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(generator_cbam -1)");
+    tp.generator_cbam = 1;
+    tp.cbam_reduction = 0;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cbam_reduction 0)");
+    tp.cbam_reduction = 65537;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cbam_reduction 65537)");
+    tp.cbam_reduction = 16;
     tp.struct_size = 8;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(struct_size 8)");
     tp.struct_size = sizeof tp;
@@ -736,6 +745,35 @@ static void test_trainer(const char *model_path, const char *data)
         t = NULL;
     }
     tp.generator_spectral_norm = 1;
+
+    /* ---- the CBAM recipe options reach the trainer; a struct_size from before them (the
+     *      bytes after it garbage) keeps their defaults ---- */
+    memcpy(&big_tp[0], &tp, sizeof tp);
+    big_tp[0].struct_size = offsetof(avpgan_trainer_params, generator_cbam);
+    big_tp[0].generator_cbam = 7;
+    big_tp[0].cbam_reduction = 0;
+    expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK, "avpgan_trainer_create(struct_size before generator_cbam)");
+    if (t != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.generator_cbam == 1 && info.cbam_reduction == 16, "fields past struct_size were read",
+              "an older params struct: CBAM in the generator, reduction 16 (the defaults)");
+        avpgan_trainer_free(t);
+        t = NULL;
+    }
+    tp.generator_cbam = 0;
+    tp.cbam_reduction = 4;
+    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(generator_cbam 0, cbam_reduction 4)");
+    if (t != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.generator_cbam == 0 && info.cbam_reduction == 4, "ignored",
+              "generator_cbam 0 and cbam_reduction 4 reach the trainer");
+        avpgan_trainer_free(t);
+        t = NULL;
+    }
+    tp.generator_cbam = 1;
+    tp.cbam_reduction = 16;
 
     /* ---- stop_on_collapse: judged from the first step (health_warm_up 1), a fresh
      *      generator's faces are all alike (their spread ~1e-5, the threshold 0.01), so the

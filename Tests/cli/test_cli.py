@@ -294,6 +294,14 @@ def test_train_health_warnings_and_stop_on_collapse(tmp_path):
     assert r.returncode == 2 and "--health-warm-up" in r.stderr, r.stderr
     r = run(*common, "--steps", "1", "--generator-sn", "maybe", "-o", str(tmp_path / "x.safetensors"))
     assert r.returncode == 2 and "--generator-sn" in r.stderr, r.stderr
+    r = run(*common, "--steps", "1", "--generator-cbam", "maybe", "-o", str(tmp_path / "x.safetensors"))
+    assert r.returncode == 2 and "--generator-cbam" in r.stderr, r.stderr
+    r = run(*common, "--steps", "1", "--cbam-reduction", "0", "-o", str(tmp_path / "x.safetensors"))
+    assert r.returncode == 2 and "--cbam-reduction" in r.stderr, r.stderr
+    r = run(*common, "--steps", "1", "--generator-cbam", "off", "--cbam-reduction", "4", "-o", str(tmp_path / "R.safetensors"))
+    assert r.returncode == 0, r.stderr
+    config = json.loads(safetensors_metadata(tmp_path / "R.safetensors")["avpgan.config"])
+    assert config["generator_cbam"] is False and config["cbam_reduction"] == 4, f"the CBAM options reach the model: {config}"
 
 
 def safetensors_metadata(path):

@@ -53,6 +53,11 @@ public struct ModelConfig: Equatable, Sendable {
     /// without spectral norm. `avpgan.config` field `generator_spectral_norm`, written only
     /// when false.
     public var generatorSpectralNorm: Bool = true
+    /// Whether the generator's blocks 2-5 end in CBAM too (the reference's avpgan: yes). False:
+    /// CBAM in the face encoder only, the training recipe of docs/training-design.md "Why avpgan
+    /// collapsed". Meaningless (true) without CBAM. `avpgan.config` field `generator_cbam`,
+    /// written only when false.
+    public var generatorCBAM: Bool = true
     public var pixels: PixelMapping
     public var cbamReduction: Int
     public var cbamKernel: Int
@@ -79,6 +84,9 @@ public struct ModelConfig: Equatable, Sendable {
     }
 
     public func has(_ network: NetworkName) -> Bool { networks.contains(network) }
+
+    /// Whether `network`'s conv stack (generator or face encoder) has CBAM after blocks 2-5.
+    public func hasCBAM(_ network: NetworkName) -> Bool { arch.hasCBAM && (network != .generator || generatorCBAM) }
 
     /// Whether layer `layer` of `network`'s conv stack (generator or face encoder; `last`: the
     /// final layer) is spectrally normalised: the stride-2 layers 2-5 of both networks when the
@@ -191,6 +199,15 @@ public struct ModelConfig: Equatable, Sendable {
             }
             generatorSpectralNorm = on
         }
+        if let g = json["generator_cbam"] {
+            guard case let .bool(on) = g else {
+                throw AVPGANError.format("avpgan.config field generator_cbam is \(g.serialized), expected true or false")
+            }
+            guard on || arch.hasCBAM else {
+                throw AVPGANError.format("avpgan.config field generator_cbam is false but \(arch.rawValue) has no CBAM")
+            }
+            generatorCBAM = on
+        }
         if let p = json["pixels"] {
             guard let s = p.stringValue, let mapping = PixelMapping(rawValue: s) else {
                 throw AVPGANError.format("avpgan.config field pixels is \(p.serialized), expected \"clamp\" or \"minmax\"")
@@ -228,6 +245,7 @@ public struct ModelConfig: Equatable, Sendable {
         if has(.classifier) { fields.append(("identities", int(identities))) }
         if arch.hasSpectralNorm { fields.append(("spectral_norm", .string(spectralNorm.rawValue))) }
         if arch.hasSpectralNorm && !generatorSpectralNorm { fields.append(("generator_spectral_norm", .bool(false))) }
+        if arch.hasCBAM && !generatorCBAM { fields.append(("generator_cbam", .bool(false))) }
         fields += [("pixels", .string(pixels.rawValue)), ("cbam_reduction", int(cbamReduction)),
                    ("cbam_kernel", int(cbamKernel)), ("batch_norm_eps", .number(Double(batchNormEps), integer: nil))]
         return ["avpgan.format": String(ModelConfig.formatVersion), "avpgan.arch": arch.rawValue,

@@ -58,7 +58,7 @@ public enum TensorLayout {
 
     private static func convStack(_ network: String, config: ModelConfig, widths: [Int], input: Int, transposed: Bool) -> [(String, [Int])] {
         var out: [(String, [Int])] = []
-        let (conv, cbam, final) = convIndices(layers: widths.count, cbam: config.arch.hasCBAM)
+        let (conv, cbam, final) = convIndices(layers: widths.count, cbam: config.hasCBAM(NetworkName(rawValue: network)!))
         var c = input
         for (i, o) in widths.enumerated() {
             let k = i == 0 ? (transposed ? 4 : 1) : 4

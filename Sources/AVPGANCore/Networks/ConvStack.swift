@@ -43,7 +43,7 @@ struct ConvStack {
         let transposed = network == .generator
         let widths = transposed ? config.generatorWidths : config.faceWidths
         let activation: Activation = transposed ? .relu : .leakyReLU(slope: 0.2)
-        let (convIndex, cbamIndex, finalIndex) = TensorLayout.convIndices(layers: widths.count, cbam: config.arch.hasCBAM)
+        let (convIndex, cbamIndex, finalIndex) = TensorLayout.convIndices(layers: widths.count, cbam: config.hasCBAM(network))
         inChannels = transposed ? config.embedDim : 3
         var layers: [Layer] = []
         var c = inChannels

@@ -57,7 +57,7 @@ final class TrainableStack {
         self.network = network
         let transposed = network == .generator
         let widths = transposed ? config.generatorWidths : config.faceWidths
-        let (convIndex, cbamIndex, finalIndex) = TensorLayout.convIndices(layers: widths.count, cbam: config.arch.hasCBAM)
+        let (convIndex, cbamIndex, finalIndex) = TensorLayout.convIndices(layers: widths.count, cbam: config.hasCBAM(network))
         var layers: [Layer] = [], parameters: [TrainedParameter] = []
         var c = transposed ? config.embedDim : 3
         func parameter(_ name: String, _ shape: [Int]) throws -> TrainedParameter {

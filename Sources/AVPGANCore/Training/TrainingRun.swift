@@ -8,6 +8,10 @@ public final class TrainingRun {
     /// (turning it off did not make avpgan learn better: docs/training-design.md, "Why avpgan
     /// collapsed").
     public static let defaultGeneratorSpectralNorm = true
+    /// Whether a new avpgan run puts CBAM in the generator by default: yes, as the reference.
+    public static let defaultGeneratorCBAM = true
+    /// CBAM's channel-MLP reduction of a new run (hidden width `max(C / r, 1)`): 16, as the reference.
+    public static let defaultCBAMReduction = 16
     /// The losses a step returns, in this order.
     public static let lossNames = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
 
@@ -37,10 +41,13 @@ public final class TrainingRun {
     /// A fresh run: the frozen voice encoder from `voiceEncoderFile` (any model file), new
     /// generator, face encoder and heads for `arch` at `widths`, seeded by `seed`.
     /// `generatorSpectralNorm` false keeps spectral norm on the face encoder only
-    /// (`ModelConfig.generatorSpectralNorm`; ignored for voice2face). `healthWarmUp`: steps
-    /// before `health` judges anything.
+    /// (`ModelConfig.generatorSpectralNorm`; ignored for voice2face). `generatorCBAM` false keeps
+    /// CBAM in the face encoder only, `cbamReduction` sets CBAM's channel-MLP reduction r
+    /// (`ModelConfig.generatorCBAM`, `.cbamReduction`; both ignored without CBAM). `healthWarmUp`:
+    /// steps before `health` judges anything.
     public init(arch: Architecture, widths: Widths, voiceEncoderFile: String, index: DatasetIndex, cache: FeatureCache,
                 batchSize: Int, seed: UInt64, generatorSpectralNorm: Bool = TrainingRun.defaultGeneratorSpectralNorm,
+                generatorCBAM: Bool = TrainingRun.defaultGeneratorCBAM, cbamReduction: Int = TrainingRun.defaultCBAMReduction,
                 healthWarmUp: Int = TrainingHealth.defaultWarmUp, progress: (Int, Int) -> Void = { _, _ in }) throws {
         let file = try Safetensors(bytes: try FileIO.read(voiceEncoderFile))
         let source = try ModelConfig.parse(metadata: file.metadata)
@@ -50,6 +57,11 @@ public final class TrainingRun {
                                  voiceWidths: source.voiceWidths, generatorWidths: widths.generator, faceWidths: widths.face,
                                  identities: index.train.count, spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
         config.generatorSpectralNorm = generatorSpectralNorm || !arch.hasSpectralNorm
+        config.generatorCBAM = generatorCBAM || !arch.hasCBAM
+        guard (1...ModelConfig.maxWidth).contains(cbamReduction) else {
+            throw AVPGANError.invalid("cbam reduction is \(cbamReduction), expected 1...\(ModelConfig.maxWidth)")
+        }
+        if arch.hasCBAM { config.cbamReduction = cbamReduction }
         tensors.merge(NetworkInitializer.tensors(for: config, seed: seed)) { a, _ in a }
         trainer = try GANTrainer(config: config, tensors: tensors)
         sampler = BatchPrefetcher(try BatchSampler(index: index, cache: cache, seed: seed &+ 1, progress: progress))

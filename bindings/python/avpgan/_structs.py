@@ -157,6 +157,8 @@ class TrainerParams(ctypes.Structure):
         ("allreduce_user_data", ctypes.c_void_p),
         ("rank", ctypes.c_uint32),
         ("n_ranks", ctypes.c_uint32),
+        ("generator_cbam", ctypes.c_int32),
+        ("cbam_reduction", ctypes.c_uint32),
     ]
 
 
@@ -185,6 +187,8 @@ class TrainerInfo(ctypes.Structure):
         ("generator_spectral_norm", ctypes.c_int32),
         ("health_step", ctypes.c_uint64),
         ("batch_spread", ctypes.c_float),
+        ("generator_cbam", ctypes.c_int32),
+        ("cbam_reduction", ctypes.c_uint32),
     ]
 
 

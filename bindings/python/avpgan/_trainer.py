@@ -106,6 +106,8 @@ class Trainer(_lib.HandleOwner):
         generator_spectral_norm: Optional[bool] = None,
         stop_on_collapse: bool = False,
         health_warm_up: int = 500,
+        generator_cbam: Optional[bool] = None,
+        cbam_reduction: Optional[int] = None,
     ) -> "Trainer":
         """A new trainer: the frozen voice encoder of the model file ``voice_encoder``, new
         generator, face encoder and heads for ``arch`` (``"voice2face"``, ``"avpgan"``,
@@ -125,7 +127,9 @@ class Trainer(_lib.HandleOwner):
         :class:`AbortedError` after a step that raises the ``collapse`` or ``discriminator_wins``
         warning (:attr:`info` ``.health``; ``classifier_at_chance`` only warns);
         ``health_warm_up``: steps before the warnings are judged (a fresh generator's faces are
-        all alike)."""
+        all alike). avpgan only: ``generator_cbam`` False keeps CBAM out of the generator (the
+        reference has it there too), ``cbam_reduction`` r gives CBAM's MLP max(C // r, 1)
+        hidden units; None takes the library's defaults (True, 16)."""
         if arch not in _ARCHS:
             raise ValueError(f"arch must be one of {sorted(_ARCHS)}, got {arch!r}")
         if widths not in _WIDTHS:
@@ -135,6 +139,15 @@ class Trainer(_lib.HandleOwner):
             if not isinstance(generator_spectral_norm, bool):
                 raise TypeError(f"generator_spectral_norm must be True, False or None, got {generator_spectral_norm!r}")
             p.generator_spectral_norm = int(generator_spectral_norm)
+        if generator_cbam is not None:
+            if not isinstance(generator_cbam, bool):
+                raise TypeError(f"generator_cbam must be True, False or None, got {generator_cbam!r}")
+            p.generator_cbam = int(generator_cbam)
+        if cbam_reduction is not None:
+            cbam_reduction = _as_int(cbam_reduction, "cbam_reduction")
+            if not 1 <= cbam_reduction <= 65536:
+                raise ValueError(f"cbam_reduction must be in 1...65536, got {cbam_reduction}")
+            p.cbam_reduction = cbam_reduction
         health_warm_up = _as_int(health_warm_up, "health_warm_up")
         if not 1 <= health_warm_up < 2**32:
             raise ValueError(f"health_warm_up must be in 1...2**32 - 1, got {health_warm_up}")
@@ -217,6 +230,8 @@ class Trainer(_lib.HandleOwner):
             health_step=int(raw.health_step),
             generator_spectral_norm=bool(raw.generator_spectral_norm),
             batch_spread=float(raw.batch_spread),
+            generator_cbam=bool(raw.generator_cbam),
+            cbam_reduction=int(raw.cbam_reduction),
         )
 
     @property

@@ -40,6 +40,8 @@ class TrainerInfo:
         health_step: the step at which the first warning was raised (0: none).
         generator_spectral_norm: whether the generator's stride-2 layers are spectrally normalised.
         batch_spread: the last step's generated faces, mean over pixels of the std across the batch.
+        generator_cbam: whether the generator has CBAM (avpgan with CBAM in the generator too).
+        cbam_reduction: CBAM's channel-MLP reduction (hidden units ``max(C // r, 1)``).
     """
 
     step: int
@@ -58,6 +60,8 @@ class TrainerInfo:
     health_step: int = 0
     generator_spectral_norm: bool = True
     batch_spread: float = 0.0
+    generator_cbam: bool = False
+    cbam_reduction: int = 16
 
 
 class TrainerClosedError(ValueError):

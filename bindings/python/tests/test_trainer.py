@@ -282,6 +282,14 @@ def test_recipe_options_and_health(avpgan_module, dataset, tmp_path):
         avpgan_module.Trainer.create(generator_spectral_norm=1, **kw)
     with pytest.raises(TypeError, match="stop_on_collapse"):
         avpgan_module.Trainer.create(stop_on_collapse="yes", **kw)
+    with avpgan_module.Trainer.create(generator_cbam=False, cbam_reduction=4, **kw) as t:
+        assert (t.info.generator_cbam, t.info.cbam_reduction) == (False, 4), "the CBAM options reach the trainer"
+    with avpgan_module.Trainer.create(**kw) as t:
+        assert (t.info.generator_cbam, t.info.cbam_reduction) == (True, 16), "CBAM defaults: the reference's"
+    with pytest.raises(TypeError, match="generator_cbam"):
+        avpgan_module.Trainer.create(generator_cbam=0, **kw)
+    with pytest.raises(ValueError, match="cbam_reduction"):
+        avpgan_module.Trainer.create(cbam_reduction=0, **kw)
     with pytest.raises(ValueError, match="health_warm_up"):
         avpgan_module.Trainer.create(health_warm_up=0, **kw)
 
