@@ -51,9 +51,9 @@ public final class Model: @unchecked Sendable {
         faceEncoder = full && config.has(.faceEncoder) ? try FaceEncoder(reader) : nil
         let e = config.embedDim
         discriminator = full && config.has(.discriminator)
-            ? Linear(weight: try reader.storage("discriminator.model.weight"), bias: nil, inFeatures: e, outFeatures: 1) : nil
+            ? Linear(weight: try reader.storage(TensorLayout.discriminatorWeight), bias: nil, inFeatures: e, outFeatures: 1) : nil
         classifier = full && config.has(.classifier)
-            ? Linear(weight: try reader.storage("classifier.model.weight"), bias: nil, inFeatures: e, outFeatures: config.identities) : nil
+            ? Linear(weight: try reader.storage(TensorLayout.classifierWeight), bias: nil, inFeatures: e, outFeatures: config.identities) : nil
         loaded = [.voiceEncoder] + (generator != nil ? [.generator] : []) + (faceEncoder != nil ? [.faceEncoder] : [])
             + (discriminator != nil ? [.discriminator] : []) + (classifier != nil ? [.classifier] : [])
         digest = BackgroundDigest(of: bytes)

@@ -1,7 +1,28 @@
 /// The tensors a config implies, by name and shape, in file order — the reference's
 /// `nn.Sequential` layouts (docs/model-format.md), computed in one place for the reader,
-/// the writer and the tests.
+/// the writer and the tests. The only place that spells a model file's tensor names.
 public enum TensorLayout {
+    // MARK: Names
+
+    /// Whether tensor `name` belongs to `network` (its name starts with "`network`.").
+    public static func belongs(_ name: String, to network: NetworkName) -> Bool {
+        name.hasPrefix(network.rawValue + ".")
+    }
+
+    /// The module of voice-encoder block `i`'s Conv1d (`i == voiceWidths.count`: the final one,
+    /// with bias); its tensors are `<module>.weight` (and `.bias`).
+    public static func voiceConv(_ i: Int) -> String { "voice_encoder.model.\(3 * i)" }
+
+    /// The module of voice-encoder block `i`'s BatchNorm1d: `.weight`, `.bias`, `.running_mean`,
+    /// `.running_var`.
+    public static func voiceBatchNorm(_ i: Int) -> String { "voice_encoder.model.\(3 * i + 1)" }
+
+    /// The discriminator's and the classifier's weights (bias-free linear heads).
+    public static let discriminatorWeight = "discriminator.model.weight"
+    public static let classifierWeight = "classifier.model.weight"
+
+    // MARK: Layout
+
     /// The module index of each layer's convolution and, when present, its CBAM, for a
     /// generator or face encoder with `layers` widths (plus the final conv).
     static func convIndices(layers: Int, cbam: Bool) -> (conv: [Int], cbam: [Int?], final: Int) {
@@ -37,13 +58,12 @@ public enum TensorLayout {
         // Voice encoder.
         var c = config.nMels
         for (i, o) in config.voiceWidths.enumerated() {
-            let p = "voice_encoder.model."
-            out.append(("\(p)\(3 * i).weight", [o, c, 3]))
-            for t in ["weight", "bias", "running_mean", "running_var"] { out.append(("\(p)\(3 * i + 1).\(t)", [o])) }
+            out.append(("\(voiceConv(i)).weight", [o, c, 3]))
+            for t in ["weight", "bias", "running_mean", "running_var"] { out.append(("\(voiceBatchNorm(i)).\(t)", [o])) }
             c = o
         }
-        out.append(("voice_encoder.model.\(3 * config.voiceWidths.count).weight", [e, c, 3]))
-        out.append(("voice_encoder.model.\(3 * config.voiceWidths.count).bias", [e]))
+        out.append(("\(voiceConv(config.voiceWidths.count)).weight", [e, c, 3]))
+        out.append(("\(voiceConv(config.voiceWidths.count)).bias", [e]))
         // Generator: ConvTranspose2d weights are [in, out, k, k].
         if config.has(.generator) {
             out += convStack("generator", config: config, widths: config.generatorWidths, input: e, transposed: true)
@@ -51,8 +71,8 @@ public enum TensorLayout {
         if config.has(.faceEncoder) {
             out += convStack("face_encoder", config: config, widths: config.faceWidths, input: 3, transposed: false)
         }
-        if config.has(.discriminator) { out.append(("discriminator.model.weight", [1, e])) }
-        if config.has(.classifier) { out.append(("classifier.model.weight", [config.identities, e])) }
+        if config.has(.discriminator) { out.append((discriminatorWeight, [1, e])) }
+        if config.has(.classifier) { out.append((classifierWeight, [config.identities, e])) }
         return out
     }
 

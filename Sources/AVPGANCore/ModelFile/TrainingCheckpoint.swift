@@ -46,7 +46,7 @@ public struct TrainingCheckpoint: Sendable {
     /// networks except spectral norm's `weight_u`/`weight_v` buffers.
     public static func trainedParameters(_ config: ModelConfig) -> [(name: String, shape: [Int])] {
         TensorLayout.tensors(for: config).filter { t in
-            trainedNetworks.contains { t.name.hasPrefix($0.rawValue + ".") } && !t.name.hasSuffix(".weight_u") && !t.name.hasSuffix(".weight_v")
+            trainedNetworks.contains { TensorLayout.belongs(t.name, to: $0) } && !t.name.hasSuffix(".weight_u") && !t.name.hasSuffix(".weight_v")
         }
     }
 
@@ -148,7 +148,7 @@ public struct TrainingCheckpoint: Sendable {
             guard let w = tensors["\(prefix).weight_orig"], let u = tensors["\(prefix).weight_u"], let vv = tensors["\(prefix).weight_v"] else {
                 throw AVPGANError(.internal, "checkpoint lacks \(prefix).weight_orig/_u/_v")
             }
-            out[name] = try SpectralNorm.effectiveWeight(w, shape: shape, dim: name.hasPrefix("generator.") ? 1 : 0, u: u, v: vv, name: name)
+            out[name] = try SpectralNorm.effectiveWeight(w, shape: shape, dim: TensorLayout.belongs(name, to: .generator) ? 1 : 0, u: u, v: vv, name: name)
         }
         return try ModelFileWriter.serialize(config: exported, tensors: out, metadata: ["avpgan.source": "exported from a training checkpoint at step \(step)"])
     }

@@ -133,7 +133,7 @@ public struct VoiceTrainingCheckpoint: Sendable {
 
     /// The encoder-only model file of this checkpoint (the head is not part of it).
     public func exportModel() throws -> [UInt8] {
-        try ModelFileWriter.serialize(config: config, tensors: tensors.filter { $0.key.hasPrefix("voice_encoder.") },
+        try ModelFileWriter.serialize(config: config, tensors: tensors.filter { TensorLayout.belongs($0.key, to: .voiceEncoder) },
                                       metadata: ["avpgan.source": "avpgan train-voice, step \(step), \(speakers.count) speakers"])
     }
 }

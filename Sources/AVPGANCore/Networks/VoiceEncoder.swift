@@ -19,12 +19,12 @@ final class VoiceEncoder {
         var c = config.nMels
         let widths = config.voiceWidths + [config.embedDim]
         for (i, o) in widths.enumerated() {
-            let p = "voice_encoder.model.\(3 * i)"
+            let p = TensorLayout.voiceConv(i)
             let conv = Conv2d(weight: try r.storage("\(p).weight"), inChannels: c, outChannels: o,
                               geometry: .line(3, stride: 2, padding: 1))
             let epilogue: Epilogue
             if i < config.voiceWidths.count {
-                let bn = "voice_encoder.model.\(3 * i + 1)"
+                let bn = TensorLayout.voiceBatchNorm(i)
                 let (scale, shift) = try BatchNorm.fold(
                     gamma: r.floats("\(bn).weight"), beta: r.floats("\(bn).bias"),
                     mean: r.floats("\(bn).running_mean"), variance: r.floats("\(bn).running_var"),

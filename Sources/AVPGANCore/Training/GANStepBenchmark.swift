@@ -18,7 +18,7 @@ public final class GANStepBenchmark {
         var rng = SplitMix(seed: seed)
         var tensors = NetworkInitializer.tensors(for: config, seed: seed)
         // The voice encoder: uniform ±1/sqrt(fan_in) convolutions, BatchNorm at its initial state.
-        for (name, shape) in TensorLayout.tensors(for: config) where name.hasPrefix("voice_encoder.") {
+        for (name, shape) in TensorLayout.tensors(for: config) where TensorLayout.belongs(name, to: .voiceEncoder) {
             let count = shape.reduce(1, *)
             if shape.count == 1 {
                 let one = name.hasSuffix(".running_var") || (name.hasSuffix(".weight"))

@@ -11,8 +11,8 @@ extension GANTrainer {
         var tensors = voiceTensors
         tensors.merge(generator.tensors) { a, _ in a }
         tensors.merge(faceEncoder.tensors) { a, _ in a }
-        tensors["discriminator.model.weight"] = discriminator.value.array
-        tensors["classifier.model.weight"] = classifier.value.array
+        tensors[TensorLayout.discriminatorWeight] = discriminator.value.array
+        tensors[TensorLayout.classifierWeight] = classifier.value.array
         var m: [String: [Float]] = [:], v: [String: [Float]] = [:]
         for p in trainedParameters {
             m[p.name] = p.adam.expAvg.array

@@ -22,15 +22,15 @@ final class GANTrainer {
         inference.identities = 0
         let wanted = Set(TensorLayout.tensors(for: inference).map(\.name))
         voiceEncoder = try Model(bytes: try ModelFileWriter.serialize(config: inference, tensors: tensors.filter { wanted.contains($0.key) }))
-        voiceTensors = tensors.filter { $0.key.hasPrefix("voice_encoder.") }
+        voiceTensors = tensors.filter { TensorLayout.belongs($0.key, to: .voiceEncoder) }
         generator = try TrainableStack(network: .generator, config: config, tensors: tensors)
         faceEncoder = try TrainableStack(network: .faceEncoder, config: config, tensors: tensors)
         let e = config.embedDim
-        guard let d = tensors["discriminator.model.weight"], let c = tensors["classifier.model.weight"] else {
+        guard let d = tensors[TensorLayout.discriminatorWeight], let c = tensors[TensorLayout.classifierWeight] else {
             throw AVPGANError.invalid("training tensors lack the discriminator or classifier")
         }
-        discriminator = try TrainedParameter(name: "discriminator.model.weight", shape: [1, e], values: d)
-        classifier = try TrainedParameter(name: "classifier.model.weight", shape: [config.identities, e], values: c)
+        discriminator = try TrainedParameter(name: TensorLayout.discriminatorWeight, shape: [1, e], values: d)
+        classifier = try TrainedParameter(name: TensorLayout.classifierWeight, shape: [config.identities, e], values: c)
         tapeG = generator.makeTape()
         tapes = [faceEncoder.makeTape(), faceEncoder.makeTape(), faceEncoder.makeTape()]
     }

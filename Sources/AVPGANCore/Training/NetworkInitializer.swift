@@ -8,7 +8,7 @@ enum NetworkInitializer {
         var rng = SplitMix(seed: seed)
         var out: [String: [Float]] = [:]
         var fanIn: [String: Int] = [:]
-        let layout = TensorLayout.tensors(for: config).filter { !$0.name.hasPrefix("voice_encoder.") }
+        let layout = TensorLayout.tensors(for: config).filter { !TensorLayout.belongs($0.name, to: .voiceEncoder) }
         for (name, shape) in layout where name.hasSuffix(".weight") || name.hasSuffix(".weight_orig") {
             let fan = shape.count > 1 ? shape[1] * shape.dropFirst(2).reduce(1, *) : shape[0]
             fanIn[String(name.prefix { $0 != "." }) + "|" + String(name.dropLast(name.hasSuffix("_orig") ? ".weight_orig".count : ".weight".count))] = fan

@@ -55,15 +55,15 @@ final class VoiceEncoderPretrainer {
         }
         var c = config.nMels
         for (i, o) in config.voiceWidths.enumerated() {
-            let bn = "voice_encoder.model.\(3 * i + 1)"
-            out["voice_encoder.model.\(3 * i).weight"] = uniform(o * c * 3, fanIn: c * 3)
+            let bn = TensorLayout.voiceBatchNorm(i)
+            out["\(TensorLayout.voiceConv(i)).weight"] = uniform(o * c * 3, fanIn: c * 3)
             out["\(bn).weight"] = [Float](repeating: 1, count: o)
             out["\(bn).bias"] = [Float](repeating: 0, count: o)
             out["\(bn).running_mean"] = [Float](repeating: 0, count: o)
             out["\(bn).running_var"] = [Float](repeating: 1, count: o)
             c = o
         }
-        let last = "voice_encoder.model.\(3 * config.voiceWidths.count)"
+        let last = TensorLayout.voiceConv(config.voiceWidths.count)
         out["\(last).weight"] = uniform(config.embedDim * c * 3, fanIn: c * 3)
         out["\(last).bias"] = uniform(config.embedDim, fanIn: c * 3)
         out[headName] = uniform(speakers * config.embedDim, fanIn: config.embedDim)
