@@ -49,10 +49,14 @@ public final class TrainingRun {
                 batchSize: Int, seed: UInt64, generatorSpectralNorm: Bool = TrainingRun.defaultGeneratorSpectralNorm,
                 generatorCBAM: Bool = TrainingRun.defaultGeneratorCBAM, cbamReduction: Int = TrainingRun.defaultCBAMReduction,
                 healthWarmUp: Int = TrainingHealth.defaultWarmUp, progress: (Int, Int) -> Void = { _, _ in }) throws {
+        // Read as any model file is (every tensor of its layout, checked), then keep the encoder.
         let file = try Safetensors(bytes: try FileIO.read(voiceEncoderFile))
-        let source = try ModelConfig.parse(metadata: file.metadata)
+        let reader = try WeightReader(file: file, config: try ModelConfig.parse(metadata: file.metadata))
+        let source = reader.config
         var tensors: [String: [Float]] = [:]
-        for e in file.entries where e.name.hasPrefix("voice_encoder.") { tensors[e.name] = try file.floats(e) }
+        for (name, _) in TensorLayout.tensors(for: source) where TensorLayout.belongs(name, to: .voiceEncoder) {
+            tensors[name] = try reader.floats(name)
+        }
         var config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: source.nMels, embedDim: source.embedDim,
                                  voiceWidths: source.voiceWidths, generatorWidths: widths.generator, faceWidths: widths.face,
                                  identities: index.train.count, spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
