@@ -1,17 +1,25 @@
-/// The value checks both training-checkpoint readers make (`TrainingCheckpoint`,
+/// What both training-checkpoint readers read and check (`TrainingCheckpoint`,
 /// `VoiceTrainingCheckpoint`): a checkpoint is untrusted input, and a NaN, an infinity or a
 /// negative second moment in it would make every later step's losses NaN.
 enum CheckpointValues {
-    /// `values` of tensor `name`, checked: every value finite; Adam's second moments
-    /// (`adam.exp_avg_sq.*`) and batch-norm running variances (`*.running_var`) also >= 0.
-    static func checked(_ values: [Float], name: String) throws -> [Float] {
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw AVPGANError.format("checkpoint tensor \(name) holds a non-finite value (\(values[bad])) at element \(bad)")
+    static let firstMomentPrefix = "adam.exp_avg."
+    static let secondMomentPrefix = "adam.exp_avg_sq."
+
+    /// The tensors of a checkpoint, read through `CheckedTensors`: exactly `layout` (the
+    /// networks, and any head) and Adam's two moments of each of `trained`, every shape as
+    /// given, every value finite, variances and second moments >= 0. `kind` names the
+    /// checkpoint in the message of an extra tensor ("an avpgan checkpoint").
+    static func read(_ file: Safetensors, layout: [(name: String, shape: [Int])], trained: [(name: String, shape: [Int])],
+                     kind: String) throws -> (tensors: [String: [Float]], expAvg: [String: [Float]], expAvgSq: [String: [Float]]) {
+        let moments = trained.flatMap { t in [(firstMomentPrefix + t.name, t.shape), (secondMomentPrefix + t.name, t.shape)] }
+        let checked = try CheckedTensors(file: file, expected: layout + moments, noun: "checkpoint tensor", missing: nil, extra: kind)
+        var tensors: [String: [Float]] = [:], m: [String: [Float]] = [:], v: [String: [Float]] = [:]
+        for t in layout { tensors[t.name] = try checked.floats(t.name) }
+        for t in trained {
+            m[t.name] = try checked.floats(firstMomentPrefix + t.name)
+            v[t.name] = try checked.floats(secondMomentPrefix + t.name)
         }
-        if name.hasPrefix("adam.exp_avg_sq.") || name.hasSuffix(".running_var"), let bad = values.firstIndex(where: { $0 < 0 }) {
-            throw AVPGANError.format("checkpoint tensor \(name) holds a negative value (\(values[bad])) at element \(bad); it is a variance")
-        }
-        return values
+        return (tensors, m, v)
     }
 
     /// Adam's hyper-parameters as the checkpoint states them: lr finite and >= 0, betas in

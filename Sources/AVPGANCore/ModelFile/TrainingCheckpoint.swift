@@ -68,8 +68,8 @@ public struct TrainingCheckpoint: Sendable {
             out.append(.init(name: name, shape: shape, floats: try TrainingCheckpoint.values(tensors, name, shape)))
         }
         for (name, shape) in TrainingCheckpoint.trainedParameters(config) {
-            out.append(.init(name: "adam.exp_avg.\(name)", shape: shape, floats: try TrainingCheckpoint.values(exp_avg, name, shape)))
-            out.append(.init(name: "adam.exp_avg_sq.\(name)", shape: shape, floats: try TrainingCheckpoint.values(exp_avg_sq, name, shape)))
+            out.append(.init(name: CheckpointValues.firstMomentPrefix + name, shape: shape, floats: try TrainingCheckpoint.values(exp_avg, name, shape)))
+            out.append(.init(name: CheckpointValues.secondMomentPrefix + name, shape: shape, floats: try TrainingCheckpoint.values(exp_avg_sq, name, shape)))
         }
         let state = JSONValue.object([
             ("step", .number(Double(step), integer: Int64(step))),
@@ -109,24 +109,9 @@ public struct TrainingCheckpoint: Sendable {
         else { throw AVPGANError.format("metadata avpgan.checkpoint \(stateText) lacks step, adam_step, lr, beta1, beta2, eps or rng") }
 
         try CheckpointValues.checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: "avpgan.checkpoint")
-        var expected: [String: [Int]] = [:]
-        for t in TensorLayout.tensors(for: config) { expected[t.name] = t.shape }
-        for t in TrainingCheckpoint.trainedParameters(config) {
-            expected["adam.exp_avg.\(t.name)"] = t.shape
-            expected["adam.exp_avg_sq.\(t.name)"] = t.shape
-        }
-        var tensors: [String: [Float]] = [:], m: [String: [Float]] = [:], v: [String: [Float]] = [:]
-        for (name, shape) in expected {
-            guard let e = file.entry(name) else { throw AVPGANError.format("checkpoint tensor \(name) is missing") }
-            guard e.shape == shape else { throw AVPGANError.format("checkpoint tensor \(name) has shape \(e.shape), expected \(shape)") }
-            let values = try CheckpointValues.checked(try file.floats(e), name: name)
-            if name.hasPrefix("adam.exp_avg_sq.") { v[String(name.dropFirst("adam.exp_avg_sq.".count))] = values }
-            else if name.hasPrefix("adam.exp_avg.") { m[String(name.dropFirst("adam.exp_avg.".count))] = values }
-            else { tensors[name] = values }
-        }
-        if let extra = file.entries.first(where: { expected[$0.name] == nil }) {
-            throw AVPGANError.format("checkpoint tensor \(extra.name) is not part of an \(config.arch.rawValue) checkpoint (extra tensor)")
-        }
+        let (tensors, m, v) = try CheckpointValues.read(file, layout: TensorLayout.tensors(for: config),
+                                                        trained: TrainingCheckpoint.trainedParameters(config),
+                                                        kind: "an \(config.arch.rawValue) checkpoint")
         self.init(config: config, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: Int(step), adamStep: Int(adamStep), rng: rng)
         self.lr = lr; self.beta1 = b1; self.beta2 = b2; self.eps = eps
         if let h = state["health"] { health = try TrainingHealth(json: h) }

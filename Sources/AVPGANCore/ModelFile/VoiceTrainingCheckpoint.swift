@@ -75,8 +75,8 @@ public struct VoiceTrainingCheckpoint: Sendable {
             out.append(.init(name: name, shape: shape, floats: try TrainingCheckpoint.values(tensors, name, shape)))
         }
         for (name, shape) in VoiceTrainingCheckpoint.trainedParameters(config, speakers: count) {
-            out.append(.init(name: "adam.exp_avg.\(name)", shape: shape, floats: try TrainingCheckpoint.values(exp_avg, name, shape)))
-            out.append(.init(name: "adam.exp_avg_sq.\(name)", shape: shape, floats: try TrainingCheckpoint.values(exp_avg_sq, name, shape)))
+            out.append(.init(name: CheckpointValues.firstMomentPrefix + name, shape: shape, floats: try TrainingCheckpoint.values(exp_avg, name, shape)))
+            out.append(.init(name: CheckpointValues.secondMomentPrefix + name, shape: shape, floats: try TrainingCheckpoint.values(exp_avg_sq, name, shape)))
         }
         func int(_ i: Int) -> JSONValue { .number(Double(i), integer: Int64(i)) }
         let state = JSONValue.object([
@@ -109,24 +109,9 @@ public struct VoiceTrainingCheckpoint: Sendable {
             throw AVPGANError.format("metadata \(VoiceTrainingCheckpoint.metadataKey) \(stateText) lacks step, adam_step, lr, beta1, beta2, eps, rng, batches_tracked or speakers (at least 2)")
         }
         try CheckpointValues.checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: VoiceTrainingCheckpoint.metadataKey)
-        var expected: [String: [Int]] = [:]
-        for t in VoiceTrainingCheckpoint.tensorLayout(config, speakers: names.count) { expected[t.name] = t.shape }
-        for t in VoiceTrainingCheckpoint.trainedParameters(config, speakers: names.count) {
-            expected["adam.exp_avg.\(t.name)"] = t.shape
-            expected["adam.exp_avg_sq.\(t.name)"] = t.shape
-        }
-        var tensors: [String: [Float]] = [:], m: [String: [Float]] = [:], v: [String: [Float]] = [:]
-        for (name, shape) in expected {
-            guard let e = file.entry(name) else { throw AVPGANError.format("checkpoint tensor \(name) is missing") }
-            guard e.shape == shape else { throw AVPGANError.format("checkpoint tensor \(name) has shape \(e.shape), expected \(shape)") }
-            let values = try CheckpointValues.checked(try file.floats(e), name: name)
-            if name.hasPrefix("adam.exp_avg_sq.") { v[String(name.dropFirst("adam.exp_avg_sq.".count))] = values }
-            else if name.hasPrefix("adam.exp_avg.") { m[String(name.dropFirst("adam.exp_avg.".count))] = values }
-            else { tensors[name] = values }
-        }
-        if let extra = file.entries.first(where: { expected[$0.name] == nil }) {
-            throw AVPGANError.format("checkpoint tensor \(extra.name) is not part of a voice pre-training checkpoint (extra tensor)")
-        }
+        let (tensors, m, v) = try CheckpointValues.read(file, layout: VoiceTrainingCheckpoint.tensorLayout(config, speakers: names.count),
+                                                        trained: VoiceTrainingCheckpoint.trainedParameters(config, speakers: names.count),
+                                                        kind: "a voice pre-training checkpoint")
         self.init(config: config, speakers: names, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: Int(step),
                   adamStep: Int(adamStep), lr: lr, beta1: b1, beta2: b2, eps: eps, rng: rng, batchesTracked: Int(tracked))
     }
