@@ -60,7 +60,11 @@ struct Options {
 
 func info(_ path: String) throws {
     let bytes = try FileIO.read(path)
-    if let file = try? Safetensors(bytes: bytes), file.metadata[VoiceTrainingCheckpoint.metadataKey] != nil {
+    // The kind, from the header read once; a file that is not safetensors goes to the model
+    // loader, which says what is wrong with it.
+    let metadata = (try? Safetensors(bytes: bytes))?.metadata ?? [:]
+    let kind = ModelFileKind.of(metadata: metadata)
+    if metadata[VoiceTrainingCheckpoint.metadataKey] != nil {
         let c = try VoiceTrainingCheckpoint(bytes: bytes)
         print("""
         file:          \(path) (voice-encoder pre-training checkpoint)
@@ -71,7 +75,7 @@ func info(_ path: String) throws {
         """)
         return
     }
-    if let file = try? Safetensors(bytes: bytes), file.metadata["avpgan.checkpoint"] != nil {
+    if metadata[TrainingCheckpoint.metadataKey] != nil {
         let c = try TrainingCheckpoint(bytes: bytes)
         print("""
         file:          \(path) (training checkpoint)
@@ -85,7 +89,7 @@ func info(_ path: String) throws {
         """)
         return
     }
-    if let file = try? Safetensors(bytes: bytes), FaceModelConfig.isFaceModel(metadata: file.metadata) {
+    if kind == .faceModel {
         let face = try FaceModel(bytes: bytes)
         let c = face.config
         print("""
@@ -98,7 +102,7 @@ func info(_ path: String) throws {
         """)
         return
     }
-    if let file = try? Safetensors(bytes: bytes), EnhancerConfig.isEnhancer(metadata: file.metadata) {
+    if kind == .enhancer {
         let e = try Enhancer(bytes: bytes)
         let c = e.config
         print("""

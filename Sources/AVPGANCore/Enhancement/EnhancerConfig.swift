@@ -68,7 +68,6 @@ public struct EnhancerConfig: Equatable, Sendable {
     public var levels: [Int] { (3...logSize).map { 1 << $0 } }
 
     /// Whether `metadata` names the enhancer architecture.
-    public static func isEnhancer(metadata: [String: String]) -> Bool { metadata["avpgan.arch"] == archName }
 
     /// Reads and checks the `avpgan.*` metadata of an enhancer file.
     public static func parse(metadata: [String: String]) throws -> EnhancerConfig {

@@ -53,10 +53,6 @@ public struct FaceModelConfig: Equatable, Sendable {
 
     /// Whether `metadata` names a face-recognition architecture (so a voice-model loader can
     /// point its caller to the face-model loader).
-    public static func isFaceModel(metadata: [String: String]) -> Bool {
-        metadata["avpgan.arch"].flatMap(FaceArchitecture.init(rawValue:)) != nil
-    }
-
     /// Reads and checks the `avpgan.*` metadata of a face model file.
     public static func parse(metadata: [String: String]) throws -> FaceModelConfig {
         try FileMetadata.checkFormat(metadata)

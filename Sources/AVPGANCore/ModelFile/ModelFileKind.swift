@@ -12,4 +12,11 @@ public enum ModelFileKind: String, Sendable, CaseIterable {
         if arch == EnhancerConfig.archName { return .enhancer }
         return nil
     }
+
+    /// The kind of a file with this `metadata` (its `avpgan.arch`), or nil when it names none.
+    /// A training checkpoint has its model's kind; `TrainingCheckpoint.metadataKey` and
+    /// `VoiceTrainingCheckpoint.metadataKey` tell one apart.
+    public static func of(metadata: [String: String]) -> ModelFileKind? {
+        metadata["avpgan.arch"].flatMap(of(arch:))
+    }
 }

@@ -12,6 +12,7 @@
 ///   `health` the `TrainingHealth` state and its warnings, optional).
 /// The reader checks the tensor set and shapes as the model reader does.
 public struct TrainingCheckpoint: Sendable {
+    public static let metadataKey = "avpgan.checkpoint"
     public var config: ModelConfig
     public var tensors: [String: [Float]]
     public var exp_avg: [String: [Float]]
@@ -79,7 +80,7 @@ public struct TrainingCheckpoint: Sendable {
             ("rng", .string(String(rng))),
             ("health", health.json),
         ])
-        return SafetensorsWriter.serialize(out, metadata: config.metadata.merging(["avpgan.checkpoint": state.serialized]) { a, _ in a })
+        return SafetensorsWriter.serialize(out, metadata: config.metadata.merging([TrainingCheckpoint.metadataKey: state.serialized]) { a, _ in a })
     }
 
     /// `map[name]`, checked to hold `shape`'s count of values (both checkpoint kinds use it).
@@ -97,8 +98,8 @@ public struct TrainingCheckpoint: Sendable {
         let file = try Safetensors(bytes: bytes)
         let config = try ModelConfig.parse(metadata: file.metadata)
         try TrainingCheckpoint.checkConfig(config)
-        guard let stateText = file.metadata["avpgan.checkpoint"] else {
-            throw AVPGANError.format("metadata avpgan.checkpoint is missing: not a training checkpoint (avpgan_trainer_save, avpgan train and tools/convert_torch.py --training write one)")
+        guard let stateText = file.metadata[TrainingCheckpoint.metadataKey] else {
+            throw AVPGANError.format("metadata \(TrainingCheckpoint.metadataKey) is missing: not a training checkpoint (a trainer's save, avpgan train and tools/convert_torch.py --training write one)")
         }
         let state: JSONValue
         do { state = try JSON.parse(stateText) } catch { throw AVPGANError.format("metadata avpgan.checkpoint is not valid JSON") }
@@ -108,7 +109,7 @@ public struct TrainingCheckpoint: Sendable {
               let eps = state["eps"]?.doubleValue
         else { throw AVPGANError.format("metadata avpgan.checkpoint \(stateText) lacks step, adam_step, lr, beta1, beta2, eps or rng") }
 
-        try CheckpointValues.checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: "avpgan.checkpoint")
+        try CheckpointValues.checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: TrainingCheckpoint.metadataKey)
         let (tensors, m, v) = try CheckpointValues.read(file, layout: TensorLayout.tensors(for: config),
                                                         trained: TrainingCheckpoint.trainedParameters(config),
                                                         kind: "an \(config.arch.rawValue) checkpoint")
