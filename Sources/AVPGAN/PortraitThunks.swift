@@ -35,7 +35,8 @@ private func portraitOptions(_ p: avpgan_portrait_params) throws -> PortraitOpti
     }
     let enhancer = try p.enhancer.map { try enhancerFromHandle($0, name: "params.enhancer") }
     return PortraitOptions(frontEnd: try frontEndOptions(seconds: p.seconds, vad: p.vad, mode: p.vad_mode),
-                           pixels: mapping, noise: p.noise, seed: p.seed, enhancer: enhancer)
+                           pixels: mapping, noise: p.noise, seed: p.seed, enhancer: enhancer,
+                           provenance: p.provenance == 1, timestamp: p.timestamp == 1)
 }
 
 /// The caller's samples, after the checks that need no decoding (a size query makes them too).
@@ -109,14 +110,12 @@ private func portraitRGB8(_ handle: OpaquePointer?, _ params: UnsafePointer<avpg
                           check: () throws -> Void, features: (FrontEndOptions) throws -> VoiceFeatures) throws {
     let m = try modelFromHandle(handle)
     let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
-    let options = try portraitOptions(p)
-    try m.requireGenerator()
+    let pipeline = try PortraitPipeline(model: m, options: try portraitOptions(p))
     try check()
-    let side = options.enhancer?.size ?? m.imageSize
+    let side = pipeline.imageSize
     guard try Argument.buffer(pixels, capacity: capacity, needed: 3 * side * side, neededOut: needed,
                               name: "pixels", unit: "bytes") else { return }
-    try m.checkPortrait(options)
-    let portrait = try m.portrait(features: try features(options.frontEnd), options: options)
+    let portrait = try pipeline.portrait { try features(pipeline.options.frontEnd) }
     try fill(info, portrait)
     pixels!.update(from: portrait.pixels, count: portrait.pixels.count)
 }
@@ -173,9 +172,7 @@ public func avpgan_portrait_file(_ handle: OpaquePointer?, _ voicePath: UnsafePo
         let voice = String(cString: try Argument.require(voicePath, "voice_path"))
         let output = String(cString: try Argument.require(pngPath, "png_path"))
         let p = try Argument.params(params, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams, name: "params")
-        let options = try portraitOptions(p)
-        let png = try PortraitFile.render(model: m, voicePath: voice, options: options,
-                                          provenance: p.provenance == 1, timestamp: p.timestamp == 1) { try fill(info, $0) }
+        let png = try PortraitPipeline(model: m, options: try portraitOptions(p)).png(voicePath: voice) { try fill(info, $0) }
         try FileIO.write(png, to: output)
     }
 }

@@ -91,6 +91,10 @@ public final class Model: @unchecked Sendable {
     /// generator; `count` and `embedDim` in range), for a size query to make the same.
     public func checkGenerateShape(count: Int, embedDim: Int) throws {
         try requireGenerator()
+        try checkEmbeddingShape(count: count, embedDim: embedDim)
+    }
+
+    private func checkEmbeddingShape(count: Int, embedDim: Int) throws {
         guard embedDim == config.embedDim else {
             throw AVPGANError.invalid("embed_dim is \(embedDim) but the model's embeddings have \(config.embedDim) values")
         }
@@ -100,23 +104,34 @@ public final class Model: @unchecked Sendable {
     /// Throws `missingNetwork` when the file holds no generator (an encoder-only file): the
     /// check every face-generating call makes first, before sizing any buffer.
     public func requireGenerator() throws {
-        guard generator == nil else { return }
-        throw AVPGANError(.missingNetwork, "this model file holds only a voice encoder (networks: \(config.networks.map(\.rawValue).joined(separator: ", "))); generating faces needs a model with a generator (avpgan train writes one)")
+        _ = try checkedGenerator()
+    }
+
+    /// The generator, or the error `requireGenerator` throws.
+    func checkedGenerator() throws -> Generator {
+        guard let generator else {
+            throw AVPGANError(.missingNetwork, "this model file holds only a voice encoder (networks: \(config.networks.map(\.rawValue).joined(separator: ", "))); generating faces needs a model with a generator (avpgan train writes one)")
+        }
+        return generator
     }
 
     /// Raw generator output `out[count, 3, S, S]` for `embeddings[count, embedDim]`.
     public func generate(embeddings: UnsafePointer<Float>, count: Int, embedDim: Int, into out: UnsafeMutablePointer<Float>) throws {
-        try requireGenerator()
+        let generator = try checkedGenerator()
         try checkEmbeddings(embeddings, count: count, embedDim: embedDim)
-        try pool.with { try generator!.generate(embeddings, count: count, workspace: $0, into: out) }
+        try pool.with { try generator.generate(embeddings, count: count, workspace: $0, into: out) }
         try Model.checkOutput(out, count: count * imageFloats, what: "the generated images")
     }
 
     /// Faces as 8-bit RGB, `out[count, S, S, 3]`, for `embeddings[count, embedDim]`.
     public func generateRGB8(embeddings: UnsafePointer<Float>, count: Int, embedDim: Int, pixels: PixelMapping?,
                              into out: UnsafeMutablePointer<UInt8>) throws {
-        try requireGenerator()
-        let generator = generator!
+        try generateRGB8(try checkedGenerator(), embeddings: embeddings, count: count, embedDim: embedDim, pixels: pixels, into: out)
+    }
+
+    /// `generateRGB8` with this model's generator, already checked for (`checkedGenerator`).
+    func generateRGB8(_ generator: Generator, embeddings: UnsafePointer<Float>, count: Int, embedDim: Int, pixels: PixelMapping?,
+                      into out: UnsafeMutablePointer<UInt8>) throws {
         try checkEmbeddings(embeddings, count: count, embedDim: embedDim)
         let mapping = pixels ?? config.pixels
         let size = imageSize, floats = imageFloats
@@ -155,7 +170,7 @@ public final class Model: @unchecked Sendable {
     }
 
     private func checkEmbeddings(_ embeddings: UnsafePointer<Float>, count: Int, embedDim: Int) throws {
-        try checkGenerateShape(count: count, embedDim: embedDim)
+        try checkEmbeddingShape(count: count, embedDim: embedDim)
         try Model.checkFinite(embeddings, count: count * embedDim, name: "embeddings") { "embedding \($0 / embedDim), value \($0 % embedDim)" }
     }
 

@@ -34,9 +34,8 @@ enum Bench {
             let tDecode = try time(seconds: seconds) { _ = try AudioDecoder.decode(path: voice) }
             let audio = try AudioDecoder.decode(path: voice)
             let tFeatures = try time(seconds: seconds) { _ = try FrontEnd.features(audio) }
-            let tPortrait = try time(seconds: seconds) {
-                _ = try PortraitFile.render(model: model, voicePath: voice, options: PortraitOptions())
-            }
+            let pipeline = try PortraitPipeline(model: model)
+            let tPortrait = try time(seconds: seconds) { _ = try pipeline.png(voicePath: voice) }
             results.append(("frontend_decode", tDecode, "\(fixed(tDecode * 1e3, 3)) ms"))
             results.append(("frontend_vad_logmel", tFeatures, "\(fixed(tFeatures * 1e3, 3)) ms"))
             results.append(("frontend_total", tDecode + tFeatures, "\(fixed((tDecode + tFeatures) * 1e3, 3)) ms"))

@@ -45,9 +45,9 @@ enum PortraitCommands {
         }
         let outDir = o.values["--out-dir"] ?? "."
         if o.values["--out-dir"] != nil { BatchRunner.makeOutputDirectory(outDir) }
-        let model = try Model(path: modelPath)
-        try model.requireGenerator()
-        if let path = o.values["--enhance"] { options.enhancer = try Enhancer(path: path) }
+        options.timestamp = flags.contains("--timestamp")
+        var pipeline = try PortraitPipeline(model: try Model(path: modelPath), options: options)
+        if let path = o.values["--enhance"] { pipeline.options.enhancer = try Enhancer(path: path) }
         let outputs = BatchRunner.outputs(for: inputs, single: single, outDir: outDir)
         let overwrite = flags.contains("--overwrite")
         // Under mpirun or srun, each copy takes its share of the files (every size-th one).
@@ -58,8 +58,7 @@ enum PortraitCommands {
             let output = outputs[mine[k]]
             if let note = BatchRunner.existingOutputNote(output, overwrite: overwrite) { return "\(input): \(note)" }
             var used = 0.0
-            let png = try PortraitFile.render(model: model, voicePath: input, options: options,
-                                              timestamp: flags.contains("--timestamp")) { used = $0.features.voicedSeconds }
+            let png = try pipeline.png(voicePath: input) { used = $0.features.voicedSeconds }
             try FileIO.write(png, to: output)
             return "\(input) -> \(output) (\(fixed(used, 2)) s of voice)"
         }

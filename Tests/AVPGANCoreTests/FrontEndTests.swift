@@ -68,15 +68,17 @@ final class FrontEndTests: XCTestCase {
         XCTAssertNotEqual(n1.embedding, p.embedding)
         XCTAssertEqual(n1.embedding.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-5, "noisy embedding re-normalised")
         // PNG provenance.
-        let png = try model.png(of: p, options: PortraitOptions(), audioSHA256: "abc")
-        XCTAssertEqual(png, try model.png(of: p, options: PortraitOptions(), audioSHA256: "abc"), "deterministic")
+        var pipeline = try PortraitPipeline(model: model)
+        let png = try pipeline.png(of: p, audioSHA256: "abc")
+        XCTAssertEqual(png, try pipeline.png(of: p, audioSHA256: "abc"), "deterministic")
         let text = Dictionary(uniqueKeysWithValues: PNGText.read(png))
         XCTAssertEqual(text["Description"], portraitNotice)
         XCTAssertEqual(text["avpgan:model-sha256"], model.sha256)
         XCTAssertEqual(text["avpgan:audio-sha256"], "abc")
         XCTAssertEqual(text["avpgan:parameters"], "seconds=all vad=on vad_mode=2 pixels=clamp noise=0.0 seed=0")
         XCTAssertNil(text["Creation Time"], "no timestamp unless asked")
-        let stamped = try model.png(of: p, options: PortraitOptions(), audioSHA256: "abc", timestamp: true)
+        pipeline.options.timestamp = true
+        let stamped = try pipeline.png(of: p, audioSHA256: "abc")
         XCTAssertNotNil(Dictionary(uniqueKeysWithValues: PNGText.read(stamped))["Creation Time"])
         XCTAssertEqual(try PNGCodec.decodeRGB8(png).pixels, p.pixels, "the PNG holds the portrait's pixels")
     }
