@@ -70,10 +70,7 @@ public func avpgan_enhancer_get_info(_ handle: OpaquePointer?, _ info: UnsafeMut
 
 @_cdecl("avpgan_enhance_params_init")
 public func avpgan_enhance_params_init(_ params: UnsafeMutablePointer<avpgan_enhance_params>?, _ size: Int) -> Int32 {
-    CallBoundary.run {
-        try Argument.fill(try Argument.require(params, "params"), with: defaultEnhanceParams, size: size,
-                          minimumSize: enhanceParamsSize, name: "params")
-    }
+    ParamsInit.fill(params, size: size, defaults: defaultEnhanceParams, minimumSize: enhanceParamsSize)
 }
 
 @_cdecl("avpgan_enhance")

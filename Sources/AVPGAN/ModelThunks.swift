@@ -31,18 +31,12 @@ func loadOptions(_ params: UnsafePointer<avpgan_model_params>?) throws -> LoadOp
 
 @_cdecl("avpgan_model_params_init")
 public func avpgan_model_params_init(_ params: UnsafeMutablePointer<avpgan_model_params>?, _ structSize: Int) -> Int32 {
-    CallBoundary.run {
-        let params = try Argument.require(params, "params")
-        try Argument.fill(params, with: defaultModelParams, size: structSize, minimumSize: StructSize.modelParams, name: "params")
-    }
+    ParamsInit.fill(params, size: structSize, defaults: defaultModelParams, minimumSize: StructSize.modelParams)
 }
 
 @_cdecl("avpgan_generate_params_init")
 public func avpgan_generate_params_init(_ params: UnsafeMutablePointer<avpgan_generate_params>?, _ structSize: Int) -> Int32 {
-    CallBoundary.run {
-        let params = try Argument.require(params, "params")
-        try Argument.fill(params, with: defaultGenerateParams, size: structSize, minimumSize: StructSize.generateParams, name: "params")
-    }
+    ParamsInit.fill(params, size: structSize, defaults: defaultGenerateParams, minimumSize: StructSize.generateParams)
 }
 
 @_cdecl("avpgan_model_load_file")

@@ -64,18 +64,12 @@ private func fill(_ info: UnsafeMutablePointer<avpgan_portrait_info>?, _ p: Port
 
 @_cdecl("avpgan_frontend_params_init")
 public func avpgan_frontend_params_init(_ params: UnsafeMutablePointer<avpgan_frontend_params>?, _ size: Int) -> Int32 {
-    CallBoundary.run {
-        try Argument.fill(try Argument.require(params, "params"), with: defaultFrontendParams, size: size,
-                          minimumSize: PortraitStructSize.frontendParams, name: "params")
-    }
+    ParamsInit.fill(params, size: size, defaults: defaultFrontendParams, minimumSize: PortraitStructSize.frontendParams)
 }
 
 @_cdecl("avpgan_portrait_params_init")
 public func avpgan_portrait_params_init(_ params: UnsafeMutablePointer<avpgan_portrait_params>?, _ size: Int) -> Int32 {
-    CallBoundary.run {
-        try Argument.fill(try Argument.require(params, "params"), with: defaultPortraitParams, size: size,
-                          minimumSize: PortraitStructSize.portraitParams, name: "params")
-    }
+    ParamsInit.fill(params, size: size, defaults: defaultPortraitParams, minimumSize: PortraitStructSize.portraitParams)
 }
 
 @_cdecl("avpgan_features_from_pcm")

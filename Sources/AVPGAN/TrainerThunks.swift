@@ -97,10 +97,7 @@ private func publish(_ run: TrainingRun, _ p: avpgan_trainer_params, _ out: Unsa
 
 @_cdecl("avpgan_trainer_params_init")
 public func avpgan_trainer_params_init(_ params: UnsafeMutablePointer<avpgan_trainer_params>?, _ size: Int) -> Int32 {
-    CallBoundary.run {
-        try Argument.fill(try Argument.require(params, "params"), with: defaultTrainerParams, size: size,
-                          minimumSize: TrainerStructSize.paramsFirst, name: "params")
-    }
+    ParamsInit.fill(params, size: size, defaults: defaultTrainerParams, minimumSize: TrainerStructSize.paramsFirst)
 }
 
 @_cdecl("avpgan_trainer_create")
