@@ -1,3 +1,10 @@
+// AVPGANCore: the pure-Swift core, every algorithm of libavpgan and no C API name. `Model`
+// (here) is a loaded model file. A portrait travels Audio/ (decode, features) -> Networks/
+// (embed, generate) -> Enhancement/ (enhance) -> Image/ (encode), put together by Pipeline/;
+// ModelFile/ reads and writes the files, Kernels/ computes, Training/ and Data/ train,
+// FaceRecognition/ and Evaluation/ measure, Synthetic/ makes a demonstration data set, and
+// Support/ holds what all of them share. docs/architecture.md has the whole plan.
+
 /// Options for loading a model file.
 public struct LoadOptions: Sendable {
     /// Largest safetensors JSON header accepted, in bytes.

@@ -1,3 +1,10 @@
+// Audio/: from a recording to the voice features the networks take. `AudioDecoder` decodes any
+// file libsndfile reads (streamed, in chunks), mixes to mono and resamples to 16 kHz with
+// libsoxr (`Resampler*`); the WebRTC voice activity detector (`VAD/`) keeps the voiced frames
+// (`VoicedSegmenter`, `VoicedRunTracker`); `LogMel*`, `MelFilterbank` and `FFT` make the Sphinx
+// log-mel spectrum. `FrontEnd` (here) and `FrontEndStream` put the stages together, on a whole
+// signal or as the file is read, as reference/voice_frontend.py does.
+
 #if canImport(Glibc)
 import Glibc
 #endif

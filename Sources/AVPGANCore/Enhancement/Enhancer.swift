@@ -1,3 +1,9 @@
+// Enhancement/: the optional last stage of a portrait, a GFPGANv1Clean face restorer loaded
+// from an enhancer file. `Enhancer` (here) is the public type; `EnhancerConfig` and
+// `EnhancerLayout` read and name the file, `EnhancerWeights` holds it, `EnhancerNetwork` runs
+// the U-Net, the StyleGAN2 decoder of modulated convolutions (`ModulatedConv`) and CS-SFT,
+// with `SameConv`, `WinogradConv` (3x3) and `Bilinear` resizing as its kernels.
+
 /// A loaded face enhancer (an enhancer file, docs/enhancer-format.md): GFPGAN-style face
 /// restoration of a face picture to the enhancer's size S. Immutable after load and safe to
 /// use from many threads at once (each call borrows its own workspace).

@@ -1,3 +1,8 @@
+// FaceRecognition/: face-recognition networks (MobileFaceNet, IResNet) loaded from face model
+// files, used by the evaluations to compare generated faces with real ones. `FaceModel` (here)
+// is the public type; `FaceModelConfig` and `FaceNetworkSpec` describe a file's network,
+// `FaceNetwork` runs it on the kernels of `Kernels/`.
+
 /// A loaded face-recognition network (a face model file, docs/face-model-format.md): RGB8
 /// faces of any size in, embeddings out. Immutable after load and safe to use from many
 /// threads at once (each call borrows its own workspace).

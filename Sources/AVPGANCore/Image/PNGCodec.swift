@@ -1,3 +1,7 @@
+// Image/: pictures in and out. `PNGCodec` (here) writes and reads 8-bit RGB PNG through libpng,
+// `PNGText` the text chunks that carry a portrait's provenance, `JPEGCodec` decodes JPEG training faces
+// through libturbojpeg, `ImageResize` resizes, and `FaceGrid` tiles faces into one picture.
+
 import CPNG
 
 /// PNG encoding of 8-bit RGB images through libpng's simplified API (which reports errors

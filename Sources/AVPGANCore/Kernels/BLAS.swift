@@ -1,3 +1,10 @@
+// Kernels/: the numerical building blocks every network uses. Convolutions, transposed
+// convolutions and linear layers are GEMMs on OpenBLAS, whose one door is `BLAS` (here);
+// `Convolution`, `ConvTranspose2d`, `Col2im`, `DepthwiseConv` and `Linear` lay the data out for
+// them, `Epilogue` and `Activation` finish their outputs, `CBAM` is the attention block,
+// `SpectralNorm` the weight normalisation, `Reductions` and `VectorReductions` the sums, and
+// `FeatureMap` the layout of an activation.
+
 import CBLAS
 
 /// The one door to OpenBLAS: row-major single-precision GEMM/GEMV and the thread pool size.

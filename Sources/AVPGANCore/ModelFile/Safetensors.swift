@@ -1,3 +1,10 @@
+// ModelFile/: the one door for model files. `Safetensors` (here) reads a file's header and
+// tensors with every check; `WeightReader` serves a model's tensors by the names that only
+// `TensorLayout` spells; `ModelConfig` and `FileMetadata` read the metadata, `ModelFileKind`
+// says which kind a file is, `ModelFileWriter` writes, and `TrainingCheckpoint`,
+// `VoiceTrainingCheckpoint` and `CheckpointValues` save and resume training. `DefaultModel`
+// finds the model used when none is named.
+
 /// Element types of safetensors tensors that libavpgan understands.
 public enum TensorDType: String, Sendable {
     case f32 = "F32", f16 = "F16", bf16 = "BF16", u8 = "U8", i32 = "I32", i64 = "I64"

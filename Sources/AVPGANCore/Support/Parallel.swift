@@ -1,3 +1,9 @@
+// Support/: what every folder leans on and no domain owns: threads (`Parallel`, here, which
+// splits work by its size and never by the thread count; `WorkerPool`, `PThreadMutex`), reused
+// scratch memory (`Workspace`), errors (`AVPGANError`), checked arithmetic, file I/O, JSON,
+// NPY, SHA-256 (`BackgroundDigest` hashes while a load goes on), seeded random numbers
+// (`SplitMix`, `SeededEmbedding`), the library version and the launcher's rank.
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,7 @@
+// Synthetic/: a data set made from nothing, to show the pipeline learns: `SyntheticSpeaker`
+// gives each identity an espeak-ng voice and the face parameters it implies, `SyntheticFace`
+// draws the faces, `SyntheticDataSet` (here) writes them in the VoxCeleb layout.
+
 #if canImport(Glibc)
 import Glibc
 #endif

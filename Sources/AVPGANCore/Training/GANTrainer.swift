@@ -1,3 +1,10 @@
+// Training/: what the reference's training does, exactly. `GANTrainer` (here) is one step of
+// Algorithm 1 on `TrainableStack`'s taped forward passes, with the backward passes of each
+// layer (`*Backward`, `BatchNormTraining`, `SpectralNormTraining`), `Losses` and `Adam`;
+// `TrainingRun` drives the steps over a data set with checkpoints and `TrainingHealth`, across
+// processes with `DataParallel`. The voice encoder's pre-training (`VoiceEncoder*Train*`,
+// `VoiceEncoderPretrain*`) and `NetworkInitializer` make the starting weights.
+
 /// One iteration of Algorithm 1 exactly as the reference's `gan_step` runs it (see
 /// Tests/Fixtures/training/README.md and docs/training-design.md): frozen voice encoder,
 /// embeddings re-normalised with noise, a discriminator step on f, d, c (BCE real, BCE fake,

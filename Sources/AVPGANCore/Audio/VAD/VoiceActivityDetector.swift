@@ -1,3 +1,7 @@
+// Audio/VAD/: the WebRTC voice activity detector in its fixed-point arithmetic, frame decision
+// for frame decision: the decimators to 8 kHz, the six-band filterbank, the Gaussian mixture
+// models and the detector that combines them (this file).
+
 /// The WebRTC voice activity detector, in fixed-point integer arithmetic that reproduces the
 /// reference implementation's (and so the `webrtcvad` Python package's) frame decisions.
 ///
