@@ -74,7 +74,7 @@ abi-baseline: build
 test-c: build venv
 	@mkdir -p build/tests
 	cc $(CFLAGS_STRICT) examples/c/generate.c -o build/tests/generate -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
-	cc $(CFLAGS_STRICT) -pthread Tests/c/test_api.c -o build/tests/test_api -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_api.c $(wildcard Tests/c/api/*.c) -o build/tests/test_api -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -x c++ -fsyntax-only include/avpgan.h
 	python3 Tests/check_readme_snippets.py README.md
 	cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -x c -fsyntax-only include/avpgan.h

@@ -31,8 +31,11 @@ mkdir -p "$out/lib" "$out/tests"
 cp ".build-$kind/release/libavpgan.so" "$out/lib/.libavpgan.so.new" && mv -f "$out/lib/.libavpgan.so.new" "$out/lib/libavpgan.so.0"
 ln -sf libavpgan.so.0 "$out/lib/libavpgan.so"
 for t in test_api test_evaluation test_hostile test_threads test_data_parallel; do
+    sources=("Tests/c/$t.c")
+    # test_api is main plus one file per area of the API (Tests/c/api).
+    if [ "$t" = test_api ]; then sources+=(Tests/c/api/*.c); fi
     "$clang" -std=c99 -Wall -Wextra -Werror -pedantic -pthread -g -O1 "-fsanitize=$flag" -shared-libsan -Iinclude \
-        "Tests/c/$t.c" -o "$out/tests/$t" -L"$out/lib" -lavpgan -lm -Wl,-rpath,"$root/$out/lib" -Wl,-rpath,"$rt" "${extra[@]}"
+        "${sources[@]}" -o "$out/tests/$t" -L"$out/lib" -lavpgan -lm -Wl,-rpath,"$root/$out/lib" -Wl,-rpath,"$rt" "${extra[@]}"
 done
 rm -rf "$out/train-data" "$out/hostile" "$out/evaluation" && mkdir -p "$out/hostile" "$out/evaluation"
 build/bin/avpgan synth-data -o "$out/train-data" --speakers 3 --utterances 2 --faces 2 --seed 3 >/dev/null
