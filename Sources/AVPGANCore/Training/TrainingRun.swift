@@ -49,9 +49,8 @@ public final class TrainingRun {
                 batchSize: Int, seed: UInt64, generatorSpectralNorm: Bool = TrainingRun.defaultGeneratorSpectralNorm,
                 generatorCBAM: Bool = TrainingRun.defaultGeneratorCBAM, cbamReduction: Int = TrainingRun.defaultCBAMReduction,
                 healthWarmUp: Int = TrainingHealth.defaultWarmUp, progress: (Int, Int) -> Void = { _, _ in }) throws {
-        // Read as any model file is (every tensor of its layout, checked), then keep the encoder.
         let file = try Safetensors(bytes: try FileIO.read(voiceEncoderFile))
-        let reader = try WeightReader(file: file, config: try ModelConfig.parse(metadata: file.metadata))
+        let reader = try WeightReader(file: file, config: try ModelConfig.parse(metadata: file.metadata))  // checked as a model
         let source = reader.config
         var tensors: [String: [Float]] = [:]
         for (name, _) in TensorLayout.tensors(for: source) where TensorLayout.belongs(name, to: .voiceEncoder) {
