@@ -41,7 +41,7 @@ enum Bench {
             results.append(("frontend_total", tDecode + tFeatures, "\(fixed((tDecode + tFeatures) * 1e3, 3)) ms"))
             results.append(("portrait_png", tPortrait, "\(fixed(tPortrait * 1e3, 2)) ms (file -> PNG bytes)"))
         }
-        let features = (0..<(frames * 64)).map { i -> Float in Float((i * 7919) % 1009) / 504.5 - 1 }
+        let features = (0..<(frames * model.config.nMels)).map { i -> Float in Float((i * 7919) % 1009) / 504.5 - 1 }
         var embedding = [Float](repeating: 0, count: e)
         let tEmbed = try time(seconds: seconds) {
             try model.embed(features: features, frames: frames, melBands: model.config.nMels, into: &embedding)

@@ -71,8 +71,8 @@ enum PortraitCommands {
         let input = o.positional[0]
         if let note = BatchRunner.existingOutputNote(out, overwrite: flags.contains("--overwrite")) { print(note); return 0 }
         let f = try FrontEnd.features(path: input, options: frontEnd(o, flags: flags))
-        try FileIO.write(NPY.write(f.values, shape: [f.frames, 64]), to: out)
-        print("\(input) -> \(out) (\(f.frames) x 64 from \(fixed(f.voicedSeconds, 2)) s of \(fixed(f.inputSeconds, 2)) s)")
+        try FileIO.write(NPY.write(f.values, shape: [f.frames, LogMelExtractor.bands]), to: out)
+        print("\(input) -> \(out) (\(f.frames) x \(LogMelExtractor.bands) from \(fixed(f.voicedSeconds, 2)) s of \(fixed(f.inputSeconds, 2)) s)")
         return 0
     }
 }

@@ -53,15 +53,15 @@ public struct FeatureCache: Sendable {
         if audio.lowercased().hasSuffix(".npy") { return try FeatureCache.precomputed(audio) }
         let path = try entryPath(audio)
         if access(path, R_OK) == 0, let (values, shape) = try? NPY.read(try FileIO.read(path), name: path),
-           shape.count == 2, shape[1] == 64, shape[0] > 0 {
+           shape.count == 2, shape[1] == LogMelExtractor.bands, shape[0] > 0 {
             return (values, shape[0])
         }
         let decoded = try AudioDecoder.decode(path: audio, targetRate: FrontEnd.sampleRate)
         let f = try FrontEnd.features(decoded, options: options)
         // Keep the computed frames only; crops are taken from real frames, not repetitions.
         let frames = f.computedFrames
-        let values = Array(f.values.prefix(frames * 64))
-        try FileIO.write(NPY.write(values, shape: [frames, 64]), to: path)
+        let values = Array(f.values.prefix(frames * LogMelExtractor.bands))
+        try FileIO.write(NPY.write(values, shape: [frames, LogMelExtractor.bands]), to: path)
         return (values, frames)
     }
 
@@ -70,8 +70,8 @@ public struct FeatureCache: Sendable {
     /// shape, at least one frame, every value finite.
     public static func precomputed(_ path: String) throws -> (values: [Float], frames: Int) {
         let (values, shape) = try NPY.read(try FileIO.read(path), name: path)
-        guard shape.count == 2, shape[1] == 64, shape[0] > 0 else {
-            throw AVPGANError.invalid("'\(path)' holds an array of shape \(shape); precomputed voice features are [frames, 64] with frames > 0")
+        guard shape.count == 2, shape[1] == LogMelExtractor.bands, shape[0] > 0 else {
+            throw AVPGANError.invalid("'\(path)' holds an array of shape \(shape); precomputed voice features are [frames, \(LogMelExtractor.bands)] with frames > 0")
         }
         guard values.allSatisfy({ $0.isFinite }) else {
             throw AVPGANError.invalid("'\(path)' holds a value that is not finite; precomputed voice features must be finite")

@@ -12,7 +12,7 @@ public final class GANStepBenchmark {
     public init(arch: Architecture, batch: Int, frames: Int, identities: Int = 100, seed: UInt64 = 1) throws {
         guard batch >= 1, frames >= 16, identities >= 1 else { throw AVPGANError.invalid("bench --train needs batch >= 1, frames >= 16") }
         let widths = TrainingRun.Widths.full
-        let config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: 64, embedDim: 64,
+        let config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: LogMelExtractor.bands, embedDim: 64,
                                  voiceWidths: [256, 384, 576, 864], generatorWidths: widths.generator, faceWidths: widths.face,
                                  identities: identities, spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
         var rng = SplitMix(seed: seed)
@@ -30,7 +30,7 @@ public final class GANStepBenchmark {
         }
         trainer = try GANTrainer(config: config, tensors: tensors)
         self.frames = frames
-        voices = (0..<(batch * frames * 64)).map { _ in rng.gaussian() }
+        voices = (0..<(batch * frames * LogMelExtractor.bands)).map { _ in rng.gaussian() }
         faces = (0..<(batch * 3 * config.imageSize * config.imageSize)).map { _ in 2 * rng.unit() - 1 }
         noise = (0..<(batch * config.embedDim)).map { _ in 0.05 * rng.gaussian() }
         voiceLabels = (0..<batch).map { _ in Int(rng.next() % UInt64(identities)) }

@@ -60,12 +60,13 @@ final class GANTrainer {
         let image = 3 * size * size
         // 1-2. Embeddings: e(voice), normalise, + noise, normalise; as CNHW [E, n, 1, 1].
         let embeddings = FeatureMap(data: try buffers.slot(Slot.embeddings, count: e * n), channels: e, batch: n, height: 1, width: 1)
-        guard frames >= 1, frames <= Model.maxFrames, voices.count == n * frames * 64, voiceEncoder.config.nMels == 64 else {
-            throw AVPGANError.invalid("voices must be [\(n), frames, 64] with 1...\(Model.maxFrames) frames")
+        let bands = LogMelExtractor.bands
+        guard frames >= 1, frames <= Model.maxFrames, voices.count == n * frames * bands, voiceEncoder.config.nMels == bands else {
+            throw AVPGANError.invalid("voices must be [\(n), frames, \(bands)] with 1...\(Model.maxFrames) frames")
         }
         let raw = try buffers.slot(Slot.voiceEmbeddings, count: n * e)
         try voices.withUnsafeBufferPointer { v in
-            try Model.checkFinite(v.baseAddress!, count: n * frames * 64, name: "voice features") { i in "value \(i)" }
+            try Model.checkFinite(v.baseAddress!, count: n * frames * bands, name: "voice features") { i in "value \(i)" }
             try voiceEncoder.voiceEncoder.embedBatch(v.baseAddress!, count: n, frames: frames, workspace: voiceWorkspace, into: raw)
         }
         for b in 0..<n {

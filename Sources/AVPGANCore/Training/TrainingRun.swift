@@ -144,7 +144,9 @@ public final class TrainingRun {
         guard (1...TrainingRun.maxFrames).contains(frames) else {
             throw AVPGANError.invalid("frames is \(frames), expected 1...\(TrainingRun.maxFrames)")
         }
-        guard c.nMels == 64 else { throw AVPGANError(.unsupported, "the trainer's voice encoder takes \(c.nMels) bands; training supports 64") }
+        guard c.nMels == LogMelExtractor.bands else {
+            throw AVPGANError(.unsupported, "the trainer's voice encoder takes \(c.nMels) bands; training supports \(LogMelExtractor.bands)")
+        }
         guard faceLabels.count == n else { throw AVPGANError.invalid("there are \(n) voice labels but \(faceLabels.count) face labels") }
         func count(_ values: [Float], _ expected: Int, _ name: String, _ layout: String) throws {
             guard values.count == expected else {
