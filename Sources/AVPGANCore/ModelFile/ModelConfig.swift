@@ -1,34 +1,3 @@
-/// The three network families of the reference (`ARCHS` in avpgan_torch.py).
-public enum Architecture: String, CaseIterable, Sendable {
-    case voice2face
-    case avpgan
-    case avpganNoCBAM = "avpgan-nocbam"
-
-    /// CBAM after generator / face-encoder blocks 2-5.
-    public var hasCBAM: Bool { self == .avpgan }
-    /// Spectral norm on the stride-2 layers of generator and face encoder.
-    public var hasSpectralNorm: Bool { self != .voice2face }
-}
-
-/// How a 3 x S x S generator output in [-1, 1] becomes 8-bit pixels (include/avpgan.h).
-public enum PixelMapping: String, CaseIterable, Sendable {
-    case clamp, minmax
-}
-
-/// The networks a model file can hold, in file order.
-public enum NetworkName: String, CaseIterable, Sendable {
-    case voiceEncoder = "voice_encoder"
-    case generator
-    case faceEncoder = "face_encoder"
-    case discriminator
-    case classifier
-}
-
-/// How spectrally normalised layers store their weight (docs/model-format.md).
-public enum SpectralNormStorage: String, Sendable {
-    case none, folded, stored
-}
-
 /// Everything `avpgan.config` and the other `avpgan.*` metadata say; the single description
 /// of a model's shape from which every expected tensor name and shape follows.
 public struct ModelConfig: Equatable, Sendable {

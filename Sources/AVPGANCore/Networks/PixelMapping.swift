@@ -1,3 +1,8 @@
+/// How a 3 x S x S generator output in [-1, 1] becomes 8-bit pixels (include/avpgan.h).
+public enum PixelMapping: String, CaseIterable, Sendable {
+    case clamp, minmax
+}
+
 extension PixelMapping {
     /// Maps one planar image `chw[3, S, S]` to interleaved 8-bit RGB `hwc[S, S, 3]` as
     /// include/avpgan.h defines the mapping (float32 arithmetic, rounding half up). Total: a NaN

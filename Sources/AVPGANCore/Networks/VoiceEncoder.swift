@@ -1,6 +1,6 @@
 // Networks/: the three networks of a voice-portrait model, for inference. `VoiceEncoder` (here)
 // turns features into a unit embedding, `Generator` an embedding into a face (and
-// `PixelMapping+Apply` its floats into bytes), `FaceEncoder` a face into an embedding; the
+// `PixelMapping` its floats into bytes), `FaceEncoder` a face into an embedding; the
 // two convolution stacks share `ConvStack`. The root `Model` loads them from a model file.
 
 /// The voice encoder of the reference: Conv1d(k3 s2 p1, no bias) + BatchNorm + ReLU blocks,

@@ -1,0 +1,4 @@
+/// How spectrally normalised layers store their weight (docs/model-format.md).
+public enum SpectralNormStorage: String, Sendable {
+    case none, folded, stored
+}
