@@ -18,7 +18,7 @@ private let libraryPath: String? = {
               let start = UInt(fields[0][..<dash], radix: 16),
               let end = UInt(fields[0][fields[0].index(after: dash)...], radix: 16),
               (start..<end).contains(address) else { continue }
-        let path = fields[5].trimmingCharacters(in: " ")
+        let path = String(fields[5]).trimmingWhitespace
         return path.hasPrefix("/") ? path : nil
     }
     return nil
@@ -35,12 +35,6 @@ private func readStream(_ path: String) -> [UInt8]? {
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else { return n == 0 ? bytes : nil }
         bytes += chunk[0..<n]
-    }
-}
-
-private extension Substring {
-    func trimmingCharacters(in character: Character) -> String {
-        String(drop { $0 == character }.reversed().drop { $0 == character }.reversed())
     }
 }
 
