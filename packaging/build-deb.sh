@@ -138,7 +138,8 @@ DESC
 # /usr/share/avpgan/tools, with the numpy-only file writers beside it.
 p="$stage/avpgan-converters"
 install -d "$p/usr/bin" "$p/usr/share/avpgan/tools"
-for f in convert_face convert_gfpgan convert_torch face_model_file enhancer_file avpgan_model_file safetensors_io; do
+for f in convert_face convert_gfpgan convert_torch face_model_file enhancer_file avpgan_model_file safetensors_io \
+         conversion_error onnx_reader face_onnx_layers face_onnx torch_checkpoint; do
     install -m644 "$root/tools/$f.py" "$p/usr/share/avpgan/tools/$f.py"
 done
 for c in face gfpgan torch; do
