@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 
 from ._structs import *  # noqa: F401,F403 - the struct, callback and handle types the prototypes name
+from ._structs_datasets import *  # noqa: F401,F403
 from ._structs import _c_float_p, _c_int32_p, _c_size_t_p, _c_uint8_p, c_status
 
 
