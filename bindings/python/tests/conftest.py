@@ -181,3 +181,12 @@ def random_face_model_path(tmp_path_factory) -> Path:
                         "--seed", "2", "-o", str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return path
+
+
+def n_recordings(golden: Dict[str, np.ndarray]) -> int:
+    """How many recordings a golden.safetensors holds (features_0, features_1, ...)."""
+    k = 0
+    while f"features_{k}" in golden:
+        k += 1
+    assert k > 0, "golden.safetensors holds no features_0"
+    return k
