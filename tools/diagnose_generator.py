@@ -2,7 +2,8 @@
 
 Separates the generator from the GAN game, with the reference's own modules
 (`../shared/reference/avpgan_torch.py`, and tools/reference_recipes.py for its recipes: spectral
-norm on the face encoder only, CBAM's channel MLP reduced by 4 or 1 instead of 16):
+norm on the face encoder only, CBAM's channel MLP reduced by 4 or 1 instead of 16, CBAM's
+residual gate `x (1 + M(x))`):
 
 1. **Signal at initialisation.** For each architecture (and recipe), torch default init, u/v
    power-iterated (20 train-mode passes), 16 random unit embeddings: after each layer, the mean
@@ -26,7 +27,8 @@ import reference_recipes  # noqa: E402
 # (architecture, recipe options of tools/reference_recipes.py). avpgan with generator_cbam off
 # has avpgan-nocbam's generator, so it is not listed separately.
 VARIANTS = [("voice2face", {}), ("avpgan", {}), ("avpgan", dict(generator_sn=False)), ("avpgan", dict(cbam_reduction=4)),
-            ("avpgan", dict(cbam_reduction=1)), ("avpgan-nocbam", {}), ("avpgan-nocbam", dict(generator_sn=False))]
+            ("avpgan", dict(cbam_reduction=1)), ("avpgan", dict(cbam_gate="residual")),
+            ("avpgan-nocbam", {}), ("avpgan-nocbam", dict(generator_sn=False))]
 
 
 def label(arch, recipe):
