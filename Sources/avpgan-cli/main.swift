@@ -114,6 +114,8 @@ func info(_ path: String) throws {
     }
     let model = try Model(bytes: bytes, options: LoadOptions(inferenceOnly: false))
     let c = model.config
+    let cbamPlaces = [NetworkName.generator, .faceEncoder].filter { c.has($0) && c.hasCBAM($0) }.map(\.rawValue)
+    let cbam = cbamPlaces.isEmpty ? "none" : "\(cbamPlaces.joined(separator: ", ")); reduction \(c.cbamReduction), gate \(c.cbamGate.rawValue)"
     print("""
     file:          \(path)
     architecture:  \(c.arch.rawValue)
@@ -126,6 +128,7 @@ func info(_ path: String) throws {
     face widths:   \(c.faceWidths.isEmpty ? "-" : "\(c.faceWidths)")
     identities:    \(c.identities)
     spectral norm: \(c.spectralNorm.rawValue)
+    cbam:          \(cbam)
     pixels:        \(c.pixels.rawValue)
     parameters:    \(model.parameterCount)
     """)
