@@ -14,13 +14,14 @@ import XCTest
 final class GANStepParityTests: XCTestCase {
     /// The reference's three architectures, and the training recipes of
     /// tools/reference_recipes.py (avpgan with spectral norm on the face encoder only, with
-    /// CBAM in the face encoder only, and with CBAM's channel MLP reduced by 4 instead of 16).
+    /// CBAM in the face encoder only, with CBAM's channel MLP reduced by 4 instead of 16, and
+    /// with CBAM's residual gate `x (1 + M)`).
     static let fixtures = Fixtures.architectures
-        + ["avpgan.generator-sn-off", "avpgan.generator-cbam-off", "avpgan.cbam-reduction-4"]
+        + ["avpgan.generator-sn-off", "avpgan.generator-cbam-off", "avpgan.cbam-reduction-4", "avpgan.cbam-residual"]
 
     /// `fixture`: a folder of Tests/Fixtures/training. Its metadata names the architecture and,
     /// for a recipe, `avpgan.recipe` (`{"generator_spectral_norm": false}`, `{"generator_cbam":
-    /// false}`, `{"cbam_reduction": 4}`).
+    /// false}`, `{"cbam_reduction": 4}`, `{"cbam_gate": "residual"}`).
     func load(_ fixture: String) throws -> (GANTrainer, Safetensors) {
         let dir = "\(Fixtures.root)/training/\(fixture)"
         let initial = try Safetensors(bytes: try FileIO.read("\(dir)/initial.safetensors"))
@@ -37,6 +38,7 @@ final class GANStepParityTests: XCTestCase {
             if case .bool(false)? = recipe["generator_spectral_norm"] { config.generatorSpectralNorm = false }
             if case .bool(false)? = recipe["generator_cbam"] { config.generatorCBAM = false }
             if let r = recipe["cbam_reduction"]?.integerValue { config.cbamReduction = Int(r) }
+            if let g = recipe["cbam_gate"]?.stringValue { config.cbamGate = try XCTUnwrap(CBAMGate(rawValue: g), "recipe cbam_gate \(g)") }
         }
         var tensors: [String: [Float]] = [:]
         for e in initial.entries where e.dtype.isFloat { tensors[e.name] = try initial.floats(e) }
