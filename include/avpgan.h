@@ -539,6 +539,17 @@ typedef enum avpgan_split {
     AVPGAN_SPLIT_CORPUS_SET = 2
 } avpgan_split;
 
+/** How CBAM's attention maps M (sigmoids) multiply the features it gates
+ *  (avpgan_trainer_params.cbam_gate; avpgan only). */
+typedef enum avpgan_cbam_gate {
+    /** The reference's CBAM: x' = x * Mc(x), y = x' * Ms(x'). */
+    AVPGAN_CBAM_GATE_SIGMOID = 0,
+    /** Residual attention: x' = x * (1 + Mc(x)), y = x' * (1 + Ms(x')); an untrained gate
+     *  scales by about 1.5 instead of 0.5, so the voice reaches the generator's output
+     *  (docs/training-design.md, "Third round: a residual CBAM gate"). */
+    AVPGAN_CBAM_GATE_RESIDUAL = 1
+} avpgan_cbam_gate;
+
 /** Number of losses a training step returns. */
 #define AVPGAN_N_LOSSES 5
 
@@ -647,6 +658,10 @@ typedef struct avpgan_trainer_params {
     /** avpgan_trainer_create, avpgan only: CBAM's channel MLP has max(C / cbam_reduction, 1)
      *  hidden units, 1-65536; default 16 (the reference). */
     uint32_t cbam_reduction;
+    /** avpgan_trainer_create, avpgan only: an avpgan_cbam_gate value for every CBAM;
+     *  default AVPGAN_CBAM_GATE_SIGMOID (the reference). Kept in checkpoints and exported
+     *  models, so a resumed run and the exported model use the gate the run was made with. */
+    int32_t cbam_gate;
 } avpgan_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_trainer_params). */
@@ -702,6 +717,7 @@ typedef struct avpgan_trainer_info {
     float batch_spread;        /* the last step's generated faces: mean over pixels of the std across the batch */
     int32_t generator_cbam;    /* 1: CBAM in the generator too (avpgan); 0: face encoder only, or no CBAM */
     uint32_t cbam_reduction;   /* CBAM's channel-MLP reduction (16 as the reference; also without CBAM) */
+    int32_t cbam_gate;         /* an avpgan_cbam_gate value (AVPGAN_CBAM_GATE_SIGMOID also without CBAM) */
 } avpgan_trainer_info;
 
 /** Fills *info; set info->struct_size = sizeof(avpgan_trainer_info) first. */

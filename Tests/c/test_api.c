@@ -607,7 +607,7 @@ static void test_trainer(const char *model_path, const char *data)
 {
     char dir[] = "/tmp/avpgan-test-trainer-XXXXXX";
     char voices[1024], faces[1024], cache[1024], ckpt0[1024], ckpt1[1024], exported[1024];
-    char missing_dir[1024], holdout[1024], garbage[1024], meta[1024];
+    char missing_dir[1024], holdout[1024], garbage[1024], meta[1024], gated[1024];
     avpgan_trainer_params tp, big_tp[2];
     avpgan_trainer_info info;
     avpgan_trainer *t = NULL, *u = NULL, *out = NULL;
@@ -632,6 +632,7 @@ static void test_trainer(const char *model_path, const char *data)
     snprintf(holdout, sizeof holdout, "%s/holdout.txt", dir);
     snprintf(meta, sizeof meta, "%s/vox1_meta.csv", dir);
     snprintf(garbage, sizeof garbage, "%s/garbage.safetensors", dir);
+    snprintf(gated, sizeof gated, "%s/residual-gate.safetensors", dir);
 
     /* ---- params ---- */
     expect(avpgan_trainer_params_init(NULL, sizeof tp), AVPGAN_E_INVALID_ARGUMENT,
@@ -645,10 +646,10 @@ static void test_trainer(const char *model_path, const char *data)
               tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
               tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 1 && tp.stop_on_collapse == 0 &&
               tp.health_warm_up == 500 && tp.meta_file == NULL && tp.allreduce == NULL && tp.n_ranks == 0 &&
-              tp.generator_cbam == 1 && tp.cbam_reduction == 16,
+              tp.generator_cbam == 1 && tp.cbam_reduction == 16 && tp.cbam_gate == AVPGAN_CBAM_GATE_SIGMOID,
           "wrong defaults",
           "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, generator spectral norm, "
-          "warn only, warm-up 500, generator CBAM, CBAM reduction 16)");
+          "warn only, warm-up 500, generator CBAM, CBAM reduction 16, sigmoid CBAM gate)");
 
     /* ---- create: errors ---- */
     tp.widths = AVPGAN_WIDTHS_TINY;
@@ -698,6 +699,11 @@ static void test_trainer(const char *model_path, const char *data)
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cbam_reduction 0)");
     tp.cbam_reduction = 65537;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cbam_reduction 65537)");
+    tp.cbam_reduction = 16;
+    tp.cbam_gate = 2;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cbam_gate 2)");
+    check(strstr(avpgan_last_error(), "cbam_gate") != NULL, avpgan_last_error(), "the cbam_gate error names the field");
+    tp.cbam_gate = AVPGAN_CBAM_GATE_SIGMOID;
     tp.cbam_reduction = 16;
     tp.struct_size = 8;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(struct_size 8)");
@@ -774,6 +780,39 @@ static void test_trainer(const char *model_path, const char *data)
     }
     tp.generator_cbam = 1;
     tp.cbam_reduction = 16;
+    /* The CBAM gate: a struct_size from before it keeps the sigmoid gate; the residual gate
+     * reaches the trainer and its checkpoint. */
+    memcpy(&big_tp[0], &tp, sizeof tp);
+    big_tp[0].struct_size = offsetof(avpgan_trainer_params, cbam_gate);
+    big_tp[0].cbam_gate = 9;
+    expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK, "avpgan_trainer_create(struct_size before cbam_gate)");
+    if (t != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.cbam_gate == AVPGAN_CBAM_GATE_SIGMOID, "a field past struct_size was read",
+              "an older params struct: the sigmoid CBAM gate (the default)");
+        avpgan_trainer_free(t);
+        t = NULL;
+    }
+    tp.cbam_gate = AVPGAN_CBAM_GATE_RESIDUAL;
+    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(cbam_gate residual)");
+    if (t != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.cbam_gate == AVPGAN_CBAM_GATE_RESIDUAL, "ignored", "cbam_gate residual reaches the trainer");
+        expect(avpgan_trainer_save(t, gated), AVPGAN_OK, "avpgan_trainer_save(residual gate)");
+        avpgan_trainer_free(t);
+        t = NULL;
+        expect(avpgan_trainer_load_checkpoint(gated, NULL, &t), AVPGAN_OK, "avpgan_trainer_load_checkpoint(residual gate)");
+        if (t != NULL) {
+            info.struct_size = sizeof info;
+            expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+            check(info.cbam_gate == AVPGAN_CBAM_GATE_RESIDUAL, "lost", "the checkpoint keeps the residual CBAM gate");
+            avpgan_trainer_free(t);
+            t = NULL;
+        }
+    }
+    tp.cbam_gate = AVPGAN_CBAM_GATE_SIGMOID;
 
     /* ---- stop_on_collapse: judged from the first step (health_warm_up 1), a fresh
      *      generator's faces are all alike (their spread ~1e-5, the threshold 0.01), so the

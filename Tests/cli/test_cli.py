@@ -302,6 +302,14 @@ def test_train_health_warnings_and_stop_on_collapse(tmp_path):
     assert r.returncode == 0, r.stderr
     config = json.loads(safetensors_metadata(tmp_path / "R.safetensors")["avpgan.config"])
     assert config["generator_cbam"] is False and config["cbam_reduction"] == 4, f"the CBAM options reach the model: {config}"
+    r = run(*common, "--steps", "1", "--cbam-gate", "softmax", "-o", str(tmp_path / "x.safetensors"))
+    assert r.returncode == 2 and "--cbam-gate" in r.stderr and "residual" in r.stderr, r.stderr
+    r = run(*common, "--steps", "1", "--cbam-gate", "residual", "-o", str(tmp_path / "G.safetensors"))
+    assert r.returncode == 0, r.stderr
+    config = json.loads(safetensors_metadata(tmp_path / "G.safetensors")["avpgan.config"])
+    assert config["cbam_gate"] == "residual", f"the CBAM gate reaches the model: {config}"
+    r = run("info", str(tmp_path / "G.safetensors"))
+    assert r.returncode == 0 and "gate residual" in r.stdout, f"avpgan info shows the CBAM gate: {r.stdout}"
 
 
 def safetensors_metadata(path):
