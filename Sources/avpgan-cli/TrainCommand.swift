@@ -63,6 +63,10 @@ enum TrainCommand {
             guard let checkpointPath, access(checkpointPath, R_OK) == 0 else { fail("--resume needs --checkpoint-dir D holding checkpoint.safetensors") }
             run = try TrainingRun(checkpoint: try TrainingCheckpoint(bytes: try FileIO.read(checkpointPath)), index: index,
                                   cache: cache, batchSize: batch, progress: loading)
+            // The checkpoint decides the recipe; a gate asked for explicitly must be the one it was made with.
+            if o.values["--cbam-gate"] != nil, run.config.arch.hasCBAM, run.config.cbamGate != cbamGate {
+                fail("--cbam-gate \(cbamGate.rawValue), but the checkpoint was trained with the \(run.config.cbamGate.rawValue) gate (a resumed run keeps its checkpoint's)", code: 2)
+            }
         } else {
             run = try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
                                   batchSize: batch, seed: seed, generatorSpectralNorm: generatorSN,
