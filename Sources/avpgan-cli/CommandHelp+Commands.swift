@@ -153,7 +153,9 @@ extension CommandHelp {
             description: """
             Trains the voice encoder with a speaker-classification head (as Voice2Face did) and \
             writes an encoder-only model file for train --voice-encoder. Reports the speaker \
-            accuracy on held-out utterances. Ctrl-C writes a checkpoint and stops.
+            accuracy on held-out utterances. Ctrl-C writes a checkpoint and stops. Started by \
+            mpirun -np N (or srun -n N), the copies train data-parallel on shares of each batch, \
+            BatchNorm synchronised; rank 0 writes.
             """,
             options: [
                 O("--voices", "DIR", "recordings, one folder per speaker"),

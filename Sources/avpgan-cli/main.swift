@@ -236,7 +236,9 @@ do {
     case "pixel-retrieval":
         exit(try EvaluateCommand.run(o))
     case "train-voice":
-        exit(try TrainVoiceCommand.run(o, flags: o.flags))
+        let code = try TrainVoiceCommand.run(o, flags: o.flags)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "synth-data":
         exit(try SynthData.run(o))
     case "embed":
