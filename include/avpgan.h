@@ -1072,6 +1072,21 @@ typedef struct avpgan_voice_training_params {
      *  AVPGAN_E_ABORTED (no model file is written; resume later). */
     avpgan_abort_fn abort_fn;
     void *abort_user_data;
+    /** Data-parallel pre-training over n_ranks processes (or threads), this call being rank
+     *  `rank` (0..n_ranks-1), as avpgan_trainer_params' fields of the same names; n_ranks 0
+     *  or 1 (the default): alone, and allreduce is unused. With n_ranks >= 2 and allreduce
+     *  set, the call is collective: every rank makes it with the same params (but its own
+     *  rank) and it fails on every rank (AVPGAN_E_INVALID_ARGUMENT) unless all hold the same
+     *  data set, options and checkpoint. Each rank then computes its own crops of every
+     *  global batch of batch_size (>= n_ranks), BatchNorm normalises with the whole batch's
+     *  statistics (synchronised through allreduce), and gradients are summed before every
+     *  Adam step: the ranks keep identical weights and running statistics and report the
+     *  whole batch's loss. Rank 0 alone writes the checkpoint, the log and output; an abort
+     *  callback that fires on any rank stops every rank after the same step. */
+    avpgan_allreduce_fn allreduce;
+    void *allreduce_user_data;
+    uint32_t rank;
+    uint32_t n_ranks;
 } avpgan_voice_training_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_voice_training_params). */

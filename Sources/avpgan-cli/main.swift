@@ -235,11 +235,17 @@ do {
         MPIProcessGroup.current?.finalize()  // a data-parallel run leaves its MPI job cleanly
         exit(code)
     case "eval":
-        exit(try FaceEvalCommand.run(o))
+        let code = try FaceEvalCommand.run(o)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "pixel-retrieval":
-        exit(try EvaluateCommand.run(o))
+        let code = try EvaluateCommand.run(o)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "train-voice":
-        exit(try TrainVoiceCommand.run(o, flags: o.flags))
+        let code = try TrainVoiceCommand.run(o, flags: o.flags)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "synth-data":
         exit(try SynthData.run(o))
     case "embed":
