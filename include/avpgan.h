@@ -539,6 +539,17 @@ typedef enum avpgan_split {
     AVPGAN_SPLIT_CORPUS_SET = 2
 } avpgan_split;
 
+/** How CBAM's attention maps M (sigmoids) multiply the features it gates
+ *  (avpgan_trainer_params.cbam_gate; avpgan only). */
+typedef enum avpgan_cbam_gate {
+    /** The reference's CBAM: x' = x * Mc(x), y = x' * Ms(x'). */
+    AVPGAN_CBAM_GATE_SIGMOID = 0,
+    /** Residual attention: x' = x * (1 + Mc(x)), y = x' * (1 + Ms(x')); an untrained gate
+     *  scales by about 1.5 instead of 0.5, so the voice reaches the generator's output
+     *  (docs/training-design.md, "Third round: a residual CBAM gate"). */
+    AVPGAN_CBAM_GATE_RESIDUAL = 1
+} avpgan_cbam_gate;
+
 /** Number of losses a training step returns. */
 #define AVPGAN_N_LOSSES 5
 
@@ -647,6 +658,10 @@ typedef struct avpgan_trainer_params {
     /** avpgan_trainer_create, avpgan only: CBAM's channel MLP has max(C / cbam_reduction, 1)
      *  hidden units, 1-65536; default 16 (the reference). */
     uint32_t cbam_reduction;
+    /** avpgan_trainer_create, avpgan only: an avpgan_cbam_gate value for every CBAM;
+     *  default AVPGAN_CBAM_GATE_SIGMOID (the reference). Kept in checkpoints and exported
+     *  models, so a resumed run and the exported model use the gate the run was made with. */
+    int32_t cbam_gate;
 } avpgan_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_trainer_params). */
@@ -702,6 +717,7 @@ typedef struct avpgan_trainer_info {
     float batch_spread;        /* the last step's generated faces: mean over pixels of the std across the batch */
     int32_t generator_cbam;    /* 1: CBAM in the generator too (avpgan); 0: face encoder only, or no CBAM */
     uint32_t cbam_reduction;   /* CBAM's channel-MLP reduction (16 as the reference; also without CBAM) */
+    int32_t cbam_gate;         /* an avpgan_cbam_gate value (AVPGAN_CBAM_GATE_SIGMOID also without CBAM) */
 } avpgan_trainer_info;
 
 /** Fills *info; set info->struct_size = sizeof(avpgan_trainer_info) first. */
@@ -1056,6 +1072,21 @@ typedef struct avpgan_voice_training_params {
      *  AVPGAN_E_ABORTED (no model file is written; resume later). */
     avpgan_abort_fn abort_fn;
     void *abort_user_data;
+    /** Data-parallel pre-training over n_ranks processes (or threads), this call being rank
+     *  `rank` (0..n_ranks-1), as avpgan_trainer_params' fields of the same names; n_ranks 0
+     *  or 1 (the default): alone, and allreduce is unused. With n_ranks >= 2 and allreduce
+     *  set, the call is collective: every rank makes it with the same params (but its own
+     *  rank) and it fails on every rank (AVPGAN_E_INVALID_ARGUMENT) unless all hold the same
+     *  data set, options and checkpoint. Each rank then computes its own crops of every
+     *  global batch of batch_size (>= n_ranks), BatchNorm normalises with the whole batch's
+     *  statistics (synchronised through allreduce), and gradients are summed before every
+     *  Adam step: the ranks keep identical weights and running statistics and report the
+     *  whole batch's loss. Rank 0 alone writes the checkpoint, the log and output; an abort
+     *  callback that fires on any rank stops every rank after the same step. */
+    avpgan_allreduce_fn allreduce;
+    void *allreduce_user_data;
+    uint32_t rank;
+    uint32_t n_ranks;
 } avpgan_voice_training_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_voice_training_params). */

@@ -31,6 +31,8 @@ def main():
                    help="spectral norm on the generator too (avpgan train --generator-sn; default: the trainer's, off)")
     p.add_argument("--generator-cbam", choices=["on", "off"],
                    help="CBAM in avpgan's generator too (avpgan train --generator-cbam; default: the trainer's)")
+    p.add_argument("--cbam-gate", choices=["sigmoid", "residual"],
+                   help="how avpgan's CBAM gates (avpgan train --cbam-gate; default: the trainer's, sigmoid)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="write the result here")
@@ -72,7 +74,8 @@ def main():
           "--seed", str(a.seed), "--cache", cache, "--checkpoint-dir", os.path.join(work, "run"),
           "--checkpoint-every", str(max(a.gan_steps // 5, 1)), *threads,
           *(["--generator-sn", a.generator_sn] if a.generator_sn else []),
-          *(["--generator-cbam", a.generator_cbam] if a.generator_cbam else []))
+          *(["--generator-cbam", a.generator_cbam] if a.generator_cbam else []),
+          *(["--cbam-gate", a.cbam_gate] if a.cbam_gate else []))
     result_json = os.path.join(work, "evaluate.json")
     out = stage("evaluate", "evaluate", "--model", model, "--voices", f"{data}/voices", "--faces", f"{data}/faces",
                 "--cache", cache, "--json", result_json, "--grid", os.path.join(work, "evaluate.png"), *threads)

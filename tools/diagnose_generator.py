@@ -2,7 +2,8 @@
 
 Separates the generator from the GAN game, with the reference's own modules
 (`../shared/reference/avpgan_torch.py`, and tools/reference_recipes.py for its recipes: spectral
-norm on the face encoder only, CBAM's channel MLP reduced by 4 or 1 instead of 16):
+norm on the face encoder only, CBAM's channel MLP reduced by 4 or 1 instead of 16, CBAM's
+residual gate `x (1 + M(x))`):
 
 1. **Signal at initialisation.** For each architecture (and recipe), torch default init, u/v
    power-iterated (20 train-mode passes), 16 random unit embeddings: after each layer, the mean
@@ -16,6 +17,7 @@ norm on the face encoder only, CBAM's channel MLP reduced by 4 or 1 instead of 1
    variance that the outputs explain (1: every identity's face; 0: the mean face for all).
 
     /work/torchenv/bin/python tools/diagnose_generator.py [--widths tiny|full] [--steps 600]
+                                                        [--only "avpgan, cbam_gate=residual;voice2face"]
 """
 import argparse, os, sys
 
@@ -26,7 +28,8 @@ import reference_recipes  # noqa: E402
 # (architecture, recipe options of tools/reference_recipes.py). avpgan with generator_cbam off
 # has avpgan-nocbam's generator, so it is not listed separately.
 VARIANTS = [("voice2face", {}), ("avpgan", {}), ("avpgan", dict(generator_sn=False)), ("avpgan", dict(cbam_reduction=4)),
-            ("avpgan", dict(cbam_reduction=1)), ("avpgan-nocbam", {}), ("avpgan-nocbam", dict(generator_sn=False))]
+            ("avpgan", dict(cbam_reduction=1)), ("avpgan", dict(cbam_gate="residual")),
+            ("avpgan-nocbam", {}), ("avpgan-nocbam", dict(generator_sn=False))]
 
 
 def label(arch, recipe):
@@ -38,10 +41,10 @@ def generator(ref, arch, recipe, widths, torch, seed):
     return reference_recipes.with_recipe(ref, **recipe).build(arch, widths, 4)["g"]
 
 
-def signal(ref, widths, torch):
+def signal(ref, widths, torch, variants):
     F = torch.nn.functional
     print("1. signal at initialisation: after each layer, mean |x| / mean std across 16 embeddings")
-    for arch, recipe in VARIANTS:
+    for arch, recipe in variants:
         g = generator(ref, arch, recipe, widths, torch, 1)
         e = widths["embed"]
         z = F.normalize(torch.randn(16, e)).view(16, e, 1, 1)
@@ -57,12 +60,12 @@ def signal(ref, widths, torch):
         print(f"  {label(arch, recipe):32s} " + "  ".join(cells))
 
 
-def capacity(ref, widths, torch, steps, identities, seeds):
+def capacity(ref, widths, torch, steps, identities, seeds, variants):
     F = torch.nn.functional
     print(f"2. supervised capacity: explained between-identity variance after {steps} Adam steps "
           f"(lr 2e-4, betas 0.5/0.999, batch 32, {identities} identities), per seed")
     e = widths["embed"]
-    for arch, recipe in VARIANTS:
+    for arch, recipe in variants:
         scores = []
         for seed in seeds:
             gen = torch.Generator().manual_seed(100 + seed)
@@ -96,14 +99,20 @@ def main():
     p.add_argument("--identities", type=int, default=24)
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--only", default="", help="labels as printed, separated by ';' (e.g. 'avpgan, cbam_gate=residual;voice2face'):"
+                   " measure only these variants")
     a = p.parse_args()
+    wanted = [w.strip() for w in a.only.split(";") if w.strip()] if a.only else []
+    variants = [v for v in VARIANTS if not wanted or label(*v) in wanted]
+    if not variants:
+        p.error(f"--only {a.only!r} names none of {[label(*v) for v in VARIANTS]}")
     import torch
     torch.set_num_threads(a.threads)
     ref = convert_torch.load_reference(a.reference)
     widths = ref.TINY if a.widths == "tiny" else ref.FULL
-    signal(ref, widths, torch)
+    signal(ref, widths, torch, variants)
     if a.steps > 0:
-        capacity(ref, widths, torch, a.steps, a.identities, [int(s) for s in a.seeds.split(",")])
+        capacity(ref, widths, torch, a.steps, a.identities, [int(s) for s in a.seeds.split(",")], variants)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,9 @@ same steps lands from the float32 one.
 --recipe generator-sn-off writes <out>/avpgan.generator-sn-off instead: avpgan built by
 tools/reference_recipes.py from the reference's own modules with spectral norm on the face
 encoder only (the trainer's generator_spectral_norm = false); metadata avpgan.recipe says so.
---recipe generator-cbam-off (CBAM in the face encoder only) and --recipe cbam-reduction-4 (every
-CBAM's channel MLP reduced by 4, not 16) likewise write avpgan.<recipe>.
+--recipe generator-cbam-off (CBAM in the face encoder only), --recipe cbam-reduction-4 (every
+CBAM's channel MLP reduced by 4, not 16) and --recipe cbam-residual (every CBAM gates as
+x (1 + M), residual attention) likewise write avpgan.<recipe>.
 """
 import argparse
 import json

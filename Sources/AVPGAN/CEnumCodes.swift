@@ -16,6 +16,16 @@ extension Architecture {
     }
 }
 
+extension CBAMGate {
+    /// The `avpgan_cbam_gate` value.
+    var code: Int32 {
+        switch self {
+        case .sigmoid: return Int32(AVPGAN_CBAM_GATE_SIGMOID.rawValue)
+        case .residual: return Int32(AVPGAN_CBAM_GATE_RESIDUAL.rawValue)
+        }
+    }
+}
+
 extension PixelMapping {
     /// The `avpgan_pixels` value.
     var code: Int32 {

@@ -1,8 +1,9 @@
 import AVPGANCore
 import CAVPGAN
 
-/// The C host's communicator as the core's `GradientReducer`: `avpgan_trainer_params.allreduce`
-/// with its user data, rank and number of ranks.
+/// The C host's communicator as the core's `GradientReducer`: the `allreduce` field of
+/// `avpgan_trainer_params` or `avpgan_voice_training_params`, with its user data, rank and
+/// number of ranks.
 final class CallbackReducer: GradientReducer {
     let rank: Int
     let size: Int
@@ -12,14 +13,23 @@ final class CallbackReducer: GradientReducer {
     /// The reducer `p` asks for, nil when it trains alone (n_ranks 0 or 1); throws on a params
     /// struct that asks for ranks without saying how to reach them.
     static func from(_ p: avpgan_trainer_params) throws -> CallbackReducer? {
-        guard p.n_ranks >= 2 else { return nil }
-        guard let fn = p.allreduce else {
-            throw AVPGANError(.invalidArgument, "params.n_ranks is \(p.n_ranks) but params.allreduce is NULL; data-parallel training needs the host's allreduce")
+        try from(allreduce: p.allreduce, userData: p.allreduce_user_data, rank: p.rank, ranks: p.n_ranks)
+    }
+
+    static func from(_ p: avpgan_voice_training_params) throws -> CallbackReducer? {
+        try from(allreduce: p.allreduce, userData: p.allreduce_user_data, rank: p.rank, ranks: p.n_ranks)
+    }
+
+    private static func from(allreduce: avpgan_allreduce_fn?, userData: UnsafeMutableRawPointer?, rank: UInt32,
+                             ranks: UInt32) throws -> CallbackReducer? {
+        guard ranks >= 2 else { return nil }
+        guard let fn = allreduce else {
+            throw AVPGANError(.invalidArgument, "params.n_ranks is \(ranks) but params.allreduce is NULL; data-parallel training needs the host's allreduce")
         }
-        guard p.rank < p.n_ranks else {
-            throw AVPGANError(.invalidArgument, "params.rank is \(p.rank), expected 0...\(p.n_ranks - 1) for \(p.n_ranks) ranks")
+        guard rank < ranks else {
+            throw AVPGANError(.invalidArgument, "params.rank is \(rank), expected 0...\(ranks - 1) for \(ranks) ranks")
         }
-        return CallbackReducer(rank: Int(p.rank), size: Int(p.n_ranks), allreduce: fn, userData: p.allreduce_user_data)
+        return CallbackReducer(rank: Int(rank), size: Int(ranks), allreduce: fn, userData: userData)
     }
 
     private init(rank: Int, size: Int, allreduce: avpgan_allreduce_fn, userData: UnsafeMutableRawPointer?) {

@@ -20,7 +20,8 @@ private let defaultTrainerParams = avpgan_trainer_params(
     split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue), generator_spectral_norm: TrainingRun.defaultGeneratorSpectralNorm ? 1 : 0,
     stop_on_collapse: 0, health_warm_up: UInt32(TrainingHealth.defaultWarmUp), meta_file: nil,
     allreduce: nil, allreduce_user_data: nil, rank: 0, n_ranks: 0,
-    generator_cbam: TrainingRun.defaultGeneratorCBAM ? 1 : 0, cbam_reduction: UInt32(TrainingRun.defaultCBAMReduction))
+    generator_cbam: TrainingRun.defaultGeneratorCBAM ? 1 : 0, cbam_reduction: UInt32(TrainingRun.defaultCBAMReduction),
+    cbam_gate: TrainingRun.defaultCBAMGate.code)
 
 /// The caller's trainer params over the defaults. generator_spectral_norm sits where the
 /// first struct had its tail padding, so a struct_size that does not reach stop_on_collapse
@@ -125,13 +126,16 @@ public func avpgan_trainer_create(_ params: UnsafePointer<avpgan_trainer_params>
         guard (1...UInt32(ModelConfig.maxWidth)).contains(p.cbam_reduction) else {
             throw AVPGANError(.invalidArgument, "params.cbam_reduction is \(p.cbam_reduction), expected 1...\(ModelConfig.maxWidth)")
         }
+        guard let cbamGate = CBAMGate.allCases.first(where: { $0.code == p.cbam_gate }) else {
+            throw AVPGANError(.invalidArgument, "params.cbam_gate is \(p.cbam_gate), not an avpgan_cbam_gate value (AVPGAN_CBAM_GATE_SIGMOID 0, AVPGAN_CBAM_GATE_RESIDUAL 1)")
+        }
         guard p.health_warm_up >= 1 else { throw AVPGANError(.invalidArgument, "params.health_warm_up is 0, expected at least 1") }
         let batch = try batchSize(p)
         let encoder = try string(p.voice_encoder, "params.voice_encoder")
         let (index, cache) = try dataset(p, required: true)!
         try publish(try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
                                 batchSize: batch, seed: p.seed, generatorSpectralNorm: p.generator_spectral_norm != 0,
-                                generatorCBAM: p.generator_cbam != 0, cbamReduction: Int(p.cbam_reduction),
+                                generatorCBAM: p.generator_cbam != 0, cbamReduction: Int(p.cbam_reduction), cbamGate: cbamGate,
                                 healthWarmUp: Int(p.health_warm_up)), p, out)
     }
 }
@@ -195,6 +199,7 @@ public func avpgan_trainer_get_info(_ handle: OpaquePointer?, _ info: UnsafeMuta
             full.batch_spread = run.lastSpread
             full.generator_cbam = c.hasCBAM(.generator) ? 1 : 0
             full.cbam_reduction = UInt32(c.cbamReduction)
+            full.cbam_gate = c.cbamGate.code
             return full
         }
         try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: TrainerStructSize.infoFirst, name: "info")

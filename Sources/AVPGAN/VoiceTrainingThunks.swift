@@ -4,6 +4,9 @@ import CAVPGAN
 // Voice-encoder pre-training entry points (avpgan train-voice).
 
 private let voiceParamsSize = MemoryLayout<avpgan_voice_training_params>.stride
+/// The size of the first released avpgan_voice_training_params (up to abort_user_data): a
+/// caller built against it gets the defaults (alone) for the data-parallel fields.
+private let voiceParamsFirstSize = MemoryLayout<avpgan_voice_training_params>.offset(of: \avpgan_voice_training_params.allreduce)!
 private let voiceResultSize = MemoryLayout<avpgan_voice_training_result>.stride
 
 private let defaultVoiceParams: avpgan_voice_training_params = {
@@ -12,12 +15,13 @@ private let defaultVoiceParams: avpgan_voice_training_params = {
         struct_size: voiceParamsSize, voices_dir: nil, test_list: nil, split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue),
         widths: Int32(AVPGAN_WIDTHS_FULL.rawValue), cache_dir: nil, output: nil, checkpoint_dir: nil, log_path: nil, resume: 0,
         steps: UInt64(o.steps), batch_size: UInt32(o.batchSize), checkpoint_every: UInt32(o.checkpointEvery), lr: o.lr, seed: o.seed,
-        progress: nil, progress_user_data: nil, abort_fn: nil, abort_user_data: nil)
+        progress: nil, progress_user_data: nil, abort_fn: nil, abort_user_data: nil,
+        allreduce: nil, allreduce_user_data: nil, rank: 0, n_ranks: 0)
 }()
 
 @_cdecl("avpgan_voice_training_params_init")
 public func avpgan_voice_training_params_init(_ params: UnsafeMutablePointer<avpgan_voice_training_params>?, _ size: Int) -> Int32 {
-    ParamsInit.fill(params, size: size, defaults: defaultVoiceParams, minimumSize: voiceParamsSize)
+    ParamsInit.fill(params, size: size, defaults: defaultVoiceParams, minimumSize: voiceParamsFirstSize)
 }
 
 /// The session options of `p`, every field checked.
@@ -47,18 +51,26 @@ private func sessionOptions(_ p: avpgan_voice_training_params) throws -> VoiceEn
     return o
 }
 
+/// What the ranks of data-parallel pre-training must agree on besides the run's state.
+private func voiceFingerprint(_ p: avpgan_voice_training_params) -> String {
+    [p.voices_dir, p.test_list].map { $0.map { String(cString: $0) } ?? "-" }.joined(separator: "|")
+        + "|split \(p.split)|widths \(p.widths)|steps \(p.steps)|batch \(p.batch_size)|lr \(p.lr)|seed \(p.seed)|resume \(p.resume)"
+}
+
 @_cdecl("avpgan_voice_encoder_train")
 public func avpgan_voice_encoder_train(_ params: UnsafePointer<avpgan_voice_training_params>?,
                                        _ result: UnsafeMutablePointer<avpgan_voice_training_result>?) -> Int32 {
     CallBoundary.run {
         if let result { try Argument.structSize(result.pointee.struct_size, minimum: voiceResultSize, name: "result") }
         let p = try Argument.params(try Argument.require(params, "params"), defaults: defaultVoiceParams,
-                                    minimumSize: voiceParamsSize, name: "params")
+                                    minimumSize: voiceParamsFirstSize, name: "params")
         let options = try sessionOptions(p)
         let output = try DatasetArguments.string(p.output, "params.output")
         let cache = try DatasetArguments.cache(p.cache_dir, orDefault: true)
         let index = try DatasetArguments.index(voices: p.voices_dir, faces: nil, required: false, testList: p.test_list, split: p.split)
-        let session = try VoiceEncoderTrainingSession(options: options, index: index, cache: cache)
+        // Collective with ranks: every rank checks that all hold the same state before any trains.
+        let session = try VoiceEncoderTrainingSession(options: options, index: index, cache: cache, reducer: try CallbackReducer.from(p),
+                                                      fingerprint: voiceFingerprint(p))
         let progress = p.progress, user = p.progress_user_data
         let finished = try session.train(onStep: { r in
             progress?(UInt64(r.step), UInt64(r.steps), r.loss, r.runningAccuracy, user)
@@ -74,7 +86,8 @@ public func avpgan_voice_encoder_train(_ params: UnsafePointer<avpgan_voice_trai
         }
         if let result { try Argument.fill(result, with: full, size: result.pointee.struct_size, minimumSize: voiceResultSize, name: "result") }
         if !finished {
-            throw AVPGANError(.aborted, "the abort callback stopped training at step \(run.step) of \(options.steps); the checkpoint is saved\(options.checkpointDirectory == nil ? " nowhere (no params.checkpoint_dir)" : ", resume with params.resume = 1")")
+            let whose = run.reducer == nil ? "the abort callback" : "an abort callback (of this rank or another)"
+            throw AVPGANError(.aborted, "\(whose) stopped training at step \(run.step) of \(options.steps); the checkpoint is saved\(options.checkpointDirectory == nil ? " nowhere (no params.checkpoint_dir)" : ", resume with params.resume = 1")")
         }
     }
 }

@@ -140,6 +140,8 @@ extension CommandHelp {
                     + "avpgan-nocbam)", default: "on"),
                 O("--generator-cbam", "on|off", "CBAM in the generator too, as the reference (avpgan)", default: "on"),
                 O("--cbam-reduction", "R", "CBAM's channel MLP has max(C/R, 1) hidden units (avpgan)", default: "16"),
+                O("--cbam-gate", "sigmoid|residual", "how CBAM's attention multiplies: x*M (the reference) or "
+                    + "x*(1+M), residual attention that passes the voice at init (avpgan)", default: "sigmoid"),
                 O("--stop-on-collapse", nil, "stop (exit 3), keeping the last healthy checkpoint, when the faces "
                     + "collapse or the discriminator runs away"),
                 O("--health-warm-up", "N", "steps before collapse and a runaway discriminator are judged", default: "500"),
@@ -153,7 +155,9 @@ extension CommandHelp {
             description: """
             Trains the voice encoder with a speaker-classification head (as Voice2Face did) and \
             writes an encoder-only model file for train --voice-encoder. Reports the speaker \
-            accuracy on held-out utterances. Ctrl-C writes a checkpoint and stops.
+            accuracy on held-out utterances. Ctrl-C writes a checkpoint and stops. Started by \
+            mpirun -np N (or srun -n N), the copies train data-parallel on shares of each batch, \
+            BatchNorm synchronised; rank 0 writes.
             """,
             options: [
                 O("--voices", "DIR", "recordings, one folder per speaker"),
@@ -188,7 +192,9 @@ extension CommandHelp {
             description: """
             Generates a face from each recording of the chosen split and ranks every identity's \
             mean picture by pixel distance to it: top-1, top-5 and mean rank, beside chance and \
-            beside the real pictures. Needs no face-recognition network (see eval for that).
+            beside the real pictures. Needs no face-recognition network (see eval for that). \
+            Started by mpirun -np N (or srun -n N), the copies share the recordings; rank 0 \
+            prints the one-process result.
             """,
             options: [
                 O("--model", "MODEL", "model file (safetensors)"),
@@ -211,7 +217,8 @@ extension CommandHelp {
             portraits and the speaker's own faces and other identities' (the impostor baseline), \
             their difference with a 95% confidence interval over speakers, and retrieval \
             top-1/top-5. Writes eval.md, eval.csv, eval-recordings.csv, eval.json, grid.png and \
-            sweep-N.png.
+            sweep-N.png. Started by mpirun -np N (or srun -n N), the copies share the \
+            recordings; rank 0 writes the one-process report.
             """,
             options: [
                 O("--model", "MODEL", "model file; repeat to compare models"),

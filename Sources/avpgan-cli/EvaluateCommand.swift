@@ -6,6 +6,7 @@ import Glibc
 /// `avpgan pixel-retrieval` (alias `evaluate`): parses the options, runs
 /// `PixelRetrievalEvaluation` on the chosen split (the held-out identities by default) and
 /// prints top-1/top-5 accuracy and mean rank beside chance and the real-picture ceiling.
+/// Under mpirun/srun the ranks share the recordings and rank 0 prints and writes the result.
 enum EvaluateCommand {
     static func run(_ o: Options) throws -> Int32 {
         guard let modelPath = o.values["--model"] else { fail("evaluate needs --model MODEL", code: 2) }
@@ -13,6 +14,8 @@ enum EvaluateCommand {
         let split = o.values["--split"] ?? "test"
         guard ["test", "validation", "train"].contains(split) else { fail("--split takes test, validation or train", code: 2) }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+        // Several ranks (mpirun/srun): any failure ends the job (fail); main leaves MPI after a return.
+        let group = try MPIProcessGroup.joinIfLaunched()
         let model = try Model(path: modelPath)
         let index = try TrainCommand.datasetIndex(o, voices: voices, faces: faces)
         let identities = index.identities(in: EvaluationSplit(rawValue: split)!)
@@ -20,10 +23,18 @@ enum EvaluateCommand {
             fail("the \(split) split has \(identities.count) identities with voices and faces; retrieval needs at least 2 (give --test-list or --split train)")
         }
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
-        print("feature cache: \(cache.directory)")
+        if (group?.rank ?? 0) == 0 { print("feature cache: \(cache.directory)") }
         let evaluation: PixelRetrievalEvaluation
         do {
-            evaluation = try PixelRetrievalEvaluation(model: model, identities: identities, cache: cache)
+            if let group {
+                try RankAgreement.require(FaceEvalCommand.fingerprint(identities, models: [model], faceModel: nil), reducer: group,
+                                          what: "the ranks were started with different arguments, data or models")
+                guard let result = try PixelRetrievalEvaluation.distributed(model: model, identities: identities, cache: cache,
+                                                                            reducer: group) else { return 0 }
+                evaluation = result
+            } else {
+                evaluation = try PixelRetrievalEvaluation(model: model, identities: identities, cache: cache)
+            }
         } catch let error as AVPGANError where error.kind == .noSpeech {
             fail("no recording of the \(split) identities has speech")
         }

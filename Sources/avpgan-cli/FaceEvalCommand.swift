@@ -6,6 +6,7 @@ import Glibc
 /// `avpgan eval`: parses the options and runs the paper's Table 4 protocol
 /// (`FaceSimilarityEvaluation`, reported by `FaceSimilarityReport`) for one or more models at
 /// several voice lengths: Markdown on stdout; Markdown, CSV, JSON and the figures in `-o`.
+/// Under mpirun/srun the ranks share the recordings and rank 0 writes the same report.
 enum FaceEvalCommand {
     static func run(_ o: Options) throws -> Int32 {
         let models = o.all["--model"] ?? []
@@ -19,30 +20,54 @@ enum FaceEvalCommand {
         let rows = o.integer("--rows", default: 8)
         guard rows >= 1 else { fail("--rows takes a positive integer", code: 2) }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+        // Under mpirun or srun with several ranks: the recordings are shared out, rank 0 reports.
+        // Any failure on any rank ends the job (fail); main leaves MPI cleanly after a return.
+        let group = try MPIProcessGroup.joinIfLaunched()
+        let lead = (group?.rank ?? 0) == 0
         let identities = try selectIdentities(o, voices: voices, faces: faces)
         let faceModel = try FaceModel(path: facePath)
         let loaded = try models.map { try Model(path: $0) }
-        try FileIO.makeDirectory(outDir)  // before the long part, so that a bad -o fails at once
+        if lead { try FileIO.makeDirectory(outDir) }  // before the long part, so that a bad -o fails at once
 
-        let terminal = isatty(STDERR_FILENO) == 1
+        let terminal = lead && isatty(STDERR_FILENO) == 1
         let clock = ContinuousClock(), started = clock.now
-        let evaluation = try FaceSimilarityEvaluation(identities: identities, faceModel: faceModel) { done, total in
-            if terminal { fputs("\rreal faces: \(done)/\(total)\u{1B}[K", stderr) }
-        }
         let count = loaded.count
-        let report = try FaceSimilarityReport(models: models, loaded: loaded, evaluation: evaluation, facePath: facePath, seconds: seconds,
-                                              progress: { m, done, total in
+        let realFaces: (Int, Int) -> Void = { done, total in if terminal { fputs("\rreal faces: \(done)/\(total)\u{1B}[K", stderr) } }
+        let progress: @Sendable (Int, Int, Int) -> Void = { m, done, total in
             if terminal { fputs("\rmodel \(m + 1)/\(count): \(done)/\(total) portraits\u{1B}[K", stderr) }
-        }, skipped: { path, why in
+        }
+        let skipped: (String, String) -> Void = { path, why in
             if terminal { fputs("\r\u{1B}[K", stderr) }
             fputs("avpgan: skipped \(path): \(why)\n", stderr)
-        })
+        }
+        let report: FaceSimilarityReport
+        if let group {
+            try RankAgreement.require(fingerprint(identities, models: loaded, faceModel: faceModel), reducer: group,
+                                      what: "the ranks were started with different arguments, data or models")
+            guard let mine = try FaceSimilarityReport.distributed(models: models, loaded: loaded, identities: identities, faceModel: faceModel,
+                                                                  facePath: facePath, seconds: seconds, reducer: group, realFaces: realFaces,
+                                                                  progress: progress, skipped: skipped) else { return 0 }
+            report = mine
+        } else {
+            let evaluation = try FaceSimilarityEvaluation(identities: identities, faceModel: faceModel, progress: realFaces)
+            report = try FaceSimilarityReport(models: models, loaded: loaded, evaluation: evaluation, facePath: facePath, seconds: seconds,
+                                              progress: progress, skipped: skipped)
+        }
         if terminal { fputs("\r\u{1B}[K", stderr) }
         let elapsed = clock.now - started
         print(report.markdown(), terminator: "")
         try report.write(to: outDir, rows: rows)
-        print("wrote \(outDir)/eval.md, eval.csv, eval-recordings.csv, eval.json, grid.png, sweep-1..\(report.results.count).png (\(fixed(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, 1)) s)")
+        let ranks = group.map { " on \($0.size) ranks" } ?? ""
+        print("wrote \(outDir)/eval.md, eval.csv, eval-recordings.csv, eval.json, grid.png, sweep-1..\(report.results.count).png (\(fixed(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, 1)) s\(ranks))")
         return 0
+    }
+
+    /// What every rank of a distributed evaluation must hold alike: the command line, the
+    /// identities with their files, and the models' and face model's SHA-256.
+    static func fingerprint(_ identities: [DatasetIndex.Identity], models: [Model], faceModel: FaceModel?) -> String {
+        var parts = CommandLine.arguments + models.map(\.sha256) + [faceModel?.sha256 ?? "-"]
+        for i in identities { parts.append("\(i.name):\(i.voices.joined(separator: ",")):\(i.faces.joined(separator: ","))") }
+        return parts.joined(separator: "\u{1}")
     }
 
     static func trimmed(_ s: Substring) -> String {

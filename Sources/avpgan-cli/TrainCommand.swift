@@ -39,6 +39,10 @@ enum TrainCommand {
         }
         let cbamReduction = o.integer("--cbam-reduction", default: TrainingRun.defaultCBAMReduction)
         guard (1...ModelConfig.maxWidth).contains(cbamReduction) else { fail("--cbam-reduction takes 1...\(ModelConfig.maxWidth)", code: 2) }
+        let gateName = o.values["--cbam-gate"] ?? TrainingRun.defaultCBAMGate.rawValue
+        guard let cbamGate = CBAMGate(rawValue: gateName) else {
+            fail("--cbam-gate takes \(CBAMGate.allCases.map(\.rawValue).joined(separator: " or ")), got '\(gateName)'", code: 2)
+        }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
         // Under mpirun/srun with several ranks: data-parallel training; rank 0 writes everything.
         // Left with MPI_Finalize by main after a normal return; any failure aborts the job (fail).
@@ -59,10 +63,15 @@ enum TrainCommand {
             guard let checkpointPath, access(checkpointPath, R_OK) == 0 else { fail("--resume needs --checkpoint-dir D holding checkpoint.safetensors") }
             run = try TrainingRun(checkpoint: try TrainingCheckpoint(bytes: try FileIO.read(checkpointPath)), index: index,
                                   cache: cache, batchSize: batch, progress: loading)
+            // The checkpoint decides the recipe; a gate asked for explicitly must be the one it was made with.
+            if o.values["--cbam-gate"] != nil, run.config.arch.hasCBAM, run.config.cbamGate != cbamGate {
+                fail("--cbam-gate \(cbamGate.rawValue), but the checkpoint was trained with the \(run.config.cbamGate.rawValue) gate (a resumed run keeps its checkpoint's)", code: 2)
+            }
         } else {
             run = try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
                                   batchSize: batch, seed: seed, generatorSpectralNorm: generatorSN,
-                                  generatorCBAM: generatorCBAM, cbamReduction: cbamReduction, healthWarmUp: warmUp, progress: loading)
+                                  generatorCBAM: generatorCBAM, cbamReduction: cbamReduction, cbamGate: cbamGate,
+                                  healthWarmUp: warmUp, progress: loading)
         }
         if tty { fputs("\r\u{1B}[K", stderr) }
         if let group {

@@ -6,7 +6,9 @@ import Glibc
 /// `avpgan train-voice`: parses the options and runs a `VoiceEncoderTrainingSession` (speaker-
 /// classifier pre-training with checkpoints, resume and a JSONL log), with Ctrl-C and progress
 /// on the terminal; writes the encoder-only model file for `avpgan train --voice-encoder` and
-/// prints the speaker accuracy on held-out utterances of the training speakers.
+/// prints the speaker accuracy on held-out utterances of the training speakers. Under mpirun
+/// or srun with several ranks it trains data-parallel (`MPIProcessGroup`); rank 0 writes and
+/// prints, and any failure ends every rank (`fail`).
 enum TrainVoiceCommand {
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
         guard let voices = o.values["--voices"] else { fail("train-voice needs --voices DIR", code: 2) }
@@ -28,14 +30,19 @@ enum TrainVoiceCommand {
         options.lr = lr
         options.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+        let group = try MPIProcessGroup.joinIfLaunched()
+        let lead = (group?.rank ?? 0) == 0
+        func say(_ line: String) { if lead { print(line) } }
+        if let group, batch < group.size { fail("--batch \(batch) is smaller than the \(group.size) ranks; each rank needs at least one crop", code: 2) }
         if options.resume, access("\(options.checkpointDirectory ?? "")/\(VoiceEncoderTrainingSession.checkpointName)", R_OK) != 0 || options.checkpointDirectory == nil {
             fail("--resume needs --checkpoint-dir D holding voice-checkpoint.safetensors")
         }
         let index = try TrainCommand.datasetIndex(o, voices: voices, faces: nil)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
-        print("feature cache: \(cache.directory)")
-        let tty = isatty(STDERR_FILENO) == 1
-        let session = try VoiceEncoderTrainingSession(options: options, index: index, cache: cache) { done, total in
+        say("feature cache: \(cache.directory)")
+        let tty = lead && isatty(STDERR_FILENO) == 1
+        let session = try VoiceEncoderTrainingSession(options: options, index: index, cache: cache, reducer: group,
+                                                      fingerprint: TrainCommand.fingerprint(index)) { done, total in
             if tty { fputs("\rloading voices \(done)/\(total)\u{1B}[K", stderr) }
         }
         let run = session.run
@@ -43,7 +50,10 @@ enum TrainVoiceCommand {
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         let c = run.config
-        print("pre-training the voice encoder (widths \(c.voiceWidths), embedding \(c.embedDim)) as a classifier of \(run.speakerNames.count) speakers, \(run.heldOutCount) utterances held out, batch \(batch), steps \(run.step)..<\(steps)")
+        if let group {
+            say("data-parallel over \(group.size) ranks (MPI, \(group.library)): each step's batch of \(batch) is shared out, \(BatchSlice.rows(batch: batch, rank: 0, size: group.size).count) crops on rank 0, BatchNorm synchronised")
+        }
+        say("pre-training the voice encoder (widths \(c.voiceWidths), embedding \(c.embedDim)) as a classifier of \(run.speakerNames.count) speakers, \(run.heldOutCount) utterances held out, batch \(batch), steps \(run.step)..<\(steps)")
         let start = Bench.now(), first = run.step
         let finished = try session.train(onStep: { r in
             guard tty else { return }
@@ -51,13 +61,18 @@ enum TrainVoiceCommand {
             fputs("\rstep \(r.step)/\(r.steps)  \(fixed(r.stepsPerSecond, 2)) steps/s  ETA \(Int(eta)) s  loss \(fixed(Double(r.loss), 4))  accuracy \(fixed(100 * r.runningAccuracy, 1)) % (last \(r.accuracyWindow) steps)\u{1B}[K", stderr)
         }, shouldStop: { stopRequested != 0 })
         if tty { fputs("\n", stderr) }
+        if let group, run.step > first {
+            let seconds = Bench.now() - start, stepsDone = Double(run.step - first)
+            say("data-parallel: \(group.size) ranks, \(fixed(stepsDone / seconds, 3)) steps/s, communication (with waiting) \(fixed(1000 * group.communicationSeconds / stepsDone, 2)) ms per step on rank 0, \(fixed(100 * group.communicationSeconds / seconds, 1)) % of its time, \(run.reducedFloatsPerStep * 4) bytes reduced per step")
+        }
         if !finished {
-            print("stopped at step \(run.step); resume with --resume\(session.checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
+            say("stopped at step \(run.step); resume with --resume\(session.checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
             return 130
         }
         let elapsed = Bench.now() - start
-        if run.step > first { print("\(run.step - first) steps in \(fixed(elapsed, 1)) s (\(fixed(Double(run.step - first) / elapsed, 2)) steps/s)") }
+        if run.step > first { say("\(run.step - first) steps in \(fixed(elapsed, 1)) s (\(fixed(Double(run.step - first) / elapsed, 2)) steps/s)") }
         try session.export(to: output)
+        guard lead else { return 0 }
         print("wrote \(output) (voice encoder only) after \(run.step) steps")
         let (right, total) = try run.heldOutAccuracy()
         if total == 0 {

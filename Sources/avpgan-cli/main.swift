@@ -118,6 +118,8 @@ func info(_ path: String) throws {
     }
     let model = try Model(bytes: bytes, options: LoadOptions(inferenceOnly: false))
     let c = model.config
+    let cbamPlaces = [NetworkName.generator, .faceEncoder].filter { c.has($0) && c.hasCBAM($0) }.map(\.rawValue)
+    let cbam = cbamPlaces.isEmpty ? "none" : "\(cbamPlaces.joined(separator: ", ")); reduction \(c.cbamReduction), gate \(c.cbamGate.rawValue)"
     print("""
     file:          \(path)
     architecture:  \(c.arch.rawValue)
@@ -130,6 +132,7 @@ func info(_ path: String) throws {
     face widths:   \(c.faceWidths.isEmpty ? "-" : "\(c.faceWidths)")
     identities:    \(c.identities)
     spectral norm: \(c.spectralNorm.rawValue)
+    cbam:          \(cbam)
     pixels:        \(c.pixels.rawValue)
     parameters:    \(model.parameterCount)
     """)
@@ -236,11 +239,17 @@ do {
         MPIProcessGroup.current?.finalize()  // a data-parallel run leaves its MPI job cleanly
         exit(code)
     case "eval":
-        exit(try FaceEvalCommand.run(o))
+        let code = try FaceEvalCommand.run(o)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "pixel-retrieval":
-        exit(try EvaluateCommand.run(o))
+        let code = try EvaluateCommand.run(o)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "train-voice":
-        exit(try TrainVoiceCommand.run(o, flags: o.flags))
+        let code = try TrainVoiceCommand.run(o, flags: o.flags)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "synth-data":
         exit(try SynthData.run(o))
     case "embed":

@@ -1,9 +1,10 @@
 @testable import AVPGANCore
 import XCTest
 
-/// The recipe options generator_cbam false (CBAM in the face encoder only) and cbam_reduction
-/// (CBAM's channel-MLP width): the tensors follow them, the config says so in files of every
-/// kind, and a trained model exports and generates with them.
+/// The recipe options generator_cbam false (CBAM in the face encoder only), cbam_reduction
+/// (CBAM's channel-MLP width) and cbam_gate (the reference's sigmoid gate or the residual
+/// `x (1 + M)`): the tensors follow them, the config says so in files of every kind, and a
+/// trained model exports and generates with them.
 final class CBAMRecipeTests: XCTestCase {
     let tiny = ModelConfig(arch: .avpgan, networks: NetworkName.allCases, embedDim: 16, voiceWidths: [32, 48, 64, 96],
                            generatorWidths: [128, 64, 32, 16, 16], faceWidths: [8, 16, 32, 32, 64], identities: 4,
@@ -43,13 +44,40 @@ final class CBAMRecipeTests: XCTestCase {
         XCTAssertEqual(shapes["face_encoder.model.4.mlp.0.weight"], [4, 16, 1, 1])
     }
 
-    /// One step of each option, a checkpoint round trip, and an exported model that generates.
+    func testGateRoundTripsAndIsCheckedAgainstTheArchitecture() throws {
+        XCTAssertEqual(tiny.cbamGate, .sigmoid, "the default gate is the reference's")
+        XCTAssertFalse(tiny.metadata["avpgan.config"]!.contains("cbam_gate"),
+                       "the reference's gate writes no new field, so its files stay as they were")
+        XCTAssertEqual(try ModelConfig.parse(metadata: tiny.metadata).cbamGate, .sigmoid, "a file without cbam_gate loads as sigmoid")
+        var c = tiny
+        c.cbamGate = .residual
+        XCTAssertTrue(c.metadata["avpgan.config"]!.contains("\"cbam_gate\":\"residual\""), c.metadata["avpgan.config"]!)
+        XCTAssertEqual(try ModelConfig.parse(metadata: c.metadata), c)
+        XCTAssertEqual(TensorLayout.tensors(for: c).map(\.name), TensorLayout.tensors(for: tiny).map(\.name),
+                       "the gate changes no tensor")
+        for bad in ["\"softmax\"", "1", "true"] {
+            var meta = c.metadata
+            meta["avpgan.config"] = meta["avpgan.config"]!.replacingOccurrences(of: "\"cbam_gate\":\"residual\"", with: "\"cbam_gate\":\(bad)")
+            XCTAssertThrowsError(try ModelConfig.parse(metadata: meta), "cbam_gate \(bad) must be refused") {
+                XCTAssertTrue("\($0)".contains("cbam_gate") && "\($0)".contains("residual"), "the message names the field and its values: \($0)")
+            }
+        }
+        var nocbam = tiny
+        nocbam.arch = .avpganNoCBAM
+        var m = nocbam.metadata
+        m["avpgan.config"] = String(m["avpgan.config"]!.dropLast()) + ",\"cbam_gate\":\"residual\"}"
+        XCTAssertThrowsError(try ModelConfig.parse(metadata: m)) { XCTAssertTrue("\($0)".contains("no CBAM"), "\($0)") }
+    }
+
+    /// One step of each option, a checkpoint round trip, and an exported model that generates
+    /// (with the residual gate: other faces than the same weights with the sigmoid gate).
     func testTrainerCheckpointAndExport() throws {
         let golden = try Safetensors(bytes: try FileIO.read("\(Fixtures.golden("avpgan"))/model-sn-stored.safetensors"))
-        for (generatorCBAM, reduction) in [(false, 16), (true, 4)] {
+        for (generatorCBAM, reduction, gate) in [(false, 16, CBAMGate.sigmoid), (true, 4, .sigmoid), (true, 16, .residual)] {
             var config = try ModelConfig.parse(metadata: golden.metadata)
             config.generatorCBAM = generatorCBAM
             config.cbamReduction = reduction
+            config.cbamGate = gate
             var tensors = NetworkInitializer.tensors(for: config, seed: 3)
             for e in golden.entries where e.name.hasPrefix("voice_encoder.") { tensors[e.name] = try golden.floats(e) }
             let trainer = try GANTrainer(config: config, tensors: tensors)
@@ -59,16 +87,30 @@ final class CBAMRecipeTests: XCTestCase {
             let faces = (0..<(n * 3 * s * s)).map { _ in rng.unit() * 2 - 1 }
             let losses = try trainer.step(voices: voices, frames: frames, voiceLabels: [0, 1, 2], faces: faces, faceLabels: [2, 1, 0],
                                           noise: [Float](repeating: 0.01, count: n * e))
-            let label = "generator_cbam \(generatorCBAM), reduction \(reduction)"
+            let label = "generator_cbam \(generatorCBAM), reduction \(reduction), gate \(gate.rawValue)"
             XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(label): \(losses)")
             let back = try TrainingCheckpoint(bytes: try trainer.checkpoint(step: 1, rng: 5).serialize())
             XCTAssertEqual(back.config.generatorCBAM, generatorCBAM, label)
             XCTAssertEqual(back.config.cbamReduction, reduction, label)
-            let model = try Model(bytes: try back.exportModel())
+            XCTAssertEqual(back.config.cbamGate, gate, "\(label): the checkpoint keeps the gate, so a resumed run uses it")
+            let exported = try back.exportModel()
+            let model = try Model(bytes: exported)
             XCTAssertEqual(model.config.generatorCBAM, generatorCBAM, label)
+            XCTAssertEqual(model.config.cbamGate, gate, "\(label): the exported model generates with the gate it was trained with")
             var out = [Float](repeating: 0, count: model.imageFloats)
             try model.generate(embeddings: SeededEmbedding.make(seed: 1, dimension: e), count: 1, embedDim: e, into: &out)
             XCTAssertTrue(out.allSatisfy(\.isFinite), "\(label): the exported model generates finite faces")
+            guard gate == .residual else { continue }
+            // The same weights with the sigmoid gate.
+            let file = try Safetensors(bytes: exported)
+            var weights: [String: [Float]] = [:]
+            for t in file.entries { weights[t.name] = try file.floats(t) }
+            var sigmoidConfig = model.config
+            sigmoidConfig.cbamGate = .sigmoid
+            let same = try Model(bytes: try ModelFileWriter.serialize(config: sigmoidConfig, tensors: weights))
+            var other = [Float](repeating: 0, count: same.imageFloats)
+            try same.generate(embeddings: SeededEmbedding.make(seed: 1, dimension: e), count: 1, embedDim: e, into: &other)
+            XCTAssertNotEqual(out, other, "\(label): inference must apply the residual gate, not the sigmoid one")
         }
     }
 }

@@ -14,14 +14,15 @@ import XCTest
 final class GANStepParityTests: XCTestCase {
     /// The reference's three architectures, and the training recipes of
     /// tools/reference_recipes.py (avpgan with spectral norm on the face encoder only, with
-    /// CBAM in the face encoder only, and with CBAM's channel MLP reduced by 4 instead of 16).
+    /// CBAM in the face encoder only, with CBAM's channel MLP reduced by 4 instead of 16, and
+    /// with CBAM's residual gate `x (1 + M)`).
     static let fixtures = Fixtures.architectures
-        + ["avpgan.generator-sn-off", "avpgan.generator-cbam-off", "avpgan.cbam-reduction-4"]
+        + ["avpgan.generator-sn-off", "avpgan.generator-cbam-off", "avpgan.cbam-reduction-4", "avpgan.cbam-residual"]
 
     /// `fixture`: a folder of Tests/Fixtures/training. Its metadata names the architecture and,
     /// for a recipe, `avpgan.recipe` (`{"generator_spectral_norm": false}`, `{"generator_cbam":
-    /// false}`, `{"cbam_reduction": 4}`).
-    func load(_ fixture: String) throws -> (GANTrainer, Safetensors) {
+    /// false}`, `{"cbam_reduction": 4}`, `{"cbam_gate": "residual"}`).
+    static func load(_ fixture: String) throws -> (GANTrainer, Safetensors) {
         let dir = "\(Fixtures.root)/training/\(fixture)"
         let initial = try Safetensors(bytes: try FileIO.read("\(dir)/initial.safetensors"))
         let json = try JSON.parse(initial.metadata["avpgan.training_config"]!)
@@ -37,6 +38,7 @@ final class GANStepParityTests: XCTestCase {
             if case .bool(false)? = recipe["generator_spectral_norm"] { config.generatorSpectralNorm = false }
             if case .bool(false)? = recipe["generator_cbam"] { config.generatorCBAM = false }
             if let r = recipe["cbam_reduction"]?.integerValue { config.cbamReduction = Int(r) }
+            if let g = recipe["cbam_gate"]?.stringValue { config.cbamGate = try XCTUnwrap(CBAMGate(rawValue: g), "recipe cbam_gate \(g)") }
         }
         var tensors: [String: [Float]] = [:]
         for e in initial.entries where e.dtype.isFloat { tensors[e.name] = try initial.floats(e) }
@@ -65,9 +67,9 @@ final class GANStepParityTests: XCTestCase {
     /// A run stopped after two steps, checkpointed to bytes and resumed, continues bit for bit.
     func testResumeFromCheckpointIsBitIdentical() throws {
         for arch in GANStepParityTests.fixtures {
-            let (straight, steps) = try load(arch)
+            let (straight, steps) = try Self.load(arch)
             for k in 0..<3 { try run(straight, steps, k) }
-            let (first, _) = try load(arch)
+            let (first, _) = try Self.load(arch)
             for k in 0..<2 { try run(first, steps, k) }
             let bytes = try first.checkpoint(step: 2, rng: 99).serialize()
             let restored = try TrainingCheckpoint(bytes: bytes)
@@ -84,9 +86,27 @@ final class GANStepParityTests: XCTestCase {
         }
     }
 
+    /// Inference with a recipe: the fixture's initial networks exported as a model file (spectral
+    /// norm folded from the stored u, v) generate the faces the reference recipe's generator
+    /// makes in eval mode (`generator.safetensors`, tools/make_recipe_generator_golden.py).
+    func testRecipeModelGeneratesAsTheReference() throws {
+        for fixture in ["avpgan.cbam-residual"] {
+            let golden = try Safetensors(bytes: try FileIO.read("\(Fixtures.root)/training/\(fixture)/generator.safetensors"))
+            let (trainer, _) = try Self.load(fixture)
+            let model = try Model(bytes: try trainer.checkpoint(step: 0, rng: 0).exportModel())
+            let embeddings = try golden.floats(golden.entry("embeddings")!), expected = try golden.floats(golden.entry("images")!)
+            let n = embeddings.count / model.embedDim
+            var images = [Float](repeating: 0, count: n * model.imageFloats)
+            try model.generate(embeddings: embeddings, count: n, embedDim: model.embedDim, into: &images)
+            let d = maxAbsDifference(images, expected)
+            XCTAssertLessThanOrEqual(d.value, 1e-5, "\(fixture): the exported model's faces differ from the reference generator's by \(d.value) at \(d.index)")
+            print("\(fixture): exported model's faces within \(d.value) of the reference's (\(n) faces)")
+        }
+    }
+
     func testThreeStepsMatchReference() throws {
         for arch in GANStepParityTests.fixtures {
-            let (trainer, steps) = try load(arch)
+            let (trainer, steps) = try Self.load(arch)
             for k in 0..<3 {
                 let voice = try steps.floats(steps.entry("voice_\(k)")!)  // [N, 64, T]
                 let shape = steps.entry("voice_\(k)")!.shape

@@ -10,11 +10,12 @@ final class GradientTests: XCTestCase, GradientChecking {
 
     // MARK: CBAM
 
-    /// CBAM forward in Double, from the reference's definition, on CNHW.
+    /// CBAM forward in Double, from the reference's definition, on CNHW; `offset` 1 is the
+    /// residual gate `x (1 + M)` (tools/reference_recipes.py).
     func cbamReference(_ x: [Float], c: Int, hid: Int, n: Int, h: Int, w: Int, k: Int,
-                       reduce: [Float], expand: [Float], spatial: [Float]) -> [Double] {
+                       reduce: [Float], expand: [Float], spatial: [Float], offset: Double = 0) -> [Double] {
         let plane = h * w
-        func sig(_ v: Double) -> Double { 1 / (1 + exp(-v)) }
+        func sig(_ v: Double) -> Double { offset + 1 / (1 + exp(-v)) }
         var y = [Double](repeating: 0, count: x.count)
         for b in 0..<n {
             var avg = [Double](repeating: 0, count: c), mx = [Double](repeating: -.infinity, count: c)
@@ -50,14 +51,15 @@ final class GradientTests: XCTestCase, GradientChecking {
         return y
     }
 
-    func cbamCase(c: Int, hid: Int, n: Int, h: Int, w: Int, k: Int, seed: UInt64) throws {
+    func cbamCase(c: Int, hid: Int, n: Int, h: Int, w: Int, k: Int, seed: UInt64, gate: CBAMGate = .sigmoid) throws {
         let x = values(c * n * h * w, seed: seed).map { $0 * 2 }
         let reduce = values(hid * c, seed: seed + 1), expand = values(c * hid, seed: seed + 2)
         let spatialW = values(2 * k * k, seed: seed + 3).map { $0 * 0.5 }
         let r = values(x.count, seed: seed + 4)
         func make(_ reduce: [Float], _ expand: [Float], _ spatialW: [Float]) -> CBAM {
             CBAM(channels: c, hidden: hid, reduce: storage(reduce), expand: storage(expand),
-                 spatial: Conv2d(weight: storage(spatialW), inChannels: 2, outChannels: 1, geometry: .square(k, padding: k / 2)))
+                 spatial: Conv2d(weight: storage(spatialW), inChannels: 2, outChannels: 1, geometry: .square(k, padding: k / 2)),
+                 gate: gate)
         }
         let cbam = make(reduce, expand, spatialW)
         let tape = CBAMTraining(cbam)
@@ -65,7 +67,9 @@ final class GradientTests: XCTestCase, GradientChecking {
         let xmap = FeatureMap(data: xs.pointer, channels: c, batch: n, height: h, width: w)
         try tape.forward(xmap, into: FeatureMap(data: out.pointer, channels: c, batch: n, height: h, width: w))
         // Forward: against the Double reference and the inference kernel.
-        let ref = cbamReference(x, c: c, hid: hid, n: n, h: h, w: w, k: k, reduce: reduce, expand: expand, spatial: spatialW)
+        let offset = Double(gate.offset)
+        let ref = cbamReference(x, c: c, hid: hid, n: n, h: h, w: w, k: k, reduce: reduce, expand: expand, spatial: spatialW,
+                                offset: offset)
         let inference = storage(x)
         let scratch = try FloatStorage(count: cbam.scratchCount(batch: n, h: h, w: w))
         cbam.apply(FeatureMap(data: inference.pointer, channels: c, batch: n, height: h, width: w), scratch: scratch.pointer)
@@ -81,10 +85,11 @@ final class GradientTests: XCTestCase, GradientChecking {
                           gradReduce: gr.pointer, gradExpand: ge.pointer, gradSpatial: gs.pointer)
         withExtendedLifetime((xs, dy)) {}
         func loss(_ x: [Float], _ reduce: [Float], _ expand: [Float], _ spatialW: [Float]) -> Double {
-            let y = cbamReference(x, c: c, hid: hid, n: n, h: h, w: w, k: k, reduce: reduce, expand: expand, spatial: spatialW)
+            let y = cbamReference(x, c: c, hid: hid, n: n, h: h, w: w, k: k, reduce: reduce, expand: expand, spatial: spatialW,
+                                  offset: offset)
             return zip(y, r).reduce(0) { $0 + $1.0 * Double($1.1) }
         }
-        let label = "cbam C\(c) hid\(hid) N\(n) \(h)x\(w) k\(k)"
+        let label = "cbam (\(gate.rawValue) gate) C\(c) hid\(hid) N\(n) \(h)x\(w) k\(k)"
         check("\(label) dX", x, analytic: dx.array, h: 1e-3, maxChecks: 200) { loss($0, reduce, expand, spatialW) }
         check("\(label) dReduce", reduce, analytic: gr.array, h: 1e-3) { loss(x, $0, expand, spatialW) }
         check("\(label) dExpand", expand, analytic: ge.array, h: 1e-3) { loss(x, reduce, $0, spatialW) }
@@ -95,6 +100,13 @@ final class GradientTests: XCTestCase, GradientChecking {
         try cbamCase(c: 6, hid: 2, n: 2, h: 5, w: 4, k: 7, seed: 1000)
         try cbamCase(c: 4, hid: 1, n: 3, h: 4, w: 4, k: 3, seed: 1010)
         try cbamCase(c: 17, hid: 1, n: 1, h: 3, w: 5, k: 7, seed: 1020)
+    }
+
+    /// The residual gate `x (1 + M)`: forward against the Double reference, backward against
+    /// finite differences.
+    func testResidualCBAMBackward() throws {
+        try cbamCase(c: 6, hid: 2, n: 2, h: 5, w: 4, k: 7, seed: 1030, gate: .residual)
+        try cbamCase(c: 17, hid: 1, n: 1, h: 3, w: 5, k: 3, seed: 1040, gate: .residual)
     }
 
     /// Ties, where torch's rule is a choice: the adaptive max pool's gradient goes to the FIRST

@@ -302,6 +302,22 @@ def test_train_health_warnings_and_stop_on_collapse(tmp_path):
     assert r.returncode == 0, r.stderr
     config = json.loads(safetensors_metadata(tmp_path / "R.safetensors")["avpgan.config"])
     assert config["generator_cbam"] is False and config["cbam_reduction"] == 4, f"the CBAM options reach the model: {config}"
+    r = run(*common, "--steps", "1", "--cbam-gate", "softmax", "-o", str(tmp_path / "x.safetensors"))
+    assert r.returncode == 2 and "--cbam-gate" in r.stderr and "residual" in r.stderr, r.stderr
+    r = run(*common, "--steps", "1", "--cbam-gate", "residual", "-o", str(tmp_path / "G.safetensors"))
+    assert r.returncode == 0, r.stderr
+    config = json.loads(safetensors_metadata(tmp_path / "G.safetensors")["avpgan.config"])
+    assert config["cbam_gate"] == "residual", f"the CBAM gate reaches the model: {config}"
+    r = run("info", str(tmp_path / "G.safetensors"))
+    assert r.returncode == 0 and "gate residual" in r.stdout, f"avpgan info shows the CBAM gate: {r.stdout}"
+    r = run(*common, "--steps", "1", "--cbam-gate", "residual", "--checkpoint-dir", str(tmp_path / "GC"), "-o", str(tmp_path / "G.safetensors"))
+    assert r.returncode == 0, r.stderr
+    r = run(*common, "--steps", "2", "--resume", "--cbam-gate", "sigmoid", "--checkpoint-dir", str(tmp_path / "GC"), "-o", str(tmp_path / "G.safetensors"))
+    assert r.returncode == 2 and "residual gate" in r.stderr, f"a resume that asks for another gate is refused: {r.stderr}"
+    r = run(*common, "--steps", "2", "--resume", "--checkpoint-dir", str(tmp_path / "GC"), "-o", str(tmp_path / "G.safetensors"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(safetensors_metadata(tmp_path / "G.safetensors")["avpgan.config"])["cbam_gate"] == "residual", \
+        "a resumed run keeps its checkpoint's gate"
 
 
 def safetensors_metadata(path):

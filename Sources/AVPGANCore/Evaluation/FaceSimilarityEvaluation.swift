@@ -148,18 +148,35 @@ public struct FaceSimilarityEvaluation {
     public func evaluate(_ model: Model, seconds: [Double?], vadMode: Int = 2,
                          progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
                          skipped: (String, String) -> Void = { _, _ in }) throws -> ModelResult {
+        let recordings = FaceSimilarityEvaluation.recordings(of: identities)
+        let faces = try FaceSimilarityEvaluation.portraits(model, recordings: recordings[...], seconds: seconds, vadMode: vadMode,
+                                                           progress: progress)
+        return try result(model, recordings: recordings, faces: faces, seconds: seconds, skipped: skipped)
+    }
+
+    /// Every recording of `identities`, in identity order, then path order within each.
+    public static func recordings(of identities: [DatasetIndex.Identity]) -> [(identity: Int, path: String)] {
+        identities.enumerated().flatMap { i, identity in identity.voices.map { (identity: i, path: $0) } }
+    }
+
+    /// One recording's portraits: per length the face (RGB8) and the voiced seconds it was
+    /// made from; or, for a recording without speech, why (`skipped`).
+    public struct RecordingFaces: Sendable {
+        public var faces: [(face: [UInt8], voiced: Double)]
+        public var skipped: String?
+    }
+
+    /// The portraits of `recordings` at each of `seconds` (the expensive part of `evaluate`,
+    /// the part a data-parallel run shares out). Threads split the recordings; a recording
+    /// without speech is kept as skipped, any other failure is thrown.
+    public static func portraits(_ model: Model, recordings: ArraySlice<(identity: Int, path: String)>, seconds: [Double?],
+                                 vadMode: Int = 2, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> [RecordingFaces] {
         try model.requireGenerator()
-        let recordings = identities.enumerated().flatMap { i, identity in identity.voices.map { (identity: i, path: $0) } }
-        let lengths = seconds.count
-        let size = model.imageSize
-        // Faces per recording and length; nil where the recording had no speech.
-        let slots = UnsafeMutableBufferPointer<[(face: [UInt8], voiced: Double)]?>.allocate(capacity: recordings.count)
+        let recordings = Array(recordings), lengths = seconds.count
+        let slots = UnsafeMutableBufferPointer<RecordingFaces?>.allocate(capacity: recordings.count)
         slots.initialize(repeating: nil)
-        let failures = UnsafeMutableBufferPointer<String?>.allocate(capacity: recordings.count)
-        failures.initialize(repeating: nil)
-        defer {  // the buffers hold arrays and strings: deinitialize them, or they leak
+        defer {  // the buffer holds arrays and strings: deinitialize it, or they leak
             _ = slots.deinitialize(); slots.deallocate()
-            _ = failures.deinitialize(); failures.deallocate()
         }
         let counter = ProgressCounter(total: recordings.count * lengths, report: progress)
         var firstError: AVPGANError?
@@ -173,9 +190,9 @@ public struct FaceSimilarityEvaluation {
                     faces.append((p.pixels, p.features.voicedSeconds))
                     counter.add(1)
                 }
-                slots[r] = faces
+                slots[r] = RecordingFaces(faces: faces, skipped: nil)
             } catch let e as AVPGANError where e.kind == .noSpeech {
-                failures[r] = e.message
+                slots[r] = RecordingFaces(faces: [], skipped: e.message)
                 counter.add(lengths)
             } catch {
                 errorLock.lock()
@@ -184,15 +201,30 @@ public struct FaceSimilarityEvaluation {
             }
         }
         if let firstError { throw firstError }
-        for r in recordings.indices where failures[r] != nil { skipped(recordings[r].path, failures[r]!) }
-        let kept = recordings.indices.filter { slots[$0] != nil }
+        return slots.map { $0! }
+    }
+
+    /// The model's result from the portraits of `recordings` (`faces[r]` for `recordings[r]`):
+    /// every face embedded in one batch per length, then scored. Skipped recordings are
+    /// reported by `skipped`; none with speech is a `noSpeech` error.
+    public func result(_ model: Model, recordings: [(identity: Int, path: String)], faces slots: [RecordingFaces], seconds: [Double?],
+                       skipped: (String, String) -> Void = { _, _ in }) throws -> ModelResult {
+        guard slots.count == recordings.count, slots.allSatisfy({ $0.skipped != nil || $0.faces.count == seconds.count }) else {
+            throw AVPGANError.invalid("\(slots.count) recordings' portraits for \(recordings.count) recordings at \(seconds.count) lengths")
+        }
+        for r in recordings.indices { if let why = slots[r].skipped { skipped(recordings[r].path, why) } }
+        let kept = recordings.indices.filter { slots[$0].skipped == nil }
         guard !kept.isEmpty else { throw AVPGANError(.noSpeech, "no recording of the \(identities.count) identities has speech") }
+        let size = model.imageSize
+        guard kept.allSatisfy({ slots[$0].faces.allSatisfy { $0.face.count == size * size * 3 } }) else {
+            throw AVPGANError.invalid("a portrait is not \(size) x \(size) RGB8")
+        }
 
         // Embed every generated face in one batch per length, then score.
         let d = faceModel.embedDim
         var scores: [[Score]] = [], summaries: [Summary] = []
-        for l in 0..<lengths {
-            let images = kept.map { FaceModel.Image(pixels: slots[$0]![l].face, width: size, height: size) }
+        for l in seconds.indices {
+            let images = kept.map { FaceModel.Image(pixels: slots[$0].faces[l].face, width: size, height: size) }
             var e = [Float](repeating: 0, count: images.count * d)
             try faceModel.embed(images, into: &e)
             FaceSimilarityEvaluation.normalizeRows(&e, dim: d)
@@ -200,14 +232,14 @@ public struct FaceSimilarityEvaluation {
                 kept.enumerated().map { k, r in
                     let s = score(p.baseAddress! + k * d, identity: recordings[r].identity)
                     return Score(identity: recordings[r].identity, recording: recordings[r].path, own: s.own, impostor: s.impostor,
-                                 rank: s.rank, voicedSeconds: slots[r]![l].voiced)
+                                 rank: s.rank, voicedSeconds: slots[r].faces[l].voiced)
                 }
             }
             scores.append(row)
             summaries.append(Summary(row, identities: identities.count))
         }
         return ModelResult(seconds: seconds.map { $0 ?? 0 }, scores: scores, summaries: summaries,
-                           recordings: kept.map { recordings[$0] }, faces: kept.map { slots[$0]!.map(\.face) }, imageSize: size)
+                           recordings: kept.map { recordings[$0] }, faces: kept.map { slots[$0].faces.map(\.face) }, imageSize: size)
     }
 }
 

@@ -33,6 +33,15 @@ public struct FaceSimilarityReport {
             if shouldStop() { throw AVPGANError(.aborted, "the evaluation was stopped after \(m) of \(loaded.count) models") }
             results.append(try evaluation.evaluate(model, seconds: seconds, progress: { progress(m, $0, $1) }, skipped: skipped))
         }
+        try self.init(models: models, loaded: loaded, evaluation: evaluation, facePath: facePath, seconds: seconds, results: results)
+    }
+
+    /// The report of results already computed (`results[m]` of `loaded[m]` at `seconds`).
+    public init(models: [String], loaded: [Model], evaluation: FaceSimilarityEvaluation, facePath: String, seconds: [Double?],
+                results: [FaceSimilarityEvaluation.ModelResult]) throws {
+        guard models.count == loaded.count, loaded.count == results.count, !loaded.isEmpty else {
+            throw AVPGANError(.invalidArgument, "\(loaded.count) models with \(models.count) labels and \(results.count) results; expected one of each per model")
+        }
         self.models = models
         self.loaded = loaded
         self.evaluation = evaluation

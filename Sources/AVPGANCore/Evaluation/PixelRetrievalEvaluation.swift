@@ -31,27 +31,52 @@ public struct PixelRetrievalEvaluation {
         guard identities.count >= 2 else {
             throw AVPGANError(.invalidArgument, "retrieval needs at least 2 identities with voices and faces, got \(identities.count)")
         }
-        let size = model.imageSize, floats = model.imageFloats, e = model.embedDim
-        retrieval = try FaceRetrieval(faces: try identities.map { try $0.faces.map { try FaceImage.load($0, size: size) } }, faceFloats: floats)
+        let recordings = FaceSimilarityEvaluation.recordings(of: identities)
+        let embeddings = try PixelRetrievalEvaluation.embeddings(model, recordings: recordings[...], cache: cache,
+                                                                 progress: progress, shouldStop: shouldStop)
+        try self.init(model: model, identities: identities, recordings: recordings, embeddings: embeddings)
+    }
 
-        // One embedding per recording with speech.
-        let total = identities.reduce(0) { $0 + $1.voices.count }
-        var embeddings: [Float] = [], owners: [Int] = [], done = 0
-        var one = [Float](repeating: 0, count: e)
-        for (i, identity) in identities.enumerated() {
-            for path in identity.voices {
-                if shouldStop() { throw AVPGANError(.aborted, "the evaluation was stopped after \(done) of \(total) recordings") }
-                defer { done += 1; progress(done, total) }
-                let features: (values: [Float], frames: Int)
-                do { features = try cache.features(path) } catch let error as AVPGANError where error.kind == .noSpeech { continue }
-                try model.embed(features: features.values, frames: features.frames, melBands: LogMelExtractor.bands, into: &one)
-                embeddings += one
-                owners.append(i)
-            }
+    /// The voice embedding of each of `recordings` (whole-utterance features from the cache),
+    /// nil for a recording without speech: the per-recording part of the check, the part a
+    /// data-parallel run shares out. `progress(done, total)` after each; `shouldStop` before each.
+    public static func embeddings(_ model: Model, recordings: ArraySlice<(identity: Int, path: String)>, cache: FeatureCache,
+                                  progress: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws -> [[Float]?] {
+        var out: [[Float]?] = [], done = 0
+        var one = [Float](repeating: 0, count: model.embedDim)
+        for (_, path) in recordings {
+            if shouldStop() { throw AVPGANError(.aborted, "the evaluation was stopped after \(done) of \(recordings.count) recordings") }
+            defer { done += 1; progress(done, recordings.count) }
+            let features: (values: [Float], frames: Int)
+            do { features = try cache.features(path) } catch let error as AVPGANError where error.kind == .noSpeech { out.append(nil); continue }
+            try model.embed(features: features.values, frames: features.frames, melBands: LogMelExtractor.bands, into: &one)
+            out.append(one)
+        }
+        return out
+    }
+
+    /// The check from the voice embeddings of `recordings` (`embeddings[r]`, nil: no speech):
+    /// the faces generated in one batch, ranked against the identities' mean pictures.
+    public init(model: Model, identities: [DatasetIndex.Identity], recordings: [(identity: Int, path: String)],
+                embeddings: [[Float]?]) throws {
+        try model.requireGenerator()
+        guard identities.count >= 2 else {
+            throw AVPGANError(.invalidArgument, "retrieval needs at least 2 identities with voices and faces, got \(identities.count)")
+        }
+        let size = model.imageSize, floats = model.imageFloats, e = model.embedDim
+        guard embeddings.count == recordings.count, embeddings.allSatisfy({ $0 == nil || $0!.count == e }) else {
+            throw AVPGANError.invalid("\(embeddings.count) embeddings for \(recordings.count) recordings, each of \(e) values expected")
+        }
+        retrieval = try FaceRetrieval(faces: try identities.map { try $0.faces.map { try FaceImage.load($0, size: size) } }, faceFloats: floats)
+        var flat: [Float] = [], owners: [Int] = []
+        for (r, embedding) in embeddings.enumerated() {
+            guard let embedding else { continue }
+            flat += embedding
+            owners.append(recordings[r].identity)
         }
         guard !owners.isEmpty else { throw AVPGANError(.noSpeech, "no recording of the \(identities.count) identities has speech") }
         var faces = [Float](repeating: 0, count: owners.count * floats)
-        try model.generate(embeddings: embeddings, count: owners.count, embedDim: e, into: &faces)
+        try model.generate(embeddings: flat, count: owners.count, embedDim: e, into: &faces)
         let retrieval = self.retrieval
         let rankings = faces.withUnsafeBufferPointer { g in
             owners.enumerated().map { retrieval.rank(g.baseAddress! + $0.offset * floats, identity: $0.element) }

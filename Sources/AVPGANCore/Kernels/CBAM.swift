@@ -1,7 +1,22 @@
+/// How a CBAM applies its two attention maps `M = sigmoid(...)` (`avpgan.config` field
+/// `cbam_gate`, absent = `sigmoid`).
+public enum CBAMGate: String, CaseIterable, Sendable {
+    /// The reference's CBAM: `x' = x Mc(x)`, `y = x' Ms(x')`.
+    case sigmoid
+    /// Residual attention (Wang et al. 2017): `x' = x (1 + Mc(x))`, `y = x' (1 + Ms(x'))`; an
+    /// untrained gate near 0.5 scales by ~1.5 instead of ~0.5, a gate of 0 is the identity
+    /// (docs/training-design.md, "Third round").
+    case residual
+
+    /// What is added to each attention map before it multiplies: 0 or 1.
+    var offset: Float { self == .residual ? 1 : 0 }
+}
+
 /// Convolutional Block Attention Module (Woo et al. 2018) as the reference defines it:
 /// channel gate `sigmoid(MLP(avgpool x) + MLP(maxpool x))` with the MLP two bias-free 1x1
 /// convolutions `C -> hidden -> C` and a ReLU between, then spatial gate
-/// `sigmoid(conv_kxk([mean_c x'; max_c x']))`, padding k/2, no bias. Applied in place.
+/// `sigmoid(conv_kxk([mean_c x'; max_c x']))`, padding k/2, no bias; each gate multiplies as
+/// `gate` says (the reference's `sigmoid`: `offset + M` with offset 0). Applied in place.
 struct CBAM {
     let channels: Int
     let hidden: Int
@@ -11,6 +26,8 @@ struct CBAM {
     let expand: FloatStorage
     /// The spatial convolution, 2 -> 1 channels.
     let spatial: Conv2d
+    /// How the attention maps multiply.
+    var gate: CBAMGate = .sigmoid
 
     /// Floats of scratch `apply` needs for `batch` images of `h x w`.
     func scratchCount(batch: Int, h: Int, w: Int) -> Int {
@@ -20,7 +37,7 @@ struct CBAM {
     }
 
     func apply(_ x: FeatureMap, scratch: UnsafeMutablePointer<Float>) {
-        let n = x.batch, c = channels, plane = x.plane
+        let n = x.batch, c = channels, plane = x.plane, offset = self.gate.offset
         // Scratch layout.
         let pooled = scratch                      // [C, 2N]: avg | max
         let hiddenOut = pooled + 2 * c * n        // [hidden, 2N]
@@ -38,12 +55,13 @@ struct CBAM {
                 pooled[ch * 2 * n + n + b] = peak
             }
         }
-        // 2. The shared MLP on both pools at once (two GEMMs), gates summed and squashed.
+        // 2. The shared MLP on both pools at once (two GEMMs), gates summed, squashed and offset
+        //    (torch's `1 + sigmoid(g)` rounds the sum before it multiplies; so does this).
         BLAS.gemm(m: hidden, n: 2 * n, k: c, a: reduce.pointer, lda: c, b: pooled, ldb: 2 * n, c: hiddenOut, ldc: 2 * n)
         for i in 0..<(hidden * 2 * n) where hiddenOut[i] < 0 { hiddenOut[i] = 0 }
         BLAS.gemm(m: c, n: 2 * n, k: hidden, a: expand.pointer, lda: hidden, b: hiddenOut, ldb: 2 * n, c: mlpOut, ldc: 2 * n)
         for ch in 0..<c {
-            for b in 0..<n { gate[ch * n + b] = sigmoid(mlpOut[ch * 2 * n + b] + mlpOut[ch * 2 * n + n + b]) }
+            for b in 0..<n { gate[ch * n + b] = offset + sigmoid(mlpOut[ch * 2 * n + b] + mlpOut[ch * 2 * n + n + b]) }
         }
         // 3. Channel-gated mean and max over channels, per pixel (x itself is rescaled in 5).
         let meanMap = spatialIn, maxMap = spatialIn + n * plane
@@ -68,7 +86,7 @@ struct CBAM {
         let output = FeatureMap(data: spatialOut, channels: 1, batch: n, height: x.height, width: x.width)
         spatial.forward(input, into: output, cols: cols)
         // 5. x = (x * channel gate) * spatial gate, in that order (torch's rounding).
-        parallelFor(n * plane, costPerItem: 32) { i in spatialOut[i] = sigmoid(spatialOut[i]) }
+        parallelFor(n * plane, costPerItem: 32) { i in spatialOut[i] = offset + sigmoid(spatialOut[i]) }
         parallelFor(c, costPerItem: x.row) { ch in
             for b in 0..<n {
                 let g = gate[ch * n + b]

@@ -29,6 +29,10 @@ public struct ModelConfig: Equatable, Sendable {
     public var generatorCBAM: Bool = true
     public var pixels: PixelMapping
     public var cbamReduction: Int
+    /// How every CBAM's attention maps multiply (`CBAMGate`; the reference's: `sigmoid`).
+    /// Meaningless (sigmoid) without CBAM. `avpgan.config` field `cbam_gate`, written only when
+    /// not `sigmoid`, so files without it load as the reference's CBAM.
+    public var cbamGate: CBAMGate = .sigmoid
     public var cbamKernel: Int
     public var batchNormEps: Float
 
@@ -186,6 +190,15 @@ public struct ModelConfig: Equatable, Sendable {
             pixels = .clamp
         }
         cbamReduction = json["cbam_reduction"] == nil ? 16 : try integer("cbam_reduction")
+        if let g = json["cbam_gate"] {
+            guard let name = g.stringValue, let gate = CBAMGate(rawValue: name) else {
+                throw AVPGANError.format("avpgan.config field cbam_gate is \(g.serialized), expected one of \(CBAMGate.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            guard gate == .sigmoid || arch.hasCBAM else {
+                throw AVPGANError.format("avpgan.config field cbam_gate is \"\(name)\" but \(arch.rawValue) has no CBAM")
+            }
+            cbamGate = gate
+        }
         cbamKernel = json["cbam_kernel"] == nil ? 7 : try integer("cbam_kernel", max: 31)
         guard cbamKernel % 2 == 1 else { throw AVPGANError.format("avpgan.config field cbam_kernel is \(cbamKernel), expected an odd size") }
         if let e = json["batch_norm_eps"] {
@@ -215,6 +228,7 @@ public struct ModelConfig: Equatable, Sendable {
         if arch.hasSpectralNorm { fields.append(("spectral_norm", .string(spectralNorm.rawValue))) }
         if arch.hasSpectralNorm && !generatorSpectralNorm { fields.append(("generator_spectral_norm", .bool(false))) }
         if arch.hasCBAM && !generatorCBAM { fields.append(("generator_cbam", .bool(false))) }
+        if arch.hasCBAM && cbamGate != .sigmoid { fields.append(("cbam_gate", .string(cbamGate.rawValue))) }
         fields += [("pixels", .string(pixels.rawValue)), ("cbam_reduction", int(cbamReduction)),
                    ("cbam_kernel", int(cbamKernel)), ("batch_norm_eps", .number(Double(batchNormEps), integer: nil))]
         return ["avpgan.format": String(ModelConfig.formatVersion), "avpgan.arch": arch.rawValue,

@@ -64,7 +64,8 @@ struct ConvStack {
                 cbam = CBAM(channels: o, hidden: TensorLayout.cbamHidden(o, reduction: config.cbamReduction),
                             reduce: try r.storage("\(q).mlp.0.weight"), expand: try r.storage("\(q).mlp.2.weight"),
                             spatial: Conv2d(weight: try r.storage("\(q).spatial.weight"), inChannels: 2, outChannels: 1,
-                                            geometry: .square(k, padding: k / 2)))
+                                            geometry: .square(k, padding: k / 2)),
+                            gate: config.cbamGate)
             }
             layers.append(Layer(op: op, epilogue: Epilogue(scale: nil, shift: try r.storage("\(p).bias"),
                                                           activation: last ? .identity : activation), cbam: cbam))

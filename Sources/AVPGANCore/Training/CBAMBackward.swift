@@ -3,7 +3,10 @@
 /// the spatial `Conv2d` 2 -> 1, groups 1, no bias).
 ///
 /// Forward, as the reference: `g = sigmoid(MLP(avgpool x) + MLP(maxpool x))` per (channel, image),
-/// `x1 = x g`, `s = sigmoid(conv([mean_c x1; max_c x1]))` per (image, pixel), `y = x1 s`.
+/// `x1 = x (o + g)`, `s = sigmoid(conv([mean_c x1; max_c x1]))` per (image, pixel),
+/// `y = x1 (o + s)`, with `o` the gate's offset (0 for the reference's `sigmoid` gate, 1 for
+/// `residual`). The tape keeps `g` and `s` themselves, so the sigmoids' derivatives
+/// `g (1 - g)`, `s (1 - s)` are torch's whatever the offset.
 /// Backward follows torch's autograd rules: the adaptive max pool sends its gradient to the
 /// FIRST maximal element of the plane (torch's index), while `amax` over channels splits it
 /// evenly among tied maxima (torch's `amax` backward); the ReLU's gradient at 0 is 0.
@@ -30,7 +33,7 @@ final class CBAMTraining {
     /// y = CBAM(x). `x`: `C x N x H x W`; `out` same shape, OVERWRITTEN, must not alias `x`.
     /// Keep `x` unchanged until `backward`.
     func forward(_ x: FeatureMap, into out: FeatureMap) throws {
-        let c = cbam.channels, hid = cbam.hidden, n = x.batch, plane = x.plane
+        let c = cbam.channels, hid = cbam.hidden, n = x.batch, plane = x.plane, offset = cbam.gate.offset
         shape = (n, x.height, x.width)
         pooled = try workspace.slot(0, count: 2 * c * n)
         hiddenOut = try workspace.slot(1, count: 2 * hid * n)
@@ -62,7 +65,7 @@ final class CBAMTraining {
         for ch in 0..<c {
             for b in 0..<n { gate[ch * n + b] = sigmoid(mlpOut[ch * 2 * n + b] + mlpOut[ch * 2 * n + n + b]) }
         }
-        // 3. x1 = x g into out; mean and max over channels (in channel order), per image.
+        // 3. x1 = x (o + g) into out; mean and max over channels (in channel order), per image.
         let meanMap = spatialIn!, maxMap = spatialIn! + n * plane
         let inv = 1 / Float(c)
         parallelFor(n, costPerItem: 3 * c * plane) { b in
@@ -70,7 +73,7 @@ final class CBAMTraining {
             mean.update(repeating: 0, count: plane)
             peak.update(repeating: -Float.infinity, count: plane)
             for ch in 0..<c {
-                let g = gate[ch * n + b]
+                let g = offset + gate[ch * n + b]
                 let p = x.channel(ch) + b * plane, o = out.channel(ch) + b * plane
                 for i in 0..<plane {
                     let v = p[i] * g
@@ -90,11 +93,11 @@ final class CBAMTraining {
             let s = spatialGate + b * plane
             for i in 0..<plane { s[i] = sigmoid(s[i]) }
         }
-        // 5. y = x1 s.
+        // 5. y = x1 (o + s).
         parallelFor(c, costPerItem: n * plane) { ch in
             for b in 0..<n {
                 let o = out.channel(ch) + b * plane, s = spatialGate + b * plane
-                for i in 0..<plane { o[i] *= s[i] }
+                for i in 0..<plane { o[i] *= offset + s[i] }
             }
         }
     }
@@ -105,7 +108,7 @@ final class CBAMTraining {
     func backward(input x: FeatureMap, gradOutput dy: FeatureMap, gradInput dx: FeatureMap,
                   gradReduce: UnsafeMutablePointer<Float>, gradExpand: UnsafeMutablePointer<Float>,
                   gradSpatial: UnsafeMutablePointer<Float>) throws {
-        let c = cbam.channels, hid = cbam.hidden, n = x.batch, plane = x.plane
+        let c = cbam.channels, hid = cbam.hidden, n = x.batch, plane = x.plane, offset = cbam.gate.offset
         precondition(shape == (n, x.height, x.width), "backward needs the shape of the last forward")
         let dz = try workspace.slot(7, count: n * plane)
         let inv = 1 / Float(c)
@@ -115,14 +118,14 @@ final class CBAMTraining {
         let dHidden = try workspace.slot(11, count: 2 * hid * n)
         let dPooled = try workspace.slot(12, count: 2 * c * n)
         let gate = self.gate!, s = self.spatialGate!, maxMap = spatialIn! + n * plane
-        // ds = Σ_c dy x1 (in channel order); dz = ds s (1 - s); ties counts the channels at the
-        // max. Parallel over images.
+        // ds = Σ_c dy x1 (in channel order; the offset adds no derivative); dz = ds s (1 - s);
+        // ties counts the channels at the max. Parallel over images.
         parallelFor(n, costPerItem: 3 * c * plane) { b in
             let z = dz + b * plane, t = ties + b * plane, m = maxMap + b * plane, sb = s + b * plane
             z.update(repeating: 0, count: plane)
             t.update(repeating: 0, count: plane)
             for ch in 0..<c {
-                let g = gate[ch * n + b]
+                let g = offset + gate[ch * n + b]
                 let p = x.channel(ch) + b * plane, d = dy.channel(ch) + b * plane
                 for i in 0..<plane {
                     let v = p[i] * g
@@ -139,18 +142,18 @@ final class CBAMTraining {
                               gradInput: FeatureMap(data: dSpatialIn, channels: 2, batch: n, height: x.height, width: x.width),
                               gradWeight: gradSpatial, gradBias: nil, cols: cols)
         let dMean = dSpatialIn, dMax = dSpatialIn + n * plane
-        // dx1 = dy s + dMean / C + dMax / ties at the max; dgate = Σ_p dx1 x; dx = dx1 g.
-        // Parallel over channels.
+        // dx1 = dy (o + s) + dMean / C + dMax / ties at the max; dgate = Σ_p dx1 x;
+        // dx = dx1 (o + g). Parallel over channels.
         parallelFor(c, costPerItem: 4 * n * plane) { ch in
             for b in 0..<n {
-                let g = gate[ch * n + b]
+                let sigma = gate[ch * n + b], g = offset + sigma
                 let p = x.channel(ch) + b * plane, d = dy.channel(ch) + b * plane, o = dx.channel(ch) + b * plane
                 let sb = s + b * plane, dm = dMean + b * plane, dM = dMax + b * plane
                 let t = ties + b * plane, m = maxMap + b * plane
                 // dg in four Double lanes (lane i % 4), as `doubleSum`.
                 @inline(__always) func dx1(_ i: Int) -> Float {
                     let v = p[i] * g
-                    var d1 = d[i] * sb[i] + dm[i] * inv
+                    var d1 = d[i] * (offset + sb[i]) + dm[i] * inv
                     if v == m[i] { d1 += dM[i] / t[i] }
                     o[i] = d1 * g
                     return d1
@@ -164,7 +167,7 @@ final class CBAMTraining {
                 }
                 var dg = (acc[0] + acc[1]) + (acc[2] + acc[3])
                 while i < plane { dg += Double(dx1(i)) * Double(p[i]); i += 1 }
-                let pre = Float(dg) * ((1 - g) * g)
+                let pre = Float(dg) * ((1 - sigma) * sigma)
                 dMlp[ch * 2 * n + b] = pre
                 dMlp[ch * 2 * n + n + b] = pre
             }

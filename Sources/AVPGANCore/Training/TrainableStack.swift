@@ -13,7 +13,8 @@ final class TrainableStack {
         let bias: TrainedParameter
         let spectral: SpectralNormTraining?
         let activation: Activation
-        let cbam: (reduce: TrainedParameter, expand: TrainedParameter, spatial: TrainedParameter, hidden: Int, kernel: Int)?
+        let cbam: (reduce: TrainedParameter, expand: TrainedParameter, spatial: TrainedParameter, hidden: Int, kernel: Int,
+                  gate: CBAMGate)?
     }
 
     /// What one forward leaves for its backward. Owned by the caller and reused from step to
@@ -87,7 +88,7 @@ final class TrainableStack {
                 let q = "\(network.rawValue).model.\(a)"
                 let h = TensorLayout.cbamHidden(o, reduction: config.cbamReduction), k = config.cbamKernel
                 cbam = (try parameter("\(q).mlp.0.weight", [h, o, 1, 1]), try parameter("\(q).mlp.2.weight", [o, h, 1, 1]),
-                        try parameter("\(q).spatial.weight", [1, 2, k, k]), h, k)
+                        try parameter("\(q).spatial.weight", [1, 2, k, k]), h, k, config.cbamGate)
             }
             let activation: Activation = last ? .identity : (transposed ? .relu : .leakyReLU(slope: 0.2))
             layers.append(Layer(transposed: transposed, geometry: geometry, inChannels: c, outChannels: o, weight: weight,
@@ -147,7 +148,8 @@ final class TrainableStack {
                 if tape.cbams[i] == nil {
                     tape.cbams[i] = CBAMTraining(CBAM(channels: l.outChannels, hidden: a.hidden, reduce: a.reduce.value, expand: a.expand.value,
                                                       spatial: Conv2d(weight: a.spatial.value, inChannels: 2, outChannels: 1,
-                                                                      geometry: .square(a.kernel, padding: a.kernel / 2))))
+                                                                      geometry: .square(a.kernel, padding: a.kernel / 2)),
+                                                      gate: a.gate))
                 }
                 let out = try reuse(&tape.attended[i], channels: l.outChannels, batch: x.batch, height: h, width: w).map
                 try tape.cbams[i]!.forward(y, into: out)
@@ -318,7 +320,8 @@ final class TrainableStack {
 }
 
 extension TrainableStack.Layer {
-    typealias CBAMParameters = (reduce: TrainedParameter, expand: TrainedParameter, spatial: TrainedParameter, hidden: Int, kernel: Int)?
+    typealias CBAMParameters = (reduce: TrainedParameter, expand: TrainedParameter, spatial: TrainedParameter, hidden: Int, kernel: Int,
+                  gate: CBAMGate)?
 }
 
 /// A FeatureMap with its own storage (maps kept on a tape outlive any workspace).

@@ -40,10 +40,10 @@ extension TrainingRun {
 /// exactly when the ranks' values have zero variance, that is, all agree; so every rank reaches
 /// the same verdict. The values are integers below 128 and their squares below 2^14, so the
 /// float sums are exact up to `maximumRanks`.
-enum RankAgreement {
+public enum RankAgreement {
     static let maximumRanks = 1 << 10
 
-    static func require(_ text: String, reducer: GradientReducer, what: String) throws {
+    public static func require(_ text: String, reducer: GradientReducer, what: String) throws {
         guard reducer.size <= maximumRanks else {
             throw AVPGANError(.unsupported, "\(reducer.size) ranks; data-parallel training supports up to \(maximumRanks)")
         }

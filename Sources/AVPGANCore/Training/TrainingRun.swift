@@ -12,6 +12,8 @@ public final class TrainingRun {
     public static let defaultGeneratorCBAM = true
     /// CBAM's channel-MLP reduction of a new run (hidden width `max(C / r, 1)`): 16, as the reference.
     public static let defaultCBAMReduction = 16
+    /// How a new run's CBAMs gate: the reference's `sigmoid`.
+    public static let defaultCBAMGate = CBAMGate.sigmoid
     /// The losses a step returns, in this order.
     public static let lossNames = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
 
@@ -43,12 +45,14 @@ public final class TrainingRun {
     /// `generatorSpectralNorm` false keeps spectral norm on the face encoder only
     /// (`ModelConfig.generatorSpectralNorm`; ignored for voice2face). `generatorCBAM` false keeps
     /// CBAM in the face encoder only, `cbamReduction` sets CBAM's channel-MLP reduction r
-    /// (`ModelConfig.generatorCBAM`, `.cbamReduction`; both ignored without CBAM). `healthWarmUp`:
+    /// (`ModelConfig.generatorCBAM`, `.cbamReduction`; both ignored without CBAM), `cbamGate`
+    /// how every CBAM's attention maps multiply (`ModelConfig.cbamGate`; ignored without CBAM,
+    /// kept in checkpoints and exported models). `healthWarmUp`:
     /// steps before `health` judges anything.
     public init(arch: Architecture, widths: Widths, voiceEncoderFile: String, index: DatasetIndex, cache: FeatureCache,
                 batchSize: Int, seed: UInt64, generatorSpectralNorm: Bool = TrainingRun.defaultGeneratorSpectralNorm,
                 generatorCBAM: Bool = TrainingRun.defaultGeneratorCBAM, cbamReduction: Int = TrainingRun.defaultCBAMReduction,
-                healthWarmUp: Int = TrainingHealth.defaultWarmUp, progress: (Int, Int) -> Void = { _, _ in }) throws {
+                cbamGate: CBAMGate = TrainingRun.defaultCBAMGate, healthWarmUp: Int = TrainingHealth.defaultWarmUp, progress: (Int, Int) -> Void = { _, _ in }) throws {
         let file = try Safetensors(bytes: try FileIO.read(voiceEncoderFile))
         let reader = try WeightReader(file: file, config: try ModelConfig.parse(metadata: file.metadata))  // checked as a model
         let source = reader.config
@@ -64,7 +68,10 @@ public final class TrainingRun {
         guard (1...ModelConfig.maxWidth).contains(cbamReduction) else {
             throw AVPGANError.invalid("cbam reduction is \(cbamReduction), expected 1...\(ModelConfig.maxWidth)")
         }
-        if arch.hasCBAM { config.cbamReduction = cbamReduction }
+        if arch.hasCBAM {
+            config.cbamReduction = cbamReduction
+            config.cbamGate = cbamGate
+        }
         tensors.merge(NetworkInitializer.tensors(for: config, seed: seed)) { a, _ in a }
         trainer = try GANTrainer(config: config, tensors: tensors)
         sampler = BatchPrefetcher(try BatchSampler(index: index, cache: cache, seed: seed &+ 1, progress: progress))

@@ -25,6 +25,20 @@ final class VoiceEncoderPretrainer {
     let encoder: TrainableVoiceEncoder
     let head: TrainedParameter
     var parameters: [TrainedParameter] { encoder.parameters + [head] }
+    /// Data parallelism: with a reducer, `gradients` and `step` take this rank's rows of a
+    /// global batch of `globalBatch` crops, BatchNorm is synchronised over the ranks, and the
+    /// gradients left in `grad` (and the loss and count returned) are the whole batch's, the
+    /// same on every rank (`distribute`).
+    private(set) var reducer: GradientReducer?
+    private(set) var globalBatch = 0
+    private let packer = GradientPacker()
+
+    /// Makes this trainer one rank of data-parallel training at a global batch of `globalBatch`.
+    func distribute(over reducer: GradientReducer, globalBatch: Int) {
+        self.reducer = reducer
+        self.globalBatch = globalBatch
+        encoder.ranks = (reducer, globalBatch)
+    }
 
     /// From the encoder's tensors (model-file names) and `speaker_head.weight`; `config` is
     /// encoder-only (`ModelConfig.voiceEncoderOnly`).
@@ -83,8 +97,15 @@ final class VoiceEncoderPretrainer {
 
     /// zero_grad, forward in train mode (running statistics updated), cross-entropy, backward:
     /// leaves dLoss/dθ in every parameter's `grad`. Returns the loss and the correct count.
+    /// With a reducer (collective): `labels` are this rank's rows, and the gradients, loss and
+    /// count are the whole global batch's.
     func gradients(voices: UnsafePointer<Float>, frames: Int, labels: [Int]) throws -> (loss: Float, correct: Int) {
         let n = labels.count, e = config.embedDim
+        if reducer != nil && !(1...globalBatch).contains(n) {
+            throw AVPGANError.invalid("this rank has \(n) crops of a global batch of \(globalBatch); expected 1...\(globalBatch)")
+        }
+        // The whole batch's loss is the ranks' local means weighted by their shares of the rows.
+        let share = reducer == nil ? 1 : Float(n) / Float(globalBatch)
         if let bad = labels.first(where: { !(0..<speakers).contains($0) }) {
             throw AVPGANError.invalid("speaker label \(bad) is outside 0..<\(speakers)")
         }
@@ -104,12 +125,19 @@ final class VoiceEncoderPretrainer {
         }
         var dLogits = [Float](repeating: 0, count: n * speakers)
         let loss = Losses.crossEntropy(logits: logits, labels: labels, classes: speakers, gradLogits: &dLogits)
+        // Synchronised BatchNorm's backward needs the whole batch's loss gradient on every rank.
+        if reducer != nil { for k in dLogits.indices { dLogits[k] *= share } }
         var dh = [Float](repeating: 0, count: n * e)
         linear.backward(input: h, gradOutput: dLogits, batch: n, gradInput: &dh, gradWeight: head.grad.pointer, gradBias: nil)
         var dEmbedding = [Float](repeating: 0, count: n * e)
         for b in 0..<n { for i in 0..<e { dEmbedding[i * n + b] = dh[b * e + i] } }
         try encoder.backward(tape, gradEmbedding: dEmbedding)
-        return (loss, correct)
+        guard let reducer else { return (loss, correct) }
+        var totals: [Float] = [loss * share, Float(correct)]
+        try totals.withUnsafeMutableBufferPointer {
+            try packer.reduce(parameters, extra: $0.baseAddress!, extraCount: 2, weight: 1, with: reducer)
+        }
+        return (totals[0], Int(totals[1]))
     }
 
     /// The current tensors: the encoder's (model-file names) and the head.

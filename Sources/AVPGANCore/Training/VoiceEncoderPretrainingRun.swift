@@ -42,8 +42,11 @@ public final class VoiceEncoderPretrainingRun {
     public var heldOutCount: Int { sampler.heldOut.count }
 
     /// One step; returns the loss and how many of the batch's crops were classified correctly.
+    /// Data parallel (`distribute`): every rank draws the whole batch alike and trains on its
+    /// rows; the loss and count are the whole batch's.
     public func next() throws -> (loss: Float, correct: Int) {
-        let batch = sampler.next(batch: batchSize)
+        let rows = trainer.reducer.map { BatchSlice.rows(batch: batchSize, rank: $0.rank, size: $0.size) } ?? 0..<batchSize
+        let batch = sampler.next(batch: batchSize, rows: rows)
         let result = try batch.voices.withUnsafeBufferPointer {
             try trainer.step(voices: $0.baseAddress!, frames: batch.frames, labels: batch.labels)
         }

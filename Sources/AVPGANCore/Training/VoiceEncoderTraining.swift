@@ -49,6 +49,10 @@ final class TrainableVoiceEncoder {
     let batchNorm: BatchNormTraining
     /// torch's `num_batches_tracked` (the same for every BatchNorm; not used with momentum 0.1).
     var batchesTracked = 0
+    /// Data parallelism: with ranks, a forward's `batch` is this rank's rows of a global batch
+    /// of `globalBatch` rows, and BatchNorm is synchronised over them (`BatchNormTraining.Ranks`):
+    /// forward and backward are then collective calls.
+    var ranks: (reducer: GradientReducer, globalBatch: Int)?
     /// Every trained tensor, in layout order.
     let parameters: [TrainedParameter]
     private let workspace = Workspace()
@@ -111,8 +115,9 @@ final class TrainableVoiceEncoder {
         precondition(n >= 1 && t >= 1)
         var lengths = [t]
         for _ in 0...blocks.count { lengths.append(TrainableVoiceEncoder.outLength(lengths.last!)) }
-        guard n * lengths[blocks.count] > 1 else {
-            throw AVPGANError.invalid("a batch of \(n) crops of \(t) frames leaves one value per channel for the last BatchNorm; use more crops or frames")
+        let whole = ranks?.globalBatch ?? n
+        guard whole * lengths[blocks.count] > 1 else {
+            throw AVPGANError.invalid("a batch of \(whole) crops of \(t) frames leaves one value per channel for the last BatchNorm; use more crops or frames")
         }
         var cols = 0
         var c = nMels
@@ -143,9 +148,15 @@ final class TrainableVoiceEncoder {
             conv(block.weight.value, block.inChannels, o).forward(x, into: zMap, cols: try workspace.slot(0, count: cols))
             var bn = batchNorm
             bn.channels = o
-            bn.forward(zMap, into: yMap, gamma: block.gamma.value.pointer, beta: block.beta.value.pointer,
-                       runningMean: block.runningMean.pointer, runningVar: block.runningVar.pointer,
-                       numBatchesTracked: &tracked, saveMean: stats, saveInvStd: stats + o)
+            if let across = try synchronised(o, length: len) {
+                try bn.forward(zMap, into: yMap, gamma: block.gamma.value.pointer, beta: block.beta.value.pointer,
+                               runningMean: block.runningMean.pointer, runningVar: block.runningVar.pointer,
+                               numBatchesTracked: &tracked, saveMean: stats, saveInvStd: stats + o, across: across)
+            } else {
+                bn.forward(zMap, into: yMap, gamma: block.gamma.value.pointer, beta: block.beta.value.pointer,
+                           runningMean: block.runningMean.pointer, runningVar: block.runningVar.pointer,
+                           numBatchesTracked: &tracked, saveMean: stats, saveInvStd: stats + o)
+            }
             parallelFor(o, costPerItem: n * len) { ch in
                 let p = y + ch * n * len
                 for k in 0..<(n * len) where !(p[k] > 0) { p[k] = 0 }
@@ -198,9 +209,15 @@ final class TrainableVoiceEncoder {
             }
             var bn = batchNorm
             bn.channels = o
-            bn.backward(input: FeatureMap(data: tape.convOutputs[i], channels: o, batch: n, height: 1, width: len),
-                        gradOutput: g, gradInput: g, gamma: block.gamma.value.pointer, saveMean: tape.saveMean[i],
-                        saveInvStd: tape.saveInvStd[i], gradGamma: block.gamma.grad.pointer, gradBeta: block.beta.grad.pointer)
+            let z = FeatureMap(data: tape.convOutputs[i], channels: o, batch: n, height: 1, width: len)
+            if let across = try synchronised(o, length: len) {
+                try bn.backward(input: z, gradOutput: g, gradInput: g, gamma: block.gamma.value.pointer, saveMean: tape.saveMean[i],
+                                saveInvStd: tape.saveInvStd[i], gradGamma: block.gamma.grad.pointer, gradBeta: block.beta.grad.pointer,
+                                across: across)
+            } else {
+                bn.backward(input: z, gradOutput: g, gradInput: g, gamma: block.gamma.value.pointer, saveMean: tape.saveMean[i],
+                            saveInvStd: tape.saveInvStd[i], gradGamma: block.gamma.grad.pointer, gradBeta: block.beta.grad.pointer)
+            }
             conv(block.weight.value, block.inChannels, o).backward(
                 input: FeatureMap(data: tape.inputs[i], channels: block.inChannels, batch: n, height: 1, width: lengths[i]),
                 gradOutput: g,
@@ -208,6 +225,14 @@ final class TrainableVoiceEncoder {
                 gradWeight: block.weight.grad.pointer, gradBias: nil, cols: cols)
             swap(&dx, &dy)
         }
+    }
+
+    /// The synchronised-BatchNorm set-up of a layer of `channels` at time length `length`, nil
+    /// when this encoder trains alone. Its scratch is the workspace's last slot.
+    private func synchronised(_ channels: Int, length: Int) throws -> BatchNormTraining.Ranks? {
+        guard let ranks else { return nil }
+        return BatchNormTraining.Ranks(reducer: ranks.reducer, count: ranks.globalBatch * length,
+                                       scratch: try workspace.slot(4 * blocks.count + 6, count: 2 * channels + 1))
     }
 
     private func conv(_ weight: FloatStorage, _ c: Int, _ o: Int) -> Conv2d {

@@ -55,15 +55,18 @@ public final class VoiceEncoderTrainingSession {
 
     /// Checks the options, makes the checkpoint folder, and starts the run fresh or from the
     /// checkpoint (`loading(done, total)` while the voices' features are loaded).
-    public init(options: Options, index: DatasetIndex, cache: FeatureCache,
-                loading: (Int, Int) -> Void = { _, _ in }) throws {
+    /// With a `reducer`, this is one rank of a data-parallel session (collective; the ranks'
+    /// states and `fingerprint`s must agree, `VoiceEncoderPretrainingRun.distribute`): steps and
+    /// the log count global steps, rank 0 alone writes the checkpoint, the log and the model.
+    public init(options: Options, index: DatasetIndex, cache: FeatureCache, reducer: GradientReducer? = nil,
+                fingerprint: String = "", loading: (Int, Int) -> Void = { _, _ in }) throws {
         guard options.steps >= 0, (2...4096).contains(options.batchSize), options.checkpointEvery >= 1 else {
             throw AVPGANError(.invalidArgument, "steps is \(options.steps), batch size \(options.batchSize), checkpoint interval \(options.checkpointEvery); expected steps >= 0, batch size 2...4096, interval >= 1")
         }
         guard options.lr.isFinite, options.lr > 0, options.lr < 1 else {
             throw AVPGANError(.invalidArgument, "the learning rate is \(options.lr), expected a number in (0, 1)")
         }
-        if let dir = options.checkpointDirectory { try FileIO.makeDirectory(dir) }
+        if let dir = options.checkpointDirectory, (reducer?.rank ?? 0) == 0 { try FileIO.makeDirectory(dir) }
         checkpointPath = options.checkpointDirectory.map { "\($0)/\(VoiceEncoderTrainingSession.checkpointName)" }
         logPath = options.logPath ?? options.checkpointDirectory.map { "\($0)/\(VoiceEncoderTrainingSession.logName)" }
         if options.resume {
@@ -79,10 +82,13 @@ public final class VoiceEncoderTrainingSession {
         }
         self.options = options
         firstStep = run.step
+        if let reducer { try run.distribute(over: reducer, fingerprint: fingerprint) }
     }
 
-    /// Writes the checkpoint and the log (where they have a place).
+    /// Writes the checkpoint and the log (where they have a place); only rank 0 of a
+    /// data-parallel session writes.
     public func save() throws {
+        guard run.isLead else { return }
         if let checkpointPath { try FileIO.write(try run.checkpoint().serialize(), to: checkpointPath) }
         if let logPath { try FileIO.write(log, to: logPath) }
     }
@@ -95,7 +101,7 @@ public final class VoiceEncoderTrainingSession {
         let window = 20, batch = options.batchSize
         var recent: [Int] = []
         while run.step < options.steps {
-            if shouldStop() { try save(); return false }
+            if try stopAgreed(shouldStop()) { try save(); return false }
             let (loss, correct) = try run.next()
             guard loss.isFinite else {
                 throw AVPGANError(.modelFormat, "training step \(run.step) gave a non-finite loss: the weights overflow float32; resume from the last checkpoint with a smaller learning rate")
@@ -115,8 +121,19 @@ public final class VoiceEncoderTrainingSession {
         return true
     }
 
-    /// Writes the encoder-only model file of the current state to `path`.
+    /// Writes the encoder-only model file of the current state to `path` (rank 0 alone in a
+    /// data-parallel session).
     public func export(to path: String) throws {
+        guard run.isLead else { return }
         try FileIO.write(try run.exportModel(), to: path)
+    }
+
+    /// Whether any rank asks to stop (a stop request reaches the ranks at different moments:
+    /// they agree before each step, so all stop after the same step); alone, `mine`.
+    private func stopAgreed(_ mine: Bool) throws -> Bool {
+        guard let reducer = run.reducer else { return mine }
+        var flag: Float = mine ? 1 : 0
+        try reducer.sum(&flag, count: 1)
+        return flag > 0
     }
 }

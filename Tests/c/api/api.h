@@ -80,7 +80,7 @@ void test_face(const char *face_path, const char *voice_model_path);
 typedef struct trainer_paths {
     const char *model_path;
     char dir[64], voices[1024], faces[1024], cache[1024], ckpt0[1024], ckpt1[1024], exported[1024];
-    char missing_dir[1024], holdout[1024], garbage[1024], meta[1024];
+    char missing_dir[1024], holdout[1024], garbage[1024], meta[1024], gated[1024];
 } trainer_paths;
 
 /* trainer_create.c: params_init and create's checks; leaves *tp as the tests' tiny run. */

@@ -34,6 +34,7 @@ void test_trainer(const char *model_path, const char *data)
     snprintf(p.holdout, sizeof p.holdout, "%s/holdout.txt", p.dir);
     snprintf(p.meta, sizeof p.meta, "%s/vox1_meta.csv", p.dir);
     snprintf(p.garbage, sizeof p.garbage, "%s/garbage.safetensors", p.dir);
+    snprintf(p.gated, sizeof p.gated, "%s/residual-gate.safetensors", p.dir);
 
     test_trainer_create(&p, &tp);
     /* A newer header's larger struct: what follows the known fields is zero. */

@@ -5,7 +5,7 @@
 void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
 {
     const char *model_path = p->model_path, *voices = p->voices, *faces = p->faces, *cache = p->cache;
-    const char *ckpt0 = p->ckpt0;
+    const char *ckpt0 = p->ckpt0, *gated = p->gated;
     avpgan_trainer_params tp, big_tp[2];
     avpgan_trainer_info info;
     avpgan_trainer *t = NULL, *out = NULL;
@@ -23,10 +23,10 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
               tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
               tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 1 && tp.stop_on_collapse == 0 &&
               tp.health_warm_up == 500 && tp.meta_file == NULL && tp.allreduce == NULL && tp.n_ranks == 0 &&
-              tp.generator_cbam == 1 && tp.cbam_reduction == 16,
+              tp.generator_cbam == 1 && tp.cbam_reduction == 16 && tp.cbam_gate == AVPGAN_CBAM_GATE_SIGMOID,
           "wrong defaults",
           "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, generator spectral norm, "
-          "warn only, warm-up 500, generator CBAM, CBAM reduction 16)");
+          "warn only, warm-up 500, generator CBAM, CBAM reduction 16, sigmoid CBAM gate)");
 
     /* ---- create: errors ---- */
     tp.widths = AVPGAN_WIDTHS_TINY;
@@ -76,6 +76,11 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cbam_reduction 0)");
     tp.cbam_reduction = 65537;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cbam_reduction 65537)");
+    tp.cbam_reduction = 16;
+    tp.cbam_gate = 2;
+    expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(cbam_gate 2)");
+    check(strstr(avpgan_last_error(), "cbam_gate") != NULL, avpgan_last_error(), "the cbam_gate error names the field");
+    tp.cbam_gate = AVPGAN_CBAM_GATE_SIGMOID;
     tp.cbam_reduction = 16;
     tp.struct_size = 8;
     expect(avpgan_trainer_create(&tp, &out), AVPGAN_E_INVALID_ARGUMENT, "avpgan_trainer_create(struct_size 8)");
@@ -152,6 +157,39 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
     }
     tp.generator_cbam = 1;
     tp.cbam_reduction = 16;
+    /* The CBAM gate: a struct_size from before it keeps the sigmoid gate; the residual gate
+     * reaches the trainer and its checkpoint. */
+    memcpy(&big_tp[0], &tp, sizeof tp);
+    big_tp[0].struct_size = offsetof(avpgan_trainer_params, cbam_gate);
+    big_tp[0].cbam_gate = 9;
+    expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK, "avpgan_trainer_create(struct_size before cbam_gate)");
+    if (t != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.cbam_gate == AVPGAN_CBAM_GATE_SIGMOID, "a field past struct_size was read",
+              "an older params struct: the sigmoid CBAM gate (the default)");
+        avpgan_trainer_free(t);
+        t = NULL;
+    }
+    tp.cbam_gate = AVPGAN_CBAM_GATE_RESIDUAL;
+    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(cbam_gate residual)");
+    if (t != NULL) {
+        info.struct_size = sizeof info;
+        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+        check(info.cbam_gate == AVPGAN_CBAM_GATE_RESIDUAL, "ignored", "cbam_gate residual reaches the trainer");
+        expect(avpgan_trainer_save(t, gated), AVPGAN_OK, "avpgan_trainer_save(residual gate)");
+        avpgan_trainer_free(t);
+        t = NULL;
+        expect(avpgan_trainer_load_checkpoint(gated, NULL, &t), AVPGAN_OK, "avpgan_trainer_load_checkpoint(residual gate)");
+        if (t != NULL) {
+            info.struct_size = sizeof info;
+            expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+            check(info.cbam_gate == AVPGAN_CBAM_GATE_RESIDUAL, "lost", "the checkpoint keeps the residual CBAM gate");
+            avpgan_trainer_free(t);
+            t = NULL;
+        }
+    }
+    tp.cbam_gate = AVPGAN_CBAM_GATE_SIGMOID;
 
     /* ---- stop_on_collapse: judged from the first step (health_warm_up 1), a fresh
      *      generator's faces are all alike (their spread ~1e-5, the threshold 0.01), so the

@@ -160,6 +160,7 @@ class TrainerParams(ctypes.Structure):
         ("n_ranks", ctypes.c_uint32),
         ("generator_cbam", ctypes.c_int32),
         ("cbam_reduction", ctypes.c_uint32),
+        ("cbam_gate", ctypes.c_int32),
     ]
 
 
@@ -190,6 +191,7 @@ class TrainerInfo(ctypes.Structure):
         ("batch_spread", ctypes.c_float),
         ("generator_cbam", ctypes.c_int32),
         ("cbam_reduction", ctypes.c_uint32),
+        ("cbam_gate", ctypes.c_int32),
     ]
 
 

@@ -123,6 +123,10 @@ class VoiceTrainingParams(ctypes.Structure):
         ("progress_user_data", ctypes.c_void_p),
         ("abort_fn", AbortFn),
         ("abort_user_data", ctypes.c_void_p),
+        ("allreduce", ctypes.c_void_p),
+        ("allreduce_user_data", ctypes.c_void_p),
+        ("rank", ctypes.c_uint32),
+        ("n_ranks", ctypes.c_uint32),
     ]
 
 

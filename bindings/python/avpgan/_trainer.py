@@ -41,6 +41,7 @@ __all__ = ["Losses", "TrainerInfo", "Trainer", "TrainerClosedError"]
 
 _ARCHS = {"voice2face": 0, "avpgan": 1, "avpgan-nocbam": 2}
 _WIDTHS = {"full": 0, "tiny": 1}
+_CBAM_GATES = {"sigmoid": 0, "residual": 1}
 
 
 class Trainer(_lib.HandleOwner):
@@ -108,6 +109,7 @@ class Trainer(_lib.HandleOwner):
         health_warm_up: int = 500,
         generator_cbam: Optional[bool] = None,
         cbam_reduction: Optional[int] = None,
+        cbam_gate: Optional[str] = None,
     ) -> "Trainer":
         """A new trainer: the frozen voice encoder of the model file ``voice_encoder``, new
         generator, face encoder and heads for ``arch`` (``"voice2face"``, ``"avpgan"``,
@@ -129,7 +131,10 @@ class Trainer(_lib.HandleOwner):
         ``health_warm_up``: steps before the warnings are judged (a fresh generator's faces are
         all alike). avpgan only: ``generator_cbam`` False keeps CBAM out of the generator (the
         reference has it there too), ``cbam_reduction`` r gives CBAM's MLP max(C // r, 1)
-        hidden units; None takes the library's defaults (True, 16)."""
+        hidden units, ``cbam_gate`` ``"residual"`` makes every CBAM gate as ``x * (1 + M)``
+        (residual attention, which passes the voice at initialisation) instead of the
+        reference's ``x * M`` (``"sigmoid"``); None takes the library's defaults (True, 16,
+        ``"sigmoid"``). A checkpoint and the exported model keep the gate."""
         if arch not in _ARCHS:
             raise ValueError(f"arch must be one of {sorted(_ARCHS)}, got {arch!r}")
         if widths not in _WIDTHS:
@@ -148,6 +153,10 @@ class Trainer(_lib.HandleOwner):
             if not 1 <= cbam_reduction <= 65536:
                 raise ValueError(f"cbam_reduction must be in 1...65536, got {cbam_reduction}")
             p.cbam_reduction = cbam_reduction
+        if cbam_gate is not None:
+            if cbam_gate not in _CBAM_GATES:
+                raise ValueError(f"cbam_gate must be one of {sorted(_CBAM_GATES)} or None, got {cbam_gate!r}")
+            p.cbam_gate = _CBAM_GATES[cbam_gate]
         health_warm_up = _as_int(health_warm_up, "health_warm_up")
         if not 1 <= health_warm_up < 2**32:
             raise ValueError(f"health_warm_up must be in 1...2**32 - 1, got {health_warm_up}")
@@ -232,6 +241,7 @@ class Trainer(_lib.HandleOwner):
             batch_spread=float(raw.batch_spread),
             generator_cbam=bool(raw.generator_cbam),
             cbam_reduction=int(raw.cbam_reduction),
+            cbam_gate=next((name for name, code in _CBAM_GATES.items() if code == raw.cbam_gate), str(raw.cbam_gate)),
         )
 
     @property

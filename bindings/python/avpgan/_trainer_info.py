@@ -42,6 +42,8 @@ class TrainerInfo:
         batch_spread: the last step's generated faces, mean over pixels of the std across the batch.
         generator_cbam: whether the generator has CBAM (avpgan with CBAM in the generator too).
         cbam_reduction: CBAM's channel-MLP reduction (hidden units ``max(C // r, 1)``).
+        cbam_gate: how CBAM's attention multiplies, ``"sigmoid"`` (the reference's ``x * M``)
+            or ``"residual"`` (``x * (1 + M)``); ``"sigmoid"`` also without CBAM.
     """
 
     step: int
@@ -62,6 +64,7 @@ class TrainerInfo:
     batch_spread: float = 0.0
     generator_cbam: bool = False
     cbam_reduction: int = 16
+    cbam_gate: str = "sigmoid"
 
 
 class TrainerClosedError(ValueError):

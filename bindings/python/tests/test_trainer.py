@@ -290,6 +290,15 @@ def test_recipe_options_and_health(avpgan_module, dataset, tmp_path):
         avpgan_module.Trainer.create(generator_cbam=0, **kw)
     with pytest.raises(ValueError, match="cbam_reduction"):
         avpgan_module.Trainer.create(cbam_reduction=0, **kw)
+    with avpgan_module.Trainer.create(cbam_gate="residual", **kw) as t:
+        assert t.info.cbam_gate == "residual", "the residual CBAM gate reaches the trainer"
+        t.save(tmp_path / "residual.safetensors")
+    with avpgan_module.Trainer.load(tmp_path / "residual.safetensors") as t:
+        assert t.info.cbam_gate == "residual", "the checkpoint keeps the CBAM gate, so a resumed run uses it"
+    with avpgan_module.Trainer.create(**kw) as t:
+        assert t.info.cbam_gate == "sigmoid", "the default CBAM gate is the reference's"
+    with pytest.raises(ValueError, match="cbam_gate"):
+        avpgan_module.Trainer.create(cbam_gate="softmax", **kw)
     with pytest.raises(ValueError, match="health_warm_up"):
         avpgan_module.Trainer.create(health_warm_up=0, **kw)
 

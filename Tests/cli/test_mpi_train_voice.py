@@ -1,0 +1,129 @@
+"""Data-parallel `avpgan train-voice` under `mpirun -np 2`: each rank computes its crops of every
+global batch with BatchNorm synchronised over the ranks, gradients are summed before each Adam
+step, and the run equals one process at the same global batch to float summation order; rank 0
+alone writes; resuming works with another number of ranks; ranks that disagree and a rank that
+dies end the whole job with a message instead of a hang. Needs build/bin/avpgan, espeak-ng and
+Open MPI (the Makefile installs openmpi-bin)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+import avpgan  # noqa: E402
+
+CLI = os.path.join(ROOT, "build", "bin", "avpgan")
+MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_btl="self,vader,tcp")
+
+pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None or shutil.which("espeak-ng") is None,
+                                reason="Open MPI's mpirun and espeak-ng are needed (make deps)")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mpi-train-voice")
+    r = subprocess.run([CLI, "synth-data", "-o", str(root / "data"), "--speakers", "6", "--utterances", "3",
+                        "--faces", "1", "--seed", "4"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return root
+
+
+def args(data, out, steps, *extra):
+    return ["train-voice", "--voices", str(data / "data" / "voices"), "--widths", "tiny", "--batch", "7",
+            "--steps", str(steps), "--lr", "1e-3", "--cache", str(data / "cache"), "--checkpoint-every", "1",
+            "--checkpoint-dir", str(out), "-o", str(out) + ".safetensors", *extra]
+
+
+def mpirun(*a, timeout=300):
+    return subprocess.run(["mpirun", "--oversubscribe", "-np", "2", *a], capture_output=True, text=True,
+                          env=MPI_ENV, timeout=timeout)
+
+
+def log(run_dir):
+    return [json.loads(line) for line in (run_dir / "train-voice.jsonl").read_text().splitlines()]
+
+
+def embedding(path):
+    features = ((np.arange(300 * 64) * 7919) % 1009).astype(np.float32).reshape(300, 64) / 504.5 - 1
+    with avpgan.Model(path) as m:
+        return m.embed(features)
+
+
+@pytest.fixture(scope="module")
+def single(data):
+    out = data / "one"
+    r = subprocess.run([CLI, *args(data, out, 3)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_two_ranks_train_as_one_process(data, single):
+    out = data / "two"
+    r = mpirun(CLI, *args(data, out, 3))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("wrote ") == 1 and r.stdout.count("held-out accuracy") == 1, "rank 0 alone reports: " + r.stdout
+    assert "data-parallel over 2 ranks" in r.stdout and "BatchNorm synchronised" in r.stdout, r.stdout
+    one, two = log(single), log(out)
+    assert [x["step"] for x in two] == [1, 2, 3], "the log counts global steps"
+    for a, b in zip(one, two):
+        assert b["batch"] == 7 and b["correct"] == a["correct"], f"step {a['step']}: {a} vs {b}"
+        assert abs(a["loss"] - b["loss"]) <= 1e-4 * abs(a["loss"]), f"step {a['step']}: 1 process {a['loss']}, 2 ranks {b['loss']}"
+    diff = np.abs(embedding(str(single) + ".safetensors") - embedding(str(out) + ".safetensors")).max()
+    assert diff < 1e-3, f"the exported encoders' embeddings differ by {diff}"
+
+
+def test_resume_with_another_number_of_ranks(data, single):
+    out = data / "resumed"
+    r = mpirun(CLI, *args(data, out, 2))
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([CLI, *args(data, out, 3), "--resume"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert [x["step"] for x in log(out)] == [1, 2, 3]
+    diff = np.abs(embedding(str(single) + ".safetensors") - embedding(str(out) + ".safetensors")).max()
+    assert diff < 1e-3, f"2 steps on 2 ranks then 1 on one process differ from 3 straight steps by {diff}"
+
+
+def test_ranks_with_different_arguments_are_refused(data):
+    out = data / "mixed"
+    a, b = args(data, out, 2, "--seed", "1"), args(data, out, 2, "--seed", "2")
+    r = subprocess.run(["mpirun", "--oversubscribe", "-np", "1", CLI, *a, ":", "-np", "1", CLI, *b],
+                       capture_output=True, text=True, env=MPI_ENV, timeout=300)
+    assert r.returncode != 0, "ranks started with different seeds must not train"
+    assert "different arguments, data or checkpoints" in r.stderr, r.stderr
+    assert not (data / "mixed.safetensors").exists()
+
+
+def test_a_rank_that_dies_stops_the_job_and_keeps_the_checkpoint(data):
+    out = data / "dies"
+    p = subprocess.Popen(["mpirun", "--oversubscribe", "-np", "2", CLI, *args(data, out, 100000)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=MPI_ENV)
+    try:
+        checkpoint = out / "voice-checkpoint.safetensors"
+        deadline = time.time() + 120
+        while not checkpoint.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert checkpoint.exists(), "no checkpoint was written"
+        ranks = subprocess.run(["pgrep", "-f", f"checkpoint-dir {out}"], capture_output=True, text=True).stdout.split()
+        children = [pid for pid in ranks if open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].endswith(b"avpgan")]
+        assert len(children) == 2, f"expected two rank processes, found {children}"
+        os.kill(int(children[-1]), signal.SIGKILL)
+        try:
+            p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the job did not stop after a rank died")
+        assert p.returncode != 0
+        r = subprocess.run([CLI, *args(data, out, 0), "--resume"], capture_output=True, text=True)
+        assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr
+    finally:
+        # Whatever happened above, leave no rank of this job running.
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        subprocess.run(["pkill", "-KILL", "-f", f"checkpoint-dir {out}"])
