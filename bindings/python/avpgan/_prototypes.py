@@ -153,6 +153,23 @@ _PROTOTYPES = {
         [ctypes.POINTER(ModelHandle), ctypes.c_size_t, FaceModelHandle, ctypes.POINTER(FaceSimilarityParams),
          ctypes.POINTER(FaceSimilarity), ctypes.c_size_t, _c_size_t_p],
     ),
+    "avpgan_face_similarity_recordings": (
+        c_status, [ctypes.POINTER(FaceSimilarityParams), ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p, _c_size_t_p],
+    ),
+    "avpgan_face_similarity_portraits_params_init": (
+        c_status, [ctypes.POINTER(FaceSimilarityPortraitsParams), ctypes.c_size_t],
+    ),
+    "avpgan_face_similarity_portraits": (
+        c_status,
+        [ModelHandle, ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.POINTER(FaceSimilarityPortraitsParams),
+         ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p],
+    ),
+    "avpgan_face_similarity_score": (
+        c_status,
+        [ctypes.POINTER(ModelHandle), ctypes.c_size_t, FaceModelHandle, ctypes.POINTER(FaceSimilarityParams),
+         ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(FaceSimilarity),
+         ctypes.c_size_t, _c_size_t_p],
+    ),
     "avpgan_voice_training_params_init": (c_status, [ctypes.POINTER(VoiceTrainingParams), ctypes.c_size_t]),
     "avpgan_voice_encoder_train": (c_status, [ctypes.POINTER(VoiceTrainingParams), ctypes.POINTER(VoiceTrainingResult)]),
     "avpgan_synthetic_params_init": (c_status, [ctypes.POINTER(SyntheticParams), ctypes.c_size_t]),
