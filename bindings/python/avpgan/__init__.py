@@ -105,6 +105,9 @@ _PUBLIC_TOO = [
     "RetrievalScores",
     "FaceEvaluation",
     "FaceSimilarityRow",
+    "face_similarity_recordings",
+    "face_similarity_portraits",
+    "face_similarity_score",
     "ImageLike",
 ]
 
@@ -192,6 +195,8 @@ from ._enhancer import Enhancer, EnhancerClosedError, EnhancerInfo  # noqa: E402
 from ._batch import PortraitResult, portraits  # noqa: E402
 from ._evaluation import (FaceEvaluation, FaceSimilarityRow, PixelRetrievalResult, RetrievalScores,  # noqa: E402
                           evaluate_faces, pixel_retrieval)
+from ._face_similarity_steps import (face_similarity_portraits, face_similarity_recordings,  # noqa: E402
+                                     face_similarity_score)
 from ._voice_training import VoiceTrainingResult, train_voice_encoder  # noqa: E402
 from ._synthetic import synth_data  # noqa: E402
 from ._images import ImageLike, to_pil  # noqa: E402
