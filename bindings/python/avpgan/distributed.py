@@ -12,11 +12,12 @@ Each worker process loads the model once and writes each PNG itself, with
 reachable under the same paths from every worker (a shared file system).
 
 One result per recording, in the order of the sources: a bad recording is a failed row, not a
-failed job; the tasks of a worker that dies are run again elsewhere (``retries``). A rerun skips
-outputs that are complete and were made from the same model and recording (their provenance
-chunks name both SHA-256s); an existing output that is not is reported, never replaced, unless
-``overwrite=True``. Options that are not in the provenance check (seconds, noise, ...) are the
-caller's to keep the same across reruns, or to pass with ``overwrite=True``.
+failed job; the tasks of a worker that dies are run again elsewhere by Dask's scheduler (up to
+its ``allowed-failures``). A rerun skips outputs that are complete and were made from the same
+model and recording (their provenance chunks name both SHA-256s); an existing output that is
+not is reported, never replaced, unless ``overwrite=True``. Options that are not in the
+provenance check (seconds, noise, ...) are the caller's to keep the same across reruns, or to
+pass with ``overwrite=True``.
 
 Needs ``dask[distributed]`` (``pip install "dask[distributed]"``); the rest of avpgan does not.
 """
@@ -108,7 +109,8 @@ def portraits(
         overwrite: replace existing outputs (otherwise matching ones are skipped and others
             reported as failed).
         progress: a tqdm bar (None: when tqdm is installed and this is a terminal or notebook).
-        retries: how often a task whose worker died is run again.
+        retries: how often a task that raised is run again (a bad recording is a row, not an
+            exception; a task whose worker died is run elsewhere by Dask's scheduler).
         threads: library threads per task (``avpgan.set_num_threads`` on each worker).
         portrait_options: ``seconds``, ``vad``, ``vad_mode``, ``pixels``, ``noise``, ``seed``,
             ``provenance``, ``timestamp``, as :meth:`avpgan.Model.save_portrait`.
