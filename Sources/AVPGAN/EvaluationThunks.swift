@@ -3,10 +3,10 @@ import CAVPGAN
 
 // Evaluation entry points: pixel retrieval and face similarity (avpgan pixel-retrieval, eval).
 
-private let retrievalParamsSize = MemoryLayout<avpgan_pixel_retrieval_params>.stride
-private let retrievalResultSize = MemoryLayout<avpgan_pixel_retrieval_result>.stride
+let retrievalParamsSize = MemoryLayout<avpgan_pixel_retrieval_params>.stride
+let retrievalResultSize = MemoryLayout<avpgan_pixel_retrieval_result>.stride
 
-private let defaultRetrievalParams = avpgan_pixel_retrieval_params(
+let defaultRetrievalParams = avpgan_pixel_retrieval_params(
     struct_size: retrievalParamsSize, voices_dir: nil, faces_dir: nil, test_list: nil,
     split: Int32(AVPGAN_SPLIT_TEST_LIST.rawValue), eval_split: Int32(AVPGAN_EVAL_SPLIT_TEST.rawValue), cache_dir: nil,
     grid_png: nil, progress: nil, progress_user_data: nil, abort_fn: nil, abort_user_data: nil)
@@ -35,25 +35,36 @@ public func avpgan_pixel_retrieval_evaluate(_ handle: OpaquePointer?, _ params: 
         try Argument.structSize(result.pointee.struct_size, minimum: retrievalResultSize, name: "result")
         let p = try Argument.params(try Argument.require(params, "params"), defaults: defaultRetrievalParams,
                                     minimumSize: retrievalParamsSize, name: "params")
-        let split = try DatasetArguments.evalSplit(p.eval_split)
         let grid = try p.grid_png.map { try DatasetArguments.string($0, "params.grid_png") }
         let cache = try DatasetArguments.cache(p.cache_dir, orDefault: true)
-        let index = try DatasetArguments.index(voices: p.voices_dir, faces: p.faces_dir, required: true, testList: p.test_list, split: p.split)
-        let identities = index.identities(in: split)
-        guard identities.count >= 2 else {
-            throw AVPGANError(.invalidArgument, "the \(split.rawValue) identities number \(identities.count); retrieval needs at least 2 with voices and faces (params.eval_split, params.test_list)")
-        }
+        let identities = try retrievalIdentities(p)
         let e = try PixelRetrievalEvaluation(model: model, identities: identities, cache: cache,
                                              progress: progressReporter(p.progress, p.progress_user_data),
                                              shouldStop: stopAsker(p.abort_fn, p.abort_user_data))
-        if let grid { try FileIO.write(try e.gridPNG(), to: grid) }
-        let g = e.generated, r = e.realPictures
-        let full = avpgan_pixel_retrieval_result(
-            struct_size: retrievalResultSize, n_identities: UInt32(identities.count), n_recordings: UInt32(e.recordings),
-            top1: g.top1, top5: g.top5, mean_rank: g.meanRank, chance_top1: g.chanceTop1, chance_top5: g.chanceTop5,
-            chance_mean_rank: g.chanceMeanRank, real_top1: r.top1, real_top5: r.top5, real_mean_rank: r.meanRank)
-        try Argument.fill(result, with: full, size: result.pointee.struct_size, minimumSize: retrievalResultSize, name: "result")
+        try finishRetrieval(e, grid: grid, into: result)
     }
+}
+
+/// The identities of pixel retrieval's params: the data set's eval_split; at least 2.
+func retrievalIdentities(_ p: avpgan_pixel_retrieval_params) throws -> [DatasetIndex.Identity] {
+    let split = try DatasetArguments.evalSplit(p.eval_split)
+    let index = try DatasetArguments.index(voices: p.voices_dir, faces: p.faces_dir, required: true, testList: p.test_list, split: p.split)
+    let identities = index.identities(in: split)
+    guard identities.count >= 2 else {
+        throw AVPGANError(.invalidArgument, "the \(split.rawValue) identities number \(identities.count); retrieval needs at least 2 with voices and faces (params.eval_split, params.test_list)")
+    }
+    return identities
+}
+
+/// Writes the grid (when asked) and fills the caller's result (its struct_size checked first).
+func finishRetrieval(_ e: PixelRetrievalEvaluation, grid: String?, into result: UnsafeMutablePointer<avpgan_pixel_retrieval_result>) throws {
+    if let grid { try FileIO.write(try e.gridPNG(), to: grid) }
+    let g = e.generated, r = e.realPictures
+    let full = avpgan_pixel_retrieval_result(
+        struct_size: retrievalResultSize, n_identities: UInt32(e.identities.count), n_recordings: UInt32(e.recordings),
+        top1: g.top1, top5: g.top5, mean_rank: g.meanRank, chance_top1: g.chanceTop1, chance_top5: g.chanceTop5,
+        chance_mean_rank: g.chanceMeanRank, real_top1: r.top1, real_top5: r.top5, real_mean_rank: r.meanRank)
+    try Argument.fill(result, with: full, size: result.pointee.struct_size, minimumSize: retrievalResultSize, name: "result")
 }
 
 @_cdecl("avpgan_face_similarity_evaluate")

@@ -18,15 +18,30 @@ public func avpgan_face_similarity_recordings(_ params: UnsafePointer<avpgan_fac
         let dataset = try FaceSimilarityDataset(params)
         try dataset.checkFolders()
         let recordings = FaceSimilarityEvaluation.recordings(of: try dataset.identities())
-        var bytes: [CChar] = []
-        for r in recordings {
-            bytes += r.path.utf8.map { CChar(bitPattern: $0) }
-            bytes.append(0)
-        }
-        count?.pointee = recordings.count
-        guard try Argument.buffer(paths, capacity: capacity, needed: bytes.count, neededOut: needed, name: "paths", unit: "bytes") else { return }
-        paths!.update(from: bytes, count: bytes.count)
+        try writePathList(recordings.map(\.path), into: paths, capacity: capacity, needed: needed, count: count)
     }
+}
+
+/// Writes `list` NUL-terminated, one after another, into a caller's buffer (or answers a size
+/// query): the recordings functions' output.
+func writePathList(_ list: [String], into paths: UnsafeMutablePointer<CChar>?, capacity: Int,
+                   needed: UnsafeMutablePointer<Int>?, count: UnsafeMutablePointer<Int>?) throws {
+    var bytes: [CChar] = []
+    for path in list {
+        bytes += path.utf8.map { CChar(bitPattern: $0) }
+        bytes.append(0)
+    }
+    count?.pointee = list.count
+    guard try Argument.buffer(paths, capacity: capacity, needed: bytes.count, neededOut: needed, name: "paths", unit: "bytes") else { return }
+    paths!.update(from: bytes, count: bytes.count)
+}
+
+/// A caller's array of `count` recording paths (non-empty strings).
+func pathList(_ recordings: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int) throws -> [String] {
+    try Argument.size(count, "n_recordings")
+    guard count > 0 else { return [] }
+    let list = Array(UnsafeBufferPointer(start: try Argument.require(recordings, "recordings"), count: count))
+    return try list.enumerated().map { try DatasetArguments.string($1, "recordings[\($0)]") }
 }
 
 @_cdecl("avpgan_face_similarity_portraits_params_init")
@@ -42,10 +57,7 @@ public func avpgan_face_similarity_portraits(_ handle: OpaquePointer?, _ recordi
                                              _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
         let model = try generatorModel(handle, "model")
-        try Argument.size(nRecordings, "n_recordings")
-        var list: [UnsafePointer<CChar>?] = []
-        if nRecordings > 0 { list = Array(UnsafeBufferPointer(start: try Argument.require(recordings, "recordings"), count: nRecordings)) }
-        let paths = try list.enumerated().map { try DatasetArguments.string($1, "recordings[\($0)]") }
+        let paths = try pathList(recordings, nRecordings)
         let p = try Argument.params(try Argument.require(params, "params"), defaults: defaultPortraitsParams,
                                     minimumSize: portraitsParamsSize, name: "params")
         let seconds = try evaluationLengths(p.seconds, p.n_seconds)

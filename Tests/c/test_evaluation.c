@@ -244,6 +244,50 @@ static void test_face_similarity_steps(const avpgan_model *model, const avpgan_f
     free(list);
 }
 
+/* Pixel retrieval in steps: the recordings, their embeddings in two shares joined, and the
+ * ranking give avpgan_pixel_retrieval_evaluate's result bit for bit. */
+static void test_pixel_retrieval_steps(const avpgan_model *model, const char *voices, const char *faces, const char *scratch)
+{
+    avpgan_pixel_retrieval_params p;
+    avpgan_pixel_retrieval_embeddings_params q;
+    avpgan_pixel_retrieval_result one, steps;
+    const char *paths[16];
+    char cache[1024], *list, *at;
+    uint8_t *records;
+    size_t needed = 0, count = 0, first = 0, rest = 0, i;
+    snprintf(cache, sizeof cache, "%s/cache", scratch);
+    expect(avpgan_pixel_retrieval_params_init(&p, sizeof p), AVPGAN_OK, "pixel_retrieval_params_init");
+    p.voices_dir = voices;
+    p.faces_dir = faces;
+    p.eval_split = AVPGAN_EVAL_SPLIT_ALL;
+    p.cache_dir = cache;
+    memset(&one, 0, sizeof one);
+    memset(&steps, 0, sizeof steps);
+    one.struct_size = steps.struct_size = sizeof one;
+    expect(avpgan_pixel_retrieval_evaluate(model, &p, &one), AVPGAN_OK, "pixel_retrieval_evaluate (the one call)");
+    expect(avpgan_pixel_retrieval_recordings(&p, NULL, 0, &needed, &count), AVPGAN_OK, "pixel_retrieval_recordings size query");
+    check(count == 6, "6 recordings (%zu)", count);
+    list = malloc(needed);
+    expect(avpgan_pixel_retrieval_recordings(&p, list, needed, &needed, NULL), AVPGAN_OK, "pixel_retrieval_recordings");
+    for (i = 0, at = list; i < count && i < 16; i++, at += strlen(at) + 1) paths[i] = at;
+    expect(avpgan_pixel_retrieval_embeddings_params_init(&q, sizeof q), AVPGAN_OK, "pixel_retrieval_embeddings_params_init");
+    q.cache_dir = cache;
+    expect(avpgan_pixel_retrieval_embeddings(model, paths, 1, &q, NULL, 0, &first), AVPGAN_OK, "embeddings size query");
+    expect(avpgan_pixel_retrieval_embeddings(model, paths + 1, count - 1, &q, NULL, 0, &rest), AVPGAN_OK, "size query of the rest");
+    check(first > 0 && rest == 5 * first, "every record has one size (%zu for 1, %zu for 5)", first, rest);
+    records = malloc(first + rest);
+    expect(avpgan_pixel_retrieval_embeddings(model, paths, 1, &q, records, first, &needed), AVPGAN_OK, "embeddings of the first share");
+    expect(avpgan_pixel_retrieval_embeddings(model, paths + 1, count - 1, &q, records + first, rest, &needed), AVPGAN_OK,
+           "embeddings of the second share");
+    expect(avpgan_pixel_retrieval_score(model, &p, records, first + rest, &steps), AVPGAN_OK, "pixel_retrieval_score");
+    check(memcmp(&one, &steps, sizeof one) == 0, "the steps give avpgan_pixel_retrieval_evaluate's result bit for bit");
+    expect(avpgan_pixel_retrieval_score(model, &p, records + first, rest, &steps), AVPGAN_E_INVALID_ARGUMENT,
+           "pixel_retrieval_score(the second share only)");
+    check(strstr(avpgan_last_error(), "6 recordings") != NULL, "the message counts the recordings: %s", avpgan_last_error());
+    free(records);
+    free(list);
+}
+
 static void test_voice_training(const char *voices, const char *scratch)
 {
     avpgan_voice_training_params p;
@@ -341,6 +385,7 @@ int main(int argc, char **argv)
     test_pixel_retrieval(model, voices, faces, argv[4]);
     test_face_similarity(model, face, voices, faces, argv[4]);
     test_face_similarity_steps(model, face, voices, faces);
+    test_pixel_retrieval_steps(model, voices, faces, argv[4]);
     test_voice_training(voices, argv[4]);
     test_synthetic(argv[4]);
     avpgan_face_model_free(face);
