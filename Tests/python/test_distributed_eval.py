@@ -1,6 +1,6 @@
-"""avpgan.distributed.evaluate_faces on a Dask LocalCluster of two worker processes against
-the one-process avpgan.evaluate_faces: the same report bit for bit (rows and report files), a
-recording without speech left out alike, a broken recording raising the same error, and a model
+"""avpgan.distributed.evaluate_faces and .pixel_retrieval on a Dask LocalCluster of two worker
+processes against the one-process functions: the same report bit for bit (rows and report
+files), a recording without speech left out alike, a broken recording raising the same error, and a model
 file the workers cannot see a clear error rather than a hang. Needs dask[distributed] (the
 Makefile installs it) and espeak-ng (the synthetic data set of bindings/python/tests/
 test_evaluation.py)."""
@@ -110,3 +110,19 @@ def test_a_model_the_workers_cannot_see_is_a_clear_error(data, face_model, clien
                                        client=client, seconds=[2], split="all", progress=False)
     finally:
         os.close(high)
+
+
+def test_cluster_pixel_retrieval_is_the_one_process_result(data, client, tmp_path):
+    """Each side with its own feature cache, so the workers compute the features themselves."""
+    one = avpgan.pixel_retrieval(MODEL, data / "voices", data / "faces", split="all", cache=tmp_path / "c1",
+                                 grid=tmp_path / "one.png", progress=False)
+    many = distributed.pixel_retrieval(MODEL, data / "voices", data / "faces", client=client, split="all",
+                                       cache=tmp_path / "c2", grid=tmp_path / "many.png", progress=False, chunk=2)
+    assert repr(many) == repr(one) and many.recordings == 6, (one, many)
+    assert (tmp_path / "many.png").read_bytes() == (tmp_path / "one.png").read_bytes()
+    recordings = avpgan.pixel_retrieval_recordings(data / "voices", data / "faces", split="all")
+    records = avpgan.pixel_retrieval_embeddings(MODEL, recordings, cache=tmp_path / "c1")
+    one_size = len(records) // len(recordings)
+    swapped = records[one_size:2 * one_size] + records[:one_size] + records[2 * one_size:]
+    with pytest.raises(avpgan.InvalidArgumentError, match="record 0 .*another recording"):
+        avpgan.pixel_retrieval_score(MODEL, data / "voices", data / "faces", swapped, split="all")

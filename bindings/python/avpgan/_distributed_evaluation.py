@@ -1,41 +1,85 @@
-"""The paper's face evaluation (:func:`avpgan.evaluate_faces`, ``avpgan eval``) on a Dask
-cluster: :func:`evaluate_faces` maps the per-recording work over the workers and scores once on
-the client, with the library's steps (:mod:`avpgan._face_similarity_steps`).
+"""The evaluations on a Dask cluster: :func:`evaluate_faces` (:func:`avpgan.evaluate_faces`,
+``avpgan eval``) and :func:`pixel_retrieval` (:func:`avpgan.pixel_retrieval`) map the
+per-recording work over the workers and score once on the client, with the library's steps
+(:mod:`avpgan._face_similarity_steps`, :mod:`avpgan._pixel_retrieval_steps`).
 
-The report is the one-process report bit for bit: each worker makes the portraits of its
-recordings (front end, voice embedding, generation) as the library does in one process, and
-returns them as exact bytes; the client joins them in recording order and embeds and scores
-them in the same batches as one process."""
+The results are the one-process results bit for bit: each worker does its recordings' part
+(portraits; or features and voice embeddings) as the library does in one process and returns
+it as exact bytes; the client joins them in recording order and scores them in the same batches
+as one process."""
 
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import PathLike
 from ._batch import progress_bar as _progress_bar
-from ._evaluation import FaceEvaluation
+from ._evaluation import FaceEvaluation, PixelRetrievalResult
 from ._face_similarity_steps import face_similarity_portraits, face_similarity_recordings, face_similarity_score
+from ._pixel_retrieval_steps import pixel_retrieval_embeddings, pixel_retrieval_recordings, pixel_retrieval_score
 
-__all__ = ["evaluate_faces"]
+__all__ = ["evaluate_faces", "pixel_retrieval"]
 
 
-def _portraits_task(model_path: str, recordings: List[str], seconds: List[Optional[float]],
-                    threads: int) -> Tuple[str, Any]:
-    """On a worker: ("ok", the records of ``recordings``) with the worker's loaded model, or
-    ("error", the exception) for a failure that is the data's or the set-up's, not the
-    worker's (those are returned, not raised, so Dask does not retry them)."""
+def _task(kind: str, model_path: str, recordings: List[str], options: Dict[str, Any], threads: int) -> Tuple[str, Any]:
+    """On a worker: ("ok", the records of ``recordings``: "portraits" or "embeddings") with the
+    worker's loaded model, or ("error", the exception) for a failure that is the data's or the
+    set-up's, not the worker's (those are returned, not raised, so Dask does not retry them)."""
     from .distributed import _load
 
     if not os.path.isfile(model_path):
         from dask.distributed import get_worker
-        return "error", FileNotFoundError(f"evaluate_faces: the model file {model_path} is missing on the Dask worker "
+        return "error", FileNotFoundError(f"the model file {model_path} is missing on the Dask worker "
                                           f"{get_worker().address} (the workers must reach it under the same path)")
     try:
         model = _load("model", model_path, threads)
-        return "ok", face_similarity_portraits(model, recordings, seconds=seconds, progress=False)
+        make = face_similarity_portraits if kind == "portraits" else pixel_retrieval_embeddings
+        return "ok", make(model, recordings, progress=False, **options)
     except Exception as e:  # noqa: B902 - an avpgan error (a bad recording) goes back to the client as it is
         return "error", e
+
+
+def _records(client: Any, kind: str, paths: List[str], recordings: List[str], options: Dict[str, Any], *,
+             progress: Optional[bool], chunk: int, retries: int, threads: int) -> List[bytes]:
+    """Each model's records of every recording, made by the cluster in tasks of ``chunk``
+    recordings and joined in order; the first error (model by model, in recording order) is
+    raised after every task is done."""
+    from dask.distributed import as_completed
+
+    from .distributed import _client
+
+    if not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    shares = [recordings[i:i + chunk] for i in range(0, len(recordings), chunk)]
+    with _client(client) as client:
+        futures = [client.submit(_task, kind, path, share, options, threads, pure=False, retries=retries)
+                   for path in paths for share in shares]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: List[Any] = [None] * len(futures)
+        bar = _progress_bar(len(paths) * len(recordings), progress, unit="recording", desc=kind)
+        try:
+            for future in as_completed(futures):
+                i = index[future.key]
+                results[i] = future.result()  # a task whose workers all died raises here
+                if bar is not None:
+                    bar.update(len(shares[i % len(shares)]))
+        finally:
+            if bar is not None:
+                bar.close()
+    for status, value in results:
+        if status == "error":
+            raise value
+    return [b"".join(value for _, value in results[m * len(shares):(m + 1) * len(shares)]) for m in range(len(paths))]
+
+
+def _existing(paths: List[PathLike]) -> List[str]:
+    """Absolute paths of model files, each checked on the client."""
+    out = [os.path.abspath(os.fsdecode(p)) for p in paths]
+    for p in out:
+        if not os.path.isfile(p):
+            raise FileNotFoundError(f"model file {p} does not exist")
+    return out
 
 
 def evaluate_faces(
@@ -86,40 +130,49 @@ def evaluate_faces(
     process) raises the error :func:`avpgan.evaluate_faces` raises for it: the first failing
     recording's, model by model, in recording order.
     """
-    from dask.distributed import as_completed
-
-    from .distributed import _client
-
     single = isinstance(model_path, (str, bytes, os.PathLike))
-    paths = [os.path.abspath(os.fsdecode(p)) for p in ([model_path] if single else list(model_path))]
-    for p in paths + [os.path.abspath(os.fsdecode(face_model_path))]:
-        if not os.path.isfile(p):
-            raise FileNotFoundError(f"evaluate_faces: model file {p} does not exist")
-    if not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    paths = _existing([model_path] if single else list(model_path))
+    _existing([face_model_path])
     lengths = [seconds] if isinstance(seconds, (int, float)) or seconds is None else list(seconds)
     recordings = face_similarity_recordings(voices, faces, split=split, identities=identities, test_list=test_list,
                                             split_rule=split_rule)
-    shares = [recordings[i:i + chunk] for i in range(0, len(recordings), chunk)]
-    with _client(client) as client:
-        futures = [client.submit(_portraits_task, path, share, lengths, threads, pure=False, retries=retries)
-                   for path in paths for share in shares]
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: List[Any] = [None] * len(futures)
-        bar = _progress_bar(len(paths) * len(recordings), progress, unit="recording", desc="face similarity")
-        try:
-            for future in as_completed(futures):
-                i = index[future.key]
-                results[i] = future.result()  # a task whose workers all died raises here
-                if bar is not None:
-                    bar.update(len(shares[i % len(shares)]))
-        finally:
-            if bar is not None:
-                bar.close()
-    for status, value in results:
-        if status == "error":
-            raise value
-    portraits = [b"".join(value for _, value in results[m * len(shares):(m + 1) * len(shares)]) for m in range(len(paths))]
+    portraits = _records(client, "portraits", paths, recordings, {"seconds": lengths}, progress=progress, chunk=chunk,
+                         retries=retries, threads=threads)
     # Labelled as given, as the one-process function labels them in out_dir's files.
-    return face_similarity_score(model_path if single else list(model_path), voices, faces, face_model_path, portraits, seconds=lengths, split=split, identities=identities, test_list=test_list,
+    return face_similarity_score(model_path if single else list(model_path), voices, faces, face_model_path, portraits,
+                                 seconds=lengths, split=split, identities=identities, test_list=test_list,
                                  split_rule=split_rule, out_dir=out_dir, rows=rows)
+
+
+def pixel_retrieval(
+    model_path: PathLike,
+    voices: PathLike,
+    faces: PathLike,
+    *,
+    client: Any = None,
+    split: str = "test",
+    test_list: Optional[PathLike] = None,
+    split_rule: str = "test-list",
+    cache: Optional[PathLike] = None,
+    grid: Optional[PathLike] = None,
+    progress: Optional[bool] = None,
+    chunk: int = 1,
+    retries: int = 2,
+    threads: int = 1,
+) -> PixelRetrievalResult:
+    """:func:`avpgan.pixel_retrieval` with the voice embeddings computed on a Dask cluster: the
+    same :class:`avpgan.PixelRetrievalResult`, with the same values bit for bit.
+
+    Each task computes the features (through ``cache``) and voice embeddings of ``chunk``
+    recordings with its worker's model; the client generates and ranks the faces once. The model
+    file, the data set and the cache folder must be reachable under the same paths from every
+    worker and the client. Arguments as :func:`avpgan.pixel_retrieval`'s and
+    :func:`evaluate_faces`'s (``cache`` None: each worker's user cache).
+    """
+    model = _existing([model_path])[0]
+    recordings = pixel_retrieval_recordings(voices, faces, split=split, test_list=test_list, split_rule=split_rule)
+    options = {"cache": os.path.abspath(os.fsdecode(cache)) if cache is not None else None}
+    embeddings = _records(client, "embeddings", [model], recordings, options, progress=progress, chunk=chunk,
+                          retries=retries, threads=threads)[0]
+    return pixel_retrieval_score(model_path, voices, faces, embeddings, split=split, test_list=test_list,
+                                 split_rule=split_rule, grid=grid)

@@ -122,12 +122,7 @@ def pixel_retrieval(
     m, opened = _opened(model, Model, "model")
     try:
         lib = _lib.get()
-        p = _lib.PixelRetrievalParams()
-        _check_init(lib.avpgan_pixel_retrieval_params_init(ctypes.byref(p), ctypes.sizeof(p)))
-        keep = _dataset(p, voices, faces, split, test_list, split_rule, cache)
-        if grid is not None:
-            keep.append(_path(grid, "grid"))
-            p.grid_png = keep[-1]
+        p, keep = _retrieval_params(voices, faces, split, test_list, split_rule, cache, grid)
         r = _lib.PixelRetrievalResult()
         r.struct_size = ctypes.sizeof(r)
         with LongCall(progress, "pixel retrieval", "recording", stop) as call:
@@ -141,6 +136,23 @@ def pixel_retrieval(
     finally:
         if opened:
             m.close()
+    return _retrieval_result(r)
+
+
+def _retrieval_params(voices: PathLike, faces: PathLike, split: str, test_list: Optional[PathLike], split_rule: str,
+                      cache: Optional[PathLike], grid: Optional[PathLike]) -> Tuple[Any, List[Any]]:
+    """An ``avpgan_pixel_retrieval_params`` for these arguments, and the objects it points into."""
+    p = _lib.PixelRetrievalParams()
+    _check_init(_lib.get().avpgan_pixel_retrieval_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    keep: List[Any] = _dataset(p, voices, faces, split, test_list, split_rule, cache)
+    if grid is not None:
+        keep.append(_path(grid, "grid"))
+        p.grid_png = keep[-1]
+    return p, keep
+
+
+def _retrieval_result(r: Any) -> PixelRetrievalResult:
+    """The result a pixel-retrieval call filled."""
     return PixelRetrievalResult(
         identities=int(r.n_identities), recordings=int(r.n_recordings),
         generated=RetrievalScores(r.top1, r.top5, r.mean_rank),

@@ -37,16 +37,18 @@ def face_similarity_recordings(
     order (``avpgan_face_similarity_recordings``)."""
     p, keep = _similarity_params(["model"], voices, faces, "face model", [2.0], split=split, identities=identities,
                                  test_list=test_list, split_rule=split_rule, out_dir=None, rows=8)
-    lib = _lib.get()
+    return _paths_from(_lib.get().avpgan_face_similarity_recordings, p, "avpgan_face_similarity_recordings")
+
+
+def _paths_from(function: Any, params: Any, name: str) -> List[str]:
+    """The paths a recordings function writes for ``params`` (a size query, then the call)."""
     needed, count = ctypes.c_size_t(0), ctypes.c_size_t(0)
-    _check(lib.avpgan_face_similarity_recordings(ctypes.byref(p), None, 0, ctypes.byref(needed), ctypes.byref(count)),
-           "avpgan_face_similarity_recordings")
+    _check(function(ctypes.byref(params), None, 0, ctypes.byref(needed), ctypes.byref(count)), name)
     buf = ctypes.create_string_buffer(max(needed.value, 1))
-    _check(lib.avpgan_face_similarity_recordings(ctypes.byref(p), buf, needed.value, ctypes.byref(needed),
-                                                 ctypes.byref(count)), "avpgan_face_similarity_recordings")
-    del keep
+    _check(function(ctypes.byref(params), buf, needed.value, ctypes.byref(needed), ctypes.byref(count)), name)
     paths = buf.raw[:needed.value].split(b"\0")[:-1]
-    assert len(paths) == count.value, "avpgan_face_similarity_recordings counted another number of paths"
+    if len(paths) != count.value:
+        raise RuntimeError(f"{name} wrote {len(paths)} paths but counted {count.value}")
     return [os.fsdecode(p) for p in paths]
 
 

@@ -2,7 +2,8 @@
 (``dask.distributed``).
 
 :func:`evaluate_faces` is :func:`avpgan.evaluate_faces` with the portraits made by the workers
-and the scoring done once on the client: the same report, bit for bit (see its docstring).
+and the scoring done once on the client: the same report, bit for bit (see its docstring);
+:func:`pixel_retrieval` likewise for :func:`avpgan.pixel_retrieval`.
 
 ``portraits(sources, model_path, out_dir)`` maps the recordings over the cluster's workers.
 Each worker process loads the model once and writes each PNG itself, with
@@ -32,7 +33,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 from ._batch import (AUDIO_EXTENSIONS, Path, PortraitResult, inputs as _inputs, outputs as _outputs,
                      portray_one, progress_bar as _progress_bar, provenance, sha256_file as _sha256)
 
-__all__ = ["PortraitResult", "portraits", "evaluate_faces", "AUDIO_EXTENSIONS", "provenance"]
+__all__ = ["PortraitResult", "portraits", "evaluate_faces", "pixel_retrieval", "AUDIO_EXTENSIONS", "provenance"]
 
 
 # One loaded model (and enhancer) per worker process and path.
@@ -154,4 +155,4 @@ def portraits(
         return [r for r in results if r is not None]
 
 
-from ._distributed_evaluation import evaluate_faces  # noqa: E402
+from ._distributed_evaluation import evaluate_faces, pixel_retrieval  # noqa: E402
