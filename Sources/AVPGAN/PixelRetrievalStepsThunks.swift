@@ -43,6 +43,7 @@ public func avpgan_pixel_retrieval_embeddings(_ handle: OpaquePointer?, _ record
                                     minimumSize: embeddingsParamsSize, name: "params")
         let (total, overflow) = PixelRetrievalRecords.recordSize(embedDim: model.embedDim).multipliedReportingOverflow(by: nRecordings)
         guard !overflow else { throw AVPGANError(.invalidArgument, "n_recordings is \(nRecordings): their embeddings take more bytes than a size_t counts") }
+        if let dir = p.cache_dir { _ = try DatasetArguments.string(dir, "params.cache_dir") }  // a size query checks it too
         guard try Argument.buffer(buffer, capacity: capacity, needed: total, neededOut: needed, name: "buffer", unit: "bytes") else { return }
         let cache = try DatasetArguments.cache(p.cache_dir, orDefault: true)
         let bytes = try PixelRetrievalRecords.make(model, recordings: paths, cache: cache,

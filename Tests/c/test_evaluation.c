@@ -271,6 +271,9 @@ static void test_pixel_retrieval_steps(const avpgan_model *model, const char *vo
     expect(avpgan_pixel_retrieval_recordings(&p, list, needed, &needed, NULL), AVPGAN_OK, "pixel_retrieval_recordings");
     for (i = 0, at = list; i < count && i < 16; i++, at += strlen(at) + 1) paths[i] = at;
     expect(avpgan_pixel_retrieval_embeddings_params_init(&q, sizeof q), AVPGAN_OK, "pixel_retrieval_embeddings_params_init");
+    q.cache_dir = "";
+    expect(avpgan_pixel_retrieval_embeddings(model, paths, 1, &q, NULL, 0, &first), AVPGAN_E_INVALID_ARGUMENT,
+           "embeddings size query (cache_dir \"\")");
     q.cache_dir = cache;
     expect(avpgan_pixel_retrieval_embeddings(model, paths, 1, &q, NULL, 0, &first), AVPGAN_OK, "embeddings size query");
     expect(avpgan_pixel_retrieval_embeddings(model, paths + 1, count - 1, &q, NULL, 0, &rest), AVPGAN_OK, "size query of the rest");
