@@ -951,6 +951,54 @@ typedef struct avpgan_pixel_retrieval_result {
 avpgan_status avpgan_pixel_retrieval_evaluate(const avpgan_model *model, const avpgan_pixel_retrieval_params *params,
                                               avpgan_pixel_retrieval_result *result);
 
+/* avpgan_pixel_retrieval_evaluate in two steps, for hosts that share the work out: list the
+ * recordings, embed any share of them anywhere (avpgan_pixel_retrieval_embeddings: features
+ * and voice embeddings), join the shares in recording order, and generate and rank once
+ * (avpgan_pixel_retrieval_score): bit for bit the result of the one call. */
+
+/** The recordings avpgan_pixel_retrieval_evaluate would take with `params` (its data set and
+ *  split; the other fields are not read), in its order: each path NUL-terminated, one after
+ *  another, in `paths`. *needed = the bytes they take; a size query (paths NULL, capacity 0)
+ *  fills only *needed; *n_recordings (may be NULL) = their number. */
+avpgan_status avpgan_pixel_retrieval_recordings(const avpgan_pixel_retrieval_params *params, char *paths, size_t capacity,
+                                                size_t *needed, size_t *n_recordings);
+
+/** Options of avpgan_pixel_retrieval_embeddings. */
+typedef struct avpgan_pixel_retrieval_embeddings_params {
+    size_t struct_size;
+    /** The feature cache, as avpgan_pixel_retrieval_params.cache_dir (NULL: the user's). */
+    const char *cache_dir;
+    /** NULL, or called after each recording: `done` of `total`. */
+    avpgan_progress_fn progress;
+    void *progress_user_data;
+    /** NULL, or asked before each recording: non-zero stops the call with AVPGAN_E_ABORTED. */
+    avpgan_abort_fn abort_fn;
+    void *abort_user_data;
+} avpgan_pixel_retrieval_embeddings_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_pixel_retrieval_embeddings_params). */
+avpgan_status avpgan_pixel_retrieval_embeddings_params_init(avpgan_pixel_retrieval_embeddings_params *params,
+                                                            size_t struct_size);
+
+/** The per-recording part of pixel retrieval: the voice embeddings of `recordings` (paths from
+ *  avpgan_pixel_retrieval_recordings, or any share of them) as opaque records, one per
+ *  recording and each of the same size (`buffer` receives *needed bytes, known before any
+ *  work; a size query, buffer NULL and capacity 0, computes nothing). Records of consecutive
+ *  shares concatenate, carry no pointers and may cross processes. A recording without speech
+ *  is a record saying so. The format is versioned and checked by the scoring, not a
+ *  contract: make and score with the same library version. */
+avpgan_status avpgan_pixel_retrieval_embeddings(const avpgan_model *model, const char *const *recordings, size_t n_recordings,
+                                                const avpgan_pixel_retrieval_embeddings_params *params,
+                                                uint8_t *buffer, size_t capacity, size_t *needed);
+
+/** The rest of pixel retrieval: as avpgan_pixel_retrieval_evaluate (same params, result and
+ *  grid), but the embeddings are not computed: `embeddings` (`size` bytes) holds the model's
+ *  records of every recording of avpgan_pixel_retrieval_recordings in its order. Each
+ *  record is checked against its recording and the model; a mismatch is
+ *  AVPGAN_E_INVALID_ARGUMENT naming the record. params->progress is not called. */
+avpgan_status avpgan_pixel_retrieval_score(const avpgan_model *model, const avpgan_pixel_retrieval_params *params,
+                                           const uint8_t *embeddings, size_t size, avpgan_pixel_retrieval_result *result);
+
 /** Options of avpgan_face_similarity_evaluate. */
 typedef struct avpgan_face_similarity_params {
     size_t struct_size;
@@ -1029,6 +1077,68 @@ avpgan_status avpgan_face_similarity_evaluate(const avpgan_model *const *models,
                                               const avpgan_face_model *face_model,
                                               const avpgan_face_similarity_params *params,
                                               avpgan_face_similarity *rows, size_t capacity, size_t *needed);
+
+/* avpgan_face_similarity_evaluate in two steps, for hosts that share the work out (Dask,
+ * their own MPI): list the recordings, make the portraits of any share of them anywhere
+ * (avpgan_face_similarity_portraits: the expensive part), join the shares in recording order,
+ * and score them once (avpgan_face_similarity_score). The rows are bit for bit those of
+ * avpgan_face_similarity_evaluate with the same arguments. */
+
+/** The recordings avpgan_face_similarity_evaluate would evaluate with `params` (its data set,
+ *  split and identities; the other fields are not read), in its order: each path
+ *  NUL-terminated, one after another, in `paths`. *needed = the bytes they take; a size
+ *  query (paths NULL, capacity 0) fills only *needed; *n_recordings (may be NULL) = their
+ *  number. At least 2 identities, as avpgan_face_similarity_evaluate. */
+avpgan_status avpgan_face_similarity_recordings(const avpgan_face_similarity_params *params, char *paths, size_t capacity,
+                                                size_t *needed, size_t *n_recordings);
+
+/** Options of avpgan_face_similarity_portraits. */
+typedef struct avpgan_face_similarity_portraits_params {
+    size_t struct_size;
+    /** The voice lengths, as avpgan_face_similarity_params.seconds (the same values the
+     *  scoring is given); NULL / 0 (default): 2, 4, 6, 8. */
+    const double *seconds;
+    size_t n_seconds;
+    /** NULL, or called as portraits are made: `done` of `total` (recordings x lengths), from
+     *  the library's worker threads, one call at a time. */
+    avpgan_progress_fn progress;
+    void *progress_user_data;
+    /** NULL, or asked before each recording (from worker threads): non-zero stops the call
+     *  with AVPGAN_E_ABORTED. */
+    avpgan_abort_fn abort_fn;
+    void *abort_user_data;
+} avpgan_face_similarity_portraits_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_face_similarity_portraits_params). */
+avpgan_status avpgan_face_similarity_portraits_params_init(avpgan_face_similarity_portraits_params *params,
+                                                           size_t struct_size);
+
+/** The per-recording part of the evaluation: `model`'s faces of `recordings` (paths from
+ *  avpgan_face_similarity_recordings, or any share of them) at each length, as opaque
+ *  records, one per recording and each of the same size (`buffer` receives *needed bytes:
+ *  n_recordings times the size of one record, known before any work; a size query, buffer
+ *  NULL and capacity 0, makes nothing). Records of consecutive shares concatenate: the
+ *  caller joins them in recording order for avpgan_face_similarity_score; they carry no
+ *  pointers and may cross processes and machines. A recording without speech is a record
+ *  saying so (it is left out of the scores, as by avpgan_face_similarity_evaluate); any
+ *  other failure fails the call with the first failing recording's error. The format is
+ *  versioned and checked by the scoring, not a contract: make and score with the same
+ *  library version. */
+avpgan_status avpgan_face_similarity_portraits(const avpgan_model *model, const char *const *recordings, size_t n_recordings,
+                                               const avpgan_face_similarity_portraits_params *params,
+                                               uint8_t *buffer, size_t capacity, size_t *needed);
+
+/** The scoring part of the evaluation: as avpgan_face_similarity_evaluate (same arguments,
+ *  rows and size query), but the portraits are not made: portraits[m] (portrait_sizes[m]
+ *  bytes) holds models[m]'s records of every recording of avpgan_face_similarity_recordings
+ *  in its order, made with params->seconds. Each record is checked against its recording,
+ *  the model and the lengths; a mismatch is AVPGAN_E_INVALID_ARGUMENT naming the record.
+ *  params->progress is not called. */
+avpgan_status avpgan_face_similarity_score(const avpgan_model *const *models, size_t n_models,
+                                           const avpgan_face_model *face_model,
+                                           const avpgan_face_similarity_params *params,
+                                           const uint8_t *const *portraits, const size_t *portrait_sizes,
+                                           avpgan_face_similarity *rows, size_t capacity, size_t *needed);
 
 /** Called after each step of avpgan_voice_encoder_train: `step` of `steps`, the step's loss,
  *  and the running accuracy (crops classified as their speaker over the last 20 steps). */

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -122,6 +123,9 @@ static void test_pixel_retrieval(const avpgan_model *model, const char *voices, 
     check(file_starts_with(grid, "\x89PNG", 4), "the grid is a PNG file");
 }
 
+/* The rows of the last avpgan_face_similarity_evaluate of test_face_similarity (2 s and the whole recording). */
+static avpgan_face_similarity evaluated[3];
+
 static void test_face_similarity(const avpgan_model *model, const avpgan_face_model *face, const char *voices, const char *faces,
                                  const char *scratch)
 {
@@ -182,6 +186,109 @@ static void test_face_similarity(const avpgan_model *model, const avpgan_face_mo
     check(n_progress > 0 && last_done == last_total && last_total == 12, "progress reaches its total (12 portraits: %llu)",
           (unsigned long long)last_total);
     check(file_starts_with(json, "{", 1), "out_dir receives eval.json");
+    memcpy(evaluated, rows, sizeof evaluated);
+}
+
+/* The same evaluation in steps: the recordings, their portraits in two shares joined, and the
+ * scoring give the rows of avpgan_face_similarity_evaluate bit for bit. */
+static void test_face_similarity_steps(const avpgan_model *model, const avpgan_face_model *face, const char *voices,
+                                       const char *faces)
+{
+    avpgan_face_similarity_params p;
+    avpgan_face_similarity_portraits_params q;
+    avpgan_face_similarity rows[3];
+    const avpgan_model *models[1];
+    double seconds[2] = {2, 0};
+    const char *paths[16];
+    char *list, *at;
+    uint8_t *records;
+    const uint8_t *parts[1];
+    size_t needed = 0, count = 0, first = 0, rest = 0, sizes[1], i;
+    models[0] = model;
+    expect(avpgan_face_similarity_params_init(&p, sizeof p), AVPGAN_OK, "face_similarity_params_init");
+    p.voices_dir = voices;
+    p.faces_dir = faces;
+    p.eval_split = AVPGAN_EVAL_SPLIT_ALL;
+    p.seconds = seconds;
+    p.n_seconds = 2;
+    expect(avpgan_face_similarity_recordings(&p, NULL, 0, &needed, &count), AVPGAN_OK, "face_similarity_recordings size query");
+    check(count == 6 && needed > 6, "6 recordings (%zu), %zu bytes of paths", count, needed);
+    list = malloc(needed);
+    expect(avpgan_face_similarity_recordings(&p, list, needed, &needed, NULL), AVPGAN_OK, "face_similarity_recordings");
+    for (i = 0, at = list; i < count && i < 16; i++, at += strlen(at) + 1) paths[i] = at;
+
+    expect(avpgan_face_similarity_portraits_params_init(&q, sizeof q), AVPGAN_OK, "face_similarity_portraits_params_init");
+    check(q.seconds == NULL && q.n_seconds == 0 && q.progress == NULL, "portraits defaults: lengths 2, 4, 6, 8");
+    q.seconds = seconds;
+    q.n_seconds = 2;
+    expect(avpgan_face_similarity_portraits(model, paths, 2, &q, NULL, 0, &first), AVPGAN_OK, "face_similarity_portraits size query");
+    expect(avpgan_face_similarity_portraits(model, paths + 2, count - 2, &q, NULL, 0, &rest), AVPGAN_OK, "size query of the rest");
+    check(first > 0 && rest == first * 2, "every record has one size (%zu bytes for 2, %zu for 4)", first, rest);
+    records = malloc(first + rest);
+    expect(avpgan_face_similarity_portraits(model, paths, 2, &q, records, first - 1, &needed), AVPGAN_E_BUFFER_TOO_SMALL,
+           "face_similarity_portraits(capacity one byte short)");
+    expect(avpgan_face_similarity_portraits(model, paths, 2, &q, records, first, &needed), AVPGAN_OK, "portraits of the first share");
+    expect(avpgan_face_similarity_portraits(model, paths + 2, count - 2, &q, records + first, rest, &needed), AVPGAN_OK,
+           "portraits of the second share");
+    parts[0] = records;
+    sizes[0] = first + rest;
+    expect(avpgan_face_similarity_score(models, 1, face, &p, parts, sizes, NULL, 0, &needed), AVPGAN_OK, "face_similarity_score size query");
+    check(needed == 3, "score: 3 rows (%zu)", needed);
+    expect(avpgan_face_similarity_score(models, 1, face, &p, parts, sizes, rows, 3, &needed), AVPGAN_OK, "face_similarity_score");
+    check(memcmp(rows, evaluated, sizeof rows) == 0, "the steps give the rows of avpgan_face_similarity_evaluate bit for bit");
+    sizes[0] = first;
+    expect(avpgan_face_similarity_score(models, 1, face, &p, parts, sizes, rows, 3, &needed), AVPGAN_E_INVALID_ARGUMENT,
+           "face_similarity_score(the first share only)");
+    check(strstr(avpgan_last_error(), "6 recordings") != NULL, "the message counts the recordings: %s", avpgan_last_error());
+    free(records);
+    free(list);
+}
+
+/* Pixel retrieval in steps: the recordings, their embeddings in two shares joined, and the
+ * ranking give avpgan_pixel_retrieval_evaluate's result bit for bit. */
+static void test_pixel_retrieval_steps(const avpgan_model *model, const char *voices, const char *faces, const char *scratch)
+{
+    avpgan_pixel_retrieval_params p;
+    avpgan_pixel_retrieval_embeddings_params q;
+    avpgan_pixel_retrieval_result one, steps;
+    const char *paths[16];
+    char cache[1024], *list, *at;
+    uint8_t *records;
+    size_t needed = 0, count = 0, first = 0, rest = 0, i;
+    snprintf(cache, sizeof cache, "%s/cache", scratch);
+    expect(avpgan_pixel_retrieval_params_init(&p, sizeof p), AVPGAN_OK, "pixel_retrieval_params_init");
+    p.voices_dir = voices;
+    p.faces_dir = faces;
+    p.eval_split = AVPGAN_EVAL_SPLIT_ALL;
+    p.cache_dir = cache;
+    memset(&one, 0, sizeof one);
+    memset(&steps, 0, sizeof steps);
+    one.struct_size = steps.struct_size = sizeof one;
+    expect(avpgan_pixel_retrieval_evaluate(model, &p, &one), AVPGAN_OK, "pixel_retrieval_evaluate (the one call)");
+    expect(avpgan_pixel_retrieval_recordings(&p, NULL, 0, &needed, &count), AVPGAN_OK, "pixel_retrieval_recordings size query");
+    check(count == 6, "6 recordings (%zu)", count);
+    list = malloc(needed);
+    expect(avpgan_pixel_retrieval_recordings(&p, list, needed, &needed, NULL), AVPGAN_OK, "pixel_retrieval_recordings");
+    for (i = 0, at = list; i < count && i < 16; i++, at += strlen(at) + 1) paths[i] = at;
+    expect(avpgan_pixel_retrieval_embeddings_params_init(&q, sizeof q), AVPGAN_OK, "pixel_retrieval_embeddings_params_init");
+    q.cache_dir = "";
+    expect(avpgan_pixel_retrieval_embeddings(model, paths, 1, &q, NULL, 0, &first), AVPGAN_E_INVALID_ARGUMENT,
+           "embeddings size query (cache_dir \"\")");
+    q.cache_dir = cache;
+    expect(avpgan_pixel_retrieval_embeddings(model, paths, 1, &q, NULL, 0, &first), AVPGAN_OK, "embeddings size query");
+    expect(avpgan_pixel_retrieval_embeddings(model, paths + 1, count - 1, &q, NULL, 0, &rest), AVPGAN_OK, "size query of the rest");
+    check(first > 0 && rest == 5 * first, "every record has one size (%zu for 1, %zu for 5)", first, rest);
+    records = malloc(first + rest);
+    expect(avpgan_pixel_retrieval_embeddings(model, paths, 1, &q, records, first, &needed), AVPGAN_OK, "embeddings of the first share");
+    expect(avpgan_pixel_retrieval_embeddings(model, paths + 1, count - 1, &q, records + first, rest, &needed), AVPGAN_OK,
+           "embeddings of the second share");
+    expect(avpgan_pixel_retrieval_score(model, &p, records, first + rest, &steps), AVPGAN_OK, "pixel_retrieval_score");
+    check(memcmp(&one, &steps, sizeof one) == 0, "the steps give avpgan_pixel_retrieval_evaluate's result bit for bit");
+    expect(avpgan_pixel_retrieval_score(model, &p, records + first, rest, &steps), AVPGAN_E_INVALID_ARGUMENT,
+           "pixel_retrieval_score(the second share only)");
+    check(strstr(avpgan_last_error(), "6 recordings") != NULL, "the message counts the recordings: %s", avpgan_last_error());
+    free(records);
+    free(list);
 }
 
 static void test_voice_training(const char *voices, const char *scratch)
@@ -280,6 +387,8 @@ int main(int argc, char **argv)
     }
     test_pixel_retrieval(model, voices, faces, argv[4]);
     test_face_similarity(model, face, voices, faces, argv[4]);
+    test_face_similarity_steps(model, face, voices, faces);
+    test_pixel_retrieval_steps(model, voices, faces, argv[4]);
     test_voice_training(voices, argv[4]);
     test_synthetic(argv[4]);
     avpgan_face_model_free(face);

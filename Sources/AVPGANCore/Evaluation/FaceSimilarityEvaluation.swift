@@ -167,10 +167,13 @@ public struct FaceSimilarityEvaluation {
     }
 
     /// The portraits of `recordings` at each of `seconds` (the expensive part of `evaluate`,
-    /// the part a data-parallel run shares out). Threads split the recordings; a recording
-    /// without speech is kept as skipped, any other failure is thrown.
+    /// the part a data-parallel run shares out: `FaceSimilarityRecords`). Threads split the
+    /// recordings; a recording without speech is kept as skipped, any other failure is thrown
+    /// (the first failing recording's, in order). `shouldStop`, asked before each recording
+    /// from the worker threads, stops with an `aborted` error.
     public static func portraits(_ model: Model, recordings: ArraySlice<(identity: Int, path: String)>, seconds: [Double?],
-                                 vadMode: Int = 2, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> [RecordingFaces] {
+                                 vadMode: Int = 2, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+                                 shouldStop: @escaping @Sendable () -> Bool = { false }) throws -> [RecordingFaces] {
         try model.requireGenerator()
         let recordings = Array(recordings), lengths = seconds.count
         let slots = UnsafeMutableBufferPointer<RecordingFaces?>.allocate(capacity: recordings.count)
@@ -179,10 +182,11 @@ public struct FaceSimilarityEvaluation {
             _ = slots.deinitialize(); slots.deallocate()
         }
         let counter = ProgressCounter(total: recordings.count * lengths, report: progress)
-        var firstError: AVPGANError?
+        var errors = [AVPGANError?](repeating: nil, count: recordings.count)
         let errorLock = PThreadMutex()
         parallelFor(recordings.count, costPerItem: 1 << 20) { r in
             do {
+                if shouldStop() { throw AVPGANError(.aborted, "the portraits were stopped before recording \(r + 1) of \(recordings.count)") }
                 let audio = try AudioDecoder.decode(path: recordings[r].path)
                 var faces: [(face: [UInt8], voiced: Double)] = []
                 for s in seconds {
@@ -196,11 +200,12 @@ public struct FaceSimilarityEvaluation {
                 counter.add(lengths)
             } catch {
                 errorLock.lock()
-                if firstError == nil { firstError = (error as? AVPGANError) ?? AVPGANError(.internal, "\(error)") }
+                errors[r] = (error as? AVPGANError) ?? AVPGANError(.internal, "\(error)")
                 errorLock.unlock()
             }
         }
-        if let firstError { throw firstError }
+        // An abort only where no recording failed otherwise: the failure is the news.
+        if let first = errors.first(where: { $0 != nil && $0!.kind != .aborted }) ?? errors.first(where: { $0 != nil }) { throw first! }
         return slots.map { $0! }
     }
 

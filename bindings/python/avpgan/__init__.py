@@ -105,6 +105,12 @@ _PUBLIC_TOO = [
     "RetrievalScores",
     "FaceEvaluation",
     "FaceSimilarityRow",
+    "face_similarity_recordings",
+    "face_similarity_portraits",
+    "face_similarity_score",
+    "pixel_retrieval_recordings",
+    "pixel_retrieval_embeddings",
+    "pixel_retrieval_score",
     "ImageLike",
 ]
 
@@ -192,6 +198,10 @@ from ._enhancer import Enhancer, EnhancerClosedError, EnhancerInfo  # noqa: E402
 from ._batch import PortraitResult, portraits  # noqa: E402
 from ._evaluation import (FaceEvaluation, FaceSimilarityRow, PixelRetrievalResult, RetrievalScores,  # noqa: E402
                           evaluate_faces, pixel_retrieval)
+from ._face_similarity_steps import (face_similarity_portraits, face_similarity_recordings,  # noqa: E402
+                                     face_similarity_score)
+from ._pixel_retrieval_steps import (pixel_retrieval_embeddings, pixel_retrieval_recordings,  # noqa: E402
+                                     pixel_retrieval_score)
 from ._voice_training import VoiceTrainingResult, train_voice_encoder  # noqa: E402
 from ._synthetic import synth_data  # noqa: E402
 from ._images import ImageLike, to_pil  # noqa: E402

@@ -115,7 +115,7 @@ def outputs(inputs: Sequence[str], out_dir: str) -> List[str]:
     return outputs
 
 
-def progress_bar(total: int, progress: Optional[bool]) -> Any:
+def progress_bar(total: int, progress: Optional[bool], unit: str = "file", desc: str = "portraits") -> Any:
     """A tqdm bar when asked, or when tqdm is installed and stderr is a terminal or a notebook."""
     try:
         from tqdm.auto import tqdm
@@ -123,7 +123,7 @@ def progress_bar(total: int, progress: Optional[bool]) -> Any:
         return None
     if progress is None:
         progress = sys.stderr.isatty() or "ipykernel" in sys.modules
-    return tqdm(total=total, unit="file", desc="portraits") if progress else None
+    return tqdm(total=total, unit=unit, desc=desc) if progress else None
 
 
 

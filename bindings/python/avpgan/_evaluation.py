@@ -122,12 +122,7 @@ def pixel_retrieval(
     m, opened = _opened(model, Model, "model")
     try:
         lib = _lib.get()
-        p = _lib.PixelRetrievalParams()
-        _check_init(lib.avpgan_pixel_retrieval_params_init(ctypes.byref(p), ctypes.sizeof(p)))
-        keep = _dataset(p, voices, faces, split, test_list, split_rule, cache)
-        if grid is not None:
-            keep.append(_path(grid, "grid"))
-            p.grid_png = keep[-1]
+        p, keep = _retrieval_params(voices, faces, split, test_list, split_rule, cache, grid)
         r = _lib.PixelRetrievalResult()
         r.struct_size = ctypes.sizeof(r)
         with LongCall(progress, "pixel retrieval", "recording", stop) as call:
@@ -141,6 +136,23 @@ def pixel_retrieval(
     finally:
         if opened:
             m.close()
+    return _retrieval_result(r)
+
+
+def _retrieval_params(voices: PathLike, faces: PathLike, split: str, test_list: Optional[PathLike], split_rule: str,
+                      cache: Optional[PathLike], grid: Optional[PathLike]) -> Tuple[Any, List[Any]]:
+    """An ``avpgan_pixel_retrieval_params`` for these arguments, and the objects it points into."""
+    p = _lib.PixelRetrievalParams()
+    _check_init(_lib.get().avpgan_pixel_retrieval_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    keep: List[Any] = _dataset(p, voices, faces, split, test_list, split_rule, cache)
+    if grid is not None:
+        keep.append(_path(grid, "grid"))
+        p.grid_png = keep[-1]
+    return p, keep
+
+
+def _retrieval_result(r: Any) -> PixelRetrievalResult:
+    """The result a pixel-retrieval call filled."""
     return PixelRetrievalResult(
         identities=int(r.n_identities), recordings=int(r.n_recordings),
         generated=RetrievalScores(r.top1, r.top5, r.mean_rank),
@@ -223,6 +235,67 @@ def _row(raw: Any, n_models: int) -> FaceSimilarityRow:
         top1=float(raw.top1), top5=float(raw.top5), **values)
 
 
+def _models_and_lengths(models: Any, seconds: Any) -> Tuple[List[Any], List[float]]:
+    """The models as a list (1 to 64) and the lengths as C values (0: the whole recording)."""
+    from . import Model
+    if isinstance(models, (Model, str, bytes, os.PathLike)):
+        models = [models]
+    models = list(models)
+    if not 1 <= len(models) <= 64:
+        raise ValueError(f"evaluate_faces takes 1 to 64 models, got {len(models)}")
+    if isinstance(seconds, (int, float)) or seconds is None:
+        seconds = [seconds]
+    lengths = []
+    for s in seconds:
+        if s is not None and not (isinstance(s, (int, float)) and 0 < s <= 3600):
+            raise ValueError(f"seconds must hold lengths in (0, 3600] or None, got {s!r}")
+        lengths.append(0.0 if s is None else float(s))
+    return models, lengths
+
+
+def _similarity_params(models: Sequence[Any], voices: PathLike, faces: PathLike, face_model: Any, lengths: Sequence[float], *,
+                       split: str, identities: Optional[Sequence[str]], test_list: Optional[PathLike], split_rule: str,
+                       out_dir: Optional[PathLike], rows: int) -> Tuple[Any, List[Any]]:
+    """An ``avpgan_face_similarity_params`` for these arguments, and the objects it points
+    into (kept alive by the caller for the duration of the call)."""
+    from . import FaceModel, Model
+    lib = _lib.get()
+    p = _lib.FaceSimilarityParams()
+    _check_init(lib.avpgan_face_similarity_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    keep: List[Any] = _dataset(p, voices, faces, split, test_list, split_rule, None)
+    if identities is not None:
+        if isinstance(identities, str):
+            raise TypeError("identities must be a sequence of names, not one string")
+        names = [str(n) for n in identities]
+        if any("," in n or not n for n in names):
+            raise ValueError("identity names must be non-empty and hold no commas")
+        keep.append(",".join(names).encode())
+        p.identities = keep[-1]
+    seconds_array = (ctypes.c_double * len(lengths))(*lengths)
+    p.seconds, p.n_seconds = seconds_array, len(lengths)
+    labels = [os.fsencode(m) if not isinstance(m, Model) else
+              os.fsencode(getattr(m, "_path", None) or f"model {i + 1}") for i, m in enumerate(models)]
+    label_array = (ctypes.c_char_p * len(labels))(*labels)
+    p.model_labels = label_array
+    face_label = os.fsencode(face_model) if not isinstance(face_model, FaceModel) else b"face model"
+    p.face_model_label = face_label
+    if out_dir is not None:
+        keep.append(_path(out_dir, "out_dir"))
+        p.out_dir = keep[-1]
+    if not isinstance(rows, int) or not 1 <= rows <= 10000:
+        raise ValueError(f"rows must be an integer in 1...10000, got {rows!r}")
+    p.rows = rows
+    keep += [seconds_array, labels, label_array, face_label]
+    return p, keep
+
+
+def _rows(out: Any, n_models: int, out_dir: Optional[PathLike]) -> "FaceEvaluation":
+    """The report of the rows a face-similarity call filled."""
+    parsed = [_row(out[i], n_models) for i in range(len(out))]
+    return FaceEvaluation(rows=tuple(parsed[:-1]), reference=parsed[-1],
+                          out_dir=os.fsdecode(out_dir) if out_dir is not None else None)
+
+
 def evaluate_faces(
     models: Union["Model", PathLike, Sequence[Union["Model", PathLike]]],
     voices: PathLike,
@@ -258,18 +331,7 @@ def evaluate_faces(
         progress, stop: as :func:`pixel_retrieval`'s (progress counts portraits).
     """
     from . import AbortedError, FaceModel, Model, Status
-    if isinstance(models, (Model, str, bytes, os.PathLike)):
-        models = [models]
-    models = list(models)
-    if not 1 <= len(models) <= 64:
-        raise ValueError(f"evaluate_faces takes 1 to 64 models, got {len(models)}")
-    if isinstance(seconds, (int, float)) or seconds is None:
-        seconds = [seconds]
-    lengths = []
-    for s in seconds:
-        if s is not None and not (isinstance(s, (int, float)) and 0 < s <= 3600):
-            raise ValueError(f"seconds must hold lengths in (0, 3600] or None, got {s!r}")
-        lengths.append(0.0 if s is None else float(s))
+    models, lengths = _models_and_lengths(models, seconds)
     opened: List[Any] = []
     try:
         loaded = []
@@ -282,31 +344,8 @@ def evaluate_faces(
         if new:
             opened.append(fm)
         lib = _lib.get()
-        p = _lib.FaceSimilarityParams()
-        _check_init(lib.avpgan_face_similarity_params_init(ctypes.byref(p), ctypes.sizeof(p)))
-        keep: List[Any] = _dataset(p, voices, faces, split, test_list, split_rule, None)
-        if identities is not None:
-            if isinstance(identities, str):
-                raise TypeError("identities must be a sequence of names, not one string")
-            names = [str(n) for n in identities]
-            if any("," in n or not n for n in names):
-                raise ValueError("identity names must be non-empty and hold no commas")
-            keep.append(",".join(names).encode())
-            p.identities = keep[-1]
-        seconds_array = (ctypes.c_double * len(lengths))(*lengths)
-        p.seconds, p.n_seconds = seconds_array, len(lengths)
-        labels = [os.fsencode(m) if not isinstance(m, Model) else
-                  os.fsencode(getattr(m, "_path", None) or f"model {i + 1}") for i, m in enumerate(models)]
-        label_array = (ctypes.c_char_p * len(labels))(*labels)
-        p.model_labels = label_array
-        face_label = os.fsencode(face_model) if not isinstance(face_model, FaceModel) else b"face model"
-        p.face_model_label = face_label
-        if out_dir is not None:
-            keep.append(_path(out_dir, "out_dir"))
-            p.out_dir = keep[-1]
-        if not isinstance(rows, int) or not 1 <= rows <= 10000:
-            raise ValueError(f"rows must be an integer in 1...10000, got {rows!r}")
-        p.rows = rows
+        p, keep = _similarity_params(models, voices, faces, face_model, lengths, split=split, identities=identities,
+                                     test_list=test_list, split_rule=split_rule, out_dir=out_dir, rows=rows)
         n = len(loaded) * len(lengths) + 1
         out = (_lib.FaceSimilarity * n)()
         needed = ctypes.c_size_t(0)
@@ -324,6 +363,4 @@ def evaluate_faces(
     finally:
         for obj in opened:
             obj.close()
-    parsed = [_row(out[i], len(loaded)) for i in range(n)]
-    return FaceEvaluation(rows=tuple(parsed[:-1]), reference=parsed[-1],
-                          out_dir=os.fsdecode(out_dir) if out_dir is not None else None)
+    return _rows(out, len(loaded), out_dir)

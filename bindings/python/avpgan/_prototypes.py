@@ -148,11 +148,43 @@ _PROTOTYPES = {
     "avpgan_pixel_retrieval_evaluate": (
         c_status, [ModelHandle, ctypes.POINTER(PixelRetrievalParams), ctypes.POINTER(PixelRetrievalResult)],
     ),
+    "avpgan_pixel_retrieval_recordings": (
+        c_status, [ctypes.POINTER(PixelRetrievalParams), ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p, _c_size_t_p],
+    ),
+    "avpgan_pixel_retrieval_embeddings_params_init": (
+        c_status, [ctypes.POINTER(PixelRetrievalEmbeddingsParams), ctypes.c_size_t],
+    ),
+    "avpgan_pixel_retrieval_embeddings": (
+        c_status,
+        [ModelHandle, ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.POINTER(PixelRetrievalEmbeddingsParams),
+         ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p],
+    ),
+    "avpgan_pixel_retrieval_score": (
+        c_status, [ModelHandle, ctypes.POINTER(PixelRetrievalParams), ctypes.c_char_p, ctypes.c_size_t,
+                   ctypes.POINTER(PixelRetrievalResult)],
+    ),
     "avpgan_face_similarity_params_init": (c_status, [ctypes.POINTER(FaceSimilarityParams), ctypes.c_size_t]),
     "avpgan_face_similarity_evaluate": (
         c_status,
         [ctypes.POINTER(ModelHandle), ctypes.c_size_t, FaceModelHandle, ctypes.POINTER(FaceSimilarityParams),
          ctypes.POINTER(FaceSimilarity), ctypes.c_size_t, _c_size_t_p],
+    ),
+    "avpgan_face_similarity_recordings": (
+        c_status, [ctypes.POINTER(FaceSimilarityParams), ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p, _c_size_t_p],
+    ),
+    "avpgan_face_similarity_portraits_params_init": (
+        c_status, [ctypes.POINTER(FaceSimilarityPortraitsParams), ctypes.c_size_t],
+    ),
+    "avpgan_face_similarity_portraits": (
+        c_status,
+        [ModelHandle, ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.POINTER(FaceSimilarityPortraitsParams),
+         ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p],
+    ),
+    "avpgan_face_similarity_score": (
+        c_status,
+        [ctypes.POINTER(ModelHandle), ctypes.c_size_t, FaceModelHandle, ctypes.POINTER(FaceSimilarityParams),
+         ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(FaceSimilarity),
+         ctypes.c_size_t, _c_size_t_p],
     ),
     "avpgan_voice_training_params_init": (c_status, [ctypes.POINTER(VoiceTrainingParams), ctypes.c_size_t]),
     "avpgan_voice_encoder_train": (c_status, [ctypes.POINTER(VoiceTrainingParams), ctypes.POINTER(VoiceTrainingResult)]),

@@ -75,6 +75,33 @@ class FaceSimilarityParams(ctypes.Structure):
     ]
 
 
+class PixelRetrievalEmbeddingsParams(ctypes.Structure):
+    """``struct avpgan_pixel_retrieval_embeddings_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("cache_dir", ctypes.c_char_p),
+        ("progress", ProgressFn),
+        ("progress_user_data", ctypes.c_void_p),
+        ("abort_fn", AbortFn),
+        ("abort_user_data", ctypes.c_void_p),
+    ]
+
+
+class FaceSimilarityPortraitsParams(ctypes.Structure):
+    """``struct avpgan_face_similarity_portraits_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("seconds", ctypes.POINTER(ctypes.c_double)),
+        ("n_seconds", ctypes.c_size_t),
+        ("progress", ProgressFn),
+        ("progress_user_data", ctypes.c_void_p),
+        ("abort_fn", AbortFn),
+        ("abort_user_data", ctypes.c_void_p),
+    ]
+
+
 class FaceSimilarity(ctypes.Structure):
     """``struct avpgan_face_similarity``: one row of the table (fixed layout)."""
 

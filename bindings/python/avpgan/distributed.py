@@ -1,4 +1,9 @@
-"""Portraits of many recordings on a Dask cluster (``dask.distributed``).
+"""Portraits of many recordings, and the paper's face evaluation, on a Dask cluster
+(``dask.distributed``).
+
+:func:`evaluate_faces` is :func:`avpgan.evaluate_faces` with the portraits made by the workers
+and the scoring done once on the client: the same report, bit for bit (see its docstring);
+:func:`pixel_retrieval` likewise for :func:`avpgan.pixel_retrieval`.
 
 ``portraits(sources, model_path, out_dir)`` maps the recordings over the cluster's workers.
 Each worker process loads the model once and writes each PNG itself, with
@@ -8,25 +13,27 @@ Each worker process loads the model once and writes each PNG itself, with
 reachable under the same paths from every worker (a shared file system).
 
 One result per recording, in the order of the sources: a bad recording is a failed row, not a
-failed job; the tasks of a worker that dies are run again elsewhere (``retries``). A rerun skips
-outputs that are complete and were made from the same model and recording (their provenance
-chunks name both SHA-256s); an existing output that is not is reported, never replaced, unless
-``overwrite=True``. Options that are not in the provenance check (seconds, noise, ...) are the
-caller's to keep the same across reruns, or to pass with ``overwrite=True``.
+failed job; the tasks of a worker that dies are run again elsewhere by Dask's scheduler (up to
+its ``allowed-failures``). A rerun skips outputs that are complete and were made from the same
+model and recording (their provenance chunks name both SHA-256s); an existing output that is
+not is reported, never replaced, unless ``overwrite=True``. Options that are not in the
+provenance check (seconds, noise, ...) are the caller's to keep the same across reruns, or to
+pass with ``overwrite=True``.
 
 Needs ``dask[distributed]`` (``pip install "dask[distributed]"``); the rest of avpgan does not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ._batch import (AUDIO_EXTENSIONS, Path, PortraitResult, inputs as _inputs, outputs as _outputs,
                      portray_one, progress_bar as _progress_bar, provenance, sha256_file as _sha256)
 
-__all__ = ["PortraitResult", "portraits", "AUDIO_EXTENSIONS", "provenance"]
+__all__ = ["PortraitResult", "portraits", "evaluate_faces", "pixel_retrieval", "AUDIO_EXTENSIONS", "provenance"]
 
 
 # One loaded model (and enhancer) per worker process and path.
@@ -43,6 +50,29 @@ def _load(kind: str, path: str, threads: int) -> Any:
             avpgan.set_num_threads(threads)
             _loaded[key] = avpgan.Model(path) if kind == "model" else avpgan.Enhancer(path)
         return _loaded[key]
+
+
+@contextlib.contextmanager
+def _client(client: Any) -> Iterator[Any]:
+    """``client``; or None: the current client, or a ``LocalCluster`` started (and closed) here."""
+    from dask.distributed import Client, get_client
+
+    if client is not None:
+        yield client
+        return
+    try:
+        yield get_client()
+        return
+    except ValueError:
+        pass
+    own = Client(processes=True, dashboard_address=None)
+    try:
+        yield own
+    finally:
+        own.close()
+        cluster = getattr(own, "cluster", None)
+        if cluster is not None:
+            cluster.close()
 
 
 def _portray(source: str, output: str, model_path: str, model_sha256: str, enhancer_path: Optional[str],
@@ -80,7 +110,8 @@ def portraits(
         overwrite: replace existing outputs (otherwise matching ones are skipped and others
             reported as failed).
         progress: a tqdm bar (None: when tqdm is installed and this is a terminal or notebook).
-        retries: how often a task whose worker died is run again.
+        retries: how often a task that raised is run again (a bad recording is a row, not an
+            exception; a task whose worker died is run elsewhere by Dask's scheduler).
         threads: library threads per task (``avpgan.set_num_threads`` on each worker).
         portrait_options: ``seconds``, ``vad``, ``vad_mode``, ``pixels``, ``noise``, ``seed``,
             ``provenance``, ``timestamp``, as :meth:`avpgan.Model.save_portrait`.
@@ -88,7 +119,7 @@ def portraits(
     Returns:
         One :class:`PortraitResult` per recording, in the order of the sources.
     """
-    from dask.distributed import Client, as_completed, get_client
+    from dask.distributed import as_completed
 
     model = os.path.abspath(os.fspath(model_path))
     if not os.path.isfile(model):
@@ -102,13 +133,7 @@ def portraits(
     inputs = [os.path.abspath(p) for p in _inputs(sources)]
     outputs = _outputs(inputs, out)
     model_sha256 = _sha256(model)
-    own_client = None
-    if client is None:
-        try:
-            client = get_client()
-        except ValueError:
-            own_client = client = Client(processes=True, dashboard_address=None)
-    try:
+    with _client(client) as client:
         futures = [client.submit(_portray, source, output, model, model_sha256, enhancer, enhancer_sha256,
                                  dict(portrait_options), overwrite, threads, pure=False, retries=retries)
                    for source, output in zip(inputs, outputs)]
@@ -128,9 +153,6 @@ def portraits(
             if bar is not None:
                 bar.close()
         return [r for r in results if r is not None]
-    finally:
-        if own_client is not None:
-            own_client.close()
-            cluster = getattr(own_client, "cluster", None)
-            if cluster is not None:
-                cluster.close()
+
+
+from ._distributed_evaluation import evaluate_faces, pixel_retrieval  # noqa: E402

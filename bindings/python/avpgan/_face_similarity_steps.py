@@ -1,0 +1,178 @@
+""":func:`avpgan.evaluate_faces` in three steps, for callers that share the work out (as
+:func:`avpgan.distributed.evaluate_faces` does on Dask): :func:`face_similarity_recordings`
+lists the recordings, :func:`face_similarity_portraits` makes the portraits of any share of
+them (the expensive part: front end, voice embedding and generation per recording) as bytes
+that may cross processes, and :func:`face_similarity_score` scores the joined bytes once. The
+rows are bit for bit those of :func:`avpgan.evaluate_faces` with the same arguments."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
+
+from . import _lib
+from . import PathLike, _decode
+from ._evaluation import (FaceEvaluation, _check_init, _models_and_lengths, _opened, _rows, _similarity_params)
+from ._long_call import LongCall, Progress
+
+if TYPE_CHECKING:
+    from ._face import FaceModel
+    from ._model import Model
+
+__all__ = ["face_similarity_recordings", "face_similarity_portraits", "face_similarity_score"]
+
+
+def face_similarity_recordings(
+    voices: PathLike,
+    faces: PathLike,
+    *,
+    split: str = "test",
+    identities: Optional[Sequence[str]] = None,
+    test_list: Optional[PathLike] = None,
+    split_rule: str = "test-list",
+) -> List[str]:
+    """The recordings :func:`avpgan.evaluate_faces` evaluates with these arguments, in its
+    order (``avpgan_face_similarity_recordings``)."""
+    p, keep = _similarity_params(["model"], voices, faces, "face model", [2.0], split=split, identities=identities,
+                                 test_list=test_list, split_rule=split_rule, out_dir=None, rows=8)
+    return _paths_from(_lib.get().avpgan_face_similarity_recordings, p, "avpgan_face_similarity_recordings")
+
+
+def _paths_from(function: Any, params: Any, name: str) -> List[str]:
+    """The paths a recordings function writes for ``params`` (a size query, then the call)."""
+    needed, count = ctypes.c_size_t(0), ctypes.c_size_t(0)
+    _check(function(ctypes.byref(params), None, 0, ctypes.byref(needed), ctypes.byref(count)), name)
+    buf = ctypes.create_string_buffer(max(needed.value, 1))
+    _check(function(ctypes.byref(params), buf, needed.value, ctypes.byref(needed), ctypes.byref(count)), name)
+    paths = buf.raw[:needed.value].split(b"\0")[:-1]
+    if len(paths) != count.value:
+        raise RuntimeError(f"{name} wrote {len(paths)} paths but counted {count.value}")
+    return [os.fsdecode(p) for p in paths]
+
+
+def _check(status: int, function: str) -> None:
+    from . import _check as check
+    check(status, function)
+
+
+def _lengths(seconds: Any) -> List[float]:
+    return _models_and_lengths(["model"], seconds)[1]
+
+
+def face_similarity_portraits(
+    model: Union["Model", PathLike],
+    recordings: Sequence[PathLike],
+    *,
+    seconds: Sequence[Optional[float]] = (2, 4, 6, 8),
+    progress: Progress = False,
+    stop: Optional[Any] = None,
+) -> bytes:
+    """The portraits of ``recordings`` (a share of :func:`face_similarity_recordings`, in its
+    order) at each of ``seconds``, as records for :func:`face_similarity_score`
+    (``avpgan_face_similarity_portraits``): one record per recording, all of the same size, so
+    the bytes of consecutive shares join by concatenation. A recording without speech is a
+    record saying so; any other failure raises the first failing recording's error.
+
+    Args:
+        model: an :class:`avpgan.Model` or a model file.
+        recordings: the recordings' paths, as :func:`face_similarity_recordings` gives them
+            (the scoring checks each record against its path).
+        seconds: as :func:`avpgan.evaluate_faces`'s (the same values the scoring is given).
+        progress, stop: as :func:`avpgan.evaluate_faces`'s (progress counts portraits; off by
+            default).
+    """
+    from . import AbortedError, Model, Status
+    lengths = _lengths(seconds)
+    if isinstance(recordings, (str, bytes, os.PathLike)):
+        raise TypeError("recordings must be a sequence of paths, not one path")
+    paths = [os.fsencode(r) for r in recordings]
+    m, opened = _opened(model, Model, "model")
+    try:
+        lib = _lib.get()
+        p = _lib.FaceSimilarityPortraitsParams()
+        _check_init(lib.avpgan_face_similarity_portraits_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+        seconds_array = (ctypes.c_double * len(lengths))(*lengths)
+        p.seconds, p.n_seconds = seconds_array, len(lengths)
+        array = (ctypes.c_char_p * max(len(paths), 1))(*paths)
+        needed = ctypes.c_size_t(0)
+        with m._use() as handle:
+            _check(lib.avpgan_face_similarity_portraits(handle, array, len(paths), ctypes.byref(p), None, 0,
+                                                        ctypes.byref(needed)), "avpgan_face_similarity_portraits")
+        buf = ctypes.create_string_buffer(max(needed.value, 1))
+        with LongCall(progress, "face similarity", "portrait", stop) as call:
+            p.progress, p.abort_fn = call.progress, call.abort
+            with m._use() as handle:
+                status = lib.avpgan_face_similarity_portraits(handle, array, len(paths), ctypes.byref(p), buf, needed.value,
+                                                              ctypes.byref(needed))
+                message = _decode(lib.avpgan_last_error()) if status else ""
+        if call.raise_for(status, message, "avpgan_face_similarity_portraits"):
+            raise AbortedError(int(Status.E_ABORTED), "stopped by request", "avpgan_face_similarity_portraits")
+    finally:
+        if opened:
+            m.close()
+    return buf.raw[:needed.value]
+
+
+def face_similarity_score(
+    models: Union["Model", PathLike, Sequence[Union["Model", PathLike]]],
+    voices: PathLike,
+    faces: PathLike,
+    face_model: Union["FaceModel", PathLike],
+    portraits: Sequence[bytes],
+    *,
+    seconds: Sequence[Optional[float]] = (2, 4, 6, 8),
+    split: str = "test",
+    identities: Optional[Sequence[str]] = None,
+    test_list: Optional[PathLike] = None,
+    split_rule: str = "test-list",
+    out_dir: Optional[PathLike] = None,
+    rows: int = 8,
+    stop: Optional[Any] = None,
+) -> FaceEvaluation:
+    """The report of :func:`avpgan.evaluate_faces` with the same arguments, from the portraits
+    already made (``avpgan_face_similarity_score``): ``portraits[m]`` holds the records of
+    ``models[m]`` for every recording of :func:`face_similarity_recordings`, in its order (the
+    shares' bytes joined). A record that does not match its recording, the model or the
+    lengths raises :class:`avpgan.InvalidArgumentError` naming it."""
+    from . import AbortedError, FaceModel, Model, Status
+    models, lengths = _models_and_lengths(models, seconds)
+    if isinstance(portraits, (bytes, bytearray)) or len(portraits) != len(models):
+        raise TypeError(f"portraits must be a sequence of one bytes object per model ({len(models)})")
+    parts = [bytes(b) for b in portraits]
+    opened: List[Any] = []
+    try:
+        loaded = []
+        for i, m in enumerate(models):
+            obj, new = _opened(m, Model, f"models[{i}]")
+            loaded.append(obj)
+            if new:
+                opened.append(obj)
+        fm, new = _opened(face_model, FaceModel, "face_model")
+        if new:
+            opened.append(fm)
+        lib = _lib.get()
+        p, keep = _similarity_params(models, voices, faces, face_model, lengths, split=split, identities=identities,
+                                     test_list=test_list, split_rule=split_rule, out_dir=out_dir, rows=rows)
+        n = len(loaded) * len(lengths) + 1
+        out = (_lib.FaceSimilarity * n)()
+        needed = ctypes.c_size_t(0)
+        starts = (ctypes.c_char_p * len(parts))(*parts)
+        sizes = (ctypes.c_size_t * len(parts))(*[len(b) for b in parts])
+        with LongCall(False, "face similarity", "model", stop) as call:
+            p.abort_fn = call.abort
+            with contextlib.ExitStack() as held:  # every handle stays open for the call
+                handles = [held.enter_context(m._use()) for m in loaded]
+                face_handle = held.enter_context(fm._use())
+                array = (_lib.ModelHandle * len(handles))(*handles)
+                status = lib.avpgan_face_similarity_score(array, len(handles), face_handle, ctypes.byref(p), starts, sizes,
+                                                          out, n, ctypes.byref(needed))
+                message = _decode(lib.avpgan_last_error()) if status else ""
+        del keep
+        if call.raise_for(status, message, "avpgan_face_similarity_score"):
+            raise AbortedError(int(Status.E_ABORTED), "stopped by request", "avpgan_face_similarity_score")
+    finally:
+        for obj in opened:
+            obj.close()
+    return _rows(out, len(loaded), out_dir)
