@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Writes Tests/Fixtures/enhancer-training/discriminator-*.safetensors: basicsr's
+StyleGAN2Discriminator run forward and backward by PyTorch autograd at tiny widths, for the
+Swift discriminator to match.
+
+    /work/torchenv/bin/python tools/make_discriminator_fixtures.py [--out DIR]
+
+Needs torch and basicsr (PyPI, --no-deps; its torchvision import shimmed as in
+tools/make_enhancer_fixtures.py). basicsr's FusedLeakyReLU calls a compiled CUDA extension;
+this script replaces it by the same arithmetic in plain torch, `leaky_relu(x + bias, 0.2) *
+sqrt(2)` (the extension's definition), so that it runs on the CPU. Each file holds the
+discriminator's parameters under their state_dict names (biases randomised: upstream zeroes
+them), `input` [N, 3, S, S], the scores `output` [N, 1], a random `grad_output` [N, 1] (the loss
+is sum(output * grad_output)), and `grad.input` and `grad.NAME` for every parameter, float32:
+  discriminator-s64   out_size 64, channel_multiplier 1, narrow 1/128 (2 channels at 64 px,
+                      4 below: blocks that widen), N 2: one stddev group of 2
+  discriminator-s16   out_size 16, channel_multiplier 1, narrow 1/64 (8 channels), N 8: the
+                      stddev over groups of 4, two statistics
+"""
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TOOLS)
+sys.path.insert(0, TOOLS)
+
+import safetensors_io  # noqa: E402
+from make_enhancer_fixtures import import_upstream  # noqa: E402
+
+
+def discriminator_class():
+    import torch.nn.functional as F
+    import_upstream()
+    from basicsr.archs import stylegan2_arch
+
+    def fused_leaky_relu(x, bias, negative_slope=0.2, scale=2 ** 0.5):
+        return F.leaky_relu(x + bias.view(1, -1, *[1] * (x.dim() - 2)), negative_slope) * scale
+
+    stylegan2_arch.fused_leaky_relu = fused_leaky_relu
+    stylegan2_arch.FusedLeakyReLU.forward = lambda self, x: fused_leaky_relu(x, self.bias, self.negative_slope, self.scale)
+    return stylegan2_arch.StyleGAN2Discriminator
+
+
+def case(seed, size, narrow, batch):
+    import torch
+    StyleGAN2Discriminator = discriminator_class()
+    torch.manual_seed(seed)
+    net = StyleGAN2Discriminator(size, channel_multiplier=1, narrow=narrow)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.endswith("bias"):
+                p.copy_(0.2 * torch.randn(p.shape, generator=gen))
+    x = torch.randn(batch, 3, size, size, generator=gen).requires_grad_(True)
+    out = net(x)
+    grad_output = torch.randn(out.shape, generator=gen)
+    out.backward(grad_output)
+    arrays = {"input": x.detach().numpy(), "output": out.detach().numpy(), "grad_output": grad_output.numpy(),
+              "grad.input": x.grad.numpy()}
+    for name, p in net.named_parameters():
+        arrays[name] = p.detach().numpy()
+        arrays[f"grad.{name}"] = p.grad.numpy()
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
+
+
+CASES = {"discriminator-s64": (21, 64, 1 / 128, 2), "discriminator-s16": (22, 16, 1 / 64, 8)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures", "enhancer-training"))
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    for name, params in CASES.items():
+        arrays = case(*params)
+        safetensors_io.write(os.path.join(args.out, f"{name}.safetensors"), arrays)
+        print(f"{name}: output {arrays['output'].ravel()}, {sum(v.size for v in arrays.values())} floats")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
