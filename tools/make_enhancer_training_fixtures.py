@@ -23,6 +23,10 @@ and parameter X, all float32:
   sft-half        GFPGANv1Clean's CS-SFT with sft_half: x [1, 6, 5, 5] split at 6 // 2, the
                   second half times scale [1, 3, 5, 5] plus shift (split and cat as upstream)
   sft-full        the same with sft_half False: every channel, scale and shift [1, 4, 5, 5]
+  resblock-down   the U-Net's ResBlock(4 -> 6, mode="down") (gfpgan.archs.gfpganv1_clean_arch)
+                  on x [1, 4, 8, 8]: conv 3x3, LeakyReLU, bilinear x0.5, conv 3x3, LeakyReLU,
+                  plus the bias-free 1x1 skip of the resampled input
+  resblock-up     ResBlock(6 -> 4, mode="up") on x [1, 6, 4, 4]
 """
 import argparse
 import os
@@ -113,6 +117,17 @@ def bilinear_case(seed, shape, factor):
                          inputs, seed=seed)
 
 
+def res_block_case(seed, cin, cout, side, mode):
+    import torch
+    import_upstream()
+    from gfpgan.archs.gfpganv1_clean_arch import ResBlock
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    block = ResBlock(cin, cout, mode=mode)
+    randomise(block, gen)
+    return autograd_case(block, {"x": torch.randn(1, cin, side, side, generator=gen)}, seed=seed)
+
+
 def sft_case(seed, channels, side, half):
     """GFPGANv1Clean.forward's CS-SFT step, written with the same torch operations."""
     import torch
@@ -139,6 +154,8 @@ CASES = {
     "bilinear-down": lambda: bilinear_case(16, (1, 3, 8, 6), 0.5),
     "sft-half": lambda: sft_case(17, 6, 5, half=True),
     "sft-full": lambda: sft_case(18, 4, 5, half=False),
+    "resblock-down": lambda: res_block_case(19, 4, 6, 8, "down"),
+    "resblock-up": lambda: res_block_case(20, 6, 4, 4, "up"),
 }
 
 

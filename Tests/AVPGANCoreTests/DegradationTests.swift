@@ -6,6 +6,16 @@ import XCTest
 /// pipeline's contract: deterministic for a seed at any thread count, shapes and levels kept,
 /// each stage switchable without changing the others' draws.
 final class DegradationTests: XCTestCase {
+    /// Storages made by a test live until the test ends (the kernels take raw pointers, and an
+    /// optimised build may end a local's lifetime at its last use in Swift).
+    var kept: [FloatStorage] = []
+
+    func buffer(_ count: Int) -> FloatStorage {
+        let s = try! FloatStorage(count: count)
+        kept.append(s)
+        return s
+    }
+
     override func tearDown() { try? Threads.set(0) }
 
     func stages() throws -> Fixtures.Arrays { try Fixtures.Arrays("\(Fixtures.root)/degradation/stages.safetensors") }
@@ -34,7 +44,7 @@ final class DegradationTests: XCTestCase {
         for (name, size, sx, sy, theta) in [("iso", 21, 2.3, 2.3, 0.0), ("aniso", 41, 3.1, 0.7, 0.6)] {
             let kernel = BlurKernel.gaussian(size: size, sigmaX: sx, sigmaY: sy, theta: theta)
             var out = [Float](repeating: .nan, count: image.count)
-            let scratch = try FloatStorage(count: ImageFilter.scratchCount(height: h, width: w, kernel: size))
+            let scratch = buffer(ImageFilter.scratchCount(height: h, width: w, kernel: size))
             image.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer {
                     ImageFilter.filter(src.baseAddress!, channels: 3, height: h, width: w, kernel: kernel, size: size,
@@ -147,7 +157,7 @@ final class DegradationTests: XCTestCase {
         blurOnly.blurSigma = full.blurSigma
         let kernel = BlurKernel.gaussian(size: 41, sigmaX: draw.sigmaX, sigmaY: draw.sigmaY, theta: draw.theta)
         var blurred = [Float](repeating: 0, count: input.count)
-        let scratch = try FloatStorage(count: ImageFilter.scratchCount(height: 48, width: 48, kernel: 41))
+        let scratch = buffer(ImageFilter.scratchCount(height: 48, width: 48, kernel: 41))
         input.withUnsafeBufferPointer { src in
             blurred.withUnsafeMutableBufferPointer {
                 ImageFilter.filter(src.baseAddress!, channels: 3, height: 48, width: 48, kernel: kernel, size: 41, into: $0.baseAddress!,

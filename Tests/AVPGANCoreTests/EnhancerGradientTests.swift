@@ -12,6 +12,16 @@ import XCTest
 /// weigh only outputs whose activation input is at least 0.1 from 0 at the base point (no
 /// perturbation of 1e-2 moves one that far here).
 final class EnhancerGradientTests: XCTestCase {
+    /// Storages made by a test live until the test ends (the kernels take raw pointers, and an
+    /// optimised build may end a local's lifetime at its last use in Swift).
+    var kept: [FloatStorage] = []
+
+    func buffer(_ count: Int) -> FloatStorage {
+        let s = try! FloatStorage(count: count)
+        kept.append(s)
+        return s
+    }
+
     static let tolerance = 2e-3
 
     func values(_ n: Int, seed: UInt64, scale: Float = 1, offset: Float = 0) -> [Float] {
@@ -48,7 +58,11 @@ final class EnhancerGradientTests: XCTestCase {
         return s
     }
 
-    func storage(_ a: [Float]) -> FloatStorage { try! FloatStorage(a) }
+    func storage(_ a: [Float]) -> FloatStorage {
+        let s = try! FloatStorage(a)
+        kept.append(s)
+        return s
+    }
 
     struct ModulatedParameters {
         var weight, modulationWeight, modulationBias: [Float]
@@ -77,15 +91,15 @@ final class EnhancerGradientTests: XCTestCase {
             func loss(_ x: [Float] = x0, _ style: [Float] = style0, _ p: ModulatedParameters = p0, _ bias: [Float] = bias0,
                       _ nw: Float = noiseWeight0) -> Double {
                 let l = layer(p, bias, nw), xs = storage(x), st = storage(style)
-                let y = try! FloatStorage(count: r.count)
-                let scratch = try! FloatStorage(count: l.trainingScratchCount(side: side, threads: threads))
+                let y = buffer(r.count)
+                let scratch = buffer(l.trainingScratchCount(side: side, threads: threads))
                 l.forward(input: xs.pointer, side: side, style: st.pointer, noise: noise.pointer, into: y.pointer,
                           threads: threads, scratch: scratch.pointer)
                 return weighted(y, r)
             }
             let l = layer(p0, bias0, noiseWeight0), xs = storage(x0), st = storage(style0)
-            let scratch = try! FloatStorage(count: l.trainingScratchCount(side: side, threads: threads))
-            let y = try! FloatStorage(count: r.count)
+            let scratch = buffer(l.trainingScratchCount(side: side, threads: threads))
+            let y = buffer(r.count)
             l.forward(input: xs.pointer, side: side, style: st.pointer, noise: noise.pointer, into: y.pointer,
                       threads: threads, scratch: scratch.pointer)
             var kept = 0
@@ -94,9 +108,9 @@ final class EnhancerGradientTests: XCTestCase {
                 if abs(v) < 0.1 { r[i] = 0 } else { kept += 1 }
             }
             XCTAssertGreaterThan(kept, r.count * 3 / 4, "most outputs should be away from the kink")
-            let dy = storage(r), dx = try! FloatStorage(count: x0.count), dStyle = try! FloatStorage(count: s)
-            let dW = try! FloatStorage(count: p0.weight.count), dA = try! FloatStorage(count: p0.modulationWeight.count)
-            let db = try! FloatStorage(count: cin), dBias = try! FloatStorage(count: cout), dNoise = try! FloatStorage(count: 1)
+            let dy = storage(r), dx = buffer(x0.count), dStyle = buffer(s)
+            let dW = buffer(p0.weight.count), dA = buffer(p0.modulationWeight.count)
+            let db = buffer(cin), dBias = buffer(cout), dNoise = buffer(1)
             l.backward(input: xs.pointer, side: side, style: st.pointer, noise: noise.pointer, output: y.pointer,
                        gradOutput: dy.pointer, gradInput: dx.pointer,
                        gradients: StyleConvGradients(conv: ModulatedConvGradients(weight: dW.pointer, modulationWeight: dA.pointer,
@@ -127,18 +141,18 @@ final class EnhancerGradientTests: XCTestCase {
         }
         func loss(_ x: [Float] = x0, _ style: [Float] = style0, _ skip: [Float] = skip0, _ p: ModulatedParameters = p0,
                   _ bias: [Float] = bias0) -> Double {
-            let l = layer(p, bias), xs = storage(x), st = storage(style), sk = storage(skip), y = try! FloatStorage(count: r.count)
-            let scratch = try! FloatStorage(count: l.trainingScratchCount(side: side, threads: threads))
+            let l = layer(p, bias), xs = storage(x), st = storage(style), sk = storage(skip), y = buffer(r.count)
+            let scratch = buffer(l.trainingScratchCount(side: side, threads: threads))
             l.forward(input: xs.pointer, side: side, style: st.pointer, skip: sk.pointer, into: y.pointer, threads: threads,
                       scratch: scratch.pointer)
             return weighted(y, r)
         }
         let l = layer(p0, bias0), xs = storage(x0), st = storage(style0)
-        let scratch = try! FloatStorage(count: l.trainingScratchCount(side: side, threads: threads))
-        let dy = storage(r), dx = try! FloatStorage(count: x0.count), dStyle = try! FloatStorage(count: s)
-        let dSkip = try! FloatStorage(count: skip0.count), dBias = try! FloatStorage(count: 3)
-        let dW = try! FloatStorage(count: p0.weight.count), dA = try! FloatStorage(count: p0.modulationWeight.count)
-        let db = try! FloatStorage(count: cin)
+        let scratch = buffer(l.trainingScratchCount(side: side, threads: threads))
+        let dy = storage(r), dx = buffer(x0.count), dStyle = buffer(s)
+        let dSkip = buffer(skip0.count), dBias = buffer(3)
+        let dW = buffer(p0.weight.count), dA = buffer(p0.modulationWeight.count)
+        let db = buffer(cin)
         l.backward(input: xs.pointer, side: side, style: st.pointer, gradOutput: dy.pointer, gradInput: dx.pointer,
                    gradSkip: dSkip.pointer,
                    gradients: ToRGBGradients(conv: ModulatedConvGradients(weight: dW.pointer, modulationWeight: dA.pointer,
@@ -159,14 +173,14 @@ final class EnhancerGradientTests: XCTestCase {
         let threads = Threads.count
         for (up, h, w) in [(true, 3, 5), (false, 6, 4)] {
             let c = 2, x0 = values(c * h * w, seed: 30), outCount = up ? 4 * c * h * w : c * h * w / 4
-            let r = values(outCount, seed: 31), scratch = try! FloatStorage(count: 4 * threads * w)
+            let r = values(outCount, seed: 31), scratch = buffer(4 * threads * w)
             func loss(_ x: [Float]) -> Double {
-                let xs = storage(x), y = try! FloatStorage(count: outCount)
+                let xs = storage(x), y = buffer(outCount)
                 Bilinear.resize(xs.pointer, channels: c, height: h, width: w, up: up, threads: threads, into: y.pointer,
                                 scratch: scratch.pointer)
                 return weighted(y, r)
             }
-            let dy = storage(r), dx = try! FloatStorage(count: x0.count)
+            let dy = storage(r), dx = buffer(x0.count)
             Bilinear.backward(dy.pointer, channels: c, height: h, width: w, up: up, threads: threads, into: dx.pointer,
                               scratch: scratch.pointer)
             check(up ? "bilinear up dX" : "bilinear down dX", x0, analytic: dx.array, loss)
@@ -175,17 +189,68 @@ final class EnhancerGradientTests: XCTestCase {
         let x0 = values(channels * plane, seed: 40), scale0 = values(3 * plane, seed: 41), shift0 = values(3 * plane, seed: 42)
         let r = values(channels * plane, seed: 43)
         func loss(_ x: [Float], _ scale: [Float], _ shift: [Float]) -> Double {
-            let xs = storage(x), sc = storage(scale), sh = storage(shift), y = try! FloatStorage(count: x.count)
+            let xs = storage(x), sc = storage(scale), sh = storage(shift), y = buffer(x.count)
             CSSFT.forward(xs.pointer, channels: channels, first: first, plane: plane, scale: sc.pointer, shift: sh.pointer, into: y.pointer)
             return weighted(y, r)
         }
         let xs = storage(x0), sc = storage(scale0), dy = storage(r)
-        let dx = try! FloatStorage(count: x0.count), dScale = try! FloatStorage(count: scale0.count), dShift = try! FloatStorage(count: shift0.count)
+        let dx = buffer(x0.count), dScale = buffer(scale0.count), dShift = buffer(shift0.count)
         CSSFT.backward(input: xs.pointer, channels: channels, first: first, plane: plane, scale: sc.pointer, gradOutput: dy.pointer,
                        gradInput: dx.pointer, gradScale: dScale.pointer, gradShift: dShift.pointer)
         check("CS-SFT dX", x0, analytic: dx.array) { loss($0, scale0, shift0) }
         check("CS-SFT dscale", scale0, analytic: dScale.array) { loss(x0, $0, shift0) }
         check("CS-SFT dshift", shift0, analytic: dShift.array) { loss(x0, scale0, $0) }
+    }
+
+    /// The U-Net ResBlock. Its conv1 has a bias of 5 so that its LeakyReLU stays on the
+    /// positive side (the kink cannot be masked inside the block; its negative slope is checked
+    /// by the StyleConv case and by parity); conv2's kink is masked at the output as above.
+    func testResidualBlockGradients() throws {
+        for (up, seed) in [(false, UInt64(70)), (true, 80)] {
+            let (c, o, side) = (3, 4, up ? 3 : 6), threads = Threads.count, ws = Workspace()
+            let x0 = values(c * side * side, seed: seed), w1 = values(c * c * 9, seed: seed + 1, scale: 0.2)
+            let b1 = values(c, seed: seed + 2, scale: 0.2, offset: 5), w2 = values(o * c * 9, seed: seed + 3, scale: 0.3)
+            let b2 = values(o, seed: seed + 4, scale: 0.3), ws1 = values(o * c, seed: seed + 5)
+            func block(_ w1: [Float], _ w2: [Float], _ skip: [Float]) -> ResidualBlock {
+                ResidualBlock(conv1: PlainConv(weight: storage(w1), bias: storage(b1), outChannels: c, inChannels: c, kernel: 3),
+                              conv2: PlainConv(weight: storage(w2), bias: storage(b2), outChannels: o, inChannels: c, kernel: 3),
+                              skip: PlainConv(weight: storage(skip), bias: nil, outChannels: o, inChannels: c, kernel: 1), up: up)
+            }
+            let out = up ? 2 * side : side / 2
+            let b = block(w1, w2, ws1), counts = b.recordCounts(side: side)
+            let buffers = [counts.conv1, counts.resized, counts.conv2, counts.shortcut].map { buffer($0) }
+            let record = ResidualBlockRecord(conv1: buffers[0].pointer, resized: buffers[1].pointer, conv2: buffers[2].pointer,
+                                             shortcut: buffers[3].pointer)
+            func run(_ b: ResidualBlock, _ x: [Float]) throws -> FloatStorage {
+                let xs = storage(x), y = buffer(o * out * out)
+                try b.trainingForward(xs.pointer, side: side, record: record, into: y.pointer, threads: threads, scratch: ws)
+                return y
+            }
+            _ = try run(b, x0)
+            XCTAssertTrue(buffers[0].array.allSatisfy { $0 > 0 }, "conv1 should stay on the positive side of its LeakyReLU")
+            var r = values(o * out * out, seed: seed + 6)
+            for i in r.indices {
+                let y = record.conv2[i], v = y > 0 ? y : y / 0.2
+                if abs(v) < 0.1 { r[i] = 0 }
+            }
+            func loss(_ x: [Float] = x0, _ w1: [Float] = w1, _ w2: [Float] = w2, _ skip: [Float] = ws1) -> Double {
+                weighted(try! run(block(w1, w2, skip), x), r)
+            }
+            _ = try run(b, x0)
+            let dy = storage(r), dx = buffer(x0.count), xs = storage(x0)
+            let g = [w1.count, c, w2.count, o, ws1.count].map { buffer($0) }
+            try b.backward(input: xs.pointer, side: side, record: record, gradOutput: dy.pointer, gradInput: dx.pointer,
+                           gradients: ResidualBlockGradients(conv1: PlainConvGradients(weight: g[0].pointer, bias: g[1].pointer),
+                                                             conv2: PlainConvGradients(weight: g[2].pointer, bias: g[3].pointer),
+                                                             skip: PlainConvGradients(weight: g[4].pointer, bias: nil)),
+                           threads: threads, scratch: ws)
+            withExtendedLifetime(xs) {}
+            let name = up ? "ResBlock up" : "ResBlock down"
+            check("\(name) dX", x0, analytic: dx.array) { loss($0) }
+            check("\(name) dW1", w1, analytic: g[0].array) { loss(x0, $0) }
+            check("\(name) dW2", w2, analytic: g[2].array) { loss(x0, w1, $0) }
+            check("\(name) dskip", ws1, analytic: g[4].array) { loss(x0, w1, w2, $0) }
+        }
     }
 
     override func tearDown() { try? Threads.set(0) }
@@ -207,24 +272,24 @@ final class EnhancerGradientTests: XCTestCase {
         let skip = storage(values(3 * side * side, seed: 61)), r = values(3 * out * out, seed: 62)
         func run(threads: Int) throws -> [[Float]] {
             try Threads.set(threads)
-            let scratch = try FloatStorage(count: max(layer.trainingScratchCount(side: side, threads: threads),
+            let scratch = buffer(max(layer.trainingScratchCount(side: side, threads: threads),
                                                       rgb.trainingScratchCount(side: out, threads: threads)))
-            let y = try FloatStorage(count: cout * out * out), image = try FloatStorage(count: 3 * out * out)
+            let y = buffer(cout * out * out), image = buffer(3 * out * out)
             layer.forward(input: x.pointer, side: side, style: style.pointer, noise: noise.pointer, into: y.pointer,
                           threads: threads, scratch: scratch.pointer)
             rgb.forward(input: y.pointer, side: out, style: style.pointer, skip: skip.pointer, into: image.pointer,
                         threads: threads, scratch: scratch.pointer)
-            let dImage = storage(r), dy = try FloatStorage(count: y.count), dSkip = try FloatStorage(count: skip.count)
-            let rgbW = try FloatStorage(count: 3 * cout), rgbA = try FloatStorage(count: cout * s), rgbB = try FloatStorage(count: cout)
-            let rgbBias = try FloatStorage(count: 3), dStyle = try FloatStorage(count: s)
+            let dImage = storage(r), dy = buffer(y.count), dSkip = buffer(skip.count)
+            let rgbW = buffer(3 * cout), rgbA = buffer(cout * s), rgbB = buffer(cout)
+            let rgbBias = buffer(3), dStyle = buffer(s)
             rgb.backward(input: y.pointer, side: out, style: style.pointer, gradOutput: dImage.pointer, gradInput: dy.pointer,
                          gradSkip: dSkip.pointer,
                          gradients: ToRGBGradients(conv: ModulatedConvGradients(weight: rgbW.pointer, modulationWeight: rgbA.pointer,
                                                                                 modulationBias: rgbB.pointer), bias: rgbBias.pointer),
                          gradStyle: dStyle.pointer, threads: threads, scratch: scratch.pointer)
-            let dx = try FloatStorage(count: x.count), dW = try FloatStorage(count: cout * cin * 9)
-            let dA = try FloatStorage(count: cin * s), db = try FloatStorage(count: cin)
-            let dBias = try FloatStorage(count: cout), dNoise = try FloatStorage(count: 1)
+            let dx = buffer(x.count), dW = buffer(cout * cin * 9)
+            let dA = buffer(cin * s), db = buffer(cin)
+            let dBias = buffer(cout), dNoise = buffer(1)
             layer.backward(input: x.pointer, side: side, style: style.pointer, noise: noise.pointer, output: y.pointer,
                            gradOutput: dy.pointer, gradInput: dx.pointer,
                            gradients: StyleConvGradients(conv: ModulatedConvGradients(weight: dW.pointer, modulationWeight: dA.pointer,
