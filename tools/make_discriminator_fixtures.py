@@ -13,7 +13,8 @@ discriminator's parameters under their state_dict names (biases randomised: upst
 them), `input` [N, 3, S, S], the scores `output` [N, 1], a random `grad_output` [N, 1] (the loss
 is sum(output * grad_output)), and `grad.input` and `grad.NAME` for every parameter, float32:
   discriminator-s64   out_size 64, channel_multiplier 1, narrow 1/128 (2 channels at 64 px,
-                      4 below: blocks that widen), N 2: one stddev group of 2
+                      4 below: blocks that widen), N 1 (the statistic is then a constant; the
+                      s16 case covers its gradient)
   discriminator-s16   out_size 16, channel_multiplier 1, narrow 1/64 (8 channels), N 8: the
                       stddev over groups of 4, two statistics
 """
@@ -67,7 +68,7 @@ def case(seed, size, narrow, batch):
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
 
 
-CASES = {"discriminator-s64": (21, 64, 1 / 128, 2), "discriminator-s16": (22, 16, 1 / 64, 8)}
+CASES = {"discriminator-s64": (21, 64, 1 / 128, 1), "discriminator-s16": (22, 16, 1 / 64, 8)}
 
 
 def main(argv=None):
