@@ -27,6 +27,17 @@ and parameter X, all float32:
                   on x [1, 4, 8, 8]: conv 3x3, LeakyReLU, bilinear x0.5, conv 3x3, LeakyReLU,
                   plus the bias-free 1x1 skip of the resampled input
   resblock-up     ResBlock(6 -> 4, mode="up") on x [1, 6, 4, 4]
+
+and the whole network: for NAME in NETWORKS, upstream GFPGANv1Clean at 32 px with tiny widths
+(seeded random weights, built by tools/make_enhancer_fixtures.py's `build`), converted by
+tools/convert_gfpgan.py into enhancer-NAME.safetensors, and network-NAME.safetensors with
+`input` [1, 3, 32, 32], the image `output` (randomize_noise=False: the stored noise), a random
+`grad_output`, and `grad.NAME` for every tensor that reaches the image (the U-Net's RGB heads
+do not):
+  net-w-mlp       different_w, sft_half, the style MLP (input_is_latent false): NormStyleCode
+                  over the layers of a [L, S] code
+  net-one-full    one style vector (different_w false), CS-SFT on every channel, the MLP:
+                  NormStyleCode over the features
 """
 import argparse
 import os
@@ -128,6 +139,40 @@ def res_block_case(seed, cin, cout, side, mode):
     return autograd_case(block, {"x": torch.randn(1, cin, side, side, generator=gen)}, seed=seed)
 
 
+NETWORKS = {
+    "net-w-mlp": (dict(num_style_feat=8, channel_multiplier=1, narrow=1 / 64, num_mlp=1, different_w=True, sft_half=True,
+                       input_is_latent=False), 31),
+    "net-one-full": (dict(num_style_feat=8, channel_multiplier=1, narrow=1 / 64, num_mlp=2, different_w=False,
+                          sft_half=False, input_is_latent=False), 32),
+}
+
+
+def network_case(name, out):
+    import subprocess
+    import tempfile
+    import torch
+    import enhancer_file as ef
+    from make_enhancer_fixtures import build
+    fields, seed = NETWORKS[name]
+    config = ef.EnhancerConfig(32, **fields)
+    net = build(config, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        pth = os.path.join(tmp, "checkpoint.pth")
+        torch.save({"params_ema": net.state_dict()}, pth)
+        subprocess.run([sys.executable, os.path.join(TOOLS, "convert_gfpgan.py"), pth, "-o",
+                        os.path.join(out, f"enhancer-{name}.safetensors"), "--no-input-is-latent"], check=True)
+    gen = torch.Generator().manual_seed(seed + 500)
+    x = (torch.rand(1, 3, 32, 32, generator=gen) * 2 - 1).requires_grad_(True)
+    image, _ = net(x, return_rgb=False, randomize_noise=False)
+    grad_output = torch.randn(image.shape, generator=gen)
+    image.backward(grad_output)
+    arrays = {"input": x.detach().numpy(), "output": image.detach().numpy(), "grad_output": grad_output.numpy()}
+    for param, p in net.named_parameters():
+        if p.grad is not None:
+            arrays[f"grad.{param}"] = p.grad.numpy()
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
+
+
 def sft_case(seed, channels, side, half):
     """GFPGANv1Clean.forward's CS-SFT step, written with the same torch operations."""
     import torch
@@ -168,6 +213,10 @@ def main(argv=None):
         arrays = make()
         safetensors_io.write(os.path.join(args.out, f"{name}.safetensors"), arrays)
         print(f"{name}: " + ", ".join(f"{k} {list(v.shape)}" for k, v in sorted(arrays.items())))
+    for name in NETWORKS:
+        arrays = network_case(name, args.out)
+        safetensors_io.write(os.path.join(args.out, f"network-{name}.safetensors"), arrays)
+        print(f"network-{name}: {len(arrays) - 3} gradients, {sum(v.size for v in arrays.values())} floats")
     return 0
 
 
