@@ -11,7 +11,10 @@ this script replaces it by the same arithmetic in plain torch, `leaky_relu(x + b
 sqrt(2)` (the extension's definition), so that it runs on the CPU. Each file holds the
 discriminator's parameters under their state_dict names (biases randomised: upstream zeroes
 them), `input` [N, 3, S, S], the scores `output` [N, 1], a random `grad_output` [N, 1] (the loss
-is sum(output * grad_output)), and `grad.input` and `grad.NAME` for every parameter, float32:
+is sum(output * grad_output)), and `grad.input` and `grad.NAME` for every parameter, and GFPGAN's
+R1 penalty (basicsr's `r1_penalty`: the squared gradient of the summed scores with respect to
+the images, summed per image and averaged) as `r1.penalty` [1] with its exact gradient by
+double backward, `r1.grad.NAME` for every parameter, all float32:
   discriminator-s64   out_size 64, channel_multiplier 1, narrow 1/128 (2 channels at 64 px,
                       4 below: blocks that widen), N 1 (the statistic is then a constant; the
                       s16 case covers its gradient)
@@ -65,6 +68,14 @@ def case(seed, size, narrow, batch):
     for name, p in net.named_parameters():
         arrays[name] = p.detach().numpy()
         arrays[f"grad.{name}"] = p.grad.numpy()
+    net.zero_grad()
+    real = x.detach().clone().requires_grad_(True)
+    grad_real, = torch.autograd.grad(outputs=net(real).sum(), inputs=real, create_graph=True)
+    penalty = grad_real.pow(2).view(grad_real.shape[0], -1).sum(1).mean()
+    penalty.backward()
+    arrays["r1.penalty"] = penalty.detach().reshape(1).numpy()
+    for name, p in net.named_parameters():
+        arrays[f"r1.grad.{name}"] = (p.grad if p.grad is not None else torch.zeros_like(p)).numpy()  # the score bias: none
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
 
 

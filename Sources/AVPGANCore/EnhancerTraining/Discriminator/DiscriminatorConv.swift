@@ -41,9 +41,12 @@ final class DiscriminatorConv {
     }
 
     /// `y` from `x` (`blurred`: the blur's output, `inChannels x batch x convSide²`, when
-    /// downsampling); `cols`: `conv.scratchCount` for the convolution's input.
+    /// downsampling); `cols`: `conv.scratchCount` for the convolution's input. With
+    /// `slopesFrom` (the same layer's output in another pass), the LeakyReLU takes its slope
+    /// where that output is positive or not, not where this one is: the activation pattern
+    /// frozen, as the R1 penalty's approximation needs.
     func forward(_ x: FeatureMap, blurred: UnsafeMutablePointer<Float>?, into y: FeatureMap, bias: UnsafePointer<Float>?,
-                 cols: UnsafeMutablePointer<Float>) {
+                 cols: UnsafeMutablePointer<Float>, slopesFrom: FeatureMap? = nil) {
         var input = x
         if downsample, let blurred {
             FIRBlur.forward(x.data, planes: x.channels * x.batch, side: x.height, pad: blurPad, into: blurred)
@@ -55,19 +58,24 @@ final class DiscriminatorConv {
             let gain = Float(2).squareRoot()
             parallelFor(outChannels, costPerItem: y.row) { c in
                 let row = y.channel(c), b = bias[c]
-                for i in 0..<y.row { let v = row[i] + b; row[i] = (v > 0 ? v : 0.2 * v) * gain }
+                if let pattern = slopesFrom?.channel(c) {
+                    for i in 0..<y.row { let v = row[i] + b; row[i] = (pattern[i] > 0 ? v : 0.2 * v) * gain }
+                } else {
+                    for i in 0..<y.row { let v = row[i] + b; row[i] = (v > 0 ? v : 0.2 * v) * gain }
+                }
             }
         }
     }
 
     /// Reverse mode. `dy` (the gradient of `y`) is used as scratch; `dx` OVERWRITTEN;
     /// `gradients[weightName]` and `gradients[biasName]` ADDED. `blurredGrad` holds the blur's
-    /// output size when downsampling; `weightGrad` the weight's size.
+    /// output size when downsampling; `weightGrad` the weight's size. `slopesFrom`: as the
+    /// forward's.
     func backward(input x: FeatureMap, blurred: UnsafeMutablePointer<Float>?, output y: FeatureMap, gradOutput dy: FeatureMap,
                   gradInput dx: FeatureMap?, gradients: [String: FloatStorage], blurredGrad: UnsafeMutablePointer<Float>?,
-                  weightGrad: UnsafeMutablePointer<Float>, cols: UnsafeMutablePointer<Float>) {
+                  weightGrad: UnsafeMutablePointer<Float>, cols: UnsafeMutablePointer<Float>, slopesFrom: FeatureMap? = nil) {
         if let biasName {
-            LeakyReLUBackward.apply(output: y.data, grad: dy.data, count: outChannels * dy.row, slope: 0.2, gain: Float(2).squareRoot())
+            LeakyReLUBackward.apply(output: (slopesFrom ?? y).data, grad: dy.data, count: outChannels * dy.row, slope: 0.2, gain: Float(2).squareRoot())
             accumulateChannelSums(dy, into: gradients[biasName]!.pointer)
         }
         var input = x, gradInput = dx

@@ -3,8 +3,9 @@ extension StyleGAN2Discriminator {
     /// From `gradScores[N]` (dL/dscore), ADDS every parameter's gradient to `gradients` (from
     /// `zeroGradients`) and, if `gradImages` is given, OVERWRITES it with dL/dimages
     /// `[N, 3, S, S]` (NCHW). Scratch comes from the pass's workspace after the forward's.
+    /// `frozen`: the pass whose LeakyReLU pattern the forward took, if any.
     func backward(_ pass: DiscriminatorPass, gradScores: [Float], gradients: [String: FloatStorage],
-                  gradImages: UnsafeMutablePointer<Float>?) throws {
+                  gradImages: UnsafeMutablePointer<Float>?, frozen: DiscriminatorPass? = nil) throws {
         let n = pass.batch, l = last, s = config.size, sqrt2 = Float(2).squareRoot()
         guard gradScores.count == n, let joined = pass.joined, let final = pass.final, let flat = pass.flat, let hidden = pass.hidden,
               let cols = pass.cols, let x = pass.input, let stemOut = pass.stem else {
@@ -24,7 +25,7 @@ extension StyleGAN2Discriminator {
                 dHidden[image * l + j] = s1 * d * w1[j]
             }
         }
-        LeakyReLUBackward.apply(output: hidden, grad: dHidden, count: n * l, slope: 0.2, gain: sqrt2)
+        LeakyReLUBackward.apply(output: frozen?.hidden ?? hidden, grad: dHidden, count: n * l, slope: 0.2, gain: sqrt2)
         let db0 = gradients["final_linear.0.bias"]!.pointer
         for image in 0..<n { for j in 0..<l { db0[j] += dHidden[image * l + j] } }
         BLAS.gemm(transA: true, m: l, n: 16 * l, k: n, alpha: s0, a: dHidden, lda: l, b: flat, ldb: 16 * l, beta: 1,
@@ -46,13 +47,14 @@ extension StyleGAN2Discriminator {
         let blurredGrad = try pass.take(blurredCount)
         let dJoined = try pass.map(l + 1, 4)
         finalConv.backward(input: joined, blurred: nil, output: final, gradOutput: dFinal, gradInput: dJoined, gradients: gradients,
-                           blurredGrad: nil, weightGrad: weightGrad, cols: cols)
+                           blurredGrad: nil, weightGrad: weightGrad, cols: cols, slopesFrom: frozen?.final)
         var dh = try pass.map(l, 4)
         dh.data.update(from: dJoined.data, count: l * dh.row)
         MinibatchStddev.backward(pass.blocks.last?.output ?? stemOut, group: pass.group, gradExtra: dJoined.channel(l), into: dh)
         // The residual blocks, last first: out = (main + skip) / sqrt 2.
         r = 4
-        for (b, record) in zip(blocks, pass.blocks).reversed() {
+        for (k, (b, record)) in zip(blocks, pass.blocks).enumerated().reversed() {
+            let reference = frozen?.blocks[k]
             r *= 2
             let dMain = try pass.map(b.conv2.outChannels, r / 2), dSkip = try pass.map(b.skip.outChannels, r / 2)
             for i in 0..<(dh.channels * dh.row) { dMain.data[i] = dh.data[i] / sqrt2; dSkip.data[i] = dMain.data[i] }
@@ -60,15 +62,16 @@ extension StyleGAN2Discriminator {
             b.skip.backward(input: record.input, blurred: record.blurredInput, output: record.skip, gradOutput: dSkip, gradInput: fromSkip,
                             gradients: gradients, blurredGrad: blurredGrad, weightGrad: weightGrad, cols: cols)
             b.conv2.backward(input: record.conv1, blurred: record.blurredConv1, output: record.conv2, gradOutput: dMain, gradInput: dA,
-                             gradients: gradients, blurredGrad: blurredGrad, weightGrad: weightGrad, cols: cols)
+                             gradients: gradients, blurredGrad: blurredGrad, weightGrad: weightGrad, cols: cols,
+                             slopesFrom: reference?.conv2)
             b.conv1.backward(input: record.input, blurred: nil, output: record.conv1, gradOutput: dA, gradInput: dIn, gradients: gradients,
-                             blurredGrad: nil, weightGrad: weightGrad, cols: cols)
+                             blurredGrad: nil, weightGrad: weightGrad, cols: cols, slopesFrom: reference?.conv1)
             for i in 0..<(dIn.channels * dIn.row) { dIn.data[i] += fromSkip.data[i] }
             dh = dIn
         }
         let dx = try pass.map(3, s)
         stem.backward(input: x, blurred: nil, output: stemOut, gradOutput: dh, gradInput: gradImages == nil ? nil : dx, gradients: gradients,
-                      blurredGrad: nil, weightGrad: weightGrad, cols: cols)
+                      blurredGrad: nil, weightGrad: weightGrad, cols: cols, slopesFrom: frozen?.stem)
         if let gradImages {
             for image in 0..<n {
                 for c in 0..<3 { (gradImages + (image * 3 + c) * s * s).update(from: dx.channel(c) + image * s * s, count: s * s) }

@@ -1,8 +1,9 @@
 /// The discriminator's forward pass, recording into a `DiscriminatorPass`.
 extension StyleGAN2Discriminator {
     /// One score per image of `images[N, 3, S, S]` (NCHW). N must be divisible by
-    /// `min(N, stddevGroup)`, as upstream's view requires.
-    func forward(_ images: UnsafePointer<Float>, batch n: Int, pass: DiscriminatorPass) throws -> [Float] {
+    /// `min(N, stddevGroup)`, as upstream's view requires. `frozen`: another pass of the same
+    /// batch size whose LeakyReLU pattern this one takes (see `DiscriminatorConv.forward`).
+    func forward(_ images: UnsafePointer<Float>, batch n: Int, pass: DiscriminatorPass, frozen: DiscriminatorPass? = nil) throws -> [Float] {
         guard n > 0, let group = MinibatchStddev.groupSize(batch: n, group: config.stddevGroup) else {
             throw AVPGANError.invalid("a discriminator batch of \(n) is not divisible into groups of min(\(n), \(config.stddevGroup))")
         }
@@ -30,15 +31,16 @@ extension StyleGAN2Discriminator {
         }
         pass.input = x
         var h = try pass.map(stem.outChannels, s)
-        stem.forward(x, blurred: nil, into: h, bias: bias(stem), cols: cols)
+        stem.forward(x, blurred: nil, into: h, bias: bias(stem), cols: cols, slopesFrom: frozen?.stem)
         pass.stem = h
         r = s
-        for b in blocks {
+        for (k, b) in blocks.enumerated() {
+            let reference = frozen?.blocks[k]
             let a = try pass.map(b.conv1.outChannels, r)
-            b.conv1.forward(h, blurred: nil, into: a, bias: bias(b.conv1), cols: cols)
+            b.conv1.forward(h, blurred: nil, into: a, bias: bias(b.conv1), cols: cols, slopesFrom: reference?.conv1)
             let blurredA = try pass.take(b.conv2.inChannels * n * b.conv2.convSide(r) * b.conv2.convSide(r))
             let main = try pass.map(b.conv2.outChannels, r / 2)
-            b.conv2.forward(a, blurred: blurredA, into: main, bias: bias(b.conv2), cols: cols)
+            b.conv2.forward(a, blurred: blurredA, into: main, bias: bias(b.conv2), cols: cols, slopesFrom: reference?.conv2)
             let blurredX = try pass.take(b.skip.inChannels * n * b.skip.convSide(r) * b.skip.convSide(r))
             let skip = try pass.map(b.skip.outChannels, r / 2)
             b.skip.forward(h, blurred: blurredX, into: skip, bias: nil, cols: cols)
@@ -57,7 +59,7 @@ extension StyleGAN2Discriminator {
         MinibatchStddev.forward(h, group: group, into: joined.channel(l))
         pass.joined = joined
         let final = try pass.map(l, 4)
-        finalConv.forward(joined, blurred: nil, into: final, bias: bias(finalConv), cols: cols)
+        finalConv.forward(joined, blurred: nil, into: final, bias: bias(finalConv), cols: cols, slopesFrom: frozen?.final)
         pass.final = final
         // Flatten per image (c, y, x), then the two equalised linear layers.
         let flat = try pass.take(n * 16 * l), hidden = try pass.take(n * l)
@@ -67,8 +69,13 @@ extension StyleGAN2Discriminator {
         BLAS.gemm(transB: true, m: n, n: l, k: 16 * l, alpha: 1 / Float(16 * l).squareRoot(), a: flat, lda: 16 * l,
                   b: parameters["final_linear.0.weight"]!.pointer, ldb: 16 * l, c: hidden, ldc: l)
         let b0 = parameters["final_linear.0.bias"]!.pointer
+        let pattern = frozen?.hidden ?? hidden
         for image in 0..<n {
-            for j in 0..<l { let v = hidden[image * l + j] + b0[j]; hidden[image * l + j] = (v > 0 ? v : 0.2 * v) * sqrt2 }
+            for j in 0..<l {
+                let i = image * l + j, v = hidden[i] + b0[j]
+                let positive = frozen == nil ? v > 0 : pattern[i] > 0
+                hidden[i] = (positive ? v : 0.2 * v) * sqrt2
+            }
         }
         pass.flat = flat
         pass.hidden = hidden
