@@ -28,7 +28,13 @@ and parameter X, all float32:
                   plus the bias-free 1x1 skip of the resampled input
   resblock-up     ResBlock(6 -> 4, mode="up") on x [1, 6, 4, 4]
 
-and the whole network: for NAME in NETWORKS, upstream GFPGANv1Clean at 32 px with tiny widths
+and the losses (losses.safetensors): basicsr's L1Loss(loss_weight=0.1) of `prediction` against
+`target` [2, 3, 8, 8] (`l1`, `grad.l1`: its gradient with respect to the prediction), with two
+values equal so the gradient's zero is covered; and GFPGAN's component style loss,
+L1Loss(gram(features), gram(target_features)) with GFPGANModel._gram_mat, weight 200, on
+`features` and `target_features` [2, 4, 5, 6] (`style`, `grad.style`).
+
+And the whole network: for NAME in NETWORKS, upstream GFPGANv1Clean at 32 px with tiny widths
 (seeded random weights, built by tools/make_enhancer_fixtures.py's `build`), converted by
 tools/convert_gfpgan.py into enhancer-NAME.safetensors, and network-NAME.safetensors with
 `input` [1, 3, 32, 32], the image `output` (randomize_noise=False: the stored noise), a random
@@ -139,6 +145,29 @@ def res_block_case(seed, cin, cout, side, mode):
     return autograd_case(block, {"x": torch.randn(1, cin, side, side, generator=gen)}, seed=seed)
 
 
+def losses_case():
+    import torch
+    import_upstream()
+    from basicsr.losses.basic_loss import L1Loss
+    from gfpgan.models.gfpgan_model import GFPGANModel
+    gen = torch.Generator().manual_seed(40)
+    prediction = torch.randn(2, 3, 8, 8, generator=gen)
+    target = torch.randn(2, 3, 8, 8, generator=gen)
+    target[0, 0, 0, :2] = prediction[0, 0, 0, :2]
+    prediction.requires_grad_(True)
+    l1 = L1Loss(loss_weight=0.1)(prediction, target)
+    l1.backward()
+    features = torch.randn(2, 4, 5, 6, generator=gen).requires_grad_(True)
+    target_features = torch.randn(2, 4, 5, 6, generator=gen)
+    gram = lambda x: GFPGANModel._gram_mat(None, x)  # noqa: E731
+    style = L1Loss(loss_weight=200)(gram(features), gram(target_features).detach())
+    style.backward()
+    arrays = {"prediction": prediction.detach(), "target": target, "l1": l1.detach().reshape(1), "grad.l1": prediction.grad,
+              "features": features.detach(), "target_features": target_features, "style": style.detach().reshape(1),
+              "grad.style": features.grad}
+    return {k: np.ascontiguousarray(v.numpy(), dtype=np.float32) for k, v in arrays.items()}
+
+
 NETWORKS = {
     "net-w-mlp": (dict(num_style_feat=8, channel_multiplier=1, narrow=1 / 64, num_mlp=1, different_w=True, sft_half=True,
                        input_is_latent=False), 31),
@@ -201,6 +230,7 @@ CASES = {
     "sft-full": lambda: sft_case(18, 4, 5, half=False),
     "resblock-down": lambda: res_block_case(19, 4, 6, 8, "down"),
     "resblock-up": lambda: res_block_case(20, 6, 4, 4, "up"),
+    "losses": losses_case,
 }
 
 
