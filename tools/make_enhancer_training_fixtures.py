@@ -32,7 +32,10 @@ and the losses (losses.safetensors): basicsr's L1Loss(loss_weight=0.1) of `predi
 `target` [2, 3, 8, 8] (`l1`, `grad.l1`: its gradient with respect to the prediction), with two
 values equal so the gradient's zero is covered; and GFPGAN's component style loss,
 L1Loss(gram(features), gram(target_features)) with GFPGANModel._gram_mat, weight 200, on
-`features` and `target_features` [2, 4, 5, 6] (`style`, `grad.style`).
+`features` and `target_features` [2, 4, 5, 6] (`style`, `grad.style`); and basicsr's
+GANLoss("wgan_softplus", loss_weight=0.1) of `scores` [6] (one of them 25, past softplus's
+threshold) against the real label (`gan_real`, `grad.gan_real`) and the fake one (`gan_fake`,
+`grad.gan_fake`).
 
 And the whole network: for NAME in NETWORKS, upstream GFPGANv1Clean at 32 px with tiny widths
 (seeded random weights, built by tools/make_enhancer_fixtures.py's `build`), converted by
@@ -162,9 +165,19 @@ def losses_case():
     gram = lambda x: GFPGANModel._gram_mat(None, x)  # noqa: E731
     style = L1Loss(loss_weight=200)(gram(features), gram(target_features).detach())
     style.backward()
+    from basicsr.losses.gan_loss import GANLoss
+    scores = torch.cat([3 * torch.randn(5, generator=gen), torch.tensor([25.0])])
+    gan = GANLoss("wgan_softplus", loss_weight=0.1)
+    extra = {"scores": scores}
+    for label, real in (("gan_real", True), ("gan_fake", False)):
+        s = scores.clone().requires_grad_(True)
+        loss = gan(s, real)
+        loss.backward()
+        extra[label] = loss.detach().reshape(1)
+        extra[f"grad.{label}"] = s.grad
     arrays = {"prediction": prediction.detach(), "target": target, "l1": l1.detach().reshape(1), "grad.l1": prediction.grad,
               "features": features.detach(), "target_features": target_features, "style": style.detach().reshape(1),
-              "grad.style": features.grad}
+              "grad.style": features.grad, **extra}
     return {k: np.ascontiguousarray(v.numpy(), dtype=np.float32) for k, v in arrays.items()}
 
 

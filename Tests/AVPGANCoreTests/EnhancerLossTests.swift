@@ -1,8 +1,8 @@
 @testable import AVPGANCore
 import XCTest
 
-/// The enhancer's pixel L1 and component style losses against basicsr's L1Loss and GFPGAN's
-/// Gram matrices under autograd (Tests/Fixtures/enhancer-training/losses.safetensors, made by
+/// The enhancer's pixel L1, component style and adversarial losses against basicsr's L1Loss,
+/// GFPGAN's Gram matrices and basicsr's GANLoss under autograd (Tests/Fixtures/enhancer-training/losses.safetensors, made by
 /// tools/make_enhancer_training_fixtures.py): values and gradients within 1e-5 relative.
 final class EnhancerLossTests: XCTestCase {
     func fixture() throws -> Fixtures.Arrays { try Fixtures.Arrays("\(Fixtures.root)/enhancer-training/losses.safetensors") }
@@ -44,5 +44,14 @@ final class EnhancerLossTests: XCTestCase {
         assertClose(gradient, try a.floats("grad.style"), "style gradient")
         let same = try x.withUnsafeBufferPointer { try GramStyleLoss.evaluate($0.baseAddress!, $0.baseAddress!, batch: 2, channels: 4, plane: 30) }
         XCTAssertEqual(same, 0, "the style loss of features with themselves")
+    }
+
+    func testSoftplusAdversarialMatchesBasicsr() throws {
+        let a = try fixture(), scores = try a.floats("scores")
+        for (label, real) in [("gan_real", true), ("gan_fake", false)] {
+            let (loss, gradient) = SoftplusAdversarialLoss.evaluate(scores: scores, real: real, weight: 0.1)
+            assertClose([loss], try a.floats(label), "\(label) loss")
+            assertClose(gradient, try a.floats("grad.\(label)"), "\(label) gradient")
+        }
     }
 }
