@@ -20,6 +20,13 @@ double backward, `r1.grad.NAME` for every parameter, all float32:
                       s16 case covers its gradient)
   discriminator-s16   out_size 16, channel_multiplier 1, narrow 1/64 (8 channels), N 8: the
                       stddev over groups of 4, two statistics
+
+and component-s16.safetensors: GFPGAN's FacialComponentDiscriminator (gfpgan.archs.gfpganv1_arch)
+with its layers rebuilt at widths 4, 8, 16 instead of 64, 128, 256 (basicsr's ConvLayer, the
+same kinds and order; upstream's forward unchanged), on `input` [2, 3, 16, 16] with
+return_feats: the score map `output` [2, 1, 4, 4] and `feat0` [2, 8, 8, 8], `feat1` [2, 16, 4, 4];
+the loss sum(output * grad_output) + sum(feat0 * grad_feat0) + sum(feat1 * grad_feat1), its
+gradients `grad.input` and `grad.NAME`.
 """
 import argparse
 import math
@@ -79,6 +86,37 @@ def case(seed, size, narrow, batch):
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
 
 
+def component_case(seed):
+    import torch
+    discriminator_class()  # the CPU FusedLeakyReLU
+    from basicsr.archs.stylegan2_arch import ConvLayer
+    from gfpgan.archs.gfpganv1_arch import FacialComponentDiscriminator
+    torch.manual_seed(seed)
+    net = FacialComponentDiscriminator()
+    w = (4, 8, 16)
+    net.conv1 = ConvLayer(3, w[0], 3, downsample=False, bias=True, activate=True)
+    net.conv2 = ConvLayer(w[0], w[1], 3, downsample=True, bias=True, activate=True)
+    net.conv3 = ConvLayer(w[1], w[1], 3, downsample=False, bias=True, activate=True)
+    net.conv4 = ConvLayer(w[1], w[2], 3, downsample=True, bias=True, activate=True)
+    net.conv5 = ConvLayer(w[2], w[2], 3, downsample=False, bias=True, activate=True)
+    net.final_conv = ConvLayer(w[2], 1, 3, bias=True, activate=False)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.endswith("bias"):
+                p.copy_(0.2 * torch.randn(p.shape, generator=gen))
+    x = torch.randn(2, 3, 16, 16, generator=gen).requires_grad_(True)
+    out, feats = net(x, return_feats=True)
+    grads = [torch.randn(t.shape, generator=gen) for t in [out] + feats]
+    (sum((t * g).sum() for t, g in zip([out] + feats, grads))).backward()
+    arrays = {"input": x.detach(), "output": out.detach(), "feat0": feats[0].detach(), "feat1": feats[1].detach(),
+              "grad_output": grads[0], "grad_feat0": grads[1], "grad_feat1": grads[2], "grad.input": x.grad}
+    for name, p in net.named_parameters():
+        arrays[name] = p.detach()
+        arrays[f"grad.{name}"] = p.grad
+    return {k: np.ascontiguousarray(v.numpy(), dtype=np.float32) for k, v in arrays.items()}
+
+
 CASES = {"discriminator-s64": (21, 64, 1 / 128, 1), "discriminator-s16": (22, 16, 1 / 64, 8)}
 
 
@@ -91,6 +129,9 @@ def main(argv=None):
         arrays = case(*params)
         safetensors_io.write(os.path.join(args.out, f"{name}.safetensors"), arrays)
         print(f"{name}: output {arrays['output'].ravel()}, {sum(v.size for v in arrays.values())} floats")
+    arrays = component_case(23)
+    safetensors_io.write(os.path.join(args.out, "component-s16.safetensors"), arrays)
+    print(f"component-s16: {sum(v.size for v in arrays.values())} floats")
     return 0
 
 

@@ -73,6 +73,45 @@ final class DiscriminatorTests: XCTestCase {
         }
     }
 
+    /// NCHW `[n, c, plane]` as CNHW `[c, n, plane]`, and back.
+    func cnhw(_ a: [Float], n: Int, c: Int, plane: Int, back: Bool = false) -> [Float] {
+        var out = a
+        for i in 0..<n { for k in 0..<c { for p in 0..<plane {
+            if back { out[(i * c + k) * plane + p] = a[(k * n + i) * plane + p] } else { out[(k * n + i) * plane + p] = a[(i * c + k) * plane + p] }
+        } } }
+        return out
+    }
+
+    func testComponentDiscriminatorMatchesUpstream() throws {
+        let a = try Fixtures.Arrays("\(Fixtures.root)/enhancer-training/component-s16.safetensors")
+        var values: [String: [Float]] = [:]
+        for (name, _) in FacialComponentDiscriminator.shapes(widths: (4, 8, 16)) { values[name] = try a.floats(name) }
+        let d = try FacialComponentDiscriminator(widths: (4, 8, 16), values: values)
+        let input = try a.floats("input"), pass = DiscriminatorPass()
+        let record = try input.withUnsafeBufferPointer { try d.forward($0.baseAddress!, batch: 2, side: 16, pass: pass) }
+        assertClose(Array(UnsafeBufferPointer(start: record.scores.data, count: 32)), try a.floats("output"), "component scores")
+        let (f0, f1) = record.features
+        assertClose(cnhw(Array(UnsafeBufferPointer(start: f0.data, count: 8 * 128)), n: 2, c: 8, plane: 64, back: true), try a.floats("feat0"),
+                    "component features after conv3")
+        assertClose(cnhw(Array(UnsafeBufferPointer(start: f1.data, count: 16 * 32)), n: 2, c: 16, plane: 16, back: true), try a.floats("feat1"),
+                    "component features after conv5")
+        let g0 = cnhw(try a.floats("grad_feat0"), n: 2, c: 8, plane: 64), g1 = cnhw(try a.floats("grad_feat1"), n: 2, c: 16, plane: 16)
+        let gradients = try d.zeroGradients(), scores = try a.floats("grad_output")
+        var dCrops = [Float](repeating: .nan, count: input.count)
+        try g0.withUnsafeBufferPointer { p0 in
+            try g1.withUnsafeBufferPointer { p1 in
+                try scores.withUnsafeBufferPointer { s in
+                    try dCrops.withUnsafeMutableBufferPointer {
+                        try d.backward(record, gradScores: s.baseAddress!, gradFeatures: (p0.baseAddress!, p1.baseAddress!), gradients: gradients,
+                                       gradCrops: $0.baseAddress!, pass: pass)
+                    }
+                }
+            }
+        }
+        assertClose(dCrops, try a.floats("grad.input"), "component d(crops)")
+        for name in d.names { assertClose(gradients[name]!.array, try a.floats("grad.\(name)"), "component d(\(name))") }
+    }
+
     func testSameBytesAtAnyThreadCount() throws {
         let (name, config) = Self.cases[0]
         let (d, a) = try load(name, config)

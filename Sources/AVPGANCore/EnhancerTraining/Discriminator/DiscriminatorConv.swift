@@ -1,11 +1,14 @@
 /// One of StyleGAN2's discriminator convolutions (basicsr's `ConvLayer`): an optional FIR blur
 /// (when downsampling: then a stride-2, unpadded convolution; else stride 1, padding k / 2),
 /// the equalised-learning-rate convolution `W · 1/sqrt(C k k)`, and when activated the fused
-/// bias + LeakyReLU 0.2 times sqrt 2 (`FusedLeakyReLU`). Maps are CNHW over the whole batch.
+/// bias + LeakyReLU 0.2 times sqrt 2 (`FusedLeakyReLU`), else a plain bias if it has one (the
+/// component discriminator's last layer). Maps are CNHW over the whole batch.
 final class DiscriminatorConv {
     let weightName: String
-    /// The fused activation's bias, or nil for a plain convolution (the residual skips).
+    /// The bias, or nil for a convolution without one (the residual skips).
     let biasName: String?
+    /// Whether the bias is the fused LeakyReLU's (else it is added alone).
+    let activate: Bool
     let inChannels, outChannels, kernel: Int
     let downsample: Bool
     /// The stored weight `[O, C, k, k]` times the equalisation scale, refreshed by `prepare`.
@@ -16,9 +19,10 @@ final class DiscriminatorConv {
     /// The blur's zero padding before and after: `(4 − 2) + (k − 1)` split as upstream does.
     var blurPad: (before: Int, after: Int) { let p = 2 + kernel - 1; return ((p + 1) / 2, p / 2) }
 
-    init(weight: String, bias: String?, inChannels: Int, outChannels: Int, kernel: Int, downsample: Bool) throws {
+    init(weight: String, bias: String?, activate: Bool = true, inChannels: Int, outChannels: Int, kernel: Int, downsample: Bool) throws {
         weightName = weight
         biasName = bias
+        self.activate = activate
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
@@ -54,7 +58,12 @@ final class DiscriminatorConv {
             input = FeatureMap(data: blurred, channels: inChannels, batch: x.batch, height: side, width: side)
         }
         conv.forward(input, into: y, cols: cols)
-        if let bias {
+        if let bias, !activate {
+            parallelFor(outChannels, costPerItem: y.row) { c in
+                let row = y.channel(c), b = bias[c]
+                for i in 0..<y.row { row[i] += b }
+            }
+        } else if let bias {
             let gain = Float(2).squareRoot()
             parallelFor(outChannels, costPerItem: y.row) { c in
                 let row = y.channel(c), b = bias[c]
@@ -75,7 +84,7 @@ final class DiscriminatorConv {
                   gradInput dx: FeatureMap?, gradients: [String: FloatStorage], blurredGrad: UnsafeMutablePointer<Float>?,
                   weightGrad: UnsafeMutablePointer<Float>, cols: UnsafeMutablePointer<Float>, slopesFrom: FeatureMap? = nil) {
         if let biasName {
-            LeakyReLUBackward.apply(output: (slopesFrom ?? y).data, grad: dy.data, count: outChannels * dy.row, slope: 0.2, gain: Float(2).squareRoot())
+            if activate { LeakyReLUBackward.apply(output: (slopesFrom ?? y).data, grad: dy.data, count: outChannels * dy.row, slope: 0.2, gain: Float(2).squareRoot()) }
             accumulateChannelSums(dy, into: gradients[biasName]!.pointer)
         }
         var input = x, gradInput = dx
