@@ -37,6 +37,11 @@ GANLoss("wgan_softplus", loss_weight=0.1) of `scores` [6] (one of them 25, past 
 threshold) against the real label (`gan_real`, `grad.gan_real`) and the fake one (`gan_fake`,
 `grad.gan_fake`).
 
+And roi-align.safetensors: torchvision's roi_align (aligned=False, sampling_ratio=-1, as GFPGAN
+crops its eye and mouth regions) of `input` [2, 3, 20, 24] with `boxes` [4, 5] (image, x1, y1,
+x2, y2; one partly outside the picture, one under a pixel wide), output size 6, `output`
+[4, 3, 6, 6], a random `grad_output` and autograd's `grad.input`.
+
 And the whole network: for NAME in NETWORKS, upstream GFPGANv1Clean at 32 px with tiny widths
 (seeded random weights, built by tools/make_enhancer_fixtures.py's `build`), converted by
 tools/convert_gfpgan.py into enhancer-NAME.safetensors, and network-NAME.safetensors with
@@ -181,6 +186,20 @@ def losses_case():
     return {k: np.ascontiguousarray(v.numpy(), dtype=np.float32) for k, v in arrays.items()}
 
 
+def roi_align_case():
+    import torch
+    from torchvision.ops import roi_align
+    gen = torch.Generator().manual_seed(41)
+    x = torch.randn(2, 3, 20, 24, generator=gen).requires_grad_(True)
+    boxes = torch.tensor([[0, 2.3, 3.1, 14.7, 12.2], [1, 10.0, 5.5, 26.5, 22.0], [1, 4.2, 6.0, 4.6, 6.3],
+                          [0, 0.0, 0.0, 23.0, 19.0]], dtype=torch.float32)
+    out = roi_align(x, boxes, output_size=6)
+    grad_output = torch.randn(out.shape, generator=gen)
+    out.backward(grad_output)
+    arrays = {"input": x.detach(), "boxes": boxes, "output": out.detach(), "grad_output": grad_output, "grad.input": x.grad}
+    return {k: np.ascontiguousarray(v.numpy(), dtype=np.float32) for k, v in arrays.items()}
+
+
 NETWORKS = {
     "net-w-mlp": (dict(num_style_feat=8, channel_multiplier=1, narrow=1 / 64, num_mlp=1, different_w=True, sft_half=True,
                        input_is_latent=False), 31),
@@ -244,6 +263,7 @@ CASES = {
     "resblock-down": lambda: res_block_case(19, 4, 6, 8, "down"),
     "resblock-up": lambda: res_block_case(20, 6, 4, 4, "up"),
     "losses": losses_case,
+    "roi-align": roi_align_case,
 }
 
 
