@@ -5,7 +5,7 @@
 ///   and swapping the channel axes, so dX is `SameConv.forward` of dY with the weights
 ///   `Wᵀ[C, O, k, k]` (taps reversed): the same tiled GEMMs, bit-identical at any thread count.
 /// - dW: `dW[O, C k k] += dY[O, H W] · im2col(x)ᵀ`, one GEMM per tile of output rows (the
-///   forward's tiles), the tiles summed in order; each GEMM split over output channels by work
+///   forward's tiles), the tiles summed in order; each GEMM split over the columns of dW by work
 ///   size only.
 extension SameConv {
     /// Floats of scratch `backward` takes for these shapes on up to `threads` threads.
@@ -54,9 +54,11 @@ extension SameConv {
                 b = UnsafePointer(work)
                 ldb = n
             }
-            parallelBlocks(outChannels, costPerItem: 2 * depth * n) { block in
-                BLAS.gemm(transB: true, m: block.count, n: depth, k: n, a: dy + block.lowerBound * plane + r0 * width,
-                          lda: plane, b: b, ldb: ldb, beta: 1, c: gradWeight + block.lowerBound * depth, ldc: depth)
+            // Split by columns of dW (rows of the im2col block): each part packs only its rows of
+            // the large operand; split by output channels, every part packed all of it again.
+            parallelBlocks(depth, costPerItem: 2 * outChannels * n) { part in
+                BLAS.gemm(transB: true, m: outChannels, n: part.count, k: n, a: dy + r0 * width, lda: plane,
+                          b: b + part.lowerBound * ldb, ldb: ldb, beta: 1, c: gradWeight + part.lowerBound, ldc: depth)
             }
             r0 = r1
         }
