@@ -44,3 +44,18 @@ func doubleSum(_ p: UnsafePointer<Float>, count n: Int) -> Double {
     while i < n { sum += Double(p[i]); i += 1 }
     return sum
 }
+
+/// Σ a[i] b[i] in Double, four lanes like `doubleSum`.
+@inline(__always)
+func doubleDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Double {
+    var acc = SIMD4<Double>()
+    var i = 0
+    while i + 4 <= n {
+        acc += SIMD4<Double>(Double(a[i]), Double(a[i + 1]), Double(a[i + 2]), Double(a[i + 3]))
+            * SIMD4<Double>(Double(b[i]), Double(b[i + 1]), Double(b[i + 2]), Double(b[i + 3]))
+        i += 4
+    }
+    var sum = (acc[0] + acc[1]) + (acc[2] + acc[3])
+    while i < n { sum += Double(a[i]) * Double(b[i]); i += 1 }
+    return sum
+}
