@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writes Tests/Fixtures/enhancer-losses/: the enhancer's training losses computed, with their
+gradients, by PyTorch autograd on basicsr's own loss modules, for the Swift losses to match.
+
+    /work/torchenv/bin/python tools/make_enhancer_loss_fixtures.py [--out DIR]
+
+Needs torch, torchvision and the PyPI package basicsr (installed with --no-deps; its missing
+torchvision import is shimmed as in tools/make_enhancer_fixtures.py). Seeded, float32, small:
+
+  l1.safetensors          basicsr L1Loss(loss_weight=0.1) of `x` [2, 3, 5, 6] against `target`,
+                          a quarter of whose values equal x's exactly (torch's gradient there
+                          is 0): `loss` and `grad.x`
+  vgg19-w32.safetensors   a VGG-19 in torchvision's layout (`features.N`), every width divided
+                          by 32 (2, 4, 8, 16, 16), random weights, written by
+                          tools/convert_vgg.py's converter
+  perceptual.safetensors  basicsr PerceptualLoss with GFPGAN's options (conv1_2 0.1, conv2_2
+                          0.1, conv3_4 1, conv4_4 1, conv5_4 1; vgg19, use_input_norm, range_norm,
+                          L1; perceptual_weight 1, style_weight 50) on that network, `x` and
+                          `gt` [2, 3, 32, 32] in [-1, 1]: `perceptual`, `style`, and the
+                          gradient of each with respect to x (`grad.perceptual`, `grad.style`),
+                          plus every tapped pre-ReLU feature of x (`feature.convS_I`)
+"""
+import argparse
+import os
+import sys
+import types
+
+import numpy as np
+
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TOOLS)
+sys.path.insert(0, TOOLS)
+
+import convert_vgg  # noqa: E402
+import safetensors_io  # noqa: E402
+
+LAYERS = {"conv1_2": 0.1, "conv2_2": 0.1, "conv3_4": 1.0, "conv4_4": 1.0, "conv5_4": 1.0}
+
+
+def import_basicsr():
+    import torchvision.transforms.functional as functional
+    name = "torchvision.transforms.functional_tensor"
+    if name not in sys.modules:
+        shim = types.ModuleType(name)
+        shim.rgb_to_grayscale = functional.rgb_to_grayscale
+        sys.modules[name] = shim
+    import basicsr.archs.vgg_arch as vgg_arch
+    import basicsr.losses.basic_loss as basic_loss
+    return vgg_arch, basic_loss
+
+
+def narrow_vgg19(divisor, gen):
+    """torchvision's VGG-19 (its own make_layers, so `features.N` keys) with widths / divisor
+    and random weights scaled to keep activations of order one."""
+    import torch
+    from torchvision.models import vgg
+    cfg = [v if v == "M" else v // divisor for v in vgg.cfgs["E"]]
+    model = vgg.VGG(vgg.make_layers(cfg, batch_norm=False), num_classes=10, init_weights=False)
+    with torch.no_grad():
+        for m in model.features:
+            if isinstance(m, torch.nn.Conv2d):
+                fan_in = m.weight.shape[1] * 9
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
+    return model.eval()
+
+
+def l1_case(basic_loss, gen):
+    import torch
+    x = torch.randn(2, 3, 5, 6, generator=gen)
+    target = torch.randn(2, 3, 5, 6, generator=gen)
+    ties = torch.rand(2, 3, 5, 6, generator=gen) < 0.25
+    target[ties] = x[ties]
+    x.requires_grad_(True)
+    loss = basic_loss.L1Loss(loss_weight=0.1, reduction="mean")(x, target)
+    loss.backward()
+    return {"x": x.detach(), "target": target, "loss": loss.detach().reshape(1), "grad.x": x.grad}
+
+
+def perceptual_case(vgg_arch, basic_loss, model, gen):
+    import torch
+    # basicsr builds its VGG with torchvision's vgg19(pretrained=True): hand it ours instead.
+    vgg_arch.vgg.vgg19 = lambda *args, **kwargs: model
+    vgg_arch.VGG_PRETRAIN_PATH = "/nonexistent"
+    loss_fn = basic_loss.PerceptualLoss(dict(LAYERS), vgg_type="vgg19", use_input_norm=True, range_norm=True,
+                                        perceptual_weight=1.0, style_weight=50.0, criterion="l1")
+    x = (torch.rand(2, 3, 32, 32, generator=gen) * 2 - 1)
+    gt = (x + 0.3 * torch.randn(2, 3, 32, 32, generator=gen)).clamp(-1, 1)
+    out = {"x": x.clone(), "gt": gt}
+    for term in ("perceptual", "style"):
+        xi = x.clone().requires_grad_(True)
+        percep, style = loss_fn(xi, gt)
+        value = percep if term == "perceptual" else style
+        value.backward()
+        out[term] = value.detach().reshape(1)
+        out[f"grad.{term}"] = xi.grad
+    with torch.no_grad():
+        for name, f in loss_fn.vgg(x).items():
+            out[f"feature.{name}"] = f
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures", "enhancer-losses"))
+    a = p.parse_args()
+    import torch
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(a.out, exist_ok=True)
+    vgg_arch, basic_loss = import_basicsr()
+
+    def save(name, tensors, metadata=None):
+        arrays = {k: v.detach().numpy().astype(np.float32) for k, v in tensors.items()}
+        safetensors_io.write(os.path.join(a.out, name), arrays, metadata)
+
+    save("l1.safetensors", l1_case(basic_loss, torch.Generator().manual_seed(17)))
+    model = narrow_vgg19(32, torch.Generator().manual_seed(19))
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    convert_vgg.write(os.path.join(a.out, "vgg19-w32.safetensors"), state, "make_enhancer_loss_fixtures.py")
+    save("perceptual.safetensors", perceptual_case(vgg_arch, basic_loss, model, torch.Generator().manual_seed(23)))
+    for f in sorted(os.listdir(a.out)):
+        print(f, os.path.getsize(os.path.join(a.out, f)))
+
+
+if __name__ == "__main__":
+    main()
