@@ -19,6 +19,15 @@ torchvision import is shimmed as in tools/make_enhancer_fixtures.py). Seeded, fl
                           `gt` [2, 3, 32, 32] in [-1, 1]: `perceptual`, `style`, and the
                           gradient of each with respect to x (`grad.perceptual`, `grad.style`),
                           plus every tapped pre-ReLU feature of x (`feature.convS_I`)
+  components.safetensors  GFPGAN's facial-component crops of `image` [2, 2, 64, 64]: per face
+                          `landmarks` [2, 3, 3] (left eye, right eye, mouth: centre x, centre y,
+                          half side, as FFHQ_eye_mouth_landmarks_512.pth), boxes made as
+                          FFHQDegradationDataset makes them (eyes enlarged 1.4), torchvision's
+                          roi_align at 80 * 64 / 512 = 10 px (eyes) and 15 px (mouth), as
+                          GFPGANModel.get_roi_regions: `eyes` [4, 2, 10, 10], `mouths`
+                          [2, 2, 15, 15], random `grad_eyes`/`grad_mouths`, and `grad.image` of
+                          sum(eyes * grad_eyes) + sum(mouths * grad_mouths). Face 1's mouth and
+                          right eye reach past the image's edges.
 """
 import argparse
 import os
@@ -100,6 +109,30 @@ def perceptual_case(vgg_arch, basic_loss, model, gen):
     return out
 
 
+def components_case(gen):
+    import torch
+    from torchvision.ops import roi_align
+    image = torch.randn(2, 2, 64, 64, generator=gen).requires_grad_(True)
+    landmarks = torch.tensor([[[25.5, 30.0, 4.0], [38.5, 30.0, 4.0], [32.0, 42.0, 6.0]],
+                              [[20.2, 27.7, 3.3], [60.6, 29.1, 4.4], [33.3, 61.0, 7.5]]])
+    eye_rois, mouth_rois = [], []
+    for b in range(2):
+        loc = []
+        for part in range(3):
+            mean = landmarks[b, part, :2].numpy().astype(np.float64)
+            half = float(landmarks[b, part, 2]) * (1.4 if part < 2 else 1.0)
+            loc.append(torch.from_numpy(np.hstack((mean - half + 1, mean + half))).float())
+        eye_rois.append(torch.cat([torch.full((2, 1), float(b)), torch.stack(loc[:2])], dim=-1))
+        mouth_rois.append(torch.cat([torch.full((1, 1), float(b)), loc[2][None]], dim=-1))
+    eyes = roi_align(image, boxes=torch.cat(eye_rois), output_size=10)
+    mouths = roi_align(image, boxes=torch.cat(mouth_rois), output_size=15)
+    grad_eyes = torch.randn(eyes.shape, generator=gen)
+    grad_mouths = torch.randn(mouths.shape, generator=gen)
+    ((eyes * grad_eyes).sum() + (mouths * grad_mouths).sum()).backward()
+    return {"image": image.detach(), "landmarks": landmarks, "eyes": eyes, "mouths": mouths,
+            "grad_eyes": grad_eyes, "grad_mouths": grad_mouths, "grad.image": image.grad}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures", "enhancer-losses"))
@@ -118,6 +151,7 @@ def main():
     state = {k: v.numpy() for k, v in model.state_dict().items()}
     convert_vgg.write(os.path.join(a.out, "vgg19-w32.safetensors"), state, "make_enhancer_loss_fixtures.py")
     save("perceptual.safetensors", perceptual_case(vgg_arch, basic_loss, model, torch.Generator().manual_seed(23)))
+    save("components.safetensors", components_case(torch.Generator().manual_seed(29)))
     for f in sorted(os.listdir(a.out)):
         print(f, os.path.getsize(os.path.join(a.out, f)))
 
