@@ -28,6 +28,21 @@ torchvision import is shimmed as in tools/make_enhancer_fixtures.py). Seeded, fl
                           [2, 2, 15, 15], random `grad_eyes`/`grad_mouths`, and `grad.image` of
                           sum(eyes * grad_eyes) + sum(mouths * grad_mouths). Face 1's mouth and
                           right eye reach past the image's edges.
+  face-mobile.safetensors, face-iresnet.safetensors
+                          narrow face-recognition networks (16 px input, 6-dim embedding) with the
+                          layer kinds of MobileFaceNet (conv + BN + ReLU6, depthwise + BN + ReLU,
+                          an inverted residual, a global depthwise conv, a 1x1 conv with bias + BN
+                          head) and of IResNet (conv + BN + PReLU, pre-activation blocks with a
+                          standalone BN, a strided 1x1 conv + BN shortcut, a final BN, flatten +
+                          linear + BatchNorm1d head), BatchNorms stored, random weights and
+                          statistics; tensor names as docs/face-model-format.md
+  identity-mobile.safetensors, identity-iresnet.safetensors
+                          GFPGAN's identity loss through that network, weight 10: `output` and
+                          `truth` [2, 3, 20, 20] in [-1, 1], bilinear-resized to 16 px
+                          (F.interpolate, align_corners False), pixels (x + 1) * 127.5 normalised
+                          by mean 127.5, std 128, the network in eval mode; basicsr L1Loss of the
+                          embeddings (truth detached) times 10: `embedding` (of output), `loss`,
+                          `grad.output`
 """
 import argparse
 import os
@@ -133,6 +148,118 @@ def components_case(gen):
             "grad_eyes": grad_eyes, "grad_mouths": grad_mouths, "grad.image": image.grad}
 
 
+# The narrow face networks as lists of layers: ("conv", name, in, out, k, stride, pad, groups,
+# bias, bn, act) with act None, "relu", "relu6" or ("prelu", name); ("bn", name, channels);
+# ("linear", name, in, out, bn); ("residual", body, shortcut or None). Mirrored in
+# Tests/AVPGANCoreTests/FaceNetworkBackwardTests.swift.
+MOBILE = [
+    ("conv", "conv1.0", 3, 8, 3, 2, 1, 1, False, "conv1.1", "relu6"),
+    ("conv", "dw.depthwise", 8, 8, 3, 1, 1, 8, False, "dw.bn1", "relu"),
+    ("residual", [("conv", "f.0", 8, 16, 1, 1, 0, 1, False, "f.0bn", "relu6"),
+                  ("conv", "f.1", 16, 16, 3, 1, 1, 16, False, "f.1bn", "relu6"),
+                  ("conv", "f.2", 16, 8, 1, 1, 0, 1, False, "f.3", None)], None),
+    ("conv", "conv2.0", 8, 16, 1, 1, 0, 1, False, "conv2.1", "relu6"),
+    ("conv", "gdconv.depthwise", 16, 16, 8, 1, 0, 16, False, "gdconv.bn", None),
+    ("conv", "conv3", 16, 6, 1, 1, 0, 1, True, "bn", None),
+]
+IRESNET = [
+    ("conv", "conv1", 3, 4, 3, 1, 1, 1, False, "bn1", ("prelu", "prelu")),
+    ("residual", [("bn", "layer1.0.bn1", 4),
+                  ("conv", "layer1.0.conv1", 4, 6, 3, 1, 1, 1, False, "layer1.0.bn2", ("prelu", "layer1.0.prelu")),
+                  ("conv", "layer1.0.conv2", 6, 6, 3, 2, 1, 1, False, "layer1.0.bn3", None)],
+     ("conv", "layer1.0.downsample.0", 4, 6, 1, 2, 0, 1, False, "layer1.0.downsample.1", None)),
+    ("residual", [("bn", "layer1.1.bn1", 6),
+                  ("conv", "layer1.1.conv1", 6, 6, 3, 1, 1, 1, False, "layer1.1.bn2", ("prelu", "layer1.1.prelu")),
+                  ("conv", "layer1.1.conv2", 6, 6, 3, 1, 1, 1, False, "layer1.1.bn3", None)], None),
+    ("bn", "bn2", 6),
+    ("linear", "fc", 6 * 8 * 8, 6, "features"),
+]
+
+
+def face_params(spec, gen, out):
+    import torch
+
+    def bn(name, c):
+        out[f"{name}.weight"] = 1 + 0.2 * torch.randn(c, generator=gen)
+        out[f"{name}.bias"] = 0.2 * torch.randn(c, generator=gen)
+        out[f"{name}.running_mean"] = 0.2 * torch.randn(c, generator=gen)
+        out[f"{name}.running_var"] = 0.5 + torch.rand(c, generator=gen)
+    for layer in spec:
+        kind = layer[0]
+        if kind == "conv":
+            _, name, cin, cout, k, _, _, groups, bias, bn_name, act = layer
+            fan_in = cin // groups * k * k
+            out[f"{name}.weight"] = torch.randn(cout, cin // groups, k, k, generator=gen) * (2.0 / fan_in) ** 0.5
+            if bias:
+                out[f"{name}.bias"] = 0.1 * torch.randn(cout, generator=gen)
+            bn(bn_name, cout)
+            if isinstance(act, tuple):
+                out[f"{act[1]}.weight"] = 0.25 + 0.1 * torch.randn(cout, generator=gen)
+        elif kind == "bn":
+            bn(layer[1], layer[2])
+        elif kind == "linear":
+            _, name, fin, fout, bn_name = layer
+            out[f"{name}.weight"] = torch.randn(fout, fin, generator=gen) * (1.0 / fin) ** 0.5
+            out[f"{name}.bias"] = 0.1 * torch.randn(fout, generator=gen)
+            bn(bn_name, fout)
+        else:
+            face_params(layer[1], gen, out)
+            if layer[2] is not None:
+                face_params([layer[2]], gen, out)
+    return out
+
+
+def face_forward(spec, p, x):
+    """The network in eval mode, with torch's functional ops (autograd records it)."""
+    import torch.nn.functional as F
+
+    def bn(name, y):
+        return F.batch_norm(y, p[f"{name}.running_mean"], p[f"{name}.running_var"], p[f"{name}.weight"],
+                            p[f"{name}.bias"], training=False, eps=1e-5)
+    for layer in spec:
+        kind = layer[0]
+        if kind == "conv":
+            _, name, _, _, _, stride, pad, groups, bias, bn_name, act = layer
+            x = F.conv2d(x, p[f"{name}.weight"], p.get(f"{name}.bias") if bias else None, stride, pad, 1, groups)
+            x = bn(bn_name, x)
+            if act == "relu":
+                x = F.relu(x)
+            elif act == "relu6":
+                x = F.relu6(x)
+            elif isinstance(act, tuple):
+                x = F.prelu(x, p[f"{act[1]}.weight"])
+        elif kind == "bn":
+            x = bn(layer[1], x)
+        elif kind == "linear":
+            _, name, _, _, bn_name = layer
+            x = F.linear(x.flatten(1), p[f"{name}.weight"], p[f"{name}.bias"])
+            x = F.batch_norm(x, p[f"{bn_name}.running_mean"], p[f"{bn_name}.running_var"], p[f"{bn_name}.weight"],
+                             p[f"{bn_name}.bias"], training=False, eps=1e-5)
+        else:
+            body = face_forward(layer[1], p, x)
+            side = face_forward([layer[2]], p, x) if layer[2] is not None else x
+            x = body + side
+    return x
+
+
+def identity_case(basic_loss, spec, gen):
+    import torch
+    import torch.nn.functional as F
+    params = face_params(spec, gen, {})
+    truth = torch.rand(2, 3, 20, 20, generator=gen) * 2 - 1
+    output = (truth + 0.4 * torch.randn(2, 3, 20, 20, generator=gen)).clamp(-1, 1).requires_grad_(True)
+
+    def embed(images):
+        x = F.interpolate(images, size=(16, 16), mode="bilinear", align_corners=False)
+        return face_forward(spec, params, ((x + 1) * 127.5 - 127.5) / 128).flatten(1)
+    target = embed(truth).detach()
+    embedding = embed(output)
+    loss = basic_loss.L1Loss(loss_weight=1.0)(embedding, target) * 10
+    loss.backward()
+    return params, {"output": output.detach(), "truth": truth, "embedding": embedding.detach(),
+                    "loss": loss.detach().reshape(1), "grad.output": output.grad}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures", "enhancer-losses"))
@@ -152,6 +279,10 @@ def main():
     convert_vgg.write(os.path.join(a.out, "vgg19-w32.safetensors"), state, "make_enhancer_loss_fixtures.py")
     save("perceptual.safetensors", perceptual_case(vgg_arch, basic_loss, model, torch.Generator().manual_seed(23)))
     save("components.safetensors", components_case(torch.Generator().manual_seed(29)))
+    for name, spec, seed in (("mobile", MOBILE, 31), ("iresnet", IRESNET, 37)):
+        params, arrays = identity_case(basic_loss, spec, torch.Generator().manual_seed(seed))
+        save(f"face-{name}.safetensors", params)
+        save(f"identity-{name}.safetensors", arrays)
     for f in sorted(os.listdir(a.out)):
         print(f, os.path.getsize(os.path.join(a.out, f)))
 
