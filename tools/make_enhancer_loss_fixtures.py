@@ -43,6 +43,10 @@ torchvision import is shimmed as in tools/make_enhancer_fixtures.py). Seeded, fl
                           by mean 127.5, std 128, the network in eval mode; basicsr L1Loss of the
                           embeddings (truth detached) times 10: `embedding` (of output), `loss`,
                           `grad.output`
+  adversarial.safetensors basicsr GANLoss on `logits` [12] (some beyond softplus's threshold
+                          of 20 either way): for gan_type wgan_softplus and vanilla, real and
+                          fake targets, as the generator (loss_weight 0.1, is_disc False) and as
+                          the discriminator (is_disc True): `KIND.REAL.ROLE` and `grad.KIND.REAL.ROLE`
 """
 import argparse
 import os
@@ -260,6 +264,24 @@ def identity_case(basic_loss, spec, gen):
                     "loss": loss.detach().reshape(1), "grad.output": output.grad}
 
 
+def adversarial_case(basic_loss, gen):
+    import torch
+    from basicsr.losses.gan_loss import GANLoss
+    logits = torch.cat([3 * torch.randn(9, generator=gen), torch.tensor([25.0, -25.0, 20.5])])
+    out = {"logits": logits}
+    for kind in ("wgan_softplus", "vanilla"):
+        loss_fn = GANLoss(kind, real_label_val=1.0, fake_label_val=0.0, loss_weight=0.1)
+        for real in (True, False):
+            for role, is_disc in (("generator", False), ("discriminator", True)):
+                x = logits.clone().requires_grad_(True)
+                value = loss_fn(x, real, is_disc=is_disc)
+                value.backward()
+                name = f"{kind}.{'real' if real else 'fake'}.{role}"
+                out[name] = value.detach().reshape(1)
+                out[f"grad.{name}"] = x.grad
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures", "enhancer-losses"))
@@ -279,6 +301,7 @@ def main():
     convert_vgg.write(os.path.join(a.out, "vgg19-w32.safetensors"), state, "make_enhancer_loss_fixtures.py")
     save("perceptual.safetensors", perceptual_case(vgg_arch, basic_loss, model, torch.Generator().manual_seed(23)))
     save("components.safetensors", components_case(torch.Generator().manual_seed(29)))
+    save("adversarial.safetensors", adversarial_case(basic_loss, torch.Generator().manual_seed(41)))
     for name, spec, seed in (("mobile", MOBILE, 31), ("iresnet", IRESNET, 37)):
         params, arrays = identity_case(basic_loss, spec, torch.Generator().manual_seed(seed))
         save(f"face-{name}.safetensors", params)

@@ -71,4 +71,22 @@ final class EnhancerLossTests: XCTestCase {
             }
         }
     }
+
+    func testAdversarialLossesMatchBasicsrGANLoss() throws {
+        let a = try Self.fixture("adversarial")
+        let logits = try a.floats("logits")
+        XCTAssertTrue(logits.contains { $0 > 20 } && logits.contains { $0 < -20 }, "the fixture crosses softplus's threshold")
+        for (kind, name) in [(AdversarialLoss.Kind.softplus, "wgan_softplus"), (.vanilla, "vanilla")] {
+            for real in [true, false] {
+                for (role, weight) in [("generator", Float(0.1)), ("discriminator", 1)] {
+                    let key = "\(name).\(real ? "real" : "fake").\(role)"
+                    var grad = [Float](repeating: .nan, count: logits.count)
+                    let loss = AdversarialLoss.evaluate(logits: logits, count: logits.count, kind: kind, targetIsReal: real,
+                                                        weight: weight, gradLogits: &grad)
+                    Self.assertClose([loss], try a.floats(key), key)
+                    Self.assertClose(grad, try a.floats("grad.\(key)"), "d\(key)/dlogits")
+                }
+            }
+        }
+    }
 }
