@@ -47,6 +47,11 @@ torchvision import is shimmed as in tools/make_enhancer_fixtures.py). Seeded, fl
                           of 20 either way): for gan_type wgan_softplus and vanilla, real and
                           fake targets, as the generator (loss_weight 0.1, is_disc False) and as
                           the discriminator (is_disc True): `KIND.REAL.ROLE` and `grad.KIND.REAL.ROLE`
+  component-style.safetensors
+                          GFPGAN's component style loss (comp_style_weight 200) with GFPGANModel's
+                          own `_gram_mat`: for each of 3 components, output and truth features at
+                          two scales, `out.K.S` / `gt.K.S` ([2, 4, 6, 6] and [2, 8, 3, 3]); `loss`
+                          and `grad.out.K.S`
 """
 import argparse
 import os
@@ -282,6 +287,37 @@ def adversarial_case(basic_loss, gen):
     return out
 
 
+def component_style_case(basic_loss, gen):
+    import torch
+    from gfpgan.models.gfpgan_model import GFPGANModel
+    gram = lambda x: GFPGANModel._gram_mat(None, x)  # noqa: E731 (the method does not use self)
+    l1 = basic_loss.L1Loss(loss_weight=1.0)
+    shapes = [(2, 4, 6, 6), (2, 8, 3, 3)]
+    out = {}
+    feats = []
+    for k in range(3):
+        pair = []
+        for s, shape in enumerate(shapes):
+            f = torch.randn(shape, generator=gen).requires_grad_(True)
+            g = torch.randn(shape, generator=gen)
+            out[f"gt.{k}.{s}"] = g
+            pair.append((f, g))
+        feats.append(pair)
+    # GFPGANModel.optimize_parameters: half the first scale's Gram distance plus the second's,
+    # summed over the components, times comp_style_weight.
+    loss = 0
+    for pair in feats:
+        loss = loss + l1(gram(pair[0][0]), gram(pair[0][1].detach())) * 0.5 + l1(gram(pair[1][0]), gram(pair[1][1].detach()))
+    loss = loss * 200
+    loss.backward()
+    for k, pair in enumerate(feats):
+        for s, (f, _) in enumerate(pair):
+            out[f"out.{k}.{s}"] = f.detach()
+            out[f"grad.out.{k}.{s}"] = f.grad
+    out["loss"] = loss.detach().reshape(1)
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures", "enhancer-losses"))
@@ -302,6 +338,7 @@ def main():
     save("perceptual.safetensors", perceptual_case(vgg_arch, basic_loss, model, torch.Generator().manual_seed(23)))
     save("components.safetensors", components_case(torch.Generator().manual_seed(29)))
     save("adversarial.safetensors", adversarial_case(basic_loss, torch.Generator().manual_seed(41)))
+    save("component-style.safetensors", component_style_case(basic_loss, torch.Generator().manual_seed(43)))
     for name, spec, seed in (("mobile", MOBILE, 31), ("iresnet", IRESNET, 37)):
         params, arrays = identity_case(basic_loss, spec, torch.Generator().manual_seed(seed))
         save(f"face-{name}.safetensors", params)

@@ -61,4 +61,39 @@ final class EnhancerLossComponentTests: XCTestCase {
         bad.rightEye.halfLength = .nan
         XCTAssertThrowsError(try bad.validate(size: 128, image: 0))
     }
+
+    /// An NCHW array as a CNHW map (kept alive by `keep`).
+    func map(_ a: [Float], _ shape: [Int], _ keep: inout [FloatStorage]) throws -> FeatureMap {
+        let (n, c, plane) = (shape[0], shape[1], shape[2] * shape[3])
+        let s = try FloatStorage(count: a.count)
+        keep.append(s)
+        for i in 0..<n { for j in 0..<c { for p in 0..<plane { s.pointer[(j * n + i) * plane + p] = a[(i * c + j) * plane + p] } } }
+        return FeatureMap(data: s.pointer, channels: c, batch: n, height: shape[2], width: shape[3])
+    }
+
+    func testComponentStyleLossMatchesGFPGAN() throws {
+        let a = try EnhancerLossTests.fixture("component-style")
+        var keep: [FloatStorage] = []
+        func features(_ prefix: String, _ k: Int) throws -> ComponentStyleLoss.Features {
+            .init(first: try map(try a.floats("\(prefix).\(k).0"), a.shape("\(prefix).\(k).0"), &keep),
+                  second: try map(try a.floats("\(prefix).\(k).1"), a.shape("\(prefix).\(k).1"), &keep))
+        }
+        let output = try (0..<3).map { try features("out", $0) }, truth = try (0..<3).map { try features("gt", $0) }
+        let grads = try (0..<3).map { k -> ComponentStyleLoss.Features in
+            let f = try features("out", k)
+            f.first.data.update(repeating: 0, count: f.first.channels * f.first.row)
+            f.second.data.update(repeating: 0, count: f.second.channels * f.second.row)
+            return f
+        }
+        let loss = try ComponentStyleLoss.evaluate(output: output, truth: truth, weight: 200, gradOutput: grads, workspace: Workspace())
+        EnhancerLossTests.assertClose([loss], try a.floats("loss"), "component style loss")
+        for k in 0..<3 {
+            for (s, m) in [grads[k].first, grads[k].second].enumerated() {
+                let name = "grad.out.\(k).\(s)"
+                let expected = try map(try a.floats(name), a.shape(name), &keep)
+                EnhancerLossTests.assertClose(Array(UnsafeBufferPointer(start: m.data, count: m.channels * m.row)),
+                                              Array(UnsafeBufferPointer(start: expected.data, count: m.channels * m.row)), name)
+            }
+        }
+    }
 }
