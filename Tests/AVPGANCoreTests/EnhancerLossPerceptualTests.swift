@@ -123,4 +123,21 @@ final class EnhancerLossPerceptualTests: XCTestCase {
         }
         XCTAssertThrowsError(try PerceptualLoss(network: try VGG19Features(bytes: good), layers: [("relu1_1", 1)]))
     }
+
+    func testZeroToOneInputIsTheSameNetworkOnRescaledImages() throws {
+        // Features of x in [-1, 1] with range_norm equal those of (x + 1) / 2 read as [0, 1];
+        // the image gradient of the [0, 1] reading is twice the [-1, 1] one.
+        let a = try EnhancerLossTests.fixture("perceptual")
+        let x = try a.floats("x"), gt = try a.floats("gt"), shape = a.shape("x")
+        let bytes = try Fixtures.bytes(Self.vggPath)
+        let signed = try PerceptualLoss(network: try VGG19Features(bytes: bytes, inputRange: .minusOneToOne))
+        let unit = try PerceptualLoss(network: try VGG19Features(bytes: bytes, inputRange: .zeroToOne))
+        var g1 = [Float](repeating: .nan, count: x.count), g2 = g1
+        let r1 = try signed.evaluate(output: x, truth: gt, batch: shape[0], height: shape[2], width: shape[3],
+                                     perceptualWeight: 1, styleWeight: 0, gradOutput: &g1, scratch: .init())
+        let r2 = try unit.evaluate(output: x.map { ($0 + 1) / 2 }, truth: gt.map { ($0 + 1) / 2 }, batch: shape[0], height: shape[2],
+                                   width: shape[3], perceptualWeight: 1, styleWeight: 0, gradOutput: &g2, scratch: .init())
+        EnhancerLossTests.assertClose([r2.perceptual], [r1.perceptual], "the loss")
+        EnhancerLossTests.assertClose(g2, g1.map { 2 * $0 }, "the gradient")
+    }
 }

@@ -79,4 +79,32 @@ final class FaceNetworkBackwardTests: XCTestCase {
     func testIResNetLayersBackwardMatchesTorch() throws {
         try check("iresnet", Self.iresnet, arch: .iresnet18)
     }
+
+    func testBGRNetworkSeesTheSwappedPlanes() throws {
+        // A BGR network on RGB images equals the RGB network on the images with R and B swapped,
+        // and so does its gradient (swapped back).
+        let a = try EnhancerLossTests.fixture("identity-mobile")
+        let output = try a.floats("output"), truth = try a.floats("truth"), shape = a.shape("output")
+        let file = try Safetensors(bytes: try Fixtures.bytes("\(Fixtures.root)/enhancer-losses/face-mobile.safetensors"))
+        func loss(bgr: Bool) throws -> IdentityLoss {
+            let config = FaceModelConfig(arch: .mobileFaceNet, inputSize: 16, embedDim: 6, inputStd: 128, bgr: bgr)
+            return IdentityLoss(network: try FaceNetwork(file: file, config: config, specs: Self.mobile))
+        }
+        let plane = shape[2] * shape[3]
+        func swapped(_ x: [Float]) -> [Float] {
+            var y = x
+            for n in 0..<shape[0] {
+                for i in 0..<plane { (y[(n * 3) * plane + i], y[(n * 3 + 2) * plane + i]) = (x[(n * 3 + 2) * plane + i], x[(n * 3) * plane + i]) }
+            }
+            return y
+        }
+        var gradBGR = [Float](repeating: .nan, count: output.count), gradRGB = gradBGR
+        let bgr = try loss(bgr: true).evaluate(output: output, truth: truth, batch: shape[0], size: shape[2], weight: 10,
+                                                gradOutput: &gradBGR, scratch: IdentityLoss.Scratch())
+        let rgb = try loss(bgr: false).evaluate(output: swapped(output), truth: swapped(truth), batch: shape[0], size: shape[2],
+                                                 weight: 10, gradOutput: &gradRGB, scratch: IdentityLoss.Scratch())
+        XCTAssertEqual(bgr, rgb)
+        XCTAssertEqual(gradBGR, swapped(gradRGB))
+        XCTAssertNotEqual(bgr, try a.floats("loss")[0], "the swap changes the loss, so the check above means something")
+    }
 }
