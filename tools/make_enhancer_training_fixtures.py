@@ -28,20 +28,6 @@ and parameter X, all float32:
                   plus the bias-free 1x1 skip of the resampled input
   resblock-up     ResBlock(6 -> 4, mode="up") on x [1, 6, 4, 4]
 
-and the losses (losses.safetensors): basicsr's L1Loss(loss_weight=0.1) of `prediction` against
-`target` [2, 3, 8, 8] (`l1`, `grad.l1`: its gradient with respect to the prediction), with two
-values equal so the gradient's zero is covered; and GFPGAN's component style loss,
-L1Loss(gram(features), gram(target_features)) with GFPGANModel._gram_mat, weight 200, on
-`features` and `target_features` [2, 4, 5, 6] (`style`, `grad.style`); and basicsr's
-GANLoss("wgan_softplus", loss_weight=0.1) of `scores` [6] (one of them 25, past softplus's
-threshold) against the real label (`gan_real`, `grad.gan_real`) and the fake one (`gan_fake`,
-`grad.gan_fake`).
-
-And roi-align.safetensors: torchvision's roi_align (aligned=False, sampling_ratio=-1, as GFPGAN
-crops its eye and mouth regions) of `input` [2, 3, 20, 24] with `boxes` [4, 5] (image, x1, y1,
-x2, y2; one partly outside the picture, one under a pixel wide), output size 6, `output`
-[4, 3, 6, 6], a random `grad_output` and autograd's `grad.input`.
-
 And the whole network: for NAME in NETWORKS, upstream GFPGANv1Clean at 32 px with tiny widths
 (seeded random weights, built by tools/make_enhancer_fixtures.py's `build`), converted by
 tools/convert_gfpgan.py into enhancer-NAME.safetensors, and network-NAME.safetensors with
@@ -153,53 +139,6 @@ def res_block_case(seed, cin, cout, side, mode):
     return autograd_case(block, {"x": torch.randn(1, cin, side, side, generator=gen)}, seed=seed)
 
 
-def losses_case():
-    import torch
-    import_upstream()
-    from basicsr.losses.basic_loss import L1Loss
-    from gfpgan.models.gfpgan_model import GFPGANModel
-    gen = torch.Generator().manual_seed(40)
-    prediction = torch.randn(2, 3, 8, 8, generator=gen)
-    target = torch.randn(2, 3, 8, 8, generator=gen)
-    target[0, 0, 0, :2] = prediction[0, 0, 0, :2]
-    prediction.requires_grad_(True)
-    l1 = L1Loss(loss_weight=0.1)(prediction, target)
-    l1.backward()
-    features = torch.randn(2, 4, 5, 6, generator=gen).requires_grad_(True)
-    target_features = torch.randn(2, 4, 5, 6, generator=gen)
-    gram = lambda x: GFPGANModel._gram_mat(None, x)  # noqa: E731
-    style = L1Loss(loss_weight=200)(gram(features), gram(target_features).detach())
-    style.backward()
-    from basicsr.losses.gan_loss import GANLoss
-    scores = torch.cat([3 * torch.randn(5, generator=gen), torch.tensor([25.0])])
-    gan = GANLoss("wgan_softplus", loss_weight=0.1)
-    extra = {"scores": scores}
-    for label, real in (("gan_real", True), ("gan_fake", False)):
-        s = scores.clone().requires_grad_(True)
-        loss = gan(s, real)
-        loss.backward()
-        extra[label] = loss.detach().reshape(1)
-        extra[f"grad.{label}"] = s.grad
-    arrays = {"prediction": prediction.detach(), "target": target, "l1": l1.detach().reshape(1), "grad.l1": prediction.grad,
-              "features": features.detach(), "target_features": target_features, "style": style.detach().reshape(1),
-              "grad.style": features.grad, **extra}
-    return {k: np.ascontiguousarray(v.numpy(), dtype=np.float32) for k, v in arrays.items()}
-
-
-def roi_align_case():
-    import torch
-    from torchvision.ops import roi_align
-    gen = torch.Generator().manual_seed(41)
-    x = torch.randn(2, 3, 20, 24, generator=gen).requires_grad_(True)
-    boxes = torch.tensor([[0, 2.3, 3.1, 14.7, 12.2], [1, 10.0, 5.5, 26.5, 22.0], [1, 4.2, 6.0, 4.6, 6.3],
-                          [0, 0.0, 0.0, 23.0, 19.0]], dtype=torch.float32)
-    out = roi_align(x, boxes, output_size=6)
-    grad_output = torch.randn(out.shape, generator=gen)
-    out.backward(grad_output)
-    arrays = {"input": x.detach(), "boxes": boxes, "output": out.detach(), "grad_output": grad_output, "grad.input": x.grad}
-    return {k: np.ascontiguousarray(v.numpy(), dtype=np.float32) for k, v in arrays.items()}
-
-
 NETWORKS = {
     "net-w-mlp": (dict(num_style_feat=8, channel_multiplier=1, narrow=1 / 64, num_mlp=1, different_w=True, sft_half=True,
                        input_is_latent=False), 31),
@@ -262,8 +201,6 @@ CASES = {
     "sft-full": lambda: sft_case(18, 4, 5, half=False),
     "resblock-down": lambda: res_block_case(19, 4, 6, 8, "down"),
     "resblock-up": lambda: res_block_case(20, 6, 4, 4, "up"),
-    "losses": losses_case,
-    "roi-align": roi_align_case,
 }
 
 

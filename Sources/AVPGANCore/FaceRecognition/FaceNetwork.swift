@@ -18,9 +18,11 @@ final class FaceNetwork {
     private let largestActivation: Int
     private let largestScratch: Int
 
-    init(file: Safetensors, config: FaceModelConfig) throws {
+    /// `specs`: the layers, `config.arch`'s unless given (the identity loss's tests build
+    /// narrow networks of the same layer kinds).
+    init(file: Safetensors, config: FaceModelConfig, specs: [FaceLayerSpec]? = nil) throws {
         self.config = config
-        let specs = FaceLayerSpec.layers(for: config)
+        let specs = specs ?? FaceLayerSpec.layers(for: config)
         let expected = specs.flatMap { $0.tensors(config.batchNorm) }
         let tensors = try CheckedTensors(
             file: file, expected: expected,
