@@ -1,3 +1,11 @@
+// EnhancerTraining/: the parts of training the enhancer (issue 17; docs/enhancer-training.md).
+// `EnhancerNetwork+TrainingForward/Backward` run GFPGANv1Clean for one image and back, keeping
+// what the backward needs in an `EnhancerTrainingPass` (here); the block backward passes sit
+// beside them (`ModulatedConvBackward`, `StyleConvTraining`, `ToRGBTraining`, `CSSFT`, ...).
+// `Degradation/` makes training inputs from high-resolution faces, `Discriminator/` holds the
+// StyleGAN2 and facial-component discriminators with the R1 penalty, and `Losses/` the losses
+// with their weights (docs/enhancer-losses.md).
+
 /// What one `EnhancerNetwork.trainingForward` of one image keeps for its backward, in the
 /// pass's own workspace (a pass reused from image to image allocates nothing once grown).
 /// Names follow the forward: `down[j]` the U-Net encoder blocks, `levels[j]` the decoder
