@@ -8,7 +8,7 @@ import contextlib
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from . import PathLike, _decode
@@ -35,6 +35,31 @@ def _opened(model: Any, cls: type, name: str) -> Tuple[Any, bool]:
     if isinstance(model, (str, bytes, os.PathLike)):
         return cls(model), True
     raise TypeError(f"{name} must be an avpgan.{cls.__name__} or a path, got {type(model).__name__}")
+
+
+@contextlib.contextmanager
+def _opened_models(models: Sequence[Any], face_model: Any) -> Iterator[Tuple[List[Any], Any]]:
+    """The models and the face model of a face-similarity call, open for the ``with`` block:
+    yields (an :class:`avpgan.Model` for each of ``models``, the :class:`avpgan.FaceModel`),
+    each given as an object or a path (a wrong type is a ``TypeError`` naming ``models[i]`` or
+    ``face_model``). What is opened here from a path is closed when the block ends, however it
+    ends (also when opening a later one fails); objects passed in stay open."""
+    from . import FaceModel, Model
+    opened: List[Any] = []
+    try:
+        loaded = []
+        for i, m in enumerate(models):
+            obj, new = _opened(m, Model, f"models[{i}]")
+            loaded.append(obj)
+            if new:
+                opened.append(obj)
+        fm, new = _opened(face_model, FaceModel, "face_model")
+        if new:
+            opened.append(fm)
+        yield loaded, fm
+    finally:
+        for obj in opened:
+            obj.close()
 
 
 def _dataset(p: Any, voices: PathLike, faces: PathLike, split: str, test_list: Optional[PathLike], split_rule: str,
@@ -330,19 +355,9 @@ def evaluate_faces(
         rows: identities shown in the figures.
         progress, stop: as :func:`pixel_retrieval`'s (progress counts portraits).
     """
-    from . import AbortedError, FaceModel, Model, Status
+    from . import AbortedError, Status
     models, lengths = _models_and_lengths(models, seconds)
-    opened: List[Any] = []
-    try:
-        loaded = []
-        for i, m in enumerate(models):
-            obj, new = _opened(m, Model, f"models[{i}]")
-            loaded.append(obj)
-            if new:
-                opened.append(obj)
-        fm, new = _opened(face_model, FaceModel, "face_model")
-        if new:
-            opened.append(fm)
+    with _opened_models(models, face_model) as (loaded, fm):
         lib = _lib.get()
         p, keep = _similarity_params(models, voices, faces, face_model, lengths, split=split, identities=identities,
                                      test_list=test_list, split_rule=split_rule, out_dir=out_dir, rows=rows)
@@ -360,7 +375,4 @@ def evaluate_faces(
                 message = _decode(lib.avpgan_last_error()) if status else ""
         if call.raise_for(status, message, "avpgan_face_similarity_evaluate"):
             raise AbortedError(int(Status.E_ABORTED), "stopped by request", "avpgan_face_similarity_evaluate")
-    finally:
-        for obj in opened:
-            obj.close()
     return _rows(out, len(loaded), out_dir)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
 
 from . import _lib
 from . import PathLike, _decode
-from ._evaluation import (FaceEvaluation, _check_init, _models_and_lengths, _opened, _rows, _similarity_params)
+from ._evaluation import (FaceEvaluation, _check_init, _models_and_lengths, _opened, _opened_models, _rows,
+                          _similarity_params)
 from ._long_call import LongCall, Progress
 
 if TYPE_CHECKING:
@@ -136,22 +137,12 @@ def face_similarity_score(
     ``models[m]`` for every recording of :func:`face_similarity_recordings`, in its order (the
     shares' bytes joined). A record that does not match its recording, the model or the
     lengths raises :class:`avpgan.InvalidArgumentError` naming it."""
-    from . import AbortedError, FaceModel, Model, Status
+    from . import AbortedError, Status
     models, lengths = _models_and_lengths(models, seconds)
     if isinstance(portraits, (bytes, bytearray)) or len(portraits) != len(models):
         raise TypeError(f"portraits must be a sequence of one bytes object per model ({len(models)})")
     parts = [bytes(b) for b in portraits]
-    opened: List[Any] = []
-    try:
-        loaded = []
-        for i, m in enumerate(models):
-            obj, new = _opened(m, Model, f"models[{i}]")
-            loaded.append(obj)
-            if new:
-                opened.append(obj)
-        fm, new = _opened(face_model, FaceModel, "face_model")
-        if new:
-            opened.append(fm)
+    with _opened_models(models, face_model) as (loaded, fm):
         lib = _lib.get()
         p, keep = _similarity_params(models, voices, faces, face_model, lengths, split=split, identities=identities,
                                      test_list=test_list, split_rule=split_rule, out_dir=out_dir, rows=rows)
@@ -172,7 +163,4 @@ def face_similarity_score(
         del keep
         if call.raise_for(status, message, "avpgan_face_similarity_score"):
             raise AbortedError(int(Status.E_ABORTED), "stopped by request", "avpgan_face_similarity_score")
-    finally:
-        for obj in opened:
-            obj.close()
     return _rows(out, len(loaded), out_dir)
