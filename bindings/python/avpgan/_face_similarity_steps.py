@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from . import PathLike, _decode
@@ -53,6 +53,45 @@ def _paths_from(function: Any, params: Any, name: str) -> List[str]:
     return [os.fsdecode(p) for p in paths]
 
 
+def _records_of(model: Any, recordings: Sequence[PathLike], name: str, params: Callable[[Any], Tuple[Any, Any]],
+                progress_labels: Tuple[str, str], progress: Progress, stop: Optional[Any]) -> bytes:
+    """The records a records step (``avpgan_face_similarity_portraits``,
+    ``avpgan_pixel_retrieval_embeddings``: the library function ``name``, called as
+    ``name(model, paths, n_paths, &params, buf, size, &needed)``) writes for ``recordings``
+    with ``model`` (an :class:`avpgan.Model` or a model file, opened here and closed again if
+    a path): a size query, then the call that fills a buffer of that size, under a
+    :class:`LongCall` with ``progress`` and ``stop`` (``progress_labels``: its task and unit).
+    ``params(lib)`` makes the step's parameters once the model is open, as (params, what must
+    stay alive with them). A stop raises :class:`avpgan.AbortedError`, a failure the step's
+    error; ``recordings`` given as one path is a ``TypeError``."""
+    from . import AbortedError, Model, Status
+    if isinstance(recordings, (str, bytes, os.PathLike)):
+        raise TypeError("recordings must be a sequence of paths, not one path")
+    paths = [os.fsencode(r) for r in recordings]
+    m, opened = _opened(model, Model, "model")
+    try:
+        lib = _lib.get()
+        function = getattr(lib, name)
+        p, keep = params(lib)
+        array = (ctypes.c_char_p * max(len(paths), 1))(*paths)
+        needed = ctypes.c_size_t(0)
+        with m._use() as handle:
+            _check(function(handle, array, len(paths), ctypes.byref(p), None, 0, ctypes.byref(needed)), name)
+        buf = ctypes.create_string_buffer(max(needed.value, 1))
+        with LongCall(progress, progress_labels[0], progress_labels[1], stop) as call:
+            p.progress, p.abort_fn = call.progress, call.abort
+            with m._use() as handle:
+                status = function(handle, array, len(paths), ctypes.byref(p), buf, needed.value, ctypes.byref(needed))
+                message = _decode(lib.avpgan_last_error()) if status else ""
+        del keep
+        if call.raise_for(status, message, name):
+            raise AbortedError(int(Status.E_ABORTED), "stopped by request", name)
+    finally:
+        if opened:
+            m.close()
+    return buf.raw[:needed.value]
+
+
 def _check(status: int, function: str) -> None:
     from . import _check as check
     check(status, function)
@@ -84,36 +123,17 @@ def face_similarity_portraits(
         progress, stop: as :func:`avpgan.evaluate_faces`'s (progress counts portraits; off by
             default).
     """
-    from . import AbortedError, Model, Status
     lengths = _lengths(seconds)
-    if isinstance(recordings, (str, bytes, os.PathLike)):
-        raise TypeError("recordings must be a sequence of paths, not one path")
-    paths = [os.fsencode(r) for r in recordings]
-    m, opened = _opened(model, Model, "model")
-    try:
-        lib = _lib.get()
+
+    def params(lib: Any) -> Tuple[Any, Any]:
         p = _lib.FaceSimilarityPortraitsParams()
         _check_init(lib.avpgan_face_similarity_portraits_params_init(ctypes.byref(p), ctypes.sizeof(p)))
         seconds_array = (ctypes.c_double * len(lengths))(*lengths)
         p.seconds, p.n_seconds = seconds_array, len(lengths)
-        array = (ctypes.c_char_p * max(len(paths), 1))(*paths)
-        needed = ctypes.c_size_t(0)
-        with m._use() as handle:
-            _check(lib.avpgan_face_similarity_portraits(handle, array, len(paths), ctypes.byref(p), None, 0,
-                                                        ctypes.byref(needed)), "avpgan_face_similarity_portraits")
-        buf = ctypes.create_string_buffer(max(needed.value, 1))
-        with LongCall(progress, "face similarity", "portrait", stop) as call:
-            p.progress, p.abort_fn = call.progress, call.abort
-            with m._use() as handle:
-                status = lib.avpgan_face_similarity_portraits(handle, array, len(paths), ctypes.byref(p), buf, needed.value,
-                                                              ctypes.byref(needed))
-                message = _decode(lib.avpgan_last_error()) if status else ""
-        if call.raise_for(status, message, "avpgan_face_similarity_portraits"):
-            raise AbortedError(int(Status.E_ABORTED), "stopped by request", "avpgan_face_similarity_portraits")
-    finally:
-        if opened:
-            m.close()
-    return buf.raw[:needed.value]
+        return p, seconds_array
+
+    return _records_of(model, recordings, "avpgan_face_similarity_portraits", params,
+                       ("face similarity", "portrait"), progress, stop)
 
 
 def face_similarity_score(

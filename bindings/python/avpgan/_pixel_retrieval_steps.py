@@ -8,15 +8,14 @@ result is bit for bit that of :func:`avpgan.pixel_retrieval` with the same argum
 from __future__ import annotations
 
 import ctypes
-import os
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
 
 from . import _lib
-from . import PathLike, _decode
+from . import PathLike
 from ._arguments import _path
 from ._evaluation import PixelRetrievalResult, _check_init, _opened, _retrieval_params, _retrieval_result
-from ._face_similarity_steps import _check, _paths_from
-from ._long_call import LongCall, Progress
+from ._face_similarity_steps import _check, _paths_from, _records_of
+from ._long_call import Progress
 
 if TYPE_CHECKING:
     from ._model import Model
@@ -39,35 +38,15 @@ def pixel_retrieval_embeddings(model: Union["Model", PathLike], recordings: Sequ
     one record per recording, all of one size, so the bytes of consecutive shares join by
     concatenation. ``cache``: the feature cache (default: the user's); progress, stop: as
     :func:`avpgan.pixel_retrieval`'s (off by default)."""
-    from . import AbortedError, Model, Status
-    if isinstance(recordings, (str, bytes, os.PathLike)):
-        raise TypeError("recordings must be a sequence of paths, not one path")
-    paths = [os.fsencode(r) for r in recordings]
-    m, opened = _opened(model, Model, "model")
-    try:
-        lib = _lib.get()
+    def params(lib: Any) -> Tuple[Any, Any]:
         p = _lib.PixelRetrievalEmbeddingsParams()
         _check_init(lib.avpgan_pixel_retrieval_embeddings_params_init(ctypes.byref(p), ctypes.sizeof(p)))
         cache_dir = _path(cache, "cache") if cache is not None else None
         p.cache_dir = cache_dir
-        array = (ctypes.c_char_p * max(len(paths), 1))(*paths)
-        needed = ctypes.c_size_t(0)
-        with m._use() as handle:
-            _check(lib.avpgan_pixel_retrieval_embeddings(handle, array, len(paths), ctypes.byref(p), None, 0,
-                                                         ctypes.byref(needed)), "avpgan_pixel_retrieval_embeddings")
-        buf = ctypes.create_string_buffer(max(needed.value, 1))
-        with LongCall(progress, "pixel retrieval", "recording", stop) as call:
-            p.progress, p.abort_fn = call.progress, call.abort
-            with m._use() as handle:
-                status = lib.avpgan_pixel_retrieval_embeddings(handle, array, len(paths), ctypes.byref(p), buf, needed.value,
-                                                               ctypes.byref(needed))
-                message = _decode(lib.avpgan_last_error()) if status else ""
-        if call.raise_for(status, message, "avpgan_pixel_retrieval_embeddings"):
-            raise AbortedError(int(Status.E_ABORTED), "stopped by request", "avpgan_pixel_retrieval_embeddings")
-    finally:
-        if opened:
-            m.close()
-    return buf.raw[:needed.value]
+        return p, cache_dir
+
+    return _records_of(model, recordings, "avpgan_pixel_retrieval_embeddings", params,
+                       ("pixel retrieval", "recording"), progress, stop)
 
 
 def pixel_retrieval_score(model: Union["Model", PathLike], voices: PathLike, faces: PathLike, embeddings: bytes, *,
