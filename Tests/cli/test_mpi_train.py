@@ -6,8 +6,6 @@ dies all end the whole job with a message instead of a hang. Needs build/bin/avp
 and Open MPI (the Makefile installs openmpi-bin)."""
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,13 +16,12 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import avpgan  # noqa: E402
+from mpi_helpers import job_with_a_killed_rank, mpirun, mpirun_each, needs_mpi  # noqa: E402
 
 CLI = os.path.join(ROOT, "build", "bin", "avpgan")
 ENCODER = os.path.join(ROOT, "Tests", "Fixtures", "golden", "avpgan", "model.safetensors")
-MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_btl="self,vader,tcp")
 
-pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None or shutil.which("espeak-ng") is None,
-                                reason="Open MPI's mpirun and espeak-ng are needed (make deps)")
+pytestmark = needs_mpi
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +38,6 @@ def train_args(data, out, steps, *extra):
             "--voice-encoder", ENCODER, "--widths", "tiny", "--batch", "8", "--steps", str(steps),
             "--cache", str(data / "cache"), "--checkpoint-every", "1", "--checkpoint-dir", str(out),
             "-o", str(out) + ".safetensors", *extra]
-
-
-def mpirun(*args, np_=2, timeout=300):
-    return subprocess.run(["mpirun", "--oversubscribe", "-np", str(np_), *args], capture_output=True, text=True,
-                          env=MPI_ENV, timeout=timeout)
 
 
 def losses(run_dir):
@@ -97,8 +89,7 @@ def test_ranks_with_different_arguments_are_refused(data):
     out = data / "mixed"
     a = train_args(data, out, 2, "--seed", "1")
     b = train_args(data, out, 2, "--seed", "2")
-    r = subprocess.run(["mpirun", "--oversubscribe", "-np", "1", CLI, *a, ":", "-np", "1", CLI, *b],
-                       capture_output=True, text=True, env=MPI_ENV, timeout=300)
+    r = mpirun_each([CLI, *a], [CLI, *b])
     assert r.returncode != 0, "ranks started with different seeds must not train"
     assert "different arguments, data or checkpoints" in r.stderr, r.stderr
     assert not (data / "mixed.safetensors").exists()
@@ -109,36 +100,14 @@ def test_a_path_missing_on_one_rank_ends_the_job(data):
     a = train_args(data, out, 2)
     b = [x if x != ENCODER else "/nonexistent/voice.safetensors" for x in a]
     start = time.time()
-    r = subprocess.run(["mpirun", "--oversubscribe", "-np", "1", CLI, *a, ":", "-np", "1", CLI, *b],
-                       capture_output=True, text=True, env=MPI_ENV, timeout=300)
+    r = mpirun_each([CLI, *a], [CLI, *b])
     assert r.returncode != 0 and "/nonexistent/voice.safetensors" in r.stderr, r.stderr
     assert time.time() - start < 120, "the other rank must not wait for the failed one"
 
 
 def test_a_rank_that_dies_stops_the_job_and_keeps_the_checkpoint(data):
     out = data / "dies"
-    p = subprocess.Popen(["mpirun", "--oversubscribe", "-np", "2", CLI, *train_args(data, out, 100000)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=MPI_ENV)
-    try:
-        checkpoint = out / "checkpoint.safetensors"
-        deadline = time.time() + 120
-        while not checkpoint.exists() and time.time() < deadline:
-            time.sleep(0.2)
-        assert checkpoint.exists(), "no checkpoint was written"
-        ranks = subprocess.run(["pgrep", "-f", f"checkpoint-dir {out}"], capture_output=True, text=True).stdout.split()
-        children = [pid for pid in ranks if open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].endswith(b"avpgan")]
-        assert len(children) == 2, f"expected two rank processes, found {children}"
-        os.kill(int(children[-1]), signal.SIGKILL)
-        try:
-            p.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            pytest.fail("the job did not stop after a rank died")
-        assert p.returncode != 0
+    checkpoint = out / "checkpoint.safetensors"
+    with job_with_a_killed_rank([CLI, *train_args(data, out, 100000)], out, checkpoint):
         with avpgan.Trainer.load(checkpoint) as t:
             assert t.step_count >= 1, "the last saved checkpoint is intact and loads"
-    finally:
-        # Whatever happened above, leave no rank of this job running.
-        if p.poll() is None:
-            p.kill()
-            p.communicate()
-        subprocess.run(["pkill", "-KILL", "-f", f"checkpoint-dir {out}"])

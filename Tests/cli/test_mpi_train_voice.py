@@ -6,11 +6,8 @@ dies end the whole job with a message instead of a hang. Needs build/bin/avpgan,
 Open MPI (the Makefile installs openmpi-bin)."""
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -18,12 +15,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import avpgan  # noqa: E402
+from mpi_helpers import job_with_a_killed_rank, mpirun, mpirun_each, needs_mpi  # noqa: E402
 
 CLI = os.path.join(ROOT, "build", "bin", "avpgan")
-MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_btl="self,vader,tcp")
 
-pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None or shutil.which("espeak-ng") is None,
-                                reason="Open MPI's mpirun and espeak-ng are needed (make deps)")
+pytestmark = needs_mpi
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +35,6 @@ def args(data, out, steps, *extra):
     return ["train-voice", "--voices", str(data / "data" / "voices"), "--widths", "tiny", "--batch", "7",
             "--steps", str(steps), "--lr", "1e-3", "--cache", str(data / "cache"), "--checkpoint-every", "1",
             "--checkpoint-dir", str(out), "-o", str(out) + ".safetensors", *extra]
-
-
-def mpirun(*a, timeout=300):
-    return subprocess.run(["mpirun", "--oversubscribe", "-np", "2", *a], capture_output=True, text=True,
-                          env=MPI_ENV, timeout=timeout)
 
 
 def log(run_dir):
@@ -93,8 +84,7 @@ def test_resume_with_another_number_of_ranks(data, single):
 def test_ranks_with_different_arguments_are_refused(data):
     out = data / "mixed"
     a, b = args(data, out, 2, "--seed", "1"), args(data, out, 2, "--seed", "2")
-    r = subprocess.run(["mpirun", "--oversubscribe", "-np", "1", CLI, *a, ":", "-np", "1", CLI, *b],
-                       capture_output=True, text=True, env=MPI_ENV, timeout=300)
+    r = mpirun_each([CLI, *a], [CLI, *b])
     assert r.returncode != 0, "ranks started with different seeds must not train"
     assert "different arguments, data or checkpoints" in r.stderr, r.stderr
     assert not (data / "mixed.safetensors").exists()
@@ -102,28 +92,6 @@ def test_ranks_with_different_arguments_are_refused(data):
 
 def test_a_rank_that_dies_stops_the_job_and_keeps_the_checkpoint(data):
     out = data / "dies"
-    p = subprocess.Popen(["mpirun", "--oversubscribe", "-np", "2", CLI, *args(data, out, 100000)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=MPI_ENV)
-    try:
-        checkpoint = out / "voice-checkpoint.safetensors"
-        deadline = time.time() + 120
-        while not checkpoint.exists() and time.time() < deadline:
-            time.sleep(0.2)
-        assert checkpoint.exists(), "no checkpoint was written"
-        ranks = subprocess.run(["pgrep", "-f", f"checkpoint-dir {out}"], capture_output=True, text=True).stdout.split()
-        children = [pid for pid in ranks if open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].endswith(b"avpgan")]
-        assert len(children) == 2, f"expected two rank processes, found {children}"
-        os.kill(int(children[-1]), signal.SIGKILL)
-        try:
-            p.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            pytest.fail("the job did not stop after a rank died")
-        assert p.returncode != 0
+    with job_with_a_killed_rank([CLI, *args(data, out, 100000)], out, out / "voice-checkpoint.safetensors"):
         r = subprocess.run([CLI, *args(data, out, 0), "--resume"], capture_output=True, text=True)
         assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr
-    finally:
-        # Whatever happened above, leave no rank of this job running.
-        if p.poll() is None:
-            p.kill()
-            p.communicate()
-        subprocess.run(["pkill", "-KILL", "-f", f"checkpoint-dir {out}"])

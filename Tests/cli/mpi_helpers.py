@@ -1,0 +1,66 @@
+"""Running `avpgan` under Open MPI's `mpirun` for the data-parallel training tests (Tests/cli/
+test_mpi_train.py, test_mpi_train_voice.py): the environment mpirun needs here, two ranks with
+the same or different arguments, and a job one of whose ranks is killed mid-run. Imported by
+name (pytest puts Tests/cli on sys.path for the tests of this folder)."""
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+#: mpirun's environment: allowed as root (containers), shared memory or TCP between ranks.
+MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_btl="self,vader,tcp")
+
+#: A test module's `pytestmark`: skipped, saying why, without mpirun or espeak-ng.
+needs_mpi = pytest.mark.skipif(shutil.which("mpirun") is None or shutil.which("espeak-ng") is None,
+                               reason="Open MPI's mpirun and espeak-ng are needed (make deps)")
+
+
+def mpirun(*args, np_=2, timeout=300):
+    """The finished `mpirun -np np_ args...` (output captured as text), every rank running the
+    same command."""
+    return subprocess.run(["mpirun", "--oversubscribe", "-np", str(np_), *args], capture_output=True, text=True,
+                          env=MPI_ENV, timeout=timeout)
+
+
+def mpirun_each(first, second, timeout=300):
+    """The finished two-rank job whose rank 0 runs the command `first` and rank 1 `second`
+    (lists of arguments), for ranks that are given different arguments on purpose."""
+    return subprocess.run(["mpirun", "--oversubscribe", "-np", "1", *first, ":", "-np", "1", *second],
+                          capture_output=True, text=True, env=MPI_ENV, timeout=timeout)
+
+
+@contextlib.contextmanager
+def job_with_a_killed_rank(command, checkpoint_dir, checkpoint):
+    """Runs `command` (an `avpgan` training command whose --checkpoint-dir is `checkpoint_dir`) on
+    two ranks, waits up to 120 s for `checkpoint` to appear, SIGKILLs one rank, and enters the
+    block once the whole job has ended with a failure; fails the test if the checkpoint never
+    appears, if there are not exactly two rank processes, or if the job is still running 120 s
+    after the kill. Whatever happens, no process of the job is left running afterwards."""
+    p = subprocess.Popen(["mpirun", "--oversubscribe", "-np", "2", *command],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=MPI_ENV)
+    try:
+        deadline = time.time() + 120
+        while not checkpoint.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert checkpoint.exists(), "no checkpoint was written"
+        ranks = subprocess.run(["pgrep", "-f", f"checkpoint-dir {checkpoint_dir}"], capture_output=True,
+                               text=True).stdout.split()
+        children = [pid for pid in ranks if open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].endswith(b"avpgan")]
+        assert len(children) == 2, f"expected two rank processes, found {children}"
+        os.kill(int(children[-1]), signal.SIGKILL)
+        try:
+            p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the job did not stop after a rank died")
+        assert p.returncode != 0, "the job must fail when one of its ranks dies"
+        yield
+    finally:
+        # Whatever happened above, leave no rank of this job running.
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        subprocess.run(["pkill", "-KILL", "-f", f"checkpoint-dir {checkpoint_dir}"])
