@@ -100,9 +100,9 @@ test-c: build venv
 	build/tests/test_hostile $(FIXTURES)/avpgan/model.safetensors build/tests/hostile
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_threads.c -o build/tests/test_threads -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_threads $(FIXTURES)/avpgan/model.safetensors 8 $(STRESS_SHORT)
-	cc $(CFLAGS_STRICT) -pthread Tests/c/test_data_parallel.c -o build/tests/test_data_parallel -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_data_parallel.c Tests/c/thread_ranks.c -o build/tests/test_data_parallel -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_data_parallel $(FIXTURES)/avpgan/model.safetensors build/tests/train-data
-	cc $(CFLAGS_STRICT) -pthread Tests/c/test_voice_data_parallel.c -o build/tests/test_voice_data_parallel -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_voice_data_parallel.c Tests/c/thread_ranks.c -o build/tests/test_voice_data_parallel -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_voice_data_parallel build/tests/train-data
 	# The same hook with real MPI: examples/c/train_mpi.c under mpirun -np 2.
 	mpicc $(CFLAGS_STRICT) examples/c/train_mpi.c -o build/tests/train_mpi -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)

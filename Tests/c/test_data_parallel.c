@@ -7,15 +7,14 @@
  * usage: test_data_parallel VOICE_ENCODER.safetensors DATA_DIR (as avpgan synth-data writes) */
 #define _POSIX_C_SOURCE 200809L
 #include "avpgan.h"
+#include "thread_ranks.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define RANKS 2
 #define STEPS 3
 #define BATCH 7 /* odd: rank 0 takes 4 rows, rank 1 takes 3 */
 
@@ -30,38 +29,6 @@ static void check(int ok, const char *what)
         failures++;
         printf("FAIL %s (last error: %s)\n", what, avpgan_last_error());
     }
-}
-
-/* ---- the host's allreduce: every rank deposits, every rank adds all in rank order ---- */
-static pthread_barrier_t barrier;
-static float *deposits[RANKS];
-static size_t deposit_counts[RANKS];
-
-typedef struct {
-    int rank;
-} rank_data;
-
-static int thread_allreduce(float *values, size_t count, void *user_data)
-{
-    int rank = ((rank_data *)user_data)->rank;
-    float *sum;
-    size_t i;
-    int r, ok = 1;
-    deposits[rank] = malloc(count * sizeof(float));
-    if (deposits[rank] == NULL) return -1;
-    memcpy(deposits[rank], values, count * sizeof(float));
-    deposit_counts[rank] = count;
-    pthread_barrier_wait(&barrier);
-    sum = calloc(count, sizeof(float));
-    for (r = 0; r < RANKS; r++) {
-        if (deposit_counts[r] != count) ok = 0;
-        for (i = 0; ok && i < count; i++) sum[i] += deposits[r][i];
-    }
-    pthread_barrier_wait(&barrier);
-    free(deposits[rank]);
-    memcpy(values, sum, count * sizeof(float));
-    free(sum);
-    return ok ? 0 : -2;
 }
 
 static int failing_allreduce(float *values, size_t count, void *user_data)
@@ -87,7 +54,7 @@ static void base_params(avpgan_trainer_params *p, uint64_t seed)
 }
 
 typedef struct {
-    rank_data who;
+    int rank;
     uint64_t seed;
     avpgan_status create_status;
     char create_error[512];
@@ -103,8 +70,8 @@ static void *run_rank(void *arg)
     int s;
     base_params(&p, run->seed);
     p.allreduce = thread_allreduce;
-    p.allreduce_user_data = &run->who;
-    p.rank = (uint32_t)run->who.rank;
+    p.allreduce_user_data = &run->rank;
+    p.rank = (uint32_t)run->rank;
     p.n_ranks = RANKS;
     run->create_status = avpgan_trainer_create(&p, &run->trainer);
     snprintf(run->create_error, sizeof run->create_error, "%s", avpgan_last_error());
@@ -118,17 +85,13 @@ static void *run_rank(void *arg)
 
 static void run_ranks(rank_run runs[RANKS], uint64_t seed0, uint64_t seed1)
 {
-    pthread_t threads[RANKS];
     int r;
-    pthread_barrier_init(&barrier, NULL, RANKS);
     for (r = 0; r < RANKS; r++) {
         memset(&runs[r], 0, sizeof runs[r]);
-        runs[r].who.rank = r;
+        runs[r].rank = r;
         runs[r].seed = r == 0 ? seed0 : seed1;
-        pthread_create(&threads[r], NULL, run_rank, &runs[r]);
     }
-    for (r = 0; r < RANKS; r++) pthread_join(threads[r], NULL);
-    pthread_barrier_destroy(&barrier);
+    run_as_ranks(run_rank, runs, sizeof runs[0]);
 }
 
 /* The generator's raw faces for 4 fixed embeddings of the model file at path. */

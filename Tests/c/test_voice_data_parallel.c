@@ -7,15 +7,14 @@
  * usage: test_voice_data_parallel DATA_DIR (as avpgan synth-data writes) */
 #define _POSIX_C_SOURCE 200809L
 #include "avpgan.h"
+#include "thread_ranks.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define RANKS 2
 #define STEPS 3
 #define BATCH 7 /* odd: rank 0 takes 4 crops, rank 1 takes 3 */
 
@@ -30,33 +29,6 @@ static void check(int ok, const char *what)
         failures++;
         printf("FAIL %s (last error: %s)\n", what, avpgan_last_error());
     }
-}
-
-/* ---- the host's allreduce: every rank deposits, every rank adds all in rank order ---- */
-static pthread_barrier_t barrier;
-static float *deposits[RANKS];
-static size_t deposit_counts[RANKS];
-
-static int thread_allreduce(float *values, size_t count, void *user_data)
-{
-    int rank = *(int *)user_data, r, ok = 1;
-    float *sum;
-    size_t i;
-    deposits[rank] = malloc(count * sizeof(float));
-    if (deposits[rank] == NULL) return -1;
-    memcpy(deposits[rank], values, count * sizeof(float));
-    deposit_counts[rank] = count;
-    pthread_barrier_wait(&barrier);
-    sum = calloc(count, sizeof(float));
-    for (r = 0; r < RANKS; r++) {
-        if (sum == NULL || deposit_counts[r] != count) ok = 0;
-        for (i = 0; ok && i < count; i++) sum[i] += deposits[r][i];
-    }
-    pthread_barrier_wait(&barrier);
-    free(deposits[rank]);
-    if (ok) memcpy(values, sum, count * sizeof(float));
-    free(sum);
-    return ok ? 0 : -2;
 }
 
 static char voices[1024], cache[1024];
@@ -115,9 +87,7 @@ static void *run_rank(void *arg)
 
 static void run_ranks(rank_run runs[RANKS], const char *dir, const char *name, uint64_t seed1)
 {
-    pthread_t threads[RANKS];
     int r;
-    pthread_barrier_init(&barrier, NULL, RANKS);
     for (r = 0; r < RANKS; r++) {
         memset(&runs[r], 0, sizeof runs[r]);
         runs[r].rank = r;
@@ -125,10 +95,8 @@ static void run_ranks(rank_run runs[RANKS], const char *dir, const char *name, u
         /* The same paths on both ranks, as on a shared file system: rank 0 alone writes. */
         snprintf(runs[r].output, sizeof runs[r].output, "%s/%s.safetensors", dir, name);
         snprintf(runs[r].checkpoints, sizeof runs[r].checkpoints, "%s/%s", dir, name);
-        pthread_create(&threads[r], NULL, run_rank, &runs[r]);
     }
-    for (r = 0; r < RANKS; r++) pthread_join(threads[r], NULL);
-    pthread_barrier_destroy(&barrier);
+    run_as_ranks(run_rank, runs, sizeof runs[0]);
 }
 
 /* The embedding of fixed features by the encoder file at path. */

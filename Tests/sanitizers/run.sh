@@ -34,6 +34,8 @@ for t in test_api test_evaluation test_hostile test_threads test_data_parallel t
     sources=("Tests/c/$t.c")
     # test_api is main plus one file per area of the API (Tests/c/api).
     if [ "$t" = test_api ]; then sources+=(Tests/c/api/*.c); fi
+    # The data-parallel tests share their threads-as-ranks harness (Tests/c/thread_ranks.c).
+    case $t in test_data_parallel | test_voice_data_parallel) sources+=(Tests/c/thread_ranks.c) ;; esac
     "$clang" -std=c99 -Wall -Wextra -Werror -pedantic -pthread -g -O1 "-fsanitize=$flag" -shared-libsan -Iinclude \
         "${sources[@]}" -o "$out/tests/$t" -L"$out/lib" -lavpgan -lm -Wl,-rpath,"$root/$out/lib" -Wl,-rpath,"$rt" "${extra[@]}"
 done
