@@ -10,32 +10,14 @@ docs/scaling.md). The model assumes the batch splits evenly, no overlap of commu
 computation, 10 Gb/s links (1.25 GB/s) and 50 us per message hop; it is arithmetic, not a
 measurement, and says so."""
 import argparse
-import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLI = os.path.join(ROOT, "build", "bin", "avpgan")
+from bench_ranks import CLI, ROOT, one_process_and_two_ranks, run
+
 ENCODER = os.path.join(ROOT, "models", "default.safetensors")
-MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-
-
-def run(cmd, env=None):
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
-    return r.stdout
-
-
-def seconds_per_step(log_path, skip):
-    """Mean seconds per step after the first `skip` steps, from the JSONL log's rates."""
-    rows = [json.loads(line) for line in open(log_path)]
-    # steps_per_second is cumulative since the start; recover per-step times from it.
-    times = [r["step"] / r["steps_per_second"] for r in rows]
-    return (times[-1] - times[skip - 1]) / (len(rows) - skip)
 
 
 def main():
@@ -49,11 +31,7 @@ def main():
         common = ["train", "--voices", f"{tmp}/data/voices", "--faces", f"{tmp}/data/faces", "--voice-encoder", ENCODER,
                   "--widths", a.widths, "--batch", str(a.batch), "--steps", str(a.steps), "--cache", f"{tmp}/cache",
                   "--checkpoint-every", str(10 ** 6), "--samples-every", "0"]
-        run([CLI, *common, "--threads", "2", "--checkpoint-dir", f"{tmp}/one", "-o", f"{tmp}/one.safetensors"])
-        one = seconds_per_step(f"{tmp}/one/train.jsonl", skip=2)
-        out = run(["mpirun", "--oversubscribe", "-np", "2", CLI, *common, "--threads", "1", "--checkpoint-dir", f"{tmp}/two",
-                   "-o", f"{tmp}/two.safetensors"], env=MPI_ENV)
-        two = seconds_per_step(f"{tmp}/two/train.jsonl", skip=2)
+        one, two, out = one_process_and_two_ranks(common, tmp, "train.jsonl", skip=2)
         m = re.search(r"communication \(with waiting\) ([0-9.]+) ms per step.*?, ([0-9]+) gradient bytes per step", out)
         if not m:
             sys.exit("the data-parallel summary line is missing:\n" + out)

@@ -8,30 +8,10 @@ reductions (gradients and synchronised BatchNorm, including waiting for the othe
 Needs build/bin/avpgan, espeak-ng and Open MPI's mpirun. Prints a Markdown table (the one in
 docs/scaling.md) and the load average before the run: the machine may be shared."""
 import argparse
-import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLI = os.path.join(ROOT, "build", "bin", "avpgan")
-MPI_ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-
-
-def run(cmd, env=None):
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
-    return r.stdout
-
-
-def seconds_per_step(log_path, skip):
-    """Mean seconds per step after the first `skip` steps (the log's rates are cumulative)."""
-    rows = [json.loads(line) for line in open(log_path)]
-    times = [r["step"] / r["steps_per_second"] for r in rows]
-    return (times[-1] - times[skip - 1]) / (len(rows) - skip)
+from bench_ranks import CLI, one_process_and_two_ranks, run
 
 
 def main():
@@ -47,10 +27,7 @@ def main():
         common = ["train-voice", "--voices", f"{tmp}/data/voices", "--widths", a.widths, "--batch", str(a.batch),
                   "--steps", str(a.steps), "--cache", f"{tmp}/cache", "--checkpoint-every", str(a.steps)]
         run([CLI, *common, "--steps", "0", "--checkpoint-dir", f"{tmp}/warm", "-o", f"{tmp}/warm.safetensors"])  # fills the cache
-        run([CLI, *common, "--threads", "2", "--checkpoint-dir", f"{tmp}/one", "-o", f"{tmp}/one.safetensors"])
-        out = run(["mpirun", "--oversubscribe", "-np", "2", CLI, *common, "--threads", "1", "--checkpoint-dir", f"{tmp}/two",
-                   "-o", f"{tmp}/two.safetensors"], env=MPI_ENV)
-        one, two = seconds_per_step(f"{tmp}/one/train-voice.jsonl", a.skip), seconds_per_step(f"{tmp}/two/train-voice.jsonl", a.skip)
+        one, two, out = one_process_and_two_ranks(common, tmp, "train-voice.jsonl", a.skip)
         m = re.search(r"communication \(with waiting\) ([0-9.]+) ms per step.*?(\d+) bytes reduced per step", out)
         comm, floats = (float(m.group(1)), int(m.group(2))) if m else (float("nan"), 0)
     print(f"| run | s per step | steps/s | reductions per step (with waiting) |\n|---|---|---|---|")
