@@ -21,21 +21,44 @@ enum Bilinear {
                 w0.append(1 - lambda)
             }
         }
+
+        /// `body(first, second, w0, w1)` with the taps as buffers, valid during the call only.
+        @inline(__always)
+        func withTaps(_ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Float>,
+                               UnsafeBufferPointer<Float>) -> Void) {
+            first.withUnsafeBufferPointer { x0 in
+            second.withUnsafeBufferPointer { x1 in
+            w0.withUnsafeBufferPointer { a0 in
+            w1.withUnsafeBufferPointer { a1 in
+                body(x0, x1, a0, a1)
+            }}}}
+        }
+    }
+
+    /// The geometry of a resize of `height x width` by f = 2 (`up`) or 0.5: the output size and
+    /// both axes' taps, as `resize` reads the input and `backward` sends the gradient back.
+    struct Plan {
+        let outH: Int, outW: Int
+        /// The taps along a row (`width` to `outW`) and down the rows (`height` to `outH`).
+        let across: Axis, down: Axis
+
+        init(height: Int, width: Int, up: Bool) {
+            outH = up ? 2 * height : height / 2
+            outW = up ? 2 * width : width / 2
+            let ratio: Float = up ? 0.5 : 2
+            across = Axis(input: width, output: outW, ratio: ratio)
+            down = Axis(input: height, output: outH, ratio: ratio)
+        }
     }
 
     /// `dst[C, H * f, W * f]` from `src[C, H, W]`, f = 2 (`up`) or 0.5 (H and W even).
     /// `scratch` holds at least `2 * threads * W * f` floats (two interpolated rows a thread).
     static func resize(_ src: UnsafePointer<Float>, channels: Int, height: Int, width: Int, up: Bool, threads maxThreads: Int,
                        into dst: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let outH = up ? 2 * height : height / 2, outW = up ? 2 * width : width / 2
-        let ratio: Float = up ? 0.5 : 2
-        let across = Axis(input: width, output: outW, ratio: ratio)
-        let down = Axis(input: height, output: outH, ratio: ratio)
+        let plan = Plan(height: height, width: width, up: up)
+        let outH = plan.outH, outW = plan.outW, down = plan.down
         let threads = max(1, min(maxThreads, channels))
-        across.first.withUnsafeBufferPointer { x0 in
-        across.second.withUnsafeBufferPointer { x1 in
-        across.w0.withUnsafeBufferPointer { a0 in
-        across.w1.withUnsafeBufferPointer { a1 in
+        plan.across.withTaps { x0, x1, a0, a1 in
             parallelFor(threads, costPerItem: channels * outH * outW * 6 / threads) { t in
                 let rowA = scratch + 2 * t * outW, rowB = rowA + outW
                 @inline(__always) func interpolate(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
@@ -57,6 +80,6 @@ enum Bilinear {
                     }
                 }
             }
-        }}}}
+        }
     }
 }

@@ -11,15 +11,10 @@ extension Bilinear {
     /// channel computed whole by one of them, so the result does not depend on the split.
     static func backward(_ dy: UnsafePointer<Float>, channels: Int, height: Int, width: Int, up: Bool, threads maxThreads: Int,
                          into dx: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let outH = up ? 2 * height : height / 2, outW = up ? 2 * width : width / 2
-        let ratio: Float = up ? 0.5 : 2
-        let across = Axis(input: width, output: outW, ratio: ratio)
-        let down = Axis(input: height, output: outH, ratio: ratio)
+        let plan = Plan(height: height, width: width, up: up)
+        let outH = plan.outH, outW = plan.outW, down = plan.down
         let threads = max(1, min(maxThreads, channels))
-        across.first.withUnsafeBufferPointer { x0 in
-        across.second.withUnsafeBufferPointer { x1 in
-        across.w0.withUnsafeBufferPointer { a0 in
-        across.w1.withUnsafeBufferPointer { a1 in
+        plan.across.withTaps { x0, x1, a0, a1 in
             parallelFor(threads, costPerItem: channels * outH * outW * 8 / threads) { t in
                 let spread = scratch + t * width
                 for c in (channels * t / threads)..<(channels * (t + 1) / threads) {
@@ -39,6 +34,6 @@ extension Bilinear {
                     }
                 }
             }
-        }}}}
+        }
     }
 }
