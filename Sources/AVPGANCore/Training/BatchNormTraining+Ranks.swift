@@ -82,12 +82,7 @@ extension BatchNormTraining {
         parallelFor(channels, costPerItem: 2 * m) { c in
             let p = x.channel(c), g = dy.channel(c)
             let mean = saveMean[c], invStd = saveInvStd[c]
-            var a: Double = 0, b: Double = 0
-            for i in 0..<m {
-                let xhat = (p[i] - mean) * invStd
-                a += Double(g[i])
-                b += Double(g[i]) * Double(xhat)
-            }
+            let (a, b) = Self.gradientSums(x: p, dy: g, count: m, mean: mean, invStd: invStd)
             gradGamma?[c] += Float(b)
             gradBeta?[c] += Float(a)
             sumDy[c] = Float(a)
@@ -100,12 +95,8 @@ extension BatchNormTraining {
             let p = x.channel(c), g = dy.channel(c)
             let mean = saveMean[c], invStd = saveInvStd[c]
             let a = Float(Double(sumDy[c]) / total), b = Float(Double(sumDyXhat[c]) / total)
-            let k = gamma[c] * invStd
-            let o = dx.channel(c)
-            for i in 0..<m {
-                let xhat = (p[i] - mean) * invStd
-                o[i] = k * (g[i] - a - xhat * b)
-            }
+            Self.writeGradInput(x: p, dy: g, into: dx.channel(c), count: m, mean: mean, invStd: invStd,
+                                k: gamma[c] * invStd, a: a, b: b)
         }
     }
 }

@@ -63,22 +63,39 @@ struct BatchNormTraining {
         parallelFor(channels, costPerItem: 4 * m) { c in
             let p = x.channel(c), g = dy.channel(c)
             let mean = saveMean[c], invStd = saveInvStd[c]
-            var sumDy: Double = 0, sumDyXhat: Double = 0
-            for i in 0..<m {
-                let xhat = (p[i] - mean) * invStd
-                sumDy += Double(g[i])
-                sumDyXhat += Double(g[i]) * Double(xhat)
-            }
+            let (sumDy, sumDyXhat) = Self.gradientSums(x: p, dy: g, count: m, mean: mean, invStd: invStd)
             gradGamma?[c] += Float(sumDyXhat)
             gradBeta?[c] += Float(sumDy)
             guard let dx else { return }
             let a = Float(sumDy / Double(m)), b = Float(sumDyXhat / Double(m))
-            let k = gamma[c] * invStd
-            let o = dx.channel(c)
-            for i in 0..<m {
-                let xhat = (p[i] - mean) * invStd
-                o[i] = k * (g[i] - a - xhat * b)
-            }
+            Self.writeGradInput(x: p, dy: g, into: dx.channel(c), count: m, mean: mean, invStd: invStd,
+                                k: gamma[c] * invStd, a: a, b: b)
+        }
+    }
+
+    /// (Σ dy, Σ dy x̂) over the `m` values of one channel, summed in Double, with
+    /// `x̂ = (x - mean) * invStd`: the sums `backward` (one process or over ranks) needs.
+    @inline(__always)
+    static func gradientSums(x p: UnsafePointer<Float>, dy g: UnsafePointer<Float>, count m: Int, mean: Float,
+                             invStd: Float) -> (sumDy: Double, sumDyXhat: Double) {
+        var sumDy: Double = 0, sumDyXhat: Double = 0
+        for i in 0..<m {
+            let xhat = (p[i] - mean) * invStd
+            sumDy += Double(g[i])
+            sumDyXhat += Double(g[i]) * Double(xhat)
+        }
+        return (sumDy, sumDyXhat)
+    }
+
+    /// One channel's dX, OVERWRITTEN into `o` (which may be `dy` itself): `o = k (dy - a - x̂ b)`
+    /// with `x̂ = (x - mean) * invStd`, `k = gamma * invStd` and `a`, `b` the means of Σ dy and
+    /// Σ dy x̂ per value of the batch.
+    @inline(__always)
+    static func writeGradInput(x p: UnsafePointer<Float>, dy g: UnsafePointer<Float>, into o: UnsafeMutablePointer<Float>,
+                               count m: Int, mean: Float, invStd: Float, k: Float, a: Float, b: Float) {
+        for i in 0..<m {
+            let xhat = (p[i] - mean) * invStd
+            o[i] = k * (g[i] - a - xhat * b)
         }
     }
 }
