@@ -659,8 +659,10 @@ typedef struct avpgan_trainer_params {
      *  hidden units, 1-65536; default 16 (the reference). */
     uint32_t cbam_reduction;
     /** avpgan_trainer_create, avpgan only: an avpgan_cbam_gate value for every CBAM;
-     *  default AVPGAN_CBAM_GATE_SIGMOID (the reference). Kept in checkpoints and exported
-     *  models, so a resumed run and the exported model use the gate the run was made with. */
+     *  default AVPGAN_CBAM_GATE_RESIDUAL (avpgan learns with it; AVPGAN_CBAM_GATE_SIGMOID is
+     *  the reference's, and what a struct_size from before this field gets). Kept in
+     *  checkpoints and exported models, so a resumed run and the exported model use the gate
+     *  the run was made with. */
     int32_t cbam_gate;
 } avpgan_trainer_params;
 

@@ -11,6 +11,8 @@ private enum TrainerStructSize {
     static let info = MemoryLayout<avpgan_trainer_info>.stride
     /// sizeof both structs before generator_spectral_norm and the health fields were added.
     static let paramsFirst = MemoryLayout<avpgan_trainer_params>.offset(of: \.stop_on_collapse)!
+    /// sizeof the params struct before cbam_gate was added (0.x callers built before the gate).
+    static let paramsBeforeCBAMGate = MemoryLayout<avpgan_trainer_params>.offset(of: \.cbam_gate)!
     static let infoFirst = MemoryLayout<avpgan_trainer_info>.offset(of: \.health)!
 }
 
@@ -25,11 +27,16 @@ private let defaultTrainerParams = avpgan_trainer_params(
 
 /// The caller's trainer params over the defaults. generator_spectral_norm sits where the
 /// first struct had its tail padding, so a struct_size that does not reach stop_on_collapse
-/// (a caller compiled before both fields) keeps its default rather than padding bytes.
+/// (a caller compiled before both fields) keeps its default rather than padding bytes. A caller
+/// compiled before cbam_gate keeps the gate it was built with, the reference's sigmoid, so its
+/// runs stay what they were; the residual default reaches callers that know the field.
 private func trainerParams(_ params: UnsafePointer<avpgan_trainer_params>?) throws -> avpgan_trainer_params {
     var p = try Argument.params(params, defaults: defaultTrainerParams, minimumSize: TrainerStructSize.paramsFirst, name: "params")
     if p.struct_size < TrainerStructSize.paramsFirst + MemoryLayout<Int32>.size {
         p.generator_spectral_norm = defaultTrainerParams.generator_spectral_norm
+    }
+    if p.struct_size < TrainerStructSize.paramsBeforeCBAMGate + MemoryLayout<Int32>.size {
+        p.cbam_gate = CBAMGate.sigmoid.code
     }
     return p
 }

@@ -141,7 +141,7 @@ extension CommandHelp {
                 O("--generator-cbam", "on|off", "CBAM in the generator too, as the reference (avpgan)", default: "on"),
                 O("--cbam-reduction", "R", "CBAM's channel MLP has max(C/R, 1) hidden units (avpgan)", default: "16"),
                 O("--cbam-gate", "sigmoid|residual", "how CBAM's attention multiplies: x*M (the reference) or "
-                    + "x*(1+M), residual attention that passes the voice at init (avpgan)", default: "sigmoid"),
+                    + "x*(1+M), residual attention that passes the voice at init (avpgan)", default: "residual"),
                 O("--stop-on-collapse", nil, "stop (exit 3), keeping the last healthy checkpoint, when the faces "
                     + "collapse or the discriminator runs away"),
                 O("--health-warm-up", "N", "steps before collapse and a runaway discriminator are judged", default: "500"),

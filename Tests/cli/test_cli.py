@@ -310,6 +310,14 @@ def test_train_health_warnings_and_stop_on_collapse(tmp_path):
     assert config["cbam_gate"] == "residual", f"the CBAM gate reaches the model: {config}"
     r = run("info", str(tmp_path / "G.safetensors"))
     assert r.returncode == 0 and "gate residual" in r.stdout, f"avpgan info shows the CBAM gate: {r.stdout}"
+    r = run(*common, "--steps", "1", "-o", str(tmp_path / "D.safetensors"))
+    assert r.returncode == 0, r.stderr
+    config = json.loads(safetensors_metadata(tmp_path / "D.safetensors")["avpgan.config"])
+    assert config.get("cbam_gate") == "residual", f"the default CBAM gate is the residual one (issue 11): {config}"
+    r = run(*common, "--steps", "1", "--cbam-gate", "sigmoid", "-o", str(tmp_path / "S.safetensors"))
+    assert r.returncode == 0, r.stderr
+    config = json.loads(safetensors_metadata(tmp_path / "S.safetensors")["avpgan.config"])
+    assert "cbam_gate" not in config, f"the reference's sigmoid gate is a file without cbam_gate: {config}"
     r = run(*common, "--steps", "1", "--cbam-gate", "residual", "--checkpoint-dir", str(tmp_path / "GC"), "-o", str(tmp_path / "G.safetensors"))
     assert r.returncode == 0, r.stderr
     r = run(*common, "--steps", "2", "--resume", "--cbam-gate", "sigmoid", "--checkpoint-dir", str(tmp_path / "GC"), "-o", str(tmp_path / "G.safetensors"))

@@ -12,8 +12,10 @@ public final class TrainingRun {
     public static let defaultGeneratorCBAM = true
     /// CBAM's channel-MLP reduction of a new run (hidden width `max(C / r, 1)`): 16, as the reference.
     public static let defaultCBAMReduction = 16
-    /// How a new run's CBAMs gate: the reference's `sigmoid`.
-    public static let defaultCBAMGate = CBAMGate.sigmoid
+    /// How a new run's CBAMs gate: `residual`, `x (1 + M)`, with which avpgan learns where the
+    /// reference's `sigmoid` gate collapses (docs/training-design.md, "Third round" and
+    /// "Fourth round"). Model files without a `cbam_gate` field still mean `sigmoid`.
+    public static let defaultCBAMGate = CBAMGate.residual
     /// The losses a step returns, in this order.
     public static let lossNames = ["d_real", "d_fake", "c_real", "g_fake", "g_class"]
 

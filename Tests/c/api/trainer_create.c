@@ -23,10 +23,10 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
               tp.test_list == NULL && tp.voice_encoder == NULL && tp.cache_dir == NULL &&
               tp.split == AVPGAN_SPLIT_TEST_LIST && tp.generator_spectral_norm == 1 && tp.stop_on_collapse == 0 &&
               tp.health_warm_up == 500 && tp.meta_file == NULL && tp.allreduce == NULL && tp.n_ranks == 0 &&
-              tp.generator_cbam == 1 && tp.cbam_reduction == 16 && tp.cbam_gate == AVPGAN_CBAM_GATE_SIGMOID,
+              tp.generator_cbam == 1 && tp.cbam_reduction == 16 && tp.cbam_gate == AVPGAN_CBAM_GATE_RESIDUAL,
           "wrong defaults",
           "avpgan_trainer_params defaults (avpgan, full, batch 64, seed 1, no paths, generator spectral norm, "
-          "warn only, warm-up 500, generator CBAM, CBAM reduction 16, sigmoid CBAM gate)");
+          "warn only, warm-up 500, generator CBAM, CBAM reduction 16, residual CBAM gate)");
 
     /* ---- create: errors ---- */
     tp.widths = AVPGAN_WIDTHS_TINY;
@@ -157,8 +157,9 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
     }
     tp.generator_cbam = 1;
     tp.cbam_reduction = 16;
-    /* The CBAM gate: a struct_size from before it keeps the sigmoid gate; the residual gate
-     * reaches the trainer and its checkpoint. */
+    /* The CBAM gate: a struct_size from before it keeps the sigmoid gate it was built with
+     * (the default is residual since the field exists); the residual gate reaches the trainer
+     * and its checkpoint. */
     memcpy(&big_tp[0], &tp, sizeof tp);
     big_tp[0].struct_size = offsetof(avpgan_trainer_params, cbam_gate);
     big_tp[0].cbam_gate = 9;
@@ -167,7 +168,7 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
         info.struct_size = sizeof info;
         expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
         check(info.cbam_gate == AVPGAN_CBAM_GATE_SIGMOID, "a field past struct_size was read",
-              "an older params struct: the sigmoid CBAM gate (the default)");
+              "an older params struct: the sigmoid CBAM gate its caller was built with");
         avpgan_trainer_free(t);
         t = NULL;
     }

@@ -132,9 +132,9 @@ class Trainer(_lib.HandleOwner):
         all alike). avpgan only: ``generator_cbam`` False keeps CBAM out of the generator (the
         reference has it there too), ``cbam_reduction`` r gives CBAM's MLP max(C // r, 1)
         hidden units, ``cbam_gate`` ``"residual"`` makes every CBAM gate as ``x * (1 + M)``
-        (residual attention, which passes the voice at initialisation) instead of the
-        reference's ``x * M`` (``"sigmoid"``); None takes the library's defaults (True, 16,
-        ``"sigmoid"``). A checkpoint and the exported model keep the gate."""
+        (residual attention, which passes the voice at initialisation; avpgan learns with it)
+        and ``"sigmoid"`` as the reference's ``x * M``; None takes the library's defaults
+        (True, 16, ``"residual"``). A checkpoint and the exported model keep the gate."""
         if arch not in _ARCHS:
             raise ValueError(f"arch must be one of {sorted(_ARCHS)}, got {arch!r}")
         if widths not in _WIDTHS:

@@ -303,7 +303,9 @@ def test_recipe_options_and_health(avpgan_module, dataset, tmp_path):
     with avpgan_module.Trainer.load(tmp_path / "residual.safetensors") as t:
         assert t.info.cbam_gate == "residual", "the checkpoint keeps the CBAM gate, so a resumed run uses it"
     with avpgan_module.Trainer.create(**kw) as t:
-        assert t.info.cbam_gate == "sigmoid", "the default CBAM gate is the reference's"
+        assert t.info.cbam_gate == "residual", "the default CBAM gate is the residual one (issue 11)"
+    with avpgan_module.Trainer.create(cbam_gate="sigmoid", **kw) as t:
+        assert t.info.cbam_gate == "sigmoid", "the reference's sigmoid CBAM gate can still be chosen"
     with pytest.raises(ValueError, match="cbam_gate"):
         avpgan_module.Trainer.create(cbam_gate="softmax", **kw)
     with pytest.raises(ValueError, match="health_warm_up"):
