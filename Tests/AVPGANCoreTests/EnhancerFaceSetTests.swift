@@ -47,6 +47,7 @@ final class EnhancerFaceSetTests: XCTestCase {
         let paths = try Self.writeFaces(root, folders: ["b", "a/deeper"], count: 5, size: 64, jpeg: true)
         let set = try EnhancerFaceSet(folder: root)
         XCTAssertEqual(set.paths, paths, "faces are every PNG and JPEG under the folder, ordered by path")
+        XCTAssertEqual(try EnhancerFaceSet(folder: root + "//").paths, paths, "a folder given with a trailing slash")
         XCTAssertEqual(set.size, 64)
         XCTAssertFalse(set.hasLandmarksFile)
         XCTAssertEqual(set.components(0), FacialComponents.template(size: 64), "without landmarks.json every face takes the template")

@@ -59,7 +59,9 @@ public struct EnhancerFaceSet: Sendable {
     public var count: Int { paths.count }
 
     /// Reads the faces under `root`; see the type's contract for what is refused.
-    public init(folder root: String, options: Options = Options()) throws {
+    public init(folder: String, options: Options = Options()) throws {
+        var root = folder
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         guard DatasetIndex.isDirectory(root) else {
             throw AVPGANError(.io, "the face folder '\(root)' does not exist or is not a folder")
         }
@@ -69,7 +71,7 @@ public struct EnhancerFaceSet: Sendable {
         if let size = options.size, !Self.sizes.contains(size) {
             throw AVPGANError.invalid("the face size \(size) is not one of \(Self.sizes.map(String.init).joined(separator: ", "))")
         }
-        let prefix = root.hasSuffix("/") ? root : root + "/"
+        let prefix = root == "/" ? root : root + "/"
         let files = DatasetIndex.walk(root, extensions: Self.extensions)
         guard files.count >= 2 else {
             throw AVPGANError.invalid("the face folder '\(root)' holds \(files.count) PNG or JPEG face\(files.count == 1 ? "" : "s"); at least 2 are needed (one to train on, one to validate)")
@@ -102,7 +104,7 @@ public struct EnhancerFaceSet: Sendable {
         landmarks = hasLandmarksFile ? try FaceLandmarksFile.read(landmarksPath, faces: paths, size: size!)
                                      : Array(repeating: FacialComponents.template(size: size!), count: paths.count)
         (training, validation) = Self.split(count: paths.count, fraction: options.validationFraction, seed: options.seed)
-        self.root = root
+        self.root = folder
         self.size = size!
         self.paths = paths
         self.pixels = pixels
