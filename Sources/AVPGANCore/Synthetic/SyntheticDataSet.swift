@@ -10,7 +10,7 @@ import Glibc
 /// `SyntheticSpeaker`), to show that the pipeline learns (`avpgan synth-data`,
 /// `avpgan_synthetic_dataset_write`):
 ///   DIR/voices/<id>/<k>.wav   espeak-ng speech (its own rate, 22.05 kHz)
-///   DIR/faces/<id>/<k>.png    procedural 64x64 faces
+///   DIR/faces/<id>/<k>.png    procedural faces, 64x64 unless asked larger (`faceSize`)
 ///   DIR/identities.csv        id, language, variant, pitch, rate, split (train/test)
 ///   DIR/test.txt              the held-out identities, one per line
 /// Deterministic for a seed (given the same espeak-ng).
@@ -19,15 +19,20 @@ public enum SyntheticDataSet {
     public static let perSpeakerRange = 1...100
 
     /// Writes the data set into `directory` (created, with its parent existing): `speakers`
-    /// speakers with `utterances` recordings and `faces` pictures each. `progress(done, total)`
+    /// speakers with `utterances` recordings and `faces` pictures each, the pictures
+    /// `faceSize` px square (one of `SyntheticFace.sizes`; the 64 px default is what the
+    /// generator makes, 128 and up train an enhancer). `progress(done, total)`
     /// after each speaker; `shouldStop` is asked before each speaker and stops with an
     /// `aborted` error (what was written stays). Returns the speakers (their `heldOut` marks
     /// the test identities).
     @discardableResult
     public static func write(to directory: String, speakers count: Int, utterances: Int, faces: Int, seed: UInt64,
-                             progress: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws -> [SyntheticSpeaker] {
+                             faceSize: Int = SyntheticFace.baseSize, progress: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws -> [SyntheticSpeaker] {
         guard speakerRange.contains(count), perSpeakerRange.contains(utterances), perSpeakerRange.contains(faces) else {
             throw AVPGANError(.invalidArgument, "speakers is \(count), utterances \(utterances), faces \(faces); expected speakers 2...10000, utterances and faces 1...100")
+        }
+        guard SyntheticFace.sizes.contains(faceSize) else {
+            throw AVPGANError(.invalidArgument, "face size is \(faceSize); expected one of \(SyntheticFace.sizes.map(String.init).joined(separator: ", "))")
         }
         let speakers = SyntheticSpeaker.make(count: count, seed: seed)
         for dir in [directory, "\(directory)/voices", "\(directory)/faces"] { try FileIO.makeDirectory(dir) }
@@ -40,9 +45,9 @@ public enum SyntheticDataSet {
                 try spawn("espeak-ng", s.espeakArguments(text: s.sentence(k), wav: "\(directory)/voices/\(s.id)/\(k).wav"))
             }
             for k in 0..<faces {
-                let pixels = SyntheticFace.draw(s, index: k)
+                let pixels = try SyntheticFace.draw(s, index: k, size: faceSize)
                 let png = try pixels.withUnsafeBufferPointer {
-                    try PNGCodec.encodeRGB8($0.baseAddress!, width: SyntheticFace.size, height: SyntheticFace.size)
+                    try PNGCodec.encodeRGB8($0.baseAddress!, width: faceSize, height: faceSize)
                 }
                 try FileIO.write(png, to: "\(directory)/faces/\(s.id)/\(k).png")
             }
