@@ -126,4 +126,18 @@ final class EnhancerTrainingStepTests: XCTestCase {
         XCTAssertLessThanOrEqual(overall, 1e-4, "R1 gradient over all parameters: relative error \(overall)")
         print("enhancer step R1 term: relative error over all parameters \(overall), worst weight \(worst[true]!.1) \(worst[true]!.0), worst bias \(worst[false]!.1) \(worst[false]!.0)")
     }
+
+    /// One step at 1 and at 3 threads: the same checkpoint bytes.
+    func testSameBytesAtAnyThreadCount() throws {
+        defer { try? Threads.set(0) }
+        let a = try Fixtures.Arrays("\(Self.root)/step.safetensors")
+        var saved: [[UInt8]] = []
+        for threads in [1, 3] {
+            try Threads.set(threads)
+            let trainer = try Self.trainer(a, seed: 5)
+            _ = try trainer.step(try Self.batch(a, step: 2).0)
+            saved.append(trainer.checkpoint())
+        }
+        XCTAssertTrue(saved[0] == saved[1], "one step at 1 and at 3 threads gave different states")
+    }
 }
