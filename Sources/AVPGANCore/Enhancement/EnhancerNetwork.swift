@@ -18,9 +18,13 @@ final class EnhancerNetwork {
     /// Steps `forward` reports: one per encoder block and one per decoder level.
     var steps: Int { 2 * config.levels.count }
 
-    init(file: Safetensors, config: EnhancerConfig) throws {
+    convenience init(file: Safetensors, config: EnhancerConfig) throws {
+        self.init(weights: try EnhancerWeights(file: file, config: config), config: config)
+    }
+
+    init(weights: EnhancerWeights, config: EnhancerConfig) {
         self.config = config
-        weights = try EnhancerWeights(file: file, config: config)
+        self.weights = weights
         let levels = config.levels, u = config.unetChannels, d = config.decoderChannels
         unetFloats = ([4] + levels).map { u($0) * $0 * $0 }.max()!
         halfFloats = levels.map { u($0) * $0 * $0 / 4 }.max()!

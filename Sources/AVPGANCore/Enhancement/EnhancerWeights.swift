@@ -51,9 +51,18 @@ struct EnhancerWeights {
         // RGB heads, which restoration does not use) is refused at load.
         var values: [String: FloatStorage] = [:]
         for t in layout { values[t.name] = try tensors.storage(t.name) }
-        parameterCount = layout.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        self.init(storages: values, config: config)
+    }
+
+    /// The layers over `storages` (every tensor of `EnhancerLayout.tensors(for: config)`, each
+    /// of its shape's size, as `init(file:)` checked them), sharing them: a trainer updates the
+    /// storages in place and makes new weights after each update (the noise weights are copied).
+    init(storages values: [String: FloatStorage], config: EnhancerConfig) {
+        var shapes: [String: [Int]] = [:]
+        for t in EnhancerLayout.tensors(for: config) { shapes[t.name] = t.shape }
+        parameterCount = shapes.values.reduce(0) { $0 + $1.reduce(1, *) }
         func get(_ name: String) -> FloatStorage { values[name]! }
-        func shape(_ name: String) -> [Int] { tensors.shape(name) }
+        func shape(_ name: String) -> [Int] { shapes[name]! }
         func plain(_ name: String, bias: Bool = true) -> PlainConv {
             let s = shape("\(name).weight")
             return PlainConv(weight: get("\(name).weight"), bias: bias ? get("\(name).bias") : nil,

@@ -49,9 +49,13 @@ final class FacialComponentDiscriminator {
 
     func zeroGradients() throws -> [String: FloatStorage] { try parameters.mapValues { try FloatStorage(count: $0.count) } }
 
-    /// Runs `crops[N, 3, side, side]` (side divisible by 4), recording into `pass`'s workspace.
+    /// Refreshes the layers' scaled weights after the parameters changed (an optimiser step).
+    func parametersChanged() { for layer in layers { layer.prepare(parameters) } }
+
+    /// Runs `crops[N, 3, side, side]` (side at least 4; an odd side halves down as upstream's
+    /// strided convolutions do: 5 -> 2 -> 1), recording into `pass`'s workspace.
     func forward(_ crops: UnsafePointer<Float>, batch n: Int, side: Int, pass: DiscriminatorPass) throws -> Record {
-        guard n > 0, side >= 4, side % 4 == 0 else { throw AVPGANError.invalid("component crops must be square with a side divisible by 4, not \(side)") }
+        guard n > 0, side >= 4 else { throw AVPGANError.invalid("component crops must be square with a side of at least 4, not \(side)") }
         pass.batch = n
         pass.slots = 0
         var sides: [Int] = [], s = side
@@ -79,7 +83,8 @@ final class FacialComponentDiscriminator {
         let n = record.input.batch, side = record.input.height, first = pass.slots
         defer { pass.slots = first }
         let weightGrad = try pass.take(layers.map { $0.outChannels * $0.inChannels * 9 }.max()!)
-        let blurredGrad = try pass.take(zip(layers, record.outputs).map { $0.inChannels * n * $0.convSide($1.height * ($0.downsample ? 2 : 1)) * $0.convSide($1.height * ($0.downsample ? 2 : 1)) }.max()!)
+        let inputs = [record.input] + record.outputs.dropLast()
+        let blurredGrad = try pass.take(zip(layers, inputs).map { $0.inChannels * n * $0.convSide($1.height) * $0.convSide($1.height) }.max()!)
         var dy = try pass.map(1, record.scores.height)
         dy.data.update(from: gradScores, count: dy.row)  // one channel: NCHW and CNHW agree
         for k in layers.indices.reversed() {
