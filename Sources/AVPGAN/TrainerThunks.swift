@@ -284,14 +284,9 @@ public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
             try run.requireDataset()
             var done: UInt64 = 0
             while done < steps {
-                var stop = abort.map { $0(abortUser) != 0 } ?? false
-                if let reducer = run.reducer {
-                    // An abort on any rank stops them all after the same step.
-                    var flag: [Float] = [stop ? 1 : 0]
-                    try flag.withUnsafeMutableBufferPointer { try reducer.sum($0.baseAddress!, count: 1) }
-                    stop = flag[0] > 0
-                }
-                if stop {
+                // An abort on any rank stops them all after the same step.
+                let abortAsked = abort.map { $0(abortUser) != 0 } ?? false
+                if try run.reducer?.anyRank(abortAsked) ?? abortAsked {
                     let whose = run.reducer == nil ? "the abort callback" : "an abort callback (of this rank or another)"
                     throw AVPGANError(.aborted, "\(whose) stopped the run after \(done) of \(steps) steps (at step \(run.step))")
                 }

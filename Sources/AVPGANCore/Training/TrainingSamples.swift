@@ -1,15 +1,17 @@
-import AVPGANCore
+/// The sample sheet a GAN training session (`GANTrainingSession`, `avpgan train`) writes every
+/// N steps: for up to 8 fixed recordings (the first of each held-out identity, else of the
+/// training identities), the speaker's real picture in the top row and the face the current
+/// generator makes of that recording below it, as one PNG. The same recordings at every step,
+/// so the sheets show training progress.
+public struct TrainingSamples {
+    /// Log-mel features (`frames` x `LogMelExtractor.bands`) of each sample recording.
+    public let features: [(values: [Float], frames: Int)]
+    /// Each identity's real picture as `FaceImage.load` reads it: planar 3 x 64 x 64 in [-1, 1].
+    public let pictures: [[Float]]
+    public let names: [String]
 
-/// The sample sheet `avpgan train` writes every N steps: for up to 8 fixed recordings (the first
-/// of each held-out identity, else of the training identities), the speaker's real picture
-/// in the top row and the face the current generator makes of that recording below it, as one
-/// PNG. The same recordings at every step, so the sheets show training progress.
-struct TrainingSamples {
-    let features: [(values: [Float], frames: Int)]
-    let pictures: [[Float]]
-    let names: [String]
-
-    init(index: DatasetIndex, cache: FeatureCache, count: Int = 8) throws {
+    /// The first recording with speech and the first picture of up to `count` identities.
+    public init(index: DatasetIndex, cache: FeatureCache, count: Int = 8) throws {
         var features: [(values: [Float], frames: Int)] = [], pictures: [[Float]] = [], names: [String] = []
         for identity in (index.test.isEmpty ? index.train : index.test) where features.count < count {
             guard let voice = identity.voices.first, let face = identity.faces.first else { continue }
@@ -22,14 +24,14 @@ struct TrainingSamples {
         self.names = names
     }
 
-    /// The sheet for `model` (the run's current export) as PNG bytes.
-    func png(model: Model, step: Int) throws -> [UInt8] {
+    /// The sheet for `model` (the run's current export) as PNG bytes; `step` goes in its comment.
+    public func png(model: Model, step: Int) throws -> [UInt8] {
         let e = model.embedDim, floats = model.imageFloats, n = features.count
         guard n > 0 else { throw AVPGANError(.invalidArgument, "no recording with speech to draw samples from") }
         var embeddings = [Float](repeating: 0, count: n * e)
         for (i, f) in features.enumerated() {
             try embeddings.withUnsafeMutableBufferPointer {
-                try model.embed(features: f.values, frames: f.frames, melBands: 64, into: $0.baseAddress! + i * e)
+                try model.embed(features: f.values, frames: f.frames, melBands: LogMelExtractor.bands, into: $0.baseAddress! + i * e)
             }
         }
         var faces = [Float](repeating: 0, count: n * floats)
