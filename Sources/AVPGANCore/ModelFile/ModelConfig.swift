@@ -36,7 +36,7 @@ public struct ModelConfig: Equatable, Sendable {
     public var cbamKernel: Int
     public var batchNormEps: Float
 
-    public init(arch: Architecture, networks: [NetworkName] = [.voiceEncoder, .generator], nMels: Int = 64, embedDim: Int,
+    public init(arch: Architecture, networks: [NetworkName] = [.voiceEncoder, .generator], nMels: Int = LogMelExtractor.bands, embedDim: Int,
                 voiceWidths: [Int], generatorWidths: [Int], faceWidths: [Int] = [], identities: Int = 0,
                 spectralNorm: SpectralNormStorage? = nil, pixels: PixelMapping = .clamp,
                 cbamReduction: Int = 16, cbamKernel: Int = 7, batchNormEps: Float = 1e-5) {
@@ -73,7 +73,7 @@ public struct ModelConfig: Equatable, Sendable {
     /// The config of an encoder-only file (`networks: ["voice_encoder"]`, as `avpgan train-voice`
     /// writes): no generator, so `generatorWidths` is empty and `imageSize` 0. The architecture
     /// only names a family; the voice encoder is the same in all three.
-    public static func voiceEncoderOnly(arch: Architecture = .voice2face, nMels: Int = 64, embedDim: Int, voiceWidths: [Int],
+    public static func voiceEncoderOnly(arch: Architecture = .voice2face, nMels: Int = LogMelExtractor.bands, embedDim: Int, voiceWidths: [Int],
                                         batchNormEps: Float = 1e-5) -> ModelConfig {
         ModelConfig(arch: arch, networks: [.voiceEncoder], nMels: nMels, embedDim: embedDim, voiceWidths: voiceWidths,
                     generatorWidths: [], batchNormEps: batchNormEps)

@@ -12,8 +12,8 @@ public final class GANStepBenchmark {
     public init(arch: Architecture, batch: Int, frames: Int, identities: Int = 100, seed: UInt64 = 1) throws {
         guard batch >= 1, frames >= 16, identities >= 1 else { throw AVPGANError.invalid("bench --train needs batch >= 1, frames >= 16") }
         let widths = TrainingRun.Widths.full
-        let config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: LogMelExtractor.bands, embedDim: 64,
-                                 voiceWidths: [256, 384, 576, 864], generatorWidths: widths.generator, faceWidths: widths.face,
+        let config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: LogMelExtractor.bands, embedDim: widths.embed,
+                                 voiceWidths: widths.voice, generatorWidths: widths.generator, faceWidths: widths.face,
                                  identities: identities, spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
         var rng = SplitMix(seed: seed)
         var tensors = NetworkInitializer.tensors(for: config, seed: seed)
