@@ -2,7 +2,7 @@
 /// (`TrainingRun.Widths.full`, the reference's FULL), a random frozen voice encoder (64 mel
 /// bands, widths 256-384-576-864, embedding 64), freshly initialised g, f, d, c, and a batch of
 /// `batch` voices of `frames` frames, faces `3 x 64 x 64`, labels and noise drawn from `seed`.
-/// The same shapes as tools/bench_train_torch.py feeds the reference's `gan_step`.
+/// The same shapes as tools/benchmarks/bench_train_torch.py feeds the reference's `gan_step`.
 public final class GANStepBenchmark {
     let trainer: GANTrainer
     let voices: [Float], faces: [Float], noise: [Float]
