@@ -304,22 +304,23 @@ public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
     }
 }
 
-@_cdecl("avpgan_trainer_save")
-public func avpgan_trainer_save(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+/// Writes to `path` the file `bytes` makes of the trainer's current checkpoint.
+private func writeTrainerFile(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+                              _ bytes: @escaping (TrainingCheckpoint) throws -> [UInt8]) -> Int32 {
     CallBoundary.run {
         let t = try trainerFromHandle(handle)
         let path = try string(path, "path")
-        let bytes = try t.exclusive { try $0.checkpoint().serialize() }
-        try FileIO.write(bytes, to: path)
+        let data = try t.exclusive { try bytes($0.checkpoint()) }
+        try FileIO.write(data, to: path)
     }
+}
+
+@_cdecl("avpgan_trainer_save")
+public func avpgan_trainer_save(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    writeTrainerFile(handle, path) { try $0.serialize() }
 }
 
 @_cdecl("avpgan_trainer_export")
 public func avpgan_trainer_export(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
-    CallBoundary.run {
-        let t = try trainerFromHandle(handle)
-        let path = try string(path, "path")
-        let bytes = try t.exclusive { try $0.checkpoint().exportModel() }
-        try FileIO.write(bytes, to: path)
-    }
+    writeTrainerFile(handle, path) { try $0.exportModel() }
 }

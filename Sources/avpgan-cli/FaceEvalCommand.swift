@@ -90,7 +90,7 @@ enum FaceEvalCommand {
     /// The identities to evaluate: `--identities` (a file of names, one per line, or a comma
     /// list), else the `--split` of the data set (default test, as `evaluate`).
     static func selectIdentities(_ o: Options, voices: String, faces: String) throws -> [DatasetIndex.Identity] {
-        let index = try TrainCommand.datasetIndex(o, voices: voices, faces: faces)
+        let index = try DatasetOptions.index(o, voices: voices, faces: faces)
         let chosen: [DatasetIndex.Identity]
         if let spec = o.values["--identities"] {
             let names: [String]

@@ -60,7 +60,7 @@ enum TrainCommand {
         let lead = (group?.rank ?? 0) == 0
         func say(_ line: String) { if lead { print(line) } }
         if let group, batch < group.size { fail("--batch \(batch) is smaller than the \(group.size) ranks; each rank needs at least one row", code: 2) }
-        let index = try datasetIndex(o, voices: voices, faces: faces)
+        let index = try DatasetOptions.index(o, voices: voices, faces: faces)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
         say("feature cache: \(cache.directory)")
         if options.resume, options.checkpointDirectory.map({ access("\($0)/\(GANTrainingSession.checkpointName)", R_OK) != 0 }) ?? true {
@@ -77,7 +77,7 @@ enum TrainCommand {
         }
         if tty { fputs("\r\u{1B}[K", stderr) }
         if let group {
-            try session.distribute(over: group, fingerprint: TrainCommand.fingerprint(index))
+            try session.distribute(over: group, fingerprint: DatasetOptions.fingerprint(index))
             say("data-parallel over \(group.size) ranks (MPI, \(group.library)): each step's batch of \(batch) is shared out, \(BatchSlice.rows(batch: batch, rank: 0, size: group.size).count) rows on rank 0")
         }
         signal(SIGINT) { _ in stopRequested = 1 }
@@ -115,39 +115,5 @@ enum TrainCommand {
         try session.export(to: output)
         say("wrote \(output) after \(run.step) steps")
         return 0
-    }
-
-    static func existing(_ path: String) -> String? { access(path, R_OK) == 0 ? path : nil }
-
-    /// What must be the same on every rank of a data-parallel run besides the trainer's own
-    /// state: the command line and the data set as each rank sees it.
-    static func fingerprint(_ index: DatasetIndex) -> String {
-        var parts = CommandLine.arguments
-        for (split, identities) in [("train", index.train), ("validation", index.validation), ("test", index.test)] {
-            for i in identities { parts.append("\(split):\(i.name):\(i.voices.joined(separator: ",")):\(i.faces.joined(separator: ","))") }
-        }
-        return parts.joined(separator: "\u{1}")
-    }
-
-    /// The data set's identities: joined through `--meta` when given (the VoxCeleb layout), split
-    /// by `--split-rule`, by `--test-list F`, or by the data set's own `VOICES/../test.txt`; with
-    /// `--meta` and no list, by the paper's initial-letter rule.
-    static func datasetIndex(_ o: Options, voices: String, faces: String?) throws -> DatasetIndex {
-        let meta = try o.values["--meta"].map { try VoxCelebMeta(path: $0) }
-        let list = o.values["--test-list"]
-        let rule: DatasetIndex.SplitRule
-        switch o.values["--split-rule"] ?? (meta != nil && list == nil ? "initial-letter" : nil) {
-        case nil: rule = .heldOutList(list ?? existing("\(voices)/../test.txt"))
-        case let named?:
-            guard list == nil else { fail("--split-rule and --test-list exclude each other", code: 2) }
-            switch named {
-            case "initial-letter": rule = .initialLetter
-            case "corpus-set":
-                guard meta != nil else { fail("--split-rule corpus-set needs --meta (the table's Set column)", code: 2) }
-                rule = .corpusSet
-            default: fail("--split-rule takes initial-letter or corpus-set, got '\(named)'", code: 2)
-            }
-        }
-        return try DatasetIndex(voices: voices, faces: faces, meta: meta, split: rule)
     }
 }
