@@ -1,7 +1,7 @@
 """The avpgan command line against the golden fixtures: embed and generate give what the
 library gives, failures print one clear line and exit non-zero; portraits, features, synth-data
 and pixel retrieval. Needs numpy and build/bin/avpgan (training: test_train.py)."""
-import json, os, subprocess
+import json, os, shutil, subprocess, sys
 
 import numpy as np
 import pytest
