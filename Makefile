@@ -84,7 +84,7 @@ test-c: build venv
 	rm -rf build/tests/train-data
 	build/bin/avpgan synth-data -o build/tests/train-data --speakers 3 --utterances 2 --faces 2 --seed 3 >/dev/null
 	# A face model with random weights (no face-recognition weights ship): the face API's contract.
-	$(PYTHON) tools/face_model_file.py --random mobilefacenet --seed 2 -o build/tests/face.safetensors
+	$(PYTHON) tools/converters/face_model_file.py --random mobilefacenet --seed 2 -o build/tests/face.safetensors
 	build/tests/test_api $(FIXTURES)/avpgan/model.safetensors build/tests/train-data build/tests/face.safetensors
 	cc $(CFLAGS_STRICT) Tests/c/test_evaluation.c -o build/tests/test_evaluation -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	rm -rf build/tests/evaluation && mkdir -p build/tests/evaluation
@@ -144,14 +144,14 @@ fuzz: deps
 	bash Fuzz/run.sh $(FUZZ_SECONDS)
 
 ## bench-memory: peak RSS of `avpgan portrait` on 15- and 60-minute 48 kHz stereo WAVs
-## (tools/bench_memory.py; the WAVs, about 800 MB, stay in build/bench-memory).
+## (tools/benchmarks/bench_memory.py; the WAVs, about 800 MB, stay in build/bench-memory).
 bench-memory: build
-	python3 tools/bench_memory.py
+	python3 tools/benchmarks/bench_memory.py
 
 ## bench-scaling: data-parallel `avpgan train` at 1 and 2 ranks (full widths, batch 64), the
 ## communication time per step, and the model of N machines on 10 Gb/s (docs/scaling.md).
 bench-scaling: build
-	python3 tools/bench_data_parallel.py
+	python3 tools/benchmarks/bench_data_parallel.py
 
 ## stress: one model shared by 8 threads for STRESS_PORTRAITS portraits (and embeddings) each,
 ## against single-threaded output (make test runs STRESS_SHORT of them).
@@ -192,17 +192,17 @@ test-package: deb venv
 ## whether the pipeline learns is `make bench-learning`, which trains (up to 10 minutes per arch).
 bench: build venv bench-gemm
 	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
-	PYTHONPATH=bindings/python:tools $(PYTHON) tools/bench.py
-	$(PYTHON) tools/bench_train.py
-	$(PYTHON) tools/bench_face.py
-	$(PYTHON) tools/bench_enhancer.py
+	PYTHONPATH=bindings/python:tools/converters $(PYTHON) tools/benchmarks/bench.py
+	$(PYTHON) tools/benchmarks/bench_train.py
+	$(PYTHON) tools/benchmarks/bench_face.py
+	$(PYTHON) tools/benchmarks/bench_enhancer.py
 
 ## bench-gemm: GFLOP/s of the networks' GEMM shapes (generator at batch 64, voice encoder), one
 ## thread, on Debian's OpenBLAS as the library uses it, and on BLIS and OpenBLAS's other core
-## types for comparison where present (tools/bench_gemm.py; an illegal instruction is reported).
+## types for comparison where present (tools/benchmarks/bench_gemm.py; an illegal instruction is reported).
 BLIS_LIB := /usr/lib/x86_64-linux-gnu/libblis.so.4
 bench-gemm:
-	python3 tools/bench_gemm.py --lib /usr/lib/x86_64-linux-gnu/libopenblas.so.0 \
+	python3 tools/benchmarks/bench_gemm.py --lib /usr/lib/x86_64-linux-gnu/libopenblas.so.0 \
 	    $$([ -e $(BLIS_LIB) ] && echo --lib $(BLIS_LIB)) --env OPENBLAS_CORETYPE=Haswell --env OPENBLAS_CORETYPE=SkylakeX
 
 ## demo: the main job — a recording in, a portrait PNG out. The bundled recording is a synthetic
@@ -218,28 +218,28 @@ demo: build
 ## bench-learning: does the pipeline learn? synth-data, train-voice, train, evaluate within the
 ## issue's CPU budget, for each of the three architectures (the same data, encoder steps, GAN
 ## steps and seed; about 10 minutes each on 2 cores); prints held-out retrieval top-1 against
-## chance and any training-health warning (tools/bench_learning.py).
+## chance and any training-health warning (tools/benchmarks/bench_learning.py).
 bench-learning: build
 	for arch in voice2face avpgan avpgan-nocbam; do \
-	    python3 tools/bench_learning.py --workdir build/bench-learning/$$arch --arch $$arch \
+	    python3 tools/benchmarks/bench_learning.py --workdir build/bench-learning/$$arch --arch $$arch \
 	        --json build/bench-learning/$$arch.json || exit 1; done
-	python3 tools/bench_learning.py --summary build/bench-learning
+	python3 tools/benchmarks/bench_learning.py --summary build/bench-learning
 
 ## default-model: retrains models/default.safetensors from scratch as README "Models" says
 ## (synthetic data, voice-encoder pre-training, Algorithm 1; about half an hour on 2 cores).
 default-model: build
-	python3 tools/bench_learning.py --workdir build/default-model --speakers 100 --voice-steps 1500 \
+	python3 tools/benchmarks/bench_learning.py --workdir build/default-model --speakers 100 --voice-steps 1500 \
 	    --gan-steps 6000 --json build/default-model.json --install models/default.safetensors
 
 ## ablation: the README's Table-4 ablation on synthetic data: avpgan and avpgan-nocbam trained
 ## with make default-model's recipe (same data, encoder steps, GAN steps, seed), then avpgan eval of
 ## the three architectures on the 20 held-out speakers. About an hour on 2 cores. Needs a face
-## model: FACE_MODEL=face.safetensors (python3 tools/convert_face.py --onnx mobilefacenet.onnx -o ...).
+## model: FACE_MODEL=face.safetensors (python3 tools/converters/convert_face.py --onnx mobilefacenet.onnx -o ...).
 ABLATION := build/ablation
 ablation: build
-	@test -n "$(FACE_MODEL)" || { echo "set FACE_MODEL=face.safetensors (tools/convert_face.py makes one)"; exit 2; }
+	@test -n "$(FACE_MODEL)" || { echo "set FACE_MODEL=face.safetensors (tools/converters/convert_face.py makes one)"; exit 2; }
 	for arch in avpgan avpgan-nocbam; do \
-	    python3 tools/bench_learning.py --workdir $(ABLATION)/$$arch --speakers 100 --voice-steps 1500 \
+	    python3 tools/benchmarks/bench_learning.py --workdir $(ABLATION)/$$arch --speakers 100 --voice-steps 1500 \
 	        --gan-steps 6000 --arch $$arch --json $(ABLATION)/$$arch.json || exit 1; done
 	build/bin/avpgan eval --model models/default.safetensors --model $(ABLATION)/avpgan/model.safetensors \
 	    --model $(ABLATION)/avpgan-nocbam/model.safetensors --voices $(ABLATION)/avpgan/data/voices \
@@ -287,7 +287,7 @@ deb: build
 
 ## fixtures: regenerate the golden fixtures (needs PyTorch: TORCH_PYTHON=/path/to/python).
 fixtures:
-	$(or $(TORCH_PYTHON),python3) tools/make_golden.py
+	$(or $(TORCH_PYTHON),python3) tools/fixtures/make_golden.py
 
 clean:
 	rm -rf build .build .build-asan .build-tsan .build-fuzz

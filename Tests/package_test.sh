@@ -69,14 +69,16 @@ fi
 consumer_checks "$lib/pkgconfig" "$root/usr" "$lib" "$root/usr/share/avpgan/default.safetensors" \
     "$root/usr/include/avpgan.h" "$root"
 
-# The converters: each command runs its script from the package (numpy only for face and gfpgan).
-for c in face gfpgan torch; do
+# The converters: each command runs its script from the package (numpy only for face, gfpgan and vgg).
+for c in face gfpgan torch vgg; do
     sed -i "s|/usr/share/avpgan/tools|$root/usr/share/avpgan/tools|" "$root/usr/bin/avpgan-convert-$c"
     check "avpgan-converters: avpgan-convert-$c --help" "$root/usr/bin/avpgan-convert-$c" --help
 done
 printf 'not a checkpoint' > "$work/bogus.pth"
 check "avpgan-convert-gfpgan refuses a file that is not a checkpoint, in one line, exit 2" bash -c \
     "'$root/usr/bin/avpgan-convert-gfpgan' '$work/bogus.pth' -o '$work/e.safetensors' 2>'$work/conv.err'; test \$? = 2 && test \$(wc -l < '$work/conv.err') = 1 && test ! -e '$work/e.safetensors'"
+check "avpgan-convert-vgg refuses a file that is not a checkpoint, in one line, exit 2" bash -c \
+    "'$root/usr/bin/avpgan-convert-vgg' '$work/bogus.pth' -o '$work/v.safetensors' 2>'$work/conv.err'; test \$? = 2 && test \$(wc -l < '$work/conv.err') = 1 && test ! -e '$work/v.safetensors'"
 
 # The packaged command and the Python package.
 check "avpgan-tools: avpgan version" "$root/usr/bin/avpgan" version

@@ -138,11 +138,11 @@ DESC
 # /usr/share/avpgan/tools, with the numpy-only file writers beside it.
 p="$stage/avpgan-converters"
 install -d "$p/usr/bin" "$p/usr/share/avpgan/tools"
-for f in convert_face convert_gfpgan convert_torch face_model_file enhancer_file avpgan_model_file safetensors_io \
-         conversion_error onnx_reader face_onnx_layers face_onnx torch_checkpoint; do
-    install -m644 "$root/tools/$f.py" "$p/usr/share/avpgan/tools/$f.py"
+# The converters' room of the source tree, tools/converters/, whole: its scripts and their modules.
+for f in "$root"/tools/converters/*.py; do
+    install -m644 "$f" "$p/usr/share/avpgan/tools/$(basename "$f")"
 done
-for c in face gfpgan torch; do
+for c in face gfpgan torch vgg; do
     printf '#!/bin/sh\n# avpgan-convert-%s: see /usr/share/avpgan/tools/convert_%s.py\nexec /usr/bin/python3 /usr/share/avpgan/tools/convert_%s.py "$@"\n' \
         "$c" "$c" "$c" > "$p/usr/bin/avpgan-convert-$c"
     chmod 755 "$p/usr/bin/avpgan-convert-$c"
@@ -150,10 +150,11 @@ done
 install -d "$p/usr/share/man/man1"
 mandate=$(date -u -d "@$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)" +%Y-%m-%d)
 for spec in "face:face-recognition weights to a libavpgan face model" "gfpgan:a GFPGAN checkpoint to a libavpgan enhancer" \
-            "torch:AVP-GAN PyTorch state_dicts to a libavpgan model"; do
+            "torch:AVP-GAN PyTorch state_dicts to a libavpgan model" \
+            "vgg:torchvision VGG-19 weights to the enhancer losses' feature network"; do
     c=${spec%%:*}
     python3 "$here/make-manpage.py" --converter "avpgan-convert-$c" "${spec#*:}" "$version" "$mandate" \
-        python3 "$root/tools/convert_$c.py" | gzip -9n > "$p/usr/share/man/man1/avpgan-convert-$c.1.gz"
+        python3 "$root/tools/converters/convert_$c.py" | gzip -9n > "$p/usr/share/man/man1/avpgan-convert-$c.1.gz"
 done
 docs avpgan-converters
 finish avpgan-converters all science "python3:any, python3-numpy" "Suggests: libavpgan0, avpgan-tools" <<'DESC'
@@ -163,8 +164,11 @@ Description: voice portraits: converters of model files to libavpgan's format
   avpgan-convert-face    face-recognition networks (MobileFaceNet, ArcFace
                          IResNet) from ONNX or a PyTorch state_dict;
   avpgan-convert-gfpgan  GFPGAN v1.2-v1.4 checkpoints to enhancer files;
-  avpgan-convert-torch   AVP-GAN / Voice2Face PyTorch state_dicts to models.
- The first two need only numpy (PyTorch files are read without torch);
+  avpgan-convert-torch   AVP-GAN / Voice2Face PyTorch state_dicts to models;
+  avpgan-convert-vgg     torchvision VGG-19 weights to the feature network of
+                         the enhancer's training losses.
+ avpgan-convert-face, -gfpgan and -vgg need only numpy (PyTorch files are
+ read without torch);
  avpgan-convert-torch needs PyTorch (pip install torch) and the reference
  network definitions (--reference).
 DESC

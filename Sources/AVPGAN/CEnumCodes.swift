@@ -60,3 +60,35 @@ extension ModelFileKind {
         }
     }
 }
+
+extension ErrorKind {
+    /// The `avpgan_status` a call that failed this way returns.
+    var status: Int32 {
+        switch self {
+        case .invalidArgument: return Int32(AVPGAN_E_INVALID_ARGUMENT.rawValue)
+        case .bufferTooSmall: return Int32(AVPGAN_E_BUFFER_TOO_SMALL.rawValue)
+        case .outOfMemory: return Int32(AVPGAN_E_OUT_OF_MEMORY.rawValue)
+        case .io: return Int32(AVPGAN_E_IO.rawValue)
+        case .modelFormat: return Int32(AVPGAN_E_MODEL_FORMAT.rawValue)
+        case .unsupported: return Int32(AVPGAN_E_UNSUPPORTED.rawValue)
+        case .missingNetwork: return Int32(AVPGAN_E_MISSING_NETWORK.rawValue)
+        case .audioFormat: return Int32(AVPGAN_E_AUDIO_FORMAT.rawValue)
+        case .noSpeech: return Int32(AVPGAN_E_NO_SPEECH.rawValue)
+        case .aborted: return Int32(AVPGAN_E_ABORTED.rawValue)
+        case .internal: return Int32(AVPGAN_E_INTERNAL.rawValue)
+        }
+    }
+}
+
+extension TrainingHealth {
+    /// The raised warnings as `avpgan_health` bits.
+    var bits: UInt32 {
+        raised.reduce(0) { bits, raised in
+            switch raised.warning {
+            case .collapse: return bits | UInt32(AVPGAN_HEALTH_COLLAPSE.rawValue)
+            case .discriminatorWins: return bits | UInt32(AVPGAN_HEALTH_DISCRIMINATOR_WINS.rawValue)
+            case .classifierAtChance: return bits | UInt32(AVPGAN_HEALTH_CLASSIFIER_AT_CHANCE.rawValue)
+            }
+        }
+    }
+}

@@ -16,10 +16,10 @@ enum CallBoundary {
         } catch let e as AVPGANError {
             // A model file of another kind: say which C loader takes it.
             LastError.set(e.fileKind.map { "\(e.message): load it with \($0.loader)" } ?? e.message)
-            return e.kind.rawValue
+            return e.kind.status
         } catch {
             LastError.set("unexpected error: \(error)")
-            return ErrorKind.internal.rawValue
+            return ErrorKind.internal.status
         }
     }
 }

@@ -9,7 +9,7 @@ private let versionString = strdup(LibraryVersion.string)!
 private let statusStrings: [Int32: UnsafeMutablePointer<CChar>] = {
     var table = [Int32: UnsafeMutablePointer<CChar>]()
     table[0] = strdup("ok")!
-    for kind in ErrorKind.allCases { table[kind.rawValue] = strdup(kind.summary)! }
+    for kind in ErrorKind.allCases { table[kind.status] = strdup(kind.summary)! }
     return table
 }()
 private let unknownStatus = strdup("unknown status")!

@@ -291,14 +291,9 @@ public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
             try run.requireDataset()
             var done: UInt64 = 0
             while done < steps {
-                var stop = abort.map { $0(abortUser) != 0 } ?? false
-                if let reducer = run.reducer {
-                    // An abort on any rank stops them all after the same step.
-                    var flag: [Float] = [stop ? 1 : 0]
-                    try flag.withUnsafeMutableBufferPointer { try reducer.sum($0.baseAddress!, count: 1) }
-                    stop = flag[0] > 0
-                }
-                if stop {
+                // An abort on any rank stops them all after the same step.
+                let abortAsked = abort.map { $0(abortUser) != 0 } ?? false
+                if try run.reducer?.anyRank(abortAsked) ?? abortAsked {
                     let whose = run.reducer == nil ? "the abort callback" : "an abort callback (of this rank or another)"
                     throw AVPGANError(.aborted, "\(whose) stopped the run after \(done) of \(steps) steps (at step \(run.step))")
                 }
@@ -316,22 +311,23 @@ public func avpgan_trainer_run(_ handle: OpaquePointer?, _ steps: UInt64,
     }
 }
 
-@_cdecl("avpgan_trainer_save")
-public func avpgan_trainer_save(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+/// Writes to `path` the file `bytes` makes of the trainer's current checkpoint.
+private func writeTrainerFile(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+                              _ bytes: @escaping (TrainingCheckpoint) throws -> [UInt8]) -> Int32 {
     CallBoundary.run {
         let t = try trainerFromHandle(handle)
         let path = try string(path, "path")
-        let bytes = try t.exclusive { try $0.checkpoint().serialize() }
-        try FileIO.write(bytes, to: path)
+        let data = try t.exclusive { try bytes($0.checkpoint()) }
+        try FileIO.write(data, to: path)
     }
+}
+
+@_cdecl("avpgan_trainer_save")
+public func avpgan_trainer_save(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    writeTrainerFile(handle, path) { try $0.serialize() }
 }
 
 @_cdecl("avpgan_trainer_export")
 public func avpgan_trainer_export(_ handle: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
-    CallBoundary.run {
-        let t = try trainerFromHandle(handle)
-        let path = try string(path, "path")
-        let bytes = try t.exclusive { try $0.checkpoint().exportModel() }
-        try FileIO.write(bytes, to: path)
-    }
+    writeTrainerFile(handle, path) { try $0.exportModel() }
 }

@@ -181,7 +181,7 @@ public final class Model: @unchecked Sendable {
         try Model.checkFinite(embeddings, count: count * embedDim, name: "embeddings") { "embedding \($0 / embedDim), value \($0 % embedDim)" }
     }
 
-    /// Throws `AVPGAN_E_MODEL_FORMAT` when a network's output holds NaN or an infinity. The
+    /// Throws `.modelFormat` when a network's output holds NaN or an infinity. The
     /// inputs were checked finite, so the cause is the model: weights that are finite but so
     /// large that float32 overflows. No call returns such a result with status OK.
     static func checkOutput(_ p: UnsafePointer<Float>, count: Int, what: String) throws {

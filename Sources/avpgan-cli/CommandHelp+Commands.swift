@@ -53,7 +53,7 @@ extension CommandHelp {
                 O("--seed", "N", "seed of that noise", default: "0"),
                 O("--timestamp", nil, "add a Creation Time chunk (the PNG then differs run to run)"),
                 O("--enhance", "ENHANCER", "restore and enlarge each face with this enhancer file (GFPGAN, "
-                    + "tools/convert_gfpgan.py); the PNG then has the enhancer's size and SHA-256"),
+                    + "tools/converters/convert_gfpgan.py); the PNG then has the enhancer's size and SHA-256"),
                 overwriteOption,
                 threadsOption,
             ],
@@ -71,7 +71,7 @@ extension CommandHelp {
             failed picture; the exit status is 1 if any failed.
             """,
             options: [
-                O("--enhancer", "ENHANCER", "enhancer file (tools/convert_gfpgan.py from a GFPGAN checkpoint)"),
+                O("--enhancer", "ENHANCER", "enhancer file (tools/converters/convert_gfpgan.py from a GFPGAN checkpoint)"),
                 O("-o", "OUT.png", "the output, for one picture"),
                 O("--out-dir", "DIR", "one PNG per picture, named after it", default: "."),
                 overwriteOption,
@@ -227,7 +227,7 @@ extension CommandHelp {
                 O("--model", "MODEL", "model file; repeat to compare models"),
                 O("--voices", "DIR", "recordings, one folder per identity"),
                 O("--faces", "DIR", "face pictures, one folder per identity"),
-                O("--face-model", "F", "face-recognition model (tools/convert_face.py)"),
+                O("--face-model", "F", "face-recognition model (tools/converters/convert_face.py)"),
                 O("--seconds", "LIST", "voice lengths, comma-separated; all = every voiced second", default: "2,4,6,8"),
                 O("--identities", "FILE|a,b,c", "which identities"),
                 O("--split", "test|validation|train|all", "which identities", default: "test"),

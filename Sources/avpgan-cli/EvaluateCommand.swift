@@ -17,7 +17,7 @@ enum EvaluateCommand {
         // Several ranks (mpirun/srun): any failure ends the job (fail); main leaves MPI after a return.
         let group = try MPIProcessGroup.joinIfLaunched()
         let model = try Model(path: modelPath)
-        let index = try TrainCommand.datasetIndex(o, voices: voices, faces: faces)
+        let index = try DatasetOptions.index(o, voices: voices, faces: faces)
         let identities = index.identities(in: EvaluationSplit(rawValue: split)!)
         guard identities.count >= 2 else {
             fail("the \(split) split has \(identities.count) identities with voices and faces; retrieval needs at least 2 (give --test-list or --split train)")

@@ -13,7 +13,7 @@ enum FaceEvalCommand {
         guard !models.isEmpty else { fail("eval needs at least one --model MODEL", code: 2) }
         guard let voices = o.values["--voices"], let faces = o.values["--faces"] else { fail("eval needs --voices DIR --faces DIR", code: 2) }
         guard let facePath = o.values["--face-model"] else {
-            fail("eval needs --face-model F.safetensors (a face-recognition network; tools/convert_face.py makes one)", code: 2)
+            fail("eval needs --face-model F.safetensors (a face-recognition network; tools/converters/convert_face.py makes one)", code: 2)
         }
         let seconds = try parseSeconds(o.values["--seconds"] ?? "2,4,6,8")
         let outDir = o.values["-o"] ?? "eval"
@@ -90,7 +90,7 @@ enum FaceEvalCommand {
     /// The identities to evaluate: `--identities` (a file of names, one per line, or a comma
     /// list), else the `--split` of the data set (default test, as `evaluate`).
     static func selectIdentities(_ o: Options, voices: String, faces: String) throws -> [DatasetIndex.Identity] {
-        let index = try TrainCommand.datasetIndex(o, voices: voices, faces: faces)
+        let index = try DatasetOptions.index(o, voices: voices, faces: faces)
         let chosen: [DatasetIndex.Identity]
         if let spec = o.values["--identities"] {
             let names: [String]

@@ -6,7 +6,10 @@ import Glibc
 /// Set by SIGINT/SIGTERM: the training loop checkpoints and stops at the end of the step.
 nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
 
-/// `avpgan train`: Algorithm 1 on a data set, with checkpoints, resume, progress and a log.
+/// `avpgan train`: parses the options and runs a `GANTrainingSession` (Algorithm 1 on a data set
+/// with checkpoints, resume, sample sheets and a JSONL log), with Ctrl-C and progress on the
+/// terminal. Under mpirun or srun with several ranks it trains data-parallel (`MPIProcessGroup`);
+/// rank 0 writes and prints, and any failure ends every rank (`fail`).
 enum TrainCommand {
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
         guard let voices = o.values["--voices"], let faces = o.values["--faces"] else { fail("train needs --voices DIR --faces DIR", code: 2) }
@@ -23,20 +26,8 @@ enum TrainCommand {
         let seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
         let warmUp = o.integer("--health-warm-up", default: TrainingHealth.defaultWarmUp)
         guard warmUp >= 1 else { fail("--health-warm-up takes a number of steps >= 1", code: 2) }
-        let generatorSN: Bool
-        switch o.values["--generator-sn"] {
-        case nil: generatorSN = TrainingRun.defaultGeneratorSpectralNorm
-        case "on": generatorSN = true
-        case "off": generatorSN = false
-        case let other?: fail("--generator-sn takes on or off, got '\(other)'", code: 2)
-        }
-        let generatorCBAM: Bool
-        switch o.values["--generator-cbam"] {
-        case nil: generatorCBAM = TrainingRun.defaultGeneratorCBAM
-        case "on": generatorCBAM = true
-        case "off": generatorCBAM = false
-        case let other?: fail("--generator-cbam takes on or off, got '\(other)'", code: 2)
-        }
+        let generatorSN = o.onOff("--generator-sn", default: TrainingRun.defaultGeneratorSpectralNorm)
+        let generatorCBAM = o.onOff("--generator-cbam", default: TrainingRun.defaultGeneratorCBAM)
         let cbamReduction = o.integer("--cbam-reduction", default: TrainingRun.defaultCBAMReduction)
         guard (1...ModelConfig.maxWidth).contains(cbamReduction) else { fail("--cbam-reduction takes 1...\(ModelConfig.maxWidth)", code: 2) }
         let gateName = o.values["--cbam-gate"] ?? TrainingRun.defaultCBAMGate.rawValue
@@ -44,149 +35,85 @@ enum TrainCommand {
             fail("--cbam-gate takes \(CBAMGate.allCases.map(\.rawValue).joined(separator: " or ")), got '\(gateName)'", code: 2)
         }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+        var options = GANTrainingSession.Options()
+        options.steps = steps
+        options.batchSize = batch
+        options.checkpointEvery = every
+        options.samplesEvery = samplesEvery
+        options.checkpointDirectory = o.values["--checkpoint-dir"]
+        options.logPath = o.values["--log"]
+        options.resume = flags.contains("--resume")
+        options.stopOnCollapse = flags.contains("--stop-on-collapse")
+        var recipe = GANTrainingSession.Recipe()
+        recipe.arch = arch
+        recipe.widths = widths
+        recipe.voiceEncoderFile = encoder
+        recipe.seed = seed
+        recipe.generatorSpectralNorm = generatorSN
+        recipe.generatorCBAM = generatorCBAM
+        recipe.cbamReduction = cbamReduction
+        recipe.cbamGate = cbamGate
+        recipe.healthWarmUp = warmUp
         // Under mpirun/srun with several ranks: data-parallel training; rank 0 writes everything.
         // Left with MPI_Finalize by main after a normal return; any failure aborts the job (fail).
         let group = try MPIProcessGroup.joinIfLaunched()
         let lead = (group?.rank ?? 0) == 0
         func say(_ line: String) { if lead { print(line) } }
         if let group, batch < group.size { fail("--batch \(batch) is smaller than the \(group.size) ranks; each rank needs at least one row", code: 2) }
-        let dir = o.values["--checkpoint-dir"]
-        if let dir, lead { try FileIO.makeDirectory(dir) }
-        let checkpointPath = dir.map { "\($0)/checkpoint.safetensors" }
-        let index = try datasetIndex(o, voices: voices, faces: faces)
+        let index = try DatasetOptions.index(o, voices: voices, faces: faces)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
         say("feature cache: \(cache.directory)")
+        if options.resume, options.checkpointDirectory.map({ access("\($0)/\(GANTrainingSession.checkpointName)", R_OK) != 0 }) ?? true {
+            fail("--resume needs --checkpoint-dir D holding \(GANTrainingSession.checkpointName)")
+        }
         let tty = lead && isatty(STDERR_FILENO) == 1
-        let loading: (Int, Int) -> Void = { done, total in if tty { fputs("\rloading data \(done)/\(total)\u{1B}[K", stderr) } }
-        let run: TrainingRun
-        if flags.contains("--resume") {
-            guard let checkpointPath, access(checkpointPath, R_OK) == 0 else { fail("--resume needs --checkpoint-dir D holding checkpoint.safetensors") }
-            run = try TrainingRun(checkpoint: try TrainingCheckpoint(bytes: try FileIO.read(checkpointPath)), index: index,
-                                  cache: cache, batchSize: batch, progress: loading)
-            // The checkpoint decides the recipe; a gate asked for explicitly must be the one it was made with.
-            if o.values["--cbam-gate"] != nil, run.config.arch.hasCBAM, run.config.cbamGate != cbamGate {
-                fail("--cbam-gate \(cbamGate.rawValue), but the checkpoint was trained with the \(run.config.cbamGate.rawValue) gate (a resumed run keeps its checkpoint's)", code: 2)
-            }
-        } else {
-            run = try TrainingRun(arch: arch, widths: widths, voiceEncoderFile: encoder, index: index, cache: cache,
-                                  batchSize: batch, seed: seed, generatorSpectralNorm: generatorSN,
-                                  generatorCBAM: generatorCBAM, cbamReduction: cbamReduction, cbamGate: cbamGate,
-                                  healthWarmUp: warmUp, progress: loading)
+        let session = try GANTrainingSession(options: options, recipe: recipe, index: index, cache: cache, rank: group?.rank ?? 0) { done, total in
+            if tty { fputs("\rloading data \(done)/\(total)\u{1B}[K", stderr) }
+        }
+        let run = session.run
+        // The checkpoint decides the recipe; a gate asked for explicitly must be the one it was made with.
+        if options.resume, o.values["--cbam-gate"] != nil, run.config.arch.hasCBAM, run.config.cbamGate != cbamGate {
+            fail("--cbam-gate \(cbamGate.rawValue), but the checkpoint was trained with the \(run.config.cbamGate.rawValue) gate (a resumed run keeps its checkpoint's)", code: 2)
         }
         if tty { fputs("\r\u{1B}[K", stderr) }
         if let group {
-            try run.distribute(over: group, fingerprint: TrainCommand.fingerprint(index))
+            try session.distribute(over: group, fingerprint: DatasetOptions.fingerprint(index))
             say("data-parallel over \(group.size) ranks (MPI, \(group.library)): each step's batch of \(batch) is shared out, \(BatchSlice.rows(batch: batch, rank: 0, size: group.size).count) rows on rank 0")
-        }
-        let samples = lead && dir != nil && samplesEvery > 0 ? try TrainingSamples(index: index, cache: cache) : nil
-        if samples != nil { try FileIO.makeDirectory("\(dir!)/samples") }
-        func drawSamples() throws {
-            guard let samples, let dir, !samples.features.isEmpty else { return }
-            let model = try Model(bytes: try run.checkpoint().exportModel())
-            let digits = String(run.step), padded = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
-            try FileIO.write(try samples.png(model: model, step: run.step), to: "\(dir)/samples/step-\(padded).png")
         }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        var log: [UInt8] = []
-        let logPath = o.values["--log"] ?? dir.map { "\($0)/train.jsonl" }
-        if flags.contains("--resume"), let logPath, let old = try? FileIO.read(logPath) { log = old }
-        func save() throws {
-            guard lead else { return }
-            if let checkpointPath { try FileIO.write(try run.checkpoint().serialize(), to: checkpointPath) }
-            if let logPath { try FileIO.write(log, to: logPath) }
-        }
         let start = Bench.now(), first = run.step
-        let stopOnCollapse = flags.contains("--stop-on-collapse")
-        // The step of the last checkpoint written before a stopping warning (a resumed run's own).
-        var lastGood = flags.contains("--resume") && !run.health.raised.contains(where: { $0.warning.stopsRun }) ? run.step : nil as Int?
         say("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
-        // A stop request (Ctrl-C, SIGTERM) reaches the ranks at different moments: they agree on it
-        // before each step, so all stop after the same step.
-        func stopAgreed() throws -> Bool {
-            guard let group else { return stopRequested != 0 }
-            var flag: [Float] = [stopRequested != 0 ? 1 : 0]
-            try flag.withUnsafeMutableBufferPointer { try group.sum($0.baseAddress!, count: 1) }
-            if flag[0] > 0 { stopRequested = 1 }
-            return flag[0] > 0
-        }
-        while run.step < steps, try !stopAgreed() {
-            let warningsBefore = run.health.raised.count
-            let losses = try run.next()
-            let rate = Double(run.step - first) / max(Bench.now() - start, 1e-9)
-            let names = TrainingRun.lossNames
-            let fields = zip(names, losses).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
-            let warnings = run.health.warnings.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            log += Array("{\"step\": \(run.step), \(fields), \"spread\": \(run.lastSpread), \"warnings\": [\(warnings)], \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
+        let outcome = try session.train(onStep: { r in
             if tty {
-                let eta = Double(steps - run.step) / max(rate, 1e-9)
+                let eta = Double(r.steps - r.step) / max(r.stepsPerSecond, 1e-9)
                 let warn = run.health.isHealthy ? "" : "  WARNING: " + run.health.warnings.map(\.rawValue).joined(separator: ", ")
-                fputs("\rstep \(run.step)/\(steps)  \(fixed(rate, 2)) steps/s  ETA \(Int(eta)) s  " + zip(names, losses).map { "\($0) \(fixed(Double($1), 3))" }.joined(separator: " ") + warn + "\u{1B}[K", stderr)
+                fputs("\rstep \(r.step)/\(r.steps)  \(fixed(r.stepsPerSecond, 2)) steps/s  ETA \(Int(eta)) s  " + zip(TrainingRun.lossNames, r.losses).map { "\($0) \(fixed(Double($1), 3))" }.joined(separator: " ") + warn + "\u{1B}[K", stderr)
             }
-            if run.health.raised.count > warningsBefore {
+            if !r.newWarnings.isEmpty {
                 if tty { fputs("\n", stderr) }
-                for (w, at) in run.health.raised.dropFirst(warningsBefore) where lead { fputs("avpgan train: WARNING at step \(at): \(w.rawValue): \(w.meaning)\n", stderr) }
-                if stopOnCollapse && run.health.raised.dropFirst(warningsBefore).contains(where: { $0.warning.stopsRun }) {
-                    // Keep the last checkpoint written while the run was healthy; write the log.
-                    if let logPath, lead { try FileIO.write(log, to: logPath) }
-                    let kept = checkpointPath.map { path in lastGood.map { " The last healthy checkpoint, step \($0), is kept in \(path)." } ?? " No healthy checkpoint was written; \(path) is left as it was." } ?? ""
-                    say("stopped at step \(run.step) (--stop-on-collapse): \(run.health.summary).\(kept) No model was written (docs/training-design.md, \"Training health\").")
-                    return 3
-                }
+                for (w, at) in r.newWarnings where lead { fputs("avpgan train: WARNING at step \(at): \(w.rawValue): \(w.meaning)\n", stderr) }
             }
-            if run.step % every == 0 {
-                try save()
-                if !run.health.raised.contains(where: { $0.warning.stopsRun }) { lastGood = run.step }
-            }
-            if samplesEvery > 0 && run.step % samplesEvery == 0 { try drawSamples() }
+        }, shouldStop: { stopRequested != 0 })
+        if case .collapsed(let lastGood) = outcome {
+            // The last checkpoint written while the run was healthy is kept; the log is written.
+            let kept = session.checkpointPath.map { path in lastGood.map { " The last healthy checkpoint, step \($0), is kept in \(path)." } ?? " No healthy checkpoint was written; \(path) is left as it was." } ?? ""
+            say("stopped at step \(run.step) (--stop-on-collapse): \(run.health.summary).\(kept) No model was written (docs/training-design.md, \"Training health\").")
+            return 3
         }
+        if outcome == .stopped { stopRequested = 1 }
         if tty { fputs("\n", stderr) }
-        try save()
         if !run.health.isHealthy { say("WARNING: \(run.health.summary)") }
         if let group, run.step > first {
             let seconds = Bench.now() - start, stepsDone = Double(run.step - first)
             say("data-parallel: \(group.size) ranks, \(fixed(stepsDone / seconds, 3)) steps/s, communication (with waiting) \(fixed(1000 * group.communicationSeconds / stepsDone, 2)) ms per step on rank 0, \(fixed(100 * group.communicationSeconds / seconds, 1)) % of its time, \(run.reducedFloatsPerStep * 4) gradient bytes per step")
         }
         if stopRequested != 0 {
-            say("stopped at step \(run.step); resume with --resume\(checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
+            say("stopped at step \(run.step); resume with --resume\(session.checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
             return 130
         }
-        if lead { try FileIO.write(try run.checkpoint().exportModel(), to: output) }
+        try session.export(to: output)
         say("wrote \(output) after \(run.step) steps")
         return 0
-    }
-
-    static func existing(_ path: String) -> String? { access(path, R_OK) == 0 ? path : nil }
-
-    /// What must be the same on every rank of a data-parallel run besides the trainer's own
-    /// state: the command line and the data set as each rank sees it.
-    static func fingerprint(_ index: DatasetIndex) -> String {
-        var parts = CommandLine.arguments
-        for (split, identities) in [("train", index.train), ("validation", index.validation), ("test", index.test)] {
-            for i in identities { parts.append("\(split):\(i.name):\(i.voices.joined(separator: ",")):\(i.faces.joined(separator: ","))") }
-        }
-        return parts.joined(separator: "\u{1}")
-    }
-
-    /// The data set's identities: joined through `--meta` when given (the VoxCeleb layout), split
-    /// by `--split-rule`, by `--test-list F`, or by the data set's own `VOICES/../test.txt`; with
-    /// `--meta` and no list, by the paper's initial-letter rule.
-    static func datasetIndex(_ o: Options, voices: String, faces: String?) throws -> DatasetIndex {
-        let meta = try o.values["--meta"].map { try VoxCelebMeta(path: $0) }
-        let list = o.values["--test-list"]
-        let rule: DatasetIndex.SplitRule
-        switch o.values["--split-rule"] ?? (meta != nil && list == nil ? "initial-letter" : nil) {
-        case nil: rule = .heldOutList(list ?? existing("\(voices)/../test.txt"))
-        case let named?:
-            guard list == nil else { fail("--split-rule and --test-list exclude each other", code: 2) }
-            switch named {
-            case "initial-letter": rule = .initialLetter
-            case "corpus-set":
-                guard meta != nil else { fail("--split-rule corpus-set needs --meta (the table's Set column)", code: 2) }
-                rule = .corpusSet
-            default: fail("--split-rule takes initial-letter or corpus-set, got '\(named)'", code: 2)
-            }
-        }
-        return try DatasetIndex(voices: voices, faces: faces, meta: meta, split: rule)
     }
 }

@@ -37,12 +37,12 @@ enum TrainVoiceCommand {
         if options.resume, access("\(options.checkpointDirectory ?? "")/\(VoiceEncoderTrainingSession.checkpointName)", R_OK) != 0 || options.checkpointDirectory == nil {
             fail("--resume needs --checkpoint-dir D holding voice-checkpoint.safetensors")
         }
-        let index = try TrainCommand.datasetIndex(o, voices: voices, faces: nil)
+        let index = try DatasetOptions.index(o, voices: voices, faces: nil)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
         say("feature cache: \(cache.directory)")
         let tty = lead && isatty(STDERR_FILENO) == 1
         let session = try VoiceEncoderTrainingSession(options: options, index: index, cache: cache, reducer: group,
-                                                      fingerprint: TrainCommand.fingerprint(index)) { done, total in
+                                                      fingerprint: DatasetOptions.fingerprint(index)) { done, total in
             if tty { fputs("\rloading voices \(done)/\(total)\u{1B}[K", stderr) }
         }
         let run = session.run

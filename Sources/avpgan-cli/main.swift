@@ -56,6 +56,16 @@ struct Options {
         guard let v = Int(text) else { fail("\(name) takes an integer, got '\(text)'", code: 2) }
         return v
     }
+
+    /// The value of an on/off option: true for "on", false for "off", `value` when absent.
+    func onOff(_ name: String, default value: Bool) -> Bool {
+        switch values[name] {
+        case nil: return value
+        case "on": return true
+        case "off": return false
+        case let other?: fail("\(name) takes on or off, got '\(other)'", code: 2)
+        }
+    }
 }
 
 func info(_ path: String) throws {

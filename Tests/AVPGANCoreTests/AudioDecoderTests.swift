@@ -46,7 +46,7 @@ final class AudioDecoderTests: XCTestCase {
     func expect(_ kind: ErrorKind, _ fragment: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
         do {
             try body()
-            XCTFail("expected \(kind.statusName) mentioning '\(fragment)'", file: file, line: line)
+            XCTFail("expected \(kind) mentioning '\(fragment)'", file: file, line: line)
         } catch let e as AVPGANError {
             XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: line)
             XCTAssertTrue(e.message.contains(fragment), "message '\(e.message)' should mention '\(fragment)'", file: file, line: line)

@@ -2,7 +2,7 @@
 import XCTest
 
 /// GFPGAN's training degradation (`FaceDegradation`): each stage against basicsr and OpenCV
-/// (Tests/Fixtures/degradation, made by tools/make_degradation_fixtures.py), and the
+/// (Tests/Fixtures/degradation, made by tools/fixtures/make_degradation_fixtures.py), and the
 /// pipeline's contract: deterministic for a seed at any thread count, shapes and levels kept,
 /// each stage switchable without changing the others' draws.
 final class DegradationTests: XCTestCase {

@@ -2,7 +2,7 @@
 import XCTest
 
 /// basicsr's StyleGAN2Discriminator: forward and every gradient against PyTorch autograd
-/// (Tests/Fixtures/enhancer-training/discriminator-*, made by tools/make_discriminator_fixtures.py),
+/// (Tests/Fixtures/enhancer-training/discriminator-*, made by tools/fixtures/make_discriminator_fixtures.py),
 /// within 1e-4 of each array's largest value (the s16 case has two standard-deviation sets of 4
 /// images, the s64 one widening blocks); the blur's backward checked as its adjoint.
 final class DiscriminatorTests: XCTestCase {

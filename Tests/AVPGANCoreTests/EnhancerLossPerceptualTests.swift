@@ -3,7 +3,7 @@ import XCTest
 
 /// The perceptual and Gram style losses on VGG-19 features against basicsr's PerceptualLoss by
 /// PyTorch autograd, at widths / 32 with random weights (Tests/Fixtures/enhancer-losses, made by
-/// tools/make_enhancer_loss_fixtures.py; the network file by tools/convert_vgg.py's converter).
+/// tools/fixtures/make_enhancer_loss_fixtures.py; the network file by tools/converters/convert_vgg.py's converter).
 final class EnhancerLossPerceptualTests: XCTestCase {
     static let vggPath = "\(Fixtures.root)/enhancer-losses/vgg19-w32.safetensors"
 

@@ -2,7 +2,7 @@
 import XCTest
 
 /// The enhancer's L1 loss and loss weights; parity with basicsr's L1Loss by PyTorch autograd
-/// (Tests/Fixtures/enhancer-losses/l1.safetensors, tools/make_enhancer_loss_fixtures.py).
+/// (Tests/Fixtures/enhancer-losses/l1.safetensors, tools/fixtures/make_enhancer_loss_fixtures.py).
 final class EnhancerLossTests: XCTestCase {
     static func fixture(_ name: String) throws -> Fixtures.Arrays {
         try Fixtures.Arrays("\(Fixtures.root)/enhancer-losses/\(name).safetensors")

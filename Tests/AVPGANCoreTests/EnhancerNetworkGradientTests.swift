@@ -3,7 +3,7 @@ import XCTest
 
 /// The whole enhancer's training forward and backward against PyTorch autograd on upstream's
 /// GFPGANv1Clean (Tests/Fixtures/enhancer-training/network-*, made by
-/// tools/make_enhancer_training_fixtures.py): the image and the gradient of every tensor that
+/// tools/fixtures/make_enhancer_training_fixtures.py): the image and the gradient of every tensor that
 /// reaches it, within 1e-4 of each gradient's largest value; the same bytes at 1 and 3 threads.
 final class EnhancerNetworkGradientTests: XCTestCase {
     static let cases = ["net-w-mlp", "net-one-full"]

@@ -2,7 +2,7 @@
 import XCTest
 
 /// The enhancer against upstream gfpgan's GFPGANv1Clean (Tests/Fixtures/enhancer, made by
-/// tools/make_enhancer_fixtures.py from the upstream package with random weights).
+/// tools/fixtures/make_enhancer_fixtures.py from the upstream package with random weights).
 final class EnhancerParityTests: XCTestCase {
     static let configs = ["s32-half-latent", "s64-full-mlp", "s128-half-mlp-w"]
 

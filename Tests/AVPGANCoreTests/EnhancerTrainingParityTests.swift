@@ -2,7 +2,7 @@
 import XCTest
 
 /// The enhancer's training blocks against PyTorch autograd on upstream gfpgan's modules
-/// (Tests/Fixtures/enhancer-training, made by tools/make_enhancer_training_fixtures.py): the
+/// (Tests/Fixtures/enhancer-training, made by tools/fixtures/make_enhancer_training_fixtures.py): the
 /// forward output and every gradient within 1e-4 of the largest reference value.
 final class EnhancerTrainingParityTests: XCTestCase {
     /// Storages made by a test live until the test ends (the kernels take raw pointers, and an

@@ -3,7 +3,7 @@ import XCTest
 
 /// The face-recognition network's backward to its input, and GFPGAN's identity loss through it,
 /// against PyTorch autograd on narrow networks with every layer kind of MobileFaceNet and
-/// IResNet (Tests/Fixtures/enhancer-losses, tools/make_enhancer_loss_fixtures.py, whose MOBILE
+/// IResNet (Tests/Fixtures/enhancer-losses, tools/fixtures/make_enhancer_loss_fixtures.py, whose MOBILE
 /// and IRESNET lists these specs mirror).
 final class FaceNetworkBackwardTests: XCTestCase {
     static let mobile: [FaceLayerSpec] = [

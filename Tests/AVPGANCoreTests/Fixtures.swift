@@ -4,7 +4,7 @@ import XCTest
 import Glibc
 #endif
 
-/// Paths and readers for the committed fixtures (Tests/Fixtures, made by tools/make_golden.py).
+/// Paths and readers for the committed fixtures (Tests/Fixtures, made by tools/fixtures/make_golden.py).
 enum Fixtures {
     static let root: String = {
         var path = "\(#filePath)"

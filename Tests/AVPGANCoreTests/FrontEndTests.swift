@@ -2,7 +2,7 @@
 import XCTest
 
 /// The whole front end against the reference: FrontEnd.features(x) must equal
-/// fbank(vad_keep(x)) (fixtures from tools/make_frontend_fixtures.py), and portraits built on it.
+/// fbank(vad_keep(x)) (fixtures from tools/fixtures/make_frontend_fixtures.py), and portraits built on it.
 final class FrontEndTests: XCTestCase {
     let dir = "\(Fixtures.root)/frontend"
 

@@ -2,7 +2,7 @@
 import XCTest
 
 /// Three consecutive training steps against the reference's `gan_step`
-/// (fixtures: tools/make_training_golden.py, Tests/Fixtures/training/README.md).
+/// (fixtures: tools/fixtures/make_training_golden.py, Tests/Fixtures/training/README.md).
 ///
 /// Losses must match to 1e-4 relative (step 0 to 1e-5). Weights after step 2 cannot all match
 /// to 1e-4: measured on avpgan-nocbam, the step-0 generator gradients agree with torch's to
@@ -13,7 +13,7 @@ import XCTest
 /// every weight within 6 lr (1.2e-3), the most three Adam steps of two networks can move it.
 final class GANStepParityTests: XCTestCase {
     /// The reference's three architectures, and the training recipes of
-    /// tools/reference_recipes.py (avpgan with spectral norm on the face encoder only, with
+    /// tools/fixtures/reference_recipes.py (avpgan with spectral norm on the face encoder only, with
     /// CBAM in the face encoder only, with CBAM's channel MLP reduced by 4 instead of 16, and
     /// with CBAM's residual gate `x (1 + M)`).
     static let fixtures = Fixtures.architectures
@@ -88,7 +88,7 @@ final class GANStepParityTests: XCTestCase {
 
     /// Inference with a recipe: the fixture's initial networks exported as a model file (spectral
     /// norm folded from the stored u, v) generate the faces the reference recipe's generator
-    /// makes in eval mode (`generator.safetensors`, tools/make_recipe_generator_golden.py).
+    /// makes in eval mode (`generator.safetensors`, tools/fixtures/make_recipe_generator_golden.py).
     func testRecipeModelGeneratesAsTheReference() throws {
         for fixture in ["avpgan.cbam-residual"] {
             let golden = try Safetensors(bytes: try FileIO.read("\(Fixtures.root)/training/\(fixture)/generator.safetensors"))

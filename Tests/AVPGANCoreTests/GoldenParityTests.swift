@@ -1,7 +1,7 @@
 @testable import AVPGANCore
 import XCTest
 
-/// The networks against the PyTorch reference: fixtures made by tools/make_golden.py at TINY
+/// The networks against the PyTorch reference: fixtures made by tools/fixtures/make_golden.py at TINY
 /// widths with random weights and non-trivial BatchNorm statistics, for every architecture.
 final class GoldenParityTests: XCTestCase {
     static let embeddingTolerance: Float = 1e-4

@@ -11,7 +11,7 @@ final class GradientTests: XCTestCase, GradientChecking {
     // MARK: CBAM
 
     /// CBAM forward in Double, from the reference's definition, on CNHW; `offset` 1 is the
-    /// residual gate `x (1 + M)` (tools/reference_recipes.py).
+    /// residual gate `x (1 + M)` (tools/fixtures/reference_recipes.py).
     func cbamReference(_ x: [Float], c: Int, hid: Int, n: Int, h: Int, w: Int, k: Int,
                        reduce: [Float], expand: [Float], spatial: [Float], offset: Double = 0) -> [Double] {
         let plane = h * w

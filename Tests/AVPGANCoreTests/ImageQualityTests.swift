@@ -2,7 +2,7 @@
 import XCTest
 
 /// PSNR, SSIM and bicubic resizing against basicsr, scikit-image and torch
-/// (Tests/Fixtures/image-quality, made by tools/make_image_quality_fixtures.py).
+/// (Tests/Fixtures/image-quality, made by tools/fixtures/make_image_quality_fixtures.py).
 final class ImageQualityTests: XCTestCase {
     func fixture() throws -> Fixtures.Arrays { try Fixtures.Arrays("\(Fixtures.root)/image-quality/quality.safetensors") }
 

@@ -10,37 +10,59 @@ import Glibc
 final class LayerGradientTests: XCTestCase, GradientChecking {
     // MARK: Conv2d / Conv1d
 
-    func convCase(_ label: String, cin: Int, cout: Int, n: Int, h: Int, w: Int, g: ConvGeometry, seed: UInt64) {
-        let (oh, ow) = g.convOutput(h: h, w: w)!
+    /// A convolution layer as the checks drive it: its scratch sizes, a forward with a bias
+    /// epilogue, and its backward (input, dY, dX, dW, dBias, scratch).
+    struct ConvUnderTest {
+        let scratch: Int, backwardScratch: Int
+        let forward: (FeatureMap, FeatureMap, Epilogue, UnsafeMutablePointer<Float>) -> Void
+        let backward: (FeatureMap, FeatureMap, FeatureMap, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                       UnsafeMutablePointer<Float>) -> Void
+    }
+
+    /// Checks dX, dW and dBias of the layer `make` builds on its weights (`weights` floats), for
+    /// an input `cin x n x h x w` and an output `cout x n x out`.
+    func convLayerCase(_ label: String, cin: Int, cout: Int, n: Int, h: Int, w: Int, out: (h: Int, w: Int), weights: Int,
+                       seed: UInt64, make: (FloatStorage) -> ConvUnderTest) {
+        let (oh, ow) = out
         let x = values(cin * n * h * w, seed: seed)
-        let wt = values(cout * cin * g.taps, seed: seed + 1)
+        let wt = values(weights, seed: seed + 1)
         let bias = values(cout, seed: seed + 2)
         let r = values(cout * n * oh * ow, seed: seed + 3)
         func run(_ x: [Float], _ wt: [Float], _ bias: [Float]) -> Double {
             let xs = storage(x), ws = storage(wt), bs = storage(bias)
-            let conv = Conv2d(weight: ws, inChannels: cin, outChannels: cout, geometry: g)
+            let conv = make(ws)
             let out = try! FloatStorage(count: r.count)
-            let cols = try! FloatStorage(count: max(1, conv.scratchCount(batch: n, h: h, w: w)))
+            let cols = try! FloatStorage(count: max(1, conv.scratch))
             conv.forward(FeatureMap(data: xs.pointer, channels: cin, batch: n, height: h, width: w),
-                         into: FeatureMap(data: out.pointer, channels: cout, batch: n, height: oh, width: ow),
-                         epilogue: Epilogue(scale: nil, shift: bs, activation: .identity), cols: cols.pointer)
+                         FeatureMap(data: out.pointer, channels: cout, batch: n, height: oh, width: ow),
+                         Epilogue(scale: nil, shift: bs, activation: .identity), cols.pointer)
             return withExtendedLifetime((xs, ws, bs, cols)) { weighted(out.pointer, r) }
         }
         let xs = storage(x), ws = storage(wt), dy = storage(r)
-        let conv = Conv2d(weight: ws, inChannels: cin, outChannels: cout, geometry: g)
+        let conv = make(ws)
         let dx = try! FloatStorage(count: x.count)
         dx.pointer.update(repeating: .nan, count: x.count)  // overwritten
         let dw = storage([Float](repeating: 0.5, count: wt.count))  // accumulates
         let db = storage([Float](repeating: 0.5, count: cout))
-        let cols = try! FloatStorage(count: max(1, conv.backwardScratchCount(batch: n, h: h, w: w)))
-        conv.backward(input: FeatureMap(data: xs.pointer, channels: cin, batch: n, height: h, width: w),
-                      gradOutput: FeatureMap(data: dy.pointer, channels: cout, batch: n, height: oh, width: ow),
-                      gradInput: FeatureMap(data: dx.pointer, channels: cin, batch: n, height: h, width: w),
-                      gradWeight: dw.pointer, gradBias: db.pointer, cols: cols.pointer)
+        let cols = try! FloatStorage(count: max(1, conv.backwardScratch))
+        conv.backward(FeatureMap(data: xs.pointer, channels: cin, batch: n, height: h, width: w),
+                      FeatureMap(data: dy.pointer, channels: cout, batch: n, height: oh, width: ow),
+                      FeatureMap(data: dx.pointer, channels: cin, batch: n, height: h, width: w),
+                      dw.pointer, db.pointer, cols.pointer)
         withExtendedLifetime((xs, ws, dy, cols)) {}
         check("\(label) dX", x, analytic: dx.array) { run($0, wt, bias) }
         check("\(label) dW", wt, analytic: dw.array.map { $0 - 0.5 }) { run(x, $0, bias) }
         check("\(label) dBias", bias, analytic: db.array.map { $0 - 0.5 }) { run(x, wt, $0) }
+    }
+
+    func convCase(_ label: String, cin: Int, cout: Int, n: Int, h: Int, w: Int, g: ConvGeometry, seed: UInt64) {
+        convLayerCase(label, cin: cin, cout: cout, n: n, h: h, w: w, out: g.convOutput(h: h, w: w)!, weights: cout * cin * g.taps,
+                      seed: seed) { ws in
+            let c = Conv2d(weight: ws, inChannels: cin, outChannels: cout, geometry: g)
+            return ConvUnderTest(scratch: c.scratchCount(batch: n, h: h, w: w), backwardScratch: c.backwardScratchCount(batch: n, h: h, w: w),
+                                 forward: { c.forward($0, into: $1, epilogue: $2, cols: $3) },
+                                 backward: { c.backward(input: $0, gradOutput: $1, gradInput: $2, gradWeight: $3, gradBias: $4, cols: $5) })
+        }
     }
 
     func testConv2dBackward() {
@@ -63,36 +85,13 @@ final class LayerGradientTests: XCTestCase, GradientChecking {
     // MARK: ConvTranspose2d
 
     func convTCase(_ label: String, cin: Int, cout: Int, n: Int, h: Int, w: Int, g: ConvGeometry, seed: UInt64) {
-        let (oh, ow) = g.transposedOutput(h: h, w: w)!
-        let x = values(cin * n * h * w, seed: seed)
-        let wt = values(cin * cout * g.taps, seed: seed + 1)
-        let bias = values(cout, seed: seed + 2)
-        let r = values(cout * n * oh * ow, seed: seed + 3)
-        func run(_ x: [Float], _ wt: [Float], _ bias: [Float]) -> Double {
-            let xs = storage(x), ws = storage(wt), bs = storage(bias)
-            let conv = ConvTranspose2d(weight: ws, inChannels: cin, outChannels: cout, geometry: g)
-            let out = try! FloatStorage(count: r.count)
-            let cols = try! FloatStorage(count: max(1, conv.scratchCount(batch: n, h: h, w: w)))
-            conv.forward(FeatureMap(data: xs.pointer, channels: cin, batch: n, height: h, width: w),
-                         into: FeatureMap(data: out.pointer, channels: cout, batch: n, height: oh, width: ow),
-                         epilogue: Epilogue(scale: nil, shift: bs, activation: .identity), cols: cols.pointer)
-            return withExtendedLifetime((xs, ws, bs, cols)) { weighted(out.pointer, r) }
+        convLayerCase(label, cin: cin, cout: cout, n: n, h: h, w: w, out: g.transposedOutput(h: h, w: w)!,
+                      weights: cin * cout * g.taps, seed: seed) { ws in
+            let c = ConvTranspose2d(weight: ws, inChannels: cin, outChannels: cout, geometry: g)
+            return ConvUnderTest(scratch: c.scratchCount(batch: n, h: h, w: w), backwardScratch: c.backwardScratchCount(batch: n, h: h, w: w),
+                                 forward: { c.forward($0, into: $1, epilogue: $2, cols: $3) },
+                                 backward: { c.backward(input: $0, gradOutput: $1, gradInput: $2, gradWeight: $3, gradBias: $4, cols: $5) })
         }
-        let xs = storage(x), ws = storage(wt), dy = storage(r)
-        let conv = ConvTranspose2d(weight: ws, inChannels: cin, outChannels: cout, geometry: g)
-        let dx = try! FloatStorage(count: x.count)
-        dx.pointer.update(repeating: .nan, count: x.count)
-        let dw = storage([Float](repeating: 0.5, count: wt.count))
-        let db = storage([Float](repeating: 0.5, count: cout))
-        let cols = try! FloatStorage(count: max(1, conv.backwardScratchCount(batch: n, h: h, w: w)))
-        conv.backward(input: FeatureMap(data: xs.pointer, channels: cin, batch: n, height: h, width: w),
-                      gradOutput: FeatureMap(data: dy.pointer, channels: cout, batch: n, height: oh, width: ow),
-                      gradInput: FeatureMap(data: dx.pointer, channels: cin, batch: n, height: h, width: w),
-                      gradWeight: dw.pointer, gradBias: db.pointer, cols: cols.pointer)
-        withExtendedLifetime((xs, ws, dy, cols)) {}
-        check("\(label) dX", x, analytic: dx.array) { run($0, wt, bias) }
-        check("\(label) dW", wt, analytic: dw.array.map { $0 - 0.5 }) { run(x, $0, bias) }
-        check("\(label) dBias", bias, analytic: db.array.map { $0 - 0.5 }) { run(x, wt, $0) }
     }
 
     func testConvTranspose2dBackward() {

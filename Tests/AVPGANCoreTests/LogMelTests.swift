@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// The log-mel front end against the normative reference's `logspec` and `fbank`
-/// (fixtures from tools/make_frontend_fixtures.py, in Tests/Fixtures/frontend).
+/// (fixtures from tools/fixtures/make_frontend_fixtures.py, in Tests/Fixtures/frontend).
 final class LogMelTests: XCTestCase {
     static let dir = Fixtures.root + "/frontend"
     static let clips = ["en", "de", "fr", "es", "len1", "len399", "len400", "len401", "len1600", "len5920", "long"]

@@ -60,7 +60,7 @@ final class ModelFileDefectTests: XCTestCase {
                 file: StaticString = #filePath, line: UInt = #line) {
         do {
             _ = try Model(bytes: bytes, options: options)
-            XCTFail("loaded a defective file; expected \(kind.statusName) mentioning \(fragments)", file: file, line: line)
+            XCTFail("loaded a defective file; expected \(kind) mentioning \(fragments)", file: file, line: line)
         } catch let e as AVPGANError {
             XCTAssertEqual(e.kind, kind, "status for defect \(fragments): \(e)", file: file, line: line)
             for f in fragments {

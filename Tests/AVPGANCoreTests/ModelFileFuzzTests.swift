@@ -2,7 +2,7 @@
 import XCTest
 
 /// Randomly damaged model files (fixed seed): every one either loads and then runs without
-/// trapping, or is refused as AVPGAN_E_MODEL_FORMAT with a message.
+/// trapping, or is refused as `.modelFormat` with a message.
 final class ModelFileFuzzTests: XCTestCase {
     func testDamagedFilesNeverCrash() throws {
         let good = try Fixtures.bytes("\(Fixtures.golden("avpgan"))/model.safetensors")

@@ -2,7 +2,7 @@
 import XCTest
 
 /// The VAD and the voiced-segment front end against webrtcvad's decisions and the normative
-/// `vad_keep` (fixtures in Tests/Fixtures/vad, made by tools/make_vad_fixtures.py).
+/// `vad_keep` (fixtures in Tests/Fixtures/vad, made by tools/fixtures/make_vad_fixtures.py).
 final class VADTests: XCTestCase {
     struct Clip {
         let name: String

@@ -1,7 +1,7 @@
 @testable import AVPGANCore
 import XCTest
 
-/// Voice-encoder pre-training against torch (fixtures: tools/make_voice_training_golden.py,
+/// Voice-encoder pre-training against torch (fixtures: tools/fixtures/make_voice_training_golden.py,
 /// Tests/Fixtures/voice-training/README.md): three Adam steps of speaker classification at
 /// TINY widths, BatchNorm in train mode, one crop length per batch (48, 37, 29 frames).
 /// The fixture's float32 run lands within 3.1e-8 (losses) and 2.9e-6 (weights, relative with

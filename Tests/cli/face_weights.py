@@ -1,7 +1,7 @@
 """Face-recognition weights written from numpy for the converter's tests (Tests/cli/
 test_convert_face.py): torch.save files in both formats (a pickle protocol 2 writer, opcode by
 opcode) and ONNX graphs (a protobuf writer and a graph builder following the face model's
-layers), so that tools/convert_face.py is tested without torch or onnx."""
+layers), so that tools/converters/convert_face.py is tested without torch or onnx."""
 
 import io
 import struct

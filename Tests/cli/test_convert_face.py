@@ -1,4 +1,4 @@
-"""tools/convert_face.py without the Swift library, on numpy alone: PyTorch checkpoints in both
+"""tools/converters/convert_face.py without the Swift library, on numpy alone: PyTorch checkpoints in both
 torch.save formats (written here by a small pickle writer, plus two tiny files torch itself
 wrote: Tests/Fixtures/face/tiny_*.pt), synthetic ONNX graphs (written here by a small protobuf
 writer), the real MobileFaceNet weights when ../shared/models/mobilefacenet is there, and the
@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "converters"))
 import convert_face  # noqa: E402
 import face_model_file as fmf  # noqa: E402
 import safetensors_io  # noqa: E402
 from face_weights import (  # noqa: E402
     _MAGIC, _p_int, _pickle, random_mobilefacenet, synthetic_onnx, torch_save_bytes, with_batch_counters)
 
-CONVERT = os.path.join(ROOT, "tools", "convert_face.py")
+CONVERT = os.path.join(ROOT, "tools", "converters", "convert_face.py")
 FIXTURES = os.path.join(ROOT, "Tests", "Fixtures", "face")
 WEIGHTS = os.environ.get("AVPGAN_FACE_WEIGHTS_DIR",
                          os.path.normpath(os.path.join(ROOT, "..", "shared", "models", "mobilefacenet")))
@@ -259,7 +259,7 @@ def test_arch_detection_by_layer_count():
 
 
 # ---------------------------------------------------------------------------
-# tools/face_model_file.py itself
+# tools/converters/face_model_file.py itself
 
 
 def test_random_iresnet_weights_are_those_of_the_fixtures(iresnet18):

@@ -1,4 +1,4 @@
-"""tools/convert_vgg.py on numpy alone: a narrow torchvision-layout VGG-19 state dict written as
+"""tools/converters/convert_vgg.py on numpy alone: a narrow torchvision-layout VGG-19 state dict written as
 torch.save files (test_convert_face.py's writer) converts to the perceptual network file the
 library reads, and a wrong state dict fails with one line on stderr and exit status 2."""
 import os
@@ -10,13 +10,13 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "converters"))
 sys.path.insert(0, HERE)
 import convert_vgg  # noqa: E402
 import safetensors_io  # noqa: E402
 from test_convert_face import torch_save_bytes  # noqa: E402
 
-CONVERT = os.path.join(ROOT, "tools", "convert_vgg.py")
+CONVERT = os.path.join(ROOT, "tools", "converters", "convert_vgg.py")
 
 
 def narrow_state(divisor=32, seed=5):

@@ -1,5 +1,5 @@
 """avpgan eval: the paper's face-similarity protocol through the CLI, with a face model of
-deterministic random weights (tools/face_model_file.py; no face-recognition weights ship).
+deterministic random weights (tools/converters/face_model_file.py; no face-recognition weights ship).
 Checks the outputs (Markdown, CSV, JSON, PNG), their consistency, determinism and the errors."""
 import csv
 import json
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "converters"))
 import face_model_file  # noqa: E402
 
 CLI = os.path.join(ROOT, "build", "bin", "avpgan")

@@ -1,5 +1,5 @@
 """The pipeline learns (issue 4), in a small budget: the same steps as `make bench-learning`
-(tools/bench_learning.py: synth-data, train-voice, train, evaluate) with fewer steps. Training
+(tools/benchmarks/bench_learning.py: synth-data, train-voice, train, evaluate) with fewer steps. Training
 is seeded and deterministic at a given thread count, so the numbers below are the same on
 every run on this kind of machine; the thresholds leave a margin below what was measured
 (2026-11-25, 2 threads: held-out top-1 0.229 against chance 0.083, mean rank 4.21 against 6.50;
@@ -15,7 +15,7 @@ CLI = os.environ.get("AVPGAN_CLI", os.path.join(ROOT, "build", "bin", "avpgan"))
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is needed")
 def test_small_budget_learning(tmp_path):
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench_learning.py"), "--cli", CLI,
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "benchmarks", "bench_learning.py"), "--cli", CLI,
                         "--workdir", str(tmp_path), "--speakers", "60", "--voice-steps", "300", "--gan-steps", "1500",
                         "--json", str(tmp_path / "result.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -40,7 +40,7 @@ def data(tmp_path_factory):
 def face_model(tmp_path_factory):
     """A face-recognition model with deterministic random weights (as the bindings' tests')."""
     path = tmp_path_factory.mktemp("face") / "face.safetensors"
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "face_model_file.py"), "--random", "mobilefacenet",
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "converters", "face_model_file.py"), "--random", "mobilefacenet",
                         "--seed", "2", "-o", str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return str(path)

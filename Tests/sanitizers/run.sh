@@ -41,7 +41,7 @@ for t in test_api test_evaluation test_hostile test_threads test_data_parallel t
 done
 rm -rf "$out/train-data" "$out/hostile" "$out/evaluation" && mkdir -p "$out/hostile" "$out/evaluation"
 build/bin/avpgan synth-data -o "$out/train-data" --speakers 3 --utterances 2 --faces 2 --seed 3 >/dev/null
-"$python" tools/face_model_file.py --random mobilefacenet --seed 2 -o "$out/face.safetensors"
+"$python" tools/converters/face_model_file.py --random mobilefacenet --seed 2 -o "$out/face.safetensors"
 model=Tests/Fixtures/golden/avpgan/model.safetensors
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export LSAN_OPTIONS=suppressions=$root/Tests/sanitizers/lsan.supp:print_suppressions=0

@@ -46,8 +46,8 @@ public enum AudioDecoder {
     /// spectrum. Audio within it (clipping floats of 1.5, say) is taken as it is.
     public static let maxSampleMagnitude: Float = 65536
 
-    /// Decodes the file at `path` (`AVPGAN_E_IO` when it cannot be opened,
-    /// `AVPGAN_E_AUDIO_FORMAT` when it is not decodable audio).
+    /// Decodes the file at `path` (`.io` when it cannot be opened,
+    /// `.audioFormat` when it is not decodable audio).
     public static func decode(path: String, targetRate: Int? = 16000) throws -> DecodedAudio {
         var collector = Collector()
         let info = try stream(path: path, targetRate: targetRate) { collector.take($0) }

@@ -65,24 +65,28 @@ public enum FrontEnd {
     /// `frameLimit`: fail (`invalidArgument`) as soon as the features would pass that many
     /// frames (`FrontEndStream.init`), as a portrait does at `Model.maxFrames`.
     public static func features(path: String, options: FrontEndOptions = FrontEndOptions(), frameLimit: Int? = nil) throws -> VoiceFeatures {
-        try check(options)
-        var expected: Int?
-        var stream: FrontEndStream?
-        let info = try AudioDecoder.stream(path: path, targetRate: sampleRate, expecting: { expected = $0 }) { chunk in
-            if stream == nil { stream = try FrontEndStream(options: options, expectedSamples: expected, frameLimit: frameLimit) }
-            try stream!.add(chunk)
-            return stream!.wantsMore
+        try streamedFeatures(options: options, frameLimit: frameLimit) { expecting, consumer in
+            try AudioDecoder.stream(path: path, targetRate: sampleRate, expecting: expecting, into: consumer)
         }
-        guard let stream else { throw AVPGANError(.noSpeech, "the recording has no samples") }
-        return try stream.finish(inputSamples: info.totalSamples)
     }
 
     /// `features(path:)` of an encoded file held in memory (`AudioDecoder.decode(bytes:)`).
     public static func features(bytes: UnsafeRawBufferPointer, options: FrontEndOptions = FrontEndOptions(), frameLimit: Int? = nil) throws -> VoiceFeatures {
+        try streamedFeatures(options: options, frameLimit: frameLimit) { expecting, consumer in
+            try AudioDecoder.stream(bytes: bytes, targetRate: sampleRate, expecting: expecting, into: consumer)
+        }
+    }
+
+    /// The features of what `decode` streams (the decoder's length estimate to `expecting`, the
+    /// chunks to `consumer`, until it says it has enough) through one `FrontEndStream`.
+    private static func streamedFeatures(
+        options: FrontEndOptions, frameLimit: Int?,
+        decode: (_ expecting: (Int) -> Void, _ consumer: (UnsafeBufferPointer<Float>) throws -> Bool) throws -> DecodedStreamInfo
+    ) throws -> VoiceFeatures {
         try check(options)
         var expected: Int?
         var stream: FrontEndStream?
-        let info = try AudioDecoder.stream(bytes: bytes, targetRate: sampleRate, expecting: { expected = $0 }) { chunk in
+        let info = try decode({ expected = $0 }) { chunk in
             if stream == nil { stream = try FrontEndStream(options: options, expectedSamples: expected, frameLimit: frameLimit) }
             try stream!.add(chunk)
             return stream!.wantsMore

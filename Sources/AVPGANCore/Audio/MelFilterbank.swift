@@ -21,7 +21,7 @@ struct MelFilterbank: Sendable {
     /// One past the highest bin any filter uses (at most `fftSize / 2 + 1`).
     let binsUsed: Int
 
-    init(filters: Int = 64, lowerHz: Double = 20, upperHz: Double = 7200, sampleRate: Double = 16000, fftSize: Int = 1024) throws {
+    init(filters: Int = LogMelExtractor.bands, lowerHz: Double = 20, upperHz: Double = 7200, sampleRate: Double = 16000, fftSize: Int = 1024) throws {
         guard filters >= 1, fftSize >= 2, lowerHz >= 0, upperHz > lowerHz, upperHz <= sampleRate / 2 else {
             throw AVPGANError.invalid("mel filterbank: need filters >= 1 and 0 <= lowerHz < upperHz <= sampleRate / 2")
         }

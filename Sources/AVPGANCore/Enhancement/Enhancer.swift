@@ -30,7 +30,7 @@ public final class Enhancer: @unchecked Sendable {
     private let pool = WorkspacePool(retainLimit: Int.max)
 
     /// Told (stages done, stages in all) before the first stage (0) and after each; returns
-    /// false to stop the call, which then throws `AVPGAN_E_ABORTED`.
+    /// false to stop the call, which then throws `.aborted`.
     public typealias Progress = (Int, Int) -> Bool
 
     public convenience init(path: String, maxHeaderBytes: Int = Safetensors.defaultMaxHeaderBytes) throws {

@@ -1,7 +1,6 @@
 /// The portraits of an evaluation as bytes that travel between processes: what `avpgan eval`
-/// over MPI gathers on rank 0, and what the C functions avpgan_face_similarity_portraits (the
-/// per-recording work, on any process) and avpgan_face_similarity_score (the scoring, once) hand
-/// each other. Bit for bit: scoring decoded records gives the one-process report exactly.
+/// over MPI gathers on rank 0, and what the C API's per-recording step (`portraits`, on any
+/// process) and its scoring step (`score`, once) hand each other. Bit for bit: scoring decoded records gives the one-process report exactly.
 ///
 /// One record per recording, all of the same size for a given model and lengths, so records
 /// concatenate (the caller joins the parts made by different processes, in recording order) and
@@ -109,7 +108,7 @@ public enum FaceSimilarityRecords {
         func bad(_ what: String) -> AVPGANError { AVPGANError.invalid("portrait record \(r) (\(path)): \(what)") }
         let size = model.imageSize, face = 3 * size * size
         guard Array(bytes[base..<(base + 4)]) == magic, get(4, 4) == UInt64(version) else {
-            throw bad("not a face-similarity portrait record of format \(version) (from avpgan_face_similarity_portraits)")
+            throw bad("not a face-similarity portrait record of format \(version) (as the per-recording step writes them)")
         }
         guard get(12, 4) == UInt64(seconds.count), get(16, 4) == UInt64(size) else {
             throw bad("made at \(get(12, 4)) lengths with \(get(16, 4)) x \(get(16, 4)) faces, expected \(seconds.count) lengths and \(size) x \(size)")

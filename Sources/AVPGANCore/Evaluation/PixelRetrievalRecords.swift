@@ -1,7 +1,6 @@
 /// The voice embeddings of a pixel-retrieval check as bytes that travel between processes:
-/// what `avpgan pixel-retrieval` over MPI gathers on rank 0, and what the C functions
-/// avpgan_pixel_retrieval_embeddings (the per-recording work) and avpgan_pixel_retrieval_score
-/// (the generation and ranking, once) hand each other. Bit for bit: ranking decoded records
+/// what `avpgan pixel-retrieval` over MPI gathers on rank 0, and what the C API's per-recording
+/// step (`embeddings`) and its generation and ranking step (`score`, once) hand each other. Bit for bit: ranking decoded records
 /// gives the one-process result exactly.
 ///
 /// One record per recording, all of one size for a model, so records of consecutive shares
@@ -67,7 +66,7 @@ public enum PixelRetrievalRecords {
             }
             func bad(_ what: String) -> AVPGANError { AVPGANError.invalid("embedding record \(r) (\(path)): \(what)") }
             guard Array(bytes[base..<(base + 4)]) == magic, get(4, 4) == UInt64(version), get(12, 4) == UInt64(e) else {
-                throw bad("not an embedding record of format \(version) for \(e)-value embeddings (from avpgan_pixel_retrieval_embeddings)")
+                throw bad("not an embedding record of format \(version) for \(e)-value embeddings (as the per-recording step writes them)")
             }
             let sha = String(decoding: bytes[(base + 24)..<(base + 88)], as: UTF8.self)
             guard sha == model.sha256 else { throw bad("made by the model with SHA-256 \(sha.prefix(16))…, not by this one (\(model.sha256.prefix(16))…)") }

@@ -36,7 +36,7 @@ public struct ModelConfig: Equatable, Sendable {
     public var cbamKernel: Int
     public var batchNormEps: Float
 
-    public init(arch: Architecture, networks: [NetworkName] = [.voiceEncoder, .generator], nMels: Int = 64, embedDim: Int,
+    public init(arch: Architecture, networks: [NetworkName] = [.voiceEncoder, .generator], nMels: Int = LogMelExtractor.bands, embedDim: Int,
                 voiceWidths: [Int], generatorWidths: [Int], faceWidths: [Int] = [], identities: Int = 0,
                 spectralNorm: SpectralNormStorage? = nil, pixels: PixelMapping = .clamp,
                 cbamReduction: Int = 16, cbamKernel: Int = 7, batchNormEps: Float = 1e-5) {
@@ -73,7 +73,7 @@ public struct ModelConfig: Equatable, Sendable {
     /// The config of an encoder-only file (`networks: ["voice_encoder"]`, as `avpgan train-voice`
     /// writes): no generator, so `generatorWidths` is empty and `imageSize` 0. The architecture
     /// only names a family; the voice encoder is the same in all three.
-    public static func voiceEncoderOnly(arch: Architecture = .voice2face, nMels: Int = 64, embedDim: Int, voiceWidths: [Int],
+    public static func voiceEncoderOnly(arch: Architecture = .voice2face, nMels: Int = LogMelExtractor.bands, embedDim: Int, voiceWidths: [Int],
                                         batchNormEps: Float = 1e-5) -> ModelConfig {
         ModelConfig(arch: arch, networks: [.voiceEncoder], nMels: nMels, embedDim: embedDim, voiceWidths: voiceWidths,
                     generatorWidths: [], batchNormEps: batchNormEps)
@@ -163,24 +163,20 @@ public struct ModelConfig: Equatable, Sendable {
             }
             spectralNorm = .none
         }
-        if let g = json["generator_spectral_norm"] {
+        /// The optional true/false field `name` (nil when absent); false only where `canBeOff`,
+        /// else refused saying `lacking`.
+        func flag(_ name: String, canBeOff: Bool, lacking: String) throws -> Bool? {
+            guard let g = json[name] else { return nil }
             guard case let .bool(on) = g else {
-                throw AVPGANError.format("avpgan.config field generator_spectral_norm is \(g.serialized), expected true or false")
+                throw AVPGANError.format("avpgan.config field \(name) is \(g.serialized), expected true or false")
             }
-            guard on || arch.hasSpectralNorm else {
-                throw AVPGANError.format("avpgan.config field generator_spectral_norm is false but voice2face has no spectral norm")
-            }
+            guard on || canBeOff else { throw AVPGANError.format("avpgan.config field \(name) is false but \(lacking)") }
+            return on
+        }
+        if let on = try flag("generator_spectral_norm", canBeOff: arch.hasSpectralNorm, lacking: "voice2face has no spectral norm") {
             generatorSpectralNorm = on
         }
-        if let g = json["generator_cbam"] {
-            guard case let .bool(on) = g else {
-                throw AVPGANError.format("avpgan.config field generator_cbam is \(g.serialized), expected true or false")
-            }
-            guard on || arch.hasCBAM else {
-                throw AVPGANError.format("avpgan.config field generator_cbam is false but \(arch.rawValue) has no CBAM")
-            }
-            generatorCBAM = on
-        }
+        if let on = try flag("generator_cbam", canBeOff: arch.hasCBAM, lacking: "\(arch.rawValue) has no CBAM") { generatorCBAM = on }
         if let p = json["pixels"] {
             guard let s = p.stringValue, let mapping = PixelMapping(rawValue: s) else {
                 throw AVPGANError.format("avpgan.config field pixels is \(p.serialized), expected \"clamp\" or \"minmax\"")

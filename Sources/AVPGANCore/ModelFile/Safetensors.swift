@@ -45,7 +45,7 @@ public struct Safetensors: Sendable {
 
     public func entry(_ name: String) -> SafetensorsEntry? { entries.first { $0.name == name } }
 
-    /// Parses and validates `bytes`; every failure is `AVPGAN_E_MODEL_FORMAT` naming the cause.
+    /// Parses and validates `bytes`; every failure is `.modelFormat` naming the cause.
     public init(bytes: [UInt8], maxHeaderBytes: Int = Safetensors.defaultMaxHeaderBytes) throws {
         guard bytes.count >= 8 else {
             throw AVPGANError.format("file is \(bytes.count) bytes, shorter than the 8-byte safetensors header length")

@@ -27,7 +27,7 @@ public struct TrainingCheckpoint: Sendable {
     public var eps: Double = 1e-8
     public var rng: UInt64
     /// The run's health monitor (`avpgan.checkpoint` field `health`; fresh when absent, as in
-    /// checkpoints written before it existed and those tools/convert_torch.py writes).
+    /// checkpoints written before it existed and those tools/converters/convert_torch.py writes).
     public var health = TrainingHealth()
 
     public static let trainedNetworks: [NetworkName] = [.generator, .faceEncoder, .discriminator, .classifier]
@@ -99,7 +99,7 @@ public struct TrainingCheckpoint: Sendable {
         let config = try ModelConfig.parse(metadata: file.metadata)
         try TrainingCheckpoint.checkConfig(config)
         guard let stateText = file.metadata[TrainingCheckpoint.metadataKey] else {
-            throw AVPGANError.format("metadata \(TrainingCheckpoint.metadataKey) is missing: not a training checkpoint (a trainer's save, avpgan train and tools/convert_torch.py --training write one)")
+            throw AVPGANError.format("metadata \(TrainingCheckpoint.metadataKey) is missing: not a training checkpoint (a trainer's save, avpgan train and tools/converters/convert_torch.py --training write one)")
         }
         let state: JSONValue
         do { state = try JSON.parse(stateText) } catch { throw AVPGANError.format("metadata avpgan.checkpoint is not valid JSON") }

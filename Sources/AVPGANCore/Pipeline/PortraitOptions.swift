@@ -1,6 +1,6 @@
 /// Everything one portrait can be asked for, as one value: the front end's options, the pixel
 /// mapping, embedding noise, an optional enhancer and what the PNG carries. The C API's
-/// `avpgan_portrait_params` converts to this field for field.
+/// portrait params convert to this field for field.
 public struct PortraitOptions: Sendable {
     public var frontEnd: FrontEndOptions
     /// nil = the model's default.

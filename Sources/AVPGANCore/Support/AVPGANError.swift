@@ -1,36 +1,19 @@
-/// The failure kinds of the library. Raw values are the C API's `avpgan_status` codes
-/// (include/avpgan.h); they never change once published.
-public enum ErrorKind: Int32, Sendable, CaseIterable {
-    case invalidArgument = -1
-    case bufferTooSmall = -2
-    case outOfMemory = -3
-    case io = -4
-    case modelFormat = -5
-    case unsupported = -6
-    case missingNetwork = -7
-    case audioFormat = -8
-    case noSpeech = -9
-    case aborted = -10
-    case `internal` = -100
+/// The failure kinds of the library. The C API's status codes and names for them live in
+/// Sources/AVPGAN (`CEnumCodes.swift`); the core knows them by these names only.
+public enum ErrorKind: Sendable, CaseIterable {
+    case invalidArgument
+    case bufferTooSmall
+    case outOfMemory
+    case io
+    case modelFormat
+    case unsupported
+    case missingNetwork
+    case audioFormat
+    case noSpeech
+    case aborted
+    case `internal`
 
-    /// The C name of the status, e.g. `AVPGAN_E_MODEL_FORMAT`.
-    public var statusName: String {
-        switch self {
-        case .invalidArgument: return "AVPGAN_E_INVALID_ARGUMENT"
-        case .bufferTooSmall: return "AVPGAN_E_BUFFER_TOO_SMALL"
-        case .outOfMemory: return "AVPGAN_E_OUT_OF_MEMORY"
-        case .io: return "AVPGAN_E_IO"
-        case .modelFormat: return "AVPGAN_E_MODEL_FORMAT"
-        case .unsupported: return "AVPGAN_E_UNSUPPORTED"
-        case .missingNetwork: return "AVPGAN_E_MISSING_NETWORK"
-        case .audioFormat: return "AVPGAN_E_AUDIO_FORMAT"
-        case .noSpeech: return "AVPGAN_E_NO_SPEECH"
-        case .aborted: return "AVPGAN_E_ABORTED"
-        case .internal: return "AVPGAN_E_INTERNAL"
-        }
-    }
-
-    /// A short English description, as `avpgan_status_string` returns it.
+    /// A short English description of the kind (the C API's status string).
     public var summary: String {
         switch self {
         case .invalidArgument: return "invalid argument"
@@ -60,7 +43,7 @@ public struct AVPGANError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
-    public var description: String { "\(kind.statusName): \(message)" }
+    public var description: String { "\(kind.summary): \(message)" }
 
     static func invalid(_ message: String) -> AVPGANError { AVPGANError(.invalidArgument, message) }
     static func format(_ message: String) -> AVPGANError { AVPGANError(.modelFormat, message) }

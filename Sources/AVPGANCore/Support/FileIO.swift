@@ -8,7 +8,7 @@ private let temporaryCounter = Atomic<Int>(0)
 
 /// Whole-file reading with errors that name the path and the cause.
 public enum FileIO {
-    /// The bytes of the regular file at `path` (`AVPGAN_E_IO` when it cannot be read).
+    /// The bytes of the regular file at `path` (`.io` when it cannot be read).
     public static func read(_ path: String, limit: Int = Int.max) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw AVPGANError(.io, "cannot open '\(path)': \(errorText())") }
@@ -55,7 +55,7 @@ public enum FileIO {
     /// concurrent writers never share one), flushed to disk and renamed into place: `path` is
     /// either the complete new file or untouched, and no temporary file is left. Only regular
     /// files are written: an existing device, FIFO, socket or directory at `path` is an
-    /// `AVPGAN_E_IO` error (renaming over it would replace the node, e.g. /dev/null).
+    /// `.io` error (renaming over it would replace the node, e.g. /dev/null).
     public static func write(_ bytes: [UInt8], to path: String) throws {
         var existing = stat()
         if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) != S_IFREG {

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// A 64-byte-aligned, heap-allocated array of `Float` whose allocation failure is an error
-/// (`AVPGAN_E_OUT_OF_MEMORY`) rather than a trap. Used for weights and for reusable scratch.
+/// (`.outOfMemory`) rather than a trap. Used for weights and for reusable scratch.
 public final class FloatStorage: @unchecked Sendable {
     public private(set) var pointer: UnsafeMutablePointer<Float>
     public private(set) var count: Int

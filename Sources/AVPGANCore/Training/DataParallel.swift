@@ -15,6 +15,17 @@ public protocol GradientReducer: AnyObject {
     func sum(_ values: UnsafeMutablePointer<Float>, count: Int) throws
 }
 
+extension GradientReducer {
+    /// Whether any rank says yes (collective: every rank asks at the same point). A stop request
+    /// reaches the ranks at different moments; agreeing before each step stops all of them
+    /// after the same step.
+    public func anyRank(_ mine: Bool) throws -> Bool {
+        var flag: Float = mine ? 1 : 0
+        try sum(&flag, count: 1)
+        return flag > 0
+    }
+}
+
 /// Which rows of a global batch a rank computes.
 public enum BatchSlice {
     /// Rows `lo..<hi` of a batch of `batch` for `rank` of `size`: contiguous, as equal as can be
@@ -30,7 +41,7 @@ public enum BatchSlice {
 extension TrainingBatch {
     /// The rows `rows` of this batch (voices, faces and labels alike).
     func slice(_ rows: Range<Int>) -> TrainingBatch {
-        let voice = frames * 64, face = faces.count / max(n, 1)
+        let voice = frames * LogMelExtractor.bands, face = faces.count / max(n, 1)
         return TrainingBatch(voices: Array(voices[(rows.lowerBound * voice)..<(rows.upperBound * voice)]),
                              voiceLabels: Array(voiceLabels[rows]),
                              faces: Array(faces[(rows.lowerBound * face)..<(rows.upperBound * face)]),

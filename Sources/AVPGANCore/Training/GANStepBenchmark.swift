@@ -2,7 +2,7 @@
 /// (`TrainingRun.Widths.full`, the reference's FULL), a random frozen voice encoder (64 mel
 /// bands, widths 256-384-576-864, embedding 64), freshly initialised g, f, d, c, and a batch of
 /// `batch` voices of `frames` frames, faces `3 x 64 x 64`, labels and noise drawn from `seed`.
-/// The same shapes as tools/bench_train_torch.py feeds the reference's `gan_step`.
+/// The same shapes as tools/benchmarks/bench_train_torch.py feeds the reference's `gan_step`.
 public final class GANStepBenchmark {
     let trainer: GANTrainer
     let voices: [Float], faces: [Float], noise: [Float]
@@ -12,8 +12,8 @@ public final class GANStepBenchmark {
     public init(arch: Architecture, batch: Int, frames: Int, identities: Int = 100, seed: UInt64 = 1) throws {
         guard batch >= 1, frames >= 16, identities >= 1 else { throw AVPGANError.invalid("bench --train needs batch >= 1, frames >= 16") }
         let widths = TrainingRun.Widths.full
-        let config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: LogMelExtractor.bands, embedDim: 64,
-                                 voiceWidths: [256, 384, 576, 864], generatorWidths: widths.generator, faceWidths: widths.face,
+        let config = ModelConfig(arch: arch, networks: NetworkName.allCases, nMels: LogMelExtractor.bands, embedDim: widths.embed,
+                                 voiceWidths: widths.voice, generatorWidths: widths.generator, faceWidths: widths.face,
                                  identities: identities, spectralNorm: arch.hasSpectralNorm ? .stored : SpectralNormStorage.none)
         var rng = SplitMix(seed: seed)
         var tensors = NetworkInitializer.tensors(for: config, seed: seed)

@@ -18,15 +18,6 @@ public struct TrainingHealth: Equatable, Sendable {
     public enum Warning: String, CaseIterable, Sendable {
         case collapse, discriminatorWins = "discriminator_wins", classifierAtChance = "classifier_at_chance"
 
-        /// The `AVPGAN_HEALTH_*` bit of the C API.
-        public var bit: UInt32 {
-            switch self {
-            case .collapse: return 1
-            case .discriminatorWins: return 2
-            case .classifierAtChance: return 4
-            }
-        }
-
         /// Whether `--stop-on-collapse` (`stop_on_collapse`) stops on it: collapse and a runaway
         /// discriminator do; a classifier at chance only warns (avpgan learned held-out faces
         /// above chance while it was raised: docs/training-design.md).
@@ -66,8 +57,6 @@ public struct TrainingHealth: Equatable, Sendable {
     }
 
     public var warnings: [Warning] { raised.map(\.warning) }
-    /// The warnings as `AVPGAN_HEALTH_*` bits.
-    public var bits: UInt32 { raised.reduce(0) { $0 | $1.warning.bit } }
     public var isHealthy: Bool { raised.isEmpty }
 
     /// Takes one step's losses (d_real, d_fake, c_real, g_fake, g_class), the batch spread of its

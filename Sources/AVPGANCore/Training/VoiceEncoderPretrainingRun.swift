@@ -72,9 +72,10 @@ public final class VoiceEncoderPretrainingRun {
         var embedding = [Float](repeating: 0, count: e)
         for (label, u) in sampler.heldOut {
             let frames = max(u.frames, LogMelExtractor.minimumFrames)
-            var values = [Float](repeating: 0, count: frames * 64)
-            for f in 0..<frames { for m in 0..<64 { values[f * 64 + m] = u.values[(f % u.frames) * 64 + m] } }
-            try model.embed(features: values, frames: frames, melBands: 64, into: &embedding)
+            let bands = LogMelExtractor.bands
+            var values = [Float](repeating: 0, count: frames * bands)
+            for f in 0..<frames { for m in 0..<bands { values[f * bands + m] = u.values[(f % u.frames) * bands + m] } }
+            try model.embed(features: values, frames: frames, melBands: bands, into: &embedding)
             var best = 0, bestScore = -Float.infinity
             for k in 0..<s {
                 var score: Float = 0

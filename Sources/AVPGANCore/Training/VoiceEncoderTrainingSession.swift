@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// A voice-encoder pre-training session (`avpgan train-voice`, `avpgan_voice_encoder_train`):
+/// A voice-encoder pre-training session (`avpgan train-voice` and the C API's voice-encoder training):
 /// a `VoiceEncoderPretrainingRun` taken to a number of steps, with a checkpoint every
 /// `checkpointEvery` steps and at the end (`<checkpointDirectory>/voice-checkpoint.safetensors`),
 /// a JSONL log with one line per step (`{"step", "loss", "correct", "batch",
@@ -101,7 +101,8 @@ public final class VoiceEncoderTrainingSession {
         let window = 20, batch = options.batchSize
         var recent: [Int] = []
         while run.step < options.steps {
-            if try stopAgreed(shouldStop()) { try save(); return false }
+            let stopAsked = shouldStop()
+            if try run.reducer?.anyRank(stopAsked) ?? stopAsked { try save(); return false }
             let (loss, correct) = try run.next()
             guard loss.isFinite else {
                 throw AVPGANError(.modelFormat, "training step \(run.step) gave a non-finite loss: the weights overflow float32; resume from the last checkpoint with a smaller learning rate")
@@ -126,14 +127,5 @@ public final class VoiceEncoderTrainingSession {
     public func export(to path: String) throws {
         guard run.isLead else { return }
         try FileIO.write(try run.exportModel(), to: path)
-    }
-
-    /// Whether any rank asks to stop (a stop request reaches the ranks at different moments:
-    /// they agree before each step, so all stop after the same step); alone, `mine`.
-    private func stopAgreed(_ mine: Bool) throws -> Bool {
-        guard let reducer = run.reducer else { return mine }
-        var flag: Float = mine ? 1 : 0
-        try reducer.sum(&flag, count: 1)
-        return flag > 0
     }
 }

@@ -190,7 +190,8 @@ def default_model() -> str:
 
 from ._model_info import _PIXELS_BY_NAME, Arch, ModelInfo, Pixels, PortraitInfo, _widths  # noqa: E402
 from ._loading import _load_into, _model_params  # noqa: E402
-from ._model import Model, _portrait_params  # noqa: E402
+from ._model import Model  # noqa: E402
+from ._portrait_params import _portrait_params  # noqa: E402
 from ._media import Audio, decode, encode_png, features, pcm_16k, save_png  # noqa: E402  (needs _check above)
 from ._trainer import Losses, Trainer, TrainerClosedError, TrainerInfo  # noqa: E402
 from ._face import FaceModel, FaceModelClosedError, FaceModelInfo, cosine  # noqa: E402

@@ -1,7 +1,7 @@
 """Face enhancement: :class:`Enhancer` (``avpgan_enhancer``), GFPGAN-style face restoration.
 
 An enhancer file holds upstream gfpgan's GFPGANv1Clean network (the architecture of the
-GFPGAN v1.2-v1.4 checkpoints); ``tools/convert_gfpgan.py`` converts a release checkpoint
+GFPGAN v1.2-v1.4 checkpoints); ``tools/converters/convert_gfpgan.py`` converts a release checkpoint
 (docs/enhancer-format.md). Example::
 
     import avpgan

@@ -2,7 +2,7 @@
 
 The paper judges a voice portrait by the cosine similarity between the face-recognition
 embeddings of the generated face and of the speaker's real faces. A face model file holds
-such a network (MobileFaceNet or an ArcFace IResNet); ``tools/convert_face.py`` writes one
+such a network (MobileFaceNet or an ArcFace IResNet); ``tools/converters/convert_face.py`` writes one
 from ONNX or PyTorch weights (docs/face-model-format.md). Example::
 
     import avpgan, numpy as np

@@ -16,23 +16,7 @@ from ._enhancer import Enhancer
 from ._errors import InternalError, ModelClosedError, Status, _check, _decode
 from ._loading import _load_into, _model_params
 from ._model_info import _PIXELS_BY_NAME, _PIXELS_NAMES, ModelInfo, Pixels, PortraitInfo, _widths
-
-def _portrait_params(seconds: Optional[float], vad: bool, vad_mode: int, pixels: Optional[Union[str, Pixels]],
-                     noise: float, seed: int) -> _lib.PortraitParams:
-    """``avpgan_portrait_params`` from the keyword options of :meth:`Model.portrait`."""
-    lib = _lib.get()
-    p = _lib.PortraitParams()
-    _check(lib.avpgan_portrait_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_portrait_params_init")
-    p.seconds = float(seconds or 0.0)
-    p.vad = 1 if vad else 0
-    p.vad_mode = int(vad_mode)
-    if pixels is not None:
-        if isinstance(pixels, str) and pixels not in _PIXELS_BY_NAME:
-            raise ValueError(f"portrait: pixels must be None, 'clamp' or 'minmax', got {pixels!r}")
-        p.pixels = int(_PIXELS_BY_NAME[pixels] if isinstance(pixels, str) else pixels)
-    p.noise = float(noise)
-    p.seed = int(seed)
-    return p
+from ._portrait_params import _portrait_params
 
 
 class Model(_lib.HandleOwner):
@@ -189,22 +173,19 @@ class Model(_lib.HandleOwner):
             raise ValueError(f"embed: features must have n_mels = {m} columns, got shape {feats.shape}")
         if feats.shape[0] < 1:
             raise ValueError(f"embed: features need at least one frame, got shape {feats.shape}")
-        e = self._info.embed_dim
-        out = np.empty(e, dtype=np.float32)
+        out = np.empty(self._info.embed_dim, dtype=np.float32)
+        self._fill_floats("avpgan_model_embed", feats, out)
+        return out
+
+    def _fill_floats(self, function: str, rows: np.ndarray, out: np.ndarray) -> None:
+        """Calls ``function(model, rows, n_rows, n_columns, out, out.size, &needed)`` (the shape of
+        avpgan_model_embed and avpgan_model_generate) on C-contiguous float32 arrays."""
         needed = ctypes.c_size_t(0)
         lib = _lib.get()
         with self._use() as handle:
-            status = lib.avpgan_model_embed(
-                handle,
-                feats.ctypes.data_as(_lib._c_float_p),
-                feats.shape[0],
-                feats.shape[1],
-                out.ctypes.data_as(_lib._c_float_p),
-                out.size,
-                ctypes.byref(needed),
-            )
-            _check(status, "avpgan_model_embed")
-        return out
+            status = getattr(lib, function)(handle, rows.ctypes.data_as(_lib._c_float_p), rows.shape[0], rows.shape[1],
+                                            out.ctypes.data_as(_lib._c_float_p), out.size, ctypes.byref(needed))
+            _check(status, function)
 
     def portrait(
         self,
@@ -335,19 +316,7 @@ class Model(_lib.HandleOwner):
         emb, single = self._embeddings(embeddings, "generate_raw")
         n, s = emb.shape[0], self._info.image_size
         out = np.empty((n, 3, s, s), dtype=np.float32)
-        needed = ctypes.c_size_t(0)
-        lib = _lib.get()
-        with self._use() as handle:
-            status = lib.avpgan_model_generate(
-                handle,
-                emb.ctypes.data_as(_lib._c_float_p),
-                n,
-                emb.shape[1],
-                out.ctypes.data_as(_lib._c_float_p),
-                out.size,
-                ctypes.byref(needed),
-            )
-            _check(status, "avpgan_model_generate")
+        self._fill_floats("avpgan_model_generate", emb, out)
         return out[0] if single else out
 
     def generate(

@@ -3,7 +3,7 @@
 Example (the parity check against the PyTorch reference's ``gan_step``)::
 
     import avpgan
-    # ckpt.safetensors from: tools/convert_torch.py --arch avpgan --training \\
+    # ckpt.safetensors from: tools/converters/convert_torch.py --arch avpgan --training \\
     #     --voice-encoder e.pth --generator g.pth --face-encoder f.pth \\
     #     --discriminator d.pth --classifier c.pth -o ckpt.safetensors
     with avpgan.Trainer.load("ckpt.safetensors") as t:
@@ -23,19 +23,19 @@ another call on the same trainer is in progress raises :class:`InvalidArgumentEr
 from __future__ import annotations
 
 import ctypes
-import signal
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Optional
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _lib
-from . import PathLike, Status, _as_int, _check, _decode, _error_for_status, _widths
+from . import PathLike, _as_int, _check, _decode, _widths
 from ._arguments import _path
 from ._trainer_dataset import fill_dataset
 from ._trainer_batch import _floats, _labels
 from ._trainer_info import HEALTH_WARNINGS, Losses, TrainerClosedError, TrainerInfo
+from ._trainer_run import run_steps
 
 __all__ = ["Losses", "TrainerInfo", "Trainer", "TrainerClosedError"]
 
@@ -186,7 +186,7 @@ class Trainer(_lib.HandleOwner):
         stop_on_collapse: bool = False,
     ) -> "Trainer":
         """A trainer in the state of a checkpoint file (:meth:`save`, ``avpgan train``'s
-        ``checkpoint.safetensors``, or ``tools/convert_torch.py --training``).
+        ``checkpoint.safetensors``, or ``tools/converters/convert_torch.py --training``).
 
         Without ``voices`` and ``faces`` it has no data set: :meth:`gan_step` works,
         :meth:`step` and :meth:`run` raise :class:`InvalidArgumentError`. With them (and
@@ -338,56 +338,7 @@ class Trainer(_lib.HandleOwner):
         Returns:
             float32 ``[steps taken, 5]``: each step's losses in :class:`Losses` order.
         """
-        n = _as_int(n, "n")
-        if not 1 <= n <= 2**40:
-            raise ValueError(f"run: n must be in 1...2**40, got {n}")
-        history: List[Tuple[float, ...]] = []
-        state: Dict[str, Any] = {"error": None, "stop": False, "interrupted": False}
-
-        def on_progress(done: int, total: int, losses: Any, _user: Any) -> None:
-            try:
-                values = Losses(*(float(losses[i]) for i in range(_lib.N_LOSSES)))
-                history.append(tuple(values))
-                if progress is not None and progress(int(done), int(total), values) is False:
-                    state["stop"] = True
-            except BaseException as e:  # noqa: B902 - re-raised after the run stops
-                state["error"] = e
-
-        def on_abort(_user: Any) -> int:
-            try:
-                if stop is not None and stop.is_set():
-                    state["stop"] = True
-                return 1 if (state["stop"] or state["error"] is not None or state["interrupted"]) else 0
-            except BaseException as e:  # noqa: B902
-                state["error"] = e
-                return 1
-
-        # Ctrl-C: a handler that only notes the signal, so that no KeyboardInterrupt is raised
-        # inside (and lost in) a ctypes callback; the run stops before the next step.
-        previous = None
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            def on_sigint(_signum: int, _frame: Any) -> None:
-                state["interrupted"] = True
-            previous = signal.signal(signal.SIGINT, on_sigint)
-        progress_fn = _lib.TrainerProgressFn(on_progress)
-        abort_fn = _lib.AbortFn(on_abort)
-        done = ctypes.c_uint64(0)
-        lib = _lib.get()
-        try:
-            with self._use() as handle:
-                status = lib.avpgan_trainer_run(handle, n, progress_fn, None, abort_fn, None, ctypes.byref(done))
-                message = _decode(lib.avpgan_last_error()) if status else ""
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
-        if state["error"] is not None:
-            raise state["error"]
-        if state["interrupted"]:
-            raise KeyboardInterrupt
-        if status != 0 and not (status == int(Status.E_ABORTED) and state["stop"]):
-            raise _error_for_status(status, message, "avpgan_trainer_run")
-        return np.array(history, dtype=np.float32).reshape(-1, _lib.N_LOSSES)
+        return run_steps(self._use, n, progress, stop)
 
     # -- files ----------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 The tests run against the built library (``build/lib/libavpgan.so.0`` of this
 checkout, or ``$AVPGAN_LIBRARY``) and the committed golden fixtures
 ``Tests/Fixtures/golden/<arch>/{model.safetensors,golden.safetensors}`` made
-by ``tools/make_golden.py``. A missing fixture is a test error, not a skip.
+by ``tools/fixtures/make_golden.py``. A missing fixture is a test error, not a skip.
 
 Which ``avpgan`` package is tested:
 
@@ -125,7 +125,7 @@ def read_header(path: Path) -> Tuple[Dict[str, Any], Dict[str, str]]:
 
 def _require(path: Path) -> Path:
     if not path.is_file():
-        pytest.fail(f"missing fixture {path} (make it with tools/make_golden.py)", pytrace=False)
+        pytest.fail(f"missing fixture {path} (make it with tools/fixtures/make_golden.py)", pytrace=False)
     return path
 
 
@@ -175,9 +175,9 @@ def avpgan_golden(golden_cache) -> Dict[str, np.ndarray]:
 @pytest.fixture(scope="session")
 def random_face_model_path(tmp_path_factory) -> Path:
     """A face-recognition model file with deterministic random weights (MobileFaceNet, seed 2;
-    tools/face_model_file.py): no face-recognition weights ship with libavpgan."""
+    tools/converters/face_model_file.py): no face-recognition weights ship with libavpgan."""
     path = tmp_path_factory.mktemp("face") / "face.safetensors"
-    r = subprocess.run([sys.executable, str(REPO / "tools" / "face_model_file.py"), "--random", "mobilefacenet",
+    r = subprocess.run([sys.executable, str(REPO / "tools" / "converters" / "face_model_file.py"), "--random", "mobilefacenet",
                         "--seed", "2", "-o", str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return path

@@ -1,5 +1,5 @@
 """avpgan.Enhancer against upstream gfpgan (Tests/Fixtures/enhancer, made by
-tools/make_enhancer_fixtures.py from the upstream package with random weights), the portrait
+tools/fixtures/make_enhancer_fixtures.py from the upstream package with random weights), the portrait
 with an enhancer, the converter, and bad input: corrupt, truncated and wrong-kind files,
 NaN/Inf weights, wrong image shapes and dtypes."""
 import os
@@ -172,7 +172,7 @@ def test_portrait_with_enhancer_is_enhance_of_portrait(tmp_path, small):
 
 
 def test_converter_refuses_what_is_not_gfpgan(tmp_path):
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    sys.path.insert(0, os.path.join(ROOT, "tools", "converters"))
     import enhancer_file as ef
 
     tensors, _ = read_safetensors(Path(enhancer_path("s32-half-latent")))
@@ -190,6 +190,6 @@ def test_converter_refuses_what_is_not_gfpgan(tmp_path):
         ef.infer_config(missing)
     not_a_checkpoint = tmp_path / "x.pth"
     not_a_checkpoint.write_bytes(b"hello")
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "convert_gfpgan.py"), str(not_a_checkpoint), "-o",
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "converters", "convert_gfpgan.py"), str(not_a_checkpoint), "-o",
                           str(tmp_path / "e.safetensors")], capture_output=True, text=True)
     assert out.returncode == 2 and "not a PyTorch checkpoint" in out.stderr, out.stderr

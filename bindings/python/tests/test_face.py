@@ -1,6 +1,6 @@
 """avpgan.FaceModel and avpgan.cosine: parity with onnxruntime (MobileFaceNet, when the weights
 in ../shared are present) and with PyTorch (IResNet with random weights), through the committed
-fixtures of Tests/Fixtures/face (tools/make_face_fixtures.py), and the API's contract."""
+fixtures of Tests/Fixtures/face (tools/fixtures/make_face_fixtures.py), and the API's contract."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import avpgan
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "Tests" / "Fixtures" / "face"
-sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "tools" / "converters"))
 import face_model_file  # noqa: E402
 
 WEIGHTS = Path(os.environ.get("AVPGAN_FACE_WEIGHTS_DIR", REPO.parent / "shared" / "models" / "mobilefacenet"))
@@ -87,7 +87,7 @@ def embed_all(path: Path, images) -> np.ndarray:
 
 
 def convert(*args) -> None:
-    r = subprocess.run([sys.executable, str(REPO / "tools" / "convert_face.py"), *map(str, args)],
+    r = subprocess.run([sys.executable, str(REPO / "tools" / "converters" / "convert_face.py"), *map(str, args)],
                        capture_output=True, text=True)
     assert r.returncode == 0, f"convert_face.py {args} failed: {r.stderr}"
 
@@ -126,7 +126,7 @@ def test_mobilefacenet_matches_onnxruntime(tmp_path, real_weights, images, sourc
 @pytest.mark.parametrize("batch_norm", ["stored", "folded"])
 def test_iresnet_random_weights_match_pytorch(tmp_path, images, arch, batch_norm):
     """An IResNet with deterministic random weights (face_model_file.random_iresnet_state_dict,
-    numpy) matches tools/face_torch.py's PyTorch definition (fixture made by torch)."""
+    numpy) matches tools/fixtures/face_torch.py's PyTorch definition (fixture made by torch)."""
     tensors = face_model_file.random_iresnet_state_dict(arch, 7)
     if batch_norm == "folded":
         tensors = face_model_file.fold_state_dict(arch, tensors)

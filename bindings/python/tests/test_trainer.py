@@ -2,9 +2,9 @@
 continue bit-identically, export, layouts checked with clear errors, and runs on a data set with
 progress, abort and Ctrl-C.
 
-The parity fixtures are Tests/Fixtures/training (tools/make_training_golden.py): three steps of
+The parity fixtures are Tests/Fixtures/training (tools/fixtures/make_training_golden.py): three steps of
 the reference's gan_step at TINY widths for each architecture. Their initial networks become a
-training checkpoint the way tools/convert_torch.py --training makes one (its numpy half:
+training checkpoint the way tools/converters/convert_torch.py --training makes one (its numpy half:
 avpgan_model_file.model_tensors + training_checkpoint), so no torch is needed here."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "tools" / "converters"))
 import avpgan_model_file as amf  # noqa: E402
 import convert_torch  # noqa: E402  (torch is imported only inside its functions that need it)
 import safetensors_io  # noqa: E402
@@ -34,7 +34,7 @@ NAMES = ("d_real", "d_fake", "c_real", "g_fake", "g_class")
 
 
 def make_checkpoint(arch: str, path: Path) -> None:
-    """The fixture's initial networks as a training checkpoint (tools/convert_torch.py --training)."""
+    """The fixture's initial networks as a training checkpoint (tools/converters/convert_torch.py --training)."""
     initial, _ = safetensors_io.read(str(TRAINING / arch / "initial.safetensors"))
     nets: dict = {}
     for key, value in initial.items():

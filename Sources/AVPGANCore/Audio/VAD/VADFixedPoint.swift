@@ -27,6 +27,13 @@ enum VADFixedPoint {
         denominator == 0 ? Int32.max : numerator / Int32(denominator)
     }
 
+    /// `divide` of a signed numerator as WebRTC's Gaussian updates do it: the magnitude divided,
+    /// wrapped to 16 bits (`s16`), and the sign put back (a numerator <= 0 is negated first).
+    @inline(__always)
+    static func signedQuotient(_ numerator: Int32, by denominator: Int16) -> Int16 {
+        numerator > 0 ? s16(divide(numerator, by: denominator)) : 0 &- s16(divide(0 &- numerator, by: denominator))
+    }
+
     /// The sum of squares of `count` samples, each square shifted right by a common amount
     /// chosen from the peak magnitude and the count so the sum fits 32 bits.
     /// Returns the (unsigned) sum and the shift applied.

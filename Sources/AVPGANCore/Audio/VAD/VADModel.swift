@@ -341,12 +341,7 @@ final class VADModel {
                     let normalised = ((Int32(speechDelta[g]) &* Int32(centred)) >> 3) &- 4096
                     let weighted = (Int32(speechPosterior[g] >> 2) &* normalised) >> 4
                     let divisor = s(Int32(ssd) &* 10)
-                    var change: Int16
-                    if weighted > 0 {
-                        change = s(VADFixedPoint.divide(weighted, by: divisor))
-                    } else {
-                        change = 0 &- s(VADFixedPoint.divide(0 &- weighted, by: divisor))
-                    }
+                    var change = VADFixedPoint.signedQuotient(weighted, by: divisor)
                     change = change &+ 128
                     ssd = ssd &+ (change >> 8)
                     if ssd < Self.stdFloor { ssd = Self.stdFloor }
@@ -356,12 +351,7 @@ final class VADModel {
                     let normalised = ((Int32(noiseDelta[g]) &* Int32(centred)) >> 3) &- 4096
                     let posterior = s((Int32(noisePosterior[g]) &+ 2) >> 2)
                     let weighted = (Int32(posterior) &* normalised) >> 14
-                    var change: Int16
-                    if weighted > 0 {
-                        change = s(VADFixedPoint.divide(weighted, by: nsd))
-                    } else {
-                        change = 0 &- s(VADFixedPoint.divide(0 &- weighted, by: nsd))
-                    }
+                    var change = VADFixedPoint.signedQuotient(weighted, by: nsd)
                     change = change &+ 32
                     nsd = nsd &+ (change >> 6)
                     if nsd < Self.stdFloor { nsd = Self.stdFloor }
