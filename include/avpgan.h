@@ -433,7 +433,7 @@ avpgan_status avpgan_png_encode_text(const uint8_t *pixels, uint32_t width, uint
  * face-recognition embeddings of the generated face and of the speaker's real
  * faces. A face model is such a recognition network (MobileFaceNet or an
  * ArcFace IResNet), loaded from a face model file (docs/face-model-format.md;
- * tools/convert_face.py writes one from ONNX or PyTorch weights). No face model
+ * tools/converters/convert_face.py writes one from ONNX or PyTorch weights). No face model
  * ships with libavpgan. Like avpgan_model, a face model is immutable and
  * thread-safe; avpgan_face_model_free must not race with other calls on it. */
 
@@ -678,7 +678,7 @@ avpgan_status avpgan_trainer_params_init(avpgan_trainer_params *params, size_t s
 avpgan_status avpgan_trainer_create(const avpgan_trainer_params *params, avpgan_trainer **out_trainer);
 
 /** A trainer in the state a checkpoint file holds (avpgan_trainer_save, the avpgan CLI's
- *  checkpoint.safetensors, or tools/convert_torch.py --training). The checkpoint decides
+ *  checkpoint.safetensors, or tools/converters/convert_torch.py --training). The checkpoint decides
  *  the architecture, widths and sampler state: params->arch, widths, seed and
  *  voice_encoder are ignored. params may be NULL.
  *  With params->voices_dir and faces_dir (and cache_dir), the trainer draws batches
@@ -796,7 +796,7 @@ avpgan_status avpgan_trainer_export(const avpgan_trainer *trainer, const char *p
  * channel-split spatial feature transforms (CS-SFT). An enhancer is such a
  * network, GFPGANv1Clean as the upstream `gfpgan` package computes it (the
  * architecture of the GFPGAN v1.2-v1.4 checkpoints), loaded from an enhancer
- * file (docs/enhancer-format.md; tools/convert_gfpgan.py converts a release
+ * file (docs/enhancer-format.md; tools/converters/convert_gfpgan.py converts a release
  * checkpoint). Inference uses the noise stored in the file, so results are
  * deterministic. No enhancer ships with libavpgan. Like avpgan_model, an
  * enhancer is immutable and thread-safe; avpgan_enhancer_free must not race with

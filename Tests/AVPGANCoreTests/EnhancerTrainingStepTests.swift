@@ -2,7 +2,7 @@
 import XCTest
 
 /// Three whole steps of `EnhancerTrainingStep` against GFPGAN's loop run by PyTorch on the
-/// upstream modules (Tests/Fixtures/enhancer-step, made by tools/make_enhancer_step_fixtures.py:
+/// upstream modules (Tests/Fixtures/enhancer-step, made by tools/fixtures/make_enhancer_step_fixtures.py:
 /// 32 px, tiny widths, batch 2, every term but identity, an R1 step at step 2, the same noise
 /// planes): each logged loss and every final tensor of the generator, its EMA, the face
 /// discriminator and the three component discriminators.

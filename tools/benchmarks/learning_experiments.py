@@ -16,7 +16,7 @@ resumes), and --table prints the Markdown tables of a results file. Raw logs and
 
 Example (the tables of docs/training-design.md, "Why avpgan collapsed"):
   python3 tools/benchmarks/learning_experiments.py --work build/experiments --out build/experiments/rows.jsonl \\
-      --dataset A:60:1 --variant voice2face=--arch,voice2face --variant avpgan=--arch,avpgan --seeds 1,2,3
+      --dataset A:60:1 --variant voice2face=--arch,voice2face --variant avpgan=--arch,avpgan,--cbam-gate,sigmoid --seeds 1,2,3
   python3 tools/benchmarks/learning_experiments.py --table build/experiments/rows.jsonl
 """
 import argparse, json, os, subprocess, sys, time

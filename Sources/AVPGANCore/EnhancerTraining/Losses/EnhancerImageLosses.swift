@@ -19,7 +19,7 @@ final class EnhancerImageLosses {
         try weights.validate()
         if weights.isEnabled(.perceptual) || weights.isEnabled(.perceptualStyle) {
             guard let perceptualNetwork else {
-                throw AVPGANError.invalid("the perceptual loss is on (weights \(weights.perceptual), style \(weights.perceptualStyle)) but no VGG-19 network was given (make one with tools/convert_vgg.py), or set its weights to 0")
+                throw AVPGANError.invalid("the perceptual loss is on (weights \(weights.perceptual), style \(weights.perceptualStyle)) but no VGG-19 network was given (make one with tools/converters/convert_vgg.py), or set its weights to 0")
             }
             perceptual = try PerceptualLoss(network: perceptualNetwork)
         } else {
@@ -27,7 +27,7 @@ final class EnhancerImageLosses {
         }
         if weights.isEnabled(.identity) {
             guard let faceNetwork else {
-                throw AVPGANError.invalid("the identity loss is on (weight \(weights.identity)) but no face-recognition model was given (tools/convert_face.py), or set its weight to 0")
+                throw AVPGANError.invalid("the identity loss is on (weight \(weights.identity)) but no face-recognition model was given (tools/converters/convert_face.py), or set its weight to 0")
             }
             identity = IdentityLoss(network: faceNetwork)
         } else {

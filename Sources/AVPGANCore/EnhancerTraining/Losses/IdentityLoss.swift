@@ -1,5 +1,5 @@
 /// GFPGAN's identity loss, `weight · mean |φ(output) - φ(truth)|` over the embeddings, through
-/// the project's own face-recognition network φ (a tools/convert_face.py file), the truth's
+/// the project's own face-recognition network φ (a tools/converters/convert_face.py file), the truth's
 /// embedding detached, with the gradient with respect to the output image.
 ///
 /// Input path: GFPGAN shrinks gray faces to 128 px for its gray-input ResNetArcFace; the

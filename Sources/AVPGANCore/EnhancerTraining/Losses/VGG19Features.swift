@@ -1,5 +1,5 @@
 /// The frozen VGG-19 `features` of the perceptual loss (torchvision's layout; a file made by
-/// tools/convert_vgg.py): 16 3x3 convolutions (padding 1, bias), each followed by a ReLU, with
+/// tools/converters/convert_vgg.py): 16 3x3 convolutions (padding 1, bias), each followed by a ReLU, with
 /// a 2x2 max-pool after conv1_2, conv2_2, conv3_4 and conv4_4. Widths come from the file (a
 /// real VGG-19 is 64, 128, 256, 512, 512; tests use narrow random ones).
 ///
@@ -62,14 +62,14 @@ final class VGG19Features: @unchecked Sendable {
         try self.init(bytes: try FileIO.read(path, limit: VGG19Features.maxFileBytes), inputRange: inputRange)
     }
 
-    /// Loads and checks a tools/convert_vgg.py file: `avpgan.arch` "vgg19-features", exactly
+    /// Loads and checks a tools/converters/convert_vgg.py file: `avpgan.arch` "vgg19-features", exactly
     /// the 16 `features.N.weight` `[out, in, 3, 3]` and `features.N.bias` `[out]` tensors with
     /// the first reading 3 channels and each the previous one's output, float dtypes, finite
     /// values. Every failure is a model-format error naming the cause.
     init(bytes: [UInt8], inputRange: InputRange = .minusOneToOne) throws {
         let file = try Safetensors(bytes: bytes)
         guard let arch = file.metadata["avpgan.arch"] else {
-            throw AVPGANError.format("not a VGG-19 perceptual network: no avpgan.arch in the metadata (convert torchvision's weights with tools/convert_vgg.py)")
+            throw AVPGANError.format("not a VGG-19 perceptual network: no avpgan.arch in the metadata (convert torchvision's weights with tools/converters/convert_vgg.py)")
         }
         guard arch == Self.archName else {
             let kind = ModelFileKind.of(arch: arch).map { " (it is \($0.rawValue))" } ?? ""
