@@ -19,10 +19,11 @@ extension EnhancerTrainingStep {
         return out
     }
 
-    /// The checkpoint's bytes.
-    func checkpoint() -> [UInt8] {
+    /// The checkpoint's bytes; `metadata` adds a caller's keys (a session's sampler position),
+    /// which must not be the checkpoint's own.
+    func checkpoint(metadata extra: [String: String] = [:]) -> [UInt8] {
         var tensors: [SafetensorsWriter.Tensor] = []
-        var metadata = config.metadata
+        var metadata = config.metadata.merging(extra) { own, _ in own }
         for g in groups {
             for name in g.names {
                 let v = g.values[name]!
