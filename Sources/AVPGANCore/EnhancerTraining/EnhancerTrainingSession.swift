@@ -122,7 +122,11 @@ public final class EnhancerTrainingSession {
             if let b = options.batchSize, b != state.batch {
                 throw AVPGANError.invalid("the checkpoint's run has batches of \(state.batch), not \(b): a resumed run keeps its batch size")
             }
-            trainer = try EnhancerTrainingStep(checkpoint: bytes, perceptual: networks.perceptual, face: networks.face)
+            do {
+                trainer = try EnhancerTrainingStep(checkpoint: bytes, perceptual: networks.perceptual, face: networks.face)
+            } catch let e as AVPGANError where e.kind == .invalidArgument {
+                throw AVPGANError.invalid("resuming: \(e.message); the checkpoint's run has this loss on, so its network must be given again")
+            }
             batchSize = state.batch
             samplerSeed = state.samplerSeed
             recipeSeed = state.splitSeed
