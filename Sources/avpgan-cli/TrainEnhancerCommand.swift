@@ -66,6 +66,7 @@ enum TrainEnhancerCommand {
         let c = session.config, first = session.step
         print("training a \(c.outSize) px enhancer (num_style_feat \(c.styleDim), channel_multiplier \(c.channelMultiplier), narrow \(c.narrow)\(recipe.initPath.map { ", from \($0)" } ?? "")) on \(session.faces.training.count) faces (\(session.faces.validation.count) held out), batch \(session.batchSize), steps \(first)..<\(options.steps)")
         print("losses: " + session.losses.enabledTerms.map { "\($0.rawValue) \(session.losses[$0])" }.joined(separator: ", "))
+        fflush(stdout)  // seen before the first validation when the output goes to a file
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         let tty = isatty(STDERR_FILENO) == 1
