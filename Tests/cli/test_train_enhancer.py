@@ -164,3 +164,20 @@ def test_train_enhancer_failed_checkpoint_write_keeps_the_previous(tmp_path):
     assert "saving the checkpoint of step 2 failed" in r.stderr and "step 1 is left as it was" in r.stderr, r.stderr
     assert (tmp_path / "F" / CHECKPOINT).read_bytes() == before, "the failed write changed the previous checkpoint"
     assert not [p for p in os.listdir(tmp_path / "F") if ".tmp-" in p], "temporary files left behind"
+
+
+def test_train_enhancer_identity_loss_with_a_face_model(tmp_path):
+    """--face-model turns the identity loss on (a MobileFaceNet of random weights, written by
+    the converters' face-model writer): l_identity is logged and no note says it is off."""
+    import face_model_file as fmf  # tools/converters is on sys.path (cli_helpers puts it there)
+    from face_weights import random_mobilefacenet
+    model = str(tmp_path / "face.safetensors")
+    fmf.write_face_model(model, "mobilefacenet", random_mobilefacenet(), "stored", source="unit test")
+    data = faces(tmp_path / "faces")
+    r = run("train-enhancer", "--faces", data, "--widths", "tiny", "--face-model", model, "--steps", "2", "--checkpoint-every", "2",
+            "--checkpoint-dir", str(tmp_path / "I"), "-o", str(tmp_path / "I.safetensors"))
+    assert r.returncode == 0, r.stderr
+    assert "identity loss is off" not in r.stdout and "identity 10" in r.stdout, r.stdout
+    log = [json.loads(line) for line in (tmp_path / "I" / "train-enhancer.jsonl").read_text().splitlines()]
+    values = [row["l_identity"] for row in log if "validation" not in row]
+    assert len(values) == 2 and all(np.isfinite(v) and v >= 0 for v in values), log
