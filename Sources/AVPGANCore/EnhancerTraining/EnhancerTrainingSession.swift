@@ -12,7 +12,7 @@ import Glibc
 /// - at each checkpoint, validation of the EMA generator on the held-out faces
 ///   (`EnhancerValidation`: PSNR and SSIM against bicubic) and its sample sheet, input | output
 ///   | truth (`<checkpointDirectory>/samples/step-NNNNNN.png`);
-/// - a JSONL log: per step `{"step", <upstream's loss names>, "steps_per_second"}`, per
+/// - a JSONL log (written with each checkpoint, and at least every 10 s): per step `{"step", <upstream's loss names>, "steps_per_second"}`, per
 ///   validation `{"step", "validation": {"faces", "psnr", "ssim", "bicubic_psnr", "bicubic_ssim"}}`;
 /// - resume from the checkpoint, bit-identical to an uninterrupted run, the log continued from
 ///   the checkpoint's step;
@@ -68,6 +68,8 @@ public final class EnhancerTrainingSession {
     public static let logName = "train-enhancer.jsonl"
     public static let samplesFolder = "samples"
     static let metadataKey = "avpgan.enhancer_session"
+    /// Most time between writes of the log when no checkpoint writes it.
+    static let logInterval = Duration.seconds(10)
 
     public let options: Options
     public let faces: EnhancerFaceSet
@@ -182,6 +184,7 @@ public final class EnhancerTrainingSession {
     /// are thrown with the state of the last checkpoint written.
     public func train(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
         let clock = ContinuousClock(), start = clock.now
+        var logWritten = start
         while trainer.stepCount < options.steps {
             if shouldStop() {
                 try save()
@@ -203,6 +206,10 @@ public final class EnhancerTrainingSession {
             let rate = Double(trainer.stepCount - firstStep) / max(seconds, 1e-9)
             let fields = losses.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ")
             log += Array("{\"step\": \(trainer.stepCount), \(fields), \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
+            if let logPath, clock.now - logWritten >= Self.logInterval {
+                try FileIO.write(log, to: logPath)  // a long run's log is followed between checkpoints
+                logWritten = clock.now
+            }
             var report = StepReport(step: trainer.stepCount, steps: options.steps, losses: losses, stepsPerSecond: rate,
                                     secondsLeft: Double(options.steps - trainer.stepCount) / max(rate, 1e-9))
             if trainer.stepCount % options.checkpointEvery == 0 || trainer.stepCount == options.steps {
