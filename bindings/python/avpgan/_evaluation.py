@@ -14,6 +14,7 @@ from . import _lib
 from . import PathLike, _decode
 from ._arguments import _choice, _path
 from ._long_call import LongCall, Progress
+from ._params_init import _defaults
 
 if TYPE_CHECKING:
     from ._face import FaceModel
@@ -167,8 +168,7 @@ def pixel_retrieval(
 def _retrieval_params(voices: PathLike, faces: PathLike, split: str, test_list: Optional[PathLike], split_rule: str,
                       cache: Optional[PathLike], grid: Optional[PathLike]) -> Tuple[Any, List[Any]]:
     """An ``avpgan_pixel_retrieval_params`` for these arguments, and the objects it points into."""
-    p = _lib.PixelRetrievalParams()
-    _check_init(_lib.get().avpgan_pixel_retrieval_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    p = _defaults(_lib.PixelRetrievalParams, "avpgan_pixel_retrieval_params_init")
     keep: List[Any] = _dataset(p, voices, faces, split, test_list, split_rule, cache)
     if grid is not None:
         keep.append(_path(grid, "grid"))
@@ -183,11 +183,6 @@ def _retrieval_result(r: Any) -> PixelRetrievalResult:
         generated=RetrievalScores(r.top1, r.top5, r.mean_rank),
         chance=RetrievalScores(r.chance_top1, r.chance_top5, r.chance_mean_rank),
         real=RetrievalScores(r.real_top1, r.real_top5, r.real_mean_rank))
-
-
-def _check_init(status: int) -> None:
-    from . import _check
-    _check(status, "params_init")
 
 
 #: Bits of ``avpgan_face_similarity.unavailable``, by the attribute they blank.
@@ -284,9 +279,7 @@ def _similarity_params(models: Sequence[Any], voices: PathLike, faces: PathLike,
     """An ``avpgan_face_similarity_params`` for these arguments, and the objects it points
     into (kept alive by the caller for the duration of the call)."""
     from . import FaceModel, Model
-    lib = _lib.get()
-    p = _lib.FaceSimilarityParams()
-    _check_init(lib.avpgan_face_similarity_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    p = _defaults(_lib.FaceSimilarityParams, "avpgan_face_similarity_params_init")
     keep: List[Any] = _dataset(p, voices, faces, split, test_list, split_rule, None)
     if identities is not None:
         if isinstance(identities, str):

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 from . import _lib
 from . import PathLike, _decode
-from ._evaluation import (FaceEvaluation, _check_init, _models_and_lengths, _opened, _similarity_call,
+from ._evaluation import (FaceEvaluation, _models_and_lengths, _opened, _similarity_call,
                           _similarity_params)
 from ._long_call import LongCall, Progress
+from ._params_init import _defaults
 
 if TYPE_CHECKING:
     from ._face import FaceModel
@@ -125,8 +126,7 @@ def face_similarity_portraits(
     lengths = _lengths(seconds)
 
     def params(lib: Any) -> Tuple[Any, Any]:
-        p = _lib.FaceSimilarityPortraitsParams()
-        _check_init(lib.avpgan_face_similarity_portraits_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+        p = _defaults(_lib.FaceSimilarityPortraitsParams, "avpgan_face_similarity_portraits_params_init")
         seconds_array = (ctypes.c_double * len(lengths))(*lengths)
         p.seconds, p.n_seconds = seconds_array, len(lengths)
         return p, seconds_array
