@@ -46,6 +46,11 @@ final class PriorFileTests: XCTestCase {
         XCTAssertThrowsError(try PriorTrainingStep(checkpoint: SafetensorsWriter.serialize(tensors, metadata: metadata))) { error in
             XCTAssertTrue("\(error)".contains("reg_every"), "the message does not name the bad field: \(error)")
         }
+        metadata = file.metadata
+        metadata["avpgan.prior_training.discriminator"] = "32,1e300,1,4"
+        XCTAssertThrowsError(try PriorTrainingStep(checkpoint: SafetensorsWriter.serialize(tensors, metadata: metadata))) { error in
+            XCTAssertTrue("\(error)".contains("discriminator"), "the message does not name the bad field: \(error)")
+        }
     }
 
     func testPriorFileHoldsTheEMAUnderUpstreamNames() throws {

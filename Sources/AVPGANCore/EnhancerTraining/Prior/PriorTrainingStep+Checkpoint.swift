@@ -80,7 +80,7 @@ extension PriorTrainingStep {
         do { try s.validate() } catch let e as AVPGANError { throw AVPGANError.format("prior training checkpoint: \(e.message)") }
         guard let rng = UInt64(try text("rng")) else { throw AVPGANError.format("prior training checkpoint: metadata \(key).rng is not a state") }
         let v = try numbers("discriminator", 4)
-        guard v[0] == Double(config.outSize), v[3] == v[3].rounded(), v[3] >= 1, v[3] <= 1024 else {
+        guard v[0] == Double(config.outSize), v[1] > 0, v[1] <= 64, v[2] > 0, v[2] <= 64, v[3] == v[3].rounded(), v[3] >= 1, v[3] <= 1024 else {
             throw AVPGANError.format("prior training checkpoint: metadata \(key).discriminator is not size \(config.outSize), multiplier, narrow, group")
         }
         let dc = StyleGAN2Discriminator.Config(size: Int(v[0]), channelMultiplier: v[1], narrow: v[2], stddevGroup: Int(v[3]))
