@@ -10,7 +10,7 @@ final class PriorFileTests: XCTestCase {
     static func freshTrainer(seed: UInt64 = 3) throws -> PriorTrainingStep {
         let d = try UpstreamInitialization.discriminator(.init(size: 32, channelMultiplier: 1, narrow: 1.0 / 64), seed: seed + 1)
         var settings = PriorTrainingSettings()
-        settings.dRegEvery = 2
+        (settings.dRegEvery, settings.gRegEvery) = (2, 1)  // the path-length term at both steps, R1 at step 2
         return try PriorTrainingStep(generator: try UpstreamInitialization.prior(config, seed: seed), config: config, discriminator: d,
                                      settings: settings, seed: seed + 2)
     }
@@ -28,7 +28,7 @@ final class PriorFileTests: XCTestCase {
         XCTAssertEqual(resumed.checkpoint(), saved, "a checkpoint read back writes different bytes")
         for t in [trainer, resumed] { _ = try t.step(real: Self.real(2), batch: 2) }
         XCTAssertEqual(resumed.stepCount, 2)
-        XCTAssertTrue(resumed.checkpoint() == trainer.checkpoint(), "the resumed run's second step (an R1 step) differs from the unbroken run's")
+        XCTAssertTrue(resumed.checkpoint() == trainer.checkpoint(), "the resumed run's second step (R1 and path length, from the saved running mean) differs from the unbroken run's")
     }
 
     func testDamagedCheckpointIsRefusedByName() throws {

@@ -22,8 +22,11 @@ extension PriorNetwork {
     ///   - gradients: the parameters' gradients, ADDED.
     ///   - gradLatents: if non-nil, OVERWRITTEN with the style vectors' gradient `[N, L, S]`.
     ///   - gradZ: if non-nil (and the forward started at z), OVERWRITTEN with dz `[V, N, S]`.
+    ///   - frozen: the pass whose pattern the forward was `frozen` to: its outputs choose the
+    ///     LeakyReLU slopes here too.
     func trainingBackward(_ pass: PriorTrainingPass, gradImages: UnsafePointer<Float>, gradients g: [String: FloatStorage],
-                          gradLatents: UnsafeMutablePointer<Float>? = nil, gradZ: UnsafeMutablePointer<Float>? = nil) throws {
+                          gradLatents: UnsafeMutablePointer<Float>? = nil, gradZ: UnsafeMutablePointer<Float>? = nil,
+                          frozen: PriorTrainingPass? = nil) throws {
         let c = config, s = c.styleDim, size = c.outSize, n = pass.images.count, threads = Threads.count, ws = pass.scratch
         guard n > 0 else { throw AVPGANError.invalid("the prior's backward needs its training forward first") }
         let recorded = pass.slots
@@ -43,6 +46,8 @@ extension PriorNetwork {
         dLatents.update(repeating: 0, count: n * c.latentCount * s)
         for (i, image) in pass.images.enumerated() {
             let latents = UnsafePointer(image.latents), dStyles = dLatents + i * c.latentCount * s
+            // StyleConv.backward reads its output only for LeakyReLU's slopes.
+            let slopes = frozen?.images[i] ?? image
             func style(_ l: Int) -> UnsafePointer<Float> { latents + l * s }
             dRGB.update(from: gradImages + i * 3 * size * size, count: 3 * size * size)
             for (j, r) in c.levels.enumerated().reversed() {
@@ -53,11 +58,11 @@ extension PriorNetwork {
                                gradients: rgbGrads("to_rgbs.\(j)"), gradStyle: dStyles + (2 * j + 3) * s, threads: threads,
                                scratch: try work(toRGB.trainingScratchCount(side: r, threads: threads)))
                 if j < c.levels.count - 1 { for k in 0..<(d * r * r) { dConv[k] += dCarry[k] } }
-                conv2.backward(input: level.upConv, side: r, style: style(2 * j + 2), noise: image.noises[2 * j + 2], output: level.conv,
+                conv2.backward(input: level.upConv, side: r, style: style(2 * j + 2), noise: image.noises[2 * j + 2], output: slopes.levels[j].conv,
                                gradOutput: dConv, gradInput: dMod, gradients: styleGrads("style_convs.\(2 * j + 1)"),
                                gradStyle: dStyles + (2 * j + 2) * s, threads: threads,
                                scratch: try work(conv2.trainingScratchCount(side: r, threads: threads)))
-                conv1.backward(input: previous, side: half, style: style(2 * j + 1), noise: image.noises[2 * j + 1], output: level.upConv,
+                conv1.backward(input: previous, side: half, style: style(2 * j + 1), noise: image.noises[2 * j + 1], output: slopes.levels[j].upConv,
                                gradOutput: dMod, gradInput: dCarry, gradients: styleGrads("style_convs.\(2 * j)"),
                                gradStyle: dStyles + (2 * j + 1) * s, threads: threads,
                                scratch: try work(conv1.trainingScratchCount(side: half, threads: threads)))
@@ -68,15 +73,26 @@ extension PriorNetwork {
                             scratch: try work(toRGB1.trainingScratchCount(side: 4, threads: threads)))
             let d4 = c.channels(4) * 16
             for k in 0..<d4 { dConv[k] += dCarry[k] }
-            styleConv1.backward(input: constant.pointer, side: 4, style: style(0), noise: image.noises[0], output: image.firstConv,
+            styleConv1.backward(input: constant.pointer, side: 4, style: style(0), noise: image.noises[0], output: slopes.firstConv,
                                 gradOutput: dConv, gradInput: dTemp, gradients: styleGrads("style_conv1"), gradStyle: dStyles, threads: threads,
                                 scratch: try work(styleConv1.trainingScratchCount(side: 4, threads: threads)))
             let dConstant = p("constant_input.weight")
             for k in 0..<d4 { dConstant[k] += dTemp[k] }
         }
         gradLatents?.update(from: dLatents, count: n * c.latentCount * s)
+        try styleBackward(pass, gradLatents: dLatents, gradients: g, gradZ: gradZ)
+    }
+
+    /// From the style vectors' gradient `[N, L, S]` of a forward that started at z (nothing
+    /// otherwise): each slot's gradient to the w it was copied from (style mixing), then back
+    /// through the style MLP, its gradients ADDED; `gradZ` OVERWRITTEN if non-nil.
+    func styleBackward(_ pass: PriorTrainingPass, gradLatents dLatents: UnsafePointer<Float>, gradients g: [String: FloatStorage],
+                       gradZ: UnsafeMutablePointer<Float>?) throws {
+        let c = config, s = c.styleDim, n = pass.images.count
         guard let styles = pass.styles, let record = pass.mlpRecord else { return }
-        // Each style slot's gradient to the w it was copied from, then through the style MLP.
+        let recorded = pass.slots
+        defer { pass.slots = recorded }
+        func p(_ name: String) -> UnsafeMutablePointer<Float> { g[name]!.pointer }
         let v = styles.vectors, dW = try pass.take(v * n * s)
         dW.update(repeating: 0, count: v * n * s)
         for i in 0..<n {

@@ -15,9 +15,11 @@ import Glibc
 ///   uniform in 1..<latentCount;
 /// - the generator's loss: the non-saturating softplus `mean softplus(−D(G(z)))`, weight 1;
 /// - the EMA copy: `ema = ema · decay + g · (1 − decay)`, decay `0.5^(32 / 10000)`.
-/// Not computed (docs/enhancer-training.md): the path-length regularisation (`path_reg_weight`
-/// 2 every `net_g_reg_every` steps); `gRegEvery` scales the generator's betas as upstream's
-/// does whether or not that term runs.
+/// - the generator's path-length regularisation (`PriorPathLength.swift`) every `gRegEvery`
+///   steps on `max(1, N / pathBatchShrink)` (2) fresh samples, weighted `pathRegWeight` (2) ·
+///   `gRegEvery`, its running mean's decay 0.01 (0 turns it off; `gRegEvery` scales the
+///   generator's betas whether or not it runs, as upstream's does). Its parameter gradient is a
+///   central difference, as the R1 term's, where upstream double-backwards.
 public struct PriorTrainingSettings: Equatable, Sendable {
     public var generatorLR: Double = 2e-3
     public var discriminatorLR: Double = 2e-3
@@ -28,6 +30,9 @@ public struct PriorTrainingSettings: Equatable, Sendable {
     public var dRegEvery = 16
     public var r1Weight: Double = 10
     public var mixingProb: Double = 0.9
+    public var pathRegWeight: Double = 2
+    public var pathBatchShrink = 2
+    public var pathDecay: Double = 0.01
     public var emaDecay: Double = pow(0.5, 32.0 / 10_000)
 
     public init() {}
@@ -35,7 +40,8 @@ public struct PriorTrainingSettings: Equatable, Sendable {
     public static func == (a: Self, b: Self) -> Bool {
         a.generatorLR == b.generatorLR && a.discriminatorLR == b.discriminatorLR && a.betas == b.betas && a.eps == b.eps
             && a.gRegEvery == b.gRegEvery && a.dRegEvery == b.dRegEvery && a.r1Weight == b.r1Weight && a.mixingProb == b.mixingProb
-            && a.emaDecay == b.emaDecay
+            && a.emaDecay == b.emaDecay && a.pathRegWeight == b.pathRegWeight && a.pathBatchShrink == b.pathBatchShrink
+            && a.pathDecay == b.pathDecay
     }
 
     /// Adam's betas for a network regularised every `every` steps.
@@ -64,6 +70,11 @@ public struct PriorTrainingSettings: Equatable, Sendable {
         }
         guard r1Weight.isFinite, r1Weight >= 0 else { throw AVPGANError.invalid("the R1 weight is \(r1Weight); it must be finite and not negative") }
         guard mixingProb >= 0, mixingProb <= 1 else { throw AVPGANError.invalid("the style-mixing probability is \(mixingProb); it must lie in [0, 1]") }
+        guard pathRegWeight.isFinite, pathRegWeight >= 0 else {
+            throw AVPGANError.invalid("the path-length weight is \(pathRegWeight); it must be finite and not negative")
+        }
+        guard pathBatchShrink >= 1 else { throw AVPGANError.invalid("the path batch shrink is \(pathBatchShrink); it must be at least 1") }
+        guard pathDecay >= 0, pathDecay <= 1 else { throw AVPGANError.invalid("the path-length decay is \(pathDecay); it must lie in [0, 1]") }
         guard emaDecay >= 0, emaDecay <= 1 else { throw AVPGANError.invalid("the EMA decay is \(emaDecay); it must lie in [0, 1]") }
     }
 }

@@ -2,8 +2,8 @@
 /// upstream's names, its stored noises too), the EMA copy (`ema.`, every tensor) and the
 /// discriminator (`d.`), Adam's two moments of every trained tensor (`adam.exp_avg.` /
 /// `adam.exp_avg_sq.` before those), and in its metadata the prior's config (as a prior file
-/// states it), the discriminator's shape, the settings, the step counter, each optimiser's step
-/// and the noise generator's state, so that a resumed run continues bit-identically. Read back
+/// states it), the discriminator's shape, the settings, the step counter, each optimiser's step,
+/// the path-length term's running mean (its bits) and the noise generator's state, so that a resumed run continues bit-identically. Read back
 /// through `CheckpointValues` (the checked reader: exact names and shapes, finite values,
 /// second moments not negative).
 extension PriorTrainingStep {
@@ -38,7 +38,8 @@ extension PriorTrainingStep {
             "step": String(stepCount), "rng": String(rng.state),
             "adam": "\(s.generatorLR),\(s.discriminatorLR),\(s.betas.0),\(s.betas.1),\(s.eps)",
             "reg_every": "\(s.gRegEvery),\(s.dRegEvery)", "r1_weight": "\(s.r1Weight)", "mixing_prob": "\(s.mixingProb)",
-            "ema_decay": "\(s.emaDecay)", "discriminator": "\(d.size),\(d.channelMultiplier),\(d.narrow),\(d.stddevGroup)",
+            "ema_decay": "\(s.emaDecay)", "path": "\(s.pathRegWeight),\(s.pathBatchShrink),\(s.pathDecay)",
+            "mean_path_length": String(meanPathLength.bitPattern), "discriminator": "\(d.size),\(d.channelMultiplier),\(d.narrow),\(d.stddevGroup)",
         ]
         metadata[Self.checkpointKey] = "1"
         for (k, v) in fields { metadata["\(Self.checkpointKey).\(k)"] = v }
@@ -77,6 +78,15 @@ extension PriorTrainingStep {
         s.r1Weight = try numbers("r1_weight", 1)[0]
         s.mixingProb = try numbers("mixing_prob", 1)[0]
         s.emaDecay = try numbers("ema_decay", 1)[0]
+        let path = try numbers("path", 3)
+        guard path[1] == path[1].rounded(), path[1] >= 1, path[1] <= 1e6 else {
+            throw AVPGANError.format("prior training checkpoint: metadata \(key).path is not weight, batch shrink, decay")
+        }
+        (s.pathRegWeight, s.pathBatchShrink, s.pathDecay) = (path[0], Int(path[1]), path[2])
+        guard let bits = UInt32(try text("mean_path_length")), Float(bitPattern: bits).isFinite else {
+            throw AVPGANError.format("prior training checkpoint: metadata \(key).mean_path_length is not a float's bits")
+        }
+        let meanPathLength = Float(bitPattern: bits)
         do { try s.validate() } catch let e as AVPGANError { throw AVPGANError.format("prior training checkpoint: \(e.message)") }
         guard let rng = UInt64(try text("rng")) else { throw AVPGANError.format("prior training checkpoint: metadata \(key).rng is not a state") }
         let v = try numbers("discriminator", 4)
@@ -106,6 +116,7 @@ extension PriorTrainingStep {
         try self.init(generator: tensors("g"), config: config, ema: tensors("ema"), discriminator: discriminator, settings: s, seed: 0)
         self.rng = SplitMix(seed: rng)
         stepCount = try integer("step")
+        self.meanPathLength = meanPathLength
         for g in self.groups {
             guard let o = g.optimizer else { continue }
             o.step = try integer("adam_step.\(g.prefix)")

@@ -25,6 +25,8 @@ final class PriorTrainingStep {
     /// Steps taken (upstream's `current_iter` of the last one).
     var stepCount = 0
     var rng: SplitMix
+    /// The path-length term's running mean (upstream's `mean_path_length`).
+    var meanPathLength: Float = 0
 
     let pass = PriorTrainingPass(), discriminatorPass = DiscriminatorPass(), buffers = Workspace()
     private var discarded: [String: FloatStorage] = [:]
@@ -80,11 +82,13 @@ final class PriorTrainingStep {
 
     /// One step on `real` images `[N, 3, S, S]` in [-1, 1]. `draws` replaces the two drawn
     /// passes (the discriminator's, then the generator's), for comparing with a run that drew
-    /// its own. Returns upstream's log names: `l_d`, `real_score`, `fake_score`, `l_d_r1` (at a
-    /// regularised step), `l_g`. Throws `invalidArgument` with nothing changed for a malformed
+    /// its own, and `pathDraw` the path-length term's batch and image noise `[n, 3, S, S]`.
+    /// Returns upstream's log names: `l_d`, `real_score`, `fake_score`, `l_d_r1` (at an R1
+    /// step), `l_g`, `l_g_path` and `path_length` (at a path-length step). Throws `invalidArgument` with nothing changed for a malformed
     /// batch or a non-finite discriminator loss; a non-finite generator loss throws after the
     /// discriminator's update, with the generator, its EMA and the step count unchanged.
-    func step(real: [Float], batch n: Int, draws given: (discriminator: PriorDraw, generator: PriorDraw)? = nil) throws -> [String: Float] {
+    func step(real: [Float], batch n: Int, draws given: (discriminator: PriorDraw, generator: PriorDraw)? = nil,
+              pathDraw givenPath: (draw: PriorDraw, y: [Float])? = nil) throws -> [String: Float] {
         let size = config.outSize, count = n * 3 * size * size
         guard n > 0, real.count == count else {
             throw AVPGANError.invalid("a batch of \(n) real faces needs [\(n), 3, \(size), \(size)] (\(count) floats), not \(real.count)")
@@ -146,11 +150,25 @@ final class PriorTrainingStep {
         try d.backward(discriminatorPass, gradScores: gradScores, gradients: discarded, gradImages: gradFake)
         generatorParameters.zeroGradients()
         try generator.trainingBackward(pass, gradImages: gradFake, gradients: generatorParameters.gradients)
+        var pathMean = meanPathLength
+        if settings.pathRegWeight > 0, iteration % settings.gRegEvery == 0 {
+            let m = max(1, n / settings.pathBatchShrink), image = 3 * size * size
+            let path = givenPath ?? (draw(batch: m, from: &drawn), (0..<(m * image)).map { _ in drawn.gaussian() / Float(size) })
+            guard path.y.count == m * image, path.draw.noises.count == m * config.noiseFloats else {
+                throw AVPGANError.invalid("the path-length batch of \(m) needs \(m * image) noise values and \(m * config.noiseFloats) plane values")
+            }
+            let term = try pathLengthTerm(path.draw, batch: m, y: path.y)
+            guard term.loss.isFinite, term.pathLength.isFinite else {
+                throw AVPGANError.invalid("step \(iteration): the path-length term is \(term.loss); the discriminator was updated, the generator not")
+            }
+            (losses["l_g_path"], losses["path_length"], pathMean) = (term.loss, term.pathLength, term.mean)
+        }
         generatorParameters.update()
         generator = try PriorNetwork(values: generatorParameters.values, config: config)
         ExponentialMovingAverage.update(ema, toward: generatorParameters.values, names: generatorParameters.trained, decay: settings.emaDecay)
         stepCount = iteration
         rng = drawn
+        meanPathLength = pathMean
         return losses
     }
 
