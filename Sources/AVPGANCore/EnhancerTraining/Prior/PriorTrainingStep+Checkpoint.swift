@@ -3,9 +3,9 @@
 /// discriminator (`d.`), Adam's two moments of every trained tensor (`adam.exp_avg.` /
 /// `adam.exp_avg_sq.` before those), and in its metadata the prior's config (as a prior file
 /// states it), the discriminator's shape, the settings, the step counter, each optimiser's step,
-/// the path-length term's running mean (its bits) and the noise generator's state, so that a resumed run continues bit-identically. Read back
-/// through `CheckpointValues` (the checked reader: exact names and shapes, finite values,
-/// second moments not negative).
+/// the path-length term's running mean (its bits) and the noise generator's state, so that a
+/// resumed run continues bit-identically. Read back through `CheckpointValues` (the checked
+/// reader: exact names and shapes, finite values, second moments not negative).
 extension PriorTrainingStep {
     static let checkpointKey = "avpgan.prior_training"
 
