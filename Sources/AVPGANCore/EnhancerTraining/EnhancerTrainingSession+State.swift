@@ -11,24 +11,11 @@ extension EnhancerTrainingSession {
         /// Reads the fields from a checkpoint's metadata; `.modelFormat` names a missing or bad one.
         init(metadata m: [String: String]) throws {
             let key = EnhancerTrainingSession.metadataKey
-            func text(_ field: String) throws -> String {
-                guard let v = m["\(key).\(field)"] else {
-                    throw AVPGANError.format("not an enhancer session checkpoint: metadata \(key).\(field) is missing")
-                }
-                return v
-            }
-            func count(_ field: String) throws -> Int {
-                guard let v = Int(try text(field)), v >= 0 else { throw AVPGANError.format("enhancer session checkpoint: metadata \(key).\(field) is not a count") }
-                return v
-            }
-            func seed(_ field: String) throws -> UInt64 {
-                guard let v = UInt64(try text(field)) else { throw AVPGANError.format("enhancer session checkpoint: metadata \(key).\(field) is not a seed") }
-                return v
-            }
-            (position, samplerSeed, batch) = (try count("position"), try seed("sampler_seed"), try count("batch"))
-            (size, faceCount, fingerprint) = (try count("size"), try count("faces"), try text("faces_sha256"))
-            splitSeed = try seed("split_seed")
-            guard let fraction = Double(try text("validation_fraction")), fraction >= 0, fraction < 1 else {
+            let fields = CheckpointMetadataFields(metadata: m, key: key, what: "enhancer session checkpoint")
+            (position, samplerSeed, batch) = (try fields.integer("position"), try fields.seed("sampler_seed"), try fields.integer("batch"))
+            (size, faceCount, fingerprint) = (try fields.integer("size"), try fields.integer("faces"), try fields.text("faces_sha256"))
+            splitSeed = try fields.seed("split_seed")
+            guard let fraction = Double(try fields.text("validation_fraction")), fraction >= 0, fraction < 1 else {
                 throw AVPGANError.format("enhancer session checkpoint: metadata \(key).validation_fraction is not in [0, 1)")
             }
             validationFraction = fraction

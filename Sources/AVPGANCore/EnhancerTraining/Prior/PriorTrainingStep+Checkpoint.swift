@@ -9,7 +9,7 @@
 extension PriorTrainingStep {
     static let checkpointKey = "avpgan.prior_training"
 
-    private var groups: [(prefix: String, values: [String: FloatStorage], names: [String], optimizer: OptimizedParameters?)] {
+    private var groups: [TrainingCheckpointGroup] {
         let layout = config.tensors.map(\.name)
         return [("g", generatorParameters.values, layout, generatorParameters), ("ema", ema, layout, nil),
                 ("d", discriminator.parameters, discriminator.names, discriminatorParameters)]
@@ -17,22 +17,8 @@ extension PriorTrainingStep {
 
     /// The checkpoint's bytes.
     func checkpoint() -> [UInt8] {
-        var tensors: [SafetensorsWriter.Tensor] = []
         var metadata = PriorFile.metadata(config)
-        for g in groups {
-            for name in g.names {
-                let v = g.values[name]!
-                tensors.append(.init(name: "\(g.prefix).\(name)", shape: [v.count], floats: v.array))
-            }
-            guard let o = g.optimizer else { continue }
-            for name in o.trained {
-                tensors.append(.init(name: "\(CheckpointValues.firstMomentPrefix)\(g.prefix).\(name)", shape: [o.adam[name]!.count],
-                                     floats: o.adam[name]!.expAvg.array))
-                tensors.append(.init(name: "\(CheckpointValues.secondMomentPrefix)\(g.prefix).\(name)", shape: [o.adam[name]!.count],
-                                     floats: o.adam[name]!.expAvgSq.array))
-            }
-            metadata["\(Self.checkpointKey).adam_step.\(g.prefix)"] = String(o.step)
-        }
+        let tensors = TrainingCheckpointGroups.tensors(groups, key: Self.checkpointKey, metadata: &metadata)
         let s = settings, d = discriminator.config
         let fields: [String: String] = [
             "step": String(stepCount), "rng": String(rng.state),
@@ -53,43 +39,29 @@ extension PriorTrainingStep {
         let key = Self.checkpointKey, m = file.metadata
         guard m[key] == "1" else { throw AVPGANError.format("not a face-prior training checkpoint (metadata \(key) is missing)") }
         let config = try PriorFile.parse(metadata: m)
-        func text(_ field: String) throws -> String {
-            guard let v = m["\(key).\(field)"] else { throw AVPGANError.format("prior training checkpoint: metadata \(key).\(field) is missing") }
-            return v
-        }
-        func numbers(_ field: String, _ count: Int) throws -> [Double] {
-            let parts = try text(field).split(separator: ",").map { Double($0) }
-            guard parts.count == count, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-                throw AVPGANError.format("prior training checkpoint: metadata \(key).\(field) is not \(count) numbers")
-            }
-            return parts.map { $0! }
-        }
-        func integer(_ field: String) throws -> Int {
-            guard let v = Int(try text(field)), v >= 0 else { throw AVPGANError.format("prior training checkpoint: metadata \(key).\(field) is not a count") }
-            return v
-        }
+        let fields = CheckpointMetadataFields(metadata: m, key: key, what: "prior training checkpoint")
         var s = PriorTrainingSettings()
-        let adam = try numbers("adam", 5), every = try numbers("reg_every", 2)
+        let adam = try fields.numbers("adam", 5), every = try fields.numbers("reg_every", 2)
         (s.generatorLR, s.discriminatorLR, s.betas, s.eps) = (adam[0], adam[1], (adam[2], adam[3]), adam[4])
         guard every.allSatisfy({ $0 == $0.rounded() && $0 >= 1 && $0 <= 1e6 }) else {
             throw AVPGANError.format("prior training checkpoint: metadata \(key).reg_every is not two intervals")
         }
         (s.gRegEvery, s.dRegEvery) = (Int(every[0]), Int(every[1]))
-        s.r1Weight = try numbers("r1_weight", 1)[0]
-        s.mixingProb = try numbers("mixing_prob", 1)[0]
-        s.emaDecay = try numbers("ema_decay", 1)[0]
-        let path = try numbers("path", 3)
+        s.r1Weight = try fields.numbers("r1_weight", 1)[0]
+        s.mixingProb = try fields.numbers("mixing_prob", 1)[0]
+        s.emaDecay = try fields.numbers("ema_decay", 1)[0]
+        let path = try fields.numbers("path", 3)
         guard path[1] == path[1].rounded(), path[1] >= 1, path[1] <= 1e6 else {
             throw AVPGANError.format("prior training checkpoint: metadata \(key).path is not weight, batch shrink, decay")
         }
         (s.pathRegWeight, s.pathBatchShrink, s.pathDecay) = (path[0], Int(path[1]), path[2])
-        guard let bits = UInt32(try text("mean_path_length")), Float(bitPattern: bits).isFinite else {
+        guard let bits = UInt32(try fields.text("mean_path_length")), Float(bitPattern: bits).isFinite else {
             throw AVPGANError.format("prior training checkpoint: metadata \(key).mean_path_length is not a float's bits")
         }
         let meanPathLength = Float(bitPattern: bits)
         do { try s.validate() } catch let e as AVPGANError { throw AVPGANError.format("prior training checkpoint: \(e.message)") }
-        guard let rng = UInt64(try text("rng")) else { throw AVPGANError.format("prior training checkpoint: metadata \(key).rng is not a state") }
-        let v = try numbers("discriminator", 4)
+        guard let rng = UInt64(try fields.text("rng")) else { throw AVPGANError.format("prior training checkpoint: metadata \(key).rng is not a state") }
+        let v = try fields.numbers("discriminator", 4)
         guard v[0] == Double(config.outSize), v[1] > 0, v[1] <= 64, v[2] > 0, v[2] <= 64, v[3] == v[3].rounded(), v[3] >= 1, v[3] <= 1024 else {
             throw AVPGANError.format("prior training checkpoint: metadata \(key).discriminator is not size \(config.outSize), multiplier, narrow, group")
         }
@@ -115,15 +87,8 @@ extension PriorTrainingStep {
         let discriminator = try StyleGAN2Discriminator(config: dc, values: tensors("d"))
         try self.init(generator: tensors("g"), config: config, ema: tensors("ema"), discriminator: discriminator, settings: s, seed: 0)
         self.rng = SplitMix(seed: rng)
-        stepCount = try integer("step")
+        stepCount = try fields.integer("step")
         self.meanPathLength = meanPathLength
-        for g in self.groups {
-            guard let o = g.optimizer else { continue }
-            o.step = try integer("adam_step.\(g.prefix)")
-            for name in o.trained {
-                o.adam[name]!.expAvg.pointer.update(from: read.expAvg["\(g.prefix).\(name)"]!, count: o.adam[name]!.count)
-                o.adam[name]!.expAvgSq.pointer.update(from: read.expAvgSq["\(g.prefix).\(name)"]!, count: o.adam[name]!.count)
-            }
-        }
+        try TrainingCheckpointGroups.restoreOptimizers(self.groups, fields: fields, expAvg: read.expAvg, expAvgSq: read.expAvgSq)
     }
 }
