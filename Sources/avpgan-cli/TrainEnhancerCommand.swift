@@ -10,7 +10,7 @@ import Glibc
 enum TrainEnhancerCommand {
     /// Options that describe a new run; a resumed run takes all of them from its checkpoint (and
     /// says so when they are given, so that the first command line can be run again with --resume).
-    static let recipeOptions = ["--init", "--size", "--widths", "--channel-multiplier", "--narrow", "--losses", "--lr", "--seed",
+    static let recipeOptions = ["--init", "--size", "--widths", "--channel-multiplier", "--narrow", "--losses", "--lr", "--ema-decay", "--seed",
                                 "--validation-fraction"]
 
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
@@ -53,6 +53,7 @@ enum TrainEnhancerCommand {
         recipe.channelMultiplier = number(o, "--channel-multiplier", in: 1e-3...64)
         recipe.narrow = number(o, "--narrow", in: 1e-3...64)
         recipe.lr = number(o, "--lr", in: 0...1e30)
+        recipe.emaDecay = number(o, "--ema-decay", in: 0...1)
         recipe.validationFraction = number(o, "--validation-fraction", in: 0...0.99) ?? recipe.validationFraction
         recipe.initPath = o.values["--init"]
         recipe.faceModelPath = o.values["--face-model"]

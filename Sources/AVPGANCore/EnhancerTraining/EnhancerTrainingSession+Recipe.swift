@@ -43,6 +43,10 @@ extension EnhancerTrainingSession {
         public var losses = EnhancerLossWeights()
         /// Learning rate of the generator and the discriminators (nil: upstream's 2e-3).
         public var lr: Double?
+        /// Decay of the generator's averaged (EMA) copy, the one exported and validated (nil:
+        /// upstream's 0.5^(32/10000) ≈ 0.99778, a half-life of about 312 steps; a run of a few
+        /// hundred steps needs a shorter one, or its EMA keeps much of the random start).
+        public var emaDecay: Double?
         /// Seeds the networks, the noise, the batches and the held-out split.
         public var seed: UInt64 = 1
         /// Share of the faces held out for validation (`EnhancerFaceSet.Options`).
@@ -71,6 +75,7 @@ extension EnhancerTrainingSession {
             notes.append("the identity loss is off: no face-recognition model was given (tools/converters/convert_face.py makes one)")
         }
         if let lr = recipe.lr { (s.generatorLR, s.discriminatorLR, s.componentLR) = (lr, lr, lr) }
+        if let decay = recipe.emaDecay { s.emaDecay = decay }
         try s.validate()
         return s
     }
