@@ -205,14 +205,17 @@ bench-gemm:
 	python3 tools/benchmarks/bench_gemm.py --lib /usr/lib/x86_64-linux-gnu/libopenblas.so.0 \
 	    $$([ -e $(BLIS_LIB) ] && echo --lib $(BLIS_LIB)) --env OPENBLAS_CORETYPE=Haswell --env OPENBLAS_CORETYPE=SkylakeX
 
-## demo: the main job — a recording in, a portrait PNG out. The bundled recording is a synthetic
-## speaker the default model never saw in training (models/README.md); its procedural face is
-## beside it for comparison.
+## demo: the main job — a recording in, a portrait PNG out, then the same portrait through the
+## enhancement module (64 -> 128 px). The bundled recording is a synthetic speaker the default
+## model never saw in training (models/README.md); its procedural face is beside it for comparison.
 DEMO_MODEL ?= models/default.safetensors
+DEMO_ENHANCER ?= models/default-enhancer.safetensors
 DEMO_VOICE ?= examples/voices/heldout-speaker.flac
 demo: build
-	build/bin/avpgan portrait --model $(DEMO_MODEL) $(DEMO_VOICE) -o build/demo.png
-	@echo "wrote build/demo.png from $(DEMO_VOICE) (model $(DEMO_MODEL));"
+	build/bin/avpgan portrait --model $(DEMO_MODEL) $(DEMO_VOICE) -o build/demo.png --overwrite
+	build/bin/avpgan portrait --model $(DEMO_MODEL) --enhance $(DEMO_ENHANCER) $(DEMO_VOICE) -o build/demo-enhanced.png --overwrite
+	@echo "wrote build/demo.png (64 px) from $(DEMO_VOICE) (model $(DEMO_MODEL)),"
+	@echo "and build/demo-enhanced.png (128 px, enhancer $(DEMO_ENHANCER));"
 	@echo "the speaker's own synthetic face, never seen in training: examples/voices/heldout-speaker-face.png"
 
 ## bench-learning: does the pipeline learn? synth-data, train-voice, train, evaluate within the
@@ -259,6 +262,7 @@ install: build
 	bash packaging/install-dev-files.sh "$(DESTDIR)" "$(abspath $(PREFIX))" $(INSTALL_LIBDIR) $(VERSION)
 	install -m755 build/bin/avpgan $(DESTDIR)$(PREFIX)/bin/avpgan
 	install -m644 models/default.safetensors $(DESTDIR)$(PREFIX)/share/avpgan/default.safetensors
+	install -m644 models/default-enhancer.safetensors $(DESTDIR)$(PREFIX)/share/avpgan/default-enhancer.safetensors
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 	@echo "installed libavpgan $(VERSION) under $(DESTDIR)$(PREFIX): PKG_CONFIG_PATH=$(PREFIX)/$(INSTALL_LIBDIR)/pkgconfig," \
 	    "CMAKE_PREFIX_PATH=$(PREFIX); the default model is $(PREFIX)/share/avpgan/default.safetensors (AVPGAN_MODEL)"

@@ -52,14 +52,18 @@ extension CommandHelp {
                 O("--noise", "SD", "Gaussian noise on the unit embedding, for variations", default: "0"),
                 O("--seed", "N", "seed of that noise", default: "0"),
                 O("--timestamp", nil, "add a Creation Time chunk (the PNG then differs run to run)"),
-                O("--enhance", "ENHANCER", "restore and enlarge each face with this enhancer file (GFPGAN, "
-                    + "tools/converters/convert_gfpgan.py); the PNG then has the enhancer's size and SHA-256"),
+                O("--enhance", "[ENHANCER]", "restore and enlarge each face with this enhancer file (GFPGAN, "
+                    + "tools/converters/convert_gfpgan.py; a name ending in .safetensors), or without one the "
+                    + "default enhancer ($AVPGAN_ENHANCER, else the installed "
+                    + "default-enhancer.safetensors, trained on synthetic faces); the PNG then has the "
+                    + "enhancer's size and SHA-256"),
                 overwriteOption,
                 threadsOption,
             ],
             examples: ["avpgan portrait voice.flac -o face.png",
                        "avpgan portrait --seconds 4 recordings/ --out-dir faces/",
                        "avpgan portrait --model models/default.safetensors voice.wav -o face.png",
+                       "avpgan portrait --enhance voice.wav -o face128.png",
                        "mpirun -np 4 avpgan portrait archive/ --out-dir faces/"]),
         CommandHelp(
             name: "enhance", synopsis: "--enhancer ENHANCER FACE... (-o OUT.png | --out-dir DIR) [options]",
@@ -199,6 +203,7 @@ extension CommandHelp {
                 O("--losses", "NAME=W,...", "loss weights (l1, perceptual, perceptualStyle, adversarial, facialComponents, "
                     + "componentStyle, identity); 0 turns one off", default: "the paper's"),
                 O("--lr", "LR", "Adam learning rate of every network", default: "2e-3"),
+                O("--ema-decay", "D", "decay of the averaged generator that becomes the enhancer (half-life ln 0.5 / ln D steps)", default: "0.99778"),
                 O("--steps", "N", "training steps", default: "1000"),
                 O("--batch", "N", "faces per step", default: "4"),
                 O("--seed", "N", "seed of initialisation, noise, batches and the held-out split", default: "1"),
