@@ -1,12 +1,14 @@
 /// What an enhancer session's checkpoint adds to the training step's (metadata
 /// `avpgan.enhancer_session.*`): the sampler's position and seed, the batch size, and the face
-/// folder's split and fingerprint (size, count, and the SHA-256 of the faces' paths), so that a
-/// resumed run draws the same batches from the same faces, or says why it cannot.
+/// folder's split and fingerprint (size, count, and the SHA-256 of the faces' paths), and the
+/// degradation (`FaceDegradation.text`; GFPGAN's when a checkpoint has none), so that a resumed
+/// run draws the same batches from the same faces, or says why it cannot.
 extension EnhancerTrainingSession {
     struct SessionState {
         var position: Int, samplerSeed: UInt64, batch: Int
         var size: Int, faceCount: Int, fingerprint: String
         var splitSeed: UInt64, validationFraction: Double
+        var degradation = FaceDegradation()
 
         /// Reads the fields from a checkpoint's metadata; `.modelFormat` names a missing or bad one.
         init(metadata m: [String: String]) throws {
@@ -19,6 +21,11 @@ extension EnhancerTrainingSession {
                 throw AVPGANError.format("enhancer session checkpoint: metadata \(key).validation_fraction is not in [0, 1)")
             }
             validationFraction = fraction
+            if let text = m["\(key).degradation"] {
+                do { degradation = try FaceDegradation(parsing: text) } catch let e as AVPGANError {
+                    throw AVPGANError.format("enhancer session checkpoint: metadata \(key).degradation: \(e.message)")
+                }
+            }
             guard (1...4096).contains(batch), EnhancerFaceSet.sizes.contains(size) else {
                 throw AVPGANError.format("enhancer session checkpoint: batch \(batch) or face size \(size) is out of range")
             }
@@ -29,7 +36,8 @@ extension EnhancerTrainingSession {
     var stateMetadata: [String: String] {
         let fields = ["position": String(batches.position), "sampler_seed": String(samplerSeed), "batch": String(batchSize),
                       "size": String(faces.size), "faces": String(faces.count), "faces_sha256": Self.fingerprint(faces),
-                      "split_seed": String(recipeSeed), "validation_fraction": "\(validationFraction)"]
+                      "split_seed": String(recipeSeed), "validation_fraction": "\(validationFraction)",
+                      "degradation": degradation.text]
         var out = [Self.metadataKey: "1"]
         for (k, v) in fields { out["\(Self.metadataKey).\(k)"] = v }
         return out

@@ -91,6 +91,8 @@ public final class EnhancerTrainingSession {
     let samplerSeed: UInt64
     let recipeSeed: UInt64
     let validationFraction: Double
+    /// How the run makes its inputs (the recipe's, or the checkpoint's when resuming).
+    public let degradation: FaceDegradation
     private var log: [UInt8] = []
     private var lastCheckpoint: Int?
 
@@ -133,7 +135,8 @@ public final class EnhancerTrainingSession {
             samplerSeed = state.samplerSeed
             recipeSeed = state.splitSeed
             validationFraction = state.validationFraction
-            var sampler = EnhancerBatchSampler(faces: faces, seed: samplerSeed)
+            degradation = state.degradation
+            var sampler = EnhancerBatchSampler(faces: faces, degradation: degradation, seed: samplerSeed)
             sampler.position = state.position
             batches = EnhancerBatchPrefetcher(sampler)
             lastCheckpoint = trainer.stepCount
@@ -163,7 +166,9 @@ public final class EnhancerTrainingSession {
             samplerSeed = EnhancerBatchSampler.mix(recipe.seed, 7, 0x5A)
             recipeSeed = recipe.seed
             validationFraction = recipe.validationFraction
-            batches = EnhancerBatchPrefetcher(EnhancerBatchSampler(faces: faces, seed: samplerSeed))
+            try recipe.degradation.validate()
+            degradation = recipe.degradation
+            batches = EnhancerBatchPrefetcher(EnhancerBatchSampler(faces: faces, degradation: degradation, seed: samplerSeed))
             self.notes = notes
         }
         config = trainer.config
