@@ -80,7 +80,7 @@ extension EnhancerTrainingSession {
         guard let path = recipe.initPath else {
             let config = recipe.widths.config(size: size, channelMultiplier: recipe.channelMultiplier, narrow: recipe.narrow)
             do { try config.checkWidths() } catch let e as AVPGANError { throw AVPGANError.invalid(e.message) }
-            return (EnhancerInitializer.generator(config, seed: EnhancerBatchSampler.mix(recipe.seed, 1, 0xE1)), config)
+            return (try EnhancerInitializer.generator(config, seed: EnhancerBatchSampler.mix(recipe.seed, 1, 0xE1)), config)
         }
         let file = try Safetensors(bytes: try FileIO.read(path, limit: Enhancer.maxFileBytes))
         let config = try EnhancerConfig.parse(metadata: file.metadata)
