@@ -27,6 +27,9 @@ final class PriorTrainingStep {
     var rng: SplitMix
     /// The path-length term's running mean (upstream's `mean_path_length`).
     var meanPathLength: Float = 0
+    /// The loss that made the last `step` throw when it was not finite (nil otherwise): a
+    /// session tells divergence from a malformed batch by it.
+    var nonFiniteLoss: (name: String, value: Float)?
 
     let pass = PriorTrainingPass(), discriminatorPass = DiscriminatorPass(), buffers = Workspace()
     private var discarded: [String: FloatStorage] = [:]
@@ -105,6 +108,7 @@ final class PriorTrainingStep {
             throw AVPGANError.invalid("the noise planes of a batch of \(n) are \(n * config.noiseFloats) floats, not \(d.noises.count)")
         }
         let iteration = stepCount + 1
+        nonFiniteLoss = nil
         let fake = try buffers.slot(0, count: count), gradFake = try buffers.slot(1, count: count)
 
         // The discriminator's step.
@@ -116,6 +120,7 @@ final class PriorTrainingStep {
                                pass: discriminatorPass)
         }
         if let bad {
+            nonFiniteLoss = bad
             throw AVPGANError.invalid("step \(iteration): the discriminator's \(bad.name) is \(bad.value); nothing was updated")
         }
         var losses = dLosses
@@ -127,6 +132,7 @@ final class PriorTrainingStep {
         let generatorLoss = AdversarialLoss.evaluate(logits: scores, count: n, kind: .softplus, targetIsReal: true, weight: 1,
                                                      gradLogits: &gradScores)
         guard generatorLoss.isFinite else {
+            nonFiniteLoss = ("l_g", generatorLoss)
             throw AVPGANError.invalid("step \(iteration): the generator loss l_g is \(generatorLoss); the discriminator was updated, the generator not")
         }
         losses["l_g"] = generatorLoss
@@ -143,6 +149,7 @@ final class PriorTrainingStep {
             }
             let term = try pathLengthTerm(path.draw, batch: m, y: path.y)
             guard term.loss.isFinite, term.pathLength.isFinite else {
+                nonFiniteLoss = ("l_g_path", term.loss)
                 throw AVPGANError.invalid("step \(iteration): the path-length term is \(term.loss); the discriminator was updated, the generator not")
             }
             (losses["l_g_path"], losses["path_length"], pathMean) = (term.loss, term.pathLength, term.mean)
