@@ -262,6 +262,10 @@ do {
         exit(code)
     case "train-enhancer":
         exit(try TrainEnhancerCommand.run(o, flags: o.flags))
+    case "train-prior":
+        let code = try TrainPriorCommand.run(o, flags: o.flags)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "synth-data":
         exit(try SynthData.run(o))
     case "embed":
