@@ -89,7 +89,7 @@ extension CommandHelp {
             examples: ["avpgan features voice.flac -o voice.npy"]),
         CommandHelp(
             name: "info", synopsis: "FILE",
-            summary: "what a model, face-recognition model or checkpoint file holds",
+            summary: "what a model, face-recognition model, enhancer, face prior or checkpoint holds",
             description: "Prints the kind of the file, its architecture, widths and sizes.",
             examples: ["avpgan info models/default.safetensors"]),
         CommandHelp(

@@ -37,6 +37,8 @@ def test_train_prior_resume_samples_and_prior_for_the_enhancer(tmp_path):
     assert meta["avpgan.arch"] == "stylegan2-clean-prior", meta
     config = json.loads(meta["avpgan.config"])
     assert config["kind"] == "prior" and config["out_size"] == 32 and config["num_mlp"] == 8, config
+    info = run("info", str(tmp_path / "A.safetensors"))
+    assert info.returncode == 0 and "face prior" in info.stdout and "narrow 0.015625" in info.stdout, info.stdout + info.stderr
 
     # --prior: a new enhancer's decoder starts from it; other widths and --init beside it are refused.
     prior = str(tmp_path / "A.safetensors")
