@@ -77,7 +77,7 @@ enum TrainEnhancerCommand {
         let outcome = try session.train(onStep: { r in
             if tty {
                 let losses = shown.compactMap { name in r.losses[name].map { "\(name) \(fixed(Double($0), 4))" } }.joined(separator: " ")
-                fputs("\rstep \(r.step)/\(r.steps)  \(fixed(r.stepsPerSecond, 3)) steps/s  ETA \(Int(r.secondsLeft)) s  \(losses)\u{1B}[K", stderr)
+                fputs(TrainingConsole.progress(step: r.step, of: r.steps, stepsPerSecond: r.stepsPerSecond) + losses + "\u{1B}[K", stderr)
             }
             if let v = r.validation {
                 if tty { fputs("\n", stderr) }
