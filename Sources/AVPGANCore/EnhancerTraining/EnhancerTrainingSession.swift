@@ -19,6 +19,10 @@ import Glibc
 /// - a stop request that saves and ends; a non-finite loss ends the run without saving over the
 ///   last good checkpoint (`Outcome.diverged`).
 /// At the end, `export` writes the EMA generator as an enhancer file.
+/// With a `GradientReducer` it is one rank of a data-parallel session
+/// (`EnhancerTrainingStep+DataParallel`): every rank draws the same batches and steps alike, a
+/// stop is agreed so that all ranks stop after the same step, and rank 0 alone validates and
+/// writes the checkpoints, the log, the sheets and the exported file.
 public final class EnhancerTrainingSession {
     public struct Options: Sendable {
         /// The step count to reach (a resumed run counts from its checkpoint's step).
@@ -91,13 +95,26 @@ public final class EnhancerTrainingSession {
     let samplerSeed: UInt64
     let recipeSeed: UInt64
     let validationFraction: Double
+    /// The ranks of a data-parallel session, nil alone.
+    public let reducer: GradientReducer?
+    /// This process writes (rank 0, or the only process).
+    public var isLead: Bool { (reducer?.rank ?? 0) == 0 }
+    /// The rows of each global batch this rank computes (all of them alone).
+    public var rows: [Int] { (try? trainer.rows(batch: batchSize)) ?? [] }
+    /// Floats each data-parallel step adds up over the ranks.
+    public var reducedFloatsPerStep: Int { trainer.reducedFloatsPerStep }
     private var log: [UInt8] = []
     private var lastCheckpoint: Int?
 
     /// Checks the options, reads the faces, makes the checkpoint folder, and starts a new run
     /// from `recipe` or continues the checkpoint (then only `recipe`'s network files are read:
     /// the losses the checkpoint has on need them again).
-    public init(faces folder: String, options: Options, recipe: Recipe = Recipe()) throws {
+    /// With a `reducer`, this is one rank of a data-parallel session (collective): every rank
+    /// must be given the same options, recipe, faces and checkpoint (and the same `fingerprint`
+    /// of what else the caller knows, such as its command line), which is checked; the batch
+    /// must give each rank whole groups of the face discriminator (`EnhancerBatchShare`).
+    public init(faces folder: String, options: Options, recipe: Recipe = Recipe(), reducer: GradientReducer? = nil,
+                fingerprint: String = "") throws {
         guard options.steps >= 0, options.checkpointEvery >= 1, options.sheetRows >= 0,
               options.batchSize.map({ (1...4096).contains($0) }) ?? true else {
             throw AVPGANError.invalid("steps is \(options.steps), batch size \(options.batchSize.map(String.init) ?? "default"), checkpoint interval \(options.checkpointEvery), sheet rows \(options.sheetRows); expected steps >= 0, batch size 1...4096, interval >= 1, rows >= 0")
@@ -171,7 +188,13 @@ public final class EnhancerTrainingSession {
         if let low = options.validationLowSize, !(4...config.outSize).contains(low) {
             throw AVPGANError.invalid("the validation input size \(low) must lie in 4...\(config.outSize)")
         }
-        if let dir {
+        self.reducer = reducer
+        if let reducer {
+            _ = try EnhancerBatchShare.rows(batch: batchSize, group: trainer.discriminator?.config.stddevGroup, rank: reducer.rank,
+                                            size: reducer.size)
+            try trainer.distribute(over: reducer, state: Array(fingerprint.utf8) + trainer.checkpoint(metadata: stateMetadata))
+        }
+        if let dir, isLead {
             try FileIO.makeDirectory(dir)
             try FileIO.makeDirectory("\(dir)/\(Self.samplesFolder)")
         }
@@ -186,7 +209,8 @@ public final class EnhancerTrainingSession {
         let clock = ContinuousClock(), start = clock.now
         var logWritten = start
         while trainer.stepCount < options.steps {
-            if shouldStop() {
+            let stopAsked = shouldStop()
+            if try reducer?.anyRank(stopAsked) ?? stopAsked {
                 try save()
                 return .stopped
             }
@@ -197,7 +221,7 @@ public final class EnhancerTrainingSession {
                 losses = try trainer.step(EnhancerTrainingBatch(inputs: batch.input, truths: batch.truth, count: batch.count,
                                                                 components: batch.components))
             } catch let e as AVPGANError where trainer.nonFiniteLoss != nil {
-                if let logPath { try FileIO.write(log, to: logPath) }
+                if let logPath, isLead { try FileIO.write(log, to: logPath) }
                 let kept = lastCheckpoint.map { " the checkpoint of step \($0) is kept" } ?? " no checkpoint was written"
                 return .diverged(step: attempted, message: "\(e.message);\(kept), nothing was saved after it", lastCheckpoint: lastCheckpoint)
             }
@@ -206,14 +230,14 @@ public final class EnhancerTrainingSession {
             let rate = Double(trainer.stepCount - firstStep) / max(seconds, 1e-9)
             let fields = losses.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ")
             log += Array("{\"step\": \(trainer.stepCount), \(fields), \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
-            if let logPath, clock.now - logWritten >= Self.logInterval {
+            if let logPath, isLead, clock.now - logWritten >= Self.logInterval {
                 try FileIO.write(log, to: logPath)  // a long run's log is followed between checkpoints
                 logWritten = clock.now
             }
             var report = StepReport(step: trainer.stepCount, steps: options.steps, losses: losses, stepsPerSecond: rate,
                                     secondsLeft: Double(options.steps - trainer.stepCount) / max(rate, 1e-9))
             if trainer.stepCount % options.checkpointEvery == 0 || trainer.stepCount == options.steps {
-                report.validation = try validate()
+                report.validation = isLead ? try validate() : nil
                 try save()
             }
             onStep(report)
@@ -223,8 +247,13 @@ public final class EnhancerTrainingSession {
     }
 
     /// Writes the checkpoint and the log (where they have a place), each atomically. A failed
-    /// write throws `.io` saying that the previous checkpoint is left as it was.
+    /// write throws `.io` saying that the previous checkpoint is left as it was. Only rank 0 of
+    /// a data-parallel session writes.
     public func save() throws {
+        guard isLead else {
+            if checkpointPath != nil { lastCheckpoint = trainer.stepCount }  // as rank 0's, for the messages
+            return
+        }
         if let checkpointPath {
             do {
                 try FileIO.write(trainer.checkpoint(metadata: stateMetadata), to: checkpointPath)
@@ -237,8 +266,9 @@ public final class EnhancerTrainingSession {
         if let logPath { try FileIO.write(log, to: logPath) }
     }
 
-    /// Writes the EMA generator as an enhancer file.
+    /// Writes the EMA generator as an enhancer file (rank 0 alone in a data-parallel session).
     public func export(to path: String) throws {
+        guard isLead else { return }
         try FileIO.write(trainer.enhancerFile(), to: path)
     }
 

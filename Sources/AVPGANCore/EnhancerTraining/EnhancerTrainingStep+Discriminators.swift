@@ -68,8 +68,9 @@ extension EnhancerTrainingStep {
     /// The face discriminator's step: softplus losses of the output (fake) and the truth
     /// (real), the R1 penalty on the truth at steps divisible by `regEvery`, then Adam.
     /// Returns `l_d`, `real_score`, `fake_score` and, at a regularised step, `l_d_r1`.
+    /// `weight`: this rank's share of a data-parallel batch (`reduceAcrossRanks`).
     func discriminatorStep(_ d: StyleGAN2Discriminator, _ parameters: OptimizedParameters, output: UnsafePointer<Float>,
-                           truths: [Float], batch n: Int) throws -> [String: Float] {
+                           truths: [Float], batch n: Int, weight share: Float = 1) throws -> [String: Float] {
         parameters.zeroGradients()
         var losses: [String: Float] = [:], total: Float = 0
         try truths.withUnsafeBufferPointer { truths in
@@ -85,10 +86,11 @@ extension EnhancerTrainingStep {
             if stepCount % settings.regEvery == 0 {
                 let weight = settings.r1StepWeight
                 let penalty = try d.r1Penalty(truths.baseAddress!, batch: n, weight: Float(weight), gradients: parameters.gradients,
-                                              pass: discriminatorPass)
+                                              pass: discriminatorPass, reducer: reducer)
                 losses["l_d_r1"] = Float(weight) * penalty
             }
         }
+        try reduceAcrossRanks(parameters, losses: &losses, weight: share)
         if let bad = losses.first(where: { !$0.value.isFinite }) {
             nonFiniteLoss = (bad.key, bad.value)
             throw AVPGANError.invalid("step \(stepCount): the face discriminator's \(bad.key) is \(bad.value); it was not updated")
@@ -101,7 +103,7 @@ extension EnhancerTrainingStep {
     /// The three component discriminators' steps on the crops of the output (fake) and the
     /// truth (real), vanilla GAN losses (upstream takes the fake's from its softplus criterion,
     /// the same function: softplus(x) = BCE-with-logits(x, 0)), then Adam each.
-    func componentDiscriminatorSteps(_ crops: ComponentCrops) throws -> [String: Float] {
+    func componentDiscriminatorSteps(_ crops: ComponentCrops, weight share: Float = 1) throws -> [String: Float] {
         var losses: [String: Float] = [:]
         for (k, d) in components.enumerated() {
             let parameters = componentParameters[k], side = crops.sides[k]
@@ -115,6 +117,9 @@ extension EnhancerTrainingStep {
                 try d.backward(record, gradScores: gradScores, gradFeatures: nil, gradients: parameters.gradients, gradCrops: nil,
                                pass: componentPass)
             }
+            var loss = ["l_d_" + Self.componentNames[k]: total]
+            try reduceAcrossRanks(parameters, losses: &loss, weight: share)
+            total = loss.values.first!
             losses["l_d_" + Self.componentNames[k]] = total
             guard total.isFinite else {
                 nonFiniteLoss = ("l_d_" + Self.componentNames[k], total)
