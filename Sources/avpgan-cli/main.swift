@@ -261,7 +261,9 @@ do {
         MPIProcessGroup.current?.finalize()
         exit(code)
     case "train-enhancer":
-        exit(try TrainEnhancerCommand.run(o, flags: o.flags))
+        let code = try TrainEnhancerCommand.run(o, flags: o.flags)
+        MPIProcessGroup.current?.finalize()
+        exit(code)
     case "synth-data":
         exit(try SynthData.run(o))
     case "embed":
