@@ -2,7 +2,8 @@
 batch 8: each rank takes one of the face discriminator's two minibatch-deviation groups): the
 run equals one process at the same batch to float summation order, rank 0 alone prints and
 writes, a two-rank checkpoint resumes in one process, a batch that cannot give each rank whole
-groups and ranks that disagree are refused with a message. Needs build/bin/avpgan, numpy and
+groups and ranks that disagree are refused with a message, and a rank that dies ends the job
+keeping the last checkpoint. Needs build/bin/avpgan, numpy and
 Open MPI's mpirun (the Makefile installs openmpi-bin)."""
 import json
 import shutil
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from cli_helpers import CLI
-from mpi_helpers import mpirun, mpirun_each
+from mpi_helpers import job_with_a_killed_rank, mpirun, mpirun_each
 from test_train_enhancer import VGG, faces
 
 pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI's mpirun is needed (make deps)")
@@ -92,3 +93,10 @@ def test_ranks_with_different_arguments_are_refused(data):
     assert r.returncode != 0, "ranks started with different seeds must not train"
     assert "different arguments, faces or checkpoints" in r.stderr, r.stderr
     assert not (data / "mixed.safetensors").exists()
+
+
+def test_a_rank_that_dies_stops_the_job_and_keeps_the_checkpoint(data):
+    out = data / "dies"
+    with job_with_a_killed_rank([CLI, *args(data, out, 100000)], out, out / "enhancer-checkpoint.safetensors"):
+        r = subprocess.run([CLI, *args(data, out, 0), "--resume"], capture_output=True, text=True)
+        assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr
