@@ -89,7 +89,7 @@ extension CommandHelp {
             examples: ["avpgan features voice.flac -o voice.npy"]),
         CommandHelp(
             name: "info", synopsis: "FILE",
-            summary: "what a model, face-recognition model or checkpoint file holds",
+            summary: "what a model, face-recognition model, enhancer, face prior or checkpoint holds",
             description: "Prints the kind of the file, its architecture, widths and sizes.",
             examples: ["avpgan info models/default.safetensors"]),
         CommandHelp(
@@ -170,6 +170,44 @@ extension CommandHelp {
             ] + checkpointOptions + splitOptions + [threadsOption],
             examples: ["avpgan train-voice --voices data/voices -o enc.safetensors --steps 1500"]),
         CommandHelp(
+            name: "train-prior", synopsis: "--faces DIR -o PRIOR.safetensors [options]",
+            summary: "train a StyleGAN2 face prior, the decoder a new enhancer starts from",
+            description: """
+            Trains the face prior GFPGAN's decoder starts from, the way basicsr's StyleGAN2 \
+            training does: a StyleGAN2 generator from random style codes against a StyleGAN2 \
+            discriminator on real faces (mirrored at random), softplus losses, lazy R1 and \
+            path-length regularisation, style mixing, Adam, an averaged (EMA) copy that becomes \
+            the prior file, under upstream's names (train-enhancer --prior takes it, as GFPGAN's \
+            decoder_load_path). FACES holds aligned square faces of one size (PNG or JPEG, any \
+            nesting); one is held out. At each checkpoint a sheet of samples from fixed random \
+            codes goes to D/samples. Ctrl-C writes a checkpoint and stops; --resume continues \
+            bit-identically. A loss that is not finite stops the run (exit 3), keeping the last \
+            checkpoint.
+            """,
+            options: [
+                O("--faces", "DIR", "aligned square faces of one size"),
+                O("-o", "PRIOR.safetensors", "the trained prior (the EMA generator)"),
+                O("--size", "N", "training size, 32-1024, a power of two", default: "the faces' size"),
+                O("--widths", "full|small|tiny", "the decoder widths of a train-enhancer --widths of the same name",
+                  default: "small"),
+                O("--lr", "LR", "Adam learning rate of both networks", default: "2e-3"),
+                O("--steps", "N", "training steps", default: "1000"),
+                O("--batch", "N", "faces per step", default: "4"),
+                O("--seed", "N", "seed of initialisation, random codes and noise, batches and the sheets' codes", default: "1"),
+                O("--samples", "N", "faces on each sample sheet (0: none)", default: "16"),
+                O("--truncation", "PSI", "the sheets' truncation toward the mean style (1: none)", default: "1"),
+                O("--checkpoint-dir", "D", "checkpoints, the JSONL log and sample sheets go here"),
+                O("--checkpoint-every", "N", "steps between checkpoints and sheets", default: "100"),
+                O("--resume", nil, "continue from D's checkpoint (the same faces; the run keeps its own recipe)"),
+                O("--log", "F.jsonl", "one JSON line of losses per step", default: "D/train-prior.jsonl"),
+                threadsOption,
+            ],
+            examples: ["avpgan synth-data -o synth --speakers 200 --face-size 128",
+                       "avpgan train-prior --faces synth/faces -o prior.safetensors \\",
+                       "    --checkpoint-dir prior-run/",
+                       "avpgan train-enhancer --faces synth/faces --prior prior.safetensors \\",
+                       "    -o enhancer.safetensors"]),
+        CommandHelp(
             name: "train-enhancer", synopsis: "--faces DIR -o ENHANCER.safetensors [options]",
             summary: "train or fine-tune a face enhancer (GFPGAN's losses) on a face folder",
             description: """
@@ -181,7 +219,8 @@ extension CommandHelp {
             is held out, and at each checkpoint the enhancer is measured on it against bicubic \
             upscaling (PSNR, SSIM) with a sheet of input | output | truth in D/samples. A loss \
             whose network is not given (--perceptual, --face-model) is off. --init fine-tunes an \
-            enhancer file (a converted GFPGAN or one of ours). Ctrl-C writes a checkpoint and \
+            enhancer file (a converted GFPGAN or one of ours); --prior starts a new one's decoder \
+            from a face prior (train-prior). Ctrl-C writes a checkpoint and \
             stops; --resume continues bit-identically. A loss that is not finite stops the run \
             (exit 3), keeping the last checkpoint. Started by mpirun -np N (or srun -n N), the \
             copies train data-parallel, each on whole groups of 4 faces of every batch (so \
@@ -196,6 +235,7 @@ extension CommandHelp {
                 O("--channel-multiplier", "M", "a new enhancer's channel_multiplier", default: "the widths'"),
                 O("--narrow", "N", "a new enhancer's narrow", default: "the widths'"),
                 O("--init", "ENHANCER", "fine-tune this enhancer file instead of a new one"),
+                O("--prior", "PRIOR", "a new enhancer's decoder from this face prior (train-prior; the same --widths and size)"),
                 O("--face-model", "F", "face-recognition model for the identity loss (tools/converters/convert_face.py)"),
                 O("--perceptual", "VGG", "VGG-19 for the perceptual loss (tools/converters/convert_vgg.py)"),
                 O("--losses", "NAME=W,...", "loss weights (l1, perceptual, perceptualStyle, adversarial, facialComponents, "

@@ -10,7 +10,7 @@ import Glibc
 enum TrainEnhancerCommand {
     /// Options that describe a new run; a resumed run takes all of them from its checkpoint (and
     /// says so when they are given, so that the first command line can be run again with --resume).
-    static let recipeOptions = ["--init", "--size", "--widths", "--channel-multiplier", "--narrow", "--losses", "--lr", "--seed",
+    static let recipeOptions = ["--init", "--prior", "--size", "--widths", "--channel-multiplier", "--narrow", "--losses", "--lr", "--seed",
                                 "--validation-fraction"]
 
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
@@ -52,11 +52,15 @@ enum TrainEnhancerCommand {
         if o.values["--init"] != nil, let given = ["--widths", "--channel-multiplier", "--narrow"].first(where: { o.values[$0] != nil }) {
             fail("\(given) shapes a new enhancer; --init fine-tunes one of its own shape (leave \(given) out)", code: 2)
         }
+        if o.values["--init"] != nil && o.values["--prior"] != nil {
+            fail("--prior starts a new enhancer's decoder, --init fine-tunes a whole enhancer: give one of them", code: 2)
+        }
         recipe.channelMultiplier = number(o, "--channel-multiplier", in: 1e-3...64)
         recipe.narrow = number(o, "--narrow", in: 1e-3...64)
         recipe.lr = number(o, "--lr", in: 0...1e30)
         recipe.validationFraction = number(o, "--validation-fraction", in: 0...0.99) ?? recipe.validationFraction
         recipe.initPath = o.values["--init"]
+        recipe.priorPath = o.values["--prior"]
         recipe.faceModelPath = o.values["--face-model"]
         recipe.perceptualPath = o.values["--perceptual"]
         if let text = o.values["--losses"] { recipe.losses = try EnhancerLossWeights(parsing: text) }
@@ -68,17 +72,16 @@ enum TrainEnhancerCommand {
         console.sayShared(enhancer: session)
         for note in session.notes { print("note: \(note)") }
         let c = session.config, first = session.step
-        print("training a \(c.outSize) px enhancer (num_style_feat \(c.styleDim), channel_multiplier \(c.channelMultiplier), narrow \(c.narrow)\(recipe.initPath.map { ", from \($0)" } ?? "")) on \(session.faces.training.count) faces (\(session.faces.validation.count) held out), batch \(session.batchSize), steps \(first)..<\(options.steps)")
+        print("training a \(c.outSize) px enhancer (num_style_feat \(c.styleDim), channel_multiplier \(c.channelMultiplier), narrow \(c.narrow)\((recipe.initPath ?? recipe.priorPath.map { "decoder of " + $0 }).map { ", from \($0)" } ?? "")) on \(session.faces.training.count) faces (\(session.faces.validation.count) held out), batch \(session.batchSize), steps \(first)..<\(options.steps)")
         print("losses: " + session.losses.enabledTerms.map { "\($0.rawValue) \(session.losses[$0])" }.joined(separator: ", "))
         fflush(stdout)  // seen before the first validation when the output goes to a file
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
+        TrainingConsole.stopOnSignals()
         let tty = console.tty, start = Bench.now()
         let shown = ["l_g_pix", "l_g_percep", "l_g_gan", "l_identity", "l_d"]
         let outcome = try session.train(onStep: { r in
             if tty {
                 let losses = shown.compactMap { name in r.losses[name].map { "\(name) \(fixed(Double($0), 4))" } }.joined(separator: " ")
-                fputs("\rstep \(r.step)/\(r.steps)  \(fixed(r.stepsPerSecond, 3)) steps/s  ETA \(Int(r.secondsLeft)) s  \(losses)\u{1B}[K", stderr)
+                fputs(TrainingConsole.progress(step: r.step, of: r.steps, stepsPerSecond: r.stepsPerSecond) + losses + "\u{1B}[K", stderr)
             }
             if let v = r.validation {
                 if tty { fputs("\n", stderr) }

@@ -112,6 +112,17 @@ func info(_ path: String) throws {
         """)
         return
     }
+    if metadata["avpgan.arch"] == PriorFile.archName {
+        let (c, tensors) = try PriorFile.read(bytes: bytes)
+        print("""
+        file:          \(path) (StyleGAN2 face prior, for avpgan train-enhancer --prior)
+        architecture:  \(PriorFile.archName) (StyleGAN2GeneratorClean)
+        output:        \(c.outSize) x \(c.outSize) RGB
+        widths:        num_style_feat \(c.styleDim), num_mlp \(c.mlpLayers), channel_multiplier \(c.channelMultiplier), narrow \(c.narrow)
+        parameters:    \(tensors.values.reduce(0) { $0 + $1.count }) values in \(tensors.count) tensors (stored noises included)
+        """)
+        return
+    }
     if kind == .enhancer {
         let e = try Enhancer(bytes: bytes)
         let c = e.config
@@ -262,6 +273,10 @@ do {
         exit(code)
     case "train-enhancer":
         let code = try TrainEnhancerCommand.run(o, flags: o.flags)
+        MPIProcessGroup.current?.finalize()  // a data-parallel run leaves its MPI job cleanly
+        exit(code)
+    case "train-prior":
+        let code = try TrainPriorCommand.run(o, flags: o.flags)
         MPIProcessGroup.current?.finalize()
         exit(code)
     case "synth-data":

@@ -8,10 +8,10 @@ final class PriorFileTests: XCTestCase {
     static let config = PriorConfig(outSize: 32, styleDim: 8, mlpLayers: 2, channelMultiplier: 1, narrow: 1.0 / 64)
 
     static func freshTrainer(seed: UInt64 = 3) throws -> PriorTrainingStep {
-        let d = try UpstreamInitialization.discriminator(.init(size: 32, channelMultiplier: 1, narrow: 1.0 / 64), seed: seed + 1)
+        let d = try EnhancerInitializer.discriminator(.init(size: 32, channelMultiplier: 1, narrow: 1.0 / 64), seed: seed + 1)
         var settings = PriorTrainingSettings()
         (settings.dRegEvery, settings.gRegEvery) = (2, 1)  // the path-length term at both steps, R1 at step 2
-        return try PriorTrainingStep(generator: try UpstreamInitialization.prior(config, seed: seed), config: config, discriminator: d,
+        return try PriorTrainingStep(generator: try EnhancerInitializer.prior(config, seed: seed), config: config, discriminator: d,
                                      settings: settings, seed: seed + 2)
     }
 
@@ -72,7 +72,7 @@ final class PriorFileTests: XCTestCase {
         let trainer = try Self.freshTrainer()
         let prior = try PriorFile.read(bytes: trainer.priorFile())
         let enhancer = EnhancerConfig(outSize: 32, styleDim: 8, channelMultiplier: 1, narrow: 1.0 / 64, mlpLayers: 2)
-        let tensors = try UpstreamInitialization.enhancer(enhancer, prior: prior, seed: 9)
+        let tensors = try EnhancerInitializer.generator(enhancer, seed: 9, prior: prior)
         XCTAssertEqual(Set(tensors.keys), Set(EnhancerLayout.tensors(for: enhancer).map(\.name)))
         for (name, values) in prior.tensors {
             XCTAssertEqual(tensors["stylegan_decoder.\(name)"], values, "decoder tensor \(name) did not come through unchanged")
@@ -85,7 +85,7 @@ final class PriorFileTests: XCTestCase {
 
         for (bad, what) in [(EnhancerConfig(outSize: 64, styleDim: 8, channelMultiplier: 1, narrow: 1.0 / 64, mlpLayers: 2), "64 px"),
                             (EnhancerConfig(outSize: 32, styleDim: 8, channelMultiplier: 1, narrow: 1.0 / 32, mlpLayers: 2), "narrow 0.03125")] {
-            XCTAssertThrowsError(try UpstreamInitialization.enhancer(bad, prior: prior, seed: 9)) { error in
+            XCTAssertThrowsError(try EnhancerInitializer.generator(bad, seed: 9, prior: prior)) { error in
                 let e = error as? AVPGANError
                 XCTAssertEqual(e?.kind, .invalidArgument)
                 XCTAssertTrue(e?.message.contains(what) == true && e?.message.contains("32 px") == true,

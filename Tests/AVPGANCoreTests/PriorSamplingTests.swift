@@ -6,7 +6,7 @@ import XCTest
 final class PriorSamplingTests: XCTestCase {
     func testTruncation() throws {
         let config = PriorFileTests.config, n = 2, image = 3 * 32 * 32
-        let prior = try PriorNetwork(values: try UpstreamInitialization.prior(config, seed: 4).mapValues { try FloatStorage($0) }, config: config)
+        let prior = try PriorNetwork(values: try EnhancerInitializer.prior(config, seed: 4).mapValues { try FloatStorage($0) }, config: config)
         var rng = SplitMix(seed: 8)
         let z = (0..<(n * config.styleDim)).map { _ in rng.gaussian() }
         let plane = (0..<config.noiseFloats).map { _ in rng.gaussian() }, noises = plane + plane

@@ -1,6 +1,7 @@
 /// What a new enhancer training session trains (`EnhancerTrainingSession.Recipe`) and how it
-/// makes its networks: the generator fresh (`EnhancerInitializer`) at one of the `Widths` or
-/// from an enhancer file (`initPath`, fine-tuning), the discriminators always fresh, the loss
+/// makes its networks: the generator fresh (`EnhancerInitializer`) at one of the `Widths`, its
+/// decoder from a face prior (`priorPath`), or all of it from an enhancer file (`initPath`,
+/// fine-tuning), the discriminators always fresh, the loss
 /// networks from their files, each loss without its network turned off (one note each).
 extension EnhancerTrainingSession {
     /// Shapes of a new enhancer; every one keeps GFPGAN v1.3/v1.4's layout (`different_w`,
@@ -35,6 +36,10 @@ extension EnhancerTrainingSession {
         /// An enhancer file to fine-tune (a converted GFPGAN or one of ours): the generator and
         /// its EMA start from it, the discriminators fresh; `size` and the widths are its own.
         public var initPath: String?
+        /// A face-prior file (`avpgan train-prior`, `PriorFile`) for a new enhancer's decoder
+        /// (GFPGAN's `decoder_load_path`), the rest fresh; it must be the decoder of `widths`
+        /// at the training size. Exclusive with `initPath`.
+        public var priorPath: String?
         /// A face-recognition model (`tools/converters/convert_face.py`) for the identity loss.
         public var faceModelPath: String?
         /// A VGG-19 file (`tools/converters/convert_vgg.py`) for the perceptual losses.
@@ -77,10 +82,18 @@ extension EnhancerTrainingSession {
 
     /// The generator's tensors and config of a new run on faces of `size` px.
     static func generator(_ recipe: Recipe, size: Int) throws -> ([String: [Float]], EnhancerConfig) {
+        guard recipe.initPath == nil || recipe.priorPath == nil else {
+            throw AVPGANError.invalid("a prior starts a new enhancer's decoder and an enhancer file to fine-tune is a whole one: give one of them")
+        }
         guard let path = recipe.initPath else {
             let config = recipe.widths.config(size: size, channelMultiplier: recipe.channelMultiplier, narrow: recipe.narrow)
             do { try config.checkWidths() } catch let e as AVPGANError { throw AVPGANError.invalid(e.message) }
-            return (EnhancerInitializer.generator(config, seed: EnhancerBatchSampler.mix(recipe.seed, 1, 0xE1)), config)
+            let prior = try recipe.priorPath.map { try PriorFile.read(path: $0) }
+            do {
+                return (try EnhancerInitializer.generator(config, seed: EnhancerBatchSampler.mix(recipe.seed, 1, 0xE1), prior: prior), config)
+            } catch let e as AVPGANError where prior != nil {
+                throw AVPGANError.invalid("the face prior '\(recipe.priorPath!)' does not fit: \(e.message) (the recipe's widths at the faces' size)")
+            }
         }
         let file = try Safetensors(bytes: try FileIO.read(path, limit: Enhancer.maxFileBytes))
         let config = try EnhancerConfig.parse(metadata: file.metadata)

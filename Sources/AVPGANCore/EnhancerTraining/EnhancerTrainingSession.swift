@@ -70,17 +70,15 @@ public final class EnhancerTrainingSession {
 
     public static let checkpointName = "enhancer-checkpoint.safetensors"
     public static let logName = "train-enhancer.jsonl"
-    public static let samplesFolder = "samples"
+    public static let samplesFolder = TrainingSessionRecord.samplesFolder
     static let metadataKey = "avpgan.enhancer_session"
-    /// Most time between writes of the log when no checkpoint writes it.
-    static let logInterval = Duration.seconds(10)
 
     public let options: Options
     public let faces: EnhancerFaceSet
     public let config: EnhancerConfig
     public let batchSize: Int
-    public let checkpointPath: String?
-    public let logPath: String?
+    public var checkpointPath: String? { record.checkpointPath }
+    public var logPath: String? { record.logPath }
     /// The step the session started from (0, or the checkpoint's).
     public let firstStep: Int
     /// What the set-up turned off or chose, to be told once (a loss without its network).
@@ -95,6 +93,8 @@ public final class EnhancerTrainingSession {
     let samplerSeed: UInt64
     let recipeSeed: UInt64
     let validationFraction: Double
+    /// The checkpoint, the log, the sheets and the rate (`TrainingSessionRecord`).
+    let record: TrainingSessionRecord
     /// The ranks of a data-parallel session, nil alone.
     public let reducer: GradientReducer?
     /// This process writes (rank 0, or the only process).
@@ -103,8 +103,6 @@ public final class EnhancerTrainingSession {
     public var rows: [Int] { (try? trainer.rows(batch: batchSize)) ?? [] }
     /// Floats each data-parallel step adds up over the ranks.
     public var reducedFloatsPerStep: Int { trainer.reducedFloatsPerStep }
-    private var log: [UInt8] = []
-    private var lastCheckpoint: Int?
 
     /// Checks the options, reads the faces, makes the checkpoint folder, and starts a new run
     /// from `recipe` or continues the checkpoint (then only `recipe`'s network files are read:
@@ -121,8 +119,7 @@ public final class EnhancerTrainingSession {
         }
         self.options = options
         let dir = options.checkpointDirectory
-        checkpointPath = dir.map { "\($0)/\(Self.checkpointName)" }
-        logPath = options.logPath ?? dir.map { "\($0)/\(Self.logName)" }
+        let checkpointPath = dir.map { "\($0)/\(Self.checkpointName)" }
         let networks = try Self.lossNetworks(recipe)
         var faceOptions = EnhancerFaceSet.Options()
         if options.resume {
@@ -130,17 +127,9 @@ public final class EnhancerTrainingSession {
                 throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(Self.checkpointName)")
             }
             let bytes = try FileIO.read(checkpointPath)
-            let state = try SessionState(metadata: try Safetensors(bytes: bytes).metadata)
-            faceOptions.size = state.size
-            faceOptions.seed = state.splitSeed
-            faceOptions.validationFraction = state.validationFraction
-            faces = try EnhancerFaceSet(folder: folder, options: faceOptions)
-            guard Self.fingerprint(faces) == state.fingerprint else {
-                throw AVPGANError.invalid("the checkpoint was trained on another face folder (\(state.faceCount) faces of \(state.size) px with other names or order; '\(folder)' has \(faces.count)): resume on the same faces")
-            }
-            if let b = options.batchSize, b != state.batch {
-                throw AVPGANError.invalid("the checkpoint's run has batches of \(state.batch), not \(b): a resumed run keeps its batch size")
-            }
+            let state = try FaceSessionState(metadata: try Safetensors(bytes: bytes).metadata, key: Self.metadataKey,
+                                             what: "enhancer session checkpoint")
+            faces = try state.faces(folder: folder, batch: options.batchSize)
             do {
                 trainer = try EnhancerTrainingStep(checkpoint: bytes, perceptual: networks.perceptual, face: networks.face)
             } catch let e as AVPGANError where e.kind == .invalidArgument {
@@ -153,7 +142,6 @@ public final class EnhancerTrainingSession {
             var sampler = EnhancerBatchSampler(faces: faces, seed: samplerSeed)
             sampler.position = state.position
             batches = EnhancerBatchPrefetcher(sampler)
-            lastCheckpoint = trainer.stepCount
         } else {
             var size = recipe.size
             var initial: ([String: [Float]], EnhancerConfig)?
@@ -188,17 +176,16 @@ public final class EnhancerTrainingSession {
         if let low = options.validationLowSize, !(4...config.outSize).contains(low) {
             throw AVPGANError.invalid("the validation input size \(low) must lie in 4...\(config.outSize)")
         }
+        record = TrainingSessionRecord(directory: dir, checkpointName: Self.checkpointName, logPath: options.logPath, logName: Self.logName,
+                                       firstStep: firstStep)
         self.reducer = reducer
         if let reducer {
             _ = try EnhancerBatchShare.rows(batch: batchSize, group: trainer.discriminator?.config.stddevGroup, rank: reducer.rank,
                                             size: reducer.size)
             try trainer.distribute(over: reducer, state: Array(fingerprint.utf8) + trainer.checkpoint(metadata: stateMetadata))
+            record.writes = reducer.rank == 0
         }
-        if let dir, isLead {
-            try FileIO.makeDirectory(dir)
-            try FileIO.makeDirectory("\(dir)/\(Self.samplesFolder)")
-        }
-        if options.resume, let logPath, let old = try? FileIO.read(logPath) { log = Self.lines(old, upTo: firstStep) }
+        try record.open(resumed: options.resume)
     }
 
     /// Steps until `options.steps` or until `shouldStop()` (asked before every step) says stop,
@@ -206,8 +193,7 @@ public final class EnhancerTrainingSession {
     /// ends the run (`Outcome.diverged`), keeping the last checkpoint. Errors (a failed save)
     /// are thrown with the state of the last checkpoint written.
     public func train(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
-        let clock = ContinuousClock(), start = clock.now
-        var logWritten = start
+        record.startClock()
         while trainer.stepCount < options.steps {
             let stopAsked = shouldStop()
             if try reducer?.anyRank(stopAsked) ?? stopAsked {
@@ -221,28 +207,19 @@ public final class EnhancerTrainingSession {
                 losses = try trainer.step(EnhancerTrainingBatch(inputs: batch.input, truths: batch.truth, count: batch.count,
                                                                 components: batch.components))
             } catch let e as AVPGANError where trainer.nonFiniteLoss != nil {
-                if let logPath, isLead { try FileIO.write(log, to: logPath) }
-                let kept = lastCheckpoint.map { " the checkpoint of step \($0) is kept" } ?? " no checkpoint was written"
-                return .diverged(step: attempted, message: "\(e.message);\(kept), nothing was saved after it", lastCheckpoint: lastCheckpoint)
+                return .diverged(step: attempted, message: try record.diverged(e.message), lastCheckpoint: record.lastCheckpoint)
             }
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            let rate = Double(trainer.stepCount - firstStep) / max(seconds, 1e-9)
-            let fields = losses.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ")
-            log += Array("{\"step\": \(trainer.stepCount), \(fields), \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
-            if let logPath, isLead, clock.now - logWritten >= Self.logInterval {
-                try FileIO.write(log, to: logPath)  // a long run's log is followed between checkpoints
-                logWritten = clock.now
-            }
+            let rate = record.rate(at: trainer.stepCount)
+            try record.logStep(trainer.stepCount, losses: losses, stepsPerSecond: rate)
             var report = StepReport(step: trainer.stepCount, steps: options.steps, losses: losses, stepsPerSecond: rate,
                                     secondsLeft: Double(options.steps - trainer.stepCount) / max(rate, 1e-9))
-            if trainer.stepCount % options.checkpointEvery == 0 || trainer.stepCount == options.steps {
+            if TrainingSessionRecord.isCheckpoint(trainer.stepCount, every: options.checkpointEvery, last: options.steps) {
                 report.validation = isLead ? try validate() : nil
                 try save()
             }
             onStep(report)
         }
-        if lastCheckpoint != trainer.stepCount { try save() }
+        if record.lastCheckpoint != trainer.stepCount { try save() }
         return .finished
     }
 
@@ -250,20 +227,7 @@ public final class EnhancerTrainingSession {
     /// write throws `.io` saying that the previous checkpoint is left as it was. Only rank 0 of
     /// a data-parallel session writes.
     public func save() throws {
-        guard isLead else {
-            if checkpointPath != nil { lastCheckpoint = trainer.stepCount }  // as rank 0's, for the messages
-            return
-        }
-        if let checkpointPath {
-            do {
-                try FileIO.write(trainer.checkpoint(metadata: stateMetadata), to: checkpointPath)
-            } catch let e as AVPGANError {
-                let kept = lastCheckpoint.map { "the checkpoint of step \($0) is left as it was" } ?? "no checkpoint was written"
-                throw AVPGANError(e.kind, "saving the checkpoint of step \(trainer.stepCount) failed (\(e.message)); \(kept)")
-            }
-            lastCheckpoint = trainer.stepCount
-        }
-        if let logPath { try FileIO.write(log, to: logPath) }
+        try record.save(step: trainer.stepCount) { trainer.checkpoint(metadata: stateMetadata) }
     }
 
     /// Writes the EMA generator as an enhancer file (rank 0 alone in a data-parallel session).
@@ -279,11 +243,8 @@ public final class EnhancerTrainingSession {
         o.sheetRows = options.checkpointDirectory == nil ? 0 : options.sheetRows
         let report = try EnhancerValidation.run(try Enhancer(bytes: trainer.enhancerFile()), faces: faces, options: o)
         let step = trainer.stepCount
-        log += Array("{\"step\": \(step), \"validation\": {\"faces\": \(report.faces), \"low_size\": \(o.lowSize), \"psnr\": \(report.enhancerPSNR), \"ssim\": \(report.enhancerSSIM), \"bicubic_psnr\": \(report.bicubicPSNR), \"bicubic_ssim\": \(report.bicubicSSIM)}}\n".utf8)
-        if let dir = options.checkpointDirectory, !report.sheet.isEmpty {
-            let digits = String(step), padded = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
-            try FileIO.write(report.sheet, to: "\(dir)/\(Self.samplesFolder)/step-\(padded).png")
-        }
+        record.append("{\"step\": \(step), \"validation\": {\"faces\": \(report.faces), \"low_size\": \(o.lowSize), \"psnr\": \(report.enhancerPSNR), \"ssim\": \(report.enhancerSSIM), \"bicubic_psnr\": \(report.bicubicPSNR), \"bicubic_ssim\": \(report.bicubicSSIM)}}")
+        try record.writeSheet(report.sheet, step: step)
         return report
     }
 }

@@ -71,32 +71,17 @@ extension EnhancerTrainingStep {
     /// `weight`: this rank's share of a data-parallel batch (`reduceAcrossRanks`).
     func discriminatorStep(_ d: StyleGAN2Discriminator, _ parameters: OptimizedParameters, output: UnsafePointer<Float>,
                            truths: [Float], batch n: Int, weight share: Float = 1) throws -> [String: Float] {
-        parameters.zeroGradients()
-        var losses: [String: Float] = [:], total: Float = 0
-        try truths.withUnsafeBufferPointer { truths in
-            for (images, real) in [(output, false), (truths.baseAddress!, true)] {
-                let scores = try d.forward(images, batch: n, pass: discriminatorPass)
-                var gradScores = [Float](repeating: 0, count: n)
-                total += AdversarialLoss.evaluate(logits: scores, count: n, kind: .softplus, targetIsReal: real, weight: 1,
-                                                  gradLogits: &gradScores)
-                try d.backward(discriminatorPass, gradScores: gradScores, gradients: parameters.gradients, gradImages: nil)
-                losses[real ? "real_score" : "fake_score"] = Float(scores.reduce(0.0) { $0 + Double($1) } / Double(n))
-            }
-            losses["l_d"] = total
-            if stepCount % settings.regEvery == 0 {
-                let weight = settings.r1StepWeight
-                let penalty = try d.r1Penalty(truths.baseAddress!, batch: n, weight: Float(weight), gradients: parameters.gradients,
-                                              pass: discriminatorPass, reducer: reducer)
-                losses["l_d_r1"] = Float(weight) * penalty
+        let r1Weight = stepCount % settings.regEvery == 0 ? settings.r1StepWeight : nil
+        let (losses, bad) = try truths.withUnsafeBufferPointer { truths in
+            try d.softplusStep(fake: output, real: truths.baseAddress!, batch: n, r1Weight: r1Weight, parameters: parameters,
+                               pass: discriminatorPass, reducer: reducer) { losses in
+                try reduceAcrossRanks(parameters, losses: &losses, weight: share)
             }
         }
-        try reduceAcrossRanks(parameters, losses: &losses, weight: share)
-        if let bad = losses.first(where: { !$0.value.isFinite }) {
-            nonFiniteLoss = (bad.key, bad.value)
-            throw AVPGANError.invalid("step \(stepCount): the face discriminator's \(bad.key) is \(bad.value); it was not updated")
+        if let bad {
+            nonFiniteLoss = bad
+            throw AVPGANError.invalid("step \(stepCount): the face discriminator's \(bad.name) is \(bad.value); it was not updated")
         }
-        parameters.update()
-        d.parametersChanged()
         return losses
     }
 

@@ -26,6 +26,9 @@ public struct EnhancerBatchSampler: Sendable {
     public var seed: UInt64
     /// Mirror half the samples (GFPGAN's `use_hflip`, on in its configurations).
     public var mirror = true
+    /// Degrade the faces into inputs; false (the face prior's training, which sees real faces
+    /// only) leaves each batch's `input` empty and draws the same mirrors.
+    public var degrades = true
     /// Samples drawn so far.
     public var position = 0
     /// The last epoch's order, kept to draw its samples without shuffling again.
@@ -60,7 +63,9 @@ public struct EnhancerBatchSampler: Sendable {
         }
         position += count
         let size = faces.size, floats = 3 * size * size
-        var input = [Float](repeating: 0, count: count * floats), truth = input
+        let degrades = self.degrades
+        var input = [Float](repeating: 0, count: degrades ? count * floats : 0)
+        var truth = [Float](repeating: 0, count: count * floats)
         var mirrored = [Bool](repeating: false, count: count)
         var failure: [AVPGANError?] = Array(repeating: nil, count: count)
         let (faces, degradation, seed, mirror) = (self.faces, self.degradation, self.seed, self.mirror)
@@ -73,11 +78,11 @@ public struct EnhancerBatchSampler: Sendable {
                             let flip = mirror && random.next() >> 63 == 1
                             let degradationSeed = random.next()
                             let face = faces.planes(plan[i].face, mirrored: flip)
+                            for k in 0..<floats { truths[i * floats + k] = face[k] * 2 - 1 }
                             do {
-                                let degraded = try degradation.degrade(face, height: size, width: size, seed: degradationSeed)
-                                for k in 0..<floats {
-                                    truths[i * floats + k] = face[k] * 2 - 1
-                                    inputs[i * floats + k] = degraded[k] * 2 - 1
+                                if degrades {
+                                    let degraded = try degradation.degrade(face, height: size, width: size, seed: degradationSeed)
+                                    for k in 0..<floats { inputs[i * floats + k] = degraded[k] * 2 - 1 }
                                 }
                             } catch let e as AVPGANError {
                                 failures[i] = e

@@ -15,9 +15,10 @@ extension PriorTrainingStep {
                 ("d", discriminator.parameters, discriminator.names, discriminatorParameters)]
     }
 
-    /// The checkpoint's bytes.
-    func checkpoint() -> [UInt8] {
-        var metadata = PriorFile.metadata(config)
+    /// The checkpoint's bytes; `extra` metadata (a session's own fields) is added to the
+    /// step's, whose keys win.
+    func checkpoint(metadata extra: [String: String] = [:]) -> [UInt8] {
+        var metadata = PriorFile.metadata(config).merging(extra) { own, _ in own }
         let tensors = TrainingCheckpointGroups.tensors(groups, key: Self.checkpointKey, metadata: &metadata)
         let s = settings, d = discriminator.config
         let fields: [String: String] = [

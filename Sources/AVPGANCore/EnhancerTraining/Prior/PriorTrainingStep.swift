@@ -27,6 +27,9 @@ final class PriorTrainingStep {
     var rng: SplitMix
     /// The path-length term's running mean (upstream's `mean_path_length`).
     var meanPathLength: Float = 0
+    /// The loss that made the last `step` throw when it was not finite (nil otherwise): a
+    /// session tells divergence from a malformed batch by it.
+    var nonFiniteLoss: (name: String, value: Float)?
 
     let pass = PriorTrainingPass(), discriminatorPass = DiscriminatorPass(), buffers = Workspace()
     private var discarded: [String: FloatStorage] = [:]
@@ -105,36 +108,22 @@ final class PriorTrainingStep {
             throw AVPGANError.invalid("the noise planes of a batch of \(n) are \(n * config.noiseFloats) floats, not \(d.noises.count)")
         }
         let iteration = stepCount + 1
+        nonFiniteLoss = nil
         let fake = try buffers.slot(0, count: count), gradFake = try buffers.slot(1, count: count)
-        var losses: [String: Float] = [:]
 
         // The discriminator's step.
         try fakeImages(draws.discriminator, batch: n, into: fake)
-        let d = discriminator, parameters = discriminatorParameters
-        parameters.zeroGradients()
-        var total: Float = 0
-        try real.withUnsafeBufferPointer { real in
-            for (images, isReal) in [(UnsafePointer(fake), false), (real.baseAddress!, true)] {
-                let scores = try d.forward(images, batch: n, pass: discriminatorPass)
-                var gradScores = [Float](repeating: 0, count: n)
-                total += AdversarialLoss.evaluate(logits: scores, count: n, kind: .softplus, targetIsReal: isReal, weight: 1,
-                                                  gradLogits: &gradScores)
-                try d.backward(discriminatorPass, gradScores: gradScores, gradients: parameters.gradients, gradImages: nil)
-                losses[isReal ? "real_score" : "fake_score"] = Float(scores.reduce(0.0) { $0 + Double($1) } / Double(n))
-            }
-            losses["l_d"] = total
-            if iteration % settings.dRegEvery == 0 {
-                let weight = settings.r1StepWeight
-                let penalty = try d.r1Penalty(real.baseAddress!, batch: n, weight: Float(weight), gradients: parameters.gradients,
-                                              pass: discriminatorPass)
-                losses["l_d_r1"] = Float(weight) * penalty
-            }
+        let d = discriminator
+        let r1Weight = iteration % settings.dRegEvery == 0 ? settings.r1StepWeight : nil
+        let (dLosses, bad) = try real.withUnsafeBufferPointer { real in
+            try d.softplusStep(fake: fake, real: real.baseAddress!, batch: n, r1Weight: r1Weight, parameters: discriminatorParameters,
+                               pass: discriminatorPass)
         }
-        if let bad = losses.first(where: { !$0.value.isFinite }) {
-            throw AVPGANError.invalid("step \(iteration): the discriminator's \(bad.key) is \(bad.value); nothing was updated")
+        if let bad {
+            nonFiniteLoss = bad
+            throw AVPGANError.invalid("step \(iteration): the discriminator's \(bad.name) is \(bad.value); nothing was updated")
         }
-        parameters.update()
-        d.parametersChanged()
+        var losses = dLosses
 
         // The generator's step, the discriminator frozen.
         try fakeImages(draws.generator, batch: n, into: fake)
@@ -143,6 +132,7 @@ final class PriorTrainingStep {
         let generatorLoss = AdversarialLoss.evaluate(logits: scores, count: n, kind: .softplus, targetIsReal: true, weight: 1,
                                                      gradLogits: &gradScores)
         guard generatorLoss.isFinite else {
+            nonFiniteLoss = ("l_g", generatorLoss)
             throw AVPGANError.invalid("step \(iteration): the generator loss l_g is \(generatorLoss); the discriminator was updated, the generator not")
         }
         losses["l_g"] = generatorLoss
@@ -159,6 +149,7 @@ final class PriorTrainingStep {
             }
             let term = try pathLengthTerm(path.draw, batch: m, y: path.y)
             guard term.loss.isFinite, term.pathLength.isFinite else {
+                nonFiniteLoss = ("l_g_path", term.loss)
                 throw AVPGANError.invalid("step \(iteration): the path-length term is \(term.loss); the discriminator was updated, the generator not")
             }
             (losses["l_g_path"], losses["path_length"], pathMean) = (term.loss, term.pathLength, term.mean)

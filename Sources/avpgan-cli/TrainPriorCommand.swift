@@ -1,0 +1,84 @@
+import AVPGANCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `avpgan train-prior`: parses the options and runs a `PriorTrainingSession` (basicsr's
+/// StyleGAN2 training on a face folder, with checkpoints, resume, sample sheets and a JSONL
+/// log), with Ctrl-C and progress on the terminal (`TrainingConsole`); writes the EMA generator
+/// as a face-prior file for `train-enhancer --prior`.
+enum TrainPriorCommand {
+    /// Options that describe a new run; a resumed run takes them from its checkpoint (and says so).
+    static let recipeOptions = ["--size", "--widths", "--lr", "--seed"]
+
+    static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
+        guard let faces = o.values["--faces"] else { fail("train-prior needs --faces DIR (aligned square faces)", code: 2) }
+        guard let output = o.values["-o"] else { fail("train-prior needs -o PRIOR.safetensors", code: 2) }
+        let console = try TrainingConsole()
+        if console.group != nil { fail("train-prior runs in one process, not data-parallel: start it without mpirun/srun", code: 2) }
+        var options = PriorTrainingSession.Options()
+        options.steps = o.integer("--steps", default: 1000)
+        options.batchSize = o.values["--batch"].map { _ in o.integer("--batch", default: 4) }
+        options.checkpointEvery = o.integer("--checkpoint-every", default: 100)
+        options.checkpointDirectory = o.values["--checkpoint-dir"]
+        options.logPath = o.values["--log"]
+        options.resume = flags.contains("--resume")
+        options.sheetSamples = o.integer("--samples", default: 16)
+        guard options.steps >= 0, options.batchSize.map({ (1...4096).contains($0) }) ?? true, options.checkpointEvery >= 1,
+              (0...256).contains(options.sheetSamples) else {
+            fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1, --samples 0...256", code: 2)
+        }
+        if let text = o.values["--truncation"] {
+            guard let psi = Float(text), psi.isFinite else { fail("--truncation takes a number (1: none), got '\(text)'", code: 2) }
+            options.truncation = psi
+        }
+        var recipe = PriorTrainingSession.Recipe()
+        if options.resume {
+            let given = recipeOptions.filter { o.values[$0] != nil }
+            if !given.isEmpty {
+                print("note: \(given.joined(separator: ", ")) describe\(given.count == 1 ? "s" : "") a new run; the resumed run keeps its checkpoint's")
+            }
+            TrainingConsole.requireCheckpoint(resume: true, directory: options.checkpointDirectory, name: PriorTrainingSession.checkpointName)
+        }
+        if let size = o.values["--size"] {
+            guard let s = Int(size), EnhancerFaceSet.sizes.contains(s) else {
+                fail("--size takes \(EnhancerFaceSet.sizes.map(String.init).joined(separator: ", ")), got '\(size)'", code: 2)
+            }
+            recipe.size = s
+        }
+        let widthsName = o.values["--widths"] ?? EnhancerTrainingSession.Widths.small.rawValue
+        guard let widths = EnhancerTrainingSession.Widths(rawValue: widthsName) else {
+            fail("--widths takes \(EnhancerTrainingSession.Widths.allCases.map(\.rawValue).joined(separator: ", ")), got '\(widthsName)'", code: 2)
+        }
+        recipe.widths = widths
+        recipe.lr = TrainEnhancerCommand.number(o, "--lr", in: 0...1e30)
+        recipe.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
+        if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+
+        let session = try PriorTrainingSession(faces: faces, options: options, recipe: recipe)
+        let c = session.config, first = session.step
+        print("training a \(c.outSize) px face prior (num_style_feat \(c.styleDim), num_mlp \(c.mlpLayers), channel_multiplier \(c.channelMultiplier), narrow \(c.narrow)) on \(session.faces.training.count) faces, batch \(session.batchSize), steps \(first)..<\(options.steps)")
+        fflush(stdout)
+        TrainingConsole.stopOnSignals()
+        let shown = ["l_d", "l_g", "real_score", "fake_score"]
+        let outcome = try session.train(onStep: { r in
+            if console.tty {
+                let losses = shown.compactMap { name in r.losses[name].map { "\(name) \(fixed(Double($0), 4))" } }.joined(separator: " ")
+                fputs(TrainingConsole.progress(step: r.step, of: r.steps, stepsPerSecond: r.stepsPerSecond) + losses + "\u{1B}[K", stderr)
+            }
+        }, shouldStop: { stopRequested != 0 })
+        if console.tty { fputs("\n", stderr) }
+        switch outcome {
+        case .diverged(let step, let message, _):
+            fputs("avpgan: train-prior stopped at step \(step): a loss is not finite: \(message). No prior was written; lower --lr or check the faces.\n", stderr)
+            return 3
+        case .stopped:
+            console.sayStopped(at: session.step, checkpointPath: session.checkpointPath)
+            return 130
+        case .finished:
+            try session.export(to: output)
+            print("wrote \(output) after \(session.step) steps\(session.checkpointPath == nil ? "" : "; sample sheets in \(options.checkpointDirectory!)/\(PriorTrainingSession.samplesFolder)")")
+            return 0
+        }
+    }
+}
