@@ -37,6 +37,9 @@ public final class EnhancerTrainingSession {
         public var logPath: String?
         /// Continue from the checkpoint in `checkpointDirectory` (the recipe is then its own).
         public var resume = false
+        /// With `resume`: the checkpoint file to continue instead of the one in `checkpointDirectory`
+        /// (a host that keeps its checkpoints elsewhere).
+        public var resumeFrom: String?
         /// Rows of each sample sheet (held-out faces); 0: validation without sheets.
         public var sheetRows = 8
         /// Side of validation's low-resolution inputs; nil: 64 (the portraits' size), at most half the training size.
@@ -123,10 +126,13 @@ public final class EnhancerTrainingSession {
         let networks = try Self.lossNetworks(recipe)
         var faceOptions = EnhancerFaceSet.Options()
         if options.resume {
-            guard let checkpointPath, access(checkpointPath, R_OK) == 0 else {
+            if let path = options.resumeFrom, access(path, R_OK) != 0 {
+                throw AVPGANError(.io, "the checkpoint '\(path)' does not exist or cannot be read")
+            }
+            guard let source = options.resumeFrom ?? checkpointPath, access(source, R_OK) == 0 else {
                 throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(Self.checkpointName)")
             }
-            let bytes = try FileIO.read(checkpointPath)
+            let bytes = try FileIO.read(source)
             let state = try FaceSessionState(metadata: try Safetensors(bytes: bytes).metadata, key: Self.metadataKey,
                                              what: "enhancer session checkpoint")
             faces = try state.faces(folder: folder, batch: options.batchSize)
@@ -191,10 +197,14 @@ public final class EnhancerTrainingSession {
     /// Steps until `options.steps` or until `shouldStop()` (asked before every step) says stop,
     /// saving and validating every `checkpointEvery` steps and at the end; a non-finite loss
     /// ends the run (`Outcome.diverged`), keeping the last checkpoint. Errors (a failed save)
-    /// are thrown with the state of the last checkpoint written.
-    public func train(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
+    /// are thrown with the state of the last checkpoint written. `until` (at most
+    /// `options.steps`) ends this call at that step instead, for a host that trains in pieces:
+    /// checkpoints and validations still fall every `checkpointEvery` steps and at
+    /// `options.steps`, and a piece that ends before `options.steps` saves nothing at its end.
+    public func train(until: Int? = nil, onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
         record.startClock()
-        while trainer.stepCount < options.steps {
+        let target = min(until ?? options.steps, options.steps)
+        while trainer.stepCount < target {
             let stopAsked = shouldStop()
             if try reducer?.anyRank(stopAsked) ?? stopAsked {
                 try save()
@@ -211,15 +221,15 @@ public final class EnhancerTrainingSession {
             }
             let rate = record.rate(at: trainer.stepCount)
             try record.logStep(trainer.stepCount, losses: losses, stepsPerSecond: rate)
-            var report = StepReport(step: trainer.stepCount, steps: options.steps, losses: losses, stepsPerSecond: rate,
-                                    secondsLeft: Double(options.steps - trainer.stepCount) / max(rate, 1e-9))
+            var report = StepReport(step: trainer.stepCount, steps: target, losses: losses, stepsPerSecond: rate,
+                                    secondsLeft: Double(target - trainer.stepCount) / max(rate, 1e-9))
             if TrainingSessionRecord.isCheckpoint(trainer.stepCount, every: options.checkpointEvery, last: options.steps) {
                 report.validation = isLead ? try validate() : nil
                 try save()
             }
             onStep(report)
         }
-        if record.lastCheckpoint != trainer.stepCount { try save() }
+        if target == options.steps, record.lastCheckpoint != trainer.stepCount { try save() }
         return .finished
     }
 
@@ -230,16 +240,25 @@ public final class EnhancerTrainingSession {
         try record.save(step: trainer.stepCount) { trainer.checkpoint(metadata: stateMetadata) }
     }
 
+    /// The checkpoint of the current step as `save` writes it (for a host that keeps it elsewhere:
+    /// `Options.resumeFrom` continues it).
+    public func checkpoint() -> [UInt8] {
+        trainer.checkpoint(metadata: stateMetadata)
+    }
+
     /// Writes the EMA generator as an enhancer file (rank 0 alone in a data-parallel session).
     public func export(to path: String) throws {
         guard isLead else { return }
         try FileIO.write(trainer.enhancerFile(), to: path)
     }
 
+    /// Side of validation's low-resolution inputs: `options.validationLowSize`, or min(64, size / 2).
+    public var validationLowSize: Int { options.validationLowSize ?? min(64, config.outSize / 2) }
+
     /// Validates the EMA generator on the held-out faces, logs the result and writes its sheet.
     public func validate() throws -> EnhancerValidation.Report {
         var o = EnhancerValidation.Options()
-        o.lowSize = options.validationLowSize ?? min(64, config.outSize / 2)
+        o.lowSize = validationLowSize
         o.sheetRows = options.checkpointDirectory == nil ? 0 : options.sheetRows
         let report = try EnhancerValidation.run(try Enhancer(bytes: trainer.enhancerFile()), faces: faces, options: o)
         let step = trainer.stepCount
