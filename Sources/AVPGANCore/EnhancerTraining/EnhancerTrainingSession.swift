@@ -19,6 +19,10 @@ import Glibc
 /// - a stop request that saves and ends; a non-finite loss ends the run without saving over the
 ///   last good checkpoint (`Outcome.diverged`).
 /// At the end, `export` writes the EMA generator as an enhancer file.
+/// With a `GradientReducer` it is one rank of a data-parallel session
+/// (`EnhancerTrainingStep+DataParallel`): every rank draws the same batches and steps alike, a
+/// stop is agreed so that all ranks stop after the same step, and rank 0 alone validates and
+/// writes the checkpoints, the log, the sheets and the exported file.
 public final class EnhancerTrainingSession {
     public struct Options: Sendable {
         /// The step count to reach (a resumed run counts from its checkpoint's step).
@@ -94,11 +98,24 @@ public final class EnhancerTrainingSession {
     let validationFraction: Double
     /// The checkpoint, the log, the sheets and the rate (`TrainingSessionRecord`).
     let record: TrainingSessionRecord
+    /// The ranks of a data-parallel session, nil alone.
+    public let reducer: GradientReducer?
+    /// This process writes (rank 0, or the only process).
+    public var isLead: Bool { (reducer?.rank ?? 0) == 0 }
+    /// The rows of each global batch this rank computes (all of them alone).
+    public var rows: [Int] { (try? trainer.rows(batch: batchSize)) ?? [] }
+    /// Floats each data-parallel step adds up over the ranks.
+    public var reducedFloatsPerStep: Int { trainer.reducedFloatsPerStep }
 
     /// Checks the options, reads the faces, makes the checkpoint folder, and starts a new run
     /// from `recipe` or continues the checkpoint (then only `recipe`'s network files are read:
     /// the losses the checkpoint has on need them again).
-    public init(faces folder: String, options: Options, recipe: Recipe = Recipe()) throws {
+    /// With a `reducer`, this is one rank of a data-parallel session (collective): every rank
+    /// must be given the same options, recipe, faces and checkpoint (and the same `fingerprint`
+    /// of what else the caller knows, such as its command line), which is checked; the batch
+    /// must give each rank whole groups of the face discriminator (`EnhancerBatchShare`).
+    public init(faces folder: String, options: Options, recipe: Recipe = Recipe(), reducer: GradientReducer? = nil,
+                fingerprint: String = "") throws {
         guard options.steps >= 0, options.checkpointEvery >= 1, options.sheetRows >= 0,
               options.batchSize.map({ (1...4096).contains($0) }) ?? true else {
             throw AVPGANError.invalid("steps is \(options.steps), batch size \(options.batchSize.map(String.init) ?? "default"), checkpoint interval \(options.checkpointEvery), sheet rows \(options.sheetRows); expected steps >= 0, batch size 1...4096, interval >= 1, rows >= 0")
@@ -167,6 +184,13 @@ public final class EnhancerTrainingSession {
         }
         record = TrainingSessionRecord(directory: dir, checkpointName: Self.checkpointName, logPath: options.logPath, logName: Self.logName,
                                        firstStep: firstStep)
+        self.reducer = reducer
+        if let reducer {
+            _ = try EnhancerBatchShare.rows(batch: batchSize, group: trainer.discriminator?.config.stddevGroup, rank: reducer.rank,
+                                            size: reducer.size)
+            try trainer.distribute(over: reducer, state: Array(fingerprint.utf8) + trainer.checkpoint(metadata: stateMetadata))
+            record.writes = reducer.rank == 0
+        }
         try record.open(resumed: options.resume)
     }
 
@@ -181,7 +205,8 @@ public final class EnhancerTrainingSession {
         record.startClock()
         let target = min(until ?? options.steps, options.steps)
         while trainer.stepCount < target {
-            if shouldStop() {
+            let stopAsked = shouldStop()
+            if try reducer?.anyRank(stopAsked) ?? stopAsked {
                 try save()
                 return .stopped
             }
@@ -199,7 +224,7 @@ public final class EnhancerTrainingSession {
             var report = StepReport(step: trainer.stepCount, steps: target, losses: losses, stepsPerSecond: rate,
                                     secondsLeft: Double(target - trainer.stepCount) / max(rate, 1e-9))
             if TrainingSessionRecord.isCheckpoint(trainer.stepCount, every: options.checkpointEvery, last: options.steps) {
-                report.validation = try validate()
+                report.validation = isLead ? try validate() : nil
                 try save()
             }
             onStep(report)
@@ -209,7 +234,8 @@ public final class EnhancerTrainingSession {
     }
 
     /// Writes the checkpoint and the log (where they have a place), each atomically. A failed
-    /// write throws `.io` saying that the previous checkpoint is left as it was.
+    /// write throws `.io` saying that the previous checkpoint is left as it was. Only rank 0 of
+    /// a data-parallel session writes.
     public func save() throws {
         try record.save(step: trainer.stepCount) { trainer.checkpoint(metadata: stateMetadata) }
     }
@@ -220,8 +246,9 @@ public final class EnhancerTrainingSession {
         trainer.checkpoint(metadata: stateMetadata)
     }
 
-    /// Writes the EMA generator as an enhancer file.
+    /// Writes the EMA generator as an enhancer file (rank 0 alone in a data-parallel session).
     public func export(to path: String) throws {
+        guard isLead else { return }
         try FileIO.write(trainer.enhancerFile(), to: path)
     }
 
