@@ -33,10 +33,9 @@ enum SubPixelWinograd {
         9 * ((inChannels + outChannels) * batch * (h / 2) * (w / 2) + 2 * componentGap)
     }
 
-    /// Floats between one component's block of scratch and the next beyond its size: the nine
-    /// streams a transform reads or writes at once would otherwise sit a multiple of 4 KiB
-    /// apart and evict each other from the L1 cache (measured: the output transform of
-    /// ConvT 128->64 ran 3x slower).
+    /// Floats between one component's block of scratch and the next beyond its size, so that
+    /// the nine streams a transform reads or writes at once do not sit a multiple of 4 KiB apart
+    /// (a precaution against L1 set conflicts: no difference measured on the Zen 3 machine).
     static let componentGap = 40
 
     /// `u` (see the type's doc) of ConvTranspose2d weights `w[C, O, 4, 4]`.
