@@ -80,6 +80,10 @@ final class SubPixelTimingTests: XCTestCase {
             let file = try Safetensors(bytes: try FileIO.read(path))
             let reader = try WeightReader(file: file, config: try ModelConfig.parse(metadata: file.metadata))
             let plain = try Generator(reader, subPixel: false), packed = try Generator(reader)
+            // The load-time cost of transforming the weights (the reader has the tensors in memory).
+            let loadPlain = try minimumCPUTime { _ = try Generator(reader, subPixel: false) }
+            let loadPacked = try minimumCPUTime { _ = try Generator(reader) }
+            print(arch.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0), "load ", ms(loadPlain), ms(loadPacked))
             for batch in [1, 64] {
                 let embeddings = (0..<(batch * 64)).map { _ in 2 * rng.unit() - 1 }
                 var a = [Float](repeating: 0, count: batch * 3 * 64 * 64), b = a
