@@ -232,25 +232,27 @@ bench-learning: build
 	        --json build/bench-learning/$$arch.json || exit 1; done
 	python3 tools/benchmarks/bench_learning.py --summary build/bench-learning
 
-## default-model: retrains models/default.safetensors from scratch as README "Models" says
-## (synthetic data, voice-encoder pre-training, Algorithm 1; about half an hour on 2 cores).
+## default-model: retrains models/default.safetensors from scratch as models/README.md says
+## (synthetic data, voice-encoder pre-training, Algorithm 1 with the paper's avpgan and the
+## trainer's default residual CBAM gate; about 40 minutes on 2 cores).
 default-model: build
 	python3 tools/benchmarks/bench_learning.py --workdir build/default-model --speakers 100 --voice-steps 1500 \
-	    --gan-steps 6000 --json build/default-model.json --install models/default.safetensors
+	    --gan-steps 6000 --arch avpgan --json build/default-model.json --install models/default.safetensors
 
-## ablation: the README's Table-4 ablation on synthetic data: avpgan and avpgan-nocbam trained
-## with make default-model's recipe (same data, encoder steps, GAN steps, seed), then avpgan eval of
-## the three architectures on the 20 held-out speakers. About an hour on 2 cores. Needs a face
+## ablation: the README's Table-4 ablation on synthetic data: voice2face and avpgan-nocbam trained
+## with make default-model's recipe (same data, encoder steps, GAN steps, seed; the default model
+## is its avpgan), then avpgan eval of the three architectures on the 20 held-out speakers.
+## About 45 minutes on 2 cores. Needs a face
 ## model: FACE_MODEL=face.safetensors (python3 tools/converters/convert_face.py --onnx mobilefacenet.onnx -o ...).
 ABLATION := build/ablation
 ablation: build
 	@test -n "$(FACE_MODEL)" || { echo "set FACE_MODEL=face.safetensors (tools/converters/convert_face.py makes one)"; exit 2; }
-	for arch in avpgan avpgan-nocbam; do \
+	for arch in voice2face avpgan-nocbam; do \
 	    python3 tools/benchmarks/bench_learning.py --workdir $(ABLATION)/$$arch --speakers 100 --voice-steps 1500 \
 	        --gan-steps 6000 --arch $$arch --json $(ABLATION)/$$arch.json || exit 1; done
-	build/bin/avpgan eval --model models/default.safetensors --model $(ABLATION)/avpgan/model.safetensors \
-	    --model $(ABLATION)/avpgan-nocbam/model.safetensors --voices $(ABLATION)/avpgan/data/voices \
-	    --faces $(ABLATION)/avpgan/data/faces --face-model $(FACE_MODEL) --seconds 1,2,all -o $(ABLATION)/eval
+	build/bin/avpgan eval --model models/default.safetensors --model $(ABLATION)/voice2face/model.safetensors \
+	    --model $(ABLATION)/avpgan-nocbam/model.safetensors --voices $(ABLATION)/voice2face/data/voices \
+	    --faces $(ABLATION)/voice2face/data/faces --face-model $(FACE_MODEL) --seconds 1,2,all -o $(ABLATION)/eval
 
 ## install: the library, header, avpgan.pc, CMake config, the avpgan command and the default model
 ## under PREFIX (default /usr/local; DESTDIR for staging; INSTALL_LIBDIR, default lib), so that

@@ -25,9 +25,7 @@ private func deliver(_ audio: DecodedAudio, _ samples: UnsafeMutablePointer<Floa
         full.channels = UInt32(audio.channels)
         full.n_samples = UInt64(audio.samples.count)
         full.seconds = audio.seconds
-        withUnsafeMutableBytes(of: &full.format) { dst in
-            dst.copyBytes(from: Array(audio.format.utf8.prefix(dst.count - 1)) + [0])
-        }
+        Argument.copyName(audio.format, into: &full.format)
         try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: AudioStructSize.audioInfo, name: "info")
     }
     guard try Argument.buffer(samples, capacity: capacity, needed: audio.samples.count, neededOut: needed,

@@ -116,6 +116,15 @@ enum Argument {
         }
     }
 
+    /// Copies `values` into a fixed array field of an info struct (a C tuple of `Value`), as
+    /// many as fit; the rest of the field is left as it is.
+    static func copyValues<Field, Value>(_ values: [Value], into field: inout Field) {
+        withUnsafeMutableBytes(of: &field) { raw in
+            let slots = raw.bindMemory(to: Value.self)
+            for (i, v) in values.prefix(slots.count).enumerated() { slots[i] = v }
+        }
+    }
+
     /// An `avpgan_pixels` value: nil for AVPGAN_PIXELS_MODEL_DEFAULT (0).
     static func pixels(_ code: Int32, name: String) throws -> PixelMapping? {
         switch code {

@@ -22,28 +22,6 @@ public func avpgan_face_similarity_recordings(_ params: UnsafePointer<avpgan_fac
     }
 }
 
-/// Writes `list` NUL-terminated, one after another, into a caller's buffer (or answers a size
-/// query): the recordings functions' output.
-func writePathList(_ list: [String], into paths: UnsafeMutablePointer<CChar>?, capacity: Int,
-                   needed: UnsafeMutablePointer<Int>?, count: UnsafeMutablePointer<Int>?) throws {
-    var bytes: [CChar] = []
-    for path in list {
-        bytes += path.utf8.map { CChar(bitPattern: $0) }
-        bytes.append(0)
-    }
-    count?.pointee = list.count
-    guard try Argument.buffer(paths, capacity: capacity, needed: bytes.count, neededOut: needed, name: "paths", unit: "bytes") else { return }
-    paths!.update(from: bytes, count: bytes.count)
-}
-
-/// A caller's array of `count` recording paths (non-empty strings).
-func pathList(_ recordings: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int) throws -> [String] {
-    try Argument.size(count, "n_recordings")
-    guard count > 0 else { return [] }
-    let list = Array(UnsafeBufferPointer(start: try Argument.require(recordings, "recordings"), count: count))
-    return try list.enumerated().map { try DatasetArguments.string($1, "recordings[\($0)]") }
-}
-
 @_cdecl("avpgan_face_similarity_portraits_params_init")
 public func avpgan_face_similarity_portraits_params_init(_ params: UnsafeMutablePointer<avpgan_face_similarity_portraits_params>?,
                                                          _ size: Int) -> Int32 {
@@ -62,16 +40,14 @@ public func avpgan_face_similarity_portraits(_ handle: OpaquePointer?, _ recordi
                                     minimumSize: portraitsParamsSize, name: "params")
         let seconds = try evaluationLengths(p.seconds, p.n_seconds)
         let one = FaceSimilarityRecords.recordSize(lengths: seconds.count, imageSize: model.imageSize)
-        let (total, overflow) = one.multipliedReportingOverflow(by: nRecordings)
-        guard !overflow else { throw AVPGANError(.invalidArgument, "n_recordings is \(nRecordings): their portraits take more bytes than a size_t counts") }
-        guard try Argument.buffer(buffer, capacity: capacity, needed: total, neededOut: needed, name: "buffer", unit: "bytes") else { return }
-        let progress = p.progress, progressUser = UInt(bitPattern: p.progress_user_data)
-        let abort = p.abort_fn, abortUser = UInt(bitPattern: p.abort_user_data)
-        let bytes = try FaceSimilarityRecords.make(model, recordings: paths, seconds: seconds, progress: { done, all in
-            progress?(UInt64(done), UInt64(all), UnsafeMutableRawPointer(bitPattern: progressUser))
-        }, shouldStop: { abort.map { $0(UnsafeMutableRawPointer(bitPattern: abortUser)) != 0 } ?? false })
-        guard bytes.count == total else { throw AVPGANError(.internal, "the portraits took \(bytes.count) bytes, \(total) were announced") }
-        buffer!.update(from: bytes, count: bytes.count)
+        try fillRecords("portraits", recordSize: one, count: nRecordings, into: buffer, capacity: capacity, needed: needed) {
+            // Called from worker threads: the callbacks travel as addresses (Sendable).
+            let progress = p.progress, progressUser = UInt(bitPattern: p.progress_user_data)
+            let abort = p.abort_fn, abortUser = UInt(bitPattern: p.abort_user_data)
+            return try FaceSimilarityRecords.make(model, recordings: paths, seconds: seconds, progress: { done, all in
+                progress?(UInt64(done), UInt64(all), UnsafeMutableRawPointer(bitPattern: progressUser))
+            }, shouldStop: { abort.map { $0(UnsafeMutableRawPointer(bitPattern: abortUser)) != 0 } ?? false })
+        }
     }
 }
 

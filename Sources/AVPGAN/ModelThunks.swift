@@ -79,13 +79,9 @@ private func fill(_ info: inout avpgan_model_info, from m: Model) {
     info.embed_dim = UInt32(c.embedDim)
     info.image_size = UInt32(c.imageSize)
     info.image_channels = 3
-    func put(_ widths: [Int], _ count: inout UInt32, _ array: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                                                                         UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)) {
+    func put<T>(_ widths: [Int], _ count: inout UInt32, _ array: inout T) {
         count = UInt32(widths.count)
-        withUnsafeMutableBytes(of: &array) { raw in
-            let slots = raw.bindMemory(to: UInt32.self)
-            for (i, w) in widths.prefix(slots.count).enumerated() { slots[i] = UInt32(w) }
-        }
+        Argument.copyValues(widths.map { UInt32($0) }, into: &array)
     }
     put(c.voiceWidths, &info.n_voice_widths, &info.voice_widths)
     put(c.generatorWidths, &info.n_generator_widths, &info.generator_widths)

@@ -41,16 +41,13 @@ public func avpgan_pixel_retrieval_embeddings(_ handle: OpaquePointer?, _ record
         let paths = try pathList(recordings, nRecordings)
         let p = try Argument.params(try Argument.require(params, "params"), defaults: defaultEmbeddingsParams,
                                     minimumSize: embeddingsParamsSize, name: "params")
-        let (total, overflow) = PixelRetrievalRecords.recordSize(embedDim: model.embedDim).multipliedReportingOverflow(by: nRecordings)
-        guard !overflow else { throw AVPGANError(.invalidArgument, "n_recordings is \(nRecordings): their embeddings take more bytes than a size_t counts") }
         if let dir = p.cache_dir { _ = try DatasetArguments.string(dir, "params.cache_dir") }  // a size query checks it too
-        guard try Argument.buffer(buffer, capacity: capacity, needed: total, neededOut: needed, name: "buffer", unit: "bytes") else { return }
-        let cache = try DatasetArguments.cache(p.cache_dir, orDefault: true)
-        let bytes = try PixelRetrievalRecords.make(model, recordings: paths, cache: cache,
-                                                   progress: progressReporter(p.progress, p.progress_user_data),
-                                                   shouldStop: stopAsker(p.abort_fn, p.abort_user_data))
-        guard bytes.count == total else { throw AVPGANError(.internal, "the embeddings took \(bytes.count) bytes, \(total) were announced") }
-        buffer!.update(from: bytes, count: bytes.count)
+        let one = PixelRetrievalRecords.recordSize(embedDim: model.embedDim)
+        try fillRecords("embeddings", recordSize: one, count: nRecordings, into: buffer, capacity: capacity, needed: needed) {
+            try PixelRetrievalRecords.make(model, recordings: paths, cache: try DatasetArguments.cache(p.cache_dir, orDefault: true),
+                                           progress: progressReporter(p.progress, p.progress_user_data),
+                                           shouldStop: stopAsker(p.abort_fn, p.abort_user_data))
+        }
     }
 }
 

@@ -55,10 +55,7 @@ private func fill(_ info: UnsafeMutablePointer<avpgan_portrait_info>?, _ p: Port
     full.voiced_seconds = p.features.voicedSeconds
     full.n_frames = UInt32(p.features.frames)
     full.embed_dim = UInt32(p.embedding.count)
-    withUnsafeMutableBytes(of: &full.embedding) { raw in
-        let slots = raw.bindMemory(to: Float.self)
-        for (i, v) in p.embedding.prefix(slots.count).enumerated() { slots[i] = v }
-    }
+    Argument.copyValues(p.embedding, into: &full.embedding)
     try Argument.fill(info, with: full, size: info.pointee.struct_size, minimumSize: PortraitStructSize.portraitInfo, name: "info")
 }
 

@@ -191,10 +191,7 @@ public func avpgan_trainer_get_info(_ handle: OpaquePointer?, _ info: UnsafeMuta
             full.has_dataset = run.hasDataset ? 1 : 0
             func put<T>(_ widths: [Int], _ count: inout UInt32, _ array: inout T) {
                 count = UInt32(min(widths.count, Int(AVPGAN_MAX_LAYERS)))
-                withUnsafeMutableBytes(of: &array) { raw in
-                    let slots = raw.bindMemory(to: UInt32.self)
-                    for (i, w) in widths.prefix(slots.count).enumerated() { slots[i] = UInt32(w) }
-                }
+                Argument.copyValues(widths.map { UInt32($0) }, into: &array)
             }
             put(c.voiceWidths, &full.n_voice_widths, &full.voice_widths)
             put(c.generatorWidths, &full.n_generator_widths, &full.generator_widths)

@@ -170,6 +170,52 @@ extension CommandHelp {
             ] + checkpointOptions + splitOptions + [threadsOption],
             examples: ["avpgan train-voice --voices data/voices -o enc.safetensors --steps 1500"]),
         CommandHelp(
+            name: "train-enhancer", synopsis: "--faces DIR -o ENHANCER.safetensors [options]",
+            summary: "train or fine-tune a face enhancer (GFPGAN's losses) on a face folder",
+            description: """
+            Trains a GFPGAN-compatible enhancer the way GFPGAN's training does: faces degraded \
+            (blur, shrink, noise, JPEG) into inputs, the paper's losses (L1, perceptual, \
+            adversarial, eye and mouth discriminators with their style loss, identity), Adam, \
+            an averaged (EMA) copy that becomes the enhancer file. FACES holds aligned square \
+            faces of one size (PNG or JPEG, any nesting) and optionally landmarks.json; a share \
+            is held out, and at each checkpoint the enhancer is measured on it against bicubic \
+            upscaling (PSNR, SSIM) with a sheet of input | output | truth in D/samples. A loss \
+            whose network is not given (--perceptual, --face-model) is off. --init fine-tunes an \
+            enhancer file (a converted GFPGAN or one of ours). Ctrl-C writes a checkpoint and \
+            stops; --resume continues bit-identically. A loss that is not finite stops the run \
+            (exit 3), keeping the last checkpoint.
+            """,
+            options: [
+                O("--faces", "DIR", "aligned square faces of one size, and optionally landmarks.json"),
+                O("-o", "ENHANCER.safetensors", "the trained enhancer (the EMA generator)"),
+                O("--size", "N", "training size, 32-1024, a power of two", default: "the faces' size"),
+                O("--widths", "full|small|tiny", "a new enhancer's widths: GFPGAN v1.3's, num_style_feat 64 with "
+                    + "narrow 0.25, or test size", default: "small"),
+                O("--channel-multiplier", "M", "a new enhancer's channel_multiplier", default: "the widths'"),
+                O("--narrow", "N", "a new enhancer's narrow", default: "the widths'"),
+                O("--init", "ENHANCER", "fine-tune this enhancer file instead of a new one"),
+                O("--face-model", "F", "face-recognition model for the identity loss (tools/converters/convert_face.py)"),
+                O("--perceptual", "VGG", "VGG-19 for the perceptual loss (tools/converters/convert_vgg.py)"),
+                O("--losses", "NAME=W,...", "loss weights (l1, perceptual, perceptualStyle, adversarial, facialComponents, "
+                    + "componentStyle, identity); 0 turns one off", default: "the paper's"),
+                O("--lr", "LR", "Adam learning rate of every network", default: "2e-3"),
+                O("--steps", "N", "training steps", default: "1000"),
+                O("--batch", "N", "faces per step", default: "4"),
+                O("--seed", "N", "seed of initialisation, noise, batches and the held-out split", default: "1"),
+                O("--validation-fraction", "F", "share of the faces held out (at least one)", default: "0.05"),
+                O("--checkpoint-dir", "D", "checkpoints, the JSONL log and sample sheets go here"),
+                O("--checkpoint-every", "N", "steps between checkpoints and validations", default: "100"),
+                O("--resume", nil, "continue from D's checkpoint (the same faces; the run keeps its own recipe)"),
+                O("--log", "F.jsonl", "one JSON line of losses per step, one per validation", default: "D/train-enhancer.jsonl"),
+                threadsOption,
+            ],
+            examples: ["avpgan synth-data -o synth --speakers 200 --face-size 128",
+                       "avpgan train-enhancer --faces synth/faces -o enhancer.safetensors \\",
+                       "    --perceptual vgg19.safetensors --checkpoint-dir run/",
+                       "avpgan train-enhancer --faces ffhq512/ --init gfpgan-v1.4.safetensors \\",
+                       "    --face-model arcface.safetensors --perceptual vgg19.safetensors \\",
+                       "    -o tuned.safetensors --checkpoint-dir tune/"]),
+        CommandHelp(
             name: "synth-data", synopsis: "-o DIR [options]",
             summary: "a synthetic voice-face data set (espeak-ng voices, procedural faces)",
             description: """

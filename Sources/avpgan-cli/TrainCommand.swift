@@ -55,18 +55,14 @@ enum TrainCommand {
         recipe.cbamGate = cbamGate
         recipe.healthWarmUp = warmUp
         // Under mpirun/srun with several ranks: data-parallel training; rank 0 writes everything.
-        // Left with MPI_Finalize by main after a normal return; any failure aborts the job (fail).
-        let group = try MPIProcessGroup.joinIfLaunched()
-        let lead = (group?.rank ?? 0) == 0
-        func say(_ line: String) { if lead { print(line) } }
+        let console = try TrainingConsole()
+        let group = console.group, lead = console.lead, tty = console.tty
+        func say(_ line: String) { console.say(line) }
         if let group, batch < group.size { fail("--batch \(batch) is smaller than the \(group.size) ranks; each rank needs at least one row", code: 2) }
         let index = try DatasetOptions.index(o, voices: voices, faces: faces)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
         say("feature cache: \(cache.directory)")
-        if options.resume, options.checkpointDirectory.map({ access("\($0)/\(GANTrainingSession.checkpointName)", R_OK) != 0 }) ?? true {
-            fail("--resume needs --checkpoint-dir D holding \(GANTrainingSession.checkpointName)")
-        }
-        let tty = lead && isatty(STDERR_FILENO) == 1
+        TrainingConsole.requireCheckpoint(resume: options.resume, directory: options.checkpointDirectory, name: GANTrainingSession.checkpointName)
         let session = try GANTrainingSession(options: options, recipe: recipe, index: index, cache: cache, rank: group?.rank ?? 0) { done, total in
             if tty { fputs("\rloading data \(done)/\(total)\u{1B}[K", stderr) }
         }
@@ -78,17 +74,15 @@ enum TrainCommand {
         if tty { fputs("\r\u{1B}[K", stderr) }
         if let group {
             try session.distribute(over: group, fingerprint: DatasetOptions.fingerprint(index))
-            say("data-parallel over \(group.size) ranks (MPI, \(group.library)): each step's batch of \(batch) is shared out, \(BatchSlice.rows(batch: batch, rank: 0, size: group.size).count) rows on rank 0")
+            console.sayShared(batch: batch, rows: "rows")
         }
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
+        TrainingConsole.stopOnSignals()
         let start = Bench.now(), first = run.step
         say("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
         let outcome = try session.train(onStep: { r in
             if tty {
-                let eta = Double(r.steps - r.step) / max(r.stepsPerSecond, 1e-9)
                 let warn = run.health.isHealthy ? "" : "  WARNING: " + run.health.warnings.map(\.rawValue).joined(separator: ", ")
-                fputs("\rstep \(r.step)/\(r.steps)  \(fixed(r.stepsPerSecond, 2)) steps/s  ETA \(Int(eta)) s  " + zip(TrainingRun.lossNames, r.losses).map { "\($0) \(fixed(Double($1), 3))" }.joined(separator: " ") + warn + "\u{1B}[K", stderr)
+                fputs(TrainingConsole.progress(step: r.step, of: r.steps, stepsPerSecond: r.stepsPerSecond) + zip(TrainingRun.lossNames, r.losses).map { "\($0) \(fixed(Double($1), 3))" }.joined(separator: " ") + warn + "\u{1B}[K", stderr)
             }
             if !r.newWarnings.isEmpty {
                 if tty { fputs("\n", stderr) }
@@ -104,12 +98,9 @@ enum TrainCommand {
         if outcome == .stopped { stopRequested = 1 }
         if tty { fputs("\n", stderr) }
         if !run.health.isHealthy { say("WARNING: \(run.health.summary)") }
-        if let group, run.step > first {
-            let seconds = Bench.now() - start, stepsDone = Double(run.step - first)
-            say("data-parallel: \(group.size) ranks, \(fixed(stepsDone / seconds, 3)) steps/s, communication (with waiting) \(fixed(1000 * group.communicationSeconds / stepsDone, 2)) ms per step on rank 0, \(fixed(100 * group.communicationSeconds / seconds, 1)) % of its time, \(run.reducedFloatsPerStep * 4) gradient bytes per step")
-        }
+        console.sayCommunication(since: start, first: first, step: run.step, reducedFloats: run.reducedFloatsPerStep, reduced: "gradient bytes")
         if stopRequested != 0 {
-            say("stopped at step \(run.step); resume with --resume\(session.checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
+            console.sayStopped(at: run.step, checkpointPath: session.checkpointPath)
             return 130
         }
         try session.export(to: output)

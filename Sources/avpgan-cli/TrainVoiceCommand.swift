@@ -30,43 +30,34 @@ enum TrainVoiceCommand {
         options.lr = lr
         options.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
-        let group = try MPIProcessGroup.joinIfLaunched()
-        let lead = (group?.rank ?? 0) == 0
-        func say(_ line: String) { if lead { print(line) } }
+        let console = try TrainingConsole()
+        let group = console.group, lead = console.lead, tty = console.tty
+        func say(_ line: String) { console.say(line) }
         if let group, batch < group.size { fail("--batch \(batch) is smaller than the \(group.size) ranks; each rank needs at least one crop", code: 2) }
-        if options.resume, access("\(options.checkpointDirectory ?? "")/\(VoiceEncoderTrainingSession.checkpointName)", R_OK) != 0 || options.checkpointDirectory == nil {
-            fail("--resume needs --checkpoint-dir D holding voice-checkpoint.safetensors")
-        }
+        TrainingConsole.requireCheckpoint(resume: options.resume, directory: options.checkpointDirectory,
+                                          name: VoiceEncoderTrainingSession.checkpointName)
         let index = try DatasetOptions.index(o, voices: voices, faces: nil)
         let cache = try FeatureCache(directory: o.values["--cache"] ?? FeatureCache.defaultDirectory)
         say("feature cache: \(cache.directory)")
-        let tty = lead && isatty(STDERR_FILENO) == 1
         let session = try VoiceEncoderTrainingSession(options: options, index: index, cache: cache, reducer: group,
                                                       fingerprint: DatasetOptions.fingerprint(index)) { done, total in
             if tty { fputs("\rloading voices \(done)/\(total)\u{1B}[K", stderr) }
         }
         let run = session.run
         if tty { fputs("\r\u{1B}[K", stderr) }
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
+        TrainingConsole.stopOnSignals()
         let c = run.config
-        if let group {
-            say("data-parallel over \(group.size) ranks (MPI, \(group.library)): each step's batch of \(batch) is shared out, \(BatchSlice.rows(batch: batch, rank: 0, size: group.size).count) crops on rank 0, BatchNorm synchronised")
-        }
+        console.sayShared(batch: batch, rows: "crops", note: ", BatchNorm synchronised")
         say("pre-training the voice encoder (widths \(c.voiceWidths), embedding \(c.embedDim)) as a classifier of \(run.speakerNames.count) speakers, \(run.heldOutCount) utterances held out, batch \(batch), steps \(run.step)..<\(steps)")
         let start = Bench.now(), first = run.step
         let finished = try session.train(onStep: { r in
             guard tty else { return }
-            let eta = Double(r.steps - r.step) / max(r.stepsPerSecond, 1e-9)
-            fputs("\rstep \(r.step)/\(r.steps)  \(fixed(r.stepsPerSecond, 2)) steps/s  ETA \(Int(eta)) s  loss \(fixed(Double(r.loss), 4))  accuracy \(fixed(100 * r.runningAccuracy, 1)) % (last \(r.accuracyWindow) steps)\u{1B}[K", stderr)
+            fputs(TrainingConsole.progress(step: r.step, of: r.steps, stepsPerSecond: r.stepsPerSecond) + "loss \(fixed(Double(r.loss), 4))  accuracy \(fixed(100 * r.runningAccuracy, 1)) % (last \(r.accuracyWindow) steps)\u{1B}[K", stderr)
         }, shouldStop: { stopRequested != 0 })
         if tty { fputs("\n", stderr) }
-        if let group, run.step > first {
-            let seconds = Bench.now() - start, stepsDone = Double(run.step - first)
-            say("data-parallel: \(group.size) ranks, \(fixed(stepsDone / seconds, 3)) steps/s, communication (with waiting) \(fixed(1000 * group.communicationSeconds / stepsDone, 2)) ms per step on rank 0, \(fixed(100 * group.communicationSeconds / seconds, 1)) % of its time, \(run.reducedFloatsPerStep * 4) bytes reduced per step")
-        }
+        console.sayCommunication(since: start, first: first, step: run.step, reducedFloats: run.reducedFloatsPerStep, reduced: "bytes reduced")
         if !finished {
-            say("stopped at step \(run.step); resume with --resume\(session.checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
+            console.sayStopped(at: run.step, checkpointPath: session.checkpointPath)
             return 130
         }
         let elapsed = Bench.now() - start

@@ -260,6 +260,8 @@ do {
         let code = try TrainVoiceCommand.run(o, flags: o.flags)
         MPIProcessGroup.current?.finalize()
         exit(code)
+    case "train-enhancer":
+        exit(try TrainEnhancerCommand.run(o, flags: o.flags))
     case "synth-data":
         exit(try SynthData.run(o))
     case "embed":

@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CLI = os.path.join(ROOT, "build", "bin", "avpgan")
 VOICE = os.path.join(ROOT, "examples", "voices", "heldout-speaker.flac")
 MODEL = os.path.join(ROOT, "models", "default.safetensors")
-COMMANDS = ["portrait", "enhance", "features", "info", "generate", "embed", "train", "train-voice", "synth-data",
+COMMANDS = ["portrait", "enhance", "features", "info", "generate", "embed", "train", "train-voice", "train-enhancer", "synth-data",
             "pixel-retrieval", "eval", "bench", "version", "help"]
 
 

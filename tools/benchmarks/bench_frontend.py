@@ -3,13 +3,13 @@
 comparison, the library through the Python bindings (avpgan.features on the path, and
 Model.portrait + encode_png). The library's own in-process figures come from `avpgan bench
 --voice`. Prints one JSON object; medians over repeated calls."""
-import argparse, importlib.util, json, os, sys, wave
+import argparse, json, os, sys, wave
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path[:0] = [os.path.join(ROOT, "tools", room) for room in ("converters", "fixtures", "benchmarks")]
-from timing import median_seconds  # noqa: E402
+from timing import load_module, median_seconds  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import avpgan  # noqa: E402
 
@@ -26,9 +26,7 @@ def main():
     with avpgan.Model(a.model) as m:
         out["bindings_portrait_png"] = median_seconds(lambda: avpgan.encode_png(m.portrait(a.wav)), a.seconds)
     try:
-        spec = importlib.util.spec_from_file_location("voice_frontend", a.reference)
-        ref = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(ref)
+        ref = load_module("voice_frontend", a.reference)
         def reference():
             with wave.open(a.wav) as w:
                 pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16)

@@ -32,7 +32,7 @@ def main():
     p.add_argument("--generator-cbam", choices=["on", "off"],
                    help="CBAM in avpgan's generator too (avpgan train --generator-cbam; default: the trainer's)")
     p.add_argument("--cbam-gate", choices=["sigmoid", "residual"],
-                   help="how avpgan's CBAM gates (avpgan train --cbam-gate; default: the trainer's, sigmoid)")
+                   help="how avpgan's CBAM gates (avpgan train --cbam-gate; default: the trainer's, residual)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="write the result here")

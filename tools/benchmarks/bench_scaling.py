@@ -6,29 +6,14 @@ even when wall times do not. Run from the repository root after `make build`:
 
     PYTHONPATH=bindings/python python3 tools/benchmarks/bench_scaling.py --model build/bench/avpgan-full.safetensors
 Needs numpy only (the model: tools/benchmarks/bench.py writes random full-width ones into build/bench)."""
-import argparse, time
+import argparse, os, sys, time
 
 import numpy as np
 
 import avpgan
 
-
-def cpu_min(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
-
-
-def thread_min(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.thread_time()
-        fn()
-        best = min(best, time.thread_time() - t)
-    return best
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import min_seconds  # noqa: E402
 
 
 def speech_like(seconds, rate=16000, seed=0):
@@ -55,8 +40,8 @@ def main():
 
     with open(a.model, "rb") as f:
         data = f.read()
-    read = thread_min(lambda: open(a.model, "rb").read(), a.repeat)
-    load = thread_min(lambda: avpgan.Model(a.model), a.repeat)
+    read = min_seconds(lambda: open(a.model, "rb").read(), a.repeat, time.thread_time)
+    load = min_seconds(lambda: avpgan.Model(a.model), a.repeat, time.thread_time)
     print(f"model load ({len(data) / 2**20:.0f} MiB): {load * 1e3:.1f} ms CPU of the calling thread; "
           f"reading the file: {read * 1e3:.1f} ms; ratio {load / read:.1f} (goal: at most 2)\n")
 
@@ -66,19 +51,19 @@ def main():
     for b in (int(x) for x in a.batches.split(",")):
         z = np.random.default_rng(b).standard_normal((b, e)).astype(np.float32)
         z /= np.linalg.norm(z, axis=1, keepdims=True)
-        t = cpu_min(lambda: model.generate_raw(z), a.repeat)
+        t = min_seconds(lambda: model.generate_raw(z), a.repeat)
         print(f"| {b} | {t * 1e3:.1f} ms | {t / b * 1e3:.2f} ms | {1.0774 * b / t:.1f} |")
 
     print("\n| voice encoder frames | CPU time | GFLOP/s (0.56 MFLOP/frame) |\n|---|---|---|")
     for frames in (100, 1000, 3000, 6000, 60000):
         x = np.random.default_rng(frames).standard_normal((frames, model.info.n_mels)).astype(np.float32)
-        t = cpu_min(lambda: model.embed(x), a.repeat)
+        t = min_seconds(lambda: model.embed(x), a.repeat)
         print(f"| {frames} ({frames / 100:g} s) | {t * 1e3:.1f} ms | {0.5595e-3 * frames / t:.1f} |")
 
     print("\n| recording (16 kHz int16, samples in memory) | portrait CPU time | per second of audio |\n|---|---|---|")
     for s in (float(x) for x in a.seconds.split(",")):
         pcm = speech_like(s)
-        t = cpu_min(lambda: model.portrait(pcm, sample_rate=16000), a.repeat if s < 60 else 1)
+        t = min_seconds(lambda: model.portrait(pcm, sample_rate=16000), a.repeat if s < 60 else 1)
         print(f"| {s:g} s | {t * 1e3:.1f} ms | {t / s * 1e3:.2f} ms |")
 
 

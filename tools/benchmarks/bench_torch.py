@@ -1,11 +1,11 @@
 """Times the PyTorch reference networks (../shared/reference/avpgan_torch.py) at full widths, the
 same measurements as `avpgan bench`: voice encoder on N frames, generator at given batch sizes.
 Prints one JSON object per architecture. Run by tools/benchmarks/bench.py; needs torch."""
-import argparse, importlib.util, json, os, sys
+import argparse, json, os, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path[:0] = [os.path.join(ROOT, "tools", room) for room in ("converters", "fixtures", "benchmarks")]
-from timing import median_seconds  # noqa: E402
+from timing import load_module, median_seconds  # noqa: E402
 
 
 def main():
@@ -20,9 +20,7 @@ def main():
     p.add_argument("--frontend", default=os.path.join(ROOT, "..", "shared", "reference", "voice_frontend.py"))
     a = p.parse_args()
     import torch
-    spec = importlib.util.spec_from_file_location("avpgan_reference", a.reference)
-    ref = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ref)
+    ref = load_module("avpgan_reference", a.reference)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     for arch in a.arch:
@@ -50,9 +48,7 @@ def portrait_png(path, frontend, nets, torch):
     import wave, zlib, struct
     import numpy as np
     if "ref" not in _FRONTEND:
-        spec = importlib.util.spec_from_file_location("voice_frontend", frontend)
-        _FRONTEND["ref"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(_FRONTEND["ref"])
+        _FRONTEND["ref"] = load_module("voice_frontend", frontend)
     ref = _FRONTEND["ref"]
     with wave.open(path) as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16)

@@ -3,9 +3,11 @@
 (batch N voices of T frames, faces 3x64x64, 100 identities, noise 0.05 N(0, 1) [N, E, 1, 1]),
 e in eval mode and g, f, d, c in train mode as Algorithm 1 runs them. One warm-up step, then
 --steps timed steps. Prints one JSON object per architecture. Run by tools/benchmarks/bench_train.py."""
-import argparse, importlib.util, json, os, statistics, time
+import argparse, json, os, statistics, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools", "benchmarks"))
+from timing import load_module  # noqa: E402
 
 
 def main():
@@ -20,9 +22,7 @@ def main():
     p.add_argument("--identities", type=int, default=100)
     a = p.parse_args()
     import torch
-    spec = importlib.util.spec_from_file_location("avpgan_reference", a.reference)
-    ref = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ref)
+    ref = load_module("avpgan_reference", a.reference)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     n, t = a.batch, a.frames

@@ -39,7 +39,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import face_model_file as fmf  # noqa: E402
-from conversion_error import ConversionError  # noqa: E402
+from conversion_error import ConversionError, report  # noqa: E402
 from face_onnx import _detect_arch, onnx_tensors  # noqa: E402,F401 - _detect_arch for the tests
 from onnx_reader import read_onnx  # noqa: E402,F401 - part of what this module offers
 # The PyTorch reader; convert_gfpgan.py reads GFPGAN checkpoints through these names.
@@ -137,11 +137,7 @@ def main(argv=None):
         arch, config, n = convert(a.output, onnx=a.onnx, torch=a.torch, arch=a.arch, fold=a.fold, bn_eps=a.bn_eps,
                                   input_mean=a.input_mean, input_std=a.input_std, channel_order=a.channel_order)
     except Exception as e:
-        msg = " ".join(str(e).split()) or type(e).__name__
-        if not isinstance(e, (ConversionError, fmf.FaceModelError)):
-            msg = f"{type(e).__name__}: {msg}"
-        print(f"{PROG}: error: {msg}", file=sys.stderr)
-        return 2
+        return report(PROG, e, (ConversionError, fmf.FaceModelError))
     print(f"{arch}, embed_dim {config['embed_dim']}, {n} parameters, batch_norm {config['batch_norm']} -> {a.output}")
     return 0
 

@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import avpgan_model_file as amf  # noqa: E402
+from conversion_error import ConversionError, report  # noqa: E402
 import safetensors_io  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,10 +39,6 @@ DEFAULT_REFERENCE = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "re
 NETWORK_OPTIONS = [("voice_encoder", "--voice-encoder"), ("generator", "--generator"),
                    ("face_encoder", "--face-encoder"), ("discriminator", "--discriminator"),
                    ("classifier", "--classifier")]
-
-
-class ConversionError(Exception):
-    """A checkpoint that cannot be converted; the message is one line for the user."""
 
 
 def load_reference(path=DEFAULT_REFERENCE):
@@ -214,11 +211,7 @@ def main(argv=None):
         config, n = convert(a.arch, paths, a.output, "stored" if a.training else a.spectral_norm, a.pixels,
                             a.reference, training=a.seed if a.training else None)
     except Exception as e:
-        msg = " ".join(str(e).split()) or type(e).__name__
-        if not isinstance(e, (ConversionError, amf.ModelFileError)):
-            msg = f"{type(e).__name__}: {msg}"
-        print(f"convert_torch.py: error: {msg}", file=sys.stderr)
-        return 2
+        return report("convert_torch.py", e, (ConversionError, amf.ModelFileError))
     print(f"{a.output}: {amf.describe(a.arch, config, n)}")
     return 0
 

@@ -28,15 +28,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import safetensors_io  # noqa: E402
+from conversion_error import ConversionError, report  # noqa: E402
 
 PROG = "convert_vgg.py"
 ARCH = "vgg19-features"
 # torchvision's vgg19 "E" configuration: output channels, "M" a 2x2 max-pool.
 CONFIG_E = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
-
-
-class VGGConversionError(Exception):
-    pass
 
 
 def conv_indices():
@@ -55,30 +52,30 @@ def convert_state_dict(state):
     """{name: float32 array} of the 16 convolutions of a torchvision VGG-19 state dict
     ({key: array}), checked as the module docstring says."""
     if any(".running_mean" in k for k in state):
-        raise VGGConversionError("the state dict has BatchNorm statistics (vgg19_bn?); the perceptual loss uses plain vgg19")
+        raise ConversionError("the state dict has BatchNorm statistics (vgg19_bn?); the perceptual loss uses plain vgg19")
     out, previous = {}, 3
     for n in conv_indices():
         w_name, b_name = f"features.{n}.weight", f"features.{n}.bias"
         for name in (w_name, b_name):
             if name not in state:
-                raise VGGConversionError(f"{name} is missing: not a torchvision vgg19 state dict")
+                raise ConversionError(f"{name} is missing: not a torchvision vgg19 state dict")
         w = np.asarray(state[w_name])
         b = np.asarray(state[b_name])
         if w.ndim != 4 or w.shape[2:] != (3, 3) or w.shape[1] != previous:
-            raise VGGConversionError(f"{w_name} has shape {list(w.shape)}, expected [out, {previous}, 3, 3]")
+            raise ConversionError(f"{w_name} has shape {list(w.shape)}, expected [out, {previous}, 3, 3]")
         if b.shape != (w.shape[0],):
-            raise VGGConversionError(f"{b_name} has shape {list(b.shape)}, expected [{w.shape[0]}]")
+            raise ConversionError(f"{b_name} has shape {list(b.shape)}, expected [{w.shape[0]}]")
         for name, a in ((w_name, w), (b_name, b)):
             if a.dtype.kind != "f":
-                raise VGGConversionError(f"{name} has dtype {a.dtype}, expected floating point")
+                raise ConversionError(f"{name} has dtype {a.dtype}, expected floating point")
             if not np.isfinite(a).all():
-                raise VGGConversionError(f"{name} has non-finite values")
+                raise ConversionError(f"{name} has non-finite values")
         out[w_name] = np.ascontiguousarray(w, dtype=np.float32)
         out[b_name] = np.ascontiguousarray(b, dtype=np.float32)
         previous = w.shape[0]
     extra = [k for k in state if k.startswith("features.") and k not in out]
     if extra:
-        raise VGGConversionError(f"{extra[0]} is not a tensor of torchvision's vgg19 features")
+        raise ConversionError(f"{extra[0]} is not a tensor of torchvision's vgg19 features")
     return out
 
 
@@ -101,9 +98,7 @@ def main(argv=None):
             state = convert_face.read_torch_state_dict(f.read())
         widths, n = write(a.output, state, os.path.basename(a.input))
     except Exception as e:
-        msg = " ".join(str(e).split()) or type(e).__name__
-        print(f"{PROG}: error: {msg}", file=sys.stderr)
-        return 2
+        return report(PROG, e, own=(Exception,))  # every failure in its own words
     print(f"vgg19 features, widths {widths}, {n} parameters -> {a.output}")
     return 0
 

@@ -1,9 +1,9 @@
 /// One training batch as Algorithm 1 draws it: voices and faces sampled independently.
 public struct TrainingBatch: Sendable {
-    /// `[n, frames, 64]`, frame-major (the library's feature layout).
+    /// `[n, frames, LogMelExtractor.bands]`, frame-major (the library's feature layout).
     public var voices: [Float]
     public var voiceLabels: [Int]
-    /// `[n, 3, 64, 64]` in [-1, 1].
+    /// `[n, 3, S, S]` in [-1, 1], S = `FaceImage.trainingSize`.
     public var faces: [Float]
     public var faceLabels: [Int]
     public var n: Int
@@ -84,16 +84,14 @@ public struct BatchSampler: Sendable {
 
     public mutating func next(batch n: Int) -> TrainingBatch {
         let t = cropFrames.lowerBound + Int(rng.next() % UInt64(cropFrames.count))
-        var out = TrainingBatch(voices: [Float](repeating: 0, count: n * t * 64), voiceLabels: [], faces: [], faceLabels: [], n: n, frames: t)
-        out.faces.reserveCapacity(n * 3 * 64 * 64)
+        let bands = LogMelExtractor.bands, side = FaceImage.trainingSize
+        var out = TrainingBatch(voices: [Float](repeating: 0, count: n * t * bands), voiceLabels: [], faces: [], faceLabels: [], n: n, frames: t)
+        out.faces.reserveCapacity(n * 3 * side * side)
         for b in 0..<n {
             let id = Int(rng.next() % UInt64(identities))
             let utterance = voices[id][Int(rng.next() % UInt64(voices[id].count))]
             let start = utterance.frames > t ? Int(rng.next() % UInt64(utterance.frames - t + 1)) : 0
-            for f in 0..<t {
-                let source = (start + f) % utterance.frames
-                for m in 0..<64 { out.voices[(b * t + f) * 64 + m] = utterance.values[source * 64 + m] }
-            }
+            copyTiledCrop(utterance, start: start, length: t, into: &out.voices, at: b * t * bands)
             out.voiceLabels.append(id)
         }
         for _ in 0..<n {
@@ -103,5 +101,16 @@ public struct BatchSampler: Sendable {
             out.faceLabels.append(id)
         }
         return out
+    }
+}
+
+/// Copies the crop of `length` frames from frame `start` of an utterance (`[frames, bands]`,
+/// frame-major, `bands` = `LogMelExtractor.bands`) into `out` from float `offset`, going round
+/// to its first frame where it ends first (a short utterance is tiled). Both samplers crop so.
+func copyTiledCrop(_ utterance: (values: [Float], frames: Int), start: Int, length: Int, into out: inout [Float], at offset: Int) {
+    let bands = LogMelExtractor.bands
+    for f in 0..<length {
+        let source = (start + f) % utterance.frames
+        for m in 0..<bands { out[offset + f * bands + m] = utterance.values[source * bands + m] }
     }
 }

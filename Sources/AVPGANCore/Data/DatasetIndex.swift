@@ -1,7 +1,8 @@
 // Data/: training data. `DatasetIndex` (here) finds the voices and faces of a data set and its
 // identity split (`VoxCelebMeta` reads vox1_meta.csv), `FaceImage` loads faces, `FeatureCache`
 // keeps the front end's features, and the samplers (`BatchSampler`, `VoiceBatchSampler`) draw
-// seeded batches that `BatchPrefetcher` prepares on a background thread.
+// seeded batches that `BatchPrefetcher` prepares on a background thread (`BackgroundDraw`, the
+// one-slot prefetch it shares with `EnhancerBatchPrefetcher`).
 
 #if canImport(Glibc)
 import Glibc

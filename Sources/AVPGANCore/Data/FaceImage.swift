@@ -2,7 +2,10 @@
 /// pixels each target pixel covers when shrinking) and scaled to [-1, 1] as the reference's
 /// `Normalize(0.5, 0.5)` does, planar `3 x size x size`.
 public enum FaceImage {
-    public static func load(_ path: String, size: Int = 64) throws -> [Float] {
+    /// The side of the generator's face, and so of the faces training loads: 64 px.
+    public static let trainingSize = 64
+
+    public static func load(_ path: String, size: Int = trainingSize) throws -> [Float] {
         let image = try loadRGB8(path)
         return resize(image.pixels, width: image.width, height: image.height, to: size)
     }
@@ -44,7 +47,7 @@ public enum FaceImage {
     }
 
     /// The mirror image of a planar `[3, size, size]` face.
-    public static func flipped(_ face: [Float], size: Int = 64) -> [Float] {
+    public static func flipped(_ face: [Float], size: Int = trainingSize) -> [Float] {
         var out = face
         for c in 0..<3 { for y in 0..<size { for x in 0..<size {
             out[(c * size + y) * size + x] = face[(c * size + y) * size + (size - 1 - x)]

@@ -9,7 +9,7 @@ public struct VoiceBatchSampler: Sendable {
 
     public let speakers: Int
     public var cropFrames: ClosedRange<Int> = 300...800
-    /// Training utterances per speaker, `[frames, 64]` frame-major each.
+    /// Training utterances per speaker, `[frames, LogMelExtractor.bands]` frame-major each.
     let train: [[Utterance]]
     /// Held-out utterances with their speaker label.
     public let heldOut: [(label: Int, utterance: Utterance)]
@@ -44,18 +44,18 @@ public struct VoiceBatchSampler: Sendable {
         rng = SplitMix(seed: seed)
     }
 
-    /// A batch of `n` crops: `voices` `[n, frames, 64]` frame-major, `labels` `[n]`.
+    /// A batch of `n` crops: `voices` `[n, frames, LogMelExtractor.bands]` frame-major, `labels` `[n]`.
     public mutating func next(batch n: Int) -> (voices: [Float], labels: [Int], frames: Int) {
         next(batch: n, rows: 0..<n)
     }
 
     /// The rows `rows` of a batch of `n` crops (one rank's share, `BatchSlice`): the generator
     /// draws the whole batch, so every rank keeps the same state and crop length, and only the
-    /// rows kept are copied. `voices` `[rows.count, frames, 64]`, `labels` `[rows.count]`.
+    /// rows kept are copied. `voices` `[rows.count, frames, LogMelExtractor.bands]`, `labels` `[rows.count]`.
     public mutating func next(batch n: Int, rows: Range<Int>) -> (voices: [Float], labels: [Int], frames: Int) {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= n)
         let t = cropFrames.lowerBound + Int(rng.next() % UInt64(cropFrames.count))
-        var voices = [Float](repeating: 0, count: rows.count * t * 64)
+        var voices = [Float](repeating: 0, count: rows.count * t * LogMelExtractor.bands)
         var labels: [Int] = []
         for b in 0..<n {
             let id = Int(rng.next() % UInt64(speakers))
@@ -63,10 +63,7 @@ public struct VoiceBatchSampler: Sendable {
             let start = utterance.frames > t ? Int(rng.next() % UInt64(utterance.frames - t + 1)) : 0
             guard rows.contains(b) else { continue }
             let row = b - rows.lowerBound
-            for f in 0..<t {
-                let source = (start + f) % utterance.frames
-                for m in 0..<64 { voices[(row * t + f) * 64 + m] = utterance.values[source * 64 + m] }
-            }
+            copyTiledCrop(utterance, start: start, length: t, into: &voices, at: row * t * LogMelExtractor.bands)
             labels.append(id)
         }
         return (voices, labels, t)

@@ -78,17 +78,8 @@ final class EnhancerNetwork {
         }
         func conv(_ layer: PlainConv, _ input: UnsafePointer<Float>, side: Int, into y: UnsafeMutablePointer<Float>,
                   lrelu: Bool, accumulate: Bool = false) throws {
-            let bias = layer.bias?.pointer
             try convolve(weights: layer.weight.pointer, outChannels: layer.outChannels, inChannels: layer.inChannels,
-                         kernel: layer.kernel, input, side: side, into: y, accumulate: accumulate,
-                         epilogue: bias == nil && !lrelu ? nil : { o, plane, pixels in
-                let b = bias?[o] ?? 0
-                if lrelu {
-                    for p in pixels { let v = plane[p] + b; plane[p] = v > 0 ? v : v * 0.2 }
-                } else {
-                    for p in pixels { plane[p] += b }
-                }
-            })
+                         kernel: layer.kernel, input, side: side, into: y, accumulate: accumulate, epilogue: layer.epilogue(lrelu: lrelu))
         }
         func resize(_ input: UnsafePointer<Float>, channels: Int, side: Int, up: Bool, into y: UnsafeMutablePointer<Float>) {
             Bilinear.resize(input, channels: channels, height: side, width: side, up: up, threads: threads, into: y, scratch: resampleScratch)
@@ -202,19 +193,7 @@ final class EnhancerNetwork {
         out.update(from: code, count: vectors * s)
         if !c.inputIsLatent {
             // NormStyleCode: x * rsqrt(mean(x^2 over dim 1) + 1e-8).
-            if c.differentW {
-                for f in 0..<s {
-                    var sum: Float = 0
-                    for l in 0..<n { sum += out[l * s + f] * out[l * s + f] }
-                    let factor = 1 / (sum / Float(n) + 1e-8).squareRoot()
-                    for l in 0..<n { out[l * s + f] *= factor }
-                }
-            } else {
-                var sum: Float = 0
-                for f in 0..<s { sum += out[f] * out[f] }
-                let factor = 1 / (sum / Float(s) + 1e-8).squareRoot()
-                for f in 0..<s { out[f] *= factor }
-            }
+            normalizeStyleCode(out, vectors: vectors, length: s)
             for v in 0..<vectors {
                 let x = out + v * s
                 for (weight, bias) in weights.mlp {
@@ -224,5 +203,24 @@ final class EnhancerNetwork {
             }
         }
         if !c.differentW { for l in 1..<n { (out + l * s).update(from: out, count: s) } }
+    }
+
+    /// NormStyleCode in place: over the layers of a `[L, S]` code, else over the features.
+    /// `vectors` > 1 exactly for a `different_w` code (its `latentCount` is at least 4). Shared
+    /// by inference (`makeLatents`) and training (`makeTrainingLatents`).
+    func normalizeStyleCode(_ x: UnsafeMutablePointer<Float>, vectors: Int, length s: Int) {
+        if vectors > 1 {
+            for f in 0..<s {
+                var sum: Float = 0
+                for l in 0..<vectors { sum += x[l * s + f] * x[l * s + f] }
+                let factor = 1 / (sum / Float(vectors) + 1e-8).squareRoot()
+                for l in 0..<vectors { x[l * s + f] *= factor }
+            }
+        } else {
+            var sum: Float = 0
+            for f in 0..<s { sum += x[f] * x[f] }
+            let factor = 1 / (sum / Float(s) + 1e-8).squareRoot()
+            for f in 0..<s { x[f] *= factor }
+        }
     }
 }

@@ -6,6 +6,21 @@ struct PlainConv {
     let outChannels: Int
     let inChannels: Int
     let kernel: Int
+
+    /// What follows the convolution, plane by plane: `+ bias`, then LeakyReLU 0.2 when `lrelu`
+    /// (upstream's `F.leaky_relu_`); nil when there is neither. Inference and training use it.
+    func epilogue(lrelu: Bool) -> SameConv.Epilogue? {
+        let bias = self.bias?.pointer
+        guard bias != nil || lrelu else { return nil }
+        return { o, plane, pixels in
+            let b = bias?[o] ?? 0
+            if lrelu {
+                for p in pixels { let v = plane[p] + b; plane[p] = v > 0 ? v : v * 0.2 }
+            } else {
+                for p in pixels { plane[p] += b }
+            }
+        }
+    }
 }
 
 /// Upstream's ResBlock: `lrelu(conv2(resample(lrelu(conv1(x))))) + skip(resample(x))`, with

@@ -116,21 +116,4 @@ extension EnhancerNetwork {
         if !c.differentW { for l in 1..<n { (out + l * s).update(from: out, count: s) } }
         return out
     }
-
-    /// NormStyleCode in place: over the layers of a `[L, S]` code, else over the features.
-    func normalizeStyleCode(_ x: UnsafeMutablePointer<Float>, vectors: Int, length s: Int) {
-        if vectors > 1 {
-            for f in 0..<s {
-                var sum: Float = 0
-                for l in 0..<vectors { sum += x[l * s + f] * x[l * s + f] }
-                let factor = 1 / (sum / Float(vectors) + 1e-8).squareRoot()
-                for l in 0..<vectors { x[l * s + f] *= factor }
-            }
-        } else {
-            var sum: Float = 0
-            for f in 0..<s { sum += x[f] * x[f] }
-            let factor = 1 / (sum / Float(s) + 1e-8).squareRoot()
-            for f in 0..<s { x[f] *= factor }
-        }
-    }
 }

@@ -5,7 +5,8 @@
 // `Degradation/` makes training inputs from high-resolution faces, `Discriminator/` holds the
 // StyleGAN2 and facial-component discriminators with the R1 penalty, and `Losses/` the losses
 // with their weights (docs/enhancer-losses.md). `EnhancerTrainingStep` is one whole step of
-// GFPGAN's training loop over all of them, with its Adam, EMA and checkpoints.
+// GFPGAN's training loop over all of them, with its Adam, EMA and checkpoints. `Prior/` trains
+// the StyleGAN2 face prior the decoder starts from (its network, step, checkpoints and file).
 
 /// What one `EnhancerNetwork.trainingForward` of one image keeps for its backward, in the
 /// pass's own workspace (a pass reused from image to image allocates nothing once grown).

@@ -10,7 +10,7 @@ extension EnhancerTrainingStep {
     static let checkpointKey = "avpgan.enhancer_training"
 
     /// The networks and optimisers of the checkpoint by prefix.
-    private var groups: [(prefix: String, values: [String: FloatStorage], names: [String], optimizer: OptimizedParameters?)] {
+    private var groups: [TrainingCheckpointGroup] {
         let layout = EnhancerLayout.tensors(for: config).map(\.name)
         var out: [(String, [String: FloatStorage], [String], OptimizedParameters?)] = [
             ("g", generatorParameters.values, layout, generatorParameters), ("ema", ema, emaNames, nil)]
@@ -19,24 +19,11 @@ extension EnhancerTrainingStep {
         return out
     }
 
-    /// The checkpoint's bytes.
-    func checkpoint() -> [UInt8] {
-        var tensors: [SafetensorsWriter.Tensor] = []
-        var metadata = config.metadata
-        for g in groups {
-            for name in g.names {
-                let v = g.values[name]!
-                tensors.append(.init(name: "\(g.prefix).\(name)", shape: [v.count], floats: v.array))
-            }
-            guard let o = g.optimizer else { continue }
-            for name in o.trained {
-                tensors.append(.init(name: "\(CheckpointValues.firstMomentPrefix)\(g.prefix).\(name)", shape: [o.adam[name]!.count],
-                                     floats: o.adam[name]!.expAvg.array))
-                tensors.append(.init(name: "\(CheckpointValues.secondMomentPrefix)\(g.prefix).\(name)", shape: [o.adam[name]!.count],
-                                     floats: o.adam[name]!.expAvgSq.array))
-            }
-            metadata["\(Self.checkpointKey).adam_step.\(g.prefix)"] = String(o.step)
-        }
+    /// The checkpoint's bytes; `metadata` adds a caller's keys (a session's sampler position),
+    /// which must not be the checkpoint's own.
+    func checkpoint(metadata extra: [String: String] = [:]) -> [UInt8] {
+        var metadata = config.metadata.merging(extra) { own, _ in own }
+        let tensors = TrainingCheckpointGroups.tensors(groups, key: Self.checkpointKey, metadata: &metadata)
         let s = settings
         var fields: [String: String] = [
             "step": String(stepCount), "rng": String(rng.state), "losses": EnhancerLossWeights.Term.allCases.map { "\($0.rawValue)=\(s.losses[$0])" }
@@ -65,40 +52,26 @@ extension EnhancerTrainingStep {
         let key = Self.checkpointKey, m = file.metadata
         guard m[key] == "1" else { throw AVPGANError.format("not an enhancer training checkpoint (metadata \(key) is missing)") }
         let config = try EnhancerConfig.parse(metadata: m)
-        func text(_ field: String) throws -> String {
-            guard let v = m["\(key).\(field)"] else { throw AVPGANError.format("enhancer training checkpoint: metadata \(key).\(field) is missing") }
-            return v
-        }
-        func numbers(_ field: String, _ count: Int) throws -> [Double] {
-            let parts = try text(field).split(separator: ",").map { Double($0) }
-            guard parts.count == count, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-                throw AVPGANError.format("enhancer training checkpoint: metadata \(key).\(field) is not \(count) numbers")
-            }
-            return parts.map { $0! }
-        }
-        func integer(_ field: String) throws -> Int {
-            guard let v = Int(try text(field)), v >= 0 else { throw AVPGANError.format("enhancer training checkpoint: metadata \(key).\(field) is not a count") }
-            return v
-        }
+        let fields = CheckpointMetadataFields(metadata: m, key: key, what: "enhancer training checkpoint")
         var s = EnhancerTrainingSettings()
-        do { s.losses = try EnhancerLossWeights(parsing: try text("losses")) } catch let e as AVPGANError where e.kind == .invalidArgument {
+        do { s.losses = try EnhancerLossWeights(parsing: try fields.text("losses")) } catch let e as AVPGANError where e.kind == .invalidArgument {
             throw AVPGANError.format("enhancer training checkpoint: metadata \(key).losses: \(e.message)")
         }
-        let g = try numbers("generator_adam", 3), d = try numbers("discriminator_adam", 3), c = try numbers("component_adam", 3)
+        let g = try fields.numbers("generator_adam", 3), d = try fields.numbers("discriminator_adam", 3), c = try fields.numbers("component_adam", 3)
         (s.generatorLR, s.generatorBetas) = (g[0], (g[1], g[2]))
         (s.discriminatorLR, s.discriminatorBetas) = (d[0], (d[1], d[2]))
         (s.componentLR, s.componentBetas) = (c[0], (c[1], c[2]))
-        s.eps = try numbers("eps", 1)[0]
-        s.regEvery = try integer("reg_every")
-        s.r1Weight = try numbers("r1_weight", 1)[0]
-        s.emaDecay = try numbers("ema_decay", 1)[0]
+        s.eps = try fields.numbers("eps", 1)[0]
+        s.regEvery = try fields.integer("reg_every")
+        s.r1Weight = try fields.numbers("r1_weight", 1)[0]
+        s.emaDecay = try fields.numbers("ema_decay", 1)[0]
         do { try s.validate() } catch let e as AVPGANError { throw AVPGANError.format("enhancer training checkpoint: \(e.message)") }
-        guard let rng = UInt64(try text("rng")) else { throw AVPGANError.format("enhancer training checkpoint: metadata \(key).rng is not a state") }
+        guard let rng = UInt64(try fields.text("rng")) else { throw AVPGANError.format("enhancer training checkpoint: metadata \(key).rng is not a state") }
 
         // The layout the metadata implies, then every value through the checked reader.
         var discriminatorConfig: StyleGAN2Discriminator.Config?
         if s.losses.isEnabled(.adversarial) {
-            let v = try numbers("discriminator", 4)
+            let v = try fields.numbers("discriminator", 4)
             guard v[0] == v[0].rounded(), v[3] == v[3].rounded(), v[3] >= 1, v[0] >= 4, v[0] <= 1024 else {
                 throw AVPGANError.format("enhancer training checkpoint: metadata \(key).discriminator is not size, multiplier, narrow, group")
             }
@@ -106,7 +79,7 @@ extension EnhancerTrainingStep {
         }
         var widths: (Int, Int, Int)?
         if s.losses.isEnabled(.facialComponents) || s.losses.isEnabled(.componentStyle) {
-            let w = try numbers("component_widths", 3).map { Int(exactly: $0) ?? 0 }
+            let w = try fields.numbers("component_widths", 3).map { Int(exactly: $0) ?? 0 }
             guard w.allSatisfy({ (1...ModelConfig.maxWidth).contains($0) }) else {
                 throw AVPGANError.format("enhancer training checkpoint: metadata \(key).component_widths is not three widths")
             }
@@ -142,14 +115,7 @@ extension EnhancerTrainingStep {
         try self.init(generator: tensors("g"), config: config, ema: ema, discriminator: discriminator, components: components,
                       perceptual: perceptual, face: face, settings: s, seed: 0)
         self.rng = SplitMix(seed: rng)
-        stepCount = try integer("step")
-        for g in self.groups {
-            guard let o = g.optimizer else { continue }
-            o.step = try integer("adam_step.\(g.prefix)")
-            for name in o.trained {
-                o.adam[name]!.expAvg.pointer.update(from: read.expAvg["\(g.prefix).\(name)"]!, count: o.adam[name]!.count)
-                o.adam[name]!.expAvgSq.pointer.update(from: read.expAvgSq["\(g.prefix).\(name)"]!, count: o.adam[name]!.count)
-            }
-        }
+        stepCount = try fields.integer("step")
+        try TrainingCheckpointGroups.restoreOptimizers(self.groups, fields: fields, expAvg: read.expAvg, expAvgSq: read.expAvgSq)
     }
 }

@@ -90,6 +90,7 @@ extension EnhancerTrainingStep {
             }
         }
         if let bad = losses.first(where: { !$0.value.isFinite }) {
+            nonFiniteLoss = (bad.key, bad.value)
             throw AVPGANError.invalid("step \(stepCount): the face discriminator's \(bad.key) is \(bad.value); it was not updated")
         }
         parameters.update()
@@ -116,6 +117,7 @@ extension EnhancerTrainingStep {
             }
             losses["l_d_" + Self.componentNames[k]] = total
             guard total.isFinite else {
+                nonFiniteLoss = ("l_d_" + Self.componentNames[k], total)
                 throw AVPGANError.invalid("step \(stepCount): the \(Self.componentNames[k]) discriminator's loss is \(total); it was not updated")
             }
             parameters.update()

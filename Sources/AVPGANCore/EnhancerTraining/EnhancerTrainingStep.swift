@@ -36,6 +36,10 @@ final class EnhancerTrainingStep {
     var stepCount = 0
     /// The noise generator's state.
     var rng: SplitMix
+    /// Set when a step met a non-finite loss (its log name and value), just before it threw:
+    /// the run diverged. After a generator loss nothing changed; after a discriminator's the
+    /// generator and its EMA were updated, so the state is to be dropped for the last checkpoint.
+    var nonFiniteLoss: (name: String, value: Float)?
 
     var usesComponents: Bool { settings.losses.isEnabled(.facialComponents) || settings.losses.isEnabled(.componentStyle) }
 
@@ -165,6 +169,7 @@ final class EnhancerTrainingStep {
             for (name, value) in try componentGradients(crops, into: gradOutput) { losses[name] = value }
         }
         if let bad = losses.first(where: { !$0.value.isFinite }) {
+            nonFiniteLoss = (bad.key, bad.value)
             throw AVPGANError.invalid("step \(stepCount + 1): the generator loss \(bad.key) is \(bad.value); nothing was updated")
         }
         generatorParameters.zeroGradients()

@@ -13,17 +13,8 @@ extension PlainConv {
                          threads: Int, scratch: Workspace) throws {
         let work = try scratch.slot(0, count: SameConv.scratchCount(channels: inChannels, width: side, height: side, kernel: kernel,
                                                                      threads: threads))
-        let bias = self.bias?.pointer
         SameConv.forward(weights: weight.pointer, outChannels: outChannels, kernel: kernel, input: x, channels: inChannels,
-                         height: side, width: side, into: y, threads: threads, scratch: work,
-                         epilogue: bias == nil && !lrelu ? nil : { o, plane, pixels in
-            let b = bias?[o] ?? 0
-            if lrelu {
-                for p in pixels { let v = plane[p] + b; plane[p] = v > 0 ? v : v * 0.2 }
-            } else {
-                for p in pixels { plane[p] += b }
-            }
-        })
+                         height: side, width: side, into: y, threads: threads, scratch: work, epilogue: epilogue(lrelu: lrelu))
     }
 
     /// Reverse mode: `dy` (destroyed: used as scratch), `y` the forward's output (read only

@@ -32,8 +32,12 @@ extension StyleConv {
     }
 
     /// `y[O, out, out]` for `x[C, side, side]`, `style[styleDim]` and `noise[out, out]`.
+    /// `pattern`: if given, another forward's output whose signs choose LeakyReLU's slope
+    /// (the pattern frozen, for differencing the backward along a direction, as double
+    /// backward treats LeakyReLU); nil uses this forward's own signs.
     func forward(input x: UnsafePointer<Float>, side: Int, style: UnsafePointer<Float>, noise: UnsafePointer<Float>,
-                 into y: UnsafeMutablePointer<Float>, threads: Int, scratch: UnsafeMutablePointer<Float>) {
+                 into y: UnsafeMutablePointer<Float>, threads: Int, scratch: UnsafeMutablePointer<Float>,
+                 pattern: UnsafePointer<Float>? = nil) {
         let m = conv, out = outputSide(side)
         var source = x, rest = scratch
         if upsample {
@@ -48,7 +52,12 @@ extension StyleConv {
         SameConv.forward(weights: modulated, outChannels: m.outChannels, kernel: m.kernel, input: source, channels: m.inChannels,
                          height: out, width: out, into: y, threads: threads, scratch: modulated + m.outChannels * m.depth) { o, plane, pixels in
             let b = bias[o]
-            for p in pixels { let v = plane[p] + noiseWeight * noise[p] + b; plane[p] = v > 0 ? v : v * 0.2 }
+            if let pattern {
+                let signs = pattern + o * out * out
+                for p in pixels { let v = plane[p] + noiseWeight * noise[p] + b; plane[p] = signs[p] > 0 ? v : v * 0.2 }
+            } else {
+                for p in pixels { let v = plane[p] + noiseWeight * noise[p] + b; plane[p] = v > 0 ? v : v * 0.2 }
+            }
         }
     }
 

@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// A voice-face data set in the VoxCeleb/VGGFace layout whose faces depend on the voices (see
-/// `SyntheticSpeaker`), to show that the pipeline learns (`avpgan synth-data`,
-/// `avpgan_synthetic_dataset_write`):
+/// `SyntheticSpeaker`), to show that the pipeline learns (`avpgan synth-data` and the C API's
+/// synthetic-data call, which name it for their users):
 ///   DIR/voices/<id>/<k>.wav   espeak-ng speech (its own rate, 22.05 kHz)
 ///   DIR/faces/<id>/<k>.png    procedural faces, 64x64 unless asked larger (`faceSize`)
 ///   DIR/identities.csv        id, language, variant, pitch, rate, split (train/test)

@@ -26,23 +26,11 @@ extension ConvTranspose2d {
         let n = input.row
         if let gradBias { accumulateChannelSums(dy, into: gradBias) }
         guard gradWeight != nil || gradInput != nil else { return }
-        let b: UnsafePointer<Float>
-        let ldb: Int
-        if geometry.isPointwise {
-            b = UnsafePointer(dy.data)
-            ldb = dy.stride
-        } else {
-            Im2col.gather(dy, firstChannel: 0, channels: outChannels, geometry: geometry,
-                          outH: input.height, outW: input.width, into: cols)
-            b = UnsafePointer(cols)
-            ldb = n
-        }
+        let columns = im2colOperand(dy, geometry: geometry, outH: input.height, outW: input.width, cols: cols)
+        let b = columns.pointer, ldb = columns.ld
         if let gradWeight {
             // dW[in, out*taps] += x[in, n] · dCols[out*taps, n]ᵀ
-            parallelBlocks(inChannels, costPerItem: 2 * kk * n) { rows in
-                BLAS.gemm(transB: true, m: rows.count, n: kk, k: n, a: input.channel(rows.lowerBound), lda: input.stride,
-                          b: b, ldb: ldb, beta: 1, c: gradWeight + rows.lowerBound * kk, ldc: kk)
-            }
+            accumulateWeightGradient(input, times: columns, width: kk, into: gradWeight)
         }
         if let dx = gradInput {
             precondition(dx.channels == inChannels && dx.batch == input.batch && dx.height == input.height && dx.width == input.width)

@@ -6,6 +6,27 @@ func accumulateChannelSums(_ map: FeatureMap, into: UnsafeMutablePointer<Float>)
     }
 }
 
+/// The im2col matrix of `map` for a convolution of `geometry` whose output is `outH x outW`,
+/// as a GEMM operand `[channels * taps, batch * outH * outW]` with its leading dimension: the map
+/// itself when pointwise, else gathered into `cols`.
+func im2colOperand(_ map: FeatureMap, geometry: ConvGeometry, outH: Int, outW: Int,
+                   cols: UnsafeMutablePointer<Float>) -> (pointer: UnsafePointer<Float>, ld: Int) {
+    if geometry.isPointwise { return (UnsafePointer(map.data), map.stride) }
+    Im2col.gather(map, firstChannel: 0, channels: map.channels, geometry: geometry, outH: outH, outW: outW, into: cols)
+    return (UnsafePointer(cols), outH * outW * map.batch)
+}
+
+/// A convolution's weight gradient, ADDED: `grad[rows, width] += a[rows, n] · b[width, n]ᵀ` with
+/// `a` a map's channel rows and `b` an im2col operand; each thread a block of `a`'s rows.
+func accumulateWeightGradient(_ a: FeatureMap, times b: (pointer: UnsafePointer<Float>, ld: Int), width: Int,
+                              into grad: UnsafeMutablePointer<Float>) {
+    let n = a.row
+    parallelBlocks(a.channels, costPerItem: 2 * width * n) { rows in
+        BLAS.gemm(transB: true, m: rows.count, n: width, k: n, a: a.channel(rows.lowerBound), lda: a.stride,
+                  b: b.pointer, ldb: b.ld, beta: 1, c: grad + rows.lowerBound * width, ldc: width)
+    }
+}
+
 extension Conv2d {
     /// Floats of scratch `backward` needs for an input of `batch x h x w` (0 when pointwise):
     /// one im2col matrix `[in * kh * kw, batch * oh * ow]`, reused for the columns of x (dW)
@@ -37,22 +58,9 @@ extension Conv2d {
         let n = dy.row
         if let gradBias { accumulateChannelSums(dy, into: gradBias) }
         if let gradWeight {
-            let b: UnsafePointer<Float>
-            let ldb: Int
-            if geometry.isPointwise {
-                b = UnsafePointer(input.data)
-                ldb = input.stride
-            } else {
-                Im2col.gather(input, firstChannel: 0, channels: inChannels, geometry: geometry,
-                              outH: dy.height, outW: dy.width, into: cols)
-                b = UnsafePointer(cols)
-                ldb = n
-            }
             // dW[out, k] += dY[out, n] · cols[k, n]ᵀ, each thread a block of output channels.
-            parallelBlocks(outChannels, costPerItem: 2 * k * n) { rows in
-                BLAS.gemm(transB: true, m: rows.count, n: k, k: n, a: dy.channel(rows.lowerBound), lda: dy.stride,
-                          b: b, ldb: ldb, beta: 1, c: gradWeight + rows.lowerBound * k, ldc: k)
-            }
+            let columns = im2colOperand(input, geometry: geometry, outH: dy.height, outW: dy.width, cols: cols)
+            accumulateWeightGradient(dy, times: columns, width: k, into: gradWeight)
         }
         if let dx = gradInput {
             precondition(dx.channels == inChannels && dx.batch == input.batch && dx.height == input.height && dx.width == input.width)

@@ -30,12 +30,7 @@ extension GANTrainer {
     convenience init(checkpoint c: TrainingCheckpoint) throws {
         try self.init(config: c.config, tensors: c.tensors)
         for p in trainedParameters {
-            guard let m = c.exp_avg[p.name], let v = c.exp_avg_sq[p.name], m.count == p.count, v.count == p.count else {
-                throw AVPGANError.format("checkpoint lacks Adam state for \(p.name)")
-            }
-            p.adam.expAvg.pointer.update(from: m, count: m.count)
-            p.adam.expAvgSq.pointer.update(from: v, count: v.count)
-            p.adam.step = c.adamStep
+            try p.restoreAdam(expAvg: c.exp_avg, expAvgSq: c.exp_avg_sq, step: c.adamStep)
             p.adam.lr = c.lr; p.adam.beta1 = c.beta1; p.adam.beta2 = c.beta2; p.adam.eps = c.eps
         }
     }

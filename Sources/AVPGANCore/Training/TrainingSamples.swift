@@ -6,7 +6,7 @@
 public struct TrainingSamples {
     /// Log-mel features (`frames` x `LogMelExtractor.bands`) of each sample recording.
     public let features: [(values: [Float], frames: Int)]
-    /// Each identity's real picture as `FaceImage.load` reads it: planar 3 x 64 x 64 in [-1, 1].
+    /// Each identity's real picture as `FaceImage.load` reads it: planar 3 x S x S in [-1, 1], S = `FaceImage.trainingSize`.
     public let pictures: [[Float]]
     public let names: [String]
 

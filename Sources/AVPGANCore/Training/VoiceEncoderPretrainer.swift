@@ -163,14 +163,7 @@ final class VoiceEncoderPretrainer {
     /// A pretrainer in the state of `checkpoint`.
     convenience init(checkpoint c: VoiceTrainingCheckpoint) throws {
         try self.init(config: c.config, speakers: c.speakers.count, tensors: c.tensors, lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps)
-        for p in parameters {
-            guard let m = c.exp_avg[p.name], let v = c.exp_avg_sq[p.name], m.count == p.count, v.count == p.count else {
-                throw AVPGANError.format("checkpoint lacks Adam state for \(p.name)")
-            }
-            p.adam.expAvg.pointer.update(from: m, count: m.count)
-            p.adam.expAvgSq.pointer.update(from: v, count: v.count)
-            p.adam.step = c.adamStep
-        }
+        for p in parameters { try p.restoreAdam(expAvg: c.exp_avg, expAvgSq: c.exp_avg_sq, step: c.adamStep) }
         encoder.batchesTracked = c.batchesTracked
     }
 }

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from . import _lib
 from . import PathLike, _check, _decode, _load_into, _model_params
 from ._images import ImageLike, rgb8
+from ._params_init import _defaults
 
 __all__ = ["EnhancerInfo", "Enhancer", "EnhancerClosedError"]
 
@@ -118,8 +119,7 @@ class Enhancer(_lib.HandleOwner):
     @staticmethod
     def _params(progress: Optional[Progress]) -> tuple:
         """The params struct for a call, and the ctypes callbacks it holds (kept alive by the caller)."""
-        p = _lib.EnhanceParams()
-        _check(_lib.get().avpgan_enhance_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_enhance_params_init")
+        p = _defaults(_lib.EnhanceParams, "avpgan_enhance_params_init")
         if progress is None:
             return p, ()
         stop = [False]

@@ -8,12 +8,13 @@ import contextlib
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from . import PathLike, _decode
 from ._arguments import _choice, _path
 from ._long_call import LongCall, Progress
+from ._params_init import _defaults
 
 if TYPE_CHECKING:
     from ._face import FaceModel
@@ -167,8 +168,7 @@ def pixel_retrieval(
 def _retrieval_params(voices: PathLike, faces: PathLike, split: str, test_list: Optional[PathLike], split_rule: str,
                       cache: Optional[PathLike], grid: Optional[PathLike]) -> Tuple[Any, List[Any]]:
     """An ``avpgan_pixel_retrieval_params`` for these arguments, and the objects it points into."""
-    p = _lib.PixelRetrievalParams()
-    _check_init(_lib.get().avpgan_pixel_retrieval_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    p = _defaults(_lib.PixelRetrievalParams, "avpgan_pixel_retrieval_params_init")
     keep: List[Any] = _dataset(p, voices, faces, split, test_list, split_rule, cache)
     if grid is not None:
         keep.append(_path(grid, "grid"))
@@ -183,11 +183,6 @@ def _retrieval_result(r: Any) -> PixelRetrievalResult:
         generated=RetrievalScores(r.top1, r.top5, r.mean_rank),
         chance=RetrievalScores(r.chance_top1, r.chance_top5, r.chance_mean_rank),
         real=RetrievalScores(r.real_top1, r.real_top5, r.real_mean_rank))
-
-
-def _check_init(status: int) -> None:
-    from . import _check
-    _check(status, "params_init")
 
 
 #: Bits of ``avpgan_face_similarity.unavailable``, by the attribute they blank.
@@ -284,9 +279,7 @@ def _similarity_params(models: Sequence[Any], voices: PathLike, faces: PathLike,
     """An ``avpgan_face_similarity_params`` for these arguments, and the objects it points
     into (kept alive by the caller for the duration of the call)."""
     from . import FaceModel, Model
-    lib = _lib.get()
-    p = _lib.FaceSimilarityParams()
-    _check_init(lib.avpgan_face_similarity_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    p = _defaults(_lib.FaceSimilarityParams, "avpgan_face_similarity_params_init")
     keep: List[Any] = _dataset(p, voices, faces, split, test_list, split_rule, None)
     if identities is not None:
         if isinstance(identities, str):
@@ -355,24 +348,41 @@ def evaluate_faces(
         rows: identities shown in the figures.
         progress, stop: as :func:`pixel_retrieval`'s (progress counts portraits).
     """
-    from . import AbortedError, Status
     models, lengths = _models_and_lengths(models, seconds)
+    options = dict(split=split, identities=identities, test_list=test_list, split_rule=split_rule, out_dir=out_dir,
+                   rows=rows)
+    return _similarity_call(models, lengths, face_model, voices, faces, options, "avpgan_face_similarity_evaluate",
+                            LongCall(progress, "face similarity", "portrait", stop), progress_too=True)
+
+
+def _similarity_call(models: Sequence[Any], lengths: Sequence[float], face_model: Any, voices: PathLike, faces: PathLike,
+                     options: Dict[str, Any], name: str, long_call: LongCall, *, progress_too: bool,
+                     inputs: Tuple[Any, ...] = ()) -> "FaceEvaluation":
+    """The report of a face-similarity library call (``name``: ``avpgan_face_similarity_evaluate``
+    or ``_score``, called as ``name(models, n_models, face_model, &params, *inputs, rows, n_rows,
+    &needed)``) with every model and the face model open (those given as paths opened here and
+    closed again), the params made by :func:`_similarity_params` from ``options``, under
+    ``long_call`` (its progress callback passed only when ``progress_too``). A stop raises
+    :class:`avpgan.AbortedError`, a failure the call's error."""
+    from . import AbortedError, Status
     with _opened_models(models, face_model) as (loaded, fm):
         lib = _lib.get()
-        p, keep = _similarity_params(models, voices, faces, face_model, lengths, split=split, identities=identities,
-                                     test_list=test_list, split_rule=split_rule, out_dir=out_dir, rows=rows)
+        p, keep = _similarity_params(models, voices, faces, face_model, lengths, **options)
         n = len(loaded) * len(lengths) + 1
         out = (_lib.FaceSimilarity * n)()
         needed = ctypes.c_size_t(0)
-        with LongCall(progress, "face similarity", "portrait", stop) as call:
-            p.progress, p.abort_fn = call.progress, call.abort
+        with long_call as call:
+            if progress_too:
+                p.progress = call.progress
+            p.abort_fn = call.abort
             with contextlib.ExitStack() as held:  # every handle stays open for the call
                 handles = [held.enter_context(m._use()) for m in loaded]
                 face_handle = held.enter_context(fm._use())
                 array = (_lib.ModelHandle * len(handles))(*handles)
-                status = lib.avpgan_face_similarity_evaluate(array, len(handles), face_handle, ctypes.byref(p),
-                                                             out, n, ctypes.byref(needed))
+                status = getattr(lib, name)(array, len(handles), face_handle, ctypes.byref(p), *inputs,
+                                            out, n, ctypes.byref(needed))
                 message = _decode(lib.avpgan_last_error()) if status else ""
-        if call.raise_for(status, message, "avpgan_face_similarity_evaluate"):
-            raise AbortedError(int(Status.E_ABORTED), "stopped by request", "avpgan_face_similarity_evaluate")
-    return _rows(out, len(loaded), out_dir)
+        del keep
+        if call.raise_for(status, message, name):
+            raise AbortedError(int(Status.E_ABORTED), "stopped by request", name)
+    return _rows(out, len(loaded), out_dir=options["out_dir"])

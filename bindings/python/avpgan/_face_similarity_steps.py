@@ -7,16 +7,16 @@ rows are bit for bit those of :func:`avpgan.evaluate_faces` with the same argume
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from . import PathLike, _decode
-from ._evaluation import (FaceEvaluation, _check_init, _models_and_lengths, _opened, _opened_models, _rows,
+from ._evaluation import (FaceEvaluation, _models_and_lengths, _opened, _similarity_call,
                           _similarity_params)
 from ._long_call import LongCall, Progress
+from ._params_init import _defaults
 
 if TYPE_CHECKING:
     from ._face import FaceModel
@@ -126,8 +126,7 @@ def face_similarity_portraits(
     lengths = _lengths(seconds)
 
     def params(lib: Any) -> Tuple[Any, Any]:
-        p = _lib.FaceSimilarityPortraitsParams()
-        _check_init(lib.avpgan_face_similarity_portraits_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+        p = _defaults(_lib.FaceSimilarityPortraitsParams, "avpgan_face_similarity_portraits_params_init")
         seconds_array = (ctypes.c_double * len(lengths))(*lengths)
         p.seconds, p.n_seconds = seconds_array, len(lengths)
         return p, seconds_array
@@ -157,30 +156,13 @@ def face_similarity_score(
     ``models[m]`` for every recording of :func:`face_similarity_recordings`, in its order (the
     shares' bytes joined). A record that does not match its recording, the model or the
     lengths raises :class:`avpgan.InvalidArgumentError` naming it."""
-    from . import AbortedError, Status
     models, lengths = _models_and_lengths(models, seconds)
     if isinstance(portraits, (bytes, bytearray)) or len(portraits) != len(models):
         raise TypeError(f"portraits must be a sequence of one bytes object per model ({len(models)})")
     parts = [bytes(b) for b in portraits]
-    with _opened_models(models, face_model) as (loaded, fm):
-        lib = _lib.get()
-        p, keep = _similarity_params(models, voices, faces, face_model, lengths, split=split, identities=identities,
-                                     test_list=test_list, split_rule=split_rule, out_dir=out_dir, rows=rows)
-        n = len(loaded) * len(lengths) + 1
-        out = (_lib.FaceSimilarity * n)()
-        needed = ctypes.c_size_t(0)
-        starts = (ctypes.c_char_p * len(parts))(*parts)
-        sizes = (ctypes.c_size_t * len(parts))(*[len(b) for b in parts])
-        with LongCall(False, "face similarity", "model", stop) as call:
-            p.abort_fn = call.abort
-            with contextlib.ExitStack() as held:  # every handle stays open for the call
-                handles = [held.enter_context(m._use()) for m in loaded]
-                face_handle = held.enter_context(fm._use())
-                array = (_lib.ModelHandle * len(handles))(*handles)
-                status = lib.avpgan_face_similarity_score(array, len(handles), face_handle, ctypes.byref(p), starts, sizes,
-                                                          out, n, ctypes.byref(needed))
-                message = _decode(lib.avpgan_last_error()) if status else ""
-        del keep
-        if call.raise_for(status, message, "avpgan_face_similarity_score"):
-            raise AbortedError(int(Status.E_ABORTED), "stopped by request", "avpgan_face_similarity_score")
-    return _rows(out, len(loaded), out_dir)
+    starts = (ctypes.c_char_p * len(parts))(*parts)
+    sizes = (ctypes.c_size_t * len(parts))(*[len(b) for b in parts])
+    options = dict(split=split, identities=identities, test_list=test_list, split_rule=split_rule, out_dir=out_dir,
+                   rows=rows)
+    return _similarity_call(models, lengths, face_model, voices, faces, options, "avpgan_face_similarity_score",
+                            LongCall(False, "face similarity", "model", stop), progress_too=False, inputs=(starts, sizes))

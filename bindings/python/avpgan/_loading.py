@@ -12,17 +12,13 @@ import numpy as np
 from . import _lib
 from . import _as_int
 from ._errors import _check
+from ._params_init import _defaults
 
 def _model_params(inference_only: bool, max_header_bytes: int) -> _lib.ModelParams:
     max_header_bytes = _as_int(max_header_bytes, "max_header_bytes")
     if not 0 <= max_header_bytes < 2**64:
         raise ValueError(f"max_header_bytes must be in [0, 2**64), got {max_header_bytes}")
-    lib = _lib.get()
-    params = _lib.ModelParams()
-    _check(
-        lib.avpgan_model_params_init(ctypes.byref(params), ctypes.sizeof(params)),
-        "avpgan_model_params_init",
-    )
+    params = _defaults(_lib.ModelParams, "avpgan_model_params_init")
     params.max_header_bytes = max_header_bytes
     params.inference_only = 1 if inference_only else 0
     return params

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _lib
+from ._params_init import _defaults
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
@@ -154,8 +155,7 @@ def features(source: "Source | npt.ArrayLike", sample_rate: "int | None" = None,
     lib = _lib.get()
     rate = 16000 if sample_rate is None else int(sample_rate)
     x = pcm_16k(source, sample_rate)
-    p = _lib.FrontendParams()
-    _check(lib.avpgan_frontend_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_frontend_params_init")
+    p = _defaults(_lib.FrontendParams, "avpgan_frontend_params_init")
     p.seconds = float(seconds or 0.0)
     p.vad = 1 if vad else 0
     p.vad_mode = int(vad_mode)

@@ -17,6 +17,7 @@ from ._errors import InternalError, ModelClosedError, Status, _check, _decode
 from ._loading import _load_into, _model_params
 from ._model_info import _PIXELS_BY_NAME, _PIXELS_NAMES, ModelInfo, Pixels, PortraitInfo, _widths
 from ._portrait_params import _portrait_params
+from ._params_init import _defaults
 
 
 class Model(_lib.HandleOwner):
@@ -347,11 +348,7 @@ class Model(_lib.HandleOwner):
         else:
             raise ValueError(f"generate: pixels must be None, 'clamp' or 'minmax', got {pixels!r}")
         lib = _lib.get()
-        params = _lib.GenerateParams()
-        _check(
-            lib.avpgan_generate_params_init(ctypes.byref(params), ctypes.sizeof(params)),
-            "avpgan_generate_params_init",
-        )
+        params = _defaults(_lib.GenerateParams, "avpgan_generate_params_init")
         params.pixels = int(mode)
         n, s = emb.shape[0], self._info.image_size
         out = np.empty((n, s, s, 3), dtype=np.uint8)

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
 from . import _lib
 from . import PathLike
 from ._arguments import _path
-from ._evaluation import PixelRetrievalResult, _check_init, _opened, _retrieval_params, _retrieval_result
+from ._evaluation import PixelRetrievalResult, _opened, _retrieval_params, _retrieval_result
 from ._face_similarity_steps import _check, _paths_from, _records_of
 from ._long_call import Progress
+from ._params_init import _defaults
 
 if TYPE_CHECKING:
     from ._model import Model
@@ -39,8 +40,7 @@ def pixel_retrieval_embeddings(model: Union["Model", PathLike], recordings: Sequ
     concatenation. ``cache``: the feature cache (default: the user's); progress, stop: as
     :func:`avpgan.pixel_retrieval`'s (off by default)."""
     def params(lib: Any) -> Tuple[Any, Any]:
-        p = _lib.PixelRetrievalEmbeddingsParams()
-        _check_init(lib.avpgan_pixel_retrieval_embeddings_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+        p = _defaults(_lib.PixelRetrievalEmbeddingsParams, "avpgan_pixel_retrieval_embeddings_params_init")
         cache_dir = _path(cache, "cache") if cache is not None else None
         p.cache_dir = cache_dir
         return p, cache_dir

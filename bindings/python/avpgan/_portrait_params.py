@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-import ctypes
 from typing import Optional, Union
 
 from . import _lib
-from ._errors import _check
 from ._model_info import _PIXELS_BY_NAME, Pixels
+from ._params_init import _defaults
 
 
 def _portrait_params(seconds: Optional[float], vad: bool, vad_mode: int, pixels: Optional[Union[str, Pixels]],
                      noise: float, seed: int) -> _lib.PortraitParams:
     """``avpgan_portrait_params`` from the keyword options of :meth:`Model.portrait`."""
-    lib = _lib.get()
-    p = _lib.PortraitParams()
-    _check(lib.avpgan_portrait_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_portrait_params_init")
+    p = _defaults(_lib.PortraitParams, "avpgan_portrait_params_init")
     p.seconds = float(seconds or 0.0)
     p.vad = 1 if vad else 0
     p.vad_mode = int(vad_mode)

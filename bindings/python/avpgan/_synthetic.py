@@ -9,8 +9,8 @@ from typing import Any, Optional
 from . import _lib
 from . import PathLike, _decode
 from ._arguments import _path
-from ._evaluation import _check_init
 from ._long_call import LongCall, Progress
+from ._params_init import _defaults
 
 __all__ = ["synth_data"]
 
@@ -46,8 +46,7 @@ def synth_data(
             raise ValueError(f"{name} must be an integer in {low}...{high}, got {value!r}")
     directory = _path(out_dir, "out_dir")
     lib = _lib.get()
-    p = _lib.SyntheticParams()
-    _check_init(lib.avpgan_synthetic_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    p = _defaults(_lib.SyntheticParams, "avpgan_synthetic_params_init")
     p.speakers, p.utterances, p.faces, p.seed = speakers, utterances, faces, seed
     with LongCall(progress, "speakers", "speaker", stop) as call:
         p.progress, p.abort_fn = call.progress, call.abort

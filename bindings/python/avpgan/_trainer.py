@@ -36,6 +36,7 @@ from ._trainer_dataset import fill_dataset
 from ._trainer_batch import _floats, _labels
 from ._trainer_info import HEALTH_WARNINGS, Losses, TrainerClosedError, TrainerInfo
 from ._trainer_run import run_steps
+from ._params_init import _defaults
 
 __all__ = ["Losses", "TrainerInfo", "Trainer", "TrainerClosedError"]
 
@@ -73,9 +74,7 @@ class Trainer(_lib.HandleOwner):
 
     @staticmethod
     def _params(batch_size: int, seed: int = 1, stop_on_collapse: bool = False) -> _lib.TrainerParams:
-        lib = _lib.get()
-        p = _lib.TrainerParams()
-        _check(lib.avpgan_trainer_params_init(ctypes.byref(p), ctypes.sizeof(p)), "avpgan_trainer_params_init")
+        p = _defaults(_lib.TrainerParams, "avpgan_trainer_params_init")
         batch_size = _as_int(batch_size, "batch_size")
         if not 1 <= batch_size <= 4096:
             raise ValueError(f"batch_size must be in 1...4096, got {batch_size}")

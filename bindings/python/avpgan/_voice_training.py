@@ -10,8 +10,9 @@ from typing import Any, Optional
 from . import _lib
 from . import PathLike, _decode
 from ._arguments import _choice, _path
-from ._evaluation import SPLIT_RULES, _check_init
+from ._evaluation import SPLIT_RULES
 from ._long_call import LongCall, Progress
+from ._params_init import _defaults
 
 __all__ = ["VoiceTrainingResult", "train_voice_encoder"]
 
@@ -89,8 +90,7 @@ def train_voice_encoder(
     ``stopped=True``; Ctrl-C does the same and re-raises KeyboardInterrupt.
     """
     lib = _lib.get()
-    p = _lib.VoiceTrainingParams()
-    _check_init(lib.avpgan_voice_training_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    p = _defaults(_lib.VoiceTrainingParams, "avpgan_voice_training_params_init")
     keep = [_path(voices, "voices"), _path(output, "output")]
     p.voices_dir, p.output = keep
     for value, name in ((checkpoint_dir, "checkpoint_dir"), (log, "log"), (test_list, "test_list"), (cache, "cache")):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import site
 import struct
 import subprocess
@@ -121,6 +122,23 @@ def read_header(path: Path) -> Tuple[Dict[str, Any], Dict[str, str]]:
         header = json.loads(f.read(n).decode("utf-8"))
     meta = header.pop("__metadata__", {}) or {}
     return header, meta
+
+
+#: The command built from this checkout (``make build``).
+CLI = REPO / "build" / "bin" / "avpgan"
+
+
+def synth_dataset(folder: Path, *, speakers: int, utterances: int, faces: int, seed: int) -> Path:
+    """``folder``, with a synthetic data set written into ``folder / "data"`` by ``avpgan
+    synth-data`` (its ``voices/`` and ``faces/``); skips the test without espeak-ng or the
+    built command."""
+    if shutil.which("espeak-ng") is None or not CLI.exists():
+        pytest.skip("espeak-ng and build/bin/avpgan are needed for avpgan synth-data")
+    r = subprocess.run([str(CLI), "synth-data", "-o", str(folder / "data"), "--speakers", str(speakers),
+                        "--utterances", str(utterances), "--faces", str(faces), "--seed", str(seed)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return folder
 
 
 def _require(path: Path) -> Path:

@@ -10,9 +10,7 @@ avpgan_model_file.model_tensors + training_checkpoint), so no torch is needed he
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -25,10 +23,10 @@ sys.path.insert(0, str(REPO / "tools" / "converters"))
 import avpgan_model_file as amf  # noqa: E402
 import convert_torch  # noqa: E402  (torch is imported only inside its functions that need it)
 import safetensors_io  # noqa: E402
+from conftest import synth_dataset  # noqa: E402
 
 TRAINING = REPO / "Tests" / "Fixtures" / "training"
 ARCHS = ["voice2face", "avpgan", "avpgan-nocbam"]
-CLI = REPO / "build" / "bin" / "avpgan"
 MODEL = REPO / "Tests" / "Fixtures" / "golden" / "avpgan" / "model.safetensors"
 NAMES = ("d_real", "d_fake", "c_real", "g_fake", "g_class")
 
@@ -173,13 +171,7 @@ def test_layouts_are_checked(avpgan_module, checkpoints, steps):
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is needed for avpgan synth-data")
-    d = tmp_path_factory.mktemp("trainset")
-    r = subprocess.run([str(CLI), "synth-data", "-o", str(d / "data"), "--speakers", "3", "--utterances", "2",
-                        "--faces", "2", "--seed", "3"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return d
+    return synth_dataset(tmp_path_factory.mktemp("trainset"), speakers=3, utterances=2, faces=2, seed=3)
 
 
 def create(avpgan_module, d):

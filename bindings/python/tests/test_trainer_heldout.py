@@ -3,26 +3,16 @@ as the avpgan command does, so a notebook does not train on the held-out speaker
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
-from conftest import REPO
+from conftest import REPO, synth_dataset
 
-CLI = REPO / "build" / "bin" / "avpgan"
 MODEL = REPO / "Tests" / "Fixtures" / "golden" / "avpgan" / "model.safetensors"
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    if shutil.which("espeak-ng") is None or not CLI.exists():
-        pytest.skip("espeak-ng and build/bin/avpgan are needed for avpgan synth-data")
-    d = tmp_path_factory.mktemp("heldout")
-    r = subprocess.run([str(CLI), "synth-data", "-o", str(d / "data"), "--speakers", "6", "--utterances", "1",
-                        "--faces", "1", "--seed", "5"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return d
+    return synth_dataset(tmp_path_factory.mktemp("heldout"), speakers=6, utterances=1, faces=1, seed=5)
 
 
 def test_default_holds_out_the_bundled_test_list(avpgan_module, data):

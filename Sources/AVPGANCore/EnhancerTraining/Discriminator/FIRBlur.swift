@@ -12,23 +12,13 @@ enum FIRBlur {
     /// `y[planes, out, out]` (OVERWRITTEN) from `x[planes, side, side]`.
     static func forward(_ x: UnsafePointer<Float>, planes: Int, side: Int, pad: (before: Int, after: Int),
                         into y: UnsafeMutablePointer<Float>) {
-        let out = outputSide(side, pad: pad), p0 = pad.before
+        let out = outputSide(side, pad: pad)
         parallelFor(planes, costPerItem: 32 * out * out) { plane in
             let src = x + plane * side * side, dst = y + plane * out * out
             dst.update(repeating: 0, count: out * out)
-            for i in 0..<out {
-                let row = dst + i * out
-                for a in 0..<4 {
-                    let r = i + a - p0
-                    guard r >= 0, r < side else { continue }
-                    for b in 0..<4 {
-                        // Output columns j whose input column j + b − p0 lies inside.
-                        let lo = max(0, p0 - b), hi = min(out, side + p0 - b)
-                        guard lo < hi else { continue }
-                        let k = taps[a] * taps[b], from = src + r * side + (b - p0)
-                        for j in lo..<hi { row[j] += k * from[j] }
-                    }
-                }
+            forEachTap(side: side, out: out, before: pad.before) { i, r, shift, columns, k in
+                let row = dst + i * out, from = src + r * side + shift
+                for j in columns { row[j] += k * from[j] }
             }
         }
     }
@@ -37,21 +27,32 @@ enum FIRBlur {
     /// output's gradient sent back to the 16 inputs it read with the same weights.
     static func backward(_ dy: UnsafePointer<Float>, planes: Int, side: Int, pad: (before: Int, after: Int),
                          into dx: UnsafeMutablePointer<Float>) {
-        let out = outputSide(side, pad: pad), p0 = pad.before
+        let out = outputSide(side, pad: pad)
         parallelFor(planes, costPerItem: 32 * out * out) { plane in
             let src = dy + plane * out * out, dst = dx + plane * side * side
             dst.update(repeating: 0, count: side * side)
-            for i in 0..<out {
-                let row = src + i * out
-                for a in 0..<4 {
-                    let r = i + a - p0
-                    guard r >= 0, r < side else { continue }
-                    for b in 0..<4 {
-                        let lo = max(0, p0 - b), hi = min(out, side + p0 - b)
-                        guard lo < hi else { continue }
-                        let k = taps[a] * taps[b], to = dst + r * side + (b - p0)
-                        for j in lo..<hi { to[j] += k * row[j] }
-                    }
+            forEachTap(side: side, out: out, before: pad.before) { i, r, shift, columns, k in
+                let row = src + i * out, to = dst + r * side + shift
+                for j in columns { to[j] += k * row[j] }
+            }
+        }
+    }
+
+    /// The blur's reads of one plane, in the order both passes accumulate them: for output row
+    /// `i` and tap `(a, b)` whose input row `r = i + a − before` lies inside, `body(i, r, shift,
+    /// columns, weight)` pairs output column `j` with input column `j + shift` for `j` in
+    /// `columns` (those whose input column lies inside), weighted `taps[a] · taps[b]`.
+    @inline(__always)
+    private static func forEachTap(side: Int, out: Int, before p0: Int,
+                                   _ body: (_ i: Int, _ r: Int, _ shift: Int, _ columns: Range<Int>, _ weight: Float) -> Void) {
+        for i in 0..<out {
+            for a in 0..<4 {
+                let r = i + a - p0
+                guard r >= 0, r < side else { continue }
+                for b in 0..<4 {
+                    let lo = max(0, p0 - b), hi = min(out, side + p0 - b)
+                    guard lo < hi else { continue }
+                    body(i, r, b - p0, lo..<hi, taps[a] * taps[b])
                 }
             }
         }

@@ -22,12 +22,8 @@ enum MinibatchStddev {
             for c in 0..<x.channels {
                 let row = x.channel(c)
                 for p in 0..<plane {
-                    var mean: Float = 0
-                    for k in 0..<g { mean += row[(k * m + set) * plane + p] }
-                    mean /= Float(g)
-                    var variance: Float = 0
-                    for k in 0..<g { let d = row[(k * m + set) * plane + p] - mean; variance += d * d }
-                    total += Double((variance / Float(g) + 1e-8).squareRoot())
+                    let (_, variance) = moments(row, set: set, sets: m, group: g, plane: plane, at: p)
+                    total += Double((variance + 1e-8).squareRoot())
                 }
             }
             let s = Float(total / Double(x.channels * plane))
@@ -47,12 +43,8 @@ enum MinibatchStddev {
             for c in 0..<x.channels {
                 let row = x.channel(c), grad = dx.channel(c)
                 for p in 0..<plane {
-                    var mean: Float = 0
-                    for k in 0..<g { mean += row[(k * m + set) * plane + p] }
-                    mean /= Float(g)
-                    var variance: Float = 0
-                    for k in 0..<g { let d = row[(k * m + set) * plane + p] - mean; variance += d * d }
-                    let coefficient = scale / (variance / Float(g) + 1e-8).squareRoot()
+                    let (mean, variance) = moments(row, set: set, sets: m, group: g, plane: plane, at: p)
+                    let coefficient = scale / (variance + 1e-8).squareRoot()
                     for k in 0..<g {
                         let i = (k * m + set) * plane + p
                         grad[i] += coefficient * (row[i] - mean)
@@ -60,5 +52,18 @@ enum MinibatchStddev {
                 }
             }
         }
+    }
+
+    /// The mean and (biased) variance, in Float, of position `p` of one channel row across the
+    /// `group` images of set `set` (image `k · sets + set`, planes of `plane`).
+    @inline(__always)
+    private static func moments(_ row: UnsafeMutablePointer<Float>, set: Int, sets m: Int, group g: Int, plane: Int,
+                                at p: Int) -> (mean: Float, variance: Float) {
+        var mean: Float = 0
+        for k in 0..<g { mean += row[(k * m + set) * plane + p] }
+        mean /= Float(g)
+        var variance: Float = 0
+        for k in 0..<g { let d = row[(k * m + set) * plane + p] - mean; variance += d * d }
+        return (mean, variance / Float(g))
     }
 }

@@ -58,19 +58,14 @@ enum RoIAlign {
     /// (OVERWRITTEN, `[boxes.count, channels, size, size]`).
     static func forward(_ images: UnsafePointer<Float>, channels: Int, height: Int, width: Int, boxes: [Box], size: Int,
                         into out: UnsafeMutablePointer<Float>) {
-        let plane = height * width, bins = size * size
-        for (k, box) in boxes.enumerated() {
-            let (taps, count) = samples(box, size: size, height: height, width: width)
-            let perBin = taps.count / bins
-            parallelFor(channels, costPerItem: taps.count * 8) { c in
-                let src = images + (box.image * channels + c) * plane, dst = out + (k * channels + c) * bins
-                for b in 0..<bins {
-                    var v: Float = 0
-                    for s in taps[(b * perBin)..<((b + 1) * perBin)] {
-                        v += s.w1 * src[s.i1] + s.w2 * src[s.i2] + s.w3 * src[s.i3] + s.w4 * src[s.i4]
-                    }
-                    dst[b] = v / Float(count)
+        forEachBin(channels: channels, height: height, width: width, boxes: boxes, size: size) { k, c, count, bins in
+            let src = images + (boxes[k].image * channels + c) * height * width, dst = out + (k * channels + c) * size * size
+            for (b, taps) in bins.enumerated() {
+                var v: Float = 0
+                for s in taps {
+                    v += s.w1 * src[s.i1] + s.w2 * src[s.i2] + s.w3 * src[s.i3] + s.w4 * src[s.i4]
                 }
+                dst[b] = v / Float(count)
             }
         }
     }
@@ -80,22 +75,39 @@ enum RoIAlign {
     /// (so overlapping boxes sum the same way at any thread count: channels are split, boxes are not).
     static func backward(_ gradOut: UnsafePointer<Float>, channels: Int, height: Int, width: Int, boxes: [Box], size: Int,
                          into gradImages: UnsafeMutablePointer<Float>) {
-        let plane = height * width, bins = size * size
-        for (k, box) in boxes.enumerated() {
-            let (taps, count) = samples(box, size: size, height: height, width: width)
-            let perBin = taps.count / bins
-            parallelFor(channels, costPerItem: taps.count * 8) { c in
-                let dst = gradImages + (box.image * channels + c) * plane, g = gradOut + (k * channels + c) * bins
-                for b in 0..<bins {
-                    let dy = g[b]
-                    for s in taps[(b * perBin)..<((b + 1) * perBin)] where s.w1 != 0 || s.w2 != 0 || s.w3 != 0 || s.w4 != 0 {
-                        dst[s.i1] += dy * s.w1 / Float(count)
-                        dst[s.i2] += dy * s.w2 / Float(count)
-                        dst[s.i3] += dy * s.w3 / Float(count)
-                        dst[s.i4] += dy * s.w4 / Float(count)
-                    }
+        forEachBin(channels: channels, height: height, width: width, boxes: boxes, size: size) { k, c, count, bins in
+            let dst = gradImages + (boxes[k].image * channels + c) * height * width, g = gradOut + (k * channels + c) * size * size
+            for (b, taps) in bins.enumerated() {
+                let dy = g[b]
+                for s in taps where s.w1 != 0 || s.w2 != 0 || s.w3 != 0 || s.w4 != 0 {
+                    dst[s.i1] += dy * s.w1 / Float(count)
+                    dst[s.i2] += dy * s.w2 / Float(count)
+                    dst[s.i3] += dy * s.w3 / Float(count)
+                    dst[s.i4] += dy * s.w4 / Float(count)
                 }
             }
         }
+    }
+
+    /// The samples of box after box, each box's channels split over threads (a channel whole on
+    /// one thread): `body(box, channel, count, bins)` with `bins` the box's samples bin by bin
+    /// (row-major) and `count` the divisor of a bin's sum.
+    private static func forEachBin(channels: Int, height: Int, width: Int, boxes: [Box], size: Int,
+                                   _ body: (_ box: Int, _ channel: Int, _ count: Int, _ bins: BinSamples) -> Void) {
+        for (k, box) in boxes.enumerated() {
+            let (taps, count) = samples(box, size: size, height: height, width: width)
+            let bins = BinSamples(samples: taps, bins: size * size)
+            parallelFor(channels, costPerItem: taps.count * 8) { c in body(k, c, count, bins) }
+        }
+    }
+
+    /// A box's samples seen bin by bin: element `b` is the slice of bin `b`'s samples.
+    struct BinSamples: RandomAccessCollection {
+        let samples: [Sample]
+        let bins: Int
+        var perBin: Int { samples.count / bins }
+        var startIndex: Int { 0 }
+        var endIndex: Int { bins }
+        subscript(b: Int) -> ArraySlice<Sample> { samples[(b * perBin)..<((b + 1) * perBin)] }
     }
 }

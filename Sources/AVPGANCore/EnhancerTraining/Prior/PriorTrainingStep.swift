@@ -1,0 +1,184 @@
+/// The random inputs of one generator pass of a step: the styles (z and style mixing) and
+/// every image's noise planes `[N, noiseFloats]` (upstream's `randomize_noise`).
+struct PriorDraw {
+    var styles: PriorStyles
+    var noises: [Float]
+}
+
+/// One iteration of basicsr's `StyleGAN2Model.optimize_parameters` (settings:
+/// `PriorTrainingSettings`; docs/enhancer-training.md, "The face prior"): the discriminator
+/// step on a fresh fake batch and the real one (softplus losses, the lazy R1 penalty), then
+/// the generator step on another fresh fake batch (non-saturating softplus), Adam for each and
+/// the EMA of the generator. Every random number (mixing, z, injection index, noise planes)
+/// comes from the step's seeded generator, so a run is the same bytes at any thread count.
+final class PriorTrainingStep {
+    let config: PriorConfig
+    let settings: PriorTrainingSettings
+    /// The generator over `generatorParameters.values` (rebuilt after each update).
+    private(set) var generator: PriorNetwork
+    let generatorParameters: OptimizedParameters
+    /// The averaged generator: every tensor of the prior layout (its stored noises are kept as
+    /// they started: upstream averages parameters only).
+    let ema: [String: FloatStorage]
+    let discriminator: StyleGAN2Discriminator
+    let discriminatorParameters: OptimizedParameters
+    /// Steps taken (upstream's `current_iter` of the last one).
+    var stepCount = 0
+    var rng: SplitMix
+    /// The path-length term's running mean (upstream's `mean_path_length`).
+    var meanPathLength: Float = 0
+
+    let pass = PriorTrainingPass(), discriminatorPass = DiscriminatorPass(), buffers = Workspace()
+    private var discarded: [String: FloatStorage] = [:]
+
+    /// The networks are taken over (trained in place). `generator`: every tensor of
+    /// `config.tensors` by name (noises included); `ema`: the averaged copy (nil: a copy of
+    /// `generator`, as upstream's `model_ema(0)`). Throws `invalidArgument` naming what does not fit.
+    init(generator tensors: [String: [Float]], config: PriorConfig, ema emaTensors: [String: [Float]]? = nil,
+         discriminator: StyleGAN2Discriminator, settings: PriorTrainingSettings = .init(), seed: UInt64) throws {
+        try settings.validate()
+        try config.validate()
+        guard discriminator.config.size == config.outSize else {
+            throw AVPGANError.invalid("the discriminator takes \(discriminator.config.size) px images, the prior makes \(config.outSize) px")
+        }
+        self.config = config
+        self.settings = settings
+        func storages(_ tensors: [String: [Float]], _ what: String) throws -> [String: FloatStorage] {
+            var out: [String: FloatStorage] = [:]
+            for t in config.tensors {
+                guard let v = tensors[t.name], v.count == t.shape.reduce(1, *) else {
+                    throw AVPGANError.invalid("\(what) tensor \(t.name) is missing or not of shape \(t.shape)")
+                }
+                guard v.allSatisfy(\.isFinite) else { throw AVPGANError.invalid("\(what) tensor \(t.name) holds a non-finite value") }
+                out[t.name] = try FloatStorage(v)
+            }
+            if let extra = tensors.keys.first(where: { out[$0] == nil }) {
+                throw AVPGANError.invalid("\(what) tensor \(extra) is not part of a prior of \(config.outSize) px with num_mlp \(config.mlpLayers)")
+            }
+            return out
+        }
+        let values = try storages(tensors, "generator")
+        generator = try PriorNetwork(values: values, config: config)
+        let (b1, b2) = settings.generatorBetas
+        generatorParameters = try OptimizedParameters(values: values, trained: generator.parameterNames, lr: settings.generatorLR,
+                                                      betas: (b1, b2), eps: settings.eps)
+        ema = try emaTensors.map { try storages($0, "EMA generator") } ?? values.mapValues { try FloatStorage($0.array) }
+        self.discriminator = discriminator
+        discriminatorParameters = try OptimizedParameters(values: discriminator.parameters, trained: discriminator.names,
+                                                          lr: settings.discriminatorLR, betas: settings.discriminatorBetas, eps: settings.eps)
+        discarded = try discriminator.zeroGradients()
+        rng = SplitMix(seed: seed)
+    }
+
+    /// A draw for `n` images from `rng`: mixing with `mixingProb`, z standard normal, the
+    /// injection index uniform in 1..<latentCount, the noise planes standard normal.
+    func draw(batch n: Int, from rng: inout SplitMix) -> PriorDraw {
+        let s = config.styleDim, mixing = Double(rng.unit()) < settings.mixingProb, v = mixing ? 2 : 1
+        let z = (0..<(v * n * s)).map { _ in rng.gaussian() }
+        let inject = mixing ? 1 + Int(rng.next() % UInt64(config.latentCount - 1)) : nil
+        let noises = (0..<(n * config.noiseFloats)).map { _ in rng.gaussian() }
+        return PriorDraw(styles: PriorStyles(z: z, vectors: v, injectIndex: inject), noises: noises)
+    }
+
+    /// One step on `real` images `[N, 3, S, S]` in [-1, 1]. `draws` replaces the two drawn
+    /// passes (the discriminator's, then the generator's), for comparing with a run that drew
+    /// its own, and `pathDraw` the path-length term's batch and image noise `[n, 3, S, S]`.
+    /// Returns upstream's log names: `l_d`, `real_score`, `fake_score`, `l_d_r1` (at an R1
+    /// step), `l_g`, `l_g_path` and `path_length` (at a path-length step). Throws `invalidArgument` with nothing changed for a malformed
+    /// batch or a non-finite discriminator loss; a non-finite generator loss throws after the
+    /// discriminator's update, with the generator, its EMA and the step count unchanged.
+    func step(real: [Float], batch n: Int, draws given: (discriminator: PriorDraw, generator: PriorDraw)? = nil,
+              pathDraw givenPath: (draw: PriorDraw, y: [Float])? = nil) throws -> [String: Float] {
+        let size = config.outSize, count = n * 3 * size * size
+        guard n > 0, real.count == count else {
+            throw AVPGANError.invalid("a batch of \(n) real faces needs [\(n), 3, \(size), \(size)] (\(count) floats), not \(real.count)")
+        }
+        if let bad = real.firstIndex(where: { !$0.isFinite }) {
+            throw AVPGANError.invalid("real face \(bad / (3 * size * size)) holds a non-finite value")
+        }
+        guard MinibatchStddev.groupSize(batch: n, group: discriminator.config.stddevGroup) != nil else {
+            throw AVPGANError.invalid("a batch of \(n) does not divide into the discriminator's groups of min(\(n), \(discriminator.config.stddevGroup))")
+        }
+        var drawn = rng
+        let draws = given ?? (draw(batch: n, from: &drawn), draw(batch: n, from: &drawn))
+        for d in [draws.discriminator, draws.generator] where d.noises.count != n * config.noiseFloats {
+            throw AVPGANError.invalid("the noise planes of a batch of \(n) are \(n * config.noiseFloats) floats, not \(d.noises.count)")
+        }
+        let iteration = stepCount + 1
+        let fake = try buffers.slot(0, count: count), gradFake = try buffers.slot(1, count: count)
+        var losses: [String: Float] = [:]
+
+        // The discriminator's step.
+        try fakeImages(draws.discriminator, batch: n, into: fake)
+        let d = discriminator, parameters = discriminatorParameters
+        parameters.zeroGradients()
+        var total: Float = 0
+        try real.withUnsafeBufferPointer { real in
+            for (images, isReal) in [(UnsafePointer(fake), false), (real.baseAddress!, true)] {
+                let scores = try d.forward(images, batch: n, pass: discriminatorPass)
+                var gradScores = [Float](repeating: 0, count: n)
+                total += AdversarialLoss.evaluate(logits: scores, count: n, kind: .softplus, targetIsReal: isReal, weight: 1,
+                                                  gradLogits: &gradScores)
+                try d.backward(discriminatorPass, gradScores: gradScores, gradients: parameters.gradients, gradImages: nil)
+                losses[isReal ? "real_score" : "fake_score"] = Float(scores.reduce(0.0) { $0 + Double($1) } / Double(n))
+            }
+            losses["l_d"] = total
+            if iteration % settings.dRegEvery == 0 {
+                let weight = settings.r1StepWeight
+                let penalty = try d.r1Penalty(real.baseAddress!, batch: n, weight: Float(weight), gradients: parameters.gradients,
+                                              pass: discriminatorPass)
+                losses["l_d_r1"] = Float(weight) * penalty
+            }
+        }
+        if let bad = losses.first(where: { !$0.value.isFinite }) {
+            throw AVPGANError.invalid("step \(iteration): the discriminator's \(bad.key) is \(bad.value); nothing was updated")
+        }
+        parameters.update()
+        d.parametersChanged()
+
+        // The generator's step, the discriminator frozen.
+        try fakeImages(draws.generator, batch: n, into: fake)
+        let scores = try d.forward(fake, batch: n, pass: discriminatorPass)
+        var gradScores = [Float](repeating: 0, count: n)
+        let generatorLoss = AdversarialLoss.evaluate(logits: scores, count: n, kind: .softplus, targetIsReal: true, weight: 1,
+                                                     gradLogits: &gradScores)
+        guard generatorLoss.isFinite else {
+            throw AVPGANError.invalid("step \(iteration): the generator loss l_g is \(generatorLoss); the discriminator was updated, the generator not")
+        }
+        losses["l_g"] = generatorLoss
+        for g in discarded.values { g.pointer.update(repeating: 0, count: g.count) }
+        try d.backward(discriminatorPass, gradScores: gradScores, gradients: discarded, gradImages: gradFake)
+        generatorParameters.zeroGradients()
+        try generator.trainingBackward(pass, gradImages: gradFake, gradients: generatorParameters.gradients)
+        var pathMean = meanPathLength
+        if settings.pathRegWeight > 0, iteration % settings.gRegEvery == 0 {
+            let m = max(1, n / settings.pathBatchShrink), image = 3 * size * size
+            let path = givenPath ?? (draw(batch: m, from: &drawn), (0..<(m * image)).map { _ in drawn.gaussian() / Float(size) })
+            guard path.y.count == m * image, path.draw.noises.count == m * config.noiseFloats else {
+                throw AVPGANError.invalid("the path-length batch of \(m) needs \(m * image) noise values and \(m * config.noiseFloats) plane values")
+            }
+            let term = try pathLengthTerm(path.draw, batch: m, y: path.y)
+            guard term.loss.isFinite, term.pathLength.isFinite else {
+                throw AVPGANError.invalid("step \(iteration): the path-length term is \(term.loss); the discriminator was updated, the generator not")
+            }
+            (losses["l_g_path"], losses["path_length"], pathMean) = (term.loss, term.pathLength, term.mean)
+        }
+        generatorParameters.update()
+        generator = try PriorNetwork(values: generatorParameters.values, config: config)
+        ExponentialMovingAverage.update(ema, toward: generatorParameters.values, names: generatorParameters.trained, decay: settings.emaDecay)
+        stepCount = iteration
+        rng = drawn
+        meanPathLength = pathMean
+        return losses
+    }
+
+    /// The generator's images for `draw`, recorded in `pass`.
+    private func fakeImages(_ draw: PriorDraw, batch n: Int, into images: UnsafeMutablePointer<Float>) throws {
+        try draw.noises.withUnsafeBufferPointer { noises in
+            // The planes must outlive the pass's record: keep them in the trainer's workspace.
+            let planes = try buffers.slot(2, count: noises.count)
+            planes.update(from: noises.baseAddress!, count: noises.count)
+            try generator.trainingForward(styles: draw.styles, batch: n, noises: planes, pass: pass, into: images)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import AVPGANCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `avpgan train-enhancer`: parses the options and runs an `EnhancerTrainingSession` (GFPGAN's
+/// training loop on a face folder, with checkpoints, resume, validation against bicubic,
+/// sample sheets and a JSONL log), with Ctrl-C and progress on the terminal; writes the EMA
+/// generator as an enhancer file.
+enum TrainEnhancerCommand {
+    /// Options that describe a new run; a resumed run takes all of them from its checkpoint (and
+    /// says so when they are given, so that the first command line can be run again with --resume).
+    static let recipeOptions = ["--init", "--size", "--widths", "--channel-multiplier", "--narrow", "--losses", "--lr", "--seed",
+                                "--validation-fraction"]
+
+    static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
+        guard let faces = o.values["--faces"] else { fail("train-enhancer needs --faces DIR (aligned square faces)", code: 2) }
+        guard let output = o.values["-o"] else { fail("train-enhancer needs -o ENHANCER.safetensors", code: 2) }
+        var options = EnhancerTrainingSession.Options()
+        options.steps = o.integer("--steps", default: 1000)
+        options.batchSize = o.values["--batch"].map { _ in o.integer("--batch", default: 4) }
+        options.checkpointEvery = o.integer("--checkpoint-every", default: 100)
+        options.checkpointDirectory = o.values["--checkpoint-dir"]
+        options.logPath = o.values["--log"]
+        options.resume = flags.contains("--resume")
+        guard options.steps >= 0, options.batchSize.map({ (1...4096).contains($0) }) ?? true, options.checkpointEvery >= 1 else {
+            fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1", code: 2)
+        }
+        var recipe = EnhancerTrainingSession.Recipe()
+        if options.resume {
+            let given = recipeOptions.filter { o.values[$0] != nil }
+            if !given.isEmpty {
+                print("note: \(given.joined(separator: ", ")) describe\(given.count == 1 ? "s" : "") a new run; the resumed run keeps its checkpoint's")
+            }
+            if options.checkpointDirectory.map({ access("\($0)/\(EnhancerTrainingSession.checkpointName)", R_OK) != 0 }) ?? true {
+                fail("--resume needs --checkpoint-dir D holding \(EnhancerTrainingSession.checkpointName)", code: 2)
+            }
+        }
+        if let size = o.values["--size"] {
+            guard let s = Int(size), EnhancerFaceSet.sizes.contains(s) else {
+                fail("--size takes \(EnhancerFaceSet.sizes.map(String.init).joined(separator: ", ")), got '\(size)'", code: 2)
+            }
+            recipe.size = s
+        }
+        let widthsName = o.values["--widths"] ?? EnhancerTrainingSession.Widths.small.rawValue
+        guard let widths = EnhancerTrainingSession.Widths(rawValue: widthsName) else {
+            fail("--widths takes \(EnhancerTrainingSession.Widths.allCases.map(\.rawValue).joined(separator: ", ")), got '\(widthsName)'", code: 2)
+        }
+        recipe.widths = widths
+        if o.values["--init"] != nil, let given = ["--widths", "--channel-multiplier", "--narrow"].first(where: { o.values[$0] != nil }) {
+            fail("\(given) shapes a new enhancer; --init fine-tunes one of its own shape (leave \(given) out)", code: 2)
+        }
+        recipe.channelMultiplier = number(o, "--channel-multiplier", in: 1e-3...64)
+        recipe.narrow = number(o, "--narrow", in: 1e-3...64)
+        recipe.lr = number(o, "--lr", in: 0...1e30)
+        recipe.validationFraction = number(o, "--validation-fraction", in: 0...0.99) ?? recipe.validationFraction
+        recipe.initPath = o.values["--init"]
+        recipe.faceModelPath = o.values["--face-model"]
+        recipe.perceptualPath = o.values["--perceptual"]
+        if let text = o.values["--losses"] { recipe.losses = try EnhancerLossWeights(parsing: text) }
+        recipe.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
+        if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
+
+        let session = try EnhancerTrainingSession(faces: faces, options: options, recipe: recipe)
+        for note in session.notes { print("note: \(note)") }
+        let c = session.config, first = session.step
+        print("training a \(c.outSize) px enhancer (num_style_feat \(c.styleDim), channel_multiplier \(c.channelMultiplier), narrow \(c.narrow)\(recipe.initPath.map { ", from \($0)" } ?? "")) on \(session.faces.training.count) faces (\(session.faces.validation.count) held out), batch \(session.batchSize), steps \(first)..<\(options.steps)")
+        print("losses: " + session.losses.enabledTerms.map { "\($0.rawValue) \(session.losses[$0])" }.joined(separator: ", "))
+        fflush(stdout)  // seen before the first validation when the output goes to a file
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        let tty = isatty(STDERR_FILENO) == 1
+        let shown = ["l_g_pix", "l_g_percep", "l_g_gan", "l_identity", "l_d"]
+        let outcome = try session.train(onStep: { r in
+            if tty {
+                let losses = shown.compactMap { name in r.losses[name].map { "\(name) \(fixed(Double($0), 4))" } }.joined(separator: " ")
+                fputs("\rstep \(r.step)/\(r.steps)  \(fixed(r.stepsPerSecond, 3)) steps/s  ETA \(Int(r.secondsLeft)) s  \(losses)\u{1B}[K", stderr)
+            }
+            if let v = r.validation {
+                if tty { fputs("\n", stderr) }
+                print("step \(r.step): held-out PSNR \(fixed(v.enhancerPSNR, 2)) dB, SSIM \(fixed(v.enhancerSSIM, 4)); bicubic \(fixed(v.bicubicPSNR, 2)) dB, \(fixed(v.bicubicSSIM, 4)); gain \(fixed(v.gain, 2)) dB (\(v.faces) face\(v.faces == 1 ? "" : "s"))")
+                fflush(stdout)
+            }
+        }, shouldStop: { stopRequested != 0 })
+        if tty { fputs("\n", stderr) }
+        switch outcome {
+        case .diverged(let step, let message, _):
+            fputs("avpgan: train-enhancer stopped at step \(step): a loss is not finite: \(message). No enhancer was written; lower --lr or check the faces.\n", stderr)
+            return 3
+        case .stopped:
+            print("stopped at step \(session.step); resume with --resume\(session.checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
+            return 130
+        case .finished:
+            try session.export(to: output)
+            print("wrote \(output) after \(session.step) steps")
+            return 0
+        }
+    }
+
+    /// The number given to `name` when it lies in `range`; nil when absent; exit 2 otherwise.
+    static func number(_ o: Options, _ name: String, in range: ClosedRange<Double>) -> Double? {
+        guard let text = o.values[name] else { return nil }
+        guard let v = Double(text), range.contains(v) else { fail("\(name) takes a number in [\(range.lowerBound), \(range.upperBound)], got '\(text)'", code: 2) }
+        return v
+    }
+}
