@@ -15,8 +15,12 @@
 /// `[O, C] x [C, tiles]` per parity: 36 products of C x O per 2x2 input block against the 64
 /// of `ConvTranspose2d`'s GEMM.
 ///
-/// Layouts: the input and output are `FeatureMap`s (CNHW, views allowed); transformed weights
-/// `u[4 parities (py * 2 + px)][9 components][O][C]`; scratch per parity
+/// Layouts: the input and output are `FeatureMap`s (CNHW, views allowed); weights in two parts
+/// (`Weights`), each component `[C][O]` (read transposed, as col2im's GEMM reads the file's
+/// weights): `taps[16 (ky * 4 + kx)]`, the kernel regrouped by tap, which are the corner
+/// components 0, 2, 6, 8 of `G g Gᵀ` (the sub-kernel's own values) and all the col2im way needs
+/// (`col2imColumns`), and `extras[4 parities (py * 2 + px)][5]`, its components 1, 3, 4, 5, 7
+/// (sums of taps), made only for the Winograd way; scratch per parity
 /// `v[9][C][tiles]` then `m[9][O][tiles]` (each component `componentGap` floats beyond the
 /// last), tiles ordered (image, tile row, tile column).
 /// Results do not depend on the thread count: the transforms are element-wise and the GEMMs are
@@ -25,8 +29,64 @@ enum SubPixelWinograd {
     /// True for the geometry this kernel computes.
     static func handles(_ g: ConvGeometry) -> Bool { g == .square(4, stride: 2, padding: 1) }
 
-    /// Floats of transformed weights for `inChannels x outChannels`.
-    static func weightCount(inChannels: Int, outChannels: Int) -> Int { 36 * inChannels * outChannels }
+    /// Floats of `Weights.taps` and of `Weights.extras` for `inChannels x outChannels`.
+    static func tapCount(inChannels: Int, outChannels: Int) -> Int { 16 * inChannels * outChannels }
+    static func extraCount(inChannels: Int, outChannels: Int) -> Int { 20 * inChannels * outChannels }
+
+    /// The weights as this kernel reads them (see the type's doc); `extras` nil: col2im way only.
+    struct Weights {
+        let taps: UnsafePointer<Float>
+        let extras: UnsafePointer<Float>?
+        let inChannels: Int
+        let outChannels: Int
+
+        /// Component `xi` (0..<9, row-major 3x3) of `G g Gᵀ` for parity `(py, px)`, `[C][O]`.
+        func component(py: Int, px: Int, _ xi: Int) -> UnsafePointer<Float> {
+            let pairs = inChannels * outChannels
+            let (row, column) = (xi / 3, xi % 3)
+            if row != 1 && column != 1 {
+                let (t, s) = (row / 2, column / 2)
+                return taps + ((3 - py - 2 * t) * 4 + 3 - px - 2 * s) * pairs
+            }
+            precondition(extras != nil, "sub-pixel Winograd: components of G g Gᵀ not made")
+            let extra = xi == 1 ? 0 : xi == 7 ? 4 : xi - 2  // components 1, 3, 4, 5, 7
+            return extras! + ((py * 2 + px) * 5 + extra) * pairs
+        }
+    }
+
+    /// `taps[ky * 4 + kx][c][o] = w[c][o][ky][kx]` (the file's ConvTranspose2d weights).
+    static func splitTaps(_ w: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into taps: UnsafeMutablePointer<Float>) {
+        let pairs = outChannels * inChannels
+        parallelFor(inChannels, costPerItem: 32 * outChannels) { c in
+            for o in 0..<outChannels {
+                let kernel = w + (c * outChannels + o) * 16, dst = taps + c * outChannels + o
+                for tap in 0..<16 { dst[tap * pairs] = kernel[tap] }
+            }
+        }
+    }
+
+    /// `extras` from `taps`: per parity, with `g(t, s)` its sub-kernel, `G g Gᵀ` has rows
+    /// `[g00, g00 + g01, g01]`, `[g00 + g10, (g00 + g10) + (g01 + g11), g01 + g11]`,
+    /// `[g10, g10 + g11, g11]`; the five sums are written, element-wise over `[C][O]`.
+    static func makeExtras(taps: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into extras: UnsafeMutablePointer<Float>) {
+        let pairs = outChannels * inChannels
+        for parity in 0..<4 {
+            let (py, px) = (parity / 2, parity % 2)
+            func g(_ t: Int, _ s: Int) -> UnsafePointer<Float> { taps + ((3 - py - 2 * t) * 4 + 3 - px - 2 * s) * pairs }
+            let (g00, g01, g10, g11) = (g(0, 0), g(0, 1), g(1, 0), g(1, 1))
+            let e = extras + parity * 5 * pairs
+            parallelFor(inChannels, costPerItem: 6 * outChannels) { c in
+                for i in c * outChannels..<(c + 1) * outChannels {
+                    let left = g00[i] + g10[i], right = g01[i] + g11[i]
+                    e[i] = g00[i] + g01[i]
+                    e[pairs + i] = left
+                    e[2 * pairs + i] = left + right
+                    e[3 * pairs + i] = right
+                    e[4 * pairs + i] = g10[i] + g11[i]
+                }
+            }
+        }
+    }
 
     /// Floats of scratch a forward over `batch` images of `h x w` (both even) needs.
     static func scratchCount(inChannels: Int, outChannels: Int, batch: Int, h: Int, w: Int) -> Int {
@@ -38,41 +98,29 @@ enum SubPixelWinograd {
     /// (a precaution against L1 set conflicts: no difference measured on the Zen 3 machine).
     static let componentGap = 40
 
-    /// `u` (see the type's doc) of ConvTranspose2d weights `w[C, O, 4, 4]`.
-    static func transformWeights(_ w: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
-                                 into u: UnsafeMutablePointer<Float>) {
-        let pairs = outChannels * inChannels
-        parallelFor(outChannels, costPerItem: 64 * inChannels) { o in
-            for c in 0..<inChannels {
-                let kernel = w + (c * outChannels + o) * 16
-                for py in 0..<2 {
-                    for px in 0..<2 {
-                        @inline(__always) func g(_ t: Int, _ s: Int) -> Float { kernel[(3 - py - 2 * t) * 4 + 3 - px - 2 * s] }
-                        let dst = u + (py * 2 + px) * 9 * pairs + o * inChannels + c
-                        // G g: rows g0, g0 + g1, g1; then the same along each row: (G g) Gᵀ.
-                        @inline(__always) func row(_ a: Int, _ r0: Float, _ r1: Float) {
-                            dst[(a * 3) * pairs] = r0
-                            dst[(a * 3 + 1) * pairs] = r0 + r1
-                            dst[(a * 3 + 2) * pairs] = r1
-                        }
-                        row(0, g(0, 0), g(0, 1))
-                        row(1, g(0, 0) + g(1, 0), g(0, 1) + g(1, 1))
-                        row(2, g(1, 0), g(1, 1))
-                    }
-                }
-            }
+    /// The col2im way's GEMM rows for output channels `rows` from `taps`:
+    /// `cols[o * 16 + tap][column] = sum_c W[c, o, tap] x[c, column]` over the input's
+    /// `batch * h * w` columns, as `ConvTranspose2d`'s GEMM writes them, in 16 GEMMs of
+    /// `[rows, C] x [C, columns]` (one per tap). The same whether or not `extras` exist, so a
+    /// layer's col2im results do not depend on the calls made before.
+    static func col2imColumns(taps: UnsafePointer<Float>, inChannels: Int, outChannels: Int, rows: Range<Int>,
+                              _ input: FeatureMap, into cols: UnsafeMutablePointer<Float>) {
+        let n = input.row, pairs = outChannels * inChannels
+        for tap in 0..<16 {
+            BLAS.gemm(transA: true, m: rows.count, n: n, k: inChannels, a: taps + tap * pairs + rows.lowerBound, lda: outChannels,
+                      b: input.data, ldb: input.stride, c: cols + (rows.lowerBound * 16 + tap) * n, ldc: 16 * n)
         }
     }
 
-    /// `out = epilogue(convT(input))` for transformed weights `u`; `input.height` and
-    /// `input.width` even, `out` of `2h x 2w`, `scratch` at least `scratchCount` floats.
-    static func forward(weights u: UnsafePointer<Float>, inChannels: Int, outChannels: Int, _ input: FeatureMap,
-                        into out: FeatureMap, epilogue: Epilogue, scratch: UnsafeMutablePointer<Float>) {
+    /// `out = epilogue(convT(input))`; `u` with its `extras`, `input.height` and `input.width`
+    /// even, `out` of `2h x 2w`, `scratch` at least `scratchCount` floats.
+    static func forward(weights u: Weights, _ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue,
+                        scratch: UnsafeMutablePointer<Float>) {
+        let (inChannels, outChannels) = (u.inChannels, u.outChannels)
         precondition(input.height % 2 == 0 && input.width % 2 == 0, "sub-pixel Winograd needs even input sides")
         let tiles = input.batch * (input.height / 2) * (input.width / 2)
         let vStride = inChannels * tiles + componentGap, mStride = outChannels * tiles + componentGap
         let v = scratch, m = scratch + 9 * vStride
-        let pairs = outChannels * inChannels
         let (oBlocks, tileBlocks) = blocks(outChannels: outChannels, tiles: tiles)
         for parity in 0..<4 {
             let (py, px) = (parity / 2, parity % 2)
@@ -84,8 +132,8 @@ enum SubPixelWinograd {
                 let o0 = outChannels * ob / oBlocks, o1 = outChannels * (ob + 1) / oBlocks
                 let t0 = tiles * tb / tileBlocks, t1 = tiles * (tb + 1) / tileBlocks
                 for xi in 0..<9 {
-                    BLAS.gemm(m: o1 - o0, n: t1 - t0, k: inChannels, a: u + (parity * 9 + xi) * pairs + o0 * inChannels,
-                              lda: inChannels, b: v + xi * vStride + t0, ldb: tiles,
+                    BLAS.gemm(transA: true, m: o1 - o0, n: t1 - t0, k: inChannels, a: u.component(py: py, px: px, xi) + o0,
+                              lda: outChannels, b: v + xi * vStride + t0, ldb: tiles,
                               c: m + xi * mStride + o0 * tiles + t0, ldc: tiles)
                 }
                 for o in o0..<o1 {

@@ -48,8 +48,9 @@ struct ConvStack {
     let inChannels: Int
 
     /// Loads `network` ("generator" or "face_encoder") from the file; with `subPixel`, the
-    /// transposed convolutions that have a sub-pixel Winograd way get its weights
-    /// (`ConvTranspose2d.packingSubPixel`); without, they run by col2im alone.
+    /// transposed convolutions that have a sub-pixel Winograd way may take it (their weights are
+    /// transformed on the first forward that does, `SubPixelWeights`); without, they run by
+    /// col2im alone.
     init(_ r: WeightReader, network: NetworkName, subPixel: Bool = true) throws {
         let config = r.config
         let transposed = network == .generator
@@ -67,8 +68,7 @@ struct ConvStack {
             let weight = try r.weight(p, normalised: normalised, dim: transposed ? 1 : 0)
             let geometry = TensorLayout.geometry(transposed: transposed, layer: i, last: last)
             let op: Op = transposed
-                ? .transposed(try ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry)
-                    .packingSubPixel(subPixel))
+                ? .transposed(ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry, subPixel: subPixel))
                 : .conv(Conv2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry))
             var cbam: CBAM?
             if !last, let a = cbamIndex[i] {
@@ -92,7 +92,7 @@ struct ConvStack {
             let w: Int
             switch l.op {
             case let .conv(c): w = c.weight.count
-            case let .transposed(t): w = t.weight.count
+            case let .transposed(t): w = t.parameterCount
             }
             let a = l.cbam.map { $0.reduce.count + $0.expand.count + $0.spatial.weight.count } ?? 0
             return total + w + (l.epilogue.shift?.count ?? 0) + a
