@@ -54,20 +54,24 @@ enum SubPixelWinograd {
         }
     }
 
-    /// `taps[ky * 4 + kx][c][o] = w[c][o][ky][kx]` (the file's ConvTranspose2d weights).
+    /// `taps[ky * 4 + kx][c][o] = w[c][o][ky][kx]` (the file's ConvTranspose2d weights). One
+    /// run of `O` floats at a time: the 16 taps' blocks lie a multiple of 4 KiB apart, and
+    /// writing them in step (one float to each in turn) missed the cache on every store.
     static func splitTaps(_ w: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into taps: UnsafeMutablePointer<Float>) {
         let pairs = outChannels * inChannels
         parallelFor(inChannels, costPerItem: 32 * outChannels) { c in
-            for o in 0..<outChannels {
-                let kernel = w + (c * outChannels + o) * 16, dst = taps + c * outChannels + o
-                for tap in 0..<16 { dst[tap * pairs] = kernel[tap] }
+            let row = w + c * outChannels * 16
+            for tap in 0..<16 {
+                let dst = taps + tap * pairs + c * outChannels
+                for o in 0..<outChannels { dst[o] = row[o * 16 + tap] }
             }
         }
     }
 
     /// `extras` from `taps`: per parity, with `g(t, s)` its sub-kernel, `G g Gᵀ` has rows
     /// `[g00, g00 + g01, g01]`, `[g00 + g10, (g00 + g10) + (g01 + g11), g01 + g11]`,
-    /// `[g10, g10 + g11, g11]`; the five sums are written, element-wise over `[C][O]`.
+    /// `[g10, g10 + g11, g11]`; the five sums are written, element-wise over `[C][O]`, one
+    /// output run at a time (as in `splitTaps`).
     static func makeExtras(taps: UnsafePointer<Float>, inChannels: Int, outChannels: Int, into extras: UnsafeMutablePointer<Float>) {
         let pairs = outChannels * inChannels
         for parity in 0..<4 {
@@ -76,14 +80,15 @@ enum SubPixelWinograd {
             let (g00, g01, g10, g11) = (g(0, 0), g(0, 1), g(1, 0), g(1, 1))
             let e = extras + parity * 5 * pairs
             parallelFor(inChannels, costPerItem: 6 * outChannels) { c in
-                for i in c * outChannels..<(c + 1) * outChannels {
-                    let left = g00[i] + g10[i], right = g01[i] + g11[i]
-                    e[i] = g00[i] + g01[i]
-                    e[pairs + i] = left
-                    e[2 * pairs + i] = left + right
-                    e[3 * pairs + i] = right
-                    e[4 * pairs + i] = g10[i] + g11[i]
+                let first = c * outChannels
+                @inline(__always) func sum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>) {
+                    for i in first..<first + outChannels { d[i] = a[i] + b[i] }
                 }
+                sum(g00, g01, into: e)
+                sum(g00, g10, into: e + pairs)
+                sum(g01, g11, into: e + 3 * pairs)
+                sum(e + pairs, e + 3 * pairs, into: e + 2 * pairs)
+                sum(g10, g11, into: e + 4 * pairs)
             }
         }
     }
