@@ -97,6 +97,9 @@ struct ConvTranspose2d {
         let taps = geometry.taps
         let n = input.row
         let lda = outChannels * taps
+        if let byTap {
+            SubPixelWinograd.col2imColumns(taps: byTap.pointer, inChannels: inChannels, outChannels: outChannels, input, into: cols)
+        }
         parallelBlocks(outChannels, costPerItem: 2 * taps * inChannels * n) { channels in
             let first = channels.lowerBound
             if let weight, geometry.isPointwise {
@@ -110,9 +113,6 @@ struct ConvTranspose2d {
                 BLAS.gemm(transA: true, m: channels.count * taps, n: n, k: inChannels,
                           a: weight.pointer + first * taps, lda: lda, b: input.data, ldb: input.stride,
                           c: cols + first * taps * n, ldc: n)
-            } else if let byTap {
-                SubPixelWinograd.col2imColumns(taps: byTap.pointer, inChannels: inChannels, outChannels: outChannels,
-                                               rows: channels, input, into: cols)
             }
             for c in channels {
                 Col2im.scatterChannel(UnsafePointer(cols), channel: c, geometry: geometry,

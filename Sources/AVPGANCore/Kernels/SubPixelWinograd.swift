@@ -103,17 +103,18 @@ enum SubPixelWinograd {
     /// (a precaution against L1 set conflicts: no difference measured on the Zen 3 machine).
     static let componentGap = 40
 
-    /// The col2im way's GEMM rows for output channels `rows` from `taps`:
-    /// `cols[o * 16 + tap][column] = sum_c W[c, o, tap] x[c, column]` over the input's
-    /// `batch * h * w` columns, as `ConvTranspose2d`'s GEMM writes them, in 16 GEMMs of
-    /// `[rows, C] x [C, columns]` (one per tap). The same whether or not `extras` exist, so a
-    /// layer's col2im results do not depend on the calls made before.
-    static func col2imColumns(taps: UnsafePointer<Float>, inChannels: Int, outChannels: Int, rows: Range<Int>,
+    /// The col2im way's GEMM from `taps`: `cols[o * 16 + tap][column] = sum_c W[c, o, tap]
+    /// x[c, column]` over the input's `batch * h * w` columns, as `ConvTranspose2d`'s GEMM
+    /// writes them, in 16 GEMMs `[O, C] x [C, columns]`, one per tap, spread over the threads
+    /// (blocks of output channels would give 16 GEMMs per block, each packing the input again).
+    /// The same whether or not `extras` exist, so a layer's col2im results do not depend on
+    /// the calls made before.
+    static func col2imColumns(taps: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
                               _ input: FeatureMap, into cols: UnsafeMutablePointer<Float>) {
         let n = input.row, pairs = outChannels * inChannels
-        for tap in 0..<16 {
-            BLAS.gemm(transA: true, m: rows.count, n: n, k: inChannels, a: taps + tap * pairs + rows.lowerBound, lda: outChannels,
-                      b: input.data, ldb: input.stride, c: cols + (rows.lowerBound * 16 + tap) * n, ldc: 16 * n)
+        parallelFor(16, costPerItem: 2 * pairs * n) { tap in
+            BLAS.gemm(transA: true, m: outChannels, n: n, k: inChannels, a: taps + tap * pairs, lda: outChannels,
+                      b: input.data, ldb: input.stride, c: cols + tap * n, ldc: 16 * n)
         }
     }
 
