@@ -75,7 +75,8 @@ struct ConvTranspose2d {
     }
 
     /// out = epilogue(convT(input)); `out.data` holds `outChannels x batch x oh x ow` floats.
-    /// Each thread computes a block of output channels: their GEMM rows, scatter and epilogue.
+    /// Each thread computes a block of output channels: their GEMM rows, scatter and epilogue
+    /// (a sub-pixel layer's col2im way runs its 16 per-tap GEMMs first, spread over the threads).
     func forward(_ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue, cols: UnsafeMutablePointer<Float>) {
         var weight: FloatStorage?, byTap: FloatStorage?
         switch weights {
@@ -90,8 +91,12 @@ struct ConvTranspose2d {
                     return
                 }
                 byTap = ready.taps
-            } else if case let .original(w) = lazy.current {
-                weight = w  // no memory for the taps: col2im on the weights as read
+            } else {
+                // No memory for the taps: col2im on what the layer holds now.
+                switch lazy.current {
+                case let .original(w): weight = w
+                case let .taps(t), let .transformed(t, _): byTap = t
+                }
             }
         }
         let taps = geometry.taps
