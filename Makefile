@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory bench-scaling test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-gemm bench-learning demo default-model default-enhancer ablation deb fixtures clean
+.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory bench-scaling bench-subpixel test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-gemm bench-learning demo default-model default-enhancer ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -204,6 +204,13 @@ BLIS_LIB := /usr/lib/x86_64-linux-gnu/libblis.so.4
 bench-gemm:
 	python3 tools/benchmarks/bench_gemm.py --lib /usr/lib/x86_64-linux-gnu/libopenblas.so.0 \
 	    $$([ -e $(BLIS_LIB) ] && echo --lib $(BLIS_LIB)) --env OPENBLAS_CORETYPE=Haswell --env OPENBLAS_CORETYPE=SkylakeX
+
+## bench-subpixel: the generator's upsampling layers and whole generator (three architectures,
+## batch 1 and 64), col2im against sub-pixel Winograd, CPU time at one thread, and both ways'
+## error against the reference fixtures (Tests/AVPGANCoreTests/SubPixelTimingTests.swift, skipped
+## by `make test`; about five minutes; docs/performance.md).
+bench-subpixel: deps
+	AVPGAN_TIMING=1 OPENBLAS_NUM_THREADS=1 swift test --filter SubPixelTimingTests 2>&1 | grep -v "^Test Case"; exit $${PIPESTATUS[0]}
 
 ## demo: the main job — a recording in, a portrait PNG out, then the same portrait through the
 ## enhancement module (64 -> 128 px). The bundled recording is a synthetic speaker the default

@@ -889,6 +889,231 @@ avpgan_status avpgan_enhance_raw(const avpgan_enhancer *enhancer, const float *i
                                  float *out, size_t capacity, size_t *needed);
 
 /* ------------------------------------------------------------------------ */
+/* Enhancer training                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* An enhancer trainer trains an enhancer as `avpgan train-enhancer` does
+ * (docs/enhancer-training.md): GFPGAN's training loop (the generator, the face
+ * discriminator with its R1 penalty, the eye and mouth discriminators, an EMA copy
+ * of the generator) on a folder of square, aligned, high-resolution faces, which it
+ * degrades into inputs as GFPGAN's training does. A new enhancer starts at one of the
+ * avpgan_enhancer_widths, or from an enhancer file (fine-tuning a converted GFPGAN).
+ * Runs are seeded and deterministic, also across thread counts
+ * (avpgan_set_num_threads sets them, process-wide); a checkpoint continues bit-identically.
+ * A share of the faces (params.validation_fraction) is held out for validation.
+ *
+ * Threads: an enhancer trainer is mutable, as an avpgan_trainer: calls on one must not
+ * overlap; a call made while another is in progress (another thread, or a callback of
+ * avpgan_enhancer_trainer_run) is refused with AVPGAN_E_INVALID_ARGUMENT and changes
+ * nothing. avpgan_enhancer_trainer_free must not race with other calls on it. */
+
+/** An enhancer training run. */
+typedef struct avpgan_enhancer_trainer avpgan_enhancer_trainer;
+
+/** Widths of a new enhancer (avpgan_enhancer_trainer_params.widths); every one keeps
+ *  GFPGAN v1.3/v1.4's layout. */
+typedef enum avpgan_enhancer_widths {
+    /** num_style_feat 64, channel_multiplier 1, narrow 0.25 (3.2M parameters at 128 px). */
+    AVPGAN_ENHANCER_WIDTHS_SMALL = 0,
+    /** GFPGAN v1.3/v1.4's: num_style_feat 512, channel_multiplier 2, narrow 1. */
+    AVPGAN_ENHANCER_WIDTHS_FULL = 1,
+    /** num_style_feat 8, channel_multiplier 1, narrow 1/64 (tests). */
+    AVPGAN_ENHANCER_WIDTHS_TINY = 2
+} avpgan_enhancer_widths;
+
+/** Number of losses an enhancer training step reports. */
+#define AVPGAN_ENHANCER_N_LOSSES 16
+
+/** The losses of an enhancer training step (indices into losses[]), as upstream's
+ *  GFPGANModel logs them (avpgan_enhancer_loss_name gives the log name). A step computes
+ *  only some: the terms whose weight is 0 are off, the R1 penalty runs every 16th step,
+ *  and the facial-component terms need the component discriminators. Bit i of a
+ *  `present` mask is set when losses[i] was computed; the others are 0. */
+typedef enum avpgan_enhancer_loss {
+    AVPGAN_ENHANCER_LOSS_G_PIX = 0,             /* l_g_pix: weighted L1 */
+    AVPGAN_ENHANCER_LOSS_G_PERCEP = 1,          /* l_g_percep: weighted perceptual (VGG-19) */
+    AVPGAN_ENHANCER_LOSS_G_STYLE = 2,           /* l_g_style: weighted Gram style on VGG-19 features */
+    AVPGAN_ENHANCER_LOSS_G_GAN = 3,             /* l_g_gan: weighted adversarial, face discriminator */
+    AVPGAN_ENHANCER_LOSS_G_GAN_LEFT_EYE = 4,    /* l_g_gan_left_eye */
+    AVPGAN_ENHANCER_LOSS_G_GAN_RIGHT_EYE = 5,   /* l_g_gan_right_eye */
+    AVPGAN_ENHANCER_LOSS_G_GAN_MOUTH = 6,       /* l_g_gan_mouth */
+    AVPGAN_ENHANCER_LOSS_G_COMP_STYLE = 7,      /* l_g_comp_style_loss: Gram style of the components */
+    AVPGAN_ENHANCER_LOSS_IDENTITY = 8,          /* l_identity: weighted identity (face model) */
+    AVPGAN_ENHANCER_LOSS_D = 9,                 /* l_d: the face discriminator's loss */
+    AVPGAN_ENHANCER_LOSS_REAL_SCORE = 10,       /* real_score: its mean score on the truths */
+    AVPGAN_ENHANCER_LOSS_FAKE_SCORE = 11,       /* fake_score: its mean score on the outputs */
+    AVPGAN_ENHANCER_LOSS_D_R1 = 12,             /* l_d_r1: its weighted R1 penalty (every 16th step) */
+    AVPGAN_ENHANCER_LOSS_D_LEFT_EYE = 13,       /* l_d_left_eye */
+    AVPGAN_ENHANCER_LOSS_D_RIGHT_EYE = 14,      /* l_d_right_eye */
+    AVPGAN_ENHANCER_LOSS_D_MOUTH = 15           /* l_d_mouth */
+} avpgan_enhancer_loss;
+
+/** Upstream's log name of an avpgan_enhancer_loss ("l_g_pix", ...), a static string;
+ *  NULL for a value out of range. */
+const char *avpgan_enhancer_loss_name(int32_t loss);
+
+/** Options of an enhancer trainer. The strings are read during the call only.
+ *  "create:" fields make a new run; avpgan_enhancer_trainer_load_checkpoint takes them
+ *  from the checkpoint instead. */
+typedef struct avpgan_enhancer_trainer_params {
+    size_t struct_size;
+    /** Required: the face folder, read recursively: square PNG or JPEG faces, all of one
+     *  size (32, 64, 128, 256, 512 or 1024 px), at least 2; optional landmarks.json for
+     *  the eye and mouth boxes (docs/enhancer-training.md). */
+    const char *faces_dir;
+    /** NULL (default): nothing is written by itself. A folder (created if missing): every
+     *  checkpoint_every steps, and when avpgan_enhancer_trainer_run is aborted, the checkpoint
+     *  (enhancer-checkpoint.safetensors), the JSONL log (train-enhancer.jsonl) and a sample
+     *  sheet (samples/step-NNNNNN.png) go there. */
+    const char *checkpoint_dir;
+    /** create: the training size; 0 (default): the faces' (an init enhancer's must match). */
+    uint32_t size;
+    /** create: an avpgan_enhancer_widths value; default AVPGAN_ENHANCER_WIDTHS_SMALL.
+     *  Ignored with init_enhancer. */
+    int32_t widths;
+    /** create: replace the widths' channel_multiplier and narrow when not 0 (default 0). */
+    double channel_multiplier;
+    double narrow;
+    /** create: NULL, or an enhancer file to fine-tune (a converted GFPGAN, or one of
+     *  ours): the generator and its EMA start from it, the discriminators fresh. */
+    const char *init_enhancer;
+    /** A VGG-19 file (tools/converters/convert_vgg.py) for the perceptual losses, and a
+     *  face-recognition model (tools/converters/convert_face.py) for the identity loss.
+     *  NULL: that loss is off (create), or refused when the checkpoint's run has it on. */
+    const char *perceptual;
+    const char *face_model;
+    /** create: the loss weights, finite and not negative, 0 turning a term off; defaults
+     *  the paper's: L1 0.1, perceptual 1, perceptual style 0, adversarial 0.1, facial
+     *  components 1, component style 200, identity 10. */
+    float loss_l1;
+    float loss_perceptual;
+    float loss_perceptual_style;
+    float loss_adversarial;
+    float loss_facial_components;
+    float loss_component_style;
+    float loss_identity;
+    /** create: learning rate of the generator and all discriminators; default 2e-3 (upstream's). */
+    double lr;
+    /** Faces per step, 1-4096; 0 (default): 4 for a new run, the checkpoint's when
+     *  resuming (another size is refused there). With the adversarial loss on, it must be
+     *  below 4 or a multiple of 4 (the discriminator's groups). */
+    uint32_t batch_size;
+    /** create: seeds the networks, the noise, the degradations, the batches and the
+     *  held-out split; default 1. */
+    uint64_t seed;
+    /** create: share of the faces held out for validation, in [0, 1); default 0.05 (at
+     *  least one face is held out). */
+    double validation_fraction;
+    /** Steps between automatic checkpoints and validations (with checkpoint_dir), >= 1;
+     *  default 100. */
+    uint32_t checkpoint_every;
+    /** Rows of each sample sheet; default 8; 0: no sheets. */
+    uint32_t sheet_rows;
+    /** Side of validation's low-resolution inputs, 4 up to the training size; 0 (default):
+     *  min(64, size / 2). */
+    uint32_t validation_low_size;
+} avpgan_enhancer_trainer_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_enhancer_trainer_params). */
+avpgan_status avpgan_enhancer_trainer_params_init(avpgan_enhancer_trainer_params *params, size_t struct_size);
+
+/** A new enhancer trainer on params->faces_dir (required). Reads the faces and the
+ *  network files, and makes checkpoint_dir. A loss without its network file is turned off
+ *  (avpgan_enhancer_trainer_info.loss_weights shows what is on).
+ *  Errors: AVPGAN_E_INVALID_ARGUMENT (a field out of range, faces of mixed or unsupported
+ *  sizes, non-square faces, fewer than 2 faces), AVPGAN_E_IO (a missing folder or file),
+ *  AVPGAN_E_MODEL_FORMAT (a network file that is not one). On failure *out_trainer is NULL. */
+avpgan_status avpgan_enhancer_trainer_create(const avpgan_enhancer_trainer_params *params,
+                                             avpgan_enhancer_trainer **out_trainer);
+
+/** A trainer continuing the checkpoint at `path` (avpgan_enhancer_trainer_save, or the
+ *  enhancer-checkpoint.safetensors of a checkpoint_dir or of avpgan train-enhancer) on
+ *  the same faces (params->faces_dir, required: a checkpoint of another folder is refused),
+ *  bit-identically. The checkpoint decides the networks, losses, seed, split and batch; the
+ *  network files of the losses it has on must be given again (perceptual, face_model). */
+avpgan_status avpgan_enhancer_trainer_load_checkpoint(const char *path, const avpgan_enhancer_trainer_params *params,
+                                                      avpgan_enhancer_trainer **out_trainer);
+
+/** Frees an enhancer trainer. NULL is allowed and does nothing. */
+void avpgan_enhancer_trainer_free(avpgan_enhancer_trainer *trainer);
+
+/** What an enhancer trainer is. Set struct_size = sizeof(avpgan_enhancer_trainer_info). */
+typedef struct avpgan_enhancer_trainer_info {
+    size_t struct_size;
+    uint64_t step;             /* training steps taken (kept in checkpoints) */
+    uint32_t size;             /* the faces' and the enhancer's side S in pixels */
+    uint32_t num_style_feat;   /* the generator's shape, as avpgan_enhancer_info's */
+    double channel_multiplier;
+    double narrow;
+    uint32_t batch_size;       /* faces per step */
+    uint32_t n_faces;          /* faces in the folder */
+    uint32_t n_training_faces; /* of which trained on */
+    uint32_t n_validation_faces; /* and held out */
+    /** The loss weights in effect (0: off), in avpgan_enhancer_trainer_params order: l1,
+     *  perceptual, perceptual style, adversarial, facial components, component style, identity. */
+    float loss_weights[7];
+    /** The last step's losses (avpgan_enhancer_loss order) and which were computed; all 0
+     *  before the trainer's first step. */
+    float losses[AVPGAN_ENHANCER_N_LOSSES];
+    uint32_t losses_present;
+} avpgan_enhancer_trainer_info;
+
+/** Fills *info; set info->struct_size = sizeof(avpgan_enhancer_trainer_info) first. */
+avpgan_status avpgan_enhancer_trainer_get_info(const avpgan_enhancer_trainer *trainer,
+                                               avpgan_enhancer_trainer_info *info);
+
+/** Called after each step of avpgan_enhancer_trainer_run: `done` steps of `total` are
+ *  finished; `losses` (AVPGAN_ENHANCER_N_LOSSES floats, valid during the call) are the last
+ *  step's, bit i of `present` set when losses[i] was computed. It must not call functions
+ *  on the same trainer (they are refused). */
+typedef void (*avpgan_enhancer_progress_fn)(uint64_t done, uint64_t total, const float *losses,
+                                            uint32_t present, void *user_data);
+
+/** One training step on a batch drawn from the faces (with checkpoint_dir, the automatic
+ *  checkpoint when the step is a multiple of checkpoint_every). losses: NULL, or receives
+ *  AVPGAN_ENHANCER_N_LOSSES floats; present: NULL, or receives their mask.
+ *  A loss that is not finite gives AVPGAN_E_MODEL_FORMAT naming it: the run has diverged,
+ *  nothing is saved after it; continue from the last checkpoint. */
+avpgan_status avpgan_enhancer_trainer_step(avpgan_enhancer_trainer *trainer, float *losses, uint32_t *present);
+
+/** n_steps steps (1 <= n_steps <= 2^40), as avpgan_enhancer_trainer_step. progress and
+ *  abort_fn may be NULL; abort_fn is asked before every step, the first included; when it
+ *  returns non-zero the run stops between two steps, writes the checkpoint into
+ *  checkpoint_dir when there is one (the trainer stays consistent: save it, or run on later)
+ *  and returns AVPGAN_E_ABORTED. steps_done: NULL, or receives the number of steps this call
+ *  took, on success and failure alike. */
+avpgan_status avpgan_enhancer_trainer_run(avpgan_enhancer_trainer *trainer, uint64_t n_steps,
+                                          avpgan_enhancer_progress_fn progress, void *progress_user_data,
+                                          avpgan_abort_fn abort_fn, void *abort_user_data,
+                                          uint64_t *steps_done);
+
+/** Writes the checkpoint of the current step (networks, Adam's state, EMA, the sampler's
+ *  position, the faces' fingerprint) for avpgan_enhancer_trainer_load_checkpoint. Written to
+ *  a temporary file and renamed into place: a failed write leaves the old file whole. */
+avpgan_status avpgan_enhancer_trainer_save(const avpgan_enhancer_trainer *trainer, const char *path);
+
+/** Writes the EMA generator as an enhancer file, for avpgan_enhancer_load_file. */
+avpgan_status avpgan_enhancer_trainer_export(const avpgan_enhancer_trainer *trainer, const char *path);
+
+/** What avpgan_enhancer_trainer_validate measured. Set struct_size first. */
+typedef struct avpgan_enhancer_validation {
+    size_t struct_size;
+    uint64_t step;             /* the step validated */
+    uint32_t n_faces;          /* held-out faces measured */
+    uint32_t low_size;         /* side they were downsampled to (bicubic) before enhancing */
+    double psnr;               /* mean PSNR (dB) of the EMA enhancer's outputs against the truths */
+    double ssim;               /* and mean SSIM */
+    double bicubic_psnr;       /* the same of bicubic upscaling of the same inputs */
+    double bicubic_ssim;
+} avpgan_enhancer_validation;
+
+/** Validates the EMA generator on the held-out faces: each downsampled to low_size,
+ *  enhanced, and measured against the truth beside bicubic upscaling. Logs the result and,
+ *  with checkpoint_dir, writes the step's sample sheet. */
+avpgan_status avpgan_enhancer_trainer_validate(avpgan_enhancer_trainer *trainer,
+                                               avpgan_enhancer_validation *result);
+
+/* ------------------------------------------------------------------------ */
 /* Evaluation, voice-encoder training and synthetic data                    */
 /* ------------------------------------------------------------------------ */
 

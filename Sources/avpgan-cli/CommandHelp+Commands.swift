@@ -226,7 +226,9 @@ extension CommandHelp {
             enhancer file (a converted GFPGAN or one of ours); --prior starts a new one's decoder \
             from a face prior (train-prior). Ctrl-C writes a checkpoint and \
             stops; --resume continues bit-identically. A loss that is not finite stops the run \
-            (exit 3), keeping the last checkpoint.
+            (exit 3), keeping the last checkpoint. Started by mpirun -np N (or srun -n N), the \
+            copies train data-parallel, each on whole groups of 4 faces of every batch (so \
+            --batch is at least 4N), as one process would; rank 0 prints and writes.
             """,
             options: [
                 O("--faces", "DIR", "aligned square faces of one size, and optionally landmarks.json"),

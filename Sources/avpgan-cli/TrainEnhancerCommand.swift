@@ -15,6 +15,8 @@ enum TrainEnhancerCommand {
                                 "--validation-fraction"]
 
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
+        let console = try TrainingConsole()  // under mpirun/srun with several ranks: data-parallel, rank 0 prints and writes
+        console.silenceFollowers()
         guard let faces = o.values["--faces"] else { fail("train-enhancer needs --faces DIR (aligned square faces)", code: 2) }
         guard let output = o.values["-o"] else { fail("train-enhancer needs -o ENHANCER.safetensors", code: 2) }
         var options = EnhancerTrainingSession.Options()
@@ -75,14 +77,16 @@ enum TrainEnhancerCommand {
         recipe.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
 
-        let session = try EnhancerTrainingSession(faces: faces, options: options, recipe: recipe)
+        let session = try EnhancerTrainingSession(faces: faces, options: options, recipe: recipe, reducer: console.group,
+                                                  fingerprint: CommandLine.arguments.joined(separator: "\u{1}"))
+        console.sayShared(enhancer: session)
         for note in session.notes { print("note: \(note)") }
         let c = session.config, first = session.step
         print("training a \(c.outSize) px enhancer (num_style_feat \(c.styleDim), channel_multiplier \(c.channelMultiplier), narrow \(c.narrow)\((recipe.initPath ?? recipe.priorPath.map { "decoder of " + $0 }).map { ", from \($0)" } ?? "")) on \(session.faces.training.count) faces (\(session.faces.validation.count) held out), batch \(session.batchSize), steps \(first)..<\(options.steps)")
         print("losses: " + session.losses.enabledTerms.map { "\($0.rawValue) \(session.losses[$0])" }.joined(separator: ", "))
         fflush(stdout)  // seen before the first validation when the output goes to a file
         TrainingConsole.stopOnSignals()
-        let tty = isatty(STDERR_FILENO) == 1
+        let tty = console.tty, start = Bench.now()
         let shown = ["l_g_pix", "l_g_percep", "l_g_gan", "l_identity", "l_d"]
         let outcome = try session.train(onStep: { r in
             if tty {
@@ -96,6 +100,7 @@ enum TrainEnhancerCommand {
             }
         }, shouldStop: { stopRequested != 0 })
         if tty { fputs("\n", stderr) }
+        console.sayCommunication(since: start, first: first, step: session.step, reducedFloats: session.reducedFloatsPerStep, reduced: "bytes reduced")
         switch outcome {
         case .diverged(let step, let message, _):
             fputs("avpgan: train-enhancer stopped at step \(step): a loss is not finite: \(message). No enhancer was written; lower --lr or check the faces.\n", stderr)

@@ -3,8 +3,8 @@ import AVPGANCore
 import Glibc
 #endif
 
-/// What the training commands (`train`, `train-voice`, `train-prior`; `train-enhancer` its
-/// signals) share around their session: the MPI
+/// What the training commands (`train`, `train-voice`, `train-enhancer`, `train-prior`) share
+/// around their session: the MPI
 /// group they may run in (rank 0 prints, `say`), Ctrl-C as a stop at the end of the step
 /// (`stopRequested`), and the lines they print about progress, ranks and a stop.
 struct TrainingConsole {

@@ -278,7 +278,9 @@ do {
         MPIProcessGroup.current?.finalize()
         exit(code)
     case "train-enhancer":
-        exit(try TrainEnhancerCommand.run(o, flags: o.flags))
+        let code = try TrainEnhancerCommand.run(o, flags: o.flags)
+        MPIProcessGroup.current?.finalize()  // a data-parallel run leaves its MPI job cleanly
+        exit(code)
     case "train-prior":
         let code = try TrainPriorCommand.run(o, flags: o.flags)
         MPIProcessGroup.current?.finalize()

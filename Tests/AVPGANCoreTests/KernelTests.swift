@@ -101,6 +101,9 @@ final class KernelTests: XCTestCase {
             (2, 3, 2, 5, 3, .square(3, stride: 3, padding: 2)),
             (1, 2, 3, 3, 4, ConvGeometry(kernelH: 2, kernelW: 5, strideH: 2, strideW: 1, padH: 0, padW: 1)),
             (2, 6, 3, 4, 4, .square(1)),                             // its last layer
+            // Enough 2x2 tiles for the sub-pixel Winograd way, with eight-wide and scalar tails.
+            (4, 6, 5, 8, 20, .square(4, stride: 2, padding: 1)),
+            (4, 5, 7, 12, 6, .square(4, stride: 2, padding: 1)),
         ]
         for (t, k) in cases.enumerated() {
             let x = values(k.n * k.c * k.h * k.w, seed: UInt64(t + 7))
@@ -109,20 +112,27 @@ final class KernelTests: XCTestCase {
             var expected = directConvTranspose(x, n: k.n, c: k.c, h: k.h, w: k.w, weight: weight, out: k.o, g: k.g)
             let (oh, ow) = k.g.transposedOutput(h: k.h, w: k.w)!
             for i in expected.indices { expected[i] = max(expected[i] + bias[(i / (oh * ow)) % k.o], 0) }
-            let conv = ConvTranspose2d(weight: try FloatStorage(weight), inChannels: k.c, outChannels: k.o, geometry: k.g)
-            var input = toCNHW(x, n: k.n, c: k.c, plane: k.h * k.w)
-            var out = [Float](repeating: .nan, count: expected.count)
-            var cols = [Float](repeating: .nan, count: max(conv.scratchCount(batch: k.n, h: k.h, w: k.w), 1))
-            let epilogue = Epilogue(scale: nil, shift: try FloatStorage(bias), activation: .relu)
-            input.withUnsafeMutableBufferPointer { xin in
-                out.withUnsafeMutableBufferPointer { yout in
-                    conv.forward(FeatureMap(data: xin.baseAddress!, channels: k.c, batch: k.n, height: k.h, width: k.w),
-                                 into: FeatureMap(data: yout.baseAddress!, channels: k.o, batch: k.n, height: oh, width: ow),
-                                 epilogue: epilogue, cols: &cols)
+            let plain = ConvTranspose2d(weight: try FloatStorage(weight), inChannels: k.c, outChannels: k.o, geometry: k.g)
+            let packed = ConvTranspose2d(weight: try FloatStorage(weight), inChannels: k.c, outChannels: k.o, geometry: k.g, subPixel: true)
+            let tiles = k.n * (k.h / 2) * (k.w / 2)
+            let subPixel = SubPixelWinograd.handles(k.g) && tiles >= ConvTranspose2d.subPixelMinimumTiles
+            XCTAssertEqual(packed.usesSubPixel(batch: k.n, h: k.h, w: k.w), subPixel, "case \(t): sub-pixel way chosen for \(tiles) tiles")
+            for conv in subPixel ? [plain, packed] : [plain] {
+                let way = conv.hasSubPixel ? "sub-pixel Winograd" : "col2im"
+                var input = toCNHW(x, n: k.n, c: k.c, plane: k.h * k.w)
+                var out = [Float](repeating: .nan, count: expected.count)
+                var cols = [Float](repeating: .nan, count: max(conv.scratchCount(batch: k.n, h: k.h, w: k.w), 1))
+                let epilogue = Epilogue(scale: nil, shift: try FloatStorage(bias), activation: .relu)
+                input.withUnsafeMutableBufferPointer { xin in
+                    out.withUnsafeMutableBufferPointer { yout in
+                        conv.forward(FeatureMap(data: xin.baseAddress!, channels: k.c, batch: k.n, height: k.h, width: k.w),
+                                     into: FeatureMap(data: yout.baseAddress!, channels: k.o, batch: k.n, height: oh, width: ow),
+                                     epilogue: epilogue, cols: &cols)
+                    }
                 }
+                let d = maxAbsDifference(fromCNHW(out, n: k.n, c: k.o, plane: oh * ow), expected)
+                XCTAssertLessThan(d.value, 1e-5, "conv_transpose2d case \(t) \(k.g) by \(way): differs by \(d.value) at \(d.index)")
             }
-            let d = maxAbsDifference(fromCNHW(out, n: k.n, c: k.o, plane: oh * ow), expected)
-            XCTAssertLessThan(d.value, 1e-5, "conv_transpose2d case \(t) \(k.g): differs by \(d.value) at \(d.index)")
         }
     }
 

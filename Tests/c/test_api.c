@@ -1,11 +1,12 @@
 /*
  * test_api.c — C-API misuse and edge cases of libavpgan. This file is main; the checks live in
- * Tests/c/api/, one file per area (basics, loading, inference, threads, trainer, face), and
+ * Tests/c/api/, one file per area (basics, loading, inference, threads, trainer, enhancer trainer, face), and
  * main runs them in this order.
  *
  *   test_api MODEL.safetensors [DATA [FACE_MODEL.safetensors]]
  *       MODEL: Tests/Fixtures/golden/avpgan/model.safetensors; DATA: a data set from
- *       `avpgan synth-data` of 3 speakers (with it, the trainer is tested too, at tiny widths);
+ *       `avpgan synth-data` of 3 speakers (with it, the trainer is tested too, at tiny widths, and the
+ *       enhancer trainer on faces it draws);
  *       FACE_MODEL: a face-recognition model (with it, the face API is tested too).
  *
  * Prints one line per check ("ok   ..." or "FAIL ...") and finally
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
     test_threads_share_model();
     if (argc >= 3) {
         test_trainer(path, argv[2]);
+        test_enhancer_trainer();
     }
     if (argc == 4) {
         test_face(argv[3], path);

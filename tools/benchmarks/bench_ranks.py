@@ -1,7 +1,7 @@
 """Timing an `avpgan` training command in one process (2 threads) and under `mpirun -np 2`
 (1 thread each), from the seconds per step its JSONL log records. Shared by the data-parallel
 benchmarks (tools/benchmarks/bench_data_parallel.py for `train`, bench_voice_data_parallel.py for
-`train-voice`); they read the rest of what they report from the MPI run's output."""
+`train-voice`, bench_enhancer_data_parallel.py for `train-enhancer`); they read the rest of what they report from the MPI run's output."""
 import json
 import os
 import subprocess
@@ -23,8 +23,9 @@ def run(cmd, env=None):
 
 def seconds_per_step(log_path, skip):
     """Mean seconds per step after the first `skip` steps, from the JSONL log's rates
-    (`steps_per_second` is cumulative since the start; per-step times are recovered from it)."""
-    rows = [json.loads(line) for line in open(log_path)]
+    (`steps_per_second` is cumulative since the start; per-step times are recovered from it).
+    Lines without a rate (train-enhancer's validation lines) are skipped."""
+    rows = [r for r in (json.loads(line) for line in open(log_path)) if "steps_per_second" in r]
     times = [r["step"] / r["steps_per_second"] for r in rows]
     return (times[-1] - times[skip - 1]) / (len(rows) - skip)
 

@@ -19,6 +19,10 @@ import Glibc
 /// - a stop request that saves and ends; a non-finite loss ends the run without saving over the
 ///   last good checkpoint (`Outcome.diverged`).
 /// At the end, `export` writes the EMA generator as an enhancer file.
+/// With a `GradientReducer` it is one rank of a data-parallel session
+/// (`EnhancerTrainingStep+DataParallel`): every rank draws the same batches and steps alike, a
+/// stop is agreed so that all ranks stop after the same step, and rank 0 alone validates and
+/// writes the checkpoints, the log, the sheets and the exported file.
 public final class EnhancerTrainingSession {
     public struct Options: Sendable {
         /// The step count to reach (a resumed run counts from its checkpoint's step).
@@ -33,6 +37,9 @@ public final class EnhancerTrainingSession {
         public var logPath: String?
         /// Continue from the checkpoint in `checkpointDirectory` (the recipe is then its own).
         public var resume = false
+        /// With `resume`: the checkpoint file to continue instead of the one in `checkpointDirectory`
+        /// (a host that keeps its checkpoints elsewhere).
+        public var resumeFrom: String?
         /// Rows of each sample sheet (held-out faces); 0: validation without sheets.
         public var sheetRows = 8
         /// Side of validation's low-resolution inputs; nil: 64 (the portraits' size), at most half the training size.
@@ -93,11 +100,24 @@ public final class EnhancerTrainingSession {
     public let degradation: FaceDegradation
     /// The checkpoint, the log, the sheets and the rate (`TrainingSessionRecord`).
     let record: TrainingSessionRecord
+    /// The ranks of a data-parallel session, nil alone.
+    public let reducer: GradientReducer?
+    /// This process writes (rank 0, or the only process).
+    public var isLead: Bool { (reducer?.rank ?? 0) == 0 }
+    /// The rows of each global batch this rank computes (all of them alone).
+    public var rows: [Int] { (try? trainer.rows(batch: batchSize)) ?? [] }
+    /// Floats each data-parallel step adds up over the ranks.
+    public var reducedFloatsPerStep: Int { trainer.reducedFloatsPerStep }
 
     /// Checks the options, reads the faces, makes the checkpoint folder, and starts a new run
     /// from `recipe` or continues the checkpoint (then only `recipe`'s network files are read:
     /// the losses the checkpoint has on need them again).
-    public init(faces folder: String, options: Options, recipe: Recipe = Recipe()) throws {
+    /// With a `reducer`, this is one rank of a data-parallel session (collective): every rank
+    /// must be given the same options, recipe, faces and checkpoint (and the same `fingerprint`
+    /// of what else the caller knows, such as its command line), which is checked; the batch
+    /// must give each rank whole groups of the face discriminator (`EnhancerBatchShare`).
+    public init(faces folder: String, options: Options, recipe: Recipe = Recipe(), reducer: GradientReducer? = nil,
+                fingerprint: String = "") throws {
         guard options.steps >= 0, options.checkpointEvery >= 1, options.sheetRows >= 0,
               options.batchSize.map({ (1...4096).contains($0) }) ?? true else {
             throw AVPGANError.invalid("steps is \(options.steps), batch size \(options.batchSize.map(String.init) ?? "default"), checkpoint interval \(options.checkpointEvery), sheet rows \(options.sheetRows); expected steps >= 0, batch size 1...4096, interval >= 1, rows >= 0")
@@ -108,10 +128,13 @@ public final class EnhancerTrainingSession {
         let networks = try Self.lossNetworks(recipe)
         var faceOptions = EnhancerFaceSet.Options()
         if options.resume {
-            guard let checkpointPath, access(checkpointPath, R_OK) == 0 else {
+            if let path = options.resumeFrom, access(path, R_OK) != 0 {
+                throw AVPGANError(.io, "the checkpoint '\(path)' does not exist or cannot be read")
+            }
+            guard let source = options.resumeFrom ?? checkpointPath, access(source, R_OK) == 0 else {
                 throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(Self.checkpointName)")
             }
-            let bytes = try FileIO.read(checkpointPath)
+            let bytes = try FileIO.read(source)
             let metadata = try Safetensors(bytes: bytes).metadata
             let state = try FaceSessionState(metadata: metadata, key: Self.metadataKey, what: "enhancer session checkpoint")
             faces = try state.faces(folder: folder, batch: options.batchSize)
@@ -166,17 +189,29 @@ public final class EnhancerTrainingSession {
         }
         record = TrainingSessionRecord(directory: dir, checkpointName: Self.checkpointName, logPath: options.logPath, logName: Self.logName,
                                        firstStep: firstStep)
+        self.reducer = reducer
+        if let reducer {
+            _ = try EnhancerBatchShare.rows(batch: batchSize, group: trainer.discriminator?.config.stddevGroup, rank: reducer.rank,
+                                            size: reducer.size)
+            try trainer.distribute(over: reducer, state: Array(fingerprint.utf8) + trainer.checkpoint(metadata: stateMetadata))
+            record.writes = reducer.rank == 0
+        }
         try record.open(resumed: options.resume)
     }
 
     /// Steps until `options.steps` or until `shouldStop()` (asked before every step) says stop,
     /// saving and validating every `checkpointEvery` steps and at the end; a non-finite loss
     /// ends the run (`Outcome.diverged`), keeping the last checkpoint. Errors (a failed save)
-    /// are thrown with the state of the last checkpoint written.
-    public func train(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
+    /// are thrown with the state of the last checkpoint written. `until` (at most
+    /// `options.steps`) ends this call at that step instead, for a host that trains in pieces:
+    /// checkpoints and validations still fall every `checkpointEvery` steps and at
+    /// `options.steps`, and a piece that ends before `options.steps` saves nothing at its end.
+    public func train(until: Int? = nil, onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
         record.startClock()
-        while trainer.stepCount < options.steps {
-            if shouldStop() {
+        let target = min(until ?? options.steps, options.steps)
+        while trainer.stepCount < target {
+            let stopAsked = shouldStop()
+            if try reducer?.anyRank(stopAsked) ?? stopAsked {
                 try save()
                 return .stopped
             }
@@ -191,33 +226,44 @@ public final class EnhancerTrainingSession {
             }
             let rate = record.rate(at: trainer.stepCount)
             try record.logStep(trainer.stepCount, losses: losses, stepsPerSecond: rate)
-            var report = StepReport(step: trainer.stepCount, steps: options.steps, losses: losses, stepsPerSecond: rate,
-                                    secondsLeft: Double(options.steps - trainer.stepCount) / max(rate, 1e-9))
+            var report = StepReport(step: trainer.stepCount, steps: target, losses: losses, stepsPerSecond: rate,
+                                    secondsLeft: Double(target - trainer.stepCount) / max(rate, 1e-9))
             if TrainingSessionRecord.isCheckpoint(trainer.stepCount, every: options.checkpointEvery, last: options.steps) {
-                report.validation = try validate()
+                report.validation = isLead ? try validate() : nil
                 try save()
             }
             onStep(report)
         }
-        if record.lastCheckpoint != trainer.stepCount { try save() }
+        if target == options.steps, record.lastCheckpoint != trainer.stepCount { try save() }
         return .finished
     }
 
     /// Writes the checkpoint and the log (where they have a place), each atomically. A failed
-    /// write throws `.io` saying that the previous checkpoint is left as it was.
+    /// write throws `.io` saying that the previous checkpoint is left as it was. Only rank 0 of
+    /// a data-parallel session writes.
     public func save() throws {
         try record.save(step: trainer.stepCount) { trainer.checkpoint(metadata: stateMetadata) }
     }
 
-    /// Writes the EMA generator as an enhancer file.
+    /// The checkpoint of the current step as `save` writes it (for a host that keeps it elsewhere:
+    /// `Options.resumeFrom` continues it).
+    public func checkpoint() -> [UInt8] {
+        trainer.checkpoint(metadata: stateMetadata)
+    }
+
+    /// Writes the EMA generator as an enhancer file (rank 0 alone in a data-parallel session).
     public func export(to path: String) throws {
+        guard isLead else { return }
         try FileIO.write(trainer.enhancerFile(), to: path)
     }
+
+    /// Side of validation's low-resolution inputs: `options.validationLowSize`, or min(64, size / 2).
+    public var validationLowSize: Int { options.validationLowSize ?? min(64, config.outSize / 2) }
 
     /// Validates the EMA generator on the held-out faces, logs the result and writes its sheet.
     public func validate() throws -> EnhancerValidation.Report {
         var o = EnhancerValidation.Options()
-        o.lowSize = options.validationLowSize ?? min(64, config.outSize / 2)
+        o.lowSize = validationLowSize
         o.sheetRows = options.checkpointDirectory == nil ? 0 : options.sheetRows
         let report = try EnhancerValidation.run(try Enhancer(bytes: trainer.enhancerFile()), faces: faces, options: o)
         let step = trainer.stepCount

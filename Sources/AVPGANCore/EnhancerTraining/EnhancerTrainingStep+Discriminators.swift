@@ -68,12 +68,15 @@ extension EnhancerTrainingStep {
     /// The face discriminator's step: softplus losses of the output (fake) and the truth
     /// (real), the R1 penalty on the truth at steps divisible by `regEvery`, then Adam.
     /// Returns `l_d`, `real_score`, `fake_score` and, at a regularised step, `l_d_r1`.
+    /// `weight`: this rank's share of a data-parallel batch (`reduceAcrossRanks`).
     func discriminatorStep(_ d: StyleGAN2Discriminator, _ parameters: OptimizedParameters, output: UnsafePointer<Float>,
-                           truths: [Float], batch n: Int) throws -> [String: Float] {
+                           truths: [Float], batch n: Int, weight share: Float = 1) throws -> [String: Float] {
         let r1Weight = stepCount % settings.regEvery == 0 ? settings.r1StepWeight : nil
         let (losses, bad) = try truths.withUnsafeBufferPointer { truths in
             try d.softplusStep(fake: output, real: truths.baseAddress!, batch: n, r1Weight: r1Weight, parameters: parameters,
-                               pass: discriminatorPass)
+                               pass: discriminatorPass, reducer: reducer) { losses in
+                try reduceAcrossRanks(parameters, losses: &losses, weight: share)
+            }
         }
         if let bad {
             nonFiniteLoss = bad
@@ -85,7 +88,7 @@ extension EnhancerTrainingStep {
     /// The three component discriminators' steps on the crops of the output (fake) and the
     /// truth (real), vanilla GAN losses (upstream takes the fake's from its softplus criterion,
     /// the same function: softplus(x) = BCE-with-logits(x, 0)), then Adam each.
-    func componentDiscriminatorSteps(_ crops: ComponentCrops) throws -> [String: Float] {
+    func componentDiscriminatorSteps(_ crops: ComponentCrops, weight share: Float = 1) throws -> [String: Float] {
         var losses: [String: Float] = [:]
         for (k, d) in components.enumerated() {
             let parameters = componentParameters[k], side = crops.sides[k]
@@ -99,6 +102,9 @@ extension EnhancerTrainingStep {
                 try d.backward(record, gradScores: gradScores, gradFeatures: nil, gradients: parameters.gradients, gradCrops: nil,
                                pass: componentPass)
             }
+            var loss = ["l_d_" + Self.componentNames[k]: total]
+            try reduceAcrossRanks(parameters, losses: &loss, weight: share)
+            total = loss.values.first!
             losses["l_d_" + Self.componentNames[k]] = total
             guard total.isFinite else {
                 nonFiniteLoss = ("l_d_" + Self.componentNames[k], total)

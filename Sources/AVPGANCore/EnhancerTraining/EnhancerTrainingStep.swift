@@ -49,6 +49,9 @@ final class EnhancerTrainingStep {
     let discriminatorPass = DiscriminatorPass(), componentPass = DiscriminatorPass(), componentTruthPass = DiscriminatorPass()
     var discardedDiscriminator: [String: FloatStorage] = [:]
     var discardedComponents: [[String: FloatStorage]] = []
+    /// The ranks of a data-parallel run (`distribute`), nil when training alone; its buffer.
+    var reducer: GradientReducer?
+    let reduction = Workspace()
 
     /// The networks are taken over (trained in place). `generator`: every tensor of the
     /// enhancer layout by name; `ema`: the averaged copy (nil: a copy of `generator`, as
@@ -129,18 +132,29 @@ final class EnhancerTrainingStep {
     /// losses under upstream's log names (`l_g_pix`, `l_g_gan`, `l_d`, `l_d_r1`, ...). Throws
     /// `invalidArgument`, with nothing changed, for a malformed batch or a non-finite generator
     /// loss; a non-finite discriminator loss throws after the generator's update.
-    func step(_ batch: EnhancerTrainingBatch, noises given: [[Float]]? = nil) throws -> [String: Float] {
-        let n = batch.count, size = config.outSize, image = 3 * size * size
-        try check(batch)
-        if let given, given.count != n || given.contains(where: { $0.count != noiseFloats }) {
-            throw AVPGANError.invalid("the noises must be \(n) arrays of \(noiseFloats) floats")
+    /// Data-parallel (`distribute`): `batch` and `noises` are the global batch's, the same on
+    /// every rank; the rank computes its rows, and the losses returned are the global batch's.
+    func step(_ global: EnhancerTrainingBatch, noises given: [[Float]]? = nil) throws -> [String: Float] {
+        let size = config.outSize, image = 3 * size * size
+        try check(global)
+        if let given, given.count != global.count || given.contains(where: { $0.count != noiseFloats }) {
+            throw AVPGANError.invalid("the noises must be \(global.count) arrays of \(noiseFloats) floats")
         }
-        // The planes live in the trainer's workspace: the passes keep pointers to them until the backward.
-        var drawn = rng
+        let mine = try rows(batch: global.count)
+        let batch = reducer == nil ? global : global.rows(mine, size: size)
+        let n = batch.count, weight = Float(n) / Float(global.count)
+        // The planes live in the trainer's workspace: the passes keep pointers to them until the
+        // backward. Every rank draws the whole batch's planes and keeps its rows'.
+        var drawn = rng, local = [Int?](repeating: nil, count: global.count)
+        for (l, r) in mine.enumerated() { local[r] = l }
         let planeFloats = noiseFloats, noises = try buffers.slot(2, count: n * planeFloats)
-        for i in 0..<n {
-            if let given { (noises + i * planeFloats).update(from: given[i], count: planeFloats) } else {
-                for j in 0..<planeFloats { noises[i * planeFloats + j] = drawn.gaussian() }
+        for i in 0..<global.count {
+            if let given {
+                if let l = local[i] { (noises + l * planeFloats).update(from: given[i], count: planeFloats) }
+            } else if let l = local[i] {
+                for j in 0..<planeFloats { noises[l * planeFloats + j] = drawn.gaussian() }
+            } else {
+                for _ in 0..<planeFloats { _ = drawn.gaussian() }
             }
         }
         let components = batch.components ?? Array(repeating: FacialComponents.template(size: size), count: n)
@@ -168,13 +182,14 @@ final class EnhancerTrainingStep {
         if let crops {
             for (name, value) in try componentGradients(crops, into: gradOutput) { losses[name] = value }
         }
-        if let bad = losses.first(where: { !$0.value.isFinite }) {
-            nonFiniteLoss = (bad.key, bad.value)
-            throw AVPGANError.invalid("step \(stepCount + 1): the generator loss \(bad.key) is \(bad.value); nothing was updated")
-        }
         generatorParameters.zeroGradients()
         for i in 0..<n {
             try generator.trainingBackward(passes[i], gradOutput: gradOutput + i * image, gradients: generatorParameters.gradients)
+        }
+        try reduceAcrossRanks(generatorParameters, losses: &losses, weight: weight)
+        if let bad = losses.first(where: { !$0.value.isFinite }) {
+            nonFiniteLoss = (bad.key, bad.value)
+            throw AVPGANError.invalid("step \(stepCount + 1): the generator loss \(bad.key) is \(bad.value); nothing was updated")
         }
         stepCount += 1
         rng = drawn
@@ -184,12 +199,13 @@ final class EnhancerTrainingStep {
 
         // The discriminators' steps, on the output before the generator's update.
         if let discriminator, let parameters = discriminatorParameters {
-            for (name, value) in try discriminatorStep(discriminator, parameters, output: output, truths: batch.truths, batch: n) {
+            for (name, value) in try discriminatorStep(discriminator, parameters, output: output, truths: batch.truths, batch: n,
+                                                       weight: weight) {
                 losses[name] = value
             }
         }
         if let crops {
-            for (name, value) in try componentDiscriminatorSteps(crops) { losses[name] = value }
+            for (name, value) in try componentDiscriminatorSteps(crops, weight: weight) { losses[name] = value }
         }
         return losses
     }

@@ -8,6 +8,8 @@
 ///   the lines up to its checkpoint's step (`lines(_:upTo:)`);
 /// - the sample sheets, `<directory>/samples/step-NNNNNN.png`;
 /// - the rate since the session started, and the checkpoint cadence.
+/// On a rank other than 0 of a data-parallel session (`writes` false) it keeps the same
+/// account (log lines, the last checkpoint's step) and writes nothing.
 final class TrainingSessionRecord {
     static let samplesFolder = "samples"
     /// Most time between writes of the log when no checkpoint writes it.
@@ -16,6 +18,8 @@ final class TrainingSessionRecord {
     let directory: String?
     let checkpointPath: String?
     let logPath: String?
+    /// Whether this process writes (false: a data-parallel rank other than 0).
+    var writes = true
     /// The step of the last checkpoint written or resumed from (nil: none).
     private(set) var lastCheckpoint: Int?
     private(set) var log: [UInt8] = []
@@ -35,7 +39,7 @@ final class TrainingSessionRecord {
     /// Makes the folder and its samples folder; a resumed run (`resumed`: its checkpoint is
     /// of `firstStep`) continues its log from the checkpoint's step.
     func open(resumed: Bool) throws {
-        if let directory {
+        if let directory, writes {
             try FileIO.makeDirectory(directory)
             try FileIO.makeDirectory("\(directory)/\(Self.samplesFolder)")
         }
@@ -60,7 +64,7 @@ final class TrainingSessionRecord {
     func logStep(_ step: Int, losses: [String: Float], stepsPerSecond: Double) throws {
         let fields = losses.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ")
         append("{\"step\": \(step), \(fields), \"steps_per_second\": \(fixed(stepsPerSecond, 3))}")
-        if let logPath, clock.now - logWritten >= Self.logInterval {
+        if let logPath, writes, clock.now - logWritten >= Self.logInterval {
             try FileIO.write(log, to: logPath)  // a long run's log is followed between checkpoints
             logWritten = clock.now
         }
@@ -75,7 +79,9 @@ final class TrainingSessionRecord {
     /// Writes the checkpoint of `step` (`bytes`, made only when there is a place for it) and
     /// the log, each atomically. A failed write throws `.io` saying what was kept.
     func save(step: Int, checkpoint bytes: () -> [UInt8]) throws {
-        if let checkpointPath {
+        if checkpointPath != nil, !writes {
+            lastCheckpoint = step  // rank 0 wrote it
+        } else if let checkpointPath {
             do {
                 try FileIO.write(bytes(), to: checkpointPath)
             } catch let e as AVPGANError {
@@ -87,7 +93,7 @@ final class TrainingSessionRecord {
         try writeLog()
     }
 
-    func writeLog() throws { if let logPath { try FileIO.write(log, to: logPath) } }
+    func writeLog() throws { if let logPath, writes { try FileIO.write(log, to: logPath) } }
 
     /// After a non-finite loss: writes the log and returns `message` with what was kept.
     func diverged(_ message: String) throws -> String {
@@ -98,7 +104,7 @@ final class TrainingSessionRecord {
 
     /// Writes a sample sheet's PNG for `step` (nothing without a folder).
     func writeSheet(_ png: [UInt8], step: Int) throws {
-        guard let directory, !png.isEmpty else { return }
+        guard let directory, writes, !png.isEmpty else { return }
         let digits = String(step), padded = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
         try FileIO.write(png, to: "\(directory)/\(Self.samplesFolder)/step-\(padded).png")
     }

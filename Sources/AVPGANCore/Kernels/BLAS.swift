@@ -1,7 +1,8 @@
 // Kernels/: the numerical building blocks every network uses. Convolutions, transposed
 // convolutions and linear layers are GEMMs on OpenBLAS, whose one door is `BLAS` (here);
 // `Convolution`, `ConvTranspose2d`, `Col2im`, `DepthwiseConv` and `Linear` lay the data out for
-// them, `Epilogue` and `Activation` finish their outputs, `CBAM` is the attention block,
+// them (`SubPixelWinograd` computes the generator's upsampling layers with fewer products),
+// `Epilogue` and `Activation` finish their outputs, `CBAM` is the attention block,
 // `SpectralNorm` the weight normalisation, `Reductions` and `VectorReductions` the sums, and
 // `FeatureMap` the layout of an activation.
 

@@ -26,6 +26,16 @@ struct ConvStack {
             }
         }
 
+        /// Images per GEMM pass of a batch of `batch` images of `h x w` within `Scratch.cols`.
+        func imagesPerPass(batch: Int, h: Int, w: Int) -> Int {
+            switch op {
+            case let .conv(c):
+                let perImage = c.scratchCount(batch: 1, h: h, w: w)
+                return perImage == 0 ? batch : max(1, min(batch, Scratch.cols / perImage))
+            case let .transposed(t): return t.imagesPerPass(batch: batch, h: h, w: w, budget: Scratch.cols)
+            }
+        }
+
         func scratchCount(batch: Int, h: Int, w: Int) -> Int {
             switch op {
             case let .conv(c): return c.scratchCount(batch: batch, h: h, w: w)
@@ -37,8 +47,11 @@ struct ConvStack {
     let layers: [Layer]
     let inChannels: Int
 
-    /// Loads `network` ("generator" or "face_encoder") from the file.
-    init(_ r: WeightReader, network: NetworkName) throws {
+    /// Loads `network` ("generator" or "face_encoder") from the file; with `subPixel`, the
+    /// transposed convolutions that have a sub-pixel Winograd way may take it (their weights are
+    /// transformed on the first forward that does, `SubPixelWeights`); without, they run by
+    /// col2im alone.
+    init(_ r: WeightReader, network: NetworkName, subPixel: Bool = true) throws {
         let config = r.config
         let transposed = network == .generator
         let widths = transposed ? config.generatorWidths : config.faceWidths
@@ -55,7 +68,7 @@ struct ConvStack {
             let weight = try r.weight(p, normalised: normalised, dim: transposed ? 1 : 0)
             let geometry = TensorLayout.geometry(transposed: transposed, layer: i, last: last)
             let op: Op = transposed
-                ? .transposed(ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry))
+                ? .transposed(ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry, subPixel: subPixel))
                 : .conv(Conv2d(weight: weight, inChannels: c, outChannels: o, geometry: geometry))
             var cbam: CBAM?
             if !last, let a = cbamIndex[i] {
@@ -79,7 +92,7 @@ struct ConvStack {
             let w: Int
             switch l.op {
             case let .conv(c): w = c.weight.count
-            case let .transposed(t): w = t.weight.count
+            case let .transposed(t): w = t.parameterCount
             }
             let a = l.cbam.map { $0.reduce.count + $0.expand.count + $0.spatial.weight.count } ?? 0
             return total + w + (l.epilogue.shift?.count ?? 0) + a
@@ -127,8 +140,7 @@ struct ConvStack {
         for l in layers {
             let (h, w) = l.outputSize(h: x.height, w: x.width)
             let y = FeatureMap(data: other, channels: l.outChannels, batch: n, height: h, width: w)
-            let colsPerImage = l.scratchCount(batch: 1, h: x.height, w: x.width)
-            let step = colsPerImage == 0 ? n : max(1, min(n, Scratch.cols / colsPerImage))
+            let step = l.imagesPerPass(batch: n, h: x.height, w: x.width)
             for first in stride(from: 0, to: n, by: step) {
                 let images = first..<min(first + step, n)
                 switch l.op {

@@ -5,8 +5,9 @@ final class Generator {
     let embedDim: Int
     let imageSize: Int
 
-    init(_ r: WeightReader) throws {
-        stack = try ConvStack(r, network: .generator)
+    /// `subPixel`: see `ConvStack.init` (off only to measure the col2im way).
+    init(_ r: WeightReader, subPixel: Bool = true) throws {
+        stack = try ConvStack(r, network: .generator, subPixel: subPixel)
         embedDim = r.config.embedDim
         imageSize = r.config.imageSize
     }

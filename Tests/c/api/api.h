@@ -71,6 +71,9 @@ void test_last_error_thread_local(const float *nan_features, size_t n_frames);
 /* trainer.c, trainer_create.c, trainer_support.c: the trainer at tiny widths on DATA. */
 void test_trainer(const char *model_path, const char *data);
 
+/* enhancer_trainer.c: the enhancer trainer at tiny widths on drawn 32 px faces. */
+void test_enhancer_trainer(void);
+
 /* face.c: the face-recognition API. */
 void test_face(const char *face_path, const char *voice_model_path);
 

@@ -16,6 +16,7 @@ Example::
 
 The main entry points: :class:`Model` (portraits, embeddings, faces), :class:`Enhancer`
 (GFPGAN restoration), :class:`FaceModel` (evaluation), :class:`Trainer` (Algorithm 1),
+:class:`EnhancerTrainer` (training an enhancer),
 :func:`portraits` (batches; :mod:`avpgan.distributed` on Dask), :func:`features`,
 :func:`decode`, :func:`save_png`; what the command's train-voice, synth-data, pixel-retrieval and
 eval do: :func:`train_voice_encoder`, :func:`synth_data`, :func:`pixel_retrieval`,
@@ -23,8 +24,9 @@ eval do: :func:`train_voice_encoder`, :func:`synth_data`, :func:`pixel_retrieval
 InvalidArgumentError, BufferTooSmallError, OutOfMemoryError, AvpganIOError (also an OSError),
 ModelFormatError, UnsupportedError, MissingNetworkError, AudioFormatError, NoSpeechError,
 AbortedError, InternalError; a closed object raises ModelClosedError, FaceModelClosedError,
-EnhancerClosedError or TrainerClosedError. The result types (ModelInfo, PortraitInfo,
-PortraitResult, EnhancerInfo, FaceModelInfo, TrainerInfo, Losses, Audio) and enums (Arch,
+EnhancerClosedError, TrainerClosedError or EnhancerTrainerClosedError. The result types (ModelInfo, PortraitInfo,
+PortraitResult, EnhancerInfo, FaceModelInfo, TrainerInfo, Losses, EnhancerTrainerInfo,
+EnhancerValidation, Audio) and enums (Arch,
 Pixels, Status) are importable from here too; ``help()`` on each tells more.
 
 Threads: a :class:`Model` is immutable; any number of Python threads may call it at once (the
@@ -49,6 +51,7 @@ __all__ = [
     "Enhancer",
     "FaceModel",
     "Trainer",
+    "EnhancerTrainer",
     "portraits",
     "default_model",
     "default_enhancer",
@@ -101,6 +104,9 @@ _PUBLIC_TOO = [
     "TrainerInfo",
     "Losses",
     "TrainerClosedError",
+    "EnhancerTrainerInfo",
+    "EnhancerValidation",
+    "EnhancerTrainerClosedError",
     "VoiceTrainingResult",
     "PixelRetrievalResult",
     "RetrievalScores",
@@ -214,6 +220,8 @@ from ._media import Audio, decode, encode_png, features, pcm_16k, save_png  # no
 from ._trainer import Losses, Trainer, TrainerClosedError, TrainerInfo  # noqa: E402
 from ._face import FaceModel, FaceModelClosedError, FaceModelInfo, cosine  # noqa: E402
 from ._enhancer import Enhancer, EnhancerClosedError, EnhancerInfo  # noqa: E402
+from ._enhancer_trainer import EnhancerTrainer  # noqa: E402
+from ._enhancer_trainer_info import EnhancerTrainerClosedError, EnhancerTrainerInfo, EnhancerValidation  # noqa: E402
 from ._batch import PortraitResult, portraits  # noqa: E402
 from ._evaluation import (FaceEvaluation, FaceSimilarityRow, PixelRetrievalResult, RetrievalScores,  # noqa: E402
                           evaluate_faces, pixel_retrieval)

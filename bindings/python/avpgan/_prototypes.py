@@ -189,6 +189,25 @@ _PROTOTYPES = {
     ),
     "avpgan_voice_training_params_init": (c_status, [ctypes.POINTER(VoiceTrainingParams), ctypes.c_size_t]),
     "avpgan_voice_encoder_train": (c_status, [ctypes.POINTER(VoiceTrainingParams), ctypes.POINTER(VoiceTrainingResult)]),
+    "avpgan_enhancer_loss_name": (ctypes.c_char_p, [ctypes.c_int32]),
+    "avpgan_enhancer_trainer_params_init": (c_status, [ctypes.POINTER(EnhancerTrainerParams), ctypes.c_size_t]),
+    "avpgan_enhancer_trainer_create": (
+        c_status, [ctypes.POINTER(EnhancerTrainerParams), ctypes.POINTER(EnhancerTrainerHandle)],
+    ),
+    "avpgan_enhancer_trainer_load_checkpoint": (
+        c_status, [ctypes.c_char_p, ctypes.POINTER(EnhancerTrainerParams), ctypes.POINTER(EnhancerTrainerHandle)],
+    ),
+    "avpgan_enhancer_trainer_free": (None, [EnhancerTrainerHandle]),
+    "avpgan_enhancer_trainer_get_info": (c_status, [EnhancerTrainerHandle, ctypes.POINTER(EnhancerTrainerInfo)]),
+    "avpgan_enhancer_trainer_step": (c_status, [EnhancerTrainerHandle, _c_float_p, ctypes.POINTER(ctypes.c_uint32)]),
+    "avpgan_enhancer_trainer_run": (
+        c_status,
+        [EnhancerTrainerHandle, ctypes.c_uint64, EnhancerProgressFn, ctypes.c_void_p, AbortFn, ctypes.c_void_p,
+         ctypes.POINTER(ctypes.c_uint64)],
+    ),
+    "avpgan_enhancer_trainer_save": (c_status, [EnhancerTrainerHandle, ctypes.c_char_p]),
+    "avpgan_enhancer_trainer_export": (c_status, [EnhancerTrainerHandle, ctypes.c_char_p]),
+    "avpgan_enhancer_trainer_validate": (c_status, [EnhancerTrainerHandle, ctypes.POINTER(EnhancerValidation)]),
     "avpgan_synthetic_params_init": (c_status, [ctypes.POINTER(SyntheticParams), ctypes.c_size_t]),
     "avpgan_synthetic_dataset_write": (c_status, [ctypes.c_char_p, ctypes.POINTER(SyntheticParams)]),
 }

@@ -281,6 +281,89 @@ class _OpaqueEnhancer(ctypes.Structure):
 EnhancerHandle = ctypes.POINTER(_OpaqueEnhancer)
 
 
+class EnhancerTrainerParams(ctypes.Structure):
+    """``struct avpgan_enhancer_trainer_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("faces_dir", ctypes.c_char_p),
+        ("checkpoint_dir", ctypes.c_char_p),
+        ("size", ctypes.c_uint32),
+        ("widths", ctypes.c_int32),
+        ("channel_multiplier", ctypes.c_double),
+        ("narrow", ctypes.c_double),
+        ("init_enhancer", ctypes.c_char_p),
+        ("perceptual", ctypes.c_char_p),
+        ("face_model", ctypes.c_char_p),
+        ("loss_l1", ctypes.c_float),
+        ("loss_perceptual", ctypes.c_float),
+        ("loss_perceptual_style", ctypes.c_float),
+        ("loss_adversarial", ctypes.c_float),
+        ("loss_facial_components", ctypes.c_float),
+        ("loss_component_style", ctypes.c_float),
+        ("loss_identity", ctypes.c_float),
+        ("lr", ctypes.c_double),
+        ("batch_size", ctypes.c_uint32),
+        ("seed", ctypes.c_uint64),
+        ("validation_fraction", ctypes.c_double),
+        ("checkpoint_every", ctypes.c_uint32),
+        ("sheet_rows", ctypes.c_uint32),
+        ("validation_low_size", ctypes.c_uint32),
+    ]
+
+
+#: AVPGAN_ENHANCER_N_LOSSES: losses an enhancer training step reports.
+ENHANCER_N_LOSSES = 16
+
+
+class EnhancerTrainerInfo(ctypes.Structure):
+    """``struct avpgan_enhancer_trainer_info``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("step", ctypes.c_uint64),
+        ("size", ctypes.c_uint32),
+        ("num_style_feat", ctypes.c_uint32),
+        ("channel_multiplier", ctypes.c_double),
+        ("narrow", ctypes.c_double),
+        ("batch_size", ctypes.c_uint32),
+        ("n_faces", ctypes.c_uint32),
+        ("n_training_faces", ctypes.c_uint32),
+        ("n_validation_faces", ctypes.c_uint32),
+        ("loss_weights", ctypes.c_float * 7),
+        ("losses", ctypes.c_float * ENHANCER_N_LOSSES),
+        ("losses_present", ctypes.c_uint32),
+    ]
+
+
+#: ``avpgan_enhancer_progress_fn``: (done, total, losses, present, user_data) -> void.
+EnhancerProgressFn = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_float),
+                                      ctypes.c_uint32, ctypes.c_void_p)
+
+
+class EnhancerValidation(ctypes.Structure):
+    """``struct avpgan_enhancer_validation``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("step", ctypes.c_uint64),
+        ("n_faces", ctypes.c_uint32),
+        ("low_size", ctypes.c_uint32),
+        ("psnr", ctypes.c_double),
+        ("ssim", ctypes.c_double),
+        ("bicubic_psnr", ctypes.c_double),
+        ("bicubic_ssim", ctypes.c_double),
+    ]
+
+
+class _OpaqueEnhancerTrainer(ctypes.Structure):
+    """``struct avpgan_enhancer_trainer`` (opaque)."""
+
+
+#: ``avpgan_enhancer_trainer *``.
+EnhancerTrainerHandle = ctypes.POINTER(_OpaqueEnhancerTrainer)
+
+
 class _OpaqueModel(ctypes.Structure):
     """``struct avpgan_model`` (opaque; only ever used through a pointer)."""
 

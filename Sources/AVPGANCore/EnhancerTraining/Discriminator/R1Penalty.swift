@@ -14,7 +14,7 @@ extension StyleGAN2Discriminator {
     /// Returns P for `images[N, 3, S, S]` and ADDS `weight · ∇θP` to `gradients`; `pass`
     /// holds the record of the forward at the images afterwards.
     func r1Penalty(_ images: UnsafePointer<Float>, batch n: Int, weight: Float, gradients: [String: FloatStorage],
-                   pass: DiscriminatorPass, step: Double = 1e-3) throws -> Float {
+                   pass: DiscriminatorPass, step: Double = 1e-3, reducer: GradientReducer? = nil) throws -> Float {
         let count = n * 3 * config.size * config.size, ones = [Float](repeating: 1, count: n)
         var g = [Float](repeating: 0, count: count)
         let discarded = try zeroGradients(), shiftedPass = DiscriminatorPass()
@@ -23,8 +23,10 @@ extension StyleGAN2Discriminator {
         var squares = 0.0
         for v in g { squares += Double(v) * Double(v) }
         let penalty = Float(squares / Double(n))
-        guard squares > 0, weight != 0 else { return penalty }
-        let epsilon = step / (squares / Double(count)).squareRoot()
+        // Data-parallel: every rank asks (collective), whatever its own g.
+        let mean = try meanSquare(squares, count: count, over: reducer)
+        guard mean > 0, weight != 0 else { return penalty }
+        let epsilon = step / mean.squareRoot()
         var shifted = [Float](repeating: 0, count: count)
         func parameterGradient(_ sign: Double) throws -> [String: FloatStorage] {
             for i in 0..<count { shifted[i] = Float(Double(images[i]) + sign * epsilon * Double(g[i])) }
@@ -40,5 +42,15 @@ extension StyleGAN2Discriminator {
             for i in 0..<target.count { t[i] += factor * (a[i] - b[i]) }
         }
         return penalty
+    }
+
+    /// The mean of the squares of g over the images of every rank (`squares` and `count` this
+    /// rank's), so that every rank of a data-parallel step takes the same ε as one process on
+    /// the whole batch would (to float summation order); alone, `squares / count`.
+    private func meanSquare(_ squares: Double, count: Int, over reducer: GradientReducer?) throws -> Double {
+        guard let reducer else { return squares / Double(count) }
+        var sums: [Float] = [Float(squares), Float(count)]
+        try sums.withUnsafeMutableBufferPointer { try reducer.sum($0.baseAddress!, count: 2) }
+        return Double(sums[0]) / Double(sums[1])
     }
 }

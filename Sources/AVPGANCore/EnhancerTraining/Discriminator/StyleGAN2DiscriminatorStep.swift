@@ -8,8 +8,11 @@ extension StyleGAN2Discriminator {
     /// under upstream's names (`l_d`, `real_score`, `fake_score` and, at a regularised step,
     /// `l_d_r1`) and, when one of them is not finite, its name and value: then neither the
     /// parameters nor Adam's moments have changed (only the gradients in `parameters`).
+    /// Data-parallel: `reducer` makes R1's step the whole batch's, and `beforeUpdate` sums the
+    /// gradients in `parameters` and the losses over the ranks before the check and Adam.
     func softplusStep(fake: UnsafePointer<Float>, real: UnsafePointer<Float>, batch n: Int, r1Weight: Double?,
-                      parameters: OptimizedParameters, pass: DiscriminatorPass) throws
+                      parameters: OptimizedParameters, pass: DiscriminatorPass, reducer: GradientReducer? = nil,
+                      beforeUpdate: (inout [String: Float]) throws -> Void = { _ in }) throws
         -> (losses: [String: Float], nonFinite: (name: String, value: Float)?) {
         parameters.zeroGradients()
         var losses: [String: Float] = [:], total: Float = 0
@@ -23,9 +26,11 @@ extension StyleGAN2Discriminator {
         }
         losses["l_d"] = total
         if let r1Weight {
-            let penalty = try r1Penalty(real, batch: n, weight: Float(r1Weight), gradients: parameters.gradients, pass: pass)
+            let penalty = try r1Penalty(real, batch: n, weight: Float(r1Weight), gradients: parameters.gradients, pass: pass,
+                                        reducer: reducer)
             losses["l_d_r1"] = Float(r1Weight) * penalty
         }
+        try beforeUpdate(&losses)
         if let bad = losses.first(where: { !$0.value.isFinite }) { return (losses, (bad.key, bad.value)) }
         parameters.update()
         parametersChanged()

@@ -1,0 +1,104 @@
+/// Data-parallel enhancer training (`GradientReducer`, as `TrainingRun` does for Algorithm 1):
+/// every rank is given the same global batch (the sampler and the degradation seeded alike),
+/// draws the noise planes of the whole batch (so its generator stays in step), computes the
+/// losses and gradients of its own rows (`EnhancerBatchShare`), and the ranks add their
+/// gradients and losses, each scaled by the rank's share of the batch, before every Adam step
+/// of every network. Every loss is a mean over the batch's images, so the sums are the global
+/// batch's gradients and losses: weights, EMA, checkpoints and the reported losses are the same
+/// on every rank, and equal the one-process run's to float summation order.
+extension EnhancerTrainingStep {
+    /// Makes this step one rank of a data-parallel run. Collective: every rank calls it at the
+    /// same point with a step in the same state; `state` is what the caller knows must agree
+    /// (for a session, its checkpoint bytes: weights, Adam, EMA, generator, sampler, data), and
+    /// any difference throws on every rank with the same message.
+    func distribute(over reducer: GradientReducer, state: [UInt8]) throws {
+        guard reducer.size >= 1, (0..<reducer.size).contains(reducer.rank) else {
+            throw AVPGANError.invalid("rank \(reducer.rank) of \(reducer.size) is not a rank")
+        }
+        try RankAgreement.require(SHA256.hex(state), reducer: reducer,
+                                  what: "the ranks were started with different arguments, faces or checkpoints")
+        self.reducer = reducer
+    }
+
+    /// The rows of a global batch of `batch` this rank computes (all of them when it trains alone).
+    func rows(batch: Int) throws -> [Int] {
+        guard let reducer else { return Array(0..<batch) }
+        return try EnhancerBatchShare.rows(batch: batch, group: discriminator?.config.stddevGroup, rank: reducer.rank, size: reducer.size)
+    }
+
+    /// Replaces `parameters`' gradients and `losses` by their sums over the ranks, each rank's
+    /// scaled by `weight` (its rows / the global batch's): the global batch's means. Nothing
+    /// when training alone.
+    func reduceAcrossRanks(_ parameters: OptimizedParameters?, losses: inout [String: Float], weight: Float) throws {
+        guard let reducer else { return }
+        let names = losses.keys.sorted()
+        let total = (parameters?.trained ?? []).reduce(names.count) { $0 + parameters!.gradients[$1]!.count }
+        let flat = try reduction.slot(0, count: total)
+        flat.update(repeating: 0, count: total)
+        var at = 0
+        for name in parameters?.trained ?? [] {
+            let g = parameters!.gradients[name]!
+            BLAS.axpy(g.count, alpha: weight, x: g.pointer, y: flat + at)
+            at += g.count
+        }
+        for name in names { flat[at] = weight * losses[name]!; at += 1 }
+        try reducer.sum(flat, count: total)
+        at = 0
+        for name in parameters?.trained ?? [] {
+            let g = parameters!.gradients[name]!
+            g.pointer.update(from: flat + at, count: g.count)
+            at += g.count
+        }
+        for name in names { losses[name] = flat[at]; at += 1 }
+    }
+
+    /// Floats one data-parallel step sends through the reducer (every trained tensor's gradient
+    /// once, plus the losses), for reports.
+    var reducedFloatsPerStep: Int {
+        ([generatorParameters] + (discriminatorParameters.map { [$0] } ?? []) + componentParameters).reduce(0) { sum, p in
+            p.trained.reduce(sum) { $0 + p.gradients[$1]!.count }
+        } + 16
+    }
+}
+
+/// Which rows of a global batch a rank of a data-parallel enhancer run computes.
+public enum EnhancerBatchShare {
+    /// Rows of a batch of `batch` for `rank` of `size`, in the order the rank computes them.
+    /// The face discriminator's minibatch standard deviation (`group`: its `stddevGroup`, nil
+    /// without one) couples the images of a group: with g = min(batch, group) and m = batch / g
+    /// sets, set s is the rows {k·m + s : k < g} (upstream's `view(group, -1, ...)`). A rank takes
+    /// whole sets (`BatchSlice` over the m sets) and orders its rows k-major, so that its own
+    /// batch of g·(its sets) groups exactly the same images. Throws `invalidArgument` when there
+    /// are fewer sets than ranks (the message names a batch that would do).
+    public static func rows(batch: Int, group: Int?, rank: Int, size: Int) throws -> [Int] {
+        let g = group.map { min(batch, $0) } ?? 1
+        guard g > 0, batch % g == 0 else {
+            throw AVPGANError.invalid("a batch of \(batch) does not divide into the face discriminator's groups of \(g)")
+        }
+        let sets = batch / g
+        guard sets >= size else {
+            let need = size * (group ?? 1)
+            if let group {
+                throw AVPGANError.invalid("a batch of \(batch) makes \(sets) group\(sets == 1 ? "" : "s") for the face discriminator's minibatch standard deviation (groups of \(group), each kept whole on one rank): \(size) ranks need a batch of at least \(need) (a multiple of \(group))")
+            }
+            throw AVPGANError.invalid("a batch of \(batch) is smaller than the \(size) ranks; each rank needs at least one face")
+        }
+        let mine = BatchSlice.rows(batch: sets, rank: rank, size: size)
+        return (0..<g).flatMap { k in mine.map { k * sets + $0 } }
+    }
+}
+
+extension EnhancerTrainingBatch {
+    /// The batch of the rows `rows` of this one, in that order (inputs, truths and landmarks alike).
+    func rows(_ rows: [Int], size: Int) -> EnhancerTrainingBatch {
+        let image = 3 * size * size
+        var inputs: [Float] = [], truths: [Float] = []
+        inputs.reserveCapacity(rows.count * image)
+        truths.reserveCapacity(rows.count * image)
+        for r in rows {
+            inputs += self.inputs[(r * image)..<((r + 1) * image)]
+            truths += self.truths[(r * image)..<((r + 1) * image)]
+        }
+        return EnhancerTrainingBatch(inputs: inputs, truths: truths, count: rows.count, components: components.map { c in rows.map { c[$0] } })
+    }
+}
