@@ -245,7 +245,7 @@ default-model: build
 ## default-enhancer: retrains models/default-enhancer.safetensors as models/README.md says: procedural
 ## faces at 128 px (avpgan synth-data: 200 speakers x 4 faces, seed 7), avpgan train-enhancer on the
 ## pixel loss alone with inputs shrunk 1.5-3x (the generator's 64 px faces are 2x), 1500 steps of
-## 4 faces; about 25 minutes on 2 cores. Deterministic: the same file at any thread count.
+## 4 faces; about 26 minutes on 2 idle cores (2.05 CPU-s a step). Seeded: the same file at any thread count.
 ENHANCER_RUN := build/default-enhancer
 default-enhancer: build
 	rm -rf $(ENHANCER_RUN)

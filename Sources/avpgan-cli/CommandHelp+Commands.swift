@@ -245,8 +245,8 @@ extension CommandHelp {
                 O("--losses", "NAME=W,...", "loss weights (l1, perceptual, perceptualStyle, adversarial, facialComponents, "
                     + "componentStyle, identity); 0 turns one off", default: "the paper's"),
                 O("--degradation", "NAME=LO:HI,...", "how inputs are made from the faces: blur sigma (px), downsample factor, "
-                    + "noise sigma (of 255), jpeg quality, each LO:HI or off; kernel=N, isotropic=P", default: "GFPGAN's, "
-                    + "blur=0.1:10,downsample=0.8:8,noise=0:20,jpeg=60:100,kernel=41,isotropic=0.5"),
+                    + "noise sigma (of 255), jpeg quality, each LO:HI or off; kernel=N, isotropic=P", default: "GFPGAN's: "
+                    + "blur=0.1:10, downsample=0.8:8, noise=0:20, jpeg=60:100, kernel=41, isotropic=0.5"),
                 O("--lr", "LR", "Adam learning rate of every network", default: "2e-3"),
                 O("--betas", "B1,B2", "the generator's Adam betas", default: "0,0.99"),
                 O("--ema-decay", "D", "decay of the averaged generator that becomes the enhancer (half-life ln 0.5 / ln D steps)", default: "0.99778"),
