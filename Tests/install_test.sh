@@ -16,7 +16,7 @@ check() { local what=$1; shift; if "$@" >"$work/out" 2>&1; then ok "$what"; else
 check "make install PREFIX=$prefix" make -C "$here" --no-print-directory install PREFIX="$prefix"
 for f in include/avpgan.h lib/libavpgan.so lib/libavpgan.so.0 lib/pkgconfig/avpgan.pc \
          lib/cmake/avpgan/avpganConfig.cmake lib/cmake/avpgan/avpganConfigVersion.cmake \
-         bin/avpgan share/avpgan/default.safetensors; do
+         bin/avpgan share/avpgan/default.safetensors share/avpgan/default-enhancer.safetensors; do
     [ -e "$prefix/$f" ] && ok "installed $f" || bad "missing $f"
 done
 grep -qx "prefix=$prefix" "$prefix/lib/pkgconfig/avpgan.pc" && ok "avpgan.pc names the prefix" \

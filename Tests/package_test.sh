@@ -38,6 +38,7 @@ grep -q "^ Depends: .*libopenblas0" "$work/libavpgan0.info" && grep -q "libsndfi
 soname=$(readelf -d "$lib/libavpgan.so.0" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 [ "$soname" = libavpgan.so.0 ] && ok "libavpgan0: SONAME $soname" || bad "libavpgan0: SONAME '$soname'"
 [ -s "$root/usr/share/avpgan/default.safetensors" ] && ok "libavpgan0: the default model" || bad "libavpgan0: no default model"
+[ -s "$root/usr/share/avpgan/default-enhancer.safetensors" ] && ok "libavpgan0: the default enhancer" || bad "libavpgan0: no default enhancer"
 [ "$(readlink "$lib/libavpgan.so")" = libavpgan.so.0 ] && [ -f "$root/usr/include/avpgan.h" ] && ok "libavpgan-dev: header and link" \
     || bad "libavpgan-dev: header or libavpgan.so link"
 for f in api.md examples/c/generate.c examples/c/portrait.c examples/c/CMakeLists.txt examples/python/portrait.py; do
@@ -84,6 +85,8 @@ check "avpgan-convert-vgg refuses a file that is not a checkpoint, in one line, 
 check "avpgan-tools: avpgan version" "$root/usr/bin/avpgan" version
 espeak-ng -w "$work/voice.wav" "The packaged library turns this voice into a face." 2>/dev/null
 check "avpgan-tools: a portrait with the packaged model" "$root/usr/bin/avpgan" portrait --model "$root/usr/share/avpgan/default.safetensors" "$work/voice.wav" -o "$work/cli.png"
+check "avpgan-tools: portrait --enhance finds the packaged enhancer beside the command (128 px)" bash -c \
+    "env -u AVPGAN_ENHANCER '$root/usr/bin/avpgan' portrait --model '$root/usr/share/avpgan/default.safetensors' --enhance '$work/voice.wav' -o '$work/cli128.png' && [ \"\$(od -An -tu1 -j16 -N8 '$work/cli128.png' | xargs)\" = '0 0 0 128 0 0 0 128' ]"
 check "python3-avpgan: imported from the package, library from the package" env -u PYTHONPATH PYTHONPATH="$root/usr/lib/python3/dist-packages" \
     AVPGAN_LIBRARY="$lib/libavpgan.so.0" "$python" -c "
 import avpgan, sys

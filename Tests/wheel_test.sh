@@ -50,6 +50,13 @@ assert path == pathlib.Path(\"$site\") / \"avpgan/share/avpgan/default.safetenso
 with avpgan.Model() as m:
     assert m.info.image_size == 64
 print(path)'"
+check "the wheel's default enhancer: avpgan.Enhancer() with no path and no \$AVPGAN_ENHANCER" bash -c "cd '$work' && env -u AVPGAN_ENHANCER '$py' -c '
+import avpgan, pathlib
+path = pathlib.Path(avpgan.default_enhancer())
+assert path == pathlib.Path(\"$site\") / \"avpgan/share/avpgan/default-enhancer.safetensors\", path
+with avpgan.Enhancer() as e:
+    assert e.info.size == 128, e.info.size
+print(path)'"
 espeak-ng -w "$work/voice.wav" "This wheel carries its own library." 2>/dev/null
 check "a portrait from outside the checkout" bash -c "cd '$work' && '$py' -c '
 import avpgan

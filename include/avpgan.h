@@ -409,6 +409,14 @@ avpgan_status avpgan_portrait_file(const avpgan_model *model, const char *voice_
  *  size). None found: AVPGAN_E_IO, and avpgan_last_error() names every place looked at. */
 avpgan_status avpgan_default_model_path(char *path, size_t capacity, size_t *needed);
 
+/** The default enhancer file (a GFPGAN-compatible enhancer for avpgan_enhancer_load_file),
+ *  looked for as avpgan_default_model_path looks for the model, under the name
+ *  default-enhancer.safetensors: $AVPGAN_ENHANCER when set (and then only there); beside this
+ *  library, <prefix>/share/avpgan/default-enhancer.safetensors and a checkout's
+ *  models/default-enhancer.safetensors; /usr/share/avpgan/default-enhancer.safetensors.
+ *  The same buffer contract and errors as avpgan_default_model_path. */
+avpgan_status avpgan_default_enhancer_path(char *path, size_t capacity, size_t *needed);
+
 /* ------------------------------------------------------------------------ */
 /* Images                                                                    */
 /* ------------------------------------------------------------------------ */

@@ -21,7 +21,8 @@ rm -rf "$stage"
 mkdir -p "$stage"
 rm -f "$out"/*.deb
 
-for f in "$root/build/lib/libavpgan.so.$version" "$root/build/bin/avpgan" "$root/models/default.safetensors"; do
+for f in "$root/build/lib/libavpgan.so.$version" "$root/build/bin/avpgan" "$root/models/default.safetensors" \
+         "$root/models/default-enhancer.safetensors"; do
     [ -e "$f" ] || { echo "build-deb: $f is missing (run make build)" >&2; exit 1; }
 done
 
@@ -82,6 +83,7 @@ install -m644 "$root/build/lib/libavpgan.so.$version" "$p/$libdir/libavpgan.so.$
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$p/$libdir/libavpgan.so.$version"
 ln -s "libavpgan.so.$version" "$p/$libdir/libavpgan.so.$major"
 install -m644 "$root/models/default.safetensors" "$p/usr/share/avpgan/default.safetensors"
+install -m644 "$root/models/default-enhancer.safetensors" "$p/usr/share/avpgan/default-enhancer.safetensors"
 docs libavpgan0
 install -d "$p/DEBIAN"
 echo "libavpgan $major libavpgan0 (>= $version)" > "$p/DEBIAN/shlibs"

@@ -22,10 +22,12 @@ find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
 mkdir -p "$work/src/avpgan/_libs"
 install -m755 "$lib" "$work/src/avpgan/_libs/libavpgan.so.0"
 strip --strip-unneeded --remove-section=.comment "$work/src/avpgan/_libs/libavpgan.so.0"
-# The default model, where the library looks beside itself (<prefix>/share/avpgan, with the
-# package folder as the prefix of _libs/): avpgan.Model() works from the wheel alone.
+# The default model and enhancer, where the library looks beside itself (<prefix>/share/avpgan,
+# with the package folder as the prefix of _libs/): avpgan.Model() and avpgan.Enhancer() work
+# from the wheel alone.
 mkdir -p "$work/src/avpgan/share/avpgan"
 install -m644 "$root/models/default.safetensors" "$work/src/avpgan/share/avpgan/default.safetensors"
+install -m644 "$root/models/default-enhancer.safetensors" "$work/src/avpgan/share/avpgan/default-enhancer.safetensors"
 
 "$python" -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w "$work/raw" "$work/src"
 # The package carries a native library: tag it for this platform, then let auditwheel bundle

@@ -52,14 +52,18 @@ extension CommandHelp {
                 O("--noise", "SD", "Gaussian noise on the unit embedding, for variations", default: "0"),
                 O("--seed", "N", "seed of that noise", default: "0"),
                 O("--timestamp", nil, "add a Creation Time chunk (the PNG then differs run to run)"),
-                O("--enhance", "ENHANCER", "restore and enlarge each face with this enhancer file (GFPGAN, "
-                    + "tools/converters/convert_gfpgan.py); the PNG then has the enhancer's size and SHA-256"),
+                O("--enhance", "[ENHANCER]", "restore and enlarge each face with this enhancer file (GFPGAN, "
+                    + "tools/converters/convert_gfpgan.py; a name ending in .safetensors), or without one the "
+                    + "default enhancer ($AVPGAN_ENHANCER, else the installed "
+                    + "default-enhancer.safetensors, trained on synthetic faces); the PNG then has the "
+                    + "enhancer's size and SHA-256"),
                 overwriteOption,
                 threadsOption,
             ],
             examples: ["avpgan portrait voice.flac -o face.png",
                        "avpgan portrait --seconds 4 recordings/ --out-dir faces/",
                        "avpgan portrait --model models/default.safetensors voice.wav -o face.png",
+                       "avpgan portrait --enhance voice.wav -o face128.png",
                        "mpirun -np 4 avpgan portrait archive/ --out-dir faces/"]),
         CommandHelp(
             name: "enhance", synopsis: "--enhancer ENHANCER FACE... (-o OUT.png | --out-dir DIR) [options]",
@@ -240,7 +244,12 @@ extension CommandHelp {
                 O("--perceptual", "VGG", "VGG-19 for the perceptual loss (tools/converters/convert_vgg.py)"),
                 O("--losses", "NAME=W,...", "loss weights (l1, perceptual, perceptualStyle, adversarial, facialComponents, "
                     + "componentStyle, identity); 0 turns one off", default: "the paper's"),
+                O("--degradation", "NAME=LO:HI,...", "how inputs are made from the faces: blur sigma (px), downsample factor, "
+                    + "noise sigma (of 255), jpeg quality, each LO:HI or off; kernel=N, isotropic=P", default: "GFPGAN's: "
+                    + "blur=0.1:10, downsample=0.8:8, noise=0:20, jpeg=60:100, kernel=41, isotropic=0.5"),
                 O("--lr", "LR", "Adam learning rate of every network", default: "2e-3"),
+                O("--betas", "B1,B2", "the generator's Adam betas", default: "0,0.99"),
+                O("--ema-decay", "D", "decay of the averaged generator that becomes the enhancer (half-life ln 0.5 / ln D steps)", default: "0.99778"),
                 O("--steps", "N", "training steps", default: "1000"),
                 O("--batch", "N", "faces per step", default: "4"),
                 O("--seed", "N", "seed of initialisation, noise, batches and the held-out split", default: "1"),

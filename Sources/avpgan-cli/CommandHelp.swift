@@ -3,8 +3,9 @@
 /// command knows, and which take a value), `avpgan help`, `avpgan CMD --help` and the manual page
 /// (packaging/make-manpage.sh reads `avpgan help CMD`), so the three cannot drift apart.
 struct CommandHelp {
-    /// One option: `name` (`--model`, `-o`), the placeholder of its value (nil for a flag), what
-    /// it does, and its default as the user sees it (nil when there is none to show).
+    /// One option: `name` (`--model`, `-o`), the placeholder of its value (nil for a flag; in
+    /// brackets, `[FILE]`, for a value that may be left out), what it does, and its default as
+    /// the user sees it (nil when there is none to show).
     struct Option {
         let name: String
         let value: String?
@@ -32,6 +33,9 @@ struct CommandHelp {
 
     /// Names of the options that take a value.
     var valueOptions: Set<String> { Set(options.filter { $0.value != nil }.map(\.name)) }
+    /// Names of the options whose value may be left out (placeholder in brackets): the next
+    /// argument is their value only when it names a `.safetensors` file.
+    var optionalValueOptions: Set<String> { Set(options.filter { $0.value?.hasPrefix("[") == true }.map(\.name)) }
     /// Names of the options that take none.
     var flags: Set<String> { Set(options.filter { $0.value == nil }.map(\.name)) + ["--help", "-h"] }
 

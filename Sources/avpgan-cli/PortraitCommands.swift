@@ -21,7 +21,7 @@ enum PortraitCommands {
         return f
     }
 
-    static func portrait(_ o: Options, flags: Set<String>, defaultModel: DefaultModel.Lookup) throws -> Int32 {
+    static func portrait(_ o: Options, flags: Set<String>, defaultModel: DefaultFile.Lookup) throws -> Int32 {
         guard let modelPath = o.values["--model"] ?? defaultModel.path else {
             fail("portrait needs --model MODEL: \(defaultModel.notFoundMessage)", code: 2)
         }
@@ -47,7 +47,11 @@ enum PortraitCommands {
         if o.values["--out-dir"] != nil { BatchRunner.makeOutputDirectory(outDir) }
         options.timestamp = flags.contains("--timestamp")
         var pipeline = try PortraitPipeline(model: try Model(path: modelPath), options: options)
-        if let path = o.values["--enhance"] { pipeline.options.enhancer = try Enhancer(path: path) }
+        if let given = o.values["--enhance"] {
+            let lookup = DefaultFile.enhancer.locate(anchor: DefaultFile.executablePath())
+            guard let path = given.isEmpty ? lookup.path : given else { fail("portrait --enhance: \(lookup.notFoundMessage)", code: 2) }
+            pipeline.options.enhancer = try Enhancer(path: path)
+        }
         let outputs = BatchRunner.outputs(for: inputs, single: single, outDir: outDir)
         let overwrite = flags.contains("--overwrite")
         // Under mpirun or srun, each copy takes its share of the files (every size-th one).

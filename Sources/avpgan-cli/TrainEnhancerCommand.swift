@@ -10,7 +10,8 @@ import Glibc
 enum TrainEnhancerCommand {
     /// Options that describe a new run; a resumed run takes all of them from its checkpoint (and
     /// says so when they are given, so that the first command line can be run again with --resume).
-    static let recipeOptions = ["--init", "--prior", "--size", "--widths", "--channel-multiplier", "--narrow", "--losses", "--lr", "--seed",
+    static let recipeOptions = ["--init", "--prior", "--size", "--widths", "--channel-multiplier", "--narrow", "--losses", "--degradation",
+                                "--lr", "--betas", "--ema-decay", "--seed",
                                 "--validation-fraction"]
 
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
@@ -58,12 +59,21 @@ enum TrainEnhancerCommand {
         recipe.channelMultiplier = number(o, "--channel-multiplier", in: 1e-3...64)
         recipe.narrow = number(o, "--narrow", in: 1e-3...64)
         recipe.lr = number(o, "--lr", in: 0...1e30)
+        recipe.emaDecay = number(o, "--ema-decay", in: 0...1)
+        if let text = o.values["--betas"] {
+            let b = text.split(separator: ",").map { Double(String($0).trimmingWhitespace) }
+            guard b.count == 2, let b1 = b[0], let b2 = b[1], (0..<1).contains(b1), (0..<1).contains(b2) else {
+                fail("--betas takes B1,B2, each in [0, 1), got '\(text)'", code: 2)
+            }
+            recipe.generatorBetas = (b1, b2)
+        }
         recipe.validationFraction = number(o, "--validation-fraction", in: 0...0.99) ?? recipe.validationFraction
         recipe.initPath = o.values["--init"]
         recipe.priorPath = o.values["--prior"]
         recipe.faceModelPath = o.values["--face-model"]
         recipe.perceptualPath = o.values["--perceptual"]
         if let text = o.values["--losses"] { recipe.losses = try EnhancerLossWeights(parsing: text) }
+        if let text = o.values["--degradation"] { recipe.degradation = try FaceDegradation(parsing: text) }
         recipe.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
 

@@ -15,8 +15,9 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 
 /// The options and positional arguments of one command, parsed against its entry in the
 /// command table (CommandHelp+Commands.swift): `--name value` options, value-less flags,
-/// positionals. `--help` / `-h` print the command's help and exit 0; an unknown option is one
-/// line naming the closest known one, exit 2.
+/// positionals. An option whose value may be left out takes the next argument only when it
+/// names a `.safetensors` file, and is "" without one. `--help` / `-h` print the command's help
+/// and exit 0; an unknown option is one line naming the closest known one, exit 2.
 struct Options {
     var values: [String: String] = [:]
     /// Every value of each option, in order (for options that may repeat, like eval's --model).
@@ -25,7 +26,7 @@ struct Options {
     var positional: [String] = []
 
     init(_ args: ArraySlice<String>, for command: CommandHelp) {
-        let known = command.valueOptions, knownFlags = command.flags
+        let known = command.valueOptions, knownFlags = command.flags, optional = command.optionalValueOptions
         var i = args.startIndex
         while i < args.endIndex {
             let a = args[i]
@@ -35,6 +36,11 @@ struct Options {
             } else if knownFlags.contains(a) {
                 flags.insert(a)
                 i += 1
+            } else if optional.contains(a) {
+                let value = i + 1 < args.endIndex && args[i + 1].hasSuffix(".safetensors") ? args[i + 1] : ""
+                values[a] = value
+                all[a, default: []].append(value)
+                i += value.isEmpty ? 1 : 2
             } else if a.hasPrefix("-") && a.count > 1 && Double(a) == nil {
                 guard known.contains(a) else {
                     let hint = command.closestOption(to: a).map { "; did you mean \($0)?" } ?? ""
@@ -250,7 +256,7 @@ do {
     case "generate":
         try generate(o)
     case "portrait":
-        exit(try PortraitCommands.portrait(o, flags: o.flags, defaultModel: DefaultModel.locate(anchor: DefaultModel.executablePath())))
+        exit(try PortraitCommands.portrait(o, flags: o.flags, defaultModel: DefaultFile.model.locate(anchor: DefaultFile.executablePath())))
     case "enhance":
         exit(try EnhanceCommand.run(o))
     case "features":

@@ -177,4 +177,22 @@ final class DegradationTests: XCTestCase {
         XCTAssertThrowsError(try d.validate(), "JPEG quality 0")
         XCTAssertThrowsError(try FaceDegradation().degrade([0, 1], height: 4, width: 4, seed: 0), "a face of the wrong size")
     }
+
+    func testTextRoundTripsAndParsingNamesWhatIsWrong() throws {
+        var d = FaceDegradation()
+        XCTAssertEqual(try FaceDegradation(parsing: d.text), d, "GFPGAN's defaults do not survive text: \(d.text)")
+        XCTAssertEqual(try FaceDegradation(parsing: ""), d, "empty text is not GFPGAN's degradation")
+        d = try FaceDegradation(parsing: "blur=off, downsample=2,noise=0:5.5,jpeg=75:95,kernel=21,isotropic=1")
+        XCTAssertNil(d.blurSigma)
+        XCTAssertEqual(d.downsample, 2...2)
+        XCTAssertEqual(d.noiseSigma, 0...5.5)
+        XCTAssertEqual([d.kernelSize], [21])
+        XCTAssertEqual(try FaceDegradation(parsing: d.text), d, "\(d.text) does not parse back to itself")
+        for (text, fragment) in [("sharpen=1:2", "NAME one of"), ("blur=2:1", "2.0 is above 1.0"), ("noise=a:b", "not LO:HI"),
+                                 ("jpeg=0:100", "JPEG quality"), ("kernel=4", "must be odd"), ("downsample", "NAME=VALUE")] {
+            XCTAssertThrowsError(try FaceDegradation(parsing: text), text) { error in
+                XCTAssertTrue("\(error)".contains(fragment), "'\(text)': \(error) does not say '\(fragment)'")
+            }
+        }
+    }
 }

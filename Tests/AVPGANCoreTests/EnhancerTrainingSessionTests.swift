@@ -39,7 +39,7 @@ final class EnhancerTrainingSessionTests: XCTestCase {
     }
 
     func session(_ dir: String, steps: Int, resume: Bool = false, lr: Double? = nil, every: Int = 2,
-                 batch: Int? = nil, faces: String? = nil) throws -> EnhancerTrainingSession {
+                 batch: Int? = nil, faces: String? = nil, degradation: FaceDegradation = FaceDegradation()) throws -> EnhancerTrainingSession {
         var o = EnhancerTrainingSession.Options()
         o.steps = steps
         o.batchSize = batch
@@ -52,6 +52,7 @@ final class EnhancerTrainingSessionTests: XCTestCase {
         recipe.perceptualPath = Self.vgg
         recipe.lr = lr
         recipe.validationFraction = 0.25
+        recipe.degradation = degradation
         return try EnhancerTrainingSession(faces: faces ?? "\(root)/faces", options: o, recipe: recipe)
     }
 
@@ -109,6 +110,22 @@ final class EnhancerTrainingSessionTests: XCTestCase {
         XCTAssertEqual(try FileIO.read("\(root)/A.safetensors"), try FileIO.read("\(root)/B.safetensors"), "the exported enhancers differ")
         let enhancer = try Enhancer(path: "\(root)/A.safetensors")
         XCTAssertEqual(enhancer.config, straight.config, "the export does not load as the trained enhancer")
+    }
+
+    /// A recipe's degradation makes the inputs, and a resumed run keeps its checkpoint's, not
+    /// the one its recipe names.
+    func testResumeKeepsTheRunsDegradation() throws {
+        let mild = try FaceDegradation(parsing: "blur=0.2:1,downsample=1.5:2.5,noise=0:3,jpeg=90:100")
+        let first = try session("D", steps: 1, every: 1, degradation: mild)
+        XCTAssertEqual(first.degradation, mild)
+        XCTAssertEqual(try first.train(), .finished)
+        let resumed = try session("D", steps: 2, resume: true, every: 1)
+        XCTAssertEqual(resumed.degradation, mild, "the resumed run took its recipe's degradation, not its checkpoint's")
+        XCTAssertEqual(try resumed.train(), .finished)
+        XCTAssertEqual(try session("E", steps: 2, every: 1, degradation: mild).train(), .finished)
+        XCTAssertTrue(try checkpoint("D") == checkpoint("E"), "resumed with its recipe's degradation, the run left the straight mild run")
+        XCTAssertEqual(try session("F", steps: 2, every: 1).train(), .finished)
+        XCTAssertFalse(try checkpoint("E") == checkpoint("F"), "the recipe's degradation changed nothing: GFPGAN's made the same run")
     }
 
     /// A learning rate of 1e30 blows the weights up after one step: the next loss is not

@@ -1,5 +1,6 @@
 /*
- * test_default_model.c — avpgan_default_model_path: where a C host finds the default model.
+ * test_default_model.c — avpgan_default_model_path and avpgan_default_enhancer_path: where a C
+ * host finds the default model and the default enhancer.
  *
  *   test_default_model CHECKOUT_ROOT   (run against the checkout's build/lib/libavpgan.so.0)
  *
@@ -65,6 +66,27 @@ int main(int argc, char **argv)
     if (s == AVPGAN_OK) s = avpgan_model_load_file(path, NULL, &model);
     check(s == AVPGAN_OK && model != NULL, "the path it gives loads", avpgan_last_error());
     avpgan_model_free(model);
+
+    char expected_enhancer[4096];
+    snprintf(expected_enhancer, sizeof expected_enhancer, "%s/models/default-enhancer.safetensors", argv[1]);
+    unsetenv("AVPGAN_ENHANCER");
+    s = avpgan_default_enhancer_path(path, sizeof path, &needed);
+    check(s == AVPGAN_OK && strcmp(path, expected_enhancer) == 0 && needed == strlen(expected_enhancer) + 1,
+          "a library in a checkout's build/lib finds the checkout's models/default-enhancer.safetensors",
+          s == AVPGAN_OK ? path : avpgan_last_error());
+    avpgan_enhancer *enhancer = NULL;
+    if (s == AVPGAN_OK) s = avpgan_enhancer_load_file(path, NULL, &enhancer);
+    check(s == AVPGAN_OK && enhancer != NULL, "the default enhancer's path loads as an enhancer", avpgan_last_error());
+    avpgan_enhancer_free(enhancer);
+
+    setenv("AVPGAN_ENHANCER", "/no/such/enhancer.safetensors", 1);
+    s = avpgan_default_enhancer_path(path, sizeof path, &needed);
+    check(s == AVPGAN_E_IO && strstr(avpgan_last_error(), "$AVPGAN_ENHANCER (/no/such/enhancer.safetensors)") != NULL
+              && strstr(avpgan_last_error(), "no default enhancer") != NULL,
+          "a missing $AVPGAN_ENHANCER is AVPGAN_E_IO naming it, never replaced by another file", avpgan_last_error());
+    s = avpgan_default_enhancer_path(small, sizeof small, &needed);
+    check(s == AVPGAN_E_IO, "the lookup fails before the buffer is judged", avpgan_last_error());
+    unsetenv("AVPGAN_ENHANCER");
 
     printf("default-model: %d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;

@@ -115,6 +115,26 @@ def test_portrait_enhance_is_enhance_of_the_portrait(tmp_path, enhancer):
     assert text["avpgan:enhancer-sha256"] == enhancer.info.sha256 and "avpgan:model-sha256" in text
 
 
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is needed (make deps)")
+def test_portrait_enhance_without_a_file_takes_the_default_enhancer(tmp_path):
+    wav = tmp_path / "voice.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "A voice is all we have of this speaker."], check=True)
+    env = dict(os.environ, AVPGAN_ENHANCER=ENHANCER)
+    # --enhance before the recording: the recording is not taken for the enhancer's file.
+    r = subprocess.run([CLI, "portrait", "--model", MODEL, "--enhance", str(wav), "-o", str(tmp_path / "a.png")],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    r = run("portrait", "--model", MODEL, wav, "--enhance", ENHANCER, "-o", tmp_path / "b.png")
+    assert r.returncode == 0, r.stderr
+    assert read_png(tmp_path / "a.png")[0].tobytes() == read_png(tmp_path / "b.png")[0].tobytes(), \
+        "--enhance without a file did not take $AVPGAN_ENHANCER"
+    env["AVPGAN_ENHANCER"] = "/no/such/enhancer.safetensors"
+    r = subprocess.run([CLI, "portrait", "--model", MODEL, str(wav), "--enhance", "-o", str(tmp_path / "c.png")],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "$AVPGAN_ENHANCER (/no/such/enhancer.safetensors)" in r.stderr, r.stderr
+    assert not (tmp_path / "c.png").exists()
+
+
 def turbojpeg():
     """libturbojpeg through ctypes (the library the project reads JPEG with), or a skip."""
     import ctypes, ctypes.util

@@ -48,10 +48,19 @@ extension EnhancerTrainingSession {
         public var losses = EnhancerLossWeights()
         /// Learning rate of the generator and the discriminators (nil: upstream's 2e-3).
         public var lr: Double?
+        /// The generator's Adam betas (nil: upstream's (0, 0.99), made for the adversarial game;
+        /// a run on the pixel loss alone learns faster with momentum, e.g. (0.9, 0.99)).
+        public var generatorBetas: (Double, Double)?
+        /// Decay of the generator's averaged (EMA) copy, the one exported and validated (nil:
+        /// upstream's 0.5^(32/10000) ≈ 0.99778, a half-life of about 312 steps; a run of a few
+        /// hundred steps needs a shorter one, or its EMA keeps much of the random start).
+        public var emaDecay: Double?
         /// Seeds the networks, the noise, the batches and the held-out split.
         public var seed: UInt64 = 1
         /// Share of the faces held out for validation (`EnhancerFaceSet.Options`).
         public var validationFraction = 0.05
+        /// How the training inputs are made from the faces (GFPGAN's ranges by default).
+        public var degradation = FaceDegradation()
 
         public init() {}
     }
@@ -76,6 +85,8 @@ extension EnhancerTrainingSession {
             notes.append("the identity loss is off: no face-recognition model was given (tools/converters/convert_face.py makes one)")
         }
         if let lr = recipe.lr { (s.generatorLR, s.discriminatorLR, s.componentLR) = (lr, lr, lr) }
+        if let decay = recipe.emaDecay { s.emaDecay = decay }
+        if let betas = recipe.generatorBetas { s.generatorBetas = betas }
         try s.validate()
         return s
     }

@@ -96,6 +96,8 @@ public final class EnhancerTrainingSession {
     let samplerSeed: UInt64
     let recipeSeed: UInt64
     let validationFraction: Double
+    /// How the run makes its inputs (the recipe's, or the checkpoint's when resuming).
+    public let degradation: FaceDegradation
     /// The checkpoint, the log, the sheets and the rate (`TrainingSessionRecord`).
     let record: TrainingSessionRecord
     /// The ranks of a data-parallel session, nil alone.
@@ -133,8 +135,8 @@ public final class EnhancerTrainingSession {
                 throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(Self.checkpointName)")
             }
             let bytes = try FileIO.read(source)
-            let state = try FaceSessionState(metadata: try Safetensors(bytes: bytes).metadata, key: Self.metadataKey,
-                                             what: "enhancer session checkpoint")
+            let metadata = try Safetensors(bytes: bytes).metadata
+            let state = try FaceSessionState(metadata: metadata, key: Self.metadataKey, what: "enhancer session checkpoint")
             faces = try state.faces(folder: folder, batch: options.batchSize)
             do {
                 trainer = try EnhancerTrainingStep(checkpoint: bytes, perceptual: networks.perceptual, face: networks.face)
@@ -145,7 +147,8 @@ public final class EnhancerTrainingSession {
             samplerSeed = state.samplerSeed
             recipeSeed = state.splitSeed
             validationFraction = state.validationFraction
-            var sampler = EnhancerBatchSampler(faces: faces, seed: samplerSeed)
+            degradation = try Self.degradation(metadata: metadata)
+            var sampler = EnhancerBatchSampler(faces: faces, degradation: degradation, seed: samplerSeed)
             sampler.position = state.position
             batches = EnhancerBatchPrefetcher(sampler)
         } else {
@@ -174,7 +177,9 @@ public final class EnhancerTrainingSession {
             samplerSeed = EnhancerBatchSampler.mix(recipe.seed, 7, 0x5A)
             recipeSeed = recipe.seed
             validationFraction = recipe.validationFraction
-            batches = EnhancerBatchPrefetcher(EnhancerBatchSampler(faces: faces, seed: samplerSeed))
+            try recipe.degradation.validate()
+            degradation = recipe.degradation
+            batches = EnhancerBatchPrefetcher(EnhancerBatchSampler(faces: faces, degradation: degradation, seed: samplerSeed))
             self.notes = notes
         }
         config = trainer.config

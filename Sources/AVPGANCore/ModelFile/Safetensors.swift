@@ -2,8 +2,8 @@
 // tensors with every check; `WeightReader` serves a model's tensors by the names that only
 // `TensorLayout` spells; `ModelConfig` and `FileMetadata` read the metadata, `ModelFileKind`
 // says which kind a file is, `ModelFileWriter` writes, and `TrainingCheckpoint`,
-// `VoiceTrainingCheckpoint` and `CheckpointValues` save and resume training. `DefaultModel`
-// finds the model used when none is named.
+// `VoiceTrainingCheckpoint` and `CheckpointValues` save and resume training. `DefaultFile`
+// finds the model and the enhancer used when none is named.
 
 /// Element types of safetensors tensors that libavpgan understands.
 public enum TensorDType: String, Sendable {

@@ -54,6 +54,7 @@ __all__ = [
     "EnhancerTrainer",
     "portraits",
     "default_model",
+    "default_enhancer",
     "train_voice_encoder",
     "synth_data",
     "pixel_retrieval",
@@ -177,6 +178,16 @@ def _as_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def _default_path(function: str) -> str:
+    """The path the library's lookup `function` (avpgan_default_*_path) finds."""
+    lib = _lib.get()
+    needed = ctypes.c_size_t(0)
+    _check(getattr(lib, function)(None, 0, ctypes.byref(needed)), function)
+    buf = ctypes.create_string_buffer(needed.value)
+    _check(getattr(lib, function)(buf, needed.value, ctypes.byref(needed)), function)
+    return os.fsdecode(buf.value)
+
+
 def default_model() -> str:
     """The default model file's path, for callers that name none (as the avpgan command does):
     ``$AVPGAN_MODEL`` when set (and then only that); beside the library,
@@ -186,12 +197,19 @@ def default_model() -> str:
     Raises:
         AvpganIOError: none was found; the message names every place looked at.
     """
-    lib = _lib.get()
-    needed = ctypes.c_size_t(0)
-    _check(lib.avpgan_default_model_path(None, 0, ctypes.byref(needed)), "avpgan_default_model_path")
-    buf = ctypes.create_string_buffer(needed.value)
-    _check(lib.avpgan_default_model_path(buf, needed.value, ctypes.byref(needed)), "avpgan_default_model_path")
-    return os.fsdecode(buf.value)
+    return _default_path("avpgan_default_model_path")
+
+
+def default_enhancer() -> str:
+    """The default enhancer file's path (for :class:`Enhancer`), looked up as
+    :func:`default_model` looks up the model, under the name ``default-enhancer.safetensors``
+    and with ``$AVPGAN_ENHANCER``. The shipped one is trained on synthetic faces only
+    (models/README.md).
+
+    Raises:
+        AvpganIOError: none was found; the message names every place looked at.
+    """
+    return _default_path("avpgan_default_enhancer_path")
 
 
 from ._model_info import _PIXELS_BY_NAME, Arch, ModelInfo, Pixels, PortraitInfo, _widths  # noqa: E402

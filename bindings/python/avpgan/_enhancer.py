@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _lib
-from . import PathLike, _check, _decode, _load_into, _model_params
+from . import PathLike, _check, _decode, _load_into, _model_params, default_enhancer
 from ._images import ImageLike, rgb8
 from ._params_init import _defaults
 
@@ -69,7 +69,8 @@ class EnhancerInfo:
 class Enhancer(_lib.HandleOwner):
     """A loaded face enhancer.
 
-    ``Enhancer(path)`` loads an enhancer file; :meth:`from_bytes` loads one from memory. A
+    ``Enhancer(path)`` loads an enhancer file, ``Enhancer()`` the default one
+    (:func:`default_enhancer`); :meth:`from_bytes` loads one from memory. A
     context manager; :meth:`close` (also called by ``with`` and on garbage collection) frees
     it once, and any later use raises :class:`EnhancerClosedError`.
 
@@ -84,9 +85,10 @@ class Enhancer(_lib.HandleOwner):
     _NAME = "avpgan.Enhancer"
     _PICKLE_HINT = "load the enhancer file in the other process"
 
-    def __init__(self, path: PathLike, *, max_header_bytes: int = 0) -> None:
+    def __init__(self, path: Optional[PathLike] = None, *, max_header_bytes: int = 0) -> None:
         self._path: Optional[str] = None
-        _load_into(self, "enhancer", _lib.EnhancerHandle, _model_params(True, max_header_bytes), path=path)
+        _load_into(self, "enhancer", _lib.EnhancerHandle, _model_params(True, max_header_bytes),
+                   path=default_enhancer() if path is None else path)
 
     @classmethod
     def from_bytes(cls, data: Union[bytes, bytearray, memoryview], *, max_header_bytes: int = 0) -> "Enhancer":

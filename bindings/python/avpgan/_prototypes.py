@@ -123,6 +123,7 @@ _PROTOTYPES = {
     ),
     "avpgan_cosine": (c_status, [_c_float_p, _c_float_p, ctypes.c_size_t, _c_float_p]),
     "avpgan_default_model_path": (c_status, [ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p]),
+    "avpgan_default_enhancer_path": (c_status, [ctypes.c_char_p, ctypes.c_size_t, _c_size_t_p]),
     "avpgan_enhancer_load_file": (
         c_status,
         [ctypes.c_char_p, ctypes.POINTER(ModelParams), ctypes.POINTER(EnhancerHandle)],

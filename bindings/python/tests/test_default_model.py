@@ -39,3 +39,22 @@ def test_checkout_build_finds_the_checkouts_model(monkeypatch, avpgan_module):
 def test_io_errors_are_oserrors():
     assert issubclass(avpgan.AvpganIOError, OSError)
     assert issubclass(avpgan.AvpganIOError, avpgan.AvpganError)
+
+
+def test_missing_environment_enhancer_is_an_oserror_naming_it(monkeypatch, avpgan_module):
+    monkeypatch.setenv("AVPGAN_ENHANCER", "/no/such/enhancer.safetensors")
+    with pytest.raises(avpgan.AvpganIOError) as info:
+        avpgan.default_enhancer()
+    assert "$AVPGAN_ENHANCER (/no/such/enhancer.safetensors)" in str(info.value)
+    assert "no default enhancer" in str(info.value)
+    with pytest.raises(avpgan.AvpganIOError):
+        avpgan.Enhancer()
+
+
+@pytest.mark.skipif(INSTALLED, reason="the library beside the package is not the checkout's build")
+def test_checkout_build_finds_the_checkouts_enhancer(monkeypatch, avpgan_module):
+    monkeypatch.delenv("AVPGAN_ENHANCER", raising=False)
+    if os.environ.get("AVPGAN_LIBRARY", str(REPO)).startswith(str(REPO)):
+        assert avpgan.default_enhancer() == str((REPO / "models" / "default-enhancer.safetensors").resolve())
+    with avpgan.Enhancer() as e:
+        assert e.info.size == 128, f"the default enhancer is {e.info.size} px, models/README.md says 128"

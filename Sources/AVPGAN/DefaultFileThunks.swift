@@ -3,7 +3,8 @@ import AVPGANCore
 import Glibc
 #endif
 
-// The default model's location, looked up beside this library (AVPGANCore.DefaultModel).
+// The default model's and the default enhancer's locations, looked up beside this library
+// (AVPGANCore.DefaultFile).
 
 /// The path of the shared object this code lives in: the /proc/self/maps entry that holds one
 /// of its own functions (Linux), the anchor of the "beside the library" candidates.
@@ -38,15 +39,27 @@ private func readStream(_ path: String) -> [UInt8]? {
     }
 }
 
-@_cdecl("avpgan_default_model_path")
-public func avpgan_default_model_path(_ path: UnsafeMutablePointer<CChar>?, _ capacity: Int,
-                                      _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+/// Copies `file`'s looked-up path into `path` (the buffer contract of `Argument.buffer`).
+private func defaultPath(_ file: DefaultFile, _ path: UnsafeMutablePointer<CChar>?, _ capacity: Int,
+                         _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
-        let lookup = DefaultModel.locate(anchor: libraryPath)
+        let lookup = file.locate(anchor: libraryPath)
         guard let found = lookup.path else { throw AVPGANError(.io, lookup.notFoundMessage) }
         let bytes = Array(found.utf8CString)
         guard try Argument.buffer(path, capacity: capacity, needed: bytes.count, neededOut: needed,
                                   name: "path", unit: "bytes") else { return }
         bytes.withUnsafeBufferPointer { path!.update(from: $0.baseAddress!, count: bytes.count) }
     }
+}
+
+@_cdecl("avpgan_default_model_path")
+public func avpgan_default_model_path(_ path: UnsafeMutablePointer<CChar>?, _ capacity: Int,
+                                      _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+    defaultPath(.model, path, capacity, needed)
+}
+
+@_cdecl("avpgan_default_enhancer_path")
+public func avpgan_default_enhancer_path(_ path: UnsafeMutablePointer<CChar>?, _ capacity: Int,
+                                         _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+    defaultPath(.enhancer, path, capacity, needed)
 }
