@@ -17,7 +17,13 @@ struct ConvTranspose2d {
         case subPixel(SubPixelWeights)
     }
 
-    let weights: Weights
+    /// The weights as a `Weights` (made from the two stored references below).
+    var weights: Weights { subPixelWeights.map { .subPixel($0) } ?? .fixed(fixedWeight!) }
+    // Two optional references rather than a stored `Weights`: an enum of two class payloads
+    // keeps its case in the references' spare bits, where LeakSanitizer no longer sees a pointer
+    // (a loaded model's weights were reported as leaked).
+    private let fixedWeight: FloatStorage?
+    private let subPixelWeights: SubPixelWeights?
     let inChannels: Int
     let outChannels: Int
     let geometry: ConvGeometry
@@ -28,13 +34,13 @@ struct ConvTranspose2d {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.geometry = geometry
-        weights = subPixel && SubPixelWinograd.handles(geometry)
-            ? .subPixel(SubPixelWeights(original: weight, inChannels: inChannels, outChannels: outChannels))
-            : .fixed(weight)
+        let lazy = subPixel && SubPixelWinograd.handles(geometry)
+        subPixelWeights = lazy ? SubPixelWeights(original: weight, inChannels: inChannels, outChannels: outChannels) : nil
+        fixedWeight = lazy ? nil : weight
     }
 
     /// True when this layer can take the sub-pixel Winograd way.
-    var hasSubPixel: Bool { if case .subPixel = weights { return true } else { return false } }
+    var hasSubPixel: Bool { subPixelWeights != nil }
 
     /// The `[in, out, kh, kw]` weights of a layer built without `subPixel` (training's, whose
     /// backward reads them).

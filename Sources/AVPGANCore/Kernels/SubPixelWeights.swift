@@ -24,42 +24,50 @@ final class SubPixelWeights: @unchecked Sendable {
 
     let inChannels: Int
     let outChannels: Int
-    private var layout: Layout
+    // The layout is stored as plain optional references, not as a `Layout`: an enum of several
+    // class payloads keeps its case in the references' spare bits, where LeakSanitizer (and any
+    // conservative scanner) no longer sees a pointer and reports the live storage as leaked.
+    private var original: FloatStorage?
+    private var taps: FloatStorage?
+    private var extras: FloatStorage?
     private let mutex = PThreadMutex()
 
     init(original: FloatStorage, inChannels: Int, outChannels: Int) {
         self.inChannels = inChannels
         self.outChannels = outChannels
-        layout = .original(original)
+        self.original = original
     }
 
     /// The layout now (a snapshot: its storage stays valid while the caller holds it).
     var current: Layout { mutex.withLock { layout } }
+
+    /// The stored references as a `Layout` (under the lock).
+    private var layout: Layout {
+        if let taps { return extras.map { .transformed(taps, $0) } ?? .taps(taps) }
+        return .original(original!)
+    }
 
     /// The weights regrouped by tap, made now if no call has yet made them, with `extras` when
     /// `winograd` (made now if needed). Nil when memory for them cannot be allocated: the caller
     /// then computes by col2im from `original`, the only layout it is left with.
     func prepare(winograd: Bool) -> (taps: FloatStorage, extras: FloatStorage?)? {
         mutex.withLock {
-            if case let .original(w) = layout {
-                guard let taps = try? FloatStorage(count: SubPixelWinograd.tapCount(inChannels: inChannels, outChannels: outChannels),
+            if taps == nil, let w = original {
+                guard let made = try? FloatStorage(count: SubPixelWinograd.tapCount(inChannels: inChannels, outChannels: outChannels),
                                                    filledBy: {
                     SubPixelWinograd.splitTaps(w.pointer, inChannels: inChannels, outChannels: outChannels, into: $0)
                 }) else { return nil }
-                layout = .taps(taps)
+                (taps, original) = (made, nil)
             }
-            switch layout {
-            case .original: return nil
-            case let .transformed(taps, extras): return (taps, extras)
-            case let .taps(taps):
-                guard winograd else { return (taps, nil) }
-                guard let extras = try? FloatStorage(count: SubPixelWinograd.extraCount(inChannels: inChannels, outChannels: outChannels),
-                                                     filledBy: {
-                    SubPixelWinograd.makeExtras(taps: taps.pointer, inChannels: inChannels, outChannels: outChannels, into: $0)
-                }) else { return (taps, nil) }
-                layout = .transformed(taps, extras)
-                return (taps, extras)
-            }
+            guard let taps else { return nil }
+            if let extras { return (taps, extras) }
+            guard winograd else { return (taps, nil) }
+            guard let made = try? FloatStorage(count: SubPixelWinograd.extraCount(inChannels: inChannels, outChannels: outChannels),
+                                               filledBy: {
+                SubPixelWinograd.makeExtras(taps: taps.pointer, inChannels: inChannels, outChannels: outChannels, into: $0)
+            }) else { return (taps, nil) }
+            extras = made
+            return (taps, made)
         }
     }
 }
