@@ -45,8 +45,8 @@ struct ConvTranspose2d {
     /// The `[in, out, kh, kw]` weights of a layer built without `subPixel` (training's, whose
     /// backward reads them).
     var weight: FloatStorage {
-        guard case let .fixed(w) = weights else { preconditionFailure("ConvTranspose2d.weight: a sub-pixel layer has no fixed weights") }
-        return w
+        guard let fixedWeight else { preconditionFailure("ConvTranspose2d.weight: a sub-pixel layer has no fixed weights") }
+        return fixedWeight
     }
 
     /// Floats of weights as the file stores them.
@@ -84,10 +84,8 @@ struct ConvTranspose2d {
     /// Each thread computes a block of output channels: their GEMM rows, scatter and epilogue
     /// (a sub-pixel layer's col2im way runs its 16 per-tap GEMMs first, spread over the threads).
     func forward(_ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue, cols: UnsafeMutablePointer<Float>) {
-        var weight: FloatStorage?, byTap: FloatStorage?
-        switch weights {
-        case let .fixed(w): weight = w
-        case let .subPixel(lazy):
+        var weight = fixedWeight, byTap: FloatStorage?
+        if let lazy = subPixelWeights {
             let winograd = usesSubPixel(batch: input.batch, h: input.height, w: input.width)
             if let ready = lazy.prepare(winograd: winograd) {
                 if winograd, let extras = ready.extras {
