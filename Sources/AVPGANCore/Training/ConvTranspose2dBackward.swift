@@ -1,10 +1,4 @@
-extension ConvTranspose2d {
-    /// Floats of scratch `backward` needs for an input of `batch x h x w` (0 when pointwise):
-    /// the im2col of dY, `[out * kh * kw, batch * h * w]`.
-    func backwardScratchCount(batch: Int, h: Int, w: Int) -> Int {
-        scratchCount(batch: batch, h: h, w: w)
-    }
-
+extension ConvTranspose2d: GEMMConvolutionBackward {
     /// Reverse mode of `forward` without epilogue (groups 1, no output padding).
     /// dCols = im2col(dY) (the forward's col2im adjoint), dX = W · dCols, dW += x · dColsᵀ; the
     /// GEMMs are split over threads by blocks of input channels (OpenBLAS itself single-threaded).
@@ -14,7 +8,7 @@ extension ConvTranspose2d {
     ///   - gradInput: if non-nil, OVERWRITTEN with dL/dx; must not alias the other buffers.
     ///   - gradWeight: if non-nil, dL/dW (`[in, out, kh, kw]` row-major) is ADDED.
     ///   - gradBias: if non-nil, dL/db (`out` floats) is ADDED.
-    ///   - cols: `backwardScratchCount` floats.
+    ///   - cols: `backwardScratchCount` floats (the im2col of dY, `[out * kh * kw, batch * h * w]`).
     func backward(
         input: FeatureMap, gradOutput dy: FeatureMap, gradInput: FeatureMap?,
         gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,

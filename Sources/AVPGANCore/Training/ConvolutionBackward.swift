@@ -27,14 +27,7 @@ func accumulateWeightGradient(_ a: FeatureMap, times b: (pointer: UnsafePointer<
     }
 }
 
-extension Conv2d {
-    /// Floats of scratch `backward` needs for an input of `batch x h x w` (0 when pointwise):
-    /// one im2col matrix `[in * kh * kw, batch * oh * ow]`, reused for the columns of x (dW)
-    /// and then for the column gradient (dX).
-    func backwardScratchCount(batch: Int, h: Int, w: Int) -> Int {
-        scratchCount(batch: batch, h: h, w: w)
-    }
-
+extension Conv2d: GEMMConvolutionBackward {
     /// Reverse mode of `forward` without epilogue (the bias is `gradBias`; activations and
     /// BatchNorm have their own backward). Groups 1 only. Conv1d is the same call with kh = 1.
     /// - Parameters:
@@ -44,7 +37,9 @@ extension Conv2d {
     ///     `input`, `gradOutput` or `cols`.
     ///   - gradWeight: if non-nil, dL/dW (`[out, in, kh, kw]` row-major) is ADDED to it.
     ///   - gradBias: if non-nil, dL/db (`out` floats, sum of dy over batch and positions) is ADDED.
-    ///   - cols: `backwardScratchCount` floats (unused for pointwise convolutions).
+    ///   - cols: `backwardScratchCount` floats (unused for pointwise convolutions): one im2col matrix
+    ///     `[in * kh * kw, batch * oh * ow]`, reused for the columns of x (dW) and then for the
+    ///     column gradient (dX).
     /// dW = dY · colsᵀ, dCols = Wᵀ · dY then col2im, all GEMMs on OpenBLAS (single-threaded),
     /// split over the library's threads by blocks of GEMM rows.
     func backward(
