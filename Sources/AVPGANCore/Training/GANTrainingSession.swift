@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A GAN training session (`avpgan train`): a `TrainingRun` taken to a number of steps, with a
 /// checkpoint every `checkpointEvery` steps and at the end
 /// (`<checkpointDirectory>/checkpoint.safetensors`), a sample sheet every `samplesEvery` steps
@@ -79,13 +75,12 @@ public final class GANTrainingSession {
 
     public let run: TrainingRun
     public let options: Options
-    public let checkpointPath: String?
-    public let logPath: String?
+    public var checkpointPath: String? { files.checkpointPath }
+    public var logPath: String? { files.logPath }
     /// The step the session started from (0, or the checkpoint's).
     public let firstStep: Int
-    private let isLead: Bool
+    private var files: TrainingSessionFiles
     private let samples: TrainingSamples?
-    private var log: [UInt8] = []
     /// The step of the last checkpoint written while the run was healthy (a resumed run's own).
     private var lastHealthyCheckpoint: Int?
 
@@ -99,16 +94,11 @@ public final class GANTrainingSession {
               options.samplesEvery >= 0 else {
             throw AVPGANError(.invalidArgument, "steps is \(options.steps), batch size \(options.batchSize), checkpoint interval \(options.checkpointEvery), sample interval \(options.samplesEvery); expected steps >= 0, batch size 1...\(TrainingRun.maxBatch), intervals >= 1 and >= 0")
         }
-        isLead = rank == 0
         let dir = options.checkpointDirectory
-        if let dir, isLead { try FileIO.makeDirectory(dir) }
-        checkpointPath = dir.map { "\($0)/\(GANTrainingSession.checkpointName)" }
-        logPath = options.logPath ?? dir.map { "\($0)/\(GANTrainingSession.logName)" }
+        files = try TrainingSessionFiles(directory: dir, checkpointName: GANTrainingSession.checkpointName, logPath: options.logPath,
+                                         logName: GANTrainingSession.logName, writes: rank == 0)
         if options.resume {
-            guard let checkpointPath, access(checkpointPath, R_OK) == 0 else {
-                throw AVPGANError(.invalidArgument, "resuming needs a checkpoint folder holding \(GANTrainingSession.checkpointName)")
-            }
-            run = try TrainingRun(checkpoint: try TrainingCheckpoint(bytes: try FileIO.read(checkpointPath)), index: index,
+            run = try TrainingRun(checkpoint: try TrainingCheckpoint(bytes: try files.resume()), index: index,
                                   cache: cache, batchSize: options.batchSize, progress: loading)
         } else {
             run = try TrainingRun(arch: recipe.arch, widths: recipe.widths, voiceEncoderFile: recipe.voiceEncoderFile, index: index,
@@ -119,13 +109,12 @@ public final class GANTrainingSession {
         }
         self.options = options
         firstStep = run.step
-        if let dir, isLead && options.samplesEvery > 0 {
+        if let dir, files.writes && options.samplesEvery > 0 {
             samples = try TrainingSamples(index: index, cache: cache)
             try FileIO.makeDirectory("\(dir)/\(GANTrainingSession.samplesFolder)")
         } else {
             samples = nil
         }
-        if options.resume, let logPath, let old = try? FileIO.read(logPath) { log = old }
         if options.resume && !run.health.raised.contains(where: { $0.warning.stopsRun }) { lastHealthyCheckpoint = run.step }
     }
 
@@ -137,16 +126,14 @@ public final class GANTrainingSession {
 
     /// Writes the checkpoint and the log (where they have a place); rank 0 alone writes.
     public func save() throws {
-        guard isLead else { return }
-        if let checkpointPath { try FileIO.write(try run.checkpoint().serialize(), to: checkpointPath) }
-        if let logPath { try FileIO.write(log, to: logPath) }
+        try files.save { try run.checkpoint().serialize() }
     }
 
     /// Steps until `options.steps`, until `shouldStop()` (asked before every step, agreed over
     /// the ranks) says stop, or until a collapse when `options.stopOnCollapse`; saves every
     /// `checkpointEvery` steps and at the end, draws samples every `samplesEvery` steps.
     public func train(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
-        let clock = ContinuousClock(), start = clock.now
+        let clock = StepRate()
         while run.step < options.steps {
             let stopAsked = shouldStop()
             if try run.reducer?.anyRank(stopAsked) ?? stopAsked {
@@ -155,16 +142,14 @@ public final class GANTrainingSession {
             }
             let warningsBefore = run.health.raised.count
             let losses = try run.next()
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            let rate = Double(run.step - firstStep) / max(seconds, 1e-9)
+            let rate = clock.perSecond(run.step - firstStep)
             let fields = zip(TrainingRun.lossNames, losses).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
             let warnings = run.health.warnings.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            log += Array("{\"step\": \(run.step), \(fields), \"spread\": \(run.lastSpread), \"warnings\": [\(warnings)], \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
+            files.append("{\"step\": \(run.step), \(fields), \"spread\": \(run.lastSpread), \"warnings\": [\(warnings)], \"steps_per_second\": \(fixed(rate, 3))}")
             let new = Array(run.health.raised.dropFirst(warningsBefore))
             onStep(StepReport(step: run.step, steps: options.steps, losses: losses, stepsPerSecond: rate, newWarnings: new))
             if options.stopOnCollapse && new.contains(where: { $0.warning.stopsRun }) {
-                if let logPath, isLead { try FileIO.write(log, to: logPath) }
+                try files.writeLog()
                 return .collapsed(lastHealthyCheckpoint: lastHealthyCheckpoint)
             }
             if run.step % options.checkpointEvery == 0 {
@@ -179,7 +164,7 @@ public final class GANTrainingSession {
 
     /// Writes the inference model file of the current state to `path` (rank 0 alone).
     public func export(to path: String) throws {
-        guard isLead else { return }
+        guard files.writes else { return }
         try FileIO.write(try run.checkpoint().exportModel(), to: path)
     }
 

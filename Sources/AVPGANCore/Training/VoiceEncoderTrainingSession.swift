@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A voice-encoder pre-training session (`avpgan train-voice` and the C API's voice-encoder training):
 /// a `VoiceEncoderPretrainingRun` taken to a number of steps, with a checkpoint every
 /// `checkpointEvery` steps and at the end (`<checkpointDirectory>/voice-checkpoint.safetensors`),
@@ -45,13 +41,13 @@ public final class VoiceEncoderTrainingSession {
 
     public let run: VoiceEncoderPretrainingRun
     public let options: Options
-    public let checkpointPath: String?
-    public let logPath: String?
+    public var checkpointPath: String? { files.checkpointPath }
+    public var logPath: String? { files.logPath }
     /// The step the session started from (0, or the checkpoint's).
     public let firstStep: Int
     /// Steps per second of the last `train` call so far.
     public private(set) var stepsPerSecond = 0.0
-    private var log: [UInt8] = []
+    private var files: TrainingSessionFiles
 
     /// Checks the options, makes the checkpoint folder, and starts the run fresh or from the
     /// checkpoint (`loading(done, total)` while the voices' features are loaded).
@@ -66,16 +62,12 @@ public final class VoiceEncoderTrainingSession {
         guard options.lr.isFinite, options.lr > 0, options.lr < 1 else {
             throw AVPGANError(.invalidArgument, "the learning rate is \(options.lr), expected a number in (0, 1)")
         }
-        if let dir = options.checkpointDirectory, (reducer?.rank ?? 0) == 0 { try FileIO.makeDirectory(dir) }
-        checkpointPath = options.checkpointDirectory.map { "\($0)/\(VoiceEncoderTrainingSession.checkpointName)" }
-        logPath = options.logPath ?? options.checkpointDirectory.map { "\($0)/\(VoiceEncoderTrainingSession.logName)" }
+        files = try TrainingSessionFiles(directory: options.checkpointDirectory, checkpointName: VoiceEncoderTrainingSession.checkpointName,
+                                         logPath: options.logPath, logName: VoiceEncoderTrainingSession.logName,
+                                         writes: (reducer?.rank ?? 0) == 0)
         if options.resume {
-            guard let checkpointPath, access(checkpointPath, R_OK) == 0 else {
-                throw AVPGANError(.invalidArgument, "resuming needs a checkpoint folder holding \(VoiceEncoderTrainingSession.checkpointName)")
-            }
-            run = try VoiceEncoderPretrainingRun(checkpoint: try VoiceTrainingCheckpoint(bytes: try FileIO.read(checkpointPath)),
+            run = try VoiceEncoderPretrainingRun(checkpoint: try VoiceTrainingCheckpoint(bytes: try files.resume()),
                                                  index: index, cache: cache, batchSize: options.batchSize, progress: loading)
-            if let logPath, let old = try? FileIO.read(logPath) { log = old }
         } else {
             run = try VoiceEncoderPretrainingRun(widths: options.widths, index: index, cache: cache, batchSize: options.batchSize,
                                                  seed: options.seed, lr: options.lr, progress: loading)
@@ -88,16 +80,14 @@ public final class VoiceEncoderTrainingSession {
     /// Writes the checkpoint and the log (where they have a place); only rank 0 of a
     /// data-parallel session writes.
     public func save() throws {
-        guard run.isLead else { return }
-        if let checkpointPath { try FileIO.write(try run.checkpoint().serialize(), to: checkpointPath) }
-        if let logPath { try FileIO.write(log, to: logPath) }
+        try files.save { try run.checkpoint().serialize() }
     }
 
     /// Steps until `options.steps` or until `shouldStop()` (asked before every step) says
     /// stop; saves every `checkpointEvery` steps and at the end. Returns true when all steps
     /// were taken, false when stopped early (the state is saved and can be resumed).
     public func train(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Bool {
-        let clock = ContinuousClock(), start = clock.now
+        let clock = StepRate()
         let window = 20, batch = options.batchSize
         var recent: [Int] = []
         while run.step < options.steps {
@@ -109,11 +99,9 @@ public final class VoiceEncoderTrainingSession {
             }
             recent.append(correct)
             if recent.count > window { recent.removeFirst() }
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            let rate = Double(run.step - firstStep) / max(seconds, 1e-9)
+            let rate = clock.perSecond(run.step - firstStep)
             stepsPerSecond = rate
-            log += Array("{\"step\": \(run.step), \"loss\": \(loss), \"correct\": \(correct), \"batch\": \(batch), \"steps_per_second\": \(fixed(rate, 3))}\n".utf8)
+            files.append("{\"step\": \(run.step), \"loss\": \(loss), \"correct\": \(correct), \"batch\": \(batch), \"steps_per_second\": \(fixed(rate, 3))}")
             onStep(StepReport(step: run.step, steps: options.steps, loss: loss, correct: correct, batchSize: batch, stepsPerSecond: rate,
                               runningAccuracy: Double(recent.reduce(0, +)) / Double(recent.count * batch), accuracyWindow: recent.count))
             if run.step % options.checkpointEvery == 0 { try save() }
@@ -125,7 +113,7 @@ public final class VoiceEncoderTrainingSession {
     /// Writes the encoder-only model file of the current state to `path` (rank 0 alone in a
     /// data-parallel session).
     public func export(to path: String) throws {
-        guard run.isLead else { return }
+        guard files.writes else { return }
         try FileIO.write(try run.exportModel(), to: path)
     }
 }
