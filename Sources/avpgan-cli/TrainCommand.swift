@@ -17,10 +17,13 @@ enum TrainCommand {
         guard let output = o.values["-o"] else { fail("train needs -o MODEL.safetensors", code: 2) }
         guard let arch = Architecture(rawValue: o.values["--arch"] ?? "avpgan") else { fail("--arch takes voice2face, avpgan or avpgan-nocbam", code: 2) }
         guard let widths = TrainingRun.Widths(rawValue: o.values["--widths"] ?? "full") else { fail("--widths takes full or tiny", code: 2) }
-        let steps = o.integer("--steps", default: 1000), batch = o.integer("--batch", default: 64)
-        let every = o.integer("--checkpoint-every", default: 100)
-        let samplesEvery = o.integer("--samples-every", default: every)
-        guard steps >= 0, (1...4096).contains(batch), every >= 1, samplesEvery >= 0 else {
+        var options = GANTrainingSession.Options()
+        options.readSchedule(o, flags: flags)
+        let batch = o.integer("--batch", default: 64)
+        options.batchSize = batch
+        options.samplesEvery = o.integer("--samples-every", default: options.checkpointEvery)
+        options.stopOnCollapse = flags.contains("--stop-on-collapse")
+        guard options.steps >= 0, (1...4096).contains(batch), options.checkpointEvery >= 1, options.samplesEvery >= 0 else {
             fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1, --samples-every >= 0", code: 2)
         }
         let seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
@@ -35,15 +38,6 @@ enum TrainCommand {
             fail("--cbam-gate takes \(CBAMGate.allCases.map(\.rawValue).joined(separator: " or ")), got '\(gateName)'", code: 2)
         }
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
-        var options = GANTrainingSession.Options()
-        options.steps = steps
-        options.batchSize = batch
-        options.checkpointEvery = every
-        options.samplesEvery = samplesEvery
-        options.checkpointDirectory = o.values["--checkpoint-dir"]
-        options.logPath = o.values["--log"]
-        options.resume = flags.contains("--resume")
-        options.stopOnCollapse = flags.contains("--stop-on-collapse")
         var recipe = GANTrainingSession.Recipe()
         recipe.arch = arch
         recipe.widths = widths
@@ -78,7 +72,7 @@ enum TrainCommand {
         }
         TrainingConsole.stopOnSignals()
         let start = Bench.now(), first = run.step
-        say("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(steps)")
+        say("training \(run.config.arch.rawValue) (\(widths.rawValue) widths) on \(index.train.count) identities, batch \(batch), steps \(run.step)..<\(options.steps)")
         let outcome = try session.train(onStep: { r in
             if tty {
                 let warn = run.health.isHealthy ? "" : "  WARNING: " + run.health.warnings.map(\.rawValue).joined(separator: ", ")

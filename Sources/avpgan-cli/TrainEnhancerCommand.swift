@@ -20,46 +20,25 @@ enum TrainEnhancerCommand {
         guard let faces = o.values["--faces"] else { fail("train-enhancer needs --faces DIR (aligned square faces)", code: 2) }
         guard let output = o.values["-o"] else { fail("train-enhancer needs -o ENHANCER.safetensors", code: 2) }
         var options = EnhancerTrainingSession.Options()
-        options.steps = o.integer("--steps", default: 1000)
+        options.readSchedule(o, flags: flags)
         options.batchSize = o.values["--batch"].map { _ in o.integer("--batch", default: 4) }
-        options.checkpointEvery = o.integer("--checkpoint-every", default: 100)
-        options.checkpointDirectory = o.values["--checkpoint-dir"]
-        options.logPath = o.values["--log"]
-        options.resume = flags.contains("--resume")
         guard options.steps >= 0, options.batchSize.map({ (1...4096).contains($0) }) ?? true, options.checkpointEvery >= 1 else {
             fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1", code: 2)
         }
         var recipe = EnhancerTrainingSession.Recipe()
-        if options.resume {
-            let given = recipeOptions.filter { o.values[$0] != nil }
-            if !given.isEmpty {
-                print("note: \(given.joined(separator: ", ")) describe\(given.count == 1 ? "s" : "") a new run; the resumed run keeps its checkpoint's")
-            }
-            if options.checkpointDirectory.map({ access("\($0)/\(EnhancerTrainingSession.checkpointName)", R_OK) != 0 }) ?? true {
-                fail("--resume needs --checkpoint-dir D holding \(EnhancerTrainingSession.checkpointName)", code: 2)
-            }
-        }
-        if let size = o.values["--size"] {
-            guard let s = Int(size), EnhancerFaceSet.sizes.contains(s) else {
-                fail("--size takes \(EnhancerFaceSet.sizes.map(String.init).joined(separator: ", ")), got '\(size)'", code: 2)
-            }
-            recipe.size = s
-        }
-        let widthsName = o.values["--widths"] ?? EnhancerTrainingSession.Widths.small.rawValue
-        guard let widths = EnhancerTrainingSession.Widths(rawValue: widthsName) else {
-            fail("--widths takes \(EnhancerTrainingSession.Widths.allCases.map(\.rawValue).joined(separator: ", ")), got '\(widthsName)'", code: 2)
-        }
-        recipe.widths = widths
+        FaceTrainingOptions.checkResume(o, options: options, recipeOptions: recipeOptions, checkpointName: EnhancerTrainingSession.checkpointName)
+        recipe.size = FaceTrainingOptions.size(o) ?? recipe.size
+        recipe.widths = FaceTrainingOptions.widths(o)
         if o.values["--init"] != nil, let given = ["--widths", "--channel-multiplier", "--narrow"].first(where: { o.values[$0] != nil }) {
             fail("\(given) shapes a new enhancer; --init fine-tunes one of its own shape (leave \(given) out)", code: 2)
         }
         if o.values["--init"] != nil && o.values["--prior"] != nil {
             fail("--prior starts a new enhancer's decoder, --init fine-tunes a whole enhancer: give one of them", code: 2)
         }
-        recipe.channelMultiplier = number(o, "--channel-multiplier", in: 1e-3...64)
-        recipe.narrow = number(o, "--narrow", in: 1e-3...64)
-        recipe.lr = number(o, "--lr", in: 0...1e30)
-        recipe.emaDecay = number(o, "--ema-decay", in: 0...1)
+        recipe.channelMultiplier = FaceTrainingOptions.number(o, "--channel-multiplier", in: 1e-3...64)
+        recipe.narrow = FaceTrainingOptions.number(o, "--narrow", in: 1e-3...64)
+        recipe.lr = FaceTrainingOptions.number(o, "--lr", in: 0...1e30)
+        recipe.emaDecay = FaceTrainingOptions.number(o, "--ema-decay", in: 0...1)
         if let text = o.values["--betas"] {
             let b = text.split(separator: ",").map { Double(String($0).trimmingWhitespace) }
             guard b.count == 2, let b1 = b[0], let b2 = b[1], (0..<1).contains(b1), (0..<1).contains(b2) else {
@@ -67,7 +46,7 @@ enum TrainEnhancerCommand {
             }
             recipe.generatorBetas = (b1, b2)
         }
-        recipe.validationFraction = number(o, "--validation-fraction", in: 0...0.99) ?? recipe.validationFraction
+        recipe.validationFraction = FaceTrainingOptions.number(o, "--validation-fraction", in: 0...0.99) ?? recipe.validationFraction
         recipe.initPath = o.values["--init"]
         recipe.priorPath = o.values["--prior"]
         recipe.faceModelPath = o.values["--face-model"]
@@ -113,12 +92,5 @@ enum TrainEnhancerCommand {
             print("wrote \(output) after \(session.step) steps")
             return 0
         }
-    }
-
-    /// The number given to `name` when it lies in `range`; nil when absent; exit 2 otherwise.
-    static func number(_ o: Options, _ name: String, in range: ClosedRange<Double>) -> Double? {
-        guard let text = o.values[name] else { return nil }
-        guard let v = Double(text), range.contains(v) else { fail("\(name) takes a number in [\(range.lowerBound), \(range.upperBound)], got '\(text)'", code: 2) }
-        return v
     }
 }

@@ -17,12 +17,8 @@ enum TrainPriorCommand {
         let console = try TrainingConsole()
         if console.group != nil { fail("train-prior runs in one process, not data-parallel: start it without mpirun/srun", code: 2) }
         var options = PriorTrainingSession.Options()
-        options.steps = o.integer("--steps", default: 1000)
+        options.readSchedule(o, flags: flags)
         options.batchSize = o.values["--batch"].map { _ in o.integer("--batch", default: 4) }
-        options.checkpointEvery = o.integer("--checkpoint-every", default: 100)
-        options.checkpointDirectory = o.values["--checkpoint-dir"]
-        options.logPath = o.values["--log"]
-        options.resume = flags.contains("--resume")
         options.sheetSamples = o.integer("--samples", default: 16)
         guard options.steps >= 0, options.batchSize.map({ (1...4096).contains($0) }) ?? true, options.checkpointEvery >= 1,
               (0...256).contains(options.sheetSamples) else {
@@ -33,25 +29,11 @@ enum TrainPriorCommand {
             options.truncation = psi
         }
         var recipe = PriorTrainingSession.Recipe()
-        if options.resume {
-            let given = recipeOptions.filter { o.values[$0] != nil }
-            if !given.isEmpty {
-                print("note: \(given.joined(separator: ", ")) describe\(given.count == 1 ? "s" : "") a new run; the resumed run keeps its checkpoint's")
-            }
-            TrainingConsole.requireCheckpoint(resume: true, directory: options.checkpointDirectory, name: PriorTrainingSession.checkpointName)
-        }
-        if let size = o.values["--size"] {
-            guard let s = Int(size), EnhancerFaceSet.sizes.contains(s) else {
-                fail("--size takes \(EnhancerFaceSet.sizes.map(String.init).joined(separator: ", ")), got '\(size)'", code: 2)
-            }
-            recipe.size = s
-        }
-        let widthsName = o.values["--widths"] ?? EnhancerTrainingSession.Widths.small.rawValue
-        guard let widths = EnhancerTrainingSession.Widths(rawValue: widthsName) else {
-            fail("--widths takes \(EnhancerTrainingSession.Widths.allCases.map(\.rawValue).joined(separator: ", ")), got '\(widthsName)'", code: 2)
-        }
-        recipe.widths = widths
-        recipe.lr = TrainEnhancerCommand.number(o, "--lr", in: 0...1e30)
+        FaceTrainingOptions.checkResume(o, options: options, recipeOptions: recipeOptions, checkpointName: PriorTrainingSession.checkpointName,
+                                        code: 1)
+        recipe.size = FaceTrainingOptions.size(o) ?? recipe.size
+        recipe.widths = FaceTrainingOptions.widths(o)
+        recipe.lr = FaceTrainingOptions.number(o, "--lr", in: 0...1e30)
         recipe.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
 

@@ -14,18 +14,15 @@ enum TrainVoiceCommand {
         guard let voices = o.values["--voices"] else { fail("train-voice needs --voices DIR", code: 2) }
         guard let output = o.values["-o"] else { fail("train-voice needs -o ENCODER.safetensors", code: 2) }
         guard let widths = TrainingRun.Widths(rawValue: o.values["--widths"] ?? "full") else { fail("--widths takes full or tiny", code: 2) }
-        let steps = o.integer("--steps", default: 1000), batch = o.integer("--batch", default: 64)
-        let every = o.integer("--checkpoint-every", default: 100)
-        guard steps >= 0, (2...4096).contains(batch), every >= 1 else { fail("--steps >= 0, --batch 2...4096, --checkpoint-every >= 1", code: 2) }
+        var options = VoiceEncoderTrainingSession.Options()
+        options.readSchedule(o, flags: flags)
+        let batch = o.integer("--batch", default: 64)
+        options.batchSize = batch
+        guard options.steps >= 0, (2...4096).contains(batch), options.checkpointEvery >= 1 else {
+            fail("--steps >= 0, --batch 2...4096, --checkpoint-every >= 1", code: 2)
+        }
         let lrText = o.values["--lr"] ?? "2e-4"
         guard let lr = Double(lrText), lr > 0, lr < 1 else { fail("--lr takes a number in (0, 1), got '\(lrText)'", code: 2) }
-        var options = VoiceEncoderTrainingSession.Options()
-        options.steps = steps
-        options.batchSize = batch
-        options.checkpointEvery = every
-        options.checkpointDirectory = o.values["--checkpoint-dir"]
-        options.logPath = o.values["--log"]
-        options.resume = flags.contains("--resume")
         options.widths = widths
         options.lr = lr
         options.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
@@ -48,7 +45,7 @@ enum TrainVoiceCommand {
         TrainingConsole.stopOnSignals()
         let c = run.config
         console.sayShared(batch: batch, rows: "crops", note: ", BatchNorm synchronised")
-        say("pre-training the voice encoder (widths \(c.voiceWidths), embedding \(c.embedDim)) as a classifier of \(run.speakerNames.count) speakers, \(run.heldOutCount) utterances held out, batch \(batch), steps \(run.step)..<\(steps)")
+        say("pre-training the voice encoder (widths \(c.voiceWidths), embedding \(c.embedDim)) as a classifier of \(run.speakerNames.count) speakers, \(run.heldOutCount) utterances held out, batch \(batch), steps \(run.step)..<\(options.steps)")
         let start = Bench.now(), first = run.step
         let finished = try session.train(onStep: { r in
             guard tty else { return }

@@ -26,10 +26,11 @@ struct TrainingConsole {
     /// Prints `line` on stdout from rank 0 only.
     func say(_ line: String) { if lead { print(line) } }
 
-    /// Fails unless `--resume` has the checkpoint `name` in `--checkpoint-dir` to resume from.
-    static func requireCheckpoint(resume: Bool, directory: String?, name: String) {
+    /// Fails (exit `code`) unless `--resume` has the checkpoint `name` in `--checkpoint-dir` to
+    /// resume from.
+    static func requireCheckpoint(resume: Bool, directory: String?, name: String, code: Int32 = 1) {
         if resume, directory.map({ access("\($0)/\(name)", R_OK) != 0 }) ?? true {
-            fail("--resume needs --checkpoint-dir D holding \(name)")
+            fail("--resume needs --checkpoint-dir D holding \(name)", code: code)
         }
     }
 
