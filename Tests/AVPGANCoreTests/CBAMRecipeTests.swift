@@ -72,21 +72,14 @@ final class CBAMRecipeTests: XCTestCase {
     /// One step of each option, a checkpoint round trip, and an exported model that generates
     /// (with the residual gate: other faces than the same weights with the sigmoid gate).
     func testTrainerCheckpointAndExport() throws {
-        let golden = try Safetensors(bytes: try FileIO.read("\(Fixtures.golden("avpgan"))/model-sn-stored.safetensors"))
         for (generatorCBAM, reduction, gate) in [(false, 16, CBAMGate.sigmoid), (true, 4, .sigmoid), (true, 16, .residual)] {
-            var config = try ModelConfig.parse(metadata: golden.metadata)
-            config.generatorCBAM = generatorCBAM
-            config.cbamReduction = reduction
-            config.cbamGate = gate
-            var tensors = NetworkInitializer.tensors(for: config, seed: 3)
-            for e in golden.entries where e.name.hasPrefix("voice_encoder.") { tensors[e.name] = try golden.floats(e) }
-            let trainer = try GANTrainer(config: config, tensors: tensors)
-            let n = 3, frames = 40, s = config.imageSize, e = config.embedDim
-            var rng = SplitMix(seed: 9)
-            let voices = (0..<(n * frames * 64)).map { _ in rng.unit() * 2 - 1 }
-            let faces = (0..<(n * 3 * s * s)).map { _ in rng.unit() * 2 - 1 }
-            let losses = try trainer.step(voices: voices, frames: frames, voiceLabels: [0, 1, 2], faces: faces, faceLabels: [2, 1, 0],
-                                          noise: [Float](repeating: 0.01, count: n * e))
+            let trainer = try Fixtures.goldenTrainer { config in
+                config.generatorCBAM = generatorCBAM
+                config.cbamReduction = reduction
+                config.cbamGate = gate
+            }
+            let e = trainer.config.embedDim
+            let losses = try Fixtures.stepOnRandomBatch(trainer)
             let label = "generator_cbam \(generatorCBAM), reduction \(reduction), gate \(gate.rawValue)"
             XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(label): \(losses)")
             let back = try TrainingCheckpoint(bytes: try trainer.checkpoint(step: 1, rng: 5).serialize())

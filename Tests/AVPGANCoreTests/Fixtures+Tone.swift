@@ -15,4 +15,16 @@ extension Fixtures {
         _ = x.withUnsafeBufferPointer { sf_writef_float(file, $0.baseAddress, sf_count_t(samples)) }
         sf_close(file)
     }
+
+    /// Writes `<root>/voices/s<i>/<k>.wav` for speaker i of `tones` with `tones[i]` recordings:
+    /// recording k is `(3 + k) / 2` seconds of a tone at `120 + 40 i` Hz (each speaker its pitch).
+    static func writeToneSpeakers(_ root: String, tones: [Int]) {
+        mkdir("\(root)/voices", 0o755)
+        for (i, count) in tones.enumerated() {
+            mkdir("\(root)/voices/s\(i)", 0o755)
+            for k in 0..<count {
+                writeTone("\(root)/voices/s\(i)/\(k).wav", samples: 16000 * (3 + k) / 2, hz: 120 + 40 * Double(i))
+            }
+        }
+    }
 }

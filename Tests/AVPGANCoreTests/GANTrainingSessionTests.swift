@@ -13,13 +13,10 @@ final class GANTrainingSessionTests: XCTestCase {
     /// `voices/<id>/<k>.wav` (3 speakers, 2 tones each) and `faces/<id>/0.png` (a flat colour each).
     override func setUpWithError() throws {
         root = Fixtures.temporaryDirectory("gan-session")
-        for dir in ["voices", "faces"] { mkdir("\(root)/\(dir)", 0o755) }
+        Fixtures.writeToneSpeakers(root, tones: [2, 2, 2])
+        mkdir("\(root)/faces", 0o755)
         for i in 0..<3 {
-            mkdir("\(root)/voices/s\(i)", 0o755)
             mkdir("\(root)/faces/s\(i)", 0o755)
-            for k in 0..<2 {
-                Fixtures.writeTone("\(root)/voices/s\(i)/\(k).wav", samples: 16000 * (3 + k) / 2, hz: 120 + 40 * Double(i))
-            }
             let pixels = [UInt8](repeating: UInt8(40 + 80 * i), count: 64 * 64 * 3)
             try FileIO.write(try PNGCodec.encodeRGB8(pixels, width: 64, height: 64), to: "\(root)/faces/s\(i)/0.png")
         }

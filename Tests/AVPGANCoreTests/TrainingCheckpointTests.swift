@@ -79,18 +79,9 @@ final class GeneratorSpectralNormTests: XCTestCase {
     }
 
     func testTrainerCheckpointAndExport() throws {
-        let golden = try Safetensors(bytes: try FileIO.read("\(Fixtures.golden("avpgan"))/model-sn-stored.safetensors"))
-        var config = try ModelConfig.parse(metadata: golden.metadata)
-        config.generatorSpectralNorm = false
-        var tensors = NetworkInitializer.tensors(for: config, seed: 3)
-        for e in golden.entries where e.name.hasPrefix("voice_encoder.") { tensors[e.name] = try golden.floats(e) }
-        let trainer = try GANTrainer(config: config, tensors: tensors)
-        let n = 3, frames = 40, s = config.imageSize, e = config.embedDim
-        var rng = SplitMix(seed: 9)
-        let voices = (0..<(n * frames * 64)).map { _ in rng.unit() * 2 - 1 }
-        let faces = (0..<(n * 3 * s * s)).map { _ in rng.unit() * 2 - 1 }
-        let losses = try trainer.step(voices: voices, frames: frames, voiceLabels: [0, 1, 2], faces: faces, faceLabels: [2, 1, 0],
-                                      noise: [Float](repeating: 0.01, count: n * e))
+        let trainer = try Fixtures.goldenTrainer { $0.generatorSpectralNorm = false }
+        let e = trainer.config.embedDim
+        let losses = try Fixtures.stepOnRandomBatch(trainer)
         XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
         XCTAssertGreaterThan(trainer.lastSpread, 0, "three different voices give three different faces")
         let checkpoint = trainer.checkpoint(step: 1, rng: 5)

@@ -11,13 +11,7 @@ final class VoiceDatasetTests: XCTestCase {
     /// `voices/<id>/<k>.wav`: 3 speakers with 3, 2 and 1 tones (1.5–2.5 s); no faces folder.
     override func setUpWithError() throws {
         root = Fixtures.temporaryDirectory("voices")
-        mkdir("\(root)/voices", 0o755)
-        for (i, count) in [3, 2, 1].enumerated() {
-            mkdir("\(root)/voices/s\(i)", 0o755)
-            for k in 0..<count {
-                Fixtures.writeTone("\(root)/voices/s\(i)/\(k).wav", samples: 16000 * (3 + k) / 2, hz: 120 + 40 * Double(i))
-            }
-        }
+        Fixtures.writeToneSpeakers(root, tones: [3, 2, 1])
     }
 
     override func tearDown() { Fixtures.removeDirectory(root) }

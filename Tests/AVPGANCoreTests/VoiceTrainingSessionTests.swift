@@ -12,13 +12,7 @@ final class VoiceTrainingSessionTests: XCTestCase {
     /// `voices/<id>/<k>.wav`: 3 speakers with 2 tones each (1.5 and 2 s).
     override func setUpWithError() throws {
         root = Fixtures.temporaryDirectory("session")
-        mkdir("\(root)/voices", 0o755)
-        for i in 0..<3 {
-            mkdir("\(root)/voices/s\(i)", 0o755)
-            for k in 0..<2 {
-                Fixtures.writeTone("\(root)/voices/s\(i)/\(k).wav", samples: 16000 * (3 + k) / 2, hz: 120 + 40 * Double(i))
-            }
-        }
+        Fixtures.writeToneSpeakers(root, tones: [2, 2, 2])
     }
 
     override func tearDown() { Fixtures.removeDirectory(root) }
