@@ -7,6 +7,7 @@
  * usage: test_data_parallel VOICE_ENCODER.safetensors DATA_DIR (as avpgan synth-data writes) */
 #define _POSIX_C_SOURCE 200809L
 #include "avpgan.h"
+#include "data_parallel_checks.h"
 #include "thread_ranks.h"
 
 #include <math.h>
@@ -17,19 +18,6 @@
 
 #define STEPS 3
 #define BATCH 7 /* odd: rank 0 takes 4 rows, rank 1 takes 3 */
-
-static int failures, passes;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passes++;
-        printf("ok   %s\n", what);
-    } else {
-        failures++;
-        printf("FAIL %s (last error: %s)\n", what, avpgan_last_error());
-    }
-}
 
 static int failing_allreduce(float *values, size_t count, void *user_data)
 {
@@ -119,9 +107,9 @@ int main(int argc, char **argv)
     float expected[STEPS][AVPGAN_N_LOSSES];
     static float faces_one[4 * 3 * 64 * 64], faces_two[4 * 3 * 64 * 64];
     rank_run runs[RANKS];
-    double worst = 0, face_diff = 0;
+    double worst, face_diff;
     size_t i;
-    int s, k;
+    int s;
     if (argc != 3) {
         fprintf(stderr, "usage: %s VOICE_ENCODER.safetensors DATA_DIR\n", argv[0]);
         return 2;
@@ -146,12 +134,7 @@ int main(int argc, char **argv)
     check(runs[0].create_status == AVPGAN_OK && runs[1].create_status == AVPGAN_OK, "both ranks create their trainer");
     check(runs[0].step_status == AVPGAN_OK && runs[1].step_status == AVPGAN_OK, "both ranks take 3 steps");
     check(memcmp(runs[0].losses, runs[1].losses, sizeof runs[0].losses) == 0, "both ranks report the same global losses");
-    for (s = 0; s < STEPS; s++) {
-        for (k = 0; k < AVPGAN_N_LOSSES; k++) {
-            double rel = fabs((double)runs[0].losses[s][k] - expected[s][k]) / fmax(fabs((double)expected[s][k]), 1e-6);
-            if (rel > worst) worst = rel;
-        }
-    }
+    worst = worst_relative_difference(&runs[0].losses[0][0], &expected[0][0], STEPS * AVPGAN_N_LOSSES);
     printf("     worst relative loss difference over %d steps: %.3g\n", STEPS, worst);
     check(worst <= 1e-4, "2 ranks' losses equal one process's within 1e-4 relative");
     check(runs[0].trainer != NULL && avpgan_trainer_export(runs[0].trainer, two_path) == AVPGAN_OK,
@@ -160,10 +143,7 @@ int main(int argc, char **argv)
     check(faces_of(one_path, faces_one, sizeof faces_one / sizeof(float)) &&
               faces_of(two_path, faces_two, sizeof faces_two / sizeof(float)),
           "both exported models generate");
-    for (i = 0; i < sizeof faces_one / sizeof(float); i++) {
-        double d = fabs((double)faces_one[i] - faces_two[i]);
-        if (d > face_diff) face_diff = d;
-    }
+    face_diff = largest_difference(faces_one, faces_two, sizeof faces_one / sizeof(float));
     printf("     largest difference of the exported models' faces: %.3g\n", face_diff);
     check(face_diff < 1e-3, "the exported models' faces agree within 1e-3");
 
@@ -189,6 +169,5 @@ int main(int argc, char **argv)
     check(avpgan_trainer_create(&p, &t) == AVPGAN_OK, "n_ranks 1 trains alone (the hook is unused)");
     avpgan_trainer_free(t);
 
-    printf("data-parallel: %d passed, %d failed\n", passes, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("data-parallel");
 }

@@ -7,6 +7,7 @@
  * usage: test_voice_data_parallel DATA_DIR (as avpgan synth-data writes) */
 #define _POSIX_C_SOURCE 200809L
 #include "avpgan.h"
+#include "data_parallel_checks.h"
 #include "thread_ranks.h"
 
 #include <math.h>
@@ -17,19 +18,6 @@
 
 #define STEPS 3
 #define BATCH 7 /* odd: rank 0 takes 4 crops, rank 1 takes 3 */
-
-static int failures, passes;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passes++;
-        printf("ok   %s\n", what);
-    } else {
-        failures++;
-        printf("FAIL %s (last error: %s)\n", what, avpgan_last_error());
-    }
-}
 
 static char voices[1024], cache[1024];
 
@@ -120,9 +108,7 @@ int main(int argc, char **argv)
     avpgan_voice_training_result r;
     rank_run one, runs[RANKS];
     float e_one[64], e_two[64];
-    double worst = 0, e_diff = 0;
-    int s;
-    size_t i;
+    double worst, e_diff;
     if (argc != 2) {
         fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
         return 2;
@@ -144,17 +130,11 @@ int main(int argc, char **argv)
     run_ranks(runs, dir, "two", 1);
     check(runs[0].status == AVPGAN_OK && runs[1].status == AVPGAN_OK, "both ranks pre-train 3 steps");
     check(memcmp(runs[0].losses, runs[1].losses, sizeof runs[0].losses) == 0, "both ranks report the same global losses");
-    for (s = 0; s < STEPS; s++) {
-        double rel = fabs((double)runs[0].losses[s] - one.losses[s]) / fmax(fabs((double)one.losses[s]), 1e-6);
-        if (rel > worst) worst = rel;
-    }
+    worst = worst_relative_difference(runs[0].losses, one.losses, STEPS);
     printf("     worst relative loss difference over %d steps: %.3g\n", STEPS, worst);
     check(worst <= 1e-4, "2 ranks' losses equal one process's within 1e-4 relative");
     check(embed(one.output, e_one) && embed(runs[0].output, e_two), "both encoder files load and embed");
-    for (i = 0; i < 16; i++) {
-        double d = fabs((double)e_one[i] - e_two[i]);
-        if (d > e_diff) e_diff = d;
-    }
+    e_diff = largest_difference(e_one, e_two, 16);
     printf("     largest difference of the encoders' embeddings: %.3g\n", e_diff);
     check(e_diff < 1e-3, "the exported encoders' embeddings agree within 1e-3");
     snprintf(log_path, sizeof log_path, "%s/two/train-voice.jsonl", dir);
@@ -174,6 +154,5 @@ int main(int argc, char **argv)
     check(avpgan_voice_encoder_train(&p, &r) == AVPGAN_E_INVALID_ARGUMENT && strstr(avpgan_last_error(), "allreduce") != NULL,
           "n_ranks 2 without an allreduce is refused, naming it");
 
-    printf("voice data-parallel: %d passed, %d failed\n", passes, failures);
-    return failures == 0 ? 0 : 1;
+    return check_summary("voice data-parallel");
 }
