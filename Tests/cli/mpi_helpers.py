@@ -1,7 +1,8 @@
 """Running `avpgan` under Open MPI's `mpirun` for the data-parallel training tests (Tests/cli/
-test_mpi_train.py, test_mpi_train_voice.py): the environment mpirun needs here, two ranks with
-the same or different arguments, and a job one of whose ranks is killed mid-run. Imported by
-name (pytest puts Tests/cli on sys.path for the tests of this folder)."""
+test_mpi_train.py, test_mpi_train_voice.py, test_mpi_train_enhancer.py): the environment mpirun
+needs here, two ranks with the same or different arguments, a job one of whose ranks is killed
+mid-run, and the checks the three commands pass alike. Imported by name (pytest puts Tests/cli
+on sys.path for the tests of this folder)."""
 import contextlib
 import os
 import shutil
@@ -64,3 +65,35 @@ def job_with_a_killed_rank(command, checkpoint_dir, checkpoint):
             p.kill()
             p.communicate()
         subprocess.run(["pkill", "-KILL", "-f", f"checkpoint-dir {checkpoint_dir}"])
+
+
+def run_in_one_process(command):
+    """The finished `command` (a list: the avpgan path, then its arguments) in one process;
+    fails the test unless it succeeded."""
+    r = subprocess.run(command, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def two_ranks_then_one_process(two_ranks, one_process):
+    """Runs the training `two_ranks` on two ranks, then resumes its checkpoint in one process
+    with `one_process` (`--resume` added); fails the test unless both succeed."""
+    r = mpirun(*two_ranks)
+    assert r.returncode == 0, r.stdout + r.stderr
+    run_in_one_process([*one_process, "--resume"])
+
+
+def assert_disagreeing_ranks_refused(first, second, message, output):
+    """Rank 0 runs `first`, rank 1 `second` (the same training but for the seed): the job must
+    fail saying `message` and write no `output`."""
+    r = mpirun_each(first, second)
+    assert r.returncode != 0, "ranks started with different seeds must not train"
+    assert message in r.stderr, r.stderr
+    assert not os.path.exists(output), f"{output} was written by ranks that disagree"
+
+
+def assert_resumes(command):
+    """`command` (a training of 0 more steps) with --resume succeeds and writes its output: the
+    last checkpoint saved before a rank died is intact."""
+    r = subprocess.run([*command, "--resume"], capture_output=True, text=True)
+    assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr

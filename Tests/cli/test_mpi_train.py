@@ -6,7 +6,6 @@ dies all end the whole job with a message instead of a hang. Needs build/bin/avp
 and Open MPI (the Makefile installs openmpi-bin)."""
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -16,7 +15,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import avpgan  # noqa: E402
-from mpi_helpers import job_with_a_killed_rank, mpirun, mpirun_each, needs_mpi  # noqa: E402
+from mpi_helpers import (assert_disagreeing_ranks_refused, job_with_a_killed_rank, mpirun, mpirun_each,  # noqa: E402
+                         needs_mpi, run_in_one_process, two_ranks_then_one_process)
 
 CLI = os.path.join(ROOT, "build", "bin", "avpgan")
 ENCODER = os.path.join(ROOT, "Tests", "Fixtures", "golden", "avpgan", "model.safetensors")
@@ -27,9 +27,8 @@ pytestmark = needs_mpi
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("mpi-train")
-    r = subprocess.run([CLI, "synth-data", "-o", str(root / "data"), "--speakers", "6", "--utterances", "2",
-                        "--faces", "2", "--seed", "3"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    run_in_one_process([CLI, "synth-data", "-o", str(root / "data"), "--speakers", "6", "--utterances", "2",
+                        "--faces", "2", "--seed", "3"])
     return root
 
 
@@ -54,8 +53,7 @@ def faces(model_path):
 @pytest.fixture(scope="module")
 def single(data):
     out = data / "one"
-    r = subprocess.run([CLI, *train_args(data, out, 3)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    run_in_one_process([CLI, *train_args(data, out, 3)])
     return out
 
 
@@ -76,10 +74,7 @@ def test_two_ranks_train_as_one_process(data, single):
 
 def test_resume_with_another_number_of_ranks(data, single):
     out = data / "resumed"
-    r = mpirun(CLI, *train_args(data, out, 2))
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run([CLI, *train_args(data, out, 3), "--resume"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    two_ranks_then_one_process([CLI, *train_args(data, out, 2)], [CLI, *train_args(data, out, 3)])
     assert [x["step"] for x in losses(out)] == [1, 2, 3]
     diff = np.abs(faces(str(single) + ".safetensors") - faces(str(out) + ".safetensors")).max()
     assert diff < 1e-3, f"2 steps on 2 ranks then 1 on one process differ from 3 straight steps by {diff}"
@@ -87,12 +82,8 @@ def test_resume_with_another_number_of_ranks(data, single):
 
 def test_ranks_with_different_arguments_are_refused(data):
     out = data / "mixed"
-    a = train_args(data, out, 2, "--seed", "1")
-    b = train_args(data, out, 2, "--seed", "2")
-    r = mpirun_each([CLI, *a], [CLI, *b])
-    assert r.returncode != 0, "ranks started with different seeds must not train"
-    assert "different arguments, data or checkpoints" in r.stderr, r.stderr
-    assert not (data / "mixed.safetensors").exists()
+    assert_disagreeing_ranks_refused([CLI, *train_args(data, out, 2, "--seed", "1")], [CLI, *train_args(data, out, 2, "--seed", "2")],
+                                     "different arguments, data or checkpoints", data / "mixed.safetensors")
 
 
 def test_a_path_missing_on_one_rank_ends_the_job(data):

@@ -7,13 +7,13 @@ keeping the last checkpoint. Needs build/bin/avpgan, numpy and
 Open MPI's mpirun (the Makefile installs openmpi-bin)."""
 import json
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 from cli_helpers import CLI
-from mpi_helpers import job_with_a_killed_rank, mpirun, mpirun_each
+from mpi_helpers import (assert_disagreeing_ranks_refused, assert_resumes, job_with_a_killed_rank, mpirun, run_in_one_process,
+                         two_ranks_then_one_process)
 from test_train_enhancer import VGG, faces
 
 pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI's mpirun is needed (make deps)")
@@ -52,8 +52,7 @@ def worst_difference(one, two):
 @pytest.fixture(scope="module")
 def single(data):
     out = data / "one"
-    r = subprocess.run([CLI, *args(data, out, 3)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    run_in_one_process([CLI, *args(data, out, 3)])
     return out
 
 
@@ -71,10 +70,7 @@ def test_two_ranks_train_as_one_process(data, single):
 
 def test_resume_in_one_process(data, single):
     out = data / "resumed"
-    r = mpirun(CLI, *args(data, out, 2))
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run([CLI, *args(data, out, 3), "--resume"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    two_ranks_then_one_process([CLI, *args(data, out, 2)], [CLI, *args(data, out, 3)])
     worst = worst_difference(losses(single), losses(out))
     assert worst <= 1e-4, f"2 steps on 2 ranks then 1 in one process differ from 3 straight steps by {worst}"
 
@@ -89,14 +85,11 @@ def test_a_batch_without_a_group_per_rank_is_refused(data):
 
 def test_ranks_with_different_arguments_are_refused(data):
     out = data / "mixed"
-    r = mpirun_each([CLI, *args(data, out, 1, "--seed", "1")], [CLI, *args(data, out, 1, "--seed", "2")])
-    assert r.returncode != 0, "ranks started with different seeds must not train"
-    assert "different arguments, faces or checkpoints" in r.stderr, r.stderr
-    assert not (data / "mixed.safetensors").exists()
+    assert_disagreeing_ranks_refused([CLI, *args(data, out, 1, "--seed", "1")], [CLI, *args(data, out, 1, "--seed", "2")],
+                                     "different arguments, faces or checkpoints", data / "mixed.safetensors")
 
 
 def test_a_rank_that_dies_stops_the_job_and_keeps_the_checkpoint(data):
     out = data / "dies"
     with job_with_a_killed_rank([CLI, *args(data, out, 100000)], out, out / "enhancer-checkpoint.safetensors"):
-        r = subprocess.run([CLI, *args(data, out, 0), "--resume"], capture_output=True, text=True)
-        assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr
+        assert_resumes([CLI, *args(data, out, 0)])

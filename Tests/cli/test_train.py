@@ -2,12 +2,12 @@
 checkpoints and exits 130, the log and the sample sheets, the health warnings and
 --stop-on-collapse, the CBAM options, the encoder-only file. Needs espeak-ng, numpy and
 build/bin/avpgan."""
-import json, signal, subprocess, time
+import json
 
 import numpy as np
 import pytest
 
-from cli_helpers import CLI, ESPEAK, MODEL, run, safetensors_io, safetensors_metadata
+from cli_helpers import ESPEAK, MODEL, interrupt_after_checkpoint, run, safetensors_io, safetensors_metadata, straight_and_resumed
 import avpgan  # noqa: E402
 
 
@@ -20,12 +20,7 @@ def test_train_resume_and_interrupt(tmp_path):
     assert run("synth-data", "-o", str(data), "--speakers", "5", "--utterances", "2", "--faces", "2", "--seed", "3").returncode == 0
     common = ["train", "--voices", str(data / "voices"), "--faces", str(data / "faces"), "--voice-encoder", MODEL,
               "--widths", "tiny", "--batch", "4", "--checkpoint-every", "2"]
-    a = run(*common, "--steps", "4", "--checkpoint-dir", str(tmp_path / "A"), "-o", str(tmp_path / "A.safetensors"))
-    assert a.returncode == 0, a.stderr
-    b1 = run(*common, "--steps", "2", "--checkpoint-dir", str(tmp_path / "B"), "-o", str(tmp_path / "B2.safetensors"))
-    b2 = run(*common, "--steps", "4", "--checkpoint-dir", str(tmp_path / "B"), "--resume", "-o", str(tmp_path / "B.safetensors"))
-    assert b1.returncode == 0 and b2.returncode == 0, b1.stderr + b2.stderr
-    assert (tmp_path / "A.safetensors").read_bytes() == (tmp_path / "B.safetensors").read_bytes(), "resume is not bit-identical"
+    straight_and_resumed(common, tmp_path)
     log = [json.loads(line) for line in (tmp_path / "B" / "train.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4], "the log continues across the resume"
     assert all(0 < r["d_real"] < 10 and 0 < r["g_class"] < 10 for r in log)
@@ -121,15 +116,10 @@ def test_train_voice_resume_interrupt_and_encoder_file(tmp_path):
     assert run("synth-data", "-o", str(data), "--speakers", "5", "--utterances", "3", "--faces", "1", "--seed", "3").returncode == 0
     common = ["train-voice", "--voices", str(data / "voices"), "--widths", "tiny", "--batch", "8", "--checkpoint-every", "3",
               "--cache", str(tmp_path / "cache")]
-    a = run(*common, "--steps", "6", "--checkpoint-dir", str(tmp_path / "A"), "-o", str(tmp_path / "A.safetensors"))
-    assert a.returncode == 0, a.stderr
+    a, _ = straight_and_resumed(common, tmp_path, steps=6)
     assert "4 speakers, 4 utterances held out" in a.stdout, a.stdout
     accuracy = [line for line in a.stdout.splitlines() if line.startswith("held-out accuracy: ")]
     assert accuracy and "/4 utterances" in accuracy[0], a.stdout
-    b1 = run(*common, "--steps", "3", "--checkpoint-dir", str(tmp_path / "B"), "-o", str(tmp_path / "B3.safetensors"))
-    b2 = run(*common, "--steps", "6", "--checkpoint-dir", str(tmp_path / "B"), "--resume", "-o", str(tmp_path / "B.safetensors"))
-    assert b1.returncode == 0 and b2.returncode == 0, b1.stderr + b2.stderr
-    assert (tmp_path / "A.safetensors").read_bytes() == (tmp_path / "B.safetensors").read_bytes(), "resume is not bit-identical"
     assert (tmp_path / "A" / "voice-checkpoint.safetensors").read_bytes() == (tmp_path / "B" / "voice-checkpoint.safetensors").read_bytes()
     log = [json.loads(line) for line in (tmp_path / "B" / "train-voice.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6], "the log continues across the resume"
@@ -160,19 +150,3 @@ def test_train_voice_resume_interrupt_and_encoder_file(tmp_path):
 
     # Ctrl-C: stops at the end of a step, checkpoints, exits 130, writes no encoder.
     interrupt_after_checkpoint([*common, "--steps", "1000000"], tmp_path, "voice-checkpoint.safetensors")
-
-
-def interrupt_after_checkpoint(args, tmp_path, checkpoint):
-    """Runs `avpgan args` with --checkpoint-dir tmp_path/C, sends Ctrl-C once its first
-    `checkpoint` is written, and checks that it exits 130, says how to resume and writes no
-    model (-o tmp_path/C.safetensors)."""
-    p = subprocess.Popen([CLI, *args, "--checkpoint-dir", str(tmp_path / "C"), "-o", str(tmp_path / "C.safetensors")],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while not (tmp_path / "C" / checkpoint).exists() and time.time() < deadline:
-        time.sleep(0.1)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=30)
-    assert p.returncode == 130, (p.returncode, err)
-    assert "resume with --resume" in out, out
-    assert not (tmp_path / "C.safetensors").exists(), "an interrupted run must not write a model"

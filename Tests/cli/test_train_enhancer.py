@@ -10,12 +10,11 @@ import os
 import resource
 import signal
 import subprocess
-import time
 import zlib
 
 import numpy as np
 
-from cli_helpers import CLI, ROOT, run, safetensors_metadata
+from cli_helpers import CLI, ROOT, interrupt_after_checkpoint, run, safetensors_metadata, straight_and_resumed
 
 VGG = os.path.join(ROOT, "Tests", "Fixtures", "enhancer-step", "vgg19-w32.safetensors")
 CHECKPOINT = "enhancer-checkpoint.safetensors"
@@ -58,16 +57,10 @@ def test_train_enhancer_resume_interrupt_and_enhance(tmp_path):
     data = faces(tmp_path / "faces")
     common = ["train-enhancer", "--faces", data, "--widths", "tiny", "--perceptual", VGG, "--batch", "4",
               "--checkpoint-every", "2", "--validation-fraction", "0.25"]
-    a = run(*common, "--steps", "4", "--threads", "1", "--checkpoint-dir", str(tmp_path / "A"), "-o", str(tmp_path / "A.safetensors"))
-    assert a.returncode == 0, a.stderr
+    a, b2 = straight_and_resumed(common, tmp_path, straight=["--threads", "1"], resumed=["--threads", "2"])
     assert "note: the identity loss is off" in a.stdout, a.stdout
     assert a.stdout.count("held-out PSNR") == 2, f"one validation line per checkpoint:\n{a.stdout}"
-    b1 = run(*common, "--steps", "2", "--threads", "2", "--checkpoint-dir", str(tmp_path / "B"), "-o", str(tmp_path / "B2.safetensors"))
-    b2 = run(*common, "--steps", "4", "--resume", "--threads", "2", "--checkpoint-dir", str(tmp_path / "B"), "-o", str(tmp_path / "B.safetensors"))
-    assert b1.returncode == 0 and b2.returncode == 0, b1.stderr + b2.stderr
     assert "keeps its checkpoint's" in b2.stdout, "the recipe options given again are said to be the checkpoint's: " + b2.stdout
-    assert (tmp_path / "A.safetensors").read_bytes() == (tmp_path / "B.safetensors").read_bytes(), \
-        "stopped at step 2 and resumed at 2 threads is not the straight run at 1 thread"
     log = [json.loads(line) for line in (tmp_path / "B" / "train-enhancer.jsonl").read_text().splitlines()]
     steps = [r["step"] for r in log if "validation" not in r]
     assert steps == [1, 2, 3, 4], f"the log continues across the resume: {steps}"
@@ -92,16 +85,7 @@ def test_train_enhancer_resume_interrupt_and_enhance(tmp_path):
     assert clash.returncode == 2 and "--widths" in clash.stderr, clash.stderr
 
     # Ctrl-C: a long run stops at the end of a step, checkpoints, exits 130, writes no enhancer.
-    p = subprocess.Popen([CLI, *common, "--steps", "100000", "--checkpoint-dir", str(tmp_path / "C"), "-o", str(tmp_path / "C.safetensors")],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not (tmp_path / "C" / CHECKPOINT).exists() and time.time() < deadline:
-        time.sleep(0.1)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, (p.returncode, err)
-    assert "resume with --resume" in out, out
-    assert not (tmp_path / "C.safetensors").exists(), "an interrupted run must not write an enhancer"
+    interrupt_after_checkpoint([*common, "--steps", "100000"], tmp_path, CHECKPOINT, timeout=60)
 
 
 def test_train_enhancer_refuses_bad_faces_by_name(tmp_path):

@@ -5,11 +5,8 @@ widths and --init beside it; Ctrl-C checkpoints and exits 130; bad options and f
 refused with nothing written; a loss that is not finite exits 3. Needs numpy and
 build/bin/avpgan."""
 import json
-import signal
-import subprocess
-import time
 
-from cli_helpers import CLI, run, safetensors_metadata
+from cli_helpers import interrupt_after_checkpoint, run, safetensors_metadata, straight_and_resumed
 from test_train_enhancer import faces
 
 CHECKPOINT = "prior-checkpoint.safetensors"
@@ -18,15 +15,9 @@ CHECKPOINT = "prior-checkpoint.safetensors"
 def test_train_prior_resume_samples_and_prior_for_the_enhancer(tmp_path):
     data = faces(tmp_path / "faces")
     common = ["train-prior", "--faces", data, "--widths", "tiny", "--batch", "4", "--checkpoint-every", "2", "--samples", "4"]
-    a = run(*common, "--steps", "4", "--threads", "1", "--checkpoint-dir", str(tmp_path / "A"), "-o", str(tmp_path / "A.safetensors"))
-    assert a.returncode == 0, a.stderr
+    a, b2 = straight_and_resumed(common, tmp_path, straight=["--threads", "1"], resumed=["--threads", "2"])
     assert "32 px face prior" in a.stdout and "wrote" in a.stdout, a.stdout
-    b1 = run(*common, "--steps", "2", "--threads", "2", "--checkpoint-dir", str(tmp_path / "B"), "-o", str(tmp_path / "B2.safetensors"))
-    b2 = run(*common, "--steps", "4", "--resume", "--threads", "2", "--checkpoint-dir", str(tmp_path / "B"), "-o", str(tmp_path / "B.safetensors"))
-    assert b1.returncode == 0 and b2.returncode == 0, b1.stderr + b2.stderr
     assert "keeps its checkpoint's" in b2.stdout, "the recipe options given again are said to be the checkpoint's: " + b2.stdout
-    assert (tmp_path / "A.safetensors").read_bytes() == (tmp_path / "B.safetensors").read_bytes(), \
-        "stopped at step 2 and resumed at 2 threads is not the straight run at 1 thread"
     log = [json.loads(line) for line in (tmp_path / "B" / "train-prior.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4], f"the log continues across the resume: {log}"
     assert all("l_d" in r and "l_g" in r and "real_score" in r for r in log), log
@@ -55,16 +46,7 @@ def test_train_prior_resume_samples_and_prior_for_the_enhancer(tmp_path):
     assert not_prior.returncode != 0 and "a face prior" in not_prior.stderr, not_prior.stderr
 
     # Ctrl-C: a long run stops at the end of a step, checkpoints, exits 130, writes no prior.
-    p = subprocess.Popen([CLI, *common, "--steps", "100000", "--checkpoint-dir", str(tmp_path / "C"), "-o", str(tmp_path / "C.safetensors")],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not (tmp_path / "C" / CHECKPOINT).exists() and time.time() < deadline:
-        time.sleep(0.1)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, (p.returncode, err)
-    assert "resume with --resume" in out, out
-    assert not (tmp_path / "C.safetensors").exists(), "an interrupted run must not write a prior"
+    interrupt_after_checkpoint([*common, "--steps", "100000"], tmp_path, CHECKPOINT, timeout=60)
 
 
 def test_train_prior_refusals_and_non_finite_loss(tmp_path):
