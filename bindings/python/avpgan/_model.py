@@ -219,14 +219,9 @@ class Model(_lib.HandleOwner):
         Raises:
             NoSpeechError: no speech in the recording. AudioFormatError: undecodable audio.
         """
-        if enhancer is not None:
-            if not isinstance(enhancer, Enhancer):
-                raise TypeError(f"portrait: enhancer must be an avpgan.Enhancer, got {type(enhancer).__name__}")
-            with enhancer._use() as enhancer_handle:
-                return self._portrait(source, sample_rate, seconds, vad, vad_mode, pixels, noise, seed,
-                                      enhancer_handle, enhancer.info.size)
-        return self._portrait(source, sample_rate, seconds, vad, vad_mode, pixels, noise, seed, None,
-                              self._info.image_size)
+        with _enhancer_handle(enhancer, "portrait") as enhancer_handle:
+            size = enhancer.info.size if enhancer is not None else self._info.image_size
+            return self._portrait(source, sample_rate, seconds, vad, vad_mode, pixels, noise, seed, enhancer_handle, size)
 
     def _portrait(self, source: AudioSource, sample_rate: Optional[int], seconds: Optional[float], vad: bool, vad_mode: int,
                   pixels: Optional[Union[str, Pixels]], noise: float, seed: int, enhancer_handle: Any,
@@ -288,9 +283,8 @@ class Model(_lib.HandleOwner):
         p.timestamp = 1 if timestamp else 0
         info = _lib.PortraitInfo()
         info.struct_size = ctypes.sizeof(info)
-        if enhancer is not None and not isinstance(enhancer, Enhancer):
-            raise TypeError(f"save_portrait: enhancer must be an avpgan.Enhancer, got {type(enhancer).__name__}")
-        with self._use() as handle, (enhancer._use() if enhancer is not None else contextlib.nullcontext()) as eh:
+        enhancer_use = _enhancer_handle(enhancer, "save_portrait")
+        with self._use() as handle, enhancer_use as eh:
             if eh is not None:
                 p.enhancer = ctypes.cast(eh, ctypes.c_void_p)
             _check(lib.avpgan_portrait_file(handle, voice, out, ctypes.byref(p), ctypes.byref(info)), "avpgan_portrait_file")
@@ -366,3 +360,13 @@ class Model(_lib.HandleOwner):
             )
             _check(status, "avpgan_model_generate_rgb8")
         return out[0] if single else out
+
+
+def _enhancer_handle(enhancer: Optional[Enhancer], function: str) -> Any:
+    """A context holding ``enhancer``'s handle (None without one) for ``function``'s call;
+    raises TypeError naming ``function`` when ``enhancer`` is not an :class:`Enhancer`."""
+    if enhancer is None:
+        return contextlib.nullcontext()
+    if not isinstance(enhancer, Enhancer):
+        raise TypeError(f"{function}: enhancer must be an avpgan.Enhancer, got {type(enhancer).__name__}")
+    return enhancer._use()
