@@ -44,7 +44,7 @@ import os
 
 import numpy as np
 
-__all__ = ["SafetensorsError", "write", "read", "DTYPES", "FORMAT_VERSION", "avpgan_metadata"]
+__all__ = ["SafetensorsError", "write", "read", "header_length", "DTYPES", "FORMAT_VERSION", "avpgan_metadata"]
 
 
 class SafetensorsError(ValueError):
@@ -146,12 +146,10 @@ def write(path, tensors, metadata=None, bf16=()):
     os.replace(tmp, path)
 
 
-def read(path, max_header_bytes=DEFAULT_MAX_HEADER_BYTES):
-    """Reads a safetensors file; returns (tensors: dict[str, np.ndarray], metadata: dict[str, str]).
-
-    See the module docstring for what is checked."""
-    with open(path, "rb") as fh:
-        blob = fh.read()
+def header_length(blob, path="<bytes>", max_header_bytes=DEFAULT_MAX_HEADER_BYTES):
+    """N, the length of the JSON header of the safetensors file whose bytes (or first bytes) are
+    `blob`: the header is blob[8:8 + N], the data starts at 8 + N. Raises SafetensorsError, naming
+    `path`, when blob is shorter than 8 bytes or N exceeds `max_header_bytes` or blob."""
     if len(blob) < 8:
         raise SafetensorsError(f"{path}: file is {len(blob)} bytes, shorter than the 8-byte header length")
     n = int.from_bytes(blob[:8], "little")
@@ -159,6 +157,16 @@ def read(path, max_header_bytes=DEFAULT_MAX_HEADER_BYTES):
         raise SafetensorsError(f"{path}: header length {n} exceeds the cap {max_header_bytes}")
     if 8 + n > len(blob):
         raise SafetensorsError(f"{path}: header length {n} exceeds the file ({len(blob)} bytes)")
+    return n
+
+
+def read(path, max_header_bytes=DEFAULT_MAX_HEADER_BYTES):
+    """Reads a safetensors file; returns (tensors: dict[str, np.ndarray], metadata: dict[str, str]).
+
+    See the module docstring for what is checked."""
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    n = header_length(blob, path, max_header_bytes)
     raw = blob[8:8 + n]
     if not raw.startswith(b"{"):
         raise SafetensorsError(f"{path}: header does not start with '{{'")
