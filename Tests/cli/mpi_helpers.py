@@ -75,11 +75,18 @@ def run_in_one_process(command):
     return r
 
 
+def run_on_two_ranks(command):
+    """The finished `mpirun -np 2 command...` (every rank running the same command); fails the
+    test unless it succeeded."""
+    r = mpirun(*command)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
 def two_ranks_then_one_process(two_ranks, one_process):
     """Runs the training `two_ranks` on two ranks, then resumes its checkpoint in one process
     with `one_process` (`--resume` added); fails the test unless both succeed."""
-    r = mpirun(*two_ranks)
-    assert r.returncode == 0, r.stdout + r.stderr
+    run_on_two_ranks(two_ranks)
     run_in_one_process([*one_process, "--resume"])
 
 

@@ -15,8 +15,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import avpgan  # noqa: E402
-from mpi_helpers import (assert_disagreeing_ranks_refused, job_with_a_killed_rank, mpirun, mpirun_each,  # noqa: E402
-                         needs_mpi, run_in_one_process, two_ranks_then_one_process)
+from mpi_helpers import (assert_disagreeing_ranks_refused, job_with_a_killed_rank, mpirun_each,  # noqa: E402
+                         needs_mpi, run_in_one_process, run_on_two_ranks, two_ranks_then_one_process)
 
 CLI = os.path.join(ROOT, "build", "bin", "avpgan")
 ENCODER = os.path.join(ROOT, "Tests", "Fixtures", "golden", "avpgan", "model.safetensors")
@@ -59,8 +59,7 @@ def single(data):
 
 def test_two_ranks_train_as_one_process(data, single):
     out = data / "two"
-    r = mpirun(CLI, *train_args(data, out, 3))
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_on_two_ranks([CLI, *train_args(data, out, 3)])
     assert r.stdout.count("wrote ") == 1, "rank 0 alone reports and writes: " + r.stdout
     assert "data-parallel over 2 ranks" in r.stdout and "ms per step" in r.stdout, r.stdout
     one, two = losses(single), losses(out)

@@ -13,7 +13,7 @@ import pytest
 
 from cli_helpers import CLI
 from mpi_helpers import (assert_disagreeing_ranks_refused, assert_resumes, job_with_a_killed_rank, mpirun, run_in_one_process,
-                         two_ranks_then_one_process)
+                         run_on_two_ranks, two_ranks_then_one_process)
 from test_train_enhancer import VGG, faces
 
 pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI's mpirun is needed (make deps)")
@@ -58,8 +58,7 @@ def single(data):
 
 def test_two_ranks_train_as_one_process(data, single):
     out = data / "two"
-    r = mpirun(CLI, *args(data, out, 3))
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_on_two_ranks([CLI, *args(data, out, 3)])
     assert r.stdout.count("wrote ") == 1 and r.stdout.count("training a 32 px enhancer") == 1, "rank 0 alone prints: " + r.stdout
     assert "data-parallel over 2 ranks" in r.stdout and "4 faces on rank 0" in r.stdout, r.stdout
     assert [x["step"] for x in losses(out)] == [1, 2, 3], "rank 0's log has each global step once"

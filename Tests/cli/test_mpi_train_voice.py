@@ -14,8 +14,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import avpgan  # noqa: E402
-from mpi_helpers import (assert_disagreeing_ranks_refused, assert_resumes, job_with_a_killed_rank, mpirun,  # noqa: E402
-                         needs_mpi, run_in_one_process, two_ranks_then_one_process)
+from mpi_helpers import (assert_disagreeing_ranks_refused, assert_resumes, job_with_a_killed_rank,  # noqa: E402
+                         needs_mpi, run_in_one_process, run_on_two_ranks, two_ranks_then_one_process)
 
 CLI = os.path.join(ROOT, "build", "bin", "avpgan")
 
@@ -55,8 +55,7 @@ def single(data):
 
 def test_two_ranks_train_as_one_process(data, single):
     out = data / "two"
-    r = mpirun(CLI, *args(data, out, 3))
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_on_two_ranks([CLI, *args(data, out, 3)])
     assert r.stdout.count("wrote ") == 1 and r.stdout.count("held-out accuracy") == 1, "rank 0 alone reports: " + r.stdout
     assert "data-parallel over 2 ranks" in r.stdout and "BatchNorm synchronised" in r.stdout, r.stdout
     one, two = log(single), log(out)
