@@ -81,6 +81,16 @@ void test_prior_trainer(void);
 
 /* ---- trainer runs (trainer_runs.c): what the enhancer and prior trainer tests share ---- */
 
+/* The folders and files of a face-folder trainer test: dir (fresh under /tmp) holding faces/ and other/ (7
+ * faces), ckdir (dir/ck, not made) and auto_ck (the checkpoint the trainer writes there), and the
+ * paths ck1, a_file and b_file. */
+typedef struct {
+    char dir[64], faces[1024], other[1024], ckdir[1024], auto_ck[1100], ck1[1024], a_file[1024], b_file[1024];
+} face_trainer_paths;
+/* Makes dir with n_faces drawn faces of side px in faces/ and 7 in other/ (`checkpoint`: the
+ * file name of auto_ck). Returns 0, or -1 after a failed check (nothing to remove). */
+int face_trainer_paths_make(face_trainer_paths *p, const char *area, const char *checkpoint, int n_faces, uint32_t side);
+
 /* Checks a status and that the last error names `needle` (NULL: any); `area` starts the line. */
 void expect_named(const char *area, avpgan_status got, avpgan_status want, const char *needle, const char *what);
 

@@ -68,7 +68,7 @@ static avpgan_status run_steps(avpgan_enhancer_trainer *t, uint64_t n, run_recor
 
 void test_enhancer_trainer(void)
 {
-    char dir[64], faces[1024], ckdir[1024], ck1[1024], auto_ck[1024], a_file[1024], b_file[1024], other[1024];
+    face_trainer_paths f;
     avpgan_enhancer_trainer_params p;
     avpgan_enhancer_trainer_info info;
     avpgan_enhancer_validation val;
@@ -79,16 +79,7 @@ void test_enhancer_trainer(void)
     run_record ra, rb;
     int i, finite = 1;
 
-    snprintf(dir, sizeof dir, "%s", "/tmp/avpgan-test-enhancer-trainer-XXXXXX");
-    if (mkdtemp(dir) == NULL) { check(0, strerror(errno), "enhancer trainer: mkdtemp"); return; }
-    snprintf(faces, sizeof faces, "%s/faces", dir);
-    snprintf(other, sizeof other, "%s/other", dir);
-    snprintf(ckdir, sizeof ckdir, "%s/ck", dir);
-    snprintf(auto_ck, sizeof auto_ck, "%s/ck/enhancer-checkpoint.safetensors", dir);
-    snprintf(ck1, sizeof ck1, "%s/step1.safetensors", dir);
-    snprintf(a_file, sizeof a_file, "%s/a.safetensors", dir);
-    snprintf(b_file, sizeof b_file, "%s/b.safetensors", dir);
-    check(drawn_faces_write(faces, 8, FACE, 0) == 0 && drawn_faces_write(other, 7, FACE, 0) == 0, strerror(errno), "enhancer trainer: faces written");
+    if (face_trainer_paths_make(&f, AREA, "enhancer-checkpoint.safetensors", 8, FACE) != 0) return;
 
     /* ---- names and params ---- */
     check(avpgan_enhancer_loss_name(AVPGAN_ENHANCER_LOSS_G_PIX) != NULL && strcmp(avpgan_enhancer_loss_name(AVPGAN_ENHANCER_LOSS_G_PIX), "l_g_pix") == 0
@@ -101,15 +92,15 @@ void test_enhancer_trainer(void)
     check(p.struct_size == sizeof p && p.batch_size == 0 && p.checkpoint_every == 100 && p.loss_l1 == 0.1f && p.loss_identity == 10.0f
           && p.loss_component_style == 200.0f && p.lr == 2e-3 && p.seed == 1 && p.widths == AVPGAN_ENHANCER_WIDTHS_SMALL,
           "other defaults", "enhancer trainer: params_init fills the paper's defaults");
-    p.faces_dir = faces;
+    p.faces_dir = f.faces;
     p.widths = AVPGAN_ENHANCER_WIDTHS_TINY;
     p.batch_size = 2;
     p.seed = 3;
     p.validation_fraction = 0.25;
-    test_create_refusals(&p, dir);
+    test_create_refusals(&p, f.dir);
 
     /* ---- a tiny run ---- */
-    p.checkpoint_dir = ckdir;
+    p.checkpoint_dir = f.ckdir;
     p.checkpoint_every = 1000;
     expect_named(AREA, avpgan_enhancer_trainer_create(&p, &t), AVPGAN_OK, NULL, "create(tiny, 32 px, batch 2)");
     if (t == NULL) goto done;
@@ -126,37 +117,37 @@ void test_enhancer_trainer(void)
           && !(present & (1u << AVPGAN_ENHANCER_LOSS_IDENTITY)) && losses[AVPGAN_ENHANCER_LOSS_G_PIX] > 0
           && losses[AVPGAN_ENHANCER_LOSS_G_PERCEP] == 0,
           "wrong losses or mask", "enhancer trainer: a step's losses are finite, the mask names those computed (pix, d, components; not percep, identity)");
-    expect_named(AREA, avpgan_enhancer_trainer_save(t, ck1), AVPGAN_OK, NULL, "save at step 1");
+    expect_named(AREA, avpgan_enhancer_trainer_save(t, f.ck1), AVPGAN_OK, NULL, "save at step 1");
     expect_named(AREA, run_steps(t, 2, &ra, &done), AVPGAN_OK, NULL, "run 2 steps");
     check(done == 2 && ra.calls == 2 && ra.order_ok, "wrong counts", "enhancer trainer: run reports each step in order (steps_done 2)");
-    expect_named(AREA, avpgan_enhancer_trainer_export(t, a_file), AVPGAN_OK, NULL, "export");
+    expect_named(AREA, avpgan_enhancer_trainer_export(t, f.a_file), AVPGAN_OK, NULL, "export");
     expect_named(AREA, avpgan_enhancer_trainer_get_info(t, &info), AVPGAN_OK, NULL, "get_info after run");
     check(info.step == 3 && memcmp(info.losses, ra.losses[1], sizeof info.losses) == 0 && info.losses_present == ra.present[1],
           "other values", "enhancer trainer: info holds step 3 and the last step's losses");
 
     /* ---- resume: bit-identical to the straight run ---- */
-    expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint(ck1, &p, &u), AVPGAN_OK, NULL, "load_checkpoint(step 1)");
+    expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint(f.ck1, &p, &u), AVPGAN_OK, NULL, "load_checkpoint(step 1)");
     if (u != NULL) {
         expect_named(AREA, run_steps(u, 2, &rb, &done), AVPGAN_OK, NULL, "run 2 steps after resuming");
         check(memcmp(ra.losses, rb.losses, 2 * sizeof ra.losses[0]) == 0, "losses differ",
               "enhancer trainer: the resumed run's losses equal the straight run's bit for bit");
-        expect_named(AREA, avpgan_enhancer_trainer_export(u, b_file), AVPGAN_OK, NULL, "export after resuming");
-        check(files_equal(a_file, b_file), "files differ", "enhancer trainer: the resumed run exports the same enhancer file");
+        expect_named(AREA, avpgan_enhancer_trainer_export(u, f.b_file), AVPGAN_OK, NULL, "export after resuming");
+        check(files_equal(f.a_file, f.b_file), "files differ", "enhancer trainer: the resumed run exports the same enhancer file");
         avpgan_enhancer_trainer_free(u);
         u = NULL;
     }
     {
         avpgan_enhancer *e = NULL;
-        expect_named(AREA, avpgan_enhancer_load_file(a_file, NULL, &e), AVPGAN_OK, NULL, "the exported enhancer loads");
+        expect_named(AREA, avpgan_enhancer_load_file(f.a_file, NULL, &e), AVPGAN_OK, NULL, "the exported enhancer loads");
         avpgan_enhancer_free(e);
     }
 
     /* ---- abort, busy, validate ---- */
     run_record_reset(&ra, t, NULL, 1);
     ra.n_losses = AVPGAN_ENHANCER_N_LOSSES;
-    remove(auto_ck);
+    remove(f.auto_ck);
     expect_named(AREA, avpgan_enhancer_trainer_run(t, 5, on_run_progress, &ra, on_run_abort, &ra, &done), AVPGAN_E_ABORTED, "abort callback", "run 5, abort after 1");
-    check(done == 1 && ra.calls == 1 && access(auto_ck, R_OK) == 0, "no checkpoint or wrong count",
+    check(done == 1 && ra.calls == 1 && access(f.auto_ck, R_OK) == 0, "no checkpoint or wrong count",
           "enhancer trainer: an aborted run stops between steps and writes its checkpoint into checkpoint_dir");
     run_record_reset(&ra, t, step_from_callback, (uint64_t)-1);
     ra.n_losses = AVPGAN_ENHANCER_N_LOSSES;
@@ -179,8 +170,8 @@ void test_enhancer_trainer(void)
     expect_named(AREA, avpgan_enhancer_trainer_get_info(NULL, &info), AVPGAN_E_INVALID_ARGUMENT, "trainer", "get_info(NULL trainer)");
     expect_named(AREA, avpgan_enhancer_trainer_step(NULL, losses, &present), AVPGAN_E_INVALID_ARGUMENT, "trainer", "step(NULL trainer)");
     expect_named(AREA, avpgan_enhancer_trainer_run(NULL, 1, NULL, NULL, NULL, NULL, &done), AVPGAN_E_INVALID_ARGUMENT, "trainer", "run(NULL trainer)");
-    expect_named(AREA, avpgan_enhancer_trainer_save(NULL, ck1), AVPGAN_E_INVALID_ARGUMENT, "trainer", "save(NULL trainer)");
-    expect_named(AREA, avpgan_enhancer_trainer_export(NULL, a_file), AVPGAN_E_INVALID_ARGUMENT, "trainer", "export(NULL trainer)");
+    expect_named(AREA, avpgan_enhancer_trainer_save(NULL, f.ck1), AVPGAN_E_INVALID_ARGUMENT, "trainer", "save(NULL trainer)");
+    expect_named(AREA, avpgan_enhancer_trainer_export(NULL, f.a_file), AVPGAN_E_INVALID_ARGUMENT, "trainer", "export(NULL trainer)");
     expect_named(AREA, avpgan_enhancer_trainer_validate(NULL, &val), AVPGAN_E_INVALID_ARGUMENT, "trainer", "validate(NULL trainer)");
     avpgan_enhancer_trainer_free(NULL);
     u = (avpgan_enhancer_trainer *)(void *)&sentinel_target;
@@ -188,16 +179,16 @@ void test_enhancer_trainer(void)
     check(u == NULL, "not NULL", "enhancer trainer: a refused load sets *out_trainer to NULL");
     expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint("", &p, &u), AVPGAN_E_INVALID_ARGUMENT, "path", "load_checkpoint(empty path)");
     expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint("/nonexistent.safetensors", &p, &u), AVPGAN_E_IO, "nonexistent", "load_checkpoint(missing file)");
-    expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint(a_file, &p, &u), AVPGAN_E_MODEL_FORMAT, "enhancer session checkpoint", "load_checkpoint(an enhancer file)");
-    p.faces_dir = other;
-    expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint(ck1, &p, &u), AVPGAN_E_INVALID_ARGUMENT, "another face folder", "load_checkpoint(7 other faces)");
+    expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint(f.a_file, &p, &u), AVPGAN_E_MODEL_FORMAT, "enhancer session checkpoint", "load_checkpoint(an enhancer file)");
+    p.faces_dir = f.other;
+    expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint(f.ck1, &p, &u), AVPGAN_E_INVALID_ARGUMENT, "another face folder", "load_checkpoint(7 other faces)");
     avpgan_enhancer_trainer_free(u);
     u = NULL;
-    p.faces_dir = faces;
+    p.faces_dir = f.faces;
     p.batch_size = 4;
-    expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint(ck1, &p, &u), AVPGAN_E_INVALID_ARGUMENT, "batches of 2", "load_checkpoint(another batch size)");
+    expect_named(AREA, avpgan_enhancer_trainer_load_checkpoint(f.ck1, &p, &u), AVPGAN_E_INVALID_ARGUMENT, "batches of 2", "load_checkpoint(another batch size)");
     check(u == NULL, "not NULL", "enhancer trainer: every refused load leaves *out_trainer NULL");
     avpgan_enhancer_trainer_free(t);
 done:
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(f.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

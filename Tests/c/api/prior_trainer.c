@@ -113,7 +113,7 @@ static void test_load_refusals(avpgan_prior_trainer_params p, const char *ck, co
 
 void test_prior_trainer(void)
 {
-    char dir[64], faces[1024], other[1024], ckdir[1024], auto_ck[1024], ck1[1024], a_file[1024], b_file[1024];
+    face_trainer_paths f;
     avpgan_prior_trainer_params p;
     avpgan_prior_trainer_info info;
     avpgan_prior_trainer *t = NULL, *u = NULL;
@@ -123,17 +123,7 @@ void test_prior_trainer(void)
     run_record ra, rb;
     int i, finite = 1;
 
-    snprintf(dir, sizeof dir, "%s", "/tmp/avpgan-test-prior-trainer-XXXXXX");
-    if (mkdtemp(dir) == NULL) { check(0, strerror(errno), "prior trainer: mkdtemp"); return; }
-    snprintf(faces, sizeof faces, "%s/faces", dir);
-    snprintf(other, sizeof other, "%s/other", dir);
-    snprintf(ckdir, sizeof ckdir, "%s/ck", dir);
-    snprintf(auto_ck, sizeof auto_ck, "%s/ck/prior-checkpoint.safetensors", dir);
-    snprintf(ck1, sizeof ck1, "%s/step1.safetensors", dir);
-    snprintf(a_file, sizeof a_file, "%s/a.safetensors", dir);
-    snprintf(b_file, sizeof b_file, "%s/b.safetensors", dir);
-    check(drawn_faces_write(faces, 6, FACE, 0) == 0 && drawn_faces_write(other, 7, FACE, 0) == 0, strerror(errno),
-          "prior trainer: faces written");
+    if (face_trainer_paths_make(&f, AREA, "prior-checkpoint.safetensors", 6, FACE) != 0) return;
 
     /* ---- names and params ---- */
     check(avpgan_prior_loss_name(AVPGAN_PRIOR_LOSS_D) != NULL && strcmp(avpgan_prior_loss_name(AVPGAN_PRIOR_LOSS_D), "l_d") == 0
@@ -146,15 +136,15 @@ void test_prior_trainer(void)
     check(p.struct_size == sizeof p && p.batch_size == 0 && p.checkpoint_every == 100 && p.lr == 2e-3 && p.seed == 1
           && p.widths == AVPGAN_ENHANCER_WIDTHS_SMALL && p.sheet_samples == 16 && p.truncation == 1.0f && p.faces_dir == NULL,
           "other defaults", "prior trainer: params_init fills upstream's defaults");
-    p.faces_dir = faces;
+    p.faces_dir = f.faces;
     p.widths = AVPGAN_ENHANCER_WIDTHS_TINY;
     p.batch_size = 2;
     p.seed = 3;
     p.sheet_samples = 4;
-    test_create_refusals(&p, dir);
+    test_create_refusals(&p, f.dir);
 
     /* ---- a tiny run ---- */
-    p.checkpoint_dir = ckdir;
+    p.checkpoint_dir = f.ckdir;
     p.checkpoint_every = 1000;
     expect_named(AREA, avpgan_prior_trainer_create(&p, &t), AVPGAN_OK, NULL, "create(tiny, 32 px, batch 2)");
     if (t == NULL) goto done;
@@ -169,25 +159,25 @@ void test_prior_trainer(void)
                                 | (1u << AVPGAN_PRIOR_LOSS_G))
           && losses[AVPGAN_PRIOR_LOSS_D] > 0 && losses[AVPGAN_PRIOR_LOSS_G_PATH] == 0,
           "wrong losses or mask", "prior trainer: step 1's losses are finite and the mask names l_d, the scores and l_g only");
-    expect_named(AREA, avpgan_prior_trainer_save(t, ck1), AVPGAN_OK, NULL, "save at step 1");
+    expect_named(AREA, avpgan_prior_trainer_save(t, f.ck1), AVPGAN_OK, NULL, "save at step 1");
     expect_named(AREA, run_steps(t, 3, &ra, &done), AVPGAN_OK, NULL, "run 3 steps");
     check(done == 3 && ra.calls == 3 && ra.order_ok, "wrong counts", "prior trainer: run reports each step in order (steps_done 3)");
     check((ra.present[2] & (1u << AVPGAN_PRIOR_LOSS_G_PATH)) && (ra.present[2] & (1u << AVPGAN_PRIOR_LOSS_PATH_LENGTH))
           && !(ra.present[1] & (1u << AVPGAN_PRIOR_LOSS_G_PATH)) && isfinite(ra.losses[2][AVPGAN_PRIOR_LOSS_G_PATH]),
           "wrong mask", "prior trainer: step 4 (and not 3) computes the path-length terms (net_g_reg_every 4)");
-    expect_named(AREA, avpgan_prior_trainer_export(t, a_file), AVPGAN_OK, NULL, "export");
+    expect_named(AREA, avpgan_prior_trainer_export(t, f.a_file), AVPGAN_OK, NULL, "export");
     expect_named(AREA, avpgan_prior_trainer_get_info(t, &info), AVPGAN_OK, NULL, "get_info after run");
     check(info.step == 4 && memcmp(info.losses, ra.losses[2], sizeof info.losses) == 0 && info.losses_present == ra.present[2],
           "other values", "prior trainer: info holds step 4 and the last step's losses");
 
     /* ---- resume: bit-identical to the straight run ---- */
-    expect_named(AREA, avpgan_prior_trainer_load_checkpoint(ck1, &p, &u), AVPGAN_OK, NULL, "load_checkpoint(step 1)");
+    expect_named(AREA, avpgan_prior_trainer_load_checkpoint(f.ck1, &p, &u), AVPGAN_OK, NULL, "load_checkpoint(step 1)");
     if (u != NULL) {
         expect_named(AREA, run_steps(u, 3, &rb, &done), AVPGAN_OK, NULL, "run 3 steps after resuming");
         check(memcmp(ra.losses, rb.losses, 3 * sizeof ra.losses[0]) == 0 && memcmp(ra.present, rb.present, sizeof ra.present) == 0,
               "losses differ", "prior trainer: the resumed run's losses equal the straight run's bit for bit");
-        expect_named(AREA, avpgan_prior_trainer_export(u, b_file), AVPGAN_OK, NULL, "export after resuming");
-        check(files_equal(a_file, b_file), "files differ", "prior trainer: the resumed run exports the same prior file");
+        expect_named(AREA, avpgan_prior_trainer_export(u, f.b_file), AVPGAN_OK, NULL, "export after resuming");
+        check(files_equal(f.a_file, f.b_file), "files differ", "prior trainer: the resumed run exports the same prior file");
         avpgan_prior_trainer_free(u);
         u = NULL;
     }
@@ -195,10 +185,10 @@ void test_prior_trainer(void)
     /* ---- abort, busy ---- */
     run_record_reset(&ra, t, NULL, 1);
     ra.n_losses = AVPGAN_PRIOR_N_LOSSES;
-    remove(auto_ck);
+    remove(f.auto_ck);
     expect_named(AREA, avpgan_prior_trainer_run(t, 5, on_run_progress, &ra, on_run_abort, &ra, &done), AVPGAN_E_ABORTED, "abort callback",
                  "run 5, abort after 1");
-    check(done == 1 && ra.calls == 1 && access(auto_ck, R_OK) == 0, "no checkpoint or wrong count",
+    check(done == 1 && ra.calls == 1 && access(f.auto_ck, R_OK) == 0, "no checkpoint or wrong count",
           "prior trainer: an aborted run stops between steps and writes its checkpoint into checkpoint_dir");
     run_record_reset(&ra, t, step_from_callback, (uint64_t)-1);
     ra.n_losses = AVPGAN_PRIOR_N_LOSSES;
@@ -206,14 +196,14 @@ void test_prior_trainer(void)
     check(ra.reenter_status == AVPGAN_E_INVALID_ARGUMENT && strstr(ra.reenter_error, "busy") != NULL, ra.reenter_error,
           "prior trainer: a call from inside the progress callback is refused (busy)");
 
-    test_trainer_refusals(t, ck1);
+    test_trainer_refusals(t, f.ck1);
     p.checkpoint_dir = NULL;
-    test_load_refusals(p, ck1, a_file, other);
+    test_load_refusals(p, f.ck1, f.a_file, f.other);
     p.batch_size = 4;
     u = (avpgan_prior_trainer *)(void *)&sentinel_target;
-    expect_named(AREA, avpgan_prior_trainer_load_checkpoint(ck1, &p, &u), AVPGAN_E_INVALID_ARGUMENT, "batches of 2", "load_checkpoint(another batch size)");
+    expect_named(AREA, avpgan_prior_trainer_load_checkpoint(f.ck1, &p, &u), AVPGAN_E_INVALID_ARGUMENT, "batches of 2", "load_checkpoint(another batch size)");
     check(u == NULL, "not NULL", "prior trainer: a load refused for its batch size leaves *out_trainer NULL");
     avpgan_prior_trainer_free(t);
 done:
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(f.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
