@@ -44,6 +44,7 @@ def widths_code(widths: str) -> int:
 
 
 def seed_value(seed: int) -> int:
+    """A seed checked to lie in [0, 2**64)."""
     seed = _as_int(seed, "seed")
     if not 0 <= seed < 2**64:
         raise ValueError(f"seed must be in [0, 2**64), got {seed}")
@@ -164,6 +165,8 @@ class FaceTrainer(_lib.HandleOwner):
         done = ctypes.c_uint64(0)
         lib = _lib.get()
         name = f"{self._PREFIX}_run"
+        if self._hook is not None:
+            self._hook.error = None
         with call, self._use() as handle:
             status = getattr(lib, name)(handle, n, progress_fn, None, call.abort, None, ctypes.byref(done))
             message = _decode(lib.avpgan_last_error()) if status else ""
