@@ -1012,6 +1012,27 @@ typedef struct avpgan_enhancer_trainer_params {
     /** Side of validation's low-resolution inputs, 4 up to the training size; 0 (default):
      *  min(64, size / 2). */
     uint32_t validation_low_size;
+    /** Data-parallel training over n_ranks processes (or threads), this trainer being rank
+     *  `rank` (0..n_ranks-1), with the meaning and collective rules of avpgan_trainer_params'
+     *  fields of the same names; n_ranks 0 or 1 (the default): alone, and allreduce is unused.
+     *  With n_ranks >= 2 and allreduce set, avpgan_enhancer_trainer_create and
+     *  avpgan_enhancer_trainer_load_checkpoint are collective: every rank calls them with the
+     *  same params (but its own rank) and they fail on every rank (AVPGAN_E_INVALID_ARGUMENT)
+     *  unless all ranks hold the same networks, optimizer state, faces and batch position. The
+     *  batch must give each rank whole groups of the face discriminator (batch_size a multiple
+     *  of 4 * n_ranks with the adversarial loss on). avpgan_enhancer_trainer_step and
+     *  avpgan_enhancer_trainer_run draw the same batch on every rank, each rank computes its
+     *  own faces, and the gradients are summed through allreduce before every optimizer step,
+     *  so all ranks keep identical networks and report the whole batch's losses; they are
+     *  collective too, and an abort callback that fires on any rank stops every rank after the
+     *  same step. Rank 0 alone writes into checkpoint_dir and validates automatically;
+     *  avpgan_enhancer_trainer_save, _export and _validate are not collective: call them on one
+     *  rank (export writes on rank 0 only). (A struct_size from before these fields, up to
+     *  validation_low_size, trains alone.) */
+    avpgan_allreduce_fn allreduce;
+    void *allreduce_user_data;
+    uint32_t rank;
+    uint32_t n_ranks;
 } avpgan_enhancer_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_enhancer_trainer_params). */
@@ -1112,6 +1133,163 @@ typedef struct avpgan_enhancer_validation {
  *  with checkpoint_dir, writes the step's sample sheet. */
 avpgan_status avpgan_enhancer_trainer_validate(avpgan_enhancer_trainer *trainer,
                                                avpgan_enhancer_validation *result);
+
+/* ------------------------------------------------------------------------ */
+/* Face-prior training                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* A prior trainer trains the StyleGAN2 face prior that a new enhancer's decoder starts from, as
+ * `avpgan train-prior` does (docs/enhancer-training.md, "The face prior"): basicsr's StyleGAN2
+ * training (non-saturating softplus losses, R1 every 16th step, path-length regularisation every
+ * 4th, style mixing, an EMA copy of the generator) on a folder of square, aligned faces,
+ * mirrored at random. Runs are seeded and deterministic, also across thread counts; a checkpoint
+ * continues bit-identically. The exported prior (avpgan_prior_trainer_export) is what `avpgan
+ * train-enhancer --prior` takes; a prior of widths W at size S fits a new enhancer of the same
+ * avpgan_enhancer_widths and size.
+ *
+ * Threads: a prior trainer is mutable, as an avpgan_enhancer_trainer: calls on one must not
+ * overlap; a call made while another is in progress (another thread, or a callback of
+ * avpgan_prior_trainer_run) is refused with AVPGAN_E_INVALID_ARGUMENT and changes nothing.
+ * avpgan_prior_trainer_free must not race with other calls on it. */
+
+/** A face-prior training run. */
+typedef struct avpgan_prior_trainer avpgan_prior_trainer;
+
+/** Number of losses a prior training step reports. */
+#define AVPGAN_PRIOR_N_LOSSES 7
+
+/** The losses of a prior training step (indices into losses[]), as upstream's StyleGAN2Model
+ *  logs them (avpgan_prior_loss_name gives the log name). The R1 penalty is computed every
+ *  16th step and the path-length terms every 4th; bit i of a `present` mask is set when
+ *  losses[i] was computed, the others are 0. */
+typedef enum avpgan_prior_loss {
+    AVPGAN_PRIOR_LOSS_D = 0,           /* l_d: the discriminator's softplus loss */
+    AVPGAN_PRIOR_LOSS_REAL_SCORE = 1,  /* real_score: its mean score on the faces */
+    AVPGAN_PRIOR_LOSS_FAKE_SCORE = 2,  /* fake_score: its mean score on the generated faces */
+    AVPGAN_PRIOR_LOSS_D_R1 = 3,        /* l_d_r1: its weighted R1 penalty (every 16th step) */
+    AVPGAN_PRIOR_LOSS_G = 4,           /* l_g: the generator's non-saturating loss */
+    AVPGAN_PRIOR_LOSS_G_PATH = 5,      /* l_g_path: weighted path-length penalty (every 4th step) */
+    AVPGAN_PRIOR_LOSS_PATH_LENGTH = 6  /* path_length: the mean path length it measured */
+} avpgan_prior_loss;
+
+/** Upstream's log name of an avpgan_prior_loss ("l_d", ...), a static string; NULL for a
+ *  value out of range. */
+const char *avpgan_prior_loss_name(int32_t loss);
+
+/** Options of a prior trainer. The strings are read during the call only. "create:" fields
+ *  make a new run; avpgan_prior_trainer_load_checkpoint takes them from the checkpoint. */
+typedef struct avpgan_prior_trainer_params {
+    size_t struct_size;
+    /** Required: the face folder, read recursively: square PNG or JPEG faces, all of one size
+     *  (32, 64, 128, 256, 512 or 1024 px), at least 2 (one is held out, as an enhancer
+     *  trainer's split does, and not trained on). */
+    const char *faces_dir;
+    /** NULL (default): nothing is written by itself. A folder (created if missing): every
+     *  checkpoint_every steps, and when avpgan_prior_trainer_run is aborted, the checkpoint
+     *  (prior-checkpoint.safetensors), the JSONL log (train-prior.jsonl) and, at the
+     *  checkpoints, a sheet of the EMA generator's samples (samples/step-NNNNNN.png) go there. */
+    const char *checkpoint_dir;
+    /** create: the training size; 0 (default): the faces'. */
+    uint32_t size;
+    /** create: an avpgan_enhancer_widths value, the widths of the enhancer decoder the prior
+     *  is for; default AVPGAN_ENHANCER_WIDTHS_SMALL. */
+    int32_t widths;
+    /** create: learning rate of the generator and the discriminator, finite and not
+     *  negative; default 2e-3 (upstream's). */
+    double lr;
+    /** create: seeds the networks, the noise and style mixing, the batches, the split and the
+     *  sample sheets' z; default 1. */
+    uint64_t seed;
+    /** Faces per step, 1-4096; 0 (default): 4 for a new run, the checkpoint's when resuming
+     *  (another size is refused there). It must be below 4 or a multiple of 4 (the
+     *  discriminator's groups). */
+    uint32_t batch_size;
+    /** Steps between automatic checkpoints (with checkpoint_dir), >= 1; default 100. */
+    uint32_t checkpoint_every;
+    /** Faces on each sample sheet, 0-256; default 16; 0: no sheets. */
+    uint32_t sheet_samples;
+    /** The sheets' truncation psi, finite (1, the default: none; toward the mean style). */
+    float truncation;
+} avpgan_prior_trainer_params;
+
+/** Fills *params with defaults; struct_size is sizeof(avpgan_prior_trainer_params). */
+avpgan_status avpgan_prior_trainer_params_init(avpgan_prior_trainer_params *params, size_t struct_size);
+
+/** A new prior trainer on params->faces_dir (required): reads the faces, makes new networks
+ *  (seeded) and checkpoint_dir.
+ *  Errors: AVPGAN_E_INVALID_ARGUMENT (a field out of range, faces of mixed or unsupported
+ *  sizes, non-square faces, fewer than 2 faces, a batch the discriminator's groups do not
+ *  divide), AVPGAN_E_IO (a missing folder). On failure *out_trainer is NULL. */
+avpgan_status avpgan_prior_trainer_create(const avpgan_prior_trainer_params *params,
+                                          avpgan_prior_trainer **out_trainer);
+
+/** A trainer continuing the checkpoint at `path` (avpgan_prior_trainer_save, or the
+ *  prior-checkpoint.safetensors of a checkpoint_dir or of avpgan train-prior) on the same
+ *  faces (params->faces_dir, required: a checkpoint of another folder is refused),
+ *  bit-identically. The checkpoint decides the networks, seed, split and batch.
+ *  Errors: AVPGAN_E_IO (a missing file), AVPGAN_E_MODEL_FORMAT (not a prior checkpoint),
+ *  AVPGAN_E_INVALID_ARGUMENT (other faces, another batch size). */
+avpgan_status avpgan_prior_trainer_load_checkpoint(const char *path, const avpgan_prior_trainer_params *params,
+                                                   avpgan_prior_trainer **out_trainer);
+
+/** Frees a prior trainer. NULL is allowed and does nothing. */
+void avpgan_prior_trainer_free(avpgan_prior_trainer *trainer);
+
+/** What a prior trainer is. Set struct_size = sizeof(avpgan_prior_trainer_info). */
+typedef struct avpgan_prior_trainer_info {
+    size_t struct_size;
+    uint64_t step;             /* training steps taken (kept in checkpoints) */
+    uint32_t size;             /* the faces' and the prior's side S in pixels */
+    uint32_t num_style_feat;   /* length of z and of the style vectors */
+    uint32_t num_mlp;          /* linear layers of the style MLP */
+    uint32_t batch_size;       /* faces per step */
+    double channel_multiplier; /* the widths, as avpgan_enhancer_info's */
+    double narrow;
+    uint32_t n_faces;          /* faces in the folder */
+    uint32_t n_training_faces; /* of which trained on */
+    /** The last step's losses (avpgan_prior_loss order) and which were computed; all 0
+     *  before the trainer's first step. */
+    float losses[AVPGAN_PRIOR_N_LOSSES];
+    uint32_t losses_present;
+} avpgan_prior_trainer_info;
+
+/** Fills *info; set info->struct_size = sizeof(avpgan_prior_trainer_info) first. */
+avpgan_status avpgan_prior_trainer_get_info(const avpgan_prior_trainer *trainer, avpgan_prior_trainer_info *info);
+
+/** Called after each step of avpgan_prior_trainer_run: `done` steps of `total` are finished;
+ *  `losses` (AVPGAN_PRIOR_N_LOSSES floats, valid during the call) are the last step's, bit i of
+ *  `present` set when losses[i] was computed. It must not call functions on the same trainer
+ *  (they are refused). */
+typedef void (*avpgan_prior_progress_fn)(uint64_t done, uint64_t total, const float *losses,
+                                         uint32_t present, void *user_data);
+
+/** One training step on a batch drawn from the faces (with checkpoint_dir, the automatic
+ *  checkpoint and sheet when the step is a multiple of checkpoint_every). losses: NULL, or
+ *  receives AVPGAN_PRIOR_N_LOSSES floats; present: NULL, or receives their mask.
+ *  A loss that is not finite gives AVPGAN_E_MODEL_FORMAT naming it: the run has diverged,
+ *  nothing is saved after it; continue from the last checkpoint. */
+avpgan_status avpgan_prior_trainer_step(avpgan_prior_trainer *trainer, float *losses, uint32_t *present);
+
+/** n_steps steps (1 <= n_steps <= 2^40), as avpgan_prior_trainer_step. progress and abort_fn
+ *  may be NULL; abort_fn is asked before every step, the first included; when it returns
+ *  non-zero the run stops between two steps, writes the checkpoint into checkpoint_dir when
+ *  there is one (the trainer stays consistent: save it, or run on later) and returns
+ *  AVPGAN_E_ABORTED. steps_done: NULL, or receives the number of steps this call took, on
+ *  success and failure alike. */
+avpgan_status avpgan_prior_trainer_run(avpgan_prior_trainer *trainer, uint64_t n_steps,
+                                       avpgan_prior_progress_fn progress, void *progress_user_data,
+                                       avpgan_abort_fn abort_fn, void *abort_user_data,
+                                       uint64_t *steps_done);
+
+/** Writes the checkpoint of the current step (networks, Adam's state, EMA, the path-length
+ *  mean, the sampler's position, the faces' fingerprint) for
+ *  avpgan_prior_trainer_load_checkpoint. Written to a temporary file and renamed into place:
+ *  a failed write leaves the old file whole. */
+avpgan_status avpgan_prior_trainer_save(const avpgan_prior_trainer *trainer, const char *path);
+
+/** Writes the EMA generator as a face-prior file (StyleGAN2GeneratorClean's names), for
+ *  `avpgan train-enhancer --prior`. */
+avpgan_status avpgan_prior_trainer_export(const avpgan_prior_trainer *trainer, const char *path);
 
 /* ------------------------------------------------------------------------ */
 /* Evaluation, voice-encoder training and synthetic data                    */

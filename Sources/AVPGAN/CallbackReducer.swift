@@ -2,7 +2,7 @@ import AVPGANCore
 import CAVPGAN
 
 /// The C host's communicator as the core's `GradientReducer`: the `allreduce` field of
-/// `avpgan_trainer_params` or `avpgan_voice_training_params`, with its user data, rank and
+/// `avpgan_trainer_params`, `avpgan_voice_training_params` or `avpgan_enhancer_trainer_params`, with its user data, rank and
 /// number of ranks.
 final class CallbackReducer: GradientReducer {
     let rank: Int
@@ -17,6 +17,10 @@ final class CallbackReducer: GradientReducer {
     }
 
     static func from(_ p: avpgan_voice_training_params) throws -> CallbackReducer? {
+        try from(allreduce: p.allreduce, userData: p.allreduce_user_data, rank: p.rank, ranks: p.n_ranks)
+    }
+
+    static func from(_ p: avpgan_enhancer_trainer_params) throws -> CallbackReducer? {
         try from(allreduce: p.allreduce, userData: p.allreduce_user_data, rank: p.rank, ranks: p.n_ranks)
     }
 

@@ -14,6 +14,12 @@ enum DatasetArguments {
     /// `voices` (required), `faces` (nil: voices only), `testList`, `split` (an avpgan_split
     /// value) and `meta` (VoxCeleb's vox1_meta.csv, joining voice folders to face folders); no
     /// list named holds out what the data set names itself (voices/../test.txt).
+    /// An optional path: nil for NULL, else as `string` (an empty one is refused).
+    static func optionalString(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String? {
+        guard pointer != nil else { return nil }
+        return try string(pointer, name)
+    }
+
     static func index(voices: UnsafePointer<CChar>?, faces: UnsafePointer<CChar>?, required faceRequired: Bool,
                       testList: UnsafePointer<CChar>?, split: Int32, meta: UnsafePointer<CChar>? = nil) throws -> DatasetIndex {
         let voices = try string(voices, "params.voices_dir")

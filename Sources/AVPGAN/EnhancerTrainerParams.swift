@@ -5,12 +5,12 @@ import CAVPGAN
 
 enum EnhancerTrainerStructSize {
     static let params = MemoryLayout<avpgan_enhancer_trainer_params>.stride
+    /// The size of the first released params (up to validation_low_size): a caller built
+    /// against it gets the defaults (alone) for the data-parallel fields.
+    static let firstParams = MemoryLayout<avpgan_enhancer_trainer_params>.offset(of: \avpgan_enhancer_trainer_params.allreduce)!
     static let info = MemoryLayout<avpgan_enhancer_trainer_info>.stride
     static let validation = MemoryLayout<avpgan_enhancer_validation>.stride
 }
-
-/// A C host steps the session in pieces (`train(until:)`): its run has no end of its own.
-let enhancerTrainerOpenEnd = 1 << 62
 
 let defaultEnhancerTrainerParams: avpgan_enhancer_trainer_params = {
     let recipe = EnhancerTrainingSession.Recipe(), options = EnhancerTrainingSession.Options(), w = recipe.losses
@@ -21,7 +21,7 @@ let defaultEnhancerTrainerParams: avpgan_enhancer_trainer_params = {
         loss_adversarial: w.adversarial, loss_facial_components: w.facialComponents, loss_component_style: w.componentStyle,
         loss_identity: w.identity, lr: EnhancerTrainingSettings().generatorLR, batch_size: 0, seed: recipe.seed,
         validation_fraction: recipe.validationFraction, checkpoint_every: UInt32(options.checkpointEvery),
-        sheet_rows: UInt32(options.sheetRows), validation_low_size: 0)
+        sheet_rows: UInt32(options.sheetRows), validation_low_size: 0, allreduce: nil, allreduce_user_data: nil, rank: 0, n_ranks: 0)
 }()
 
 /// What the C API calls the session's widths.
@@ -39,30 +39,16 @@ let enhancerLossNames = ["l_g_pix", "l_g_percep", "l_g_style", "l_g_gan", "l_g_g
 let enhancerWeightTerms: [EnhancerLossWeights.Term] = [.l1, .perceptual, .perceptualStyle, .adversarial, .facialComponents,
                                                        .componentStyle, .identity]
 
-/// A step's losses as the C API hands them out: AVPGAN_ENHANCER_N_LOSSES floats and the mask of those computed.
-struct EnhancerStepLosses {
-    var values = [Float](repeating: 0, count: enhancerLossNames.count)
-    var present: UInt32 = 0
-
-    init() {}
-
-    init(_ losses: [String: Float]) {
-        for (i, name) in enhancerLossNames.enumerated() {
-            if let v = losses[name] { values[i] = v; present |= 1 << UInt32(i) }
-        }
-    }
-
-    func write(_ losses: UnsafeMutablePointer<Float>?, _ present: UnsafeMutablePointer<UInt32>?) {
-        losses?.update(from: values, count: values.count)
-        present?.pointee = self.present
-    }
-}
-
 /// The session's options and recipe from a caller's params (checked by name; the session checks the rest).
 enum EnhancerTrainerArguments {
     static func params(_ pointer: UnsafePointer<avpgan_enhancer_trainer_params>?) throws -> avpgan_enhancer_trainer_params {
         try Argument.params(try Argument.require(pointer, "params"), defaults: defaultEnhancerTrainerParams,
-                            minimumSize: EnhancerTrainerStructSize.params, name: "params")
+                            minimumSize: EnhancerTrainerStructSize.firstParams, name: "params")
+    }
+
+    /// The session's widths of an avpgan_enhancer_widths code (nil: not one).
+    static func widths(_ code: Int32) -> EnhancerTrainingSession.Widths? {
+        enhancerWidthCodes.first(where: { $0.0 == code })?.1
     }
 
     static func faces(_ p: avpgan_enhancer_trainer_params) throws -> String {
@@ -71,13 +57,10 @@ enum EnhancerTrainerArguments {
 
     static func options(_ p: avpgan_enhancer_trainer_params) throws -> EnhancerTrainingSession.Options {
         var o = EnhancerTrainingSession.Options()
-        o.steps = enhancerTrainerOpenEnd
-        o.checkpointDirectory = try optionalString(p.checkpoint_dir, "params.checkpoint_dir")
-        guard p.checkpoint_every >= 1 else { throw AVPGANError(.invalidArgument, "params.checkpoint_every is 0, expected at least 1") }
+        o.steps = sessionTrainerOpenEnd
         // Without a folder there is nothing to checkpoint into: no automatic validations either.
-        o.checkpointEvery = o.checkpointDirectory == nil ? enhancerTrainerOpenEnd : Int(p.checkpoint_every)
-        guard p.batch_size <= 4096 else { throw AVPGANError(.invalidArgument, "params.batch_size is \(p.batch_size), expected 1...4096 (0: the default)") }
-        o.batchSize = p.batch_size == 0 ? nil : Int(p.batch_size)
+        let folder = try SessionTrainerFolder(directory: p.checkpoint_dir, every: p.checkpoint_every, batch: p.batch_size)
+        (o.checkpointDirectory, o.checkpointEvery, o.batchSize) = (folder.directory, folder.every, folder.batch)
         guard p.sheet_rows <= 4096 else { throw AVPGANError(.invalidArgument, "params.sheet_rows is \(p.sheet_rows), expected 0...4096") }
         o.sheetRows = Int(p.sheet_rows)
         o.validationLowSize = p.validation_low_size == 0 ? nil : Int(p.validation_low_size)
@@ -87,11 +70,11 @@ enum EnhancerTrainerArguments {
     /// The recipe of a new run; a resumed run reads only its network files.
     static func recipe(_ p: avpgan_enhancer_trainer_params) throws -> EnhancerTrainingSession.Recipe {
         var r = EnhancerTrainingSession.Recipe()
-        r.perceptualPath = try optionalString(p.perceptual, "params.perceptual")
-        r.faceModelPath = try optionalString(p.face_model, "params.face_model")
-        r.initPath = try optionalString(p.init_enhancer, "params.init_enhancer")
+        r.perceptualPath = try DatasetArguments.optionalString(p.perceptual, "params.perceptual")
+        r.faceModelPath = try DatasetArguments.optionalString(p.face_model, "params.face_model")
+        r.initPath = try DatasetArguments.optionalString(p.init_enhancer, "params.init_enhancer")
         r.size = p.size == 0 ? nil : Int(p.size)
-        guard let widths = enhancerWidthCodes.first(where: { $0.0 == p.widths })?.1 else {
+        guard let widths = widths(p.widths) else {
             throw AVPGANError(.invalidArgument, "params.widths is \(p.widths), not an avpgan_enhancer_widths value (SMALL 0, FULL 1, TINY 2)")
         }
         r.widths = widths
@@ -107,10 +90,5 @@ enum EnhancerTrainerArguments {
         r.seed = p.seed
         r.validationFraction = p.validation_fraction
         return r
-    }
-
-    private static func optionalString(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String? {
-        guard pointer != nil else { return nil }
-        return try DatasetArguments.string(pointer, name)
     }
 }

@@ -5,7 +5,8 @@ import XCTest
 /// saves and a resume at another thread count that lands on the straight run's checkpoint and
 /// prior file, the log and the sample sheets, the export read back as a prior that starts a new
 /// enhancer's decoder (and is refused by one of other widths), a non-finite loss that keeps the
-/// last checkpoint, and the set-up's refusals.
+/// last checkpoint, training in pieces with the checkpoint kept elsewhere (as the C handle does),
+/// and the set-up's refusals.
 final class PriorTrainingSessionTests: XCTestCase {
     var root = ""
 
@@ -118,6 +119,35 @@ final class PriorTrainingSessionTests: XCTestCase {
         XCTAssertTrue(kept.contains("step 1 is kept"), "the message says what is kept: \(kept)")
         XCTAssertEqual(try checkpoint("M"), poisoned, "the checkpoint on disk is not step 1's")
         XCTAssertEqual(try logSteps("M"), [1], "the log has the good step")
+    }
+
+    /// A host that trains in pieces (`train(until:)`, as the C handle does) and keeps the
+    /// checkpoint bytes elsewhere (`checkpoint()`, `Options.resumeFrom`) lands on the straight
+    /// run: a piece saves nothing at its end, and the resumed run exports the same prior.
+    func testPiecesAndACheckpointKeptElsewhereContinueTheRun() throws {
+        let straight = try session("P", steps: 4, every: 100)
+        XCTAssertEqual(try straight.train(), .finished)
+        try straight.export(to: "\(root)/straight.safetensors")
+
+        let pieces = try session("Q", steps: 4, every: 100)
+        var reports: [Int] = []
+        XCTAssertEqual(try pieces.train(until: 2, onStep: { reports.append($0.steps) }), .finished)
+        XCTAssertEqual(pieces.step, 2, "the piece ends at its step")
+        XCTAssertEqual(reports, [2, 2], "a piece reports its own end as the step count")
+        XCTAssertNil(try? checkpoint("Q"), "a piece that ends before options.steps wrote a checkpoint")
+        try FileIO.write(pieces.checkpoint(), to: "\(root)/kept.safetensors")
+        var o = PriorTrainingSession.Options()
+        (o.steps, o.batchSize, o.checkpointEvery, o.resume, o.resumeFrom) = (4, nil, 100, true, "\(root)/kept.safetensors")
+        let resumed = try PriorTrainingSession(faces: "\(root)/faces", options: o)
+        XCTAssertEqual(resumed.firstStep, 2, "resumeFrom did not continue the kept checkpoint")
+        XCTAssertEqual(try resumed.train(), .finished)
+        try resumed.export(to: "\(root)/pieces.safetensors")
+        XCTAssertEqual(try FileIO.read("\(root)/pieces.safetensors"), try FileIO.read("\(root)/straight.safetensors"),
+                       "two pieces and a kept checkpoint did not export the straight run's prior")
+        o.resumeFrom = "\(root)/missing.safetensors"
+        XCTAssertThrowsError(try PriorTrainingSession(faces: "\(root)/faces", options: o)) { error in
+            XCTAssertTrue("\(error)".contains("missing.safetensors"), "the refusal does not name the missing file: \(error)")
+        }
     }
 
     func testRefusals() throws {

@@ -60,6 +60,7 @@ int main(int argc, char **argv)
     if (argc >= 3) {
         test_trainer(path, argv[2]);
         test_enhancer_trainer();
+        test_prior_trainer();
     }
     if (argc == 4) {
         test_face(argv[3], path);

@@ -128,13 +128,8 @@ public final class EnhancerTrainingSession {
         let networks = try Self.lossNetworks(recipe)
         var faceOptions = EnhancerFaceSet.Options()
         if options.resume {
-            if let path = options.resumeFrom, access(path, R_OK) != 0 {
-                throw AVPGANError(.io, "the checkpoint '\(path)' does not exist or cannot be read")
-            }
-            guard let source = options.resumeFrom ?? checkpointPath, access(source, R_OK) == 0 else {
-                throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(Self.checkpointName)")
-            }
-            let bytes = try FileIO.read(source)
+            let bytes = try TrainingSessionRecord.resumeBytes(resumeFrom: options.resumeFrom, folderCheckpoint: checkpointPath,
+                                                              name: Self.checkpointName)
             let metadata = try Safetensors(bytes: bytes).metadata
             let state = try FaceSessionState(metadata: metadata, key: Self.metadataKey, what: "enhancer session checkpoint")
             faces = try state.faces(folder: folder, batch: options.batchSize)

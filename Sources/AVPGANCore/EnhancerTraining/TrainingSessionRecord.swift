@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the face-folder training sessions (`EnhancerTrainingSession`, `PriorTrainingSession`)
 /// keep besides their networks, in one place:
 /// - the checkpoint (`<directory>/<checkpointName>`), written atomically (`FileIO.write`: a
@@ -47,6 +51,19 @@ final class TrainingSessionRecord {
             lastCheckpoint = firstStep
             if let logPath, let old = try? FileIO.read(logPath) { log = Self.lines(old, upTo: firstStep) }
         }
+    }
+
+    /// The bytes of the checkpoint a resumed run continues: `resumeFrom` when given (a host that
+    /// keeps its checkpoints elsewhere), else the one in the folder; throws `.io` for a given file
+    /// that cannot be read and `.invalidArgument` when there is none to continue.
+    static func resumeBytes(resumeFrom: String?, folderCheckpoint: String?, name: String) throws -> [UInt8] {
+        if let path = resumeFrom, access(path, R_OK) != 0 {
+            throw AVPGANError(.io, "the checkpoint '\(path)' does not exist or cannot be read")
+        }
+        guard let source = resumeFrom ?? folderCheckpoint, access(source, R_OK) == 0 else {
+            throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(name)")
+        }
+        return try FileIO.read(source)
     }
 
     /// Starts the clock of the rate (at the start of `train`).

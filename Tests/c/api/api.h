@@ -37,6 +37,8 @@ double uniform(void);
 void fill_uniform(float *x, size_t n, double lo, double hi);
 unsigned char *read_file(const char *path, size_t *size);
 int write_file(const char *path, const void *data, size_t size);
+/* 1 when both files can be read and hold the same bytes. */
+int files_equal(const char *a, const char *b);
 /* Non-NULL pointers that the library must overwrite with NULL on failure. */
 extern int sentinel_target;
 #define SENTINEL ((avpgan_model *)(void *)&sentinel_target)
@@ -73,6 +75,46 @@ void test_trainer(const char *model_path, const char *data);
 
 /* enhancer_trainer.c: the enhancer trainer at tiny widths on drawn 32 px faces. */
 void test_enhancer_trainer(void);
+
+/* prior_trainer.c: the face-prior trainer at tiny widths on drawn 32 px faces. */
+void test_prior_trainer(void);
+
+/* ---- trainer runs (trainer_runs.c): what the enhancer and prior trainer tests share ---- */
+
+/* The folders and files of a face-folder trainer test: dir (fresh under /tmp) holding faces/ and other/ (7
+ * faces), ckdir (dir/ck, not made) and auto_ck (the checkpoint the trainer writes there), and the
+ * paths ck1, a_file and b_file. */
+typedef struct {
+    char dir[64], faces[1024], other[1024], ckdir[1024], auto_ck[1100], ck1[1024], a_file[1024], b_file[1024];
+} face_trainer_paths;
+/* Makes dir with n_faces drawn faces of side px in faces/ and 7 in other/ (`checkpoint`: the
+ * file name of auto_ck). Returns 0, or -1 after a failed check (nothing to remove). */
+int face_trainer_paths_make(face_trainer_paths *p, const char *area, const char *checkpoint, int n_faces, uint32_t side);
+
+/* Checks a status and that the last error names `needle` (NULL: any); `area` starts the line. */
+void expect_named(const char *area, avpgan_status got, avpgan_status want, const char *needle, const char *what);
+
+/* What the progress and abort callbacks of a trainer's run saw (user data of both): the first
+ * 4 steps' losses (n_losses floats each) and masks, whether `done` counted up by one, and the
+ * status of `reenter(trainer)` called from inside the progress callback (when set). */
+typedef struct {
+    void *trainer;
+    avpgan_status (*reenter)(void *trainer);
+    size_t n_losses;
+    uint64_t calls, abort_after, abort_calls;
+    int order_ok;
+    float losses[4][AVPGAN_ENHANCER_N_LOSSES];
+    uint32_t present[4];
+    avpgan_status reenter_status;
+    char reenter_error[256];
+} run_record;
+/* Clears *r for a run that aborts before step abort_after + 1 ((uint64_t)-1: never); set
+ * r->n_losses (at most AVPGAN_ENHANCER_N_LOSSES) after. */
+void run_record_reset(run_record *r, void *trainer, avpgan_status (*reenter)(void *trainer), uint64_t abort_after);
+/* An avpgan_enhancer_progress_fn and avpgan_prior_progress_fn recording into a run_record. */
+void on_run_progress(uint64_t done, uint64_t total, const float *losses, uint32_t present, void *user);
+/* An avpgan_abort_fn: non-zero once it has been asked abort_after times. */
+int on_run_abort(void *user);
 
 /* face.c: the face-recognition API. */
 void test_face(const char *face_path, const char *voice_model_path);

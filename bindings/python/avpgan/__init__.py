@@ -16,7 +16,7 @@ Example::
 
 The main entry points: :class:`Model` (portraits, embeddings, faces), :class:`Enhancer`
 (GFPGAN restoration), :class:`FaceModel` (evaluation), :class:`Trainer` (Algorithm 1),
-:class:`EnhancerTrainer` (training an enhancer),
+:class:`EnhancerTrainer` (training an enhancer), :class:`PriorTrainer` (its StyleGAN2 face prior),
 :func:`portraits` (batches; :mod:`avpgan.distributed` on Dask), :func:`features`,
 :func:`decode`, :func:`save_png`; what the command's train-voice, synth-data, pixel-retrieval and
 eval do: :func:`train_voice_encoder`, :func:`synth_data`, :func:`pixel_retrieval`,
@@ -24,9 +24,9 @@ eval do: :func:`train_voice_encoder`, :func:`synth_data`, :func:`pixel_retrieval
 InvalidArgumentError, BufferTooSmallError, OutOfMemoryError, AvpganIOError (also an OSError),
 ModelFormatError, UnsupportedError, MissingNetworkError, AudioFormatError, NoSpeechError,
 AbortedError, InternalError; a closed object raises ModelClosedError, FaceModelClosedError,
-EnhancerClosedError, TrainerClosedError or EnhancerTrainerClosedError. The result types (ModelInfo, PortraitInfo,
+EnhancerClosedError, TrainerClosedError, EnhancerTrainerClosedError or PriorTrainerClosedError. The result types (ModelInfo, PortraitInfo,
 PortraitResult, EnhancerInfo, FaceModelInfo, TrainerInfo, Losses, EnhancerTrainerInfo,
-EnhancerValidation, Audio) and enums (Arch,
+EnhancerValidation, PriorTrainerInfo, Audio) and enums (Arch,
 Pixels, Status) are importable from here too; ``help()`` on each tells more.
 
 Threads: a :class:`Model` is immutable; any number of Python threads may call it at once (the
@@ -107,6 +107,9 @@ _PUBLIC_TOO = [
     "EnhancerTrainerInfo",
     "EnhancerValidation",
     "EnhancerTrainerClosedError",
+    "PriorTrainer",
+    "PriorTrainerInfo",
+    "PriorTrainerClosedError",
     "VoiceTrainingResult",
     "PixelRetrievalResult",
     "RetrievalScores",
@@ -222,6 +225,7 @@ from ._face import FaceModel, FaceModelClosedError, FaceModelInfo, cosine  # noq
 from ._enhancer import Enhancer, EnhancerClosedError, EnhancerInfo  # noqa: E402
 from ._enhancer_trainer import EnhancerTrainer  # noqa: E402
 from ._enhancer_trainer_info import EnhancerTrainerClosedError, EnhancerTrainerInfo, EnhancerValidation  # noqa: E402
+from ._prior_trainer import PriorTrainer, PriorTrainerClosedError, PriorTrainerInfo  # noqa: E402
 from ._batch import PortraitResult, portraits  # noqa: E402
 from ._evaluation import (FaceEvaluation, FaceSimilarityRow, PixelRetrievalResult, RetrievalScores,  # noqa: E402
                           evaluate_faces, pixel_retrieval)

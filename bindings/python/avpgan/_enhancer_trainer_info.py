@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
-from typing import Any, Dict, Tuple
+from typing import Any, Dict
 
-from . import _lib
+from . import _face_trainer, _lib
 
 __all__ = ["EnhancerTrainerInfo", "EnhancerValidation", "EnhancerTrainerClosedError", "LOSS_WEIGHTS"]
 
@@ -23,21 +23,9 @@ LOSS_WEIGHTS = {
     "identity": "loss_identity",
 }
 
-_names: Tuple[str, ...] = ()
-
-
-def loss_names() -> Tuple[str, ...]:
-    """Upstream's log names of the avpgan_enhancer_loss values, in their order (from the library)."""
-    global _names
-    if not _names:
-        lib = _lib.get()
-        _names = tuple(lib.avpgan_enhancer_loss_name(i).decode() for i in range(_lib.ENHANCER_N_LOSSES))
-    return _names
-
-
 def losses_dict(values: Any, present: int) -> Dict[str, float]:
-    """The computed losses of a step (bit i of ``present`` set) under upstream's log names."""
-    return {name: float(values[i]) for i, name in enumerate(loss_names()) if present & (1 << i)}
+    """The computed losses of an enhancer step (bit i of ``present`` set) under upstream's log names."""
+    return _face_trainer.losses_dict("avpgan_enhancer_trainer", _lib.ENHANCER_N_LOSSES, values, present)
 
 
 class EnhancerTrainerClosedError(ValueError):

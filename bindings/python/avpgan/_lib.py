@@ -36,11 +36,12 @@ import threading
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
-# The struct, callback and handle types (``_structs``, ``_structs_datasets``) and the prototypes
+# The struct, callback and handle types (``_structs``, ``_structs_datasets``, ``_structs_prior``) and the prototypes
 # (``_prototypes``) are re-exported here: the rest of the package and the layout test know them
 # as ``_lib.X``.
 from ._structs import *  # noqa: F401,F403
 from ._structs_datasets import *  # noqa: F401,F403
+from ._structs_prior import *  # noqa: F401,F403
 from ._structs import MAX_LAYERS, _c_float_p, _c_int32_p, _c_size_t_p, _c_uint8_p, c_status  # noqa: F401
 from ._prototypes import _PROTOTYPES
 
@@ -71,6 +72,12 @@ __all__ = [
     "EnhancerProgressFn",
     "EnhancerValidation",
     "ENHANCER_N_LOSSES",
+    "PriorTrainerParams",
+    "PriorTrainerInfo",
+    "PriorTrainerHandle",
+    "PriorProgressFn",
+    "PRIOR_N_LOSSES",
+    "AllreduceFn",
     "N_LOSSES",
     "MAX_LAYERS",
     "EXPECTED_MAJOR",

@@ -7,6 +7,7 @@ import ctypes
 
 from ._structs import *  # noqa: F401,F403 - the struct, callback and handle types the prototypes name
 from ._structs_datasets import *  # noqa: F401,F403
+from ._structs_prior import *  # noqa: F401,F403
 from ._structs import _c_float_p, _c_int32_p, _c_size_t_p, _c_uint8_p, c_status
 
 
@@ -208,6 +209,22 @@ _PROTOTYPES = {
     "avpgan_enhancer_trainer_save": (c_status, [EnhancerTrainerHandle, ctypes.c_char_p]),
     "avpgan_enhancer_trainer_export": (c_status, [EnhancerTrainerHandle, ctypes.c_char_p]),
     "avpgan_enhancer_trainer_validate": (c_status, [EnhancerTrainerHandle, ctypes.POINTER(EnhancerValidation)]),
+    "avpgan_prior_loss_name": (ctypes.c_char_p, [ctypes.c_int32]),
+    "avpgan_prior_trainer_params_init": (c_status, [ctypes.POINTER(PriorTrainerParams), ctypes.c_size_t]),
+    "avpgan_prior_trainer_create": (c_status, [ctypes.POINTER(PriorTrainerParams), ctypes.POINTER(PriorTrainerHandle)]),
+    "avpgan_prior_trainer_load_checkpoint": (
+        c_status, [ctypes.c_char_p, ctypes.POINTER(PriorTrainerParams), ctypes.POINTER(PriorTrainerHandle)],
+    ),
+    "avpgan_prior_trainer_free": (None, [PriorTrainerHandle]),
+    "avpgan_prior_trainer_get_info": (c_status, [PriorTrainerHandle, ctypes.POINTER(PriorTrainerInfo)]),
+    "avpgan_prior_trainer_step": (c_status, [PriorTrainerHandle, _c_float_p, ctypes.POINTER(ctypes.c_uint32)]),
+    "avpgan_prior_trainer_run": (
+        c_status,
+        [PriorTrainerHandle, ctypes.c_uint64, PriorProgressFn, ctypes.c_void_p, AbortFn, ctypes.c_void_p,
+         ctypes.POINTER(ctypes.c_uint64)],
+    ),
+    "avpgan_prior_trainer_save": (c_status, [PriorTrainerHandle, ctypes.c_char_p]),
+    "avpgan_prior_trainer_export": (c_status, [PriorTrainerHandle, ctypes.c_char_p]),
     "avpgan_synthetic_params_init": (c_status, [ctypes.POINTER(SyntheticParams), ctypes.c_size_t]),
     "avpgan_synthetic_dataset_write": (c_status, [ctypes.c_char_p, ctypes.POINTER(SyntheticParams)]),
 }

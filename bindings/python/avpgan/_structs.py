@@ -309,6 +309,10 @@ class EnhancerTrainerParams(ctypes.Structure):
         ("checkpoint_every", ctypes.c_uint32),
         ("sheet_rows", ctypes.c_uint32),
         ("validation_low_size", ctypes.c_uint32),
+        ("allreduce", ctypes.c_void_p),
+        ("allreduce_user_data", ctypes.c_void_p),
+        ("rank", ctypes.c_uint32),
+        ("n_ranks", ctypes.c_uint32),
     ]
 
 

@@ -1,11 +1,13 @@
 """avpgan.EnhancerTrainer at tiny widths on drawn 32 px faces: steps and runs whose losses come
 back under upstream's names, a resumed run equal to the straight one bit for bit, export to an
 enhancer that loads, validation against bicubic, a stop from the progress callback and Ctrl-C
-that keep the checkpoint, one call at a time, and refusals with clear errors."""
+that keep the checkpoint, one call at a time, refusals with clear errors, and two threads as
+data-parallel ranks equal to one process on the whole batch."""
 
 from __future__ import annotations
 
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +142,60 @@ def test_refusals_say_what_is_wrong(avpgan_module, tiny, tmp_path):
         E.EnhancerTrainer.load(tmp_path / "c.safetensors", data, batch_size=4)
     with pytest.raises(TypeError):
         E.EnhancerTrainer(None)
+
+
+class ThreadRanks:
+    """Threads as the ranks of a data-parallel run: each rank's ``allreduce`` deposits its values,
+    and every rank adds all deposits in rank order, so all get the same bits."""
+
+    def __init__(self, n: int) -> None:
+        self.barrier = threading.Barrier(n, timeout=120)
+        self.deposits = [None] * n
+
+    def allreduce(self, rank: int):
+        def reduce(values: np.ndarray) -> None:
+            self.deposits[rank] = values.copy()
+            self.barrier.wait()
+            total = self.deposits[0].copy()
+            for other in self.deposits[1:]:
+                total += other
+            self.barrier.wait()
+            values[:] = total
+        return reduce
+
+
+def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path):
+    """Two threads as ranks, each computing 4 of the 8 faces of every step, report the losses of
+    one trainer on the whole batch (relative 1e-4, as Tests/cli/test_mpi_train_enhancer.py), and
+    rank 0 alone exports."""
+    E = avpgan_module
+    data = faces(E, tmp_path / "faces", count=10)
+    args = dict(widths="tiny", batch_size=8, seed=5, validation_fraction=0.1, sheet_rows=0)
+    with E.EnhancerTrainer.create(data, **args) as alone:
+        single = alone.run(2)
+    ranks, results, errors = ThreadRanks(2), [None, None], [None, None]
+
+    def rank(r: int) -> None:
+        try:
+            with E.EnhancerTrainer.create(data, allreduce=ranks.allreduce(r), rank=r, n_ranks=2, **args) as t:
+                results[r] = t.run(2)
+                t.export(tmp_path / f"rank{r}.safetensors")
+        except BaseException as e:  # noqa: B902 - reported below
+            errors[r] = e
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [None, None], f"a rank failed: {errors}"
+    assert results[0] == results[1], "the two ranks report different losses"
+    for a, b in zip(single, results[0]):
+        assert set(a) == set(b), (a, b)
+        worst = max(abs(a[k] - b[k]) / max(abs(a[k]), 1e-3) for k in a)
+        assert worst <= 1e-4, f"two ranks differ from one process by {worst} (relative): {a} against {b}"
+    assert (tmp_path / "rank0.safetensors").exists() and not (tmp_path / "rank1.safetensors").exists(), \
+        "rank 0 alone writes the exported enhancer"
+    with pytest.raises(ValueError, match="needs allreduce"):
+        E.EnhancerTrainer.create(data, n_ranks=2, **args)
+    with pytest.raises(E.InvalidArgumentError, match="at least 8"):
+        E.EnhancerTrainer.create(data, allreduce=ranks.allreduce(0), rank=0, n_ranks=2, **dict(args, batch_size=4))

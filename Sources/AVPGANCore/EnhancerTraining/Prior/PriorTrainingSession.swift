@@ -32,6 +32,9 @@ public final class PriorTrainingSession {
         public var logPath: String?
         /// Continue from the checkpoint in `checkpointDirectory` (the recipe is then its own).
         public var resume = false
+        /// With `resume`: the checkpoint file to continue instead of the one in `checkpointDirectory`
+        /// (a host that keeps its checkpoints elsewhere).
+        public var resumeFrom: String?
         /// Faces on each sample sheet; 0: no sheets.
         public var sheetSamples = 16
         /// The sheets' truncation ψ (upstream's `truncation`; 1: none).
@@ -104,10 +107,9 @@ public final class PriorTrainingSession {
         self.options = options
         let dir = options.checkpointDirectory
         if options.resume {
-            guard let path = dir.map({ "\($0)/\(Self.checkpointName)" }), access(path, R_OK) == 0 else {
-                throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(Self.checkpointName)")
-            }
-            let bytes = try FileIO.read(path)
+            let bytes = try TrainingSessionRecord.resumeBytes(resumeFrom: options.resumeFrom,
+                                                              folderCheckpoint: dir.map { "\($0)/\(Self.checkpointName)" },
+                                                              name: Self.checkpointName)
             let state = try FaceSessionState(metadata: try Safetensors(bytes: bytes).metadata, key: Self.metadataKey,
                                              what: "prior session checkpoint")
             faces = try state.faces(folder: folder, batch: options.batchSize)
@@ -158,10 +160,14 @@ public final class PriorTrainingSession {
     /// Steps until `options.steps` or until `shouldStop()` (asked before every step) says stop,
     /// saving and writing a sheet every `checkpointEvery` steps and at the end; a non-finite
     /// loss ends the run (`Outcome.diverged`), keeping the last checkpoint. Errors (a failed
-    /// save) are thrown with the state of the last checkpoint written.
-    public func train(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
+    /// save) are thrown with the state of the last checkpoint written. `until` (at most
+    /// `options.steps`) ends this call at that step instead, for a host that trains in pieces:
+    /// checkpoints and sheets still fall every `checkpointEvery` steps and at `options.steps`,
+    /// and a piece that ends before `options.steps` saves nothing at its end.
+    public func train(until: Int? = nil, onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
         record.startClock()
-        while trainer.stepCount < options.steps {
+        let target = min(until ?? options.steps, options.steps)
+        while trainer.stepCount < target {
             if shouldStop() {
                 try save()
                 return .stopped
@@ -176,8 +182,8 @@ public final class PriorTrainingSession {
             }
             let rate = record.rate(at: trainer.stepCount)
             try record.logStep(trainer.stepCount, losses: losses, stepsPerSecond: rate)
-            var report = StepReport(step: trainer.stepCount, steps: options.steps, losses: losses, stepsPerSecond: rate,
-                                    secondsLeft: Double(options.steps - trainer.stepCount) / max(rate, 1e-9), checkpointed: false)
+            var report = StepReport(step: trainer.stepCount, steps: target, losses: losses, stepsPerSecond: rate,
+                                    secondsLeft: Double(target - trainer.stepCount) / max(rate, 1e-9), checkpointed: false)
             if TrainingSessionRecord.isCheckpoint(trainer.stepCount, every: options.checkpointEvery, last: options.steps) {
                 try writeSheet()
                 try save()
@@ -185,16 +191,22 @@ public final class PriorTrainingSession {
             }
             onStep(report)
         }
-        if record.lastCheckpoint != trainer.stepCount { try save() }
+        if target == options.steps, record.lastCheckpoint != trainer.stepCount { try save() }
         return .finished
     }
 
     /// Writes the checkpoint and the log (where they have a place), each atomically. A failed
     /// write throws `.io` saying that the previous checkpoint is left as it was.
     public func save() throws {
+        try record.save(step: trainer.stepCount) { checkpoint() }
+    }
+
+    /// The checkpoint of the current step as `save` writes it (for a host that keeps it elsewhere:
+    /// `Options.resumeFrom` continues it).
+    public func checkpoint() -> [UInt8] {
         let state = FaceSessionState(faces: faces, position: batches.position, samplerSeed: samplerSeed, batch: batchSize,
                                      splitSeed: recipeSeed, validationFraction: Self.validationFraction)
-        try record.save(step: trainer.stepCount) { trainer.checkpoint(metadata: state.metadata(key: Self.metadataKey)) }
+        return trainer.checkpoint(metadata: state.metadata(key: Self.metadataKey))
     }
 
     /// Writes the EMA generator as a prior file.

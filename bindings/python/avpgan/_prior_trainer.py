@@ -1,0 +1,164 @@
+"""Training a face prior from Python: :class:`PriorTrainer`, a handle on ``avpgan_prior_trainer``
+(``avpgan train-prior`` as an object; docs/enhancer-training.md, "The face prior").
+
+Example::
+
+    import avpgan
+    with avpgan.PriorTrainer.create("faces/", widths="small", checkpoint_dir="prior-run/") as t:
+        t.run(10000, progress=lambda done, total, losses: print(done, losses["l_g"]))
+        t.export("prior.safetensors")       # for avpgan train-enhancer --prior
+    # later, or after Ctrl-C (the checkpoint in prior-run/ is kept):
+    t = avpgan.PriorTrainer.load("prior-run/prior-checkpoint.safetensors", "faces/", checkpoint_dir="prior-run/")
+
+Threads: a trainer is mutable; use it from one thread at a time. A call made while another
+call on the same trainer is in progress raises :class:`InvalidArgumentError` ("busy"). The
+GIL is released while the library computes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from . import _lib
+from . import PathLike, _check
+from ._arguments import _path
+from ._face_trainer import FaceTrainer, count as _count, seed_value, widths_code
+from ._params_init import _defaults
+
+__all__ = ["PriorTrainer", "PriorTrainerInfo", "PriorTrainerClosedError"]
+
+
+class PriorTrainerClosedError(ValueError):
+    """A :class:`PriorTrainer` was used after :meth:`PriorTrainer.close`."""
+
+
+@dataclass(frozen=True)
+class PriorTrainerInfo:
+    """What a prior trainer is (``avpgan_prior_trainer_info``).
+
+    Attributes:
+        step: training steps taken (kept in checkpoints).
+        size: the faces' and the prior's side in pixels.
+        num_style_feat, num_mlp, channel_multiplier, narrow: the StyleGAN2 generator's widths.
+        batch_size: faces per step. n_faces, n_training_faces: the folder's faces, and those trained on.
+        losses: the last step's computed losses under upstream's log names (empty before the first).
+    """
+
+    step: int
+    size: int
+    num_style_feat: int
+    num_mlp: int
+    channel_multiplier: float
+    narrow: float
+    batch_size: int
+    n_faces: int
+    n_training_faces: int
+    losses: Dict[str, float]
+
+
+class PriorTrainer(FaceTrainer):
+    """A face-prior training run (``avpgan_prior_trainer``): basicsr's StyleGAN2 training on a face
+    folder. Make one with :meth:`create` or :meth:`load` (a checkpoint, on the same faces). A
+    trainer is a context manager; :meth:`close` frees it, and later use raises
+    :class:`PriorTrainerClosedError`. :meth:`step`, :meth:`run` and :meth:`save` are as
+    :class:`EnhancerTrainer`'s; the losses are ``l_d``, ``real_score``, ``fake_score``, ``l_g``, and
+    ``l_d_r1`` every 16th step, ``l_g_path`` and ``path_length`` every 4th."""
+
+    _handle: Optional[Any]
+    _FREE = "avpgan_prior_trainer_free"
+    _CLOSED = PriorTrainerClosedError
+    _NAME = "avpgan.PriorTrainer"
+    _PICKLE_HINT = "save() a checkpoint and load() it"
+    _PREFIX = "avpgan_prior_trainer"
+    _PROGRESS = _lib.PriorProgressFn
+    _N_LOSSES = _lib.PRIOR_N_LOSSES
+    _COMMAND = "train-prior"
+    _BAR_LOSS = "l_g"
+
+    def __init__(self, handle: Any, *, _token: object = None) -> None:
+        if _token is not _TOKEN:
+            raise TypeError("use avpgan.PriorTrainer.create(...) or avpgan.PriorTrainer.load(...)")
+        self._init_handle()
+        self._handle = handle
+
+    @staticmethod
+    def _params(faces: PathLike, checkpoint_dir: Optional[PathLike], batch_size: Optional[int], checkpoint_every: int,
+                samples: int, truncation: float) -> Any:
+        """The params every trainer takes, and the encoded paths (which must outlive the call)."""
+        p = _defaults(_lib.PriorTrainerParams, "avpgan_prior_trainer_params_init")
+        keep: List[bytes] = [_path(faces, "faces")]
+        p.faces_dir = keep[-1]
+        if checkpoint_dir is not None:
+            keep.append(_path(checkpoint_dir, "checkpoint_dir"))
+            p.checkpoint_dir = keep[-1]
+        p.batch_size = _count(batch_size, "batch_size", 1, 4096)
+        p.checkpoint_every = _count(checkpoint_every, "checkpoint_every", 1, 2**32 - 1)
+        p.sheet_samples = _count(samples, "samples", 0, 256)
+        p.truncation = float(truncation)
+        return p, keep
+
+    @classmethod
+    def create(cls, faces: PathLike, *, checkpoint_dir: Optional[PathLike] = None, size: Optional[int] = None,
+               widths: str = "small", lr: float = 2e-3, batch_size: Optional[int] = None, seed: int = 1,
+               checkpoint_every: int = 100, samples: int = 16, truncation: float = 1.0) -> "PriorTrainer":
+        """A new run on the square, aligned faces under ``faces`` (PNG or JPEG, all of one size:
+        32...1024 px, a power of two; one is held out).
+
+        Args:
+            checkpoint_dir: where checkpoints (every ``checkpoint_every`` steps, and when a run is
+                stopped or interrupted), the JSONL log and sample sheets (``samples`` faces of the
+                EMA generator, truncated by ``truncation``) go; None: nothing is written by itself.
+            size: the training size (None: the faces'). widths: ``"small"``, ``"full"`` or
+                ``"tiny"``, those of the enhancer the prior is for.
+            lr: learning rate of the generator and the discriminator. batch_size: faces per step
+                (None: 4; below 4 or a multiple of 4). seed: seeds networks, noise, batches and sheets.
+        """
+        p, keep = cls._params(faces, checkpoint_dir, batch_size, checkpoint_every, samples, truncation)
+        p.widths = widths_code(widths)
+        p.size = _count(size, "size", 32, 1024)
+        p.lr = float(lr)
+        p.seed = seed_value(seed)
+        handle = _lib.PriorTrainerHandle()
+        _check(_lib.get().avpgan_prior_trainer_create(ctypes.byref(p), ctypes.byref(handle)), "avpgan_prior_trainer_create")
+        return cls(handle, _token=_TOKEN)
+
+    @classmethod
+    def load(cls, checkpoint: PathLike, faces: PathLike, *, checkpoint_dir: Optional[PathLike] = None,
+             batch_size: Optional[int] = None, checkpoint_every: int = 100, samples: int = 16,
+             truncation: float = 1.0) -> "PriorTrainer":
+        """A trainer continuing a checkpoint (:meth:`save`, or ``prior-checkpoint.safetensors`` of a
+        ``checkpoint_dir`` or of ``avpgan train-prior``) on the same ``faces``, bit-identically. The
+        checkpoint decides networks, seed, split and batch size (another ``batch_size`` is refused)."""
+        p, keep = cls._params(faces, checkpoint_dir, batch_size, checkpoint_every, samples, truncation)
+        path = _path(checkpoint, "checkpoint")
+        handle = _lib.PriorTrainerHandle()
+        _check(_lib.get().avpgan_prior_trainer_load_checkpoint(path, ctypes.byref(p), ctypes.byref(handle)),
+               "avpgan_prior_trainer_load_checkpoint")
+        return cls(handle, _token=_TOKEN)
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "<avpgan.PriorTrainer (closed)>"
+        i = self.info
+        return f"<avpgan.PriorTrainer {i.size} px step {i.step}, {i.n_training_faces} faces>"
+
+    @property
+    def info(self) -> PriorTrainerInfo:
+        """What the trainer is, with the current step and the last step's losses."""
+        raw = _lib.PriorTrainerInfo()
+        raw.struct_size = ctypes.sizeof(raw)
+        self._call("get_info", ctypes.byref(raw))
+        return PriorTrainerInfo(step=int(raw.step), size=int(raw.size), num_style_feat=int(raw.num_style_feat),
+                                num_mlp=int(raw.num_mlp), channel_multiplier=float(raw.channel_multiplier),
+                                narrow=float(raw.narrow), batch_size=int(raw.batch_size), n_faces=int(raw.n_faces),
+                                n_training_faces=int(raw.n_training_faces),
+                                losses=self.losses_dict(raw.losses, int(raw.losses_present)))
+
+    def export(self, path: PathLike) -> None:
+        """Writes the EMA generator as a face-prior file (for ``avpgan train-enhancer --prior``)."""
+        self._call("export", _path(path, "path"))
+
+
+_TOKEN = object()

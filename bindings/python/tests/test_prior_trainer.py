@@ -1,0 +1,101 @@
+"""avpgan.PriorTrainer at tiny widths on drawn 32 px faces: steps and runs whose losses come back
+under upstream's names, a resumed run equal to the straight one bit for bit (losses and exported
+prior), a stop from the progress callback and Ctrl-C that keep the checkpoint, one call at a
+time, and refusals with clear errors."""
+
+from __future__ import annotations
+
+import signal
+
+import numpy as np
+import pytest
+
+from test_enhancer_trainer import faces
+
+CHECKPOINT = "prior-checkpoint.safetensors"
+
+
+@pytest.fixture
+def tiny(avpgan_module, tmp_path):
+    """create(...) of a tiny run on 6 faces (1 held out), batch 2, checkpoints into tmp/ck."""
+    data = faces(avpgan_module, tmp_path / "faces", count=6)
+
+    def make(**kw):
+        args = dict(widths="tiny", batch_size=2, seed=3, samples=4, checkpoint_dir=tmp_path / "ck")
+        args.update(kw)
+        return avpgan_module.PriorTrainer.create(data, **args)
+    return make, data
+
+
+def test_steps_resume_and_export(avpgan_module, tiny, tmp_path):
+    make, data = tiny
+    with make() as t:
+        info = t.info
+        assert (info.step, info.size, info.n_faces, info.n_training_faces, info.batch_size, info.num_mlp) == (0, 32, 6, 5, 2, 8)
+        assert info.losses == {}
+        first = t.step()
+        assert set(first) == {"l_d", "real_score", "fake_score", "l_g"}, first
+        assert all(np.isfinite(v) for v in first.values())
+        t.save(tmp_path / "step1.safetensors")
+        seen = []
+        straight = t.run(3, progress=lambda done, total, losses: seen.append((done, total)))
+        assert seen == [(1, 3), (2, 3), (3, 3)] and len(straight) == 3
+        assert {"l_g_path", "path_length"} <= set(straight[2]), "step 4 regularises the path length (net_g_reg_every 4)"
+        assert t.info.losses == straight[-1] and t.step_count == 4
+        t.export(tmp_path / "A.safetensors")
+    assert t.closed
+    with pytest.raises(avpgan_module.PriorTrainerClosedError):
+        t.step()
+
+    with avpgan_module.PriorTrainer.load(tmp_path / "step1.safetensors", data) as u:
+        assert u.step_count == 1
+        assert u.run(3) == straight, "the resumed run's losses are not the straight run's"
+        u.export(tmp_path / "B.safetensors")
+    assert (tmp_path / "A.safetensors").read_bytes() == (tmp_path / "B.safetensors").read_bytes()
+
+
+def test_stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny, tmp_path):
+    make, _ = tiny
+    saved = tmp_path / "ck" / CHECKPOINT
+    with make() as t:
+        history = t.run(5, progress=lambda done, total, losses: done < 2)
+        assert len(history) == 2 and t.step_count == 2, "progress returning False stops after that step"
+        assert saved.exists(), "a stopped run writes its checkpoint into checkpoint_dir"
+        saved.unlink()
+        inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                t.run(5, progress=lambda done, total, losses: signal.raise_signal(signal.SIGINT))
+        finally:
+            signal.signal(signal.SIGINT, inherited)
+        assert t.step_count == 3 and saved.exists(), "Ctrl-C stops after the step in progress and keeps its checkpoint"
+        with pytest.raises(avpgan_module.InvalidArgumentError, match="busy"):
+            t.run(1, progress=lambda done, total, losses: t.step())
+        assert "l_g" in t.step(), "the trainer stays usable after a stop, Ctrl-C and a refused call"
+
+
+def test_refusals_say_what_is_wrong(avpgan_module, tiny, tmp_path):
+    make, data = tiny
+    E = avpgan_module
+    with pytest.raises(E.AvpganIOError, match="does not exist"):
+        E.PriorTrainer.create(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="widths"):
+        make(widths="huge")
+    with pytest.raises(E.InvalidArgumentError, match="batch of 6"):
+        make(batch_size=6)
+    with pytest.raises(ValueError, match="samples"):
+        make(samples=300)
+    with pytest.raises(E.InvalidArgumentError, match="truncation"):
+        make(truncation=float("nan"))
+    with make(checkpoint_dir=None) as t:
+        t.save(tmp_path / "c.safetensors")
+        t.export(tmp_path / "prior.safetensors")
+    other = faces(E, tmp_path / "other", count=7)
+    with pytest.raises(E.InvalidArgumentError, match="another face folder"):
+        E.PriorTrainer.load(tmp_path / "c.safetensors", other)
+    with pytest.raises(E.InvalidArgumentError, match="batches of 2"):
+        E.PriorTrainer.load(tmp_path / "c.safetensors", data, batch_size=4)
+    with pytest.raises(E.ModelFormatError, match="prior session checkpoint"):
+        E.PriorTrainer.load(tmp_path / "prior.safetensors", data)
+    with pytest.raises(TypeError):
+        E.PriorTrainer(None)
