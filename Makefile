@@ -15,7 +15,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude
 LIBDIR := build/lib
 FIXTURES := Tests/Fixtures/golden
 
-.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory bench-scaling bench-subpixel test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-gemm bench-learning demo default-model default-enhancer ablation deb fixtures clean
+.PHONY: build deps venv install test-install wheel test-wheel test test-swift test-c test-asan test-tsan test-fuzz fuzz stress bench-memory bench-scaling bench-subpixel test-python test-symbols test-abi abi-baseline test-python-package test-package bench bench-gemm bench-enhancer-train bench-learning demo default-model default-enhancer ablation deb fixtures clean
 
 ## deps: install the Debian packages the project needs (as root), or say which are missing.
 deps:
@@ -192,12 +192,20 @@ test-package: deb venv
 ## then one 512 px face through the GFPGAN v1.3/v1.4 enhancer against upstream gfpgan on PyTorch
 ## (TORCH_PYTHON with torch and gfpgan), with peak memory and the outputs' difference. Speed only:
 ## whether the pipeline learns is `make bench-learning`, which trains (up to 10 minutes per arch).
-bench: build venv bench-gemm
+bench: build venv bench-gemm bench-enhancer-train
 	$(VENV)/bin/pip install -q --disable-pip-version-check webrtcvad-wheels
 	PYTHONPATH=bindings/python:tools/converters $(PYTHON) tools/benchmarks/bench.py
 	$(PYTHON) tools/benchmarks/bench_train.py
 	$(PYTHON) tools/benchmarks/bench_face.py
 	$(PYTHON) tools/benchmarks/bench_enhancer.py
+
+## bench-enhancer-train: one enhancer training step (generator and discriminator updates) in
+## libavpgan beside the same step on upstream gfpgan/basicsr modules in PyTorch (TORCH_PYTHON with
+## torch, gfpgan and basicsr; skipped with a message without them), CPU and wall time at 1 and 2
+## threads: the default enhancer's recipe and the paper's losses at 128 px; 512 px full widths with
+## BENCH_ARGS="--config c" (tools/benchmarks/bench_enhancer_train.py; README.md has the measured table).
+bench-enhancer-train: build venv
+	$(PYTHON) tools/benchmarks/bench_enhancer_train.py $(BENCH_ARGS)
 
 ## bench-gemm: GFLOP/s of the networks' GEMM shapes (generator at batch 64, voice encoder), one
 ## thread, on Debian's OpenBLAS as the library uses it, and on BLIS and OpenBLAS's other core
