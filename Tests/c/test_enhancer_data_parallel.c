@@ -11,6 +11,7 @@
 #define _XOPEN_SOURCE 700
 #include "avpgan.h"
 #include "api/drawn_faces.h"
+#include "data_parallel_checks.h"
 #include "thread_ranks.h"
 
 #include <ftw.h>
@@ -24,19 +25,6 @@
 #define STEPS 3
 #define BATCH 8 /* two groups of 4 for the face discriminator: one per rank */
 #define N AVPGAN_ENHANCER_N_LOSSES
-
-static int failures, passes;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passes++;
-        printf("ok   %s\n", what);
-    } else {
-        failures++;
-        printf("FAIL %s (last error: %s)\n", what, avpgan_last_error());
-    }
-}
 
 static char faces[1024], ckdir[1100], exported[1100];
 
@@ -203,6 +191,5 @@ int main(void)
           "ranks created with different seeds are refused on every rank");
 
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    printf("enhancer data-parallel: %d passed, %d failed\n", passes, failures);
-    return failures ? 1 : 0;
+    return check_summary("enhancer data-parallel");
 }
