@@ -4,15 +4,7 @@ import XCTest
 /// `SameConv.backward` against the convolution's gradients summed directly in Double, on maps
 /// below and above `transposedGradientColumns` pixels (so both ways of computing dW run), and
 /// with a dW that already holds values (the gradient is added to it).
-final class SameConvBackwardTests: XCTestCase {
-    private func values(_ n: Int, seed: UInt64) -> [Float] {
-        var s = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        return (0..<n).map { _ in
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17
-            return Float(s % 2_000_000) / 1_000_000 - 1
-        }
-    }
-
+final class SameConvBackwardTests: XCTestCase, GradientChecking {
     func testGradientsMatchDirectSums() throws {
         for (o, c, k, side) in [(5, 3, 3, 32), (5, 3, 3, 64), (4, 6, 1, 64), (3, 4, 3, 96), (6, 2, 1, 16)] {
             let plane = side * side, depth = c * k * k, pad = k / 2
