@@ -13,8 +13,9 @@ import CBLAS
 /// before its first call into OpenBLAS) switches such an OpenBLAS to the kernels the CPU's flags
 /// allow, as `OPENBLAS_CORETYPE` would have at load: SkylakeX with AVX-512 (F, CD, BW, DQ, VL)
 /// in place of Prescott, Haswell or Zen; Haswell with AVX2 and FMA in place of Prescott. It
-/// changes nothing when `OPENBLAS_CORETYPE` is set and not empty (the user's choice), when OpenBLAS chose any
-/// other core, or when OpenBLAS is not a DYNAMIC_ARCH build (no `gotoblas_dynamic_init`).
+/// changes nothing when `OPENBLAS_CORETYPE` is set and not empty (the user's choice), when
+/// OpenBLAS chose any other core, or when OpenBLAS is not a DYNAMIC_ARCH build (no
+/// `gotoblas_dynamic_init`).
 ///
 /// The switch sets `OPENBLAS_CORETYPE` for the length of the call into OpenBLAS and removes it:
 /// a host thread reading the environment at that moment (once per process, at the library's
@@ -32,7 +33,7 @@ enum OpenBLASCore {
 
     /// The core to force, or nil to keep OpenBLAS's choice: `current` its core name, `flags`
     /// the CPU's feature flags as /proc/cpuinfo spells them, `forced` whether
-    /// `OPENBLAS_CORETYPE` is set.
+    /// `OPENBLAS_CORETYPE` is set and not empty.
     static func replacement(current: String, flags: Set<String>, forced: Bool) -> String? {
         guard !forced else { return nil }
         let core = current.lowercased()
@@ -58,8 +59,8 @@ enum OpenBLASCore {
     }
 
     private static func switchIfMisdetected() {
-        let current = String(cString: openblas_get_corename())
-        guard let core = replacement(current: current, flags: cpuFlags(), forced: getenv("OPENBLAS_CORETYPE").map { $0.pointee != 0 } ?? false),
+        let current = String(cString: openblas_get_corename()), given = getenv("OPENBLAS_CORETYPE")
+        guard let core = replacement(current: current, flags: cpuFlags(), forced: given.map { $0.pointee != 0 } ?? false),
               let quitSymbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_quit"),
               let initSymbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init") else { return }
         typealias Entry = @convention(c) () -> Void
@@ -68,6 +69,6 @@ enum OpenBLASCore {
         setenv("OPENBLAS_CORETYPE", core, 1)
         unsafeBitCast(quitSymbol, to: Entry.self)()
         unsafeBitCast(initSymbol, to: Entry.self)()
-        unsetenv("OPENBLAS_CORETYPE")
+        if given == nil { unsetenv("OPENBLAS_CORETYPE") } else { setenv("OPENBLAS_CORETYPE", "", 1) }
     }
 }
