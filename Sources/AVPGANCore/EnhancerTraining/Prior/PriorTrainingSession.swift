@@ -71,7 +71,7 @@ public final class PriorTrainingSession {
         public var checkpointed: Bool
     }
 
-    public typealias Outcome = EnhancerTrainingSession.Outcome
+    public typealias Outcome = TrainingSessionOutcome
 
     public static let checkpointName = "prior-checkpoint.safetensors"
     public static let logName = "train-prior.jsonl"
@@ -107,9 +107,8 @@ public final class PriorTrainingSession {
         self.options = options
         let dir = options.checkpointDirectory
         if options.resume {
-            let bytes = try TrainingSessionRecord.resumeBytes(resumeFrom: options.resumeFrom,
-                                                              folderCheckpoint: dir.map { "\($0)/\(Self.checkpointName)" },
-                                                              name: Self.checkpointName)
+            let bytes = try TrainingSessionRecord.resumeBytes(directory: dir, checkpointName: Self.checkpointName,
+                                                              resumeFrom: options.resumeFrom)
             let state = try FaceSessionState(metadata: try Safetensors(bytes: bytes).metadata, key: Self.metadataKey,
                                              what: "prior session checkpoint")
             faces = try state.faces(folder: folder, batch: options.batchSize)
@@ -165,34 +164,7 @@ public final class PriorTrainingSession {
     /// checkpoints and sheets still fall every `checkpointEvery` steps and at `options.steps`,
     /// and a piece that ends before `options.steps` saves nothing at its end.
     public func train(until: Int? = nil, onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
-        record.startClock()
-        let target = min(until ?? options.steps, options.steps)
-        while trainer.stepCount < target {
-            if shouldStop() {
-                try save()
-                return .stopped
-            }
-            let batch = try batches.next(batch: batchSize)
-            let attempted = trainer.stepCount + 1
-            let losses: [String: Float]
-            do {
-                losses = try trainer.step(real: batch.truth, batch: batch.count)
-            } catch let e as AVPGANError where trainer.nonFiniteLoss != nil {
-                return .diverged(step: attempted, message: try record.diverged(e.message), lastCheckpoint: record.lastCheckpoint)
-            }
-            let rate = record.rate(at: trainer.stepCount)
-            try record.logStep(trainer.stepCount, losses: losses, stepsPerSecond: rate)
-            var report = StepReport(step: trainer.stepCount, steps: target, losses: losses, stepsPerSecond: rate,
-                                    secondsLeft: Double(target - trainer.stepCount) / max(rate, 1e-9), checkpointed: false)
-            if TrainingSessionRecord.isCheckpoint(trainer.stepCount, every: options.checkpointEvery, last: options.steps) {
-                try writeSheet()
-                try save()
-                report.checkpointed = true
-            }
-            onStep(report)
-        }
-        if target == options.steps, record.lastCheckpoint != trainer.stepCount { try save() }
-        return .finished
+        try loop(until: until, onStep: onStep, shouldStop: shouldStop)
     }
 
     /// Writes the checkpoint and the log (where they have a place), each atomically. A failed
@@ -212,5 +184,22 @@ public final class PriorTrainingSession {
     /// Writes the EMA generator as a prior file.
     public func export(to path: String) throws {
         try FileIO.write(trainer.priorFile(), to: path)
+    }
+}
+
+/// The prior's part of the face-folder sessions' loop: a step on the batch's real faces, and at
+/// a checkpoint the sample sheet.
+extension PriorTrainingSession: FaceSessionLoop {
+    /// The prior trains alone.
+    var reducer: GradientReducer? { nil }
+    var schedule: (steps: Int, every: Int) { (options.steps, options.checkpointEvery) }
+    var hasNonFiniteLoss: Bool { trainer.nonFiniteLoss != nil }
+
+    func step(on batch: EnhancerBatch) throws -> [String: Float] { try trainer.step(real: batch.truth, batch: batch.count) }
+
+    func report(losses: [String: Float], target: Int, rate: Double, secondsLeft: Double, checkpoint: Bool) throws -> StepReport {
+        if checkpoint { try writeSheet() }
+        return StepReport(step: step, steps: target, losses: losses, stepsPerSecond: rate, secondsLeft: secondsLeft,
+                          checkpointed: checkpoint)
     }
 }
