@@ -47,18 +47,7 @@ final class PriorTrainingStep {
         self.config = config
         self.settings = settings
         func storages(_ tensors: [String: [Float]], _ what: String) throws -> [String: FloatStorage] {
-            var out: [String: FloatStorage] = [:]
-            for t in config.tensors {
-                guard let v = tensors[t.name], v.count == t.shape.reduce(1, *) else {
-                    throw AVPGANError.invalid("\(what) tensor \(t.name) is missing or not of shape \(t.shape)")
-                }
-                guard v.allSatisfy(\.isFinite) else { throw AVPGANError.invalid("\(what) tensor \(t.name) holds a non-finite value") }
-                out[t.name] = try FloatStorage(v)
-            }
-            if let extra = tensors.keys.first(where: { out[$0] == nil }) {
-                throw AVPGANError.invalid("\(what) tensor \(extra) is not part of a prior of \(config.outSize) px with num_mlp \(config.mlpLayers)")
-            }
-            return out
+            try GeneratorStorages.make(tensors, layout: config.tensors, what: what, network: "a prior of \(config.outSize) px with num_mlp \(config.mlpLayers)")
         }
         let values = try storages(tensors, "generator")
         generator = try PriorNetwork(values: values, config: config)
