@@ -6,35 +6,17 @@ data-parallel ranks equal to one process on the whole batch."""
 
 from __future__ import annotations
 
-import signal
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from face_trainer_checks import draw_face, faces, maker, stop_and_ctrl_c_keep_the_checkpoint
+
 REPO = Path(__file__).resolve().parents[3]
 VGG = REPO / "Tests" / "Fixtures" / "enhancer-step" / "vgg19-w32.safetensors"
 CHECKPOINT = "enhancer-checkpoint.safetensors"
-
-
-def draw_face(seed: int, size: int = 32) -> np.ndarray:
-    """A skin-coloured ellipse with two eyes and a mouth where the aligned template puts them."""
-    r = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size] * (32 / size)
-    img = np.zeros((size, size, 3)) + r.uniform(40, 200, 3)
-    img[((x - 16) / r.uniform(9, 12)) ** 2 + ((y - 17) / r.uniform(12, 14)) ** 2 < 1] = r.uniform([150, 100, 80], [240, 190, 160])
-    for cx in (12.75, 19.25):
-        img[(x - cx) ** 2 + (y - 15) ** 2 < r.uniform(1.5, 3)] = r.uniform(0, 60, 3)
-    img[(abs(x - 16) < r.uniform(2.5, 4)) & (abs(y - 22) < 1)] = r.uniform([120, 20, 20], [200, 70, 70])
-    return np.clip(img + r.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
-
-
-def faces(avpgan, folder: Path, count: int = 8, size: int = 32) -> Path:
-    (folder / "a").mkdir(parents=True)
-    for k in range(count):
-        avpgan.save_png(folder / "a" / f"{k}.png", draw_face(k, size))
-    return folder
 
 
 @pytest.fixture
@@ -42,11 +24,8 @@ def tiny(avpgan_module, tmp_path):
     """create(...) of a tiny run on 8 faces (2 held out), batch 2, checkpoints into tmp/ck."""
     data = faces(avpgan_module, tmp_path / "faces")
 
-    def make(**kw):
-        args = dict(widths="tiny", batch_size=2, seed=3, validation_fraction=0.25, checkpoint_dir=tmp_path / "ck")
-        args.update(kw)
-        return avpgan_module.EnhancerTrainer.create(data, **args)
-    return make, data
+    return maker(avpgan_module.EnhancerTrainer.create, data, widths="tiny", batch_size=2, seed=3,
+                 validation_fraction=0.25, checkpoint_dir=tmp_path / "ck"), data
 
 
 def test_steps_resume_export_and_validate(avpgan_module, tiny, tmp_path):
@@ -86,24 +65,7 @@ def test_steps_resume_export_and_validate(avpgan_module, tiny, tmp_path):
 
 
 def test_stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny, tmp_path):
-    make, _ = tiny
-    saved = tmp_path / "ck" / CHECKPOINT
-    with make() as t:
-        history = t.run(5, progress=lambda done, total, losses: done < 2)
-        assert len(history) == 2 and t.step_count == 2, "progress returning False stops after that step"
-        assert saved.exists(), "a stopped run writes its checkpoint into checkpoint_dir"
-        saved.unlink()
-        inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                t.run(5, progress=lambda done, total, losses: signal.raise_signal(signal.SIGINT))
-            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the SIGINT handler is restored"
-        finally:
-            signal.signal(signal.SIGINT, inherited)
-        assert t.step_count == 3 and saved.exists(), "Ctrl-C stops after the step in progress and keeps its checkpoint"
-        with pytest.raises(avpgan_module.InvalidArgumentError, match="busy"):
-            t.run(1, progress=lambda done, total, losses: t.step())
-        assert "l_g_pix" in t.step(), "the trainer stays usable after a stop, Ctrl-C and a refused call"
+    stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny[0], tmp_path / "ck" / CHECKPOINT, "l_g_pix")
 
 
 def test_perceptual_loss_with_its_file(avpgan_module, tiny):

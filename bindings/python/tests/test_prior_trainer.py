@@ -5,12 +5,10 @@ time, and refusals with clear errors."""
 
 from __future__ import annotations
 
-import signal
-
 import numpy as np
 import pytest
 
-from test_enhancer_trainer import faces
+from face_trainer_checks import faces, maker, stop_and_ctrl_c_keep_the_checkpoint
 
 CHECKPOINT = "prior-checkpoint.safetensors"
 
@@ -20,11 +18,8 @@ def tiny(avpgan_module, tmp_path):
     """create(...) of a tiny run on 6 faces (1 held out), batch 2, checkpoints into tmp/ck."""
     data = faces(avpgan_module, tmp_path / "faces", count=6)
 
-    def make(**kw):
-        args = dict(widths="tiny", batch_size=2, seed=3, samples=4, checkpoint_dir=tmp_path / "ck")
-        args.update(kw)
-        return avpgan_module.PriorTrainer.create(data, **args)
-    return make, data
+    return maker(avpgan_module.PriorTrainer.create, data, widths="tiny", batch_size=2, seed=3, samples=4,
+                 checkpoint_dir=tmp_path / "ck"), data
 
 
 def test_steps_resume_and_export(avpgan_module, tiny, tmp_path):
@@ -55,23 +50,7 @@ def test_steps_resume_and_export(avpgan_module, tiny, tmp_path):
 
 
 def test_stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny, tmp_path):
-    make, _ = tiny
-    saved = tmp_path / "ck" / CHECKPOINT
-    with make() as t:
-        history = t.run(5, progress=lambda done, total, losses: done < 2)
-        assert len(history) == 2 and t.step_count == 2, "progress returning False stops after that step"
-        assert saved.exists(), "a stopped run writes its checkpoint into checkpoint_dir"
-        saved.unlink()
-        inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                t.run(5, progress=lambda done, total, losses: signal.raise_signal(signal.SIGINT))
-        finally:
-            signal.signal(signal.SIGINT, inherited)
-        assert t.step_count == 3 and saved.exists(), "Ctrl-C stops after the step in progress and keeps its checkpoint"
-        with pytest.raises(avpgan_module.InvalidArgumentError, match="busy"):
-            t.run(1, progress=lambda done, total, losses: t.step())
-        assert "l_g" in t.step(), "the trainer stays usable after a stop, Ctrl-C and a refused call"
+    stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny[0], tmp_path / "ck" / CHECKPOINT, "l_g")
 
 
 def test_refusals_say_what_is_wrong(avpgan_module, tiny, tmp_path):
