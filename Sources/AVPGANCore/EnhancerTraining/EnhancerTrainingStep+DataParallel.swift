@@ -12,11 +12,7 @@ extension EnhancerTrainingStep {
     /// (for a session, its checkpoint bytes: weights, Adam, EMA, generator, sampler, data), and
     /// any difference throws on every rank with the same message.
     func distribute(over reducer: GradientReducer, state: [UInt8]) throws {
-        guard reducer.size >= 1, (0..<reducer.size).contains(reducer.rank) else {
-            throw AVPGANError.invalid("rank \(reducer.rank) of \(reducer.size) is not a rank")
-        }
-        try RankAgreement.require(SHA256.hex(state), reducer: reducer,
-                                  what: "the ranks were started with different arguments, faces or checkpoints")
+        try FaceTrainerRanks.join(reducer, state: state)
         self.reducer = reducer
     }
 
@@ -31,25 +27,7 @@ extension EnhancerTrainingStep {
     /// when training alone.
     func reduceAcrossRanks(_ parameters: OptimizedParameters?, losses: inout [String: Float], weight: Float) throws {
         guard let reducer else { return }
-        let names = losses.keys.sorted()
-        let total = (parameters?.trained ?? []).reduce(names.count) { $0 + parameters!.gradients[$1]!.count }
-        let flat = try reduction.slot(0, count: total)
-        flat.update(repeating: 0, count: total)
-        var at = 0
-        for name in parameters?.trained ?? [] {
-            let g = parameters!.gradients[name]!
-            BLAS.axpy(g.count, alpha: weight, x: g.pointer, y: flat + at)
-            at += g.count
-        }
-        for name in names { flat[at] = weight * losses[name]!; at += 1 }
-        try reducer.sum(flat, count: total)
-        at = 0
-        for name in parameters?.trained ?? [] {
-            let g = parameters!.gradients[name]!
-            g.pointer.update(from: flat + at, count: g.count)
-            at += g.count
-        }
-        for name in names { losses[name] = flat[at]; at += 1 }
+        try FaceTrainerRanks.sum(parameters, losses: &losses, weight: weight, over: reducer, buffer: reduction)
     }
 
     /// Floats one data-parallel step sends through the reducer (every trained tensor's gradient
