@@ -164,22 +164,18 @@ class ThreadRanks:
         return reduce
 
 
-def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path):
-    """Two threads as ranks, each computing 4 of the 8 faces of every step, report the losses of
-    one trainer on the whole batch (relative 1e-4, as Tests/cli/test_mpi_train_enhancer.py), and
-    rank 0 alone exports."""
-    E = avpgan_module
-    data = faces(E, tmp_path / "faces", count=10)
-    args = dict(widths="tiny", batch_size=8, seed=5, validation_fraction=0.1, sheet_rows=0)
-    with E.EnhancerTrainer.create(data, **args) as alone:
-        single = alone.run(2)
+def train_on_two_ranks(make, steps: int, exported) -> list:
+    """Each of two threads makes its rank's trainer with ``make(allreduce, rank)`` (collective),
+    runs ``steps`` steps and exports to ``exported(rank)``; returns both ranks' losses, failing
+    the test when a rank raised, when the ranks report different losses, or when rank 1 wrote
+    its export (rank 0 alone writes)."""
     ranks, results, errors = ThreadRanks(2), [None, None], [None, None]
 
     def rank(r: int) -> None:
         try:
-            with E.EnhancerTrainer.create(data, allreduce=ranks.allreduce(r), rank=r, n_ranks=2, **args) as t:
-                results[r] = t.run(2)
-                t.export(tmp_path / f"rank{r}.safetensors")
+            with make(ranks.allreduce(r), r) as t:
+                results[r] = t.run(steps)
+                t.export(exported(r))
         except BaseException as e:  # noqa: B902 - reported below
             errors[r] = e
     threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
@@ -189,13 +185,33 @@ def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path)
         t.join()
     assert errors == [None, None], f"a rank failed: {errors}"
     assert results[0] == results[1], "the two ranks report different losses"
-    for a, b in zip(single, results[0]):
+    assert Path(exported(0)).exists() and not Path(exported(1)).exists(), "rank 0 alone writes the exported file"
+    return results[0]
+
+
+def worst_relative_difference(single: list, ranks: list) -> float:
+    """The largest relative difference of the losses of two runs, step by step (the same terms)."""
+    worst = 0.0
+    for a, b in zip(single, ranks, strict=True):
         assert set(a) == set(b), (a, b)
-        worst = max(abs(a[k] - b[k]) / max(abs(a[k]), 1e-3) for k in a)
-        assert worst <= 1e-4, f"two ranks differ from one process by {worst} (relative): {a} against {b}"
-    assert (tmp_path / "rank0.safetensors").exists() and not (tmp_path / "rank1.safetensors").exists(), \
-        "rank 0 alone writes the exported enhancer"
+        worst = max([worst] + [abs(a[k] - b[k]) / max(abs(a[k]), 1e-3) for k in a])
+    return worst
+
+
+def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path):
+    """Two threads as ranks, each computing 4 of the 8 faces of every step, report the losses of
+    one trainer on the whole batch (relative 1e-4, as Tests/cli/test_mpi_train_enhancer.py), and
+    rank 0 alone exports."""
+    E = avpgan_module
+    data = faces(E, tmp_path / "faces", count=10)
+    args = dict(widths="tiny", batch_size=8, seed=5, validation_fraction=0.1, sheet_rows=0)
+    with E.EnhancerTrainer.create(data, **args) as alone:
+        single = alone.run(2)
+    ranks = train_on_two_ranks(lambda allreduce, r: E.EnhancerTrainer.create(data, allreduce=allreduce, rank=r, n_ranks=2, **args),
+                               2, lambda r: tmp_path / f"rank{r}.safetensors")
+    worst = worst_relative_difference(single, ranks)
+    assert worst <= 1e-4, f"two ranks differ from one process by {worst} (relative)"
     with pytest.raises(ValueError, match="needs allreduce"):
         E.EnhancerTrainer.create(data, n_ranks=2, **args)
     with pytest.raises(E.InvalidArgumentError, match="at least 8"):
-        E.EnhancerTrainer.create(data, allreduce=ranks.allreduce(0), rank=0, n_ranks=2, **dict(args, batch_size=4))
+        E.EnhancerTrainer.create(data, allreduce=ThreadRanks(2).allreduce(0), rank=0, n_ranks=2, **dict(args, batch_size=4))
