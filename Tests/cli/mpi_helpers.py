@@ -1,7 +1,7 @@
 """Running `avpgan` under Open MPI's `mpirun` for the data-parallel training tests (Tests/cli/
-test_mpi_train.py, test_mpi_train_voice.py, test_mpi_train_enhancer.py, test_mpi_train_prior.py): the environment mpirun
-needs here, two ranks with the same or different arguments, a job one of whose ranks is killed
-mid-run, and the checks the three commands pass alike. Imported by name (pytest puts Tests/cli
+test_mpi_train.py, test_mpi_train_voice.py, test_mpi_train_enhancer.py, test_mpi_train_prior.py):
+the environment mpirun needs here, two ranks with the same or different arguments, a job one of
+whose ranks is killed mid-run, and the checks the four commands pass alike. Imported by name (pytest puts Tests/cli
 on sys.path for the tests of this folder)."""
 import contextlib
 import os
