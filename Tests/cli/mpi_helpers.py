@@ -90,6 +90,13 @@ def two_ranks_then_one_process(two_ranks, one_process):
     run_in_one_process([*one_process, "--resume"])
 
 
+def assert_job_refused(result, message, output):
+    """The finished job `result` failed saying `message` on stderr and wrote no `output`."""
+    assert result.returncode != 0, "the job must fail: " + result.stdout
+    assert message in result.stderr, result.stderr
+    assert not os.path.exists(output), f"{output} was written by a job that failed"
+
+
 def assert_disagreeing_ranks_refused(first, second, message, output):
     """Rank 0 runs `first`, rank 1 `second` (the same training but for the seed): the job must
     fail saying `message` and write no `output`."""

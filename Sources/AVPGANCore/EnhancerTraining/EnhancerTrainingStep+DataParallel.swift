@@ -6,29 +6,8 @@
 /// of every network. Every loss is a mean over the batch's images, so the sums are the global
 /// batch's gradients and losses: weights, EMA, checkpoints and the reported losses are the same
 /// on every rank, and equal the one-process run's to float summation order.
-extension EnhancerTrainingStep {
-    /// Makes this step one rank of a data-parallel run. Collective: every rank calls it at the
-    /// same point with a step in the same state; `state` is what the caller knows must agree
-    /// (for a session, its checkpoint bytes: weights, Adam, EMA, generator, sampler, data), and
-    /// any difference throws on every rank with the same message.
-    func distribute(over reducer: GradientReducer, state: [UInt8]) throws {
-        try FaceTrainerRanks.join(reducer, state: state)
-        self.reducer = reducer
-    }
-
-    /// The rows of a global batch of `batch` this rank computes (all of them when it trains alone).
-    func rows(batch: Int) throws -> [Int] {
-        guard let reducer else { return Array(0..<batch) }
-        return try EnhancerBatchShare.rows(batch: batch, group: discriminator?.config.stddevGroup, rank: reducer.rank, size: reducer.size)
-    }
-
-    /// Replaces `parameters`' gradients and `losses` by their sums over the ranks, each rank's
-    /// scaled by `weight` (its rows / the global batch's): the global batch's means. Nothing
-    /// when training alone.
-    func reduceAcrossRanks(_ parameters: OptimizedParameters?, losses: inout [String: Float], weight: Float) throws {
-        guard let reducer else { return }
-        try FaceTrainerRanks.sum(parameters, losses: &losses, weight: weight, over: reducer, buffer: reduction)
-    }
+extension EnhancerTrainingStep: FaceTrainerRanks {
+    var stddevGroup: Int? { discriminator?.config.stddevGroup }
 
     /// Floats one data-parallel step sends through the reducer (every trained tensor's gradient
     /// once, plus the losses), for reports.

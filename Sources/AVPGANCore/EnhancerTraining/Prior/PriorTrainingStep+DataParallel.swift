@@ -14,22 +14,8 @@
 /// Weights, Adam, EMA, the running mean path length, checkpoints and the reported losses are
 /// then the same on every rank, and equal one process's on the whole batch to float summation
 /// order.
-extension PriorTrainingStep {
-    /// Makes this step one rank of a data-parallel run. Collective: every rank calls it at the
-    /// same point; `state` is what must agree (for a session, its checkpoint bytes), and any
-    /// difference throws on every rank with the same message.
-    func distribute(over reducer: GradientReducer, state: [UInt8]) throws {
-        try FaceTrainerRanks.join(reducer, state: state)
-        self.reducer = reducer
-    }
-
-    /// The rows of a global batch of `batch` this rank computes, in its order (all of them alone):
-    /// whole groups of the discriminator's minibatch standard deviation. Throws `invalidArgument`
-    /// when there are fewer groups than ranks.
-    func rows(batch: Int) throws -> [Int] {
-        guard let reducer else { return Array(0..<batch) }
-        return try EnhancerBatchShare.rows(batch: batch, group: discriminator.config.stddevGroup, rank: reducer.rank, size: reducer.size)
-    }
+extension PriorTrainingStep: FaceTrainerRanks {
+    var stddevGroup: Int? { discriminator.config.stddevGroup }
 
     /// The rows of a path-length batch of `batch` this rank computes (possibly none).
     func pathRows(batch: Int) -> [Int] {
@@ -43,13 +29,6 @@ extension PriorTrainingStep {
         var sums = values.map { Float($0) }
         try sums.withUnsafeMutableBufferPointer { try reducer.sum($0.baseAddress!, count: $0.count) }
         return sums.map { Double($0) }
-    }
-
-    /// Replaces `parameters`' gradients and `losses` by their sums over the ranks, each rank's
-    /// scaled by `weight`. Nothing alone.
-    func reduceAcrossRanks(_ parameters: OptimizedParameters, losses: inout [String: Float], weight: Float) throws {
-        guard let reducer else { return }
-        try FaceTrainerRanks.sum(parameters, losses: &losses, weight: weight, over: reducer, buffer: reduction)
     }
 
     /// Floats one data-parallel step sends through the reducer at most (every trained tensor's
