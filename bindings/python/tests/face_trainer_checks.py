@@ -1,9 +1,11 @@
 """What the tests of the two face-folder trainers (avpgan.EnhancerTrainer, avpgan.PriorTrainer)
-share: drawn faces to train on, a maker of tiny runs, and the check that a stop and Ctrl-C keep the checkpoint."""
+share: drawn faces to train on, a maker of tiny runs, the check that a stop and Ctrl-C keep the
+checkpoint, and threads as the ranks of a data-parallel run."""
 
 from __future__ import annotations
 
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +57,57 @@ def stop_and_ctrl_c_keep_the_checkpoint(avpgan, make, saved: Path, loss: str) ->
         with pytest.raises(avpgan.InvalidArgumentError, match="busy"):
             t.run(1, progress=lambda done, total, losses: t.step())
         assert loss in t.step(), "the trainer stays usable after a stop, Ctrl-C and a refused call"
+
+
+class ThreadRanks:
+    """Threads as the ranks of a data-parallel run: each rank's ``allreduce`` deposits its values,
+    and every rank adds all deposits in rank order, so all get the same bits."""
+
+    def __init__(self, n: int) -> None:
+        self.barrier = threading.Barrier(n, timeout=120)
+        self.deposits = [None] * n
+
+    def allreduce(self, rank: int):
+        def reduce(values: np.ndarray) -> None:
+            self.deposits[rank] = values.copy()
+            self.barrier.wait()
+            total = self.deposits[0].copy()
+            for other in self.deposits[1:]:
+                total += other
+            self.barrier.wait()
+            values[:] = total
+        return reduce
+
+
+def train_on_two_ranks(make, steps: int, exported) -> list:
+    """Each of two threads makes its rank's trainer with ``make(allreduce, rank)`` (collective),
+    runs ``steps`` steps and exports to ``exported(rank)``; returns both ranks' losses, failing
+    the test when a rank raised, when the ranks report different losses, or when rank 1 wrote
+    its export (rank 0 alone writes)."""
+    ranks, results, errors = ThreadRanks(2), [None, None], [None, None]
+
+    def rank(r: int) -> None:
+        try:
+            with make(ranks.allreduce(r), r) as t:
+                results[r] = t.run(steps)
+                t.export(exported(r))
+        except BaseException as e:  # noqa: B902 - reported below
+            errors[r] = e
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [None, None], f"a rank failed: {errors}"
+    assert results[0] == results[1], "the two ranks report different losses"
+    assert Path(exported(0)).exists() and not Path(exported(1)).exists(), "rank 0 alone writes the exported file"
+    return results[0]
+
+
+def worst_relative_difference(single: list, ranks: list) -> float:
+    """The largest relative difference of the losses of two runs, step by step (the same terms)."""
+    worst = 0.0
+    for a, b in zip(single, ranks, strict=True):
+        assert set(a) == set(b), (a, b)
+        worst = max([worst] + [abs(a[k] - b[k]) / max(abs(a[k]), 1e-3) for k in a])
+    return worst

@@ -6,13 +6,13 @@ data-parallel ranks equal to one process on the whole batch."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from face_trainer_checks import draw_face, faces, maker, stop_and_ctrl_c_keep_the_checkpoint
+from face_trainer_checks import (ThreadRanks, draw_face, faces, maker, stop_and_ctrl_c_keep_the_checkpoint,
+                                 train_on_two_ranks, worst_relative_difference)
 
 REPO = Path(__file__).resolve().parents[3]
 VGG = REPO / "Tests" / "Fixtures" / "enhancer-step" / "vgg19-w32.safetensors"
@@ -106,26 +106,6 @@ def test_refusals_say_what_is_wrong(avpgan_module, tiny, tmp_path):
         E.EnhancerTrainer(None)
 
 
-class ThreadRanks:
-    """Threads as the ranks of a data-parallel run: each rank's ``allreduce`` deposits its values,
-    and every rank adds all deposits in rank order, so all get the same bits."""
-
-    def __init__(self, n: int) -> None:
-        self.barrier = threading.Barrier(n, timeout=120)
-        self.deposits = [None] * n
-
-    def allreduce(self, rank: int):
-        def reduce(values: np.ndarray) -> None:
-            self.deposits[rank] = values.copy()
-            self.barrier.wait()
-            total = self.deposits[0].copy()
-            for other in self.deposits[1:]:
-                total += other
-            self.barrier.wait()
-            values[:] = total
-        return reduce
-
-
 def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path):
     """Two threads as ranks, each computing 4 of the 8 faces of every step, report the losses of
     one trainer on the whole batch (relative 1e-4, as Tests/cli/test_mpi_train_enhancer.py), and
@@ -135,29 +115,11 @@ def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path)
     args = dict(widths="tiny", batch_size=8, seed=5, validation_fraction=0.1, sheet_rows=0)
     with E.EnhancerTrainer.create(data, **args) as alone:
         single = alone.run(2)
-    ranks, results, errors = ThreadRanks(2), [None, None], [None, None]
-
-    def rank(r: int) -> None:
-        try:
-            with E.EnhancerTrainer.create(data, allreduce=ranks.allreduce(r), rank=r, n_ranks=2, **args) as t:
-                results[r] = t.run(2)
-                t.export(tmp_path / f"rank{r}.safetensors")
-        except BaseException as e:  # noqa: B902 - reported below
-            errors[r] = e
-    threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [None, None], f"a rank failed: {errors}"
-    assert results[0] == results[1], "the two ranks report different losses"
-    for a, b in zip(single, results[0]):
-        assert set(a) == set(b), (a, b)
-        worst = max(abs(a[k] - b[k]) / max(abs(a[k]), 1e-3) for k in a)
-        assert worst <= 1e-4, f"two ranks differ from one process by {worst} (relative): {a} against {b}"
-    assert (tmp_path / "rank0.safetensors").exists() and not (tmp_path / "rank1.safetensors").exists(), \
-        "rank 0 alone writes the exported enhancer"
+    ranks = train_on_two_ranks(lambda allreduce, r: E.EnhancerTrainer.create(data, allreduce=allreduce, rank=r, n_ranks=2, **args),
+                               2, lambda r: tmp_path / f"rank{r}.safetensors")
+    worst = worst_relative_difference(single, ranks)
+    assert worst <= 1e-4, f"two ranks differ from one process by {worst} (relative)"
     with pytest.raises(ValueError, match="needs allreduce"):
         E.EnhancerTrainer.create(data, n_ranks=2, **args)
     with pytest.raises(E.InvalidArgumentError, match="at least 8"):
-        E.EnhancerTrainer.create(data, allreduce=ranks.allreduce(0), rank=0, n_ranks=2, **dict(args, batch_size=4))
+        E.EnhancerTrainer.create(data, allreduce=ThreadRanks(2).allreduce(0), rank=0, n_ranks=2, **dict(args, batch_size=4))

@@ -19,6 +19,10 @@ import Glibc
 /// - a stop request that saves and ends; a non-finite loss ends the run without saving over
 ///   the last good checkpoint (`Outcome.diverged`).
 /// At the end, `export` writes the EMA generator as a prior file (`PriorFile`).
+/// With a `GradientReducer` it is one rank of a data-parallel session
+/// (`PriorTrainingStep+DataParallel`): every rank draws the same batches and steps alike, a stop
+/// is agreed so that all ranks stop after the same step, and rank 0 alone writes the
+/// checkpoints, the log, the sheets and the exported file.
 public final class PriorTrainingSession {
     public struct Options: Sendable {
         /// The step count to reach (a resumed run counts from its checkpoint's step).
@@ -96,10 +100,23 @@ public final class PriorTrainingSession {
     let samplerSeed: UInt64
     let recipeSeed: UInt64
     let record: TrainingSessionRecord
+    /// The ranks of a data-parallel session, nil alone.
+    public let reducer: GradientReducer?
+    /// This process writes (rank 0, or the only process).
+    public var isLead: Bool { (reducer?.rank ?? 0) == 0 }
+    /// The rows of each global batch this rank computes (all of them alone).
+    public var rows: [Int] { (try? trainer.rows(batch: batchSize)) ?? [] }
+    /// Floats each data-parallel step adds up over the ranks (at most).
+    public var reducedFloatsPerStep: Int { trainer.reducedFloatsPerStep }
 
     /// Checks the options, reads the faces, makes the checkpoint folder, and starts a new run
     /// from `recipe` or continues the checkpoint.
-    public init(faces folder: String, options: Options, recipe: Recipe = Recipe()) throws {
+    /// With a `reducer`, this is one rank of a data-parallel session (collective): every rank
+    /// must be given the same options, recipe, faces and checkpoint (and the same `fingerprint`
+    /// of what else the caller knows, such as its command line), which is checked; the batch
+    /// must give each rank whole groups of the discriminator (`EnhancerBatchShare`).
+    public init(faces folder: String, options: Options, recipe: Recipe = Recipe(), reducer: GradientReducer? = nil,
+                fingerprint: String = "") throws {
         guard options.steps >= 0, options.checkpointEvery >= 1, (0...256).contains(options.sheetSamples),
               options.truncation.isFinite, options.batchSize.map({ (1...4096).contains($0) }) ?? true else {
             throw AVPGANError.invalid("steps is \(options.steps), batch size \(options.batchSize.map(String.init) ?? "default"), checkpoint interval \(options.checkpointEvery), sheet samples \(options.sheetSamples), truncation \(options.truncation); expected steps >= 0, batch size 1...4096, interval >= 1, samples 0...256, a finite truncation")
@@ -145,7 +162,13 @@ public final class PriorTrainingSession {
         config = trainer.config
         firstStep = trainer.stepCount
         record = TrainingSessionRecord(directory: dir, checkpointName: Self.checkpointName, logPath: options.logPath, logName: Self.logName,
-                                       firstStep: firstStep)
+                                       firstStep: firstStep, writes: (reducer?.rank ?? 0) == 0)
+        self.reducer = reducer
+        if let reducer {
+            _ = try EnhancerBatchShare.rows(batch: batchSize, group: trainer.discriminator.config.stddevGroup, rank: reducer.rank,
+                                            size: reducer.size)
+            try trainer.distribute(over: reducer, state: Array(fingerprint.utf8) + checkpoint())
+        }
         try record.open(resumed: options.resume)
     }
 
@@ -181,8 +204,9 @@ public final class PriorTrainingSession {
         return trainer.checkpoint(metadata: state.metadata(key: Self.metadataKey))
     }
 
-    /// Writes the EMA generator as a prior file.
+    /// Writes the EMA generator as a prior file (rank 0 alone in a data-parallel session).
     public func export(to path: String) throws {
+        guard isLead else { return }
         try FileIO.write(trainer.priorFile(), to: path)
     }
 }
@@ -190,8 +214,6 @@ public final class PriorTrainingSession {
 /// The prior's part of the face-folder sessions' loop: a step on the batch's real faces, and at
 /// a checkpoint the sample sheet.
 extension PriorTrainingSession: FaceSessionLoop {
-    /// The prior trains alone.
-    var reducer: GradientReducer? { nil }
     var schedule: (steps: Int, every: Int) { (options.steps, options.checkpointEvery) }
     var hasNonFiniteLoss: Bool { trainer.nonFiniteLoss != nil }
 
