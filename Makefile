@@ -106,6 +106,8 @@ test-c: build venv
 	build/tests/test_voice_data_parallel build/tests/train-data
 	cc $(CFLAGS_STRICT) -pthread Tests/c/test_enhancer_data_parallel.c Tests/c/thread_ranks.c Tests/c/api/drawn_faces.c -o build/tests/test_enhancer_data_parallel -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	build/tests/test_enhancer_data_parallel
+	cc $(CFLAGS_STRICT) -pthread Tests/c/test_prior_data_parallel.c Tests/c/thread_ranks.c Tests/c/api/drawn_faces.c -o build/tests/test_prior_data_parallel -L$(LIBDIR) -lavpgan -lm -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	build/tests/test_prior_data_parallel
 	# The same hook with real MPI: examples/c/train_mpi.c under mpirun -np 2.
 	mpicc $(CFLAGS_STRICT) examples/c/train_mpi.c -o build/tests/train_mpi -L$(LIBDIR) -lavpgan -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 	rm -f build/tests/train_mpi.safetensors

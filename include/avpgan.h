@@ -1217,6 +1217,27 @@ typedef struct avpgan_prior_trainer_params {
     uint32_t sheet_samples;
     /** The sheets' truncation psi, finite (1, the default: none; toward the mean style). */
     float truncation;
+    /** Data-parallel training over n_ranks processes (or threads), this trainer being rank
+     *  `rank` (0..n_ranks-1), with the meaning and collective rules of avpgan_trainer_params'
+     *  fields of the same names; n_ranks 0 or 1 (the default): alone, and allreduce is unused.
+     *  With n_ranks >= 2 and allreduce set, avpgan_prior_trainer_create and
+     *  avpgan_prior_trainer_load_checkpoint are collective: every rank calls them with the
+     *  same params (but its own rank) and they fail on every rank (AVPGAN_E_INVALID_ARGUMENT)
+     *  unless all ranks hold the same networks, optimizer state, faces and batch position. The
+     *  batch must give each rank whole groups of the discriminator (batch_size a multiple of
+     *  4 * n_ranks). avpgan_prior_trainer_step and avpgan_prior_trainer_run draw the same real
+     *  faces and random codes on every rank, each rank computes its own faces (and its share
+     *  of the path-length term's), and the gradients are summed through allreduce before
+     *  every optimizer step, so all ranks keep identical networks and report the whole
+     *  batch's losses; they are collective too, and an abort callback that fires on any rank
+     *  stops every rank after the same step. Rank 0 alone writes into checkpoint_dir;
+     *  avpgan_prior_trainer_save and _export are not collective: call them on one rank
+     *  (export writes on rank 0 only). (A struct_size from before these fields, up to
+     *  truncation, trains alone.) */
+    avpgan_allreduce_fn allreduce;
+    void *allreduce_user_data;
+    uint32_t rank;
+    uint32_t n_ranks;
 } avpgan_prior_trainer_params;
 
 /** Fills *params with defaults; struct_size is sizeof(avpgan_prior_trainer_params). */

@@ -2,8 +2,8 @@ import AVPGANCore
 import CAVPGAN
 
 /// The C host's communicator as the core's `GradientReducer`: the `allreduce` field of
-/// `avpgan_trainer_params`, `avpgan_voice_training_params` or `avpgan_enhancer_trainer_params`, with its user data, rank and
-/// number of ranks.
+/// `avpgan_trainer_params`, `avpgan_voice_training_params`, `avpgan_enhancer_trainer_params` or
+/// `avpgan_prior_trainer_params`, with its user data, rank and number of ranks.
 final class CallbackReducer: GradientReducer {
     let rank: Int
     let size: Int
@@ -21,6 +21,10 @@ final class CallbackReducer: GradientReducer {
     }
 
     static func from(_ p: avpgan_enhancer_trainer_params) throws -> CallbackReducer? {
+        try from(allreduce: p.allreduce, userData: p.allreduce_user_data, rank: p.rank, ranks: p.n_ranks)
+    }
+
+    static func from(_ p: avpgan_prior_trainer_params) throws -> CallbackReducer? {
         try from(allreduce: p.allreduce, userData: p.allreduce_user_data, rank: p.rank, ranks: p.n_ranks)
     }
 

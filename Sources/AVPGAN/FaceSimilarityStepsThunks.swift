@@ -34,10 +34,8 @@ public func avpgan_face_similarity_portraits(_ handle: OpaquePointer?, _ recordi
                                              _ buffer: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
                                              _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
-        let model = try generatorModel(handle, "model")
-        let paths = try pathList(recordings, nRecordings)
-        let p = try Argument.params(try Argument.require(params, "params"), defaults: defaultPortraitsParams,
-                                    minimumSize: portraitsParamsSize, name: "params")
+        let (model, paths, p) = try recordsStepArguments(handle, recordings, nRecordings, params, defaults: defaultPortraitsParams,
+                                                         minimumSize: portraitsParamsSize)
         let seconds = try evaluationLengths(p.seconds, p.n_seconds)
         let one = FaceSimilarityRecords.recordSize(lengths: seconds.count, imageSize: model.imageSize)
         try fillRecords("portraits", recordSize: one, count: nRecordings, into: buffer, capacity: capacity, needed: needed) {

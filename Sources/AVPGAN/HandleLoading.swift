@@ -6,9 +6,7 @@ import AVPGANCore
 enum HandleLoading {
     static func file(_ path: UnsafePointer<CChar>?, into out: UnsafeMutablePointer<OpaquePointer?>?,
                      outName: String = "out_model", _ make: (String) throws -> AnyObject) -> Int32 {
-        out?.pointee = nil
-        return CallBoundary.run {
-            let out = try Argument.require(out, outName)
+        create(into: out, outName: outName) { out in
             let path = String(cString: try Argument.require(path, "path"))
             publish(try make(path), out)
         }
@@ -18,9 +16,7 @@ enum HandleLoading {
     /// `outName`: the out-parameter's name in the header, for the NULL message.
     static func buffer(_ data: UnsafeRawPointer?, size: Int, limit: Int, what: String,
                        into out: UnsafeMutablePointer<OpaquePointer?>?, outName: String = "out_model", _ make: ([UInt8]) throws -> AnyObject) -> Int32 {
-        out?.pointee = nil
-        return CallBoundary.run {
-            let out = try Argument.require(out, outName)
+        create(into: out, outName: outName) { out in
             let data = try Argument.require(data, "data")
             try Argument.size(size, "size")
             guard size <= limit else {
@@ -28,6 +24,15 @@ enum HandleLoading {
             }
             publish(try make(Array(UnsafeRawBufferPointer(start: data, count: size))), out)
         }
+    }
+
+    /// The body of a thunk that makes a handle into `*out`: `*out` is cleared first (so a
+    /// failed call leaves NULL there), `out` must not be NULL (named `outName` in the error),
+    /// and `make` runs inside `CallBoundary.run`, storing the handle through the pointer it is given.
+    static func create(into out: UnsafeMutablePointer<OpaquePointer?>?, outName: String,
+                       _ make: (UnsafeMutablePointer<OpaquePointer?>) throws -> Void) -> Int32 {
+        out?.pointee = nil
+        return CallBoundary.run { try make(try Argument.require(out, outName)) }
     }
 
     private static func publish(_ object: AnyObject, _ out: UnsafeMutablePointer<OpaquePointer?>) {

@@ -37,10 +37,8 @@ public func avpgan_pixel_retrieval_embeddings(_ handle: OpaquePointer?, _ record
                                               _ buffer: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
                                               _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
     CallBoundary.run {
-        let model = try generatorModel(handle, "model")
-        let paths = try pathList(recordings, nRecordings)
-        let p = try Argument.params(try Argument.require(params, "params"), defaults: defaultEmbeddingsParams,
-                                    minimumSize: embeddingsParamsSize, name: "params")
+        let (model, paths, p) = try recordsStepArguments(handle, recordings, nRecordings, params, defaults: defaultEmbeddingsParams,
+                                                         minimumSize: embeddingsParamsSize)
         if let dir = p.cache_dir { _ = try DatasetArguments.string(dir, "params.cache_dir") }  // a size query checks it too
         let one = PixelRetrievalRecords.recordSize(embedDim: model.embedDim)
         try fillRecords("embeddings", recordSize: one, count: nRecordings, into: buffer, capacity: capacity, needed: needed) {

@@ -8,6 +8,9 @@ import CAVPGAN
 typealias PriorTrainerHandle = SessionTrainerHandle<PriorTrainingSession>
 
 private let priorParamsSize = MemoryLayout<avpgan_prior_trainer_params>.stride
+/// The size of the first released params (up to truncation): a caller built against it gets
+/// the defaults (alone) for the data-parallel fields.
+private let firstPriorParamsSize = MemoryLayout<avpgan_prior_trainer_params>.offset(of: \avpgan_prior_trainer_params.allreduce)!
 private let priorInfoSize = MemoryLayout<avpgan_prior_trainer_info>.stride
 
 /// The losses of a prior step in avpgan_prior_loss order, under upstream's log names.
@@ -19,14 +22,15 @@ private let defaultPriorTrainerParams: avpgan_prior_trainer_params = {
     return avpgan_prior_trainer_params(
         struct_size: priorParamsSize, faces_dir: nil, checkpoint_dir: nil, size: 0, widths: Int32(AVPGAN_ENHANCER_WIDTHS_SMALL.rawValue),
         lr: PriorTrainingSettings().generatorLR, seed: recipe.seed, batch_size: 0, checkpoint_every: UInt32(options.checkpointEvery),
-        sheet_samples: UInt32(options.sheetSamples), truncation: options.truncation)
+        sheet_samples: UInt32(options.sheetSamples), truncation: options.truncation, allreduce: nil, allreduce_user_data: nil, rank: 0,
+        n_ranks: 0)
 }()
 
 /// The session's options and recipe from a caller's params (checked by name; the session checks the rest).
 private enum PriorTrainerArguments {
     static func params(_ pointer: UnsafePointer<avpgan_prior_trainer_params>?) throws -> avpgan_prior_trainer_params {
-        try Argument.params(try Argument.require(pointer, "params"), defaults: defaultPriorTrainerParams, minimumSize: priorParamsSize,
-                            name: "params")
+        try Argument.params(try Argument.require(pointer, "params"), defaults: defaultPriorTrainerParams,
+                            minimumSize: firstPriorParamsSize, name: "params")
     }
 
     static func options(_ p: avpgan_prior_trainer_params) throws -> PriorTrainingSession.Options {
@@ -56,8 +60,12 @@ private enum PriorTrainerArguments {
     }
 }
 
-private func publish(_ session: PriorTrainingSession, _ out: UnsafeMutablePointer<OpaquePointer?>) {
-    PriorTrainerHandle.publish(session, cName: "avpgan_prior_trainer", lossNames: priorLossNames, out)
+/// A new session on `faces` as the handle's (one rank of a data-parallel run with a reducer).
+private func publish(faces: String, options: PriorTrainingSession.Options, recipe: PriorTrainingSession.Recipe = .init(),
+                     _ p: avpgan_prior_trainer_params, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
+    let reducer = try CallbackReducer.from(p)
+    let session = try PriorTrainingSession(faces: faces, options: options, recipe: recipe, reducer: reducer)
+    PriorTrainerHandle.publish(session, cName: "avpgan_prior_trainer", lossNames: priorLossNames, ranks: reducer?.size ?? 1, out)
 }
 
 @_cdecl("avpgan_prior_loss_name")
@@ -67,7 +75,7 @@ public func avpgan_prior_loss_name(_ loss: Int32) -> UnsafePointer<CChar>? {
 
 @_cdecl("avpgan_prior_trainer_params_init")
 public func avpgan_prior_trainer_params_init(_ params: UnsafeMutablePointer<avpgan_prior_trainer_params>?, _ size: Int) -> Int32 {
-    ParamsInit.fill(params, size: size, defaults: defaultPriorTrainerParams, minimumSize: priorParamsSize)
+    ParamsInit.fill(params, size: size, defaults: defaultPriorTrainerParams, minimumSize: firstPriorParamsSize)
 }
 
 @_cdecl("avpgan_prior_trainer_create")
@@ -78,8 +86,7 @@ public func avpgan_prior_trainer_create(_ params: UnsafePointer<avpgan_prior_tra
         let out = try Argument.require(out, "out_trainer")
         let p = try PriorTrainerArguments.params(params)
         let faces = try DatasetArguments.string(p.faces_dir, "params.faces_dir")
-        publish(try PriorTrainingSession(faces: faces, options: try PriorTrainerArguments.options(p),
-                                         recipe: try PriorTrainerArguments.recipe(p)), out)
+        try publish(faces: faces, options: try PriorTrainerArguments.options(p), recipe: try PriorTrainerArguments.recipe(p), p, out)
     }
 }
 
@@ -94,7 +101,7 @@ public func avpgan_prior_trainer_load_checkpoint(_ path: UnsafePointer<CChar>?, 
         let faces = try DatasetArguments.string(p.faces_dir, "params.faces_dir")
         var options = try PriorTrainerArguments.options(p)
         (options.resume, options.resumeFrom) = (true, path)
-        publish(try PriorTrainingSession(faces: faces, options: options), out)
+        try publish(faces: faces, options: options, p, out)
     }
 }
 

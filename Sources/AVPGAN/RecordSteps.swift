@@ -27,6 +27,18 @@ func pathList(_ recordings: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int)
     return try list.enumerated().map { try DatasetArguments.string($1, "recordings[\($0)]") }
 }
 
+/// What a records step (avpgan_face_similarity_portraits, avpgan_pixel_retrieval_embeddings)
+/// checks first, in this order: the model (a generator, `handle`), the `count` recordings, and
+/// its params, which must not be NULL (a struct of at least `minimumSize` bytes; fields it
+/// predates take `defaults`).
+func recordsStepArguments<P>(_ handle: OpaquePointer?, _ recordings: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int,
+                             _ params: UnsafePointer<P>?, defaults: P, minimumSize: Int) throws -> (model: Model, paths: [String], params: P) {
+    let model = try generatorModel(handle, "model")
+    let paths = try pathList(recordings, count)
+    let p = try Argument.params(try Argument.require(params, "params"), defaults: defaults, minimumSize: minimumSize, name: "params")
+    return (model, paths, p)
+}
+
 /// Answers a records step: `count` records of `recordSize` bytes each, made by `make` into the
 /// caller's buffer once it is known to hold them all (a NULL buffer is a size query, answered in
 /// `needed` as every other buffer is). `what` names the records in the messages.

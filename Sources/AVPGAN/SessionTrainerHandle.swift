@@ -14,7 +14,7 @@ protocol SteppedTrainingSession: AnyObject {
     associatedtype Report: SteppedTrainingReport
     var step: Int { get }
     var checkpointPath: String? { get }
-    func train(until: Int?, onStep: (Report) -> Void, shouldStop: () -> Bool) throws -> EnhancerTrainingSession.Outcome
+    func train(until: Int?, onStep: (Report) -> Void, shouldStop: () -> Bool) throws -> TrainingSessionOutcome
     func checkpoint() -> [UInt8]
     func export(to path: String) throws
 }

@@ -111,9 +111,7 @@ public func avpgan_trainer_params_init(_ params: UnsafeMutablePointer<avpgan_tra
 @_cdecl("avpgan_trainer_create")
 public func avpgan_trainer_create(_ params: UnsafePointer<avpgan_trainer_params>?,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_trainer")
+    HandleLoading.create(into: out, outName: "out_trainer") { out in
         let p = try trainerParams(try Argument.require(params, "params"))
         guard let arch = Architecture.allCases.first(where: { $0.code == p.arch }) else {
             throw AVPGANError(.invalidArgument, "params.arch is \(p.arch), not an avpgan_arch value")
@@ -150,9 +148,7 @@ public func avpgan_trainer_create(_ params: UnsafePointer<avpgan_trainer_params>
 @_cdecl("avpgan_trainer_load_checkpoint")
 public func avpgan_trainer_load_checkpoint(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_trainer_params>?,
                                            _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_trainer")
+    HandleLoading.create(into: out, outName: "out_trainer") { out in
         let path = try string(path, "path")
         let p = try trainerParams(params)
         let data = try dataset(p, required: false)

@@ -186,7 +186,9 @@ extension CommandHelp {
             nesting); one is held out. At each checkpoint a sheet of samples from fixed random \
             codes goes to D/samples. Ctrl-C writes a checkpoint and stops; --resume continues \
             bit-identically. A loss that is not finite stops the run (exit 3), keeping the last \
-            checkpoint.
+            checkpoint. Started by mpirun -np N (or srun -n N), the copies train data-parallel, \
+            each on whole groups of 4 faces of every batch (so --batch is at least 4N), as one \
+            process would; rank 0 prints and writes.
             """,
             options: [
                 O("--faces", "DIR", "aligned square faces of one size"),

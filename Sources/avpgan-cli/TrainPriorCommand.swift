@@ -6,16 +6,17 @@ import Glibc
 /// `avpgan train-prior`: parses the options and runs a `PriorTrainingSession` (basicsr's
 /// StyleGAN2 training on a face folder, with checkpoints, resume, sample sheets and a JSONL
 /// log), with Ctrl-C and progress on the terminal (`TrainingConsole`); writes the EMA generator
-/// as a face-prior file for `train-enhancer --prior`.
+/// as a face-prior file for `train-enhancer --prior`. Under mpirun/srun with several ranks it
+/// trains data-parallel (`PriorTrainingStep+DataParallel`): rank 0 prints and writes.
 enum TrainPriorCommand {
     /// Options that describe a new run; a resumed run takes them from its checkpoint (and says so).
     static let recipeOptions = ["--size", "--widths", "--lr", "--seed"]
 
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
+        let console = try TrainingConsole()
+        console.silenceFollowers()
         guard let faces = o.values["--faces"] else { fail("train-prior needs --faces DIR (aligned square faces)", code: 2) }
         guard let output = o.values["-o"] else { fail("train-prior needs -o PRIOR.safetensors", code: 2) }
-        let console = try TrainingConsole()
-        if console.group != nil { fail("train-prior runs in one process, not data-parallel: start it without mpirun/srun", code: 2) }
         var options = PriorTrainingSession.Options()
         options.readSchedule(o, flags: flags)
         options.batchSize = o.values["--batch"].map { _ in o.integer("--batch", default: 4) }
@@ -37,11 +38,14 @@ enum TrainPriorCommand {
         recipe.seed = UInt64(truncatingIfNeeded: o.integer("--seed", default: 1))
         if o.values["--threads"] != nil { try Threads.set(o.integer("--threads", default: 0)) }
 
-        let session = try PriorTrainingSession(faces: faces, options: options, recipe: recipe)
+        let session = try PriorTrainingSession(faces: faces, options: options, recipe: recipe, reducer: console.group,
+                                               fingerprint: CommandLine.arguments.joined(separator: "\u{1}"))
+        console.sayShared(prior: session)
         let c = session.config, first = session.step
         print("training a \(c.outSize) px face prior (num_style_feat \(c.styleDim), num_mlp \(c.mlpLayers), channel_multiplier \(c.channelMultiplier), narrow \(c.narrow)) on \(session.faces.training.count) faces, batch \(session.batchSize), steps \(first)..<\(options.steps)")
         fflush(stdout)
         TrainingConsole.stopOnSignals()
+        let start = Bench.now()
         let shown = ["l_d", "l_g", "real_score", "fake_score"]
         let outcome = try session.train(onStep: { r in
             if console.tty {
@@ -50,6 +54,7 @@ enum TrainPriorCommand {
             }
         }, shouldStop: { stopRequested != 0 })
         if console.tty { fputs("\n", stderr) }
+        console.sayCommunication(since: start, first: first, step: session.step, reducedFloats: session.reducedFloatsPerStep, reduced: "bytes reduced")
         switch outcome {
         case .diverged(let step, let message, _):
             fputs("avpgan: train-prior stopped at step \(step): a loss is not finite: \(message). No prior was written; lower --lr or check the faces.\n", stderr)

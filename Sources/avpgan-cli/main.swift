@@ -13,6 +13,13 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
     exit(code)
 }
 
+/// Exits with `code` after ending this process's part of an MPI job, if any (the commands that
+/// may run data-parallel): a data-parallel run leaves its MPI job cleanly.
+func exitEndingMPI(_ code: Int32) -> Never {
+    MPIProcessGroup.current?.finalize()
+    exit(code)
+}
+
 /// The options and positional arguments of one command, parsed against its entry in the
 /// command table (CommandHelp+Commands.swift): `--name value` options, value-less flags,
 /// positionals. An option whose value may be left out takes the next argument only when it
@@ -262,29 +269,17 @@ do {
     case "features":
         exit(try PortraitCommands.features(o, flags: o.flags))
     case "train":
-        let code = try TrainCommand.run(o, flags: o.flags)
-        MPIProcessGroup.current?.finalize()  // a data-parallel run leaves its MPI job cleanly
-        exit(code)
+        exitEndingMPI(try TrainCommand.run(o, flags: o.flags))
     case "eval":
-        let code = try FaceEvalCommand.run(o)
-        MPIProcessGroup.current?.finalize()
-        exit(code)
+        exitEndingMPI(try FaceEvalCommand.run(o))
     case "pixel-retrieval":
-        let code = try EvaluateCommand.run(o)
-        MPIProcessGroup.current?.finalize()
-        exit(code)
+        exitEndingMPI(try EvaluateCommand.run(o))
     case "train-voice":
-        let code = try TrainVoiceCommand.run(o, flags: o.flags)
-        MPIProcessGroup.current?.finalize()
-        exit(code)
+        exitEndingMPI(try TrainVoiceCommand.run(o, flags: o.flags))
     case "train-enhancer":
-        let code = try TrainEnhancerCommand.run(o, flags: o.flags)
-        MPIProcessGroup.current?.finalize()  // a data-parallel run leaves its MPI job cleanly
-        exit(code)
+        exitEndingMPI(try TrainEnhancerCommand.run(o, flags: o.flags))
     case "train-prior":
-        let code = try TrainPriorCommand.run(o, flags: o.flags)
-        MPIProcessGroup.current?.finalize()
-        exit(code)
+        exitEndingMPI(try TrainPriorCommand.run(o, flags: o.flags))
     case "synth-data":
         exit(try SynthData.run(o))
     case "embed":

@@ -44,6 +44,14 @@ final class ThreadReducer: GradientReducer, @unchecked Sendable {
         pthread_barrier_wait(&shared.barrier)
         values.update(from: total, count: count)
     }
+
+    /// Runs `body(rank, reducer)` on two threads, one per rank, and returns the results in rank order.
+    static func onTwoRanks<T>(_ body: @escaping (Int, ThreadReducer) throws -> T) throws -> [T] {
+        let reducers = group(2)
+        nonisolated(unsafe) var results: [Result<T, Error>] = Array(repeating: .failure(AVPGANError.invalid("not run")), count: 2)
+        DispatchQueue.concurrentPerform(iterations: 2) { rank in results[rank] = Result { try body(rank, reducers[rank]) } }
+        return try results.map { try $0.get() }
+    }
 }
 
 /// Data-parallel training: two ranks on halves of a global batch train as one process on the

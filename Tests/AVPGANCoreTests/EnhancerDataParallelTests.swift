@@ -13,16 +13,8 @@ import Glibc
 final class EnhancerDataParallelTests: XCTestCase {
     typealias Step = EnhancerTrainingStepTests
 
-    /// Runs `body(rank)` on two threads, one per rank, and returns the results in rank order.
-    func onTwoRanks<T>(_ body: @escaping (Int, ThreadReducer) throws -> T) throws -> [T] {
-        let reducers = ThreadReducer.group(2)
-        nonisolated(unsafe) var results: [Result<T, Error>] = Array(repeating: .failure(AVPGANError.invalid("not run")), count: 2)
-        DispatchQueue.concurrentPerform(iterations: 2) { rank in results[rank] = Result { try body(rank, reducers[rank]) } }
-        return try results.map { try $0.get() }
-    }
-
     /// The largest |a − b| over the largest |b| of all of `names` in two tensor sets.
-    func relative(_ a: [String: FloatStorage], _ b: [String: FloatStorage], _ names: [String]) -> Float {
+    static func relative(_ a: [String: FloatStorage], _ b: [String: FloatStorage], _ names: [String]) -> Float {
         var d: Float = 0, scale: Float = 0
         for n in names {
             let x = a[n]!.array, y = b[n]!.array
@@ -63,7 +55,7 @@ final class EnhancerDataParallelTests: XCTestCase {
         expected.append(try single.step(batch))
         XCTAssertNotNil(expected[1]["l_d_r1"], "step 2 is an R1 step")
 
-        let ranks = try onTwoRanks { rank, reducer -> (losses: [[String: Float]], gradients: [String: FloatStorage], state: [UInt8]) in
+        let ranks = try ThreadReducer.onTwoRanks { rank, reducer -> (losses: [[String: Float]], gradients: [String: FloatStorage], state: [UInt8]) in
             let t = try Step.trainer(a, seed: 3)
             try t.distribute(over: reducer, state: t.checkpoint())
             let first = try t.step(batch)
@@ -83,7 +75,7 @@ final class EnhancerDataParallelTests: XCTestCase {
         }
         var worstGradient: Float = 0
         for (group, names) in single.gradientGroups {
-            let error = relative(ranks[0].gradients, firstGradients, names)
+            let error = Self.relative(ranks[0].gradients, firstGradients, names)
             worstGradient = max(worstGradient, error)
             XCTAssertLessThanOrEqual(error, 1e-5, "\(group): the 2-rank gradient differs from the whole batch's by \(error) of its largest")
         }
@@ -116,7 +108,7 @@ final class EnhancerDataParallelTests: XCTestCase {
         var straight: [[String: Float]] = []
         XCTAssertEqual(try session("one", root: root, steps: 3).train(onStep: { straight.append($0.losses) }), .finished)
 
-        let stopped = try onTwoRanks { rank, reducer -> (EnhancerTrainingSession.Outcome, Int) in
+        let stopped = try ThreadReducer.onTwoRanks { rank, reducer -> (EnhancerTrainingSession.Outcome, Int) in
             let s = try self.session("two", root: root, steps: 3, reducer: reducer)
             var asked = 0
             let outcome = try s.train(shouldStop: { asked += 1; return rank == 1 && asked == 3 })
@@ -125,7 +117,7 @@ final class EnhancerDataParallelTests: XCTestCase {
         XCTAssertEqual(stopped.map(\.0), [.stopped, .stopped], "a stop asked on rank 1 stops both ranks")
         XCTAssertEqual(stopped.map(\.1), [2, 2], "both ranks stop after the same step")
         var resumedLosses: [[[String: Float]]] = [[], []]
-        let finished = try onTwoRanks { rank, reducer -> EnhancerTrainingSession.Outcome in
+        let finished = try ThreadReducer.onTwoRanks { rank, reducer -> EnhancerTrainingSession.Outcome in
             let s = try self.session("two", root: root, steps: 3, resume: true, reducer: reducer)
             XCTAssertEqual(s.firstStep, 2, "rank \(rank) resumes from the stop's checkpoint")
             var mine: [[String: Float]] = []

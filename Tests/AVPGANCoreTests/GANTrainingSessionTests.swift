@@ -77,7 +77,8 @@ final class GANTrainingSessionTests: XCTestCase {
     }
 
     /// Judged from step 3, a fresh generator's faces are all alike: collapse at step 3, so the
-    /// checkpoint of step 2 is the last healthy one and the log has the step that raised it.
+    /// checkpoint of step 2 is the last healthy one and the log has the step that raised it;
+    /// resumed from that checkpoint, the log goes on from step 2 (one line per step).
     func testStopOnCollapseKeepsTheLastHealthyCheckpoint() throws {
         let s = try session("C", steps: 10, stopOnCollapse: true, warmUp: 3)
         var raised: [TrainingHealth.Warning] = []
@@ -87,6 +88,9 @@ final class GANTrainingSessionTests: XCTestCase {
         XCTAssertEqual(try logSteps("C"), [1, 2, 3])
         let kept = try TrainingCheckpoint(bytes: try FileIO.read("\(root)/C/\(GANTrainingSession.checkpointName)"))
         XCTAssertEqual(kept.step, 2, "the collapsed step is not saved over the healthy checkpoint")
+        let resumed = try session("C", steps: 3, resume: true)
+        XCTAssertEqual(try resumed.train(), .finished)
+        XCTAssertEqual(try logSteps("C"), [1, 2, 3], "a resumed run's log drops the lines after its checkpoint's step")
     }
 
     func testOptionsAreChecked() throws {

@@ -1,6 +1,6 @@
 /*
  * data_parallel_checks.h — what the data-parallel test programs (Tests/c/test_data_parallel.c,
- * test_voice_data_parallel.c, test_enhancer_data_parallel.c) check alike: a counted pass or
+ * test_voice_data_parallel.c, test_enhancer_data_parallel.c, test_prior_data_parallel.c) check alike: a counted pass or
  * failure per check (printing the library's last error on a failure), the summary line that is
  * the program's exit status, and how far two ranks' run is from one process's (worst relative
  * loss difference, largest output difference). Header-only: include it in the test program's

@@ -1,195 +1,47 @@
 /* Data-parallel enhancer training (avpgan_enhancer_trainer) through the C API's
- * gradient-reduction hook: two threads play two ranks with an allreduce of their own (a barrier
- * and a shared buffer), each computes half of every batch (whole groups of the face
- * discriminator), and the run equals one trainer on the whole batch to float summation order
- * (relative 1e-4, the tolerance of Tests/cli/test_mpi_train_enhancer.py); rank 0 alone writes;
- * ranks that disagree, a rank outside 0..n_ranks-1, a missing hook and a batch without a whole
- * group per rank are refused with a status and a message; a caller built against the params
- * of before the data-parallel fields trains alone.
+ * gradient-reduction hook, with two threads as ranks: the suite of face_data_parallel.h (two
+ * ranks equal one trainer on the whole batch within 1e-4 relative over 3 steps, rank 0 alone
+ * writes, the params of before the data-parallel fields train alone, refusals) on the enhancer
+ * trainer at tiny widths, 32 px, the perceptual loss off (no VGG file).
  *
  * usage: test_enhancer_data_parallel (makes and removes its own faces under /tmp) */
 #define _XOPEN_SOURCE 700
-#include "avpgan.h"
-#include "api/drawn_faces.h"
-#include "data_parallel_checks.h"
-#include "thread_ranks.h"
+#include "face_data_parallel.h"
 
-#include <ftw.h>
-#include <math.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#define STEPS 3
-#define BATCH 8 /* two groups of 4 for the face discriminator: one per rank */
-#define N AVPGAN_ENHANCER_N_LOSSES
-
-static char faces[1024], ckdir[1100], exported[1100];
-
-static void base_params(avpgan_enhancer_trainer_params *p, uint64_t seed)
+static avpgan_status create(const face_trainer_args *a, void **out)
 {
-    avpgan_enhancer_trainer_params_init(p, sizeof *p);
-    p->faces_dir = faces;
-    p->widths = AVPGAN_ENHANCER_WIDTHS_TINY;
-    p->batch_size = BATCH;
-    p->seed = seed;
-    p->validation_fraction = 0.1;
-    p->sheet_rows = 0;
-}
-
-typedef struct {
-    int rank;
-    uint64_t seed;
-    int train;
-    avpgan_status create_status, run_status, export_status;
-    char create_error[512], run_error[512];
-    float losses[STEPS][N];
-    uint32_t present[STEPS];
-} rank_run;
-
-static void on_progress(uint64_t done, uint64_t total, const float *losses, uint32_t present, void *user)
-{
-    rank_run *run = user;
-    (void)total;
-    if (done >= 1 && done <= STEPS) {
-        memcpy(run->losses[done - 1], losses, sizeof run->losses[0]);
-        run->present[done - 1] = present;
-    }
-}
-
-/* One rank: create (collective), and with run->train run STEPS steps and export. */
-static void *run_rank(void *arg)
-{
-    rank_run *run = arg;
     avpgan_enhancer_trainer_params p;
-    avpgan_enhancer_trainer *t = NULL;
-    base_params(&p, run->seed);
-    p.checkpoint_dir = ckdir;
-    p.checkpoint_every = STEPS;
-    p.allreduce = thread_allreduce;
-    p.allreduce_user_data = &run->rank;
-    p.rank = (uint32_t)run->rank;
-    p.n_ranks = RANKS;
-    run->create_status = avpgan_enhancer_trainer_create(&p, &t);
-    snprintf(run->create_error, sizeof run->create_error, "%s", avpgan_last_error());
-    if (t != NULL && run->train) {
-        run->run_status = avpgan_enhancer_trainer_run(t, STEPS, on_progress, run, NULL, NULL, NULL);
-        snprintf(run->run_error, sizeof run->run_error, "%s", avpgan_last_error());
-        run->export_status = avpgan_enhancer_trainer_export(t, exported);
-    }
-    avpgan_enhancer_trainer_free(t);
-    return NULL;
+    avpgan_enhancer_trainer_params_init(&p, sizeof p);
+    if (a->first_size) p.struct_size = offsetof(avpgan_enhancer_trainer_params, allreduce);
+    p.faces_dir = a->faces;
+    p.checkpoint_dir = a->checkpoint_dir;
+    p.checkpoint_every = 3;
+    p.widths = AVPGAN_ENHANCER_WIDTHS_TINY;
+    p.batch_size = a->batch;
+    p.seed = a->seed;
+    p.validation_fraction = 0.1;
+    p.sheet_rows = 0;
+    p.allreduce = a->allreduce;
+    p.allreduce_user_data = a->allreduce_user_data;
+    p.rank = a->rank;
+    p.n_ranks = a->n_ranks;
+    return avpgan_enhancer_trainer_create(&p, (avpgan_enhancer_trainer **)out);
 }
 
-static void run_ranks(rank_run runs[RANKS], uint64_t seed1, int train)
+static avpgan_status run(void *t, uint64_t steps, face_rank_run *r)
 {
-    int r;
-    for (r = 0; r < RANKS; r++) {
-        memset(&runs[r], 0, sizeof runs[r]);
-        runs[r].rank = r;
-        runs[r].seed = r == 0 ? 5 : seed1;
-        runs[r].train = train;
-    }
-    run_as_ranks(run_rank, runs, sizeof runs[0]);
+    return avpgan_enhancer_trainer_run(t, steps, face_run_progress, r, NULL, NULL, NULL);
 }
 
-/* The largest relative difference of the computed losses of two runs (-1: the masks differ). */
-static double worst_difference(const rank_run *a, const rank_run *b)
-{
-    double worst = 0;
-    int s, i;
-    for (s = 0; s < STEPS; s++) {
-        if (a->present[s] != b->present[s] || a->present[s] == 0) return -1;
-        for (i = 0; i < N; i++) {
-            double x = a->losses[s][i], y = b->losses[s][i], d = fabs(x - y) / fmax(fabs(x), 1e-3);
-            if (!(d <= worst)) worst = d;
-        }
-    }
-    return worst;
-}
+static avpgan_status export_file(void *t, const char *path) { return avpgan_enhancer_trainer_export(t, path); }
 
-/* One trainer alone on `p`; returns its status, its losses in *run. */
-static avpgan_status alone(const avpgan_enhancer_trainer_params *p, rank_run *run)
-{
-    avpgan_enhancer_trainer *t = NULL;
-    avpgan_status s;
-    memset(run, 0, sizeof *run);
-    if ((s = avpgan_enhancer_trainer_create(p, &t)) != AVPGAN_OK) return s;
-    s = avpgan_enhancer_trainer_run(t, STEPS, on_progress, run, NULL, NULL, NULL);
-    avpgan_enhancer_trainer_free(t);
-    return s;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+static void free_trainer(void *t) { avpgan_enhancer_trainer_free(t); }
 
 int main(void)
 {
-    char dir[] = "/tmp/avpgan-enhancer-data-parallel-XXXXXX", msg[256], ck[1200];
-    avpgan_enhancer_trainer_params p;
-    avpgan_enhancer_trainer *t = NULL;
-    rank_run single, old_size, runs[RANKS];
-    double worst;
-
-    if (mkdtemp(dir) == NULL) { perror("mkdtemp"); return 1; }
-    snprintf(faces, sizeof faces, "%s/faces", dir);
-    snprintf(ckdir, sizeof ckdir, "%s/ck", dir);
-    snprintf(exported, sizeof exported, "%s/enhancer.safetensors", dir);
-    snprintf(ck, sizeof ck, "%s/enhancer-checkpoint.safetensors", ckdir);
-    if (drawn_faces_write(faces, 10, 32, 0) != 0) { perror("writing faces"); return 1; }
-
-    /* One process on the whole batch. */
-    base_params(&p, 5);
-    check(alone(&p, &single) == AVPGAN_OK, "one trainer alone on batches of 8 runs 3 steps");
-
-    /* The same on two ranks: each computes 4 faces of every batch. */
-    run_ranks(runs, 5, 1);
-    check(runs[0].create_status == AVPGAN_OK && runs[1].create_status == AVPGAN_OK, "both ranks create their trainer (collective)");
-    check(runs[0].run_status == AVPGAN_OK && runs[1].run_status == AVPGAN_OK, "both ranks run 3 steps");
-    if (runs[0].run_status != AVPGAN_OK || runs[1].run_status != AVPGAN_OK) printf("  rank errors: '%s', '%s'\n", runs[0].run_error, runs[1].run_error);
-    check(memcmp(runs[0].losses, runs[1].losses, sizeof runs[0].losses) == 0 && memcmp(runs[0].present, runs[1].present, sizeof runs[0].present) == 0,
-          "both ranks report the same losses of the whole batch, bit for bit");
-    worst = worst_difference(&single, &runs[0]);
-    snprintf(msg, sizeof msg, "two ranks' losses equal one trainer's on the whole batch within 1e-4 relative (worst %.3g over %d steps)", worst, STEPS);
-    check(worst >= 0 && worst <= 1e-4, msg);
-    check(runs[0].export_status == AVPGAN_OK && runs[1].export_status == AVPGAN_OK && access(exported, R_OK) == 0,
-          "export succeeds on both ranks and rank 0 writes the enhancer file");
-    check(access(ck, R_OK) == 0, "rank 0 writes the checkpoint of step 3 into the shared checkpoint_dir");
-
-    /* A caller built against the params of before the data-parallel fields trains alone, whatever lies past its struct. */
-    base_params(&p, 5);
-    p.struct_size = offsetof(avpgan_enhancer_trainer_params, allreduce);
-    p.n_ranks = RANKS;
-    p.rank = 1;
-    check(alone(&p, &old_size) == AVPGAN_OK && memcmp(old_size.losses, single.losses, sizeof single.losses) == 0,
-          "a struct_size up to validation_low_size trains alone (the fields past it are not read), as one trainer does");
-
-    /* Refusals that need no other rank. */
-    base_params(&p, 5);
-    p.n_ranks = RANKS;
-    check(avpgan_enhancer_trainer_create(&p, &t) == AVPGAN_E_INVALID_ARGUMENT && t == NULL && strstr(avpgan_last_error(), "allreduce") != NULL,
-          "n_ranks 2 without an allreduce is refused, naming allreduce");
-    p.allreduce = thread_allreduce;
-    p.rank = RANKS;
-    check(avpgan_enhancer_trainer_create(&p, &t) == AVPGAN_E_INVALID_ARGUMENT && t == NULL && strstr(avpgan_last_error(), "params.rank") != NULL,
-          "rank 2 of 2 ranks is refused, naming params.rank");
-    p.rank = 0;
-    p.batch_size = 4;
-    check(avpgan_enhancer_trainer_create(&p, &t) == AVPGAN_E_INVALID_ARGUMENT && t == NULL && strstr(avpgan_last_error(), "at least 8") != NULL,
-          "a batch of 4 on 2 ranks (one discriminator group) is refused, naming the batch that would do");
-
-    /* Ranks that disagree (another seed, so other networks) fail on both ranks. */
-    run_ranks(runs, 6, 0);
-    check(runs[0].create_status == AVPGAN_E_INVALID_ARGUMENT && runs[1].create_status == AVPGAN_E_INVALID_ARGUMENT,
-          "ranks created with different seeds are refused on every rank");
-
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return check_summary("enhancer data-parallel");
+    static const face_trainer_ops ops = {"enhancer", "enhancer-checkpoint.safetensors", NULL, "validation_low_size",
+                                         AVPGAN_ENHANCER_N_LOSSES, 3, create, run, export_file, free_trainer};
+    return face_data_parallel_suite(&ops, NULL);
 }

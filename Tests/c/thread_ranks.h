@@ -1,8 +1,9 @@
 /*
  * thread_ranks.h — threads that play the ranks of a data-parallel run through the C API's
- * gradient-reduction hook (avpgan_allreduce_fn), shared by Tests/c/test_data_parallel.c and
- * test_voice_data_parallel.c: the host's allreduce (a barrier and a shared buffer, as a host
- * would plug in MPI, NCCL or Gloo) and the starting and joining of one thread per rank.
+ * gradient-reduction hook (avpgan_allreduce_fn), shared by Tests/c/test_data_parallel.c,
+ * test_voice_data_parallel.c, test_enhancer_data_parallel.c and test_prior_data_parallel.c:
+ * the host's allreduce (a barrier and a shared buffer, as a host would plug in MPI, NCCL or
+ * Gloo) and the starting and joining of one thread per rank.
  */
 #ifndef AVPGAN_TEST_THREAD_RANKS_H
 #define AVPGAN_TEST_THREAD_RANKS_H

@@ -1,7 +1,7 @@
 """Running `avpgan` under Open MPI's `mpirun` for the data-parallel training tests (Tests/cli/
-test_mpi_train.py, test_mpi_train_voice.py, test_mpi_train_enhancer.py): the environment mpirun
-needs here, two ranks with the same or different arguments, a job one of whose ranks is killed
-mid-run, and the checks the three commands pass alike. Imported by name (pytest puts Tests/cli
+test_mpi_train.py, test_mpi_train_voice.py, test_mpi_train_enhancer.py, test_mpi_train_prior.py):
+the environment mpirun needs here, two ranks with the same or different arguments, a job one of
+whose ranks is killed mid-run, and the checks the four commands pass alike. Imported by name (pytest puts Tests/cli
 on sys.path for the tests of this folder)."""
 import contextlib
 import os
@@ -88,6 +88,13 @@ def two_ranks_then_one_process(two_ranks, one_process):
     with `one_process` (`--resume` added); fails the test unless both succeed."""
     run_on_two_ranks(two_ranks)
     run_in_one_process([*one_process, "--resume"])
+
+
+def assert_job_refused(result, message, output):
+    """The finished job `result` failed saying `message` on stderr and wrote no `output`."""
+    assert result.returncode != 0, "the job must fail: " + result.stdout
+    assert message in result.stderr, result.stderr
+    assert not os.path.exists(output), f"{output} was written by a job that failed"
 
 
 def assert_disagreeing_ranks_refused(first, second, message, output):

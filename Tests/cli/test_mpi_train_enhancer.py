@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from cli_helpers import CLI
-from mpi_helpers import (assert_disagreeing_ranks_refused, assert_resumes, job_with_a_killed_rank, mpirun, run_in_one_process,
-                         run_on_two_ranks, two_ranks_then_one_process)
+from mpi_helpers import (assert_disagreeing_ranks_refused, assert_job_refused, assert_resumes, job_with_a_killed_rank, mpirun,
+                         run_in_one_process, run_on_two_ranks, two_ranks_then_one_process)
 from test_train_enhancer import VGG, faces
 
 pytestmark = pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI's mpirun is needed (make deps)")
@@ -75,11 +75,8 @@ def test_resume_in_one_process(data, single):
 
 
 def test_a_batch_without_a_group_per_rank_is_refused(data):
-    out = data / "small"
-    r = mpirun(CLI, *args(data, out, 1, batch="4"))
-    assert r.returncode != 0, "a batch of 4 (one group of 4) cannot be shared by 2 ranks"
-    assert "at least 8" in r.stderr, r.stderr
-    assert not (data / "small.safetensors").exists()
+    # A batch of 4 (one group of 4) cannot be shared by 2 ranks.
+    assert_job_refused(mpirun(CLI, *args(data, data / "small", 1, batch="4")), "at least 8", data / "small.safetensors")
 
 
 def test_ranks_with_different_arguments_are_refused(data):

@@ -4,7 +4,7 @@
 # sanitizer, and runs them against it: the C API suites (Tests/c/test_api.c, test_evaluation.c), the
 # hostile-input suite (Tests/c/test_hostile.c), the threaded stress test (Tests/c/test_threads.c)
 # and the data-parallel hooks with threads as ranks (Tests/c/test_data_parallel.c, test_voice_data_parallel.c,
-# test_enhancer_data_parallel.c).
+# test_enhancer_data_parallel.c, test_prior_data_parallel.c).
 # Any sanitizer report fails the run (halt_on_error, and the report's exit code).
 #
 #   bash Tests/sanitizers/run.sh asan|tsan PYTHON [THREADS PORTRAITS_PER_THREAD]
@@ -31,14 +31,14 @@ swift build -c release --product avpgan --scratch-path ".build-$kind" -Xswiftc "
 mkdir -p "$out/lib" "$out/tests"
 cp ".build-$kind/release/libavpgan.so" "$out/lib/.libavpgan.so.new" && mv -f "$out/lib/.libavpgan.so.new" "$out/lib/libavpgan.so.0"
 ln -sf libavpgan.so.0 "$out/lib/libavpgan.so"
-for t in test_api test_evaluation test_hostile test_threads test_data_parallel test_voice_data_parallel test_enhancer_data_parallel; do
+for t in test_api test_evaluation test_hostile test_threads test_data_parallel test_voice_data_parallel test_enhancer_data_parallel test_prior_data_parallel; do
     sources=("Tests/c/$t.c")
     # test_api is main plus one file per area of the API (Tests/c/api).
     if [ "$t" = test_api ]; then sources+=(Tests/c/api/*.c); fi
     # The data-parallel tests share their threads-as-ranks harness (Tests/c/thread_ranks.c).
     case $t in test_data_parallel | test_voice_data_parallel) sources+=(Tests/c/thread_ranks.c) ;; esac
-    # The enhancer's also draws its faces as test_api does (Tests/c/api/drawn_faces.c).
-    case $t in test_enhancer_data_parallel) sources+=(Tests/c/thread_ranks.c Tests/c/api/drawn_faces.c) ;; esac
+    # The enhancer's and the prior's also draw their faces as test_api does (Tests/c/api/drawn_faces.c).
+    case $t in test_enhancer_data_parallel | test_prior_data_parallel) sources+=(Tests/c/thread_ranks.c Tests/c/api/drawn_faces.c) ;; esac
     "$clang" -std=c99 -Wall -Wextra -Werror -pedantic -pthread -g -O1 "-fsanitize=$flag" -shared-libsan -Iinclude \
         "${sources[@]}" -o "$out/tests/$t" -L"$out/lib" -lavpgan -lm -Wl,-rpath,"$root/$out/lib" -Wl,-rpath,"$rt" "${extra[@]}"
 done
@@ -64,4 +64,5 @@ run "$out/tests/test_threads" "$model" "$threads" "$per_thread"
 run "$out/tests/test_data_parallel" "$model" "$out/train-data"
 run "$out/tests/test_voice_data_parallel" "$out/train-data"
 run "$out/tests/test_enhancer_data_parallel"
+run "$out/tests/test_prior_data_parallel"
 echo "$kind: the C API, hostile-input, threaded and data-parallel tests ran clean under -sanitize=$flag"

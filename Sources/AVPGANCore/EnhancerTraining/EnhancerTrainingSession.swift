@@ -61,15 +61,7 @@ public final class EnhancerTrainingSession {
     }
 
     /// How `train` ended.
-    public enum Outcome: Equatable, Sendable {
-        /// All steps taken; the checkpoint and the log are saved.
-        case finished
-        /// `shouldStop` said stop; the checkpoint and the log are saved.
-        case stopped
-        /// Step `step` met a non-finite loss (`message` says which): nothing was saved over the
-        /// checkpoint of step `lastCheckpoint` (nil: none was written); the log is saved.
-        case diverged(step: Int, message: String, lastCheckpoint: Int?)
-    }
+    public typealias Outcome = TrainingSessionOutcome
 
     public static let checkpointName = "enhancer-checkpoint.safetensors"
     public static let logName = "train-enhancer.jsonl"
@@ -124,12 +116,11 @@ public final class EnhancerTrainingSession {
         }
         self.options = options
         let dir = options.checkpointDirectory
-        let checkpointPath = dir.map { "\($0)/\(Self.checkpointName)" }
         let networks = try Self.lossNetworks(recipe)
         var faceOptions = EnhancerFaceSet.Options()
         if options.resume {
-            let bytes = try TrainingSessionRecord.resumeBytes(resumeFrom: options.resumeFrom, folderCheckpoint: checkpointPath,
-                                                              name: Self.checkpointName)
+            let bytes = try TrainingSessionRecord.resumeBytes(directory: dir, checkpointName: Self.checkpointName,
+                                                              resumeFrom: options.resumeFrom)
             let metadata = try Safetensors(bytes: bytes).metadata
             let state = try FaceSessionState(metadata: metadata, key: Self.metadataKey, what: "enhancer session checkpoint")
             faces = try state.faces(folder: folder, batch: options.batchSize)
@@ -183,13 +174,12 @@ public final class EnhancerTrainingSession {
             throw AVPGANError.invalid("the validation input size \(low) must lie in 4...\(config.outSize)")
         }
         record = TrainingSessionRecord(directory: dir, checkpointName: Self.checkpointName, logPath: options.logPath, logName: Self.logName,
-                                       firstStep: firstStep)
+                                       firstStep: firstStep, writes: (reducer?.rank ?? 0) == 0)
         self.reducer = reducer
         if let reducer {
             _ = try EnhancerBatchShare.rows(batch: batchSize, group: trainer.discriminator?.config.stddevGroup, rank: reducer.rank,
                                             size: reducer.size)
             try trainer.distribute(over: reducer, state: Array(fingerprint.utf8) + trainer.checkpoint(metadata: stateMetadata))
-            record.writes = reducer.rank == 0
         }
         try record.open(resumed: options.resume)
     }
@@ -202,35 +192,7 @@ public final class EnhancerTrainingSession {
     /// checkpoints and validations still fall every `checkpointEvery` steps and at
     /// `options.steps`, and a piece that ends before `options.steps` saves nothing at its end.
     public func train(until: Int? = nil, onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
-        record.startClock()
-        let target = min(until ?? options.steps, options.steps)
-        while trainer.stepCount < target {
-            let stopAsked = shouldStop()
-            if try reducer?.anyRank(stopAsked) ?? stopAsked {
-                try save()
-                return .stopped
-            }
-            let batch = try batches.next(batch: batchSize)
-            let attempted = trainer.stepCount + 1
-            let losses: [String: Float]
-            do {
-                losses = try trainer.step(EnhancerTrainingBatch(inputs: batch.input, truths: batch.truth, count: batch.count,
-                                                                components: batch.components))
-            } catch let e as AVPGANError where trainer.nonFiniteLoss != nil {
-                return .diverged(step: attempted, message: try record.diverged(e.message), lastCheckpoint: record.lastCheckpoint)
-            }
-            let rate = record.rate(at: trainer.stepCount)
-            try record.logStep(trainer.stepCount, losses: losses, stepsPerSecond: rate)
-            var report = StepReport(step: trainer.stepCount, steps: target, losses: losses, stepsPerSecond: rate,
-                                    secondsLeft: Double(target - trainer.stepCount) / max(rate, 1e-9))
-            if TrainingSessionRecord.isCheckpoint(trainer.stepCount, every: options.checkpointEvery, last: options.steps) {
-                report.validation = isLead ? try validate() : nil
-                try save()
-            }
-            onStep(report)
-        }
-        if target == options.steps, record.lastCheckpoint != trainer.stepCount { try save() }
-        return .finished
+        try loop(until: until, onStep: onStep, shouldStop: shouldStop)
     }
 
     /// Writes the checkpoint and the log (where they have a place), each atomically. A failed
@@ -265,5 +227,21 @@ public final class EnhancerTrainingSession {
         record.append("{\"step\": \(step), \"validation\": {\"faces\": \(report.faces), \"low_size\": \(o.lowSize), \"psnr\": \(report.enhancerPSNR), \"ssim\": \(report.enhancerSSIM), \"bicubic_psnr\": \(report.bicubicPSNR), \"bicubic_ssim\": \(report.bicubicSSIM)}}")
         try record.writeSheet(report.sheet, step: step)
         return report
+    }
+}
+
+/// The enhancer's part of the face-folder sessions' loop: a step on a degraded batch, and at a
+/// checkpoint the validation (rank 0 alone) that its report carries.
+extension EnhancerTrainingSession: FaceSessionLoop {
+    var schedule: (steps: Int, every: Int) { (options.steps, options.checkpointEvery) }
+    var hasNonFiniteLoss: Bool { trainer.nonFiniteLoss != nil }
+
+    func step(on batch: EnhancerBatch) throws -> [String: Float] {
+        try trainer.step(EnhancerTrainingBatch(inputs: batch.input, truths: batch.truth, count: batch.count, components: batch.components))
+    }
+
+    func report(losses: [String: Float], target: Int, rate: Double, secondsLeft: Double, checkpoint: Bool) throws -> StepReport {
+        StepReport(step: step, steps: target, losses: losses, stepsPerSecond: rate, secondsLeft: secondsLeft,
+                   validation: checkpoint && isLead ? try validate() : nil)
     }
 }

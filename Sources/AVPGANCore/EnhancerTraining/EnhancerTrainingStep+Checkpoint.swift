@@ -22,8 +22,6 @@ extension EnhancerTrainingStep {
     /// The checkpoint's bytes; `metadata` adds a caller's keys (a session's sampler position),
     /// which must not be the checkpoint's own.
     func checkpoint(metadata extra: [String: String] = [:]) -> [UInt8] {
-        var metadata = config.metadata.merging(extra) { own, _ in own }
-        let tensors = TrainingCheckpointGroups.tensors(groups, key: Self.checkpointKey, metadata: &metadata)
         let s = settings
         var fields: [String: String] = [
             "step": String(stepCount), "rng": String(rng.state), "losses": EnhancerLossWeights.Term.allCases.map { "\($0.rawValue)=\(s.losses[$0])" }
@@ -39,9 +37,8 @@ extension EnhancerTrainingStep {
         if let c = components.first {
             fields["component_widths"] = ["conv1.1.bias", "conv2.2.bias", "conv4.2.bias"].map { String(c.parameters[$0]!.count) }.joined(separator: ",")
         }
-        metadata[Self.checkpointKey] = "1"
-        for (k, v) in fields { metadata["\(Self.checkpointKey).\(k)"] = v }
-        return SafetensorsWriter.serialize(tensors, metadata: metadata)
+        return TrainingCheckpointGroups.serialize(groups, key: Self.checkpointKey, metadata: config.metadata.merging(extra) { own, _ in own },
+                                                  fields: fields)
     }
 
     /// A trainer in the state of `bytes` (from `checkpoint()`). Throws `modelFormat` naming
@@ -49,10 +46,9 @@ extension EnhancerTrainingStep {
     /// stored loss weights need is not given.
     convenience init(checkpoint bytes: [UInt8], perceptual: VGG19Features?, face: FaceNetwork?) throws {
         let file = try Safetensors(bytes: bytes)
-        let key = Self.checkpointKey, m = file.metadata
-        guard m[key] == "1" else { throw AVPGANError.format("not an enhancer training checkpoint (metadata \(key) is missing)") }
-        let config = try EnhancerConfig.parse(metadata: m)
-        let fields = CheckpointMetadataFields(metadata: m, key: key, what: "enhancer training checkpoint")
+        let key = Self.checkpointKey
+        let fields = try TrainingCheckpointGroups.fields(file, key: key, what: "enhancer training checkpoint", noun: "an enhancer training checkpoint")
+        let config = try EnhancerConfig.parse(metadata: file.metadata)
         var s = EnhancerTrainingSettings()
         do { s.losses = try EnhancerLossWeights(parsing: try fields.text("losses")) } catch let e as AVPGANError where e.kind == .invalidArgument {
             throw AVPGANError.format("enhancer training checkpoint: metadata \(key).losses: \(e.message)")
@@ -87,9 +83,9 @@ extension EnhancerTrainingStep {
         }
         let enhancer = EnhancerLayout.tensors(for: config)
         let noises = Set((0..<config.noiseCount).map { "stylegan_decoder.noises.noise\($0)" })
-        var groups: [(String, [(name: String, shape: [Int])], trained: [String]?)] = [
+        var groups: [(prefix: String, shapes: [(name: String, shape: [Int])], trained: [String])] = [
             ("g", enhancer, enhancer.map(\.name).filter { !noises.contains($0) && !$0.hasPrefix("toRGB.") }),
-            ("ema", enhancer.filter { !noises.contains($0.name) }, nil)]
+            ("ema", enhancer.filter { !noises.contains($0.name) }, [])]
         if let dc = discriminatorConfig {
             let shapes = try StyleGAN2Discriminator.shapes(dc).map { (name: $0.0, shape: $0.1) }
             groups.append(("d", shapes, shapes.map(\.name)))
@@ -98,18 +94,10 @@ extension EnhancerTrainingStep {
             let shapes = FacialComponentDiscriminator.shapes(widths: widths).map { (name: $0.0, shape: $0.1) }
             for part in Self.componentNames { groups.append((part, shapes, shapes.map(\.name))) }
         }
-        let layout = groups.flatMap { g in g.1.map { (name: "\(g.0).\($0.name)", shape: [$0.shape.reduce(1, *)]) } }
-        let trained = groups.flatMap { g in
-            (g.trained ?? []).map { name in (name: "\(g.0).\(name)", shape: [g.1.first { $0.name == name }!.shape.reduce(1, *)]) }
-        }
-        let read = try CheckpointValues.read(file, layout: layout, trained: trained, kind: "an enhancer training checkpoint of this configuration")
-        func tensors(_ prefix: String) -> [String: [Float]] {
-            var out: [String: [Float]] = [:]
-            for (name, v) in read.tensors where name.hasPrefix(prefix + ".") { out[String(name.dropFirst(prefix.count + 1))] = v }
-            return out
-        }
+        let read = try TrainingCheckpointGroups.read(file, groups: groups, kind: "an enhancer training checkpoint of this configuration")
+        let tensors = read.tensors
         var ema = tensors("ema")
-        for name in noises { ema[name] = read.tensors["g.\(name)"] }
+        for name in noises { ema[name] = read.all["g.\(name)"] }
         let discriminator = try discriminatorConfig.map { try StyleGAN2Discriminator(config: $0, values: tensors("d")) }
         let components = try widths.map { w in try Self.componentNames.map { try FacialComponentDiscriminator(widths: w, values: tensors($0)) } }
         try self.init(generator: tensors("g"), config: config, ema: ema, discriminator: discriminator, components: components,

@@ -6,51 +6,8 @@
 /// of every network. Every loss is a mean over the batch's images, so the sums are the global
 /// batch's gradients and losses: weights, EMA, checkpoints and the reported losses are the same
 /// on every rank, and equal the one-process run's to float summation order.
-extension EnhancerTrainingStep {
-    /// Makes this step one rank of a data-parallel run. Collective: every rank calls it at the
-    /// same point with a step in the same state; `state` is what the caller knows must agree
-    /// (for a session, its checkpoint bytes: weights, Adam, EMA, generator, sampler, data), and
-    /// any difference throws on every rank with the same message.
-    func distribute(over reducer: GradientReducer, state: [UInt8]) throws {
-        guard reducer.size >= 1, (0..<reducer.size).contains(reducer.rank) else {
-            throw AVPGANError.invalid("rank \(reducer.rank) of \(reducer.size) is not a rank")
-        }
-        try RankAgreement.require(SHA256.hex(state), reducer: reducer,
-                                  what: "the ranks were started with different arguments, faces or checkpoints")
-        self.reducer = reducer
-    }
-
-    /// The rows of a global batch of `batch` this rank computes (all of them when it trains alone).
-    func rows(batch: Int) throws -> [Int] {
-        guard let reducer else { return Array(0..<batch) }
-        return try EnhancerBatchShare.rows(batch: batch, group: discriminator?.config.stddevGroup, rank: reducer.rank, size: reducer.size)
-    }
-
-    /// Replaces `parameters`' gradients and `losses` by their sums over the ranks, each rank's
-    /// scaled by `weight` (its rows / the global batch's): the global batch's means. Nothing
-    /// when training alone.
-    func reduceAcrossRanks(_ parameters: OptimizedParameters?, losses: inout [String: Float], weight: Float) throws {
-        guard let reducer else { return }
-        let names = losses.keys.sorted()
-        let total = (parameters?.trained ?? []).reduce(names.count) { $0 + parameters!.gradients[$1]!.count }
-        let flat = try reduction.slot(0, count: total)
-        flat.update(repeating: 0, count: total)
-        var at = 0
-        for name in parameters?.trained ?? [] {
-            let g = parameters!.gradients[name]!
-            BLAS.axpy(g.count, alpha: weight, x: g.pointer, y: flat + at)
-            at += g.count
-        }
-        for name in names { flat[at] = weight * losses[name]!; at += 1 }
-        try reducer.sum(flat, count: total)
-        at = 0
-        for name in parameters?.trained ?? [] {
-            let g = parameters!.gradients[name]!
-            g.pointer.update(from: flat + at, count: g.count)
-            at += g.count
-        }
-        for name in names { losses[name] = flat[at]; at += 1 }
-    }
+extension EnhancerTrainingStep: FaceTrainerRanks {
+    var stddevGroup: Int? { discriminator?.config.stddevGroup }
 
     /// Floats one data-parallel step sends through the reducer (every trained tensor's gradient
     /// once, plus the losses), for reports.

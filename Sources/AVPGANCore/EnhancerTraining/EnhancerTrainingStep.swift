@@ -65,18 +65,7 @@ final class EnhancerTrainingStep {
         self.settings = settings
         let layout = EnhancerLayout.tensors(for: config)
         func storages(_ tensors: [String: [Float]], _ what: String) throws -> [String: FloatStorage] {
-            var out: [String: FloatStorage] = [:]
-            for t in layout {
-                guard let v = tensors[t.name], v.count == t.shape.reduce(1, *) else {
-                    throw AVPGANError.invalid("\(what) tensor \(t.name) is missing or not of shape \(t.shape)")
-                }
-                guard v.allSatisfy(\.isFinite) else { throw AVPGANError.invalid("\(what) tensor \(t.name) holds a non-finite value") }
-                out[t.name] = try FloatStorage(v)
-            }
-            if let extra = tensors.keys.first(where: { out[$0] == nil }) {
-                throw AVPGANError.invalid("\(what) tensor \(extra) is not part of an enhancer of \(config.outSize) px")
-            }
-            return out
+            try GeneratorStorages.make(tensors, layout: layout, what: what, network: "an enhancer of \(config.outSize) px")
         }
         let values = try storages(tensors, "generator")
         let noises = Set((0..<config.noiseCount).map { "stylegan_decoder.noises.noise\($0)" })

@@ -38,4 +38,46 @@ enum TrainingCheckpointGroups {
             }
         }
     }
+
+    /// A checkpoint's bytes: the groups' tensors (`tensors`) with `metadata`, which gains each
+    /// optimiser's step, `<key>` = "1" and every one of `fields` as `<key>.<field>`.
+    static func serialize(_ groups: [TrainingCheckpointGroup], key: String, metadata: [String: String], fields: [String: String]) -> [UInt8] {
+        var metadata = metadata
+        let tensors = tensors(groups, key: key, metadata: &metadata)
+        metadata[key] = "1"
+        for (k, v) in fields { metadata["\(key).\(k)"] = v }
+        return SafetensorsWriter.serialize(tensors, metadata: metadata)
+    }
+
+    /// The metadata fields of a checkpoint that `serialize` marked with `key`; throws
+    /// `.modelFormat` "not <noun> (metadata <key> is missing)" for any other file.
+    static func fields(_ file: Safetensors, key: String, what: String, noun: String) throws -> CheckpointMetadataFields {
+        guard file.metadata[key] == "1" else { throw AVPGANError.format("not \(noun) (metadata \(key) is missing)") }
+        return CheckpointMetadataFields(metadata: file.metadata, key: key, what: what)
+    }
+
+    /// The groups' tensors as a checkpoint holds them, read through the checked reader: per
+    /// group (prefix, every tensor's name and shape, the names its optimiser trains) exactly
+    /// those tensors and the moments of the trained ones. `kind` names the file in messages.
+    static func read(_ file: Safetensors, groups: [(prefix: String, shapes: [(name: String, shape: [Int])], trained: [String])],
+                     kind: String) throws -> Read {
+        let layout = groups.flatMap { g in g.shapes.map { (name: "\(g.prefix).\($0.name)", shape: [$0.shape.reduce(1, *)]) } }
+        let trained = groups.flatMap { g in
+            g.trained.map { name in (name: "\(g.prefix).\(name)", shape: [g.shapes.first { $0.name == name }!.shape.reduce(1, *)]) }
+        }
+        let read = try CheckpointValues.read(file, layout: layout, trained: trained, kind: kind)
+        return Read(all: read.tensors, expAvg: read.expAvg, expAvgSq: read.expAvgSq)
+    }
+
+    /// What `read` returns: every tensor under its full name, and Adam's moments.
+    struct Read {
+        let all: [String: [Float]], expAvg: [String: [Float]], expAvgSq: [String: [Float]]
+
+        /// The tensors of the group `prefix`, under their names within it.
+        func tensors(_ prefix: String) -> [String: [Float]] {
+            var out: [String: [Float]] = [:]
+            for (name, v) in all where name.hasPrefix(prefix + ".") { out[String(name.dropFirst(prefix.count + 1))] = v }
+            return out
+        }
+    }
 }

@@ -31,4 +31,29 @@ enum CheckpointValues {
         }
         guard eps.isFinite, eps > 0 else { throw AVPGANError.format("metadata \(key): eps is \(eps), expected a finite number > 0") }
     }
+
+    /// The optimiser state a checkpoint keeps as JSON in metadata `key`: step, adam_step (counts
+    /// >= 0), rng (a 64-bit state as text), lr, beta1, beta2, eps (`checkAdam`), and what
+    /// `extra` parses of the rest (nil: missing or wrong). Throws `.modelFormat`: "metadata <key>
+    /// is missing: <missing>", "... is not valid JSON", "metadata <key> <text> lacks <fields>".
+    static func adamState<Extra>(_ file: Safetensors, key: String, missing: String, fields: String,
+                                 extra: (JSONValue) -> Extra?) throws -> (AdamState, Extra) {
+        guard let stateText = file.metadata[key] else { throw AVPGANError.format("metadata \(key) is missing: \(missing)") }
+        let state: JSONValue
+        do { state = try JSON.parse(stateText) } catch { throw AVPGANError.format("metadata \(key) is not valid JSON") }
+        guard let step = state["step"]?.integerValue, step >= 0, let adamStep = state["adam_step"]?.integerValue, adamStep >= 0,
+              let rngText = state["rng"]?.stringValue, let rng = UInt64(rngText),
+              let lr = state["lr"]?.doubleValue, let b1 = state["beta1"]?.doubleValue, let b2 = state["beta2"]?.doubleValue,
+              let eps = state["eps"]?.doubleValue, let more = extra(state)
+        else { throw AVPGANError.format("metadata \(key) \(stateText) lacks \(fields)") }
+        try checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: key)
+        return (AdamState(json: state, step: Int(step), adamStep: Int(adamStep), rng: rng, lr: lr, beta1: b1, beta2: b2, eps: eps), more)
+    }
+
+    /// What `adamState` reads: the whole JSON object and its optimiser fields.
+    struct AdamState {
+        let json: JSONValue
+        let step: Int, adamStep: Int, rng: UInt64
+        let lr: Double, beta1: Double, beta2: Double, eps: Double
+    }
 }

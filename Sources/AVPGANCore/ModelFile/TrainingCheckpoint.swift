@@ -98,24 +98,16 @@ public struct TrainingCheckpoint: Sendable {
         let file = try Safetensors(bytes: bytes)
         let config = try ModelConfig.parse(metadata: file.metadata)
         try TrainingCheckpoint.checkConfig(config)
-        guard let stateText = file.metadata[TrainingCheckpoint.metadataKey] else {
-            throw AVPGANError.format("metadata \(TrainingCheckpoint.metadataKey) is missing: not a training checkpoint (a trainer's save, avpgan train and tools/converters/convert_torch.py --training write one)")
-        }
-        let state: JSONValue
-        do { state = try JSON.parse(stateText) } catch { throw AVPGANError.format("metadata avpgan.checkpoint is not valid JSON") }
-        guard let step = state["step"]?.integerValue, step >= 0, let adamStep = state["adam_step"]?.integerValue, adamStep >= 0,
-              let rngText = state["rng"]?.stringValue, let rng = UInt64(rngText),
-              let lr = state["lr"]?.doubleValue, let b1 = state["beta1"]?.doubleValue, let b2 = state["beta2"]?.doubleValue,
-              let eps = state["eps"]?.doubleValue
-        else { throw AVPGANError.format("metadata avpgan.checkpoint \(stateText) lacks step, adam_step, lr, beta1, beta2, eps or rng") }
-
-        try CheckpointValues.checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: TrainingCheckpoint.metadataKey)
+        let (state, _) = try CheckpointValues.adamState(
+            file, key: TrainingCheckpoint.metadataKey,
+            missing: "not a training checkpoint (a trainer's save, avpgan train and tools/converters/convert_torch.py --training write one)",
+            fields: "step, adam_step, lr, beta1, beta2, eps or rng") { _ in () }
         let (tensors, m, v) = try CheckpointValues.read(file, layout: TensorLayout.tensors(for: config),
                                                         trained: TrainingCheckpoint.trainedParameters(config),
                                                         kind: "an \(config.arch.rawValue) checkpoint")
-        self.init(config: config, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: Int(step), adamStep: Int(adamStep), rng: rng)
-        self.lr = lr; self.beta1 = b1; self.beta2 = b2; self.eps = eps
-        if let h = state["health"] { health = try TrainingHealth(json: h) }
+        self.init(config: config, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: state.step, adamStep: state.adamStep, rng: state.rng)
+        (lr, beta1, beta2, eps) = (state.lr, state.beta1, state.beta2, state.eps)
+        if let h = state.json["health"] { health = try TrainingHealth(json: h) }
     }
 
     /// The inference model file of this checkpoint: voice encoder and generator, spectral norm

@@ -95,25 +95,20 @@ public struct VoiceTrainingCheckpoint: Sendable {
         let file = try Safetensors(bytes: bytes)
         let config = try ModelConfig.parse(metadata: file.metadata)
         try VoiceTrainingCheckpoint.checkConfig(config)
-        guard let stateText = file.metadata[VoiceTrainingCheckpoint.metadataKey] else {
-            throw AVPGANError.format("metadata \(VoiceTrainingCheckpoint.metadataKey) is missing: not a voice pre-training checkpoint")
+        let (state, (tracked, names)) = try CheckpointValues.adamState(
+            file, key: VoiceTrainingCheckpoint.metadataKey, missing: "not a voice pre-training checkpoint",
+            fields: "step, adam_step, lr, beta1, beta2, eps, rng, batches_tracked or speakers (at least 2)"
+        ) { json -> (Int64, [String])? in
+            guard let tracked = json["batches_tracked"]?.integerValue, tracked >= 0,
+                  let names = json["speakers"]?.arrayValue?.compactMap(\.stringValue), names.count >= 2 else { return nil }
+            return (tracked, names)
         }
-        let state: JSONValue
-        do { state = try JSON.parse(stateText) } catch { throw AVPGANError.format("metadata \(VoiceTrainingCheckpoint.metadataKey) is not valid JSON") }
-        guard let step = state["step"]?.integerValue, step >= 0, let adamStep = state["adam_step"]?.integerValue, adamStep >= 0,
-              let rngText = state["rng"]?.stringValue, let rng = UInt64(rngText),
-              let lr = state["lr"]?.doubleValue, let b1 = state["beta1"]?.doubleValue, let b2 = state["beta2"]?.doubleValue,
-              let eps = state["eps"]?.doubleValue, let tracked = state["batches_tracked"]?.integerValue, tracked >= 0,
-              let names = state["speakers"]?.arrayValue?.compactMap(\.stringValue), names.count >= 2
-        else {
-            throw AVPGANError.format("metadata \(VoiceTrainingCheckpoint.metadataKey) \(stateText) lacks step, adam_step, lr, beta1, beta2, eps, rng, batches_tracked or speakers (at least 2)")
-        }
-        try CheckpointValues.checkAdam(lr: lr, beta1: b1, beta2: b2, eps: eps, key: VoiceTrainingCheckpoint.metadataKey)
         let (tensors, m, v) = try CheckpointValues.read(file, layout: VoiceTrainingCheckpoint.tensorLayout(config, speakers: names.count),
                                                         trained: VoiceTrainingCheckpoint.trainedParameters(config, speakers: names.count),
                                                         kind: "a voice pre-training checkpoint")
-        self.init(config: config, speakers: names, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: Int(step),
-                  adamStep: Int(adamStep), lr: lr, beta1: b1, beta2: b2, eps: eps, rng: rng, batchesTracked: Int(tracked))
+        self.init(config: config, speakers: names, tensors: tensors, exp_avg: m, exp_avg_sq: v, step: state.step,
+                  adamStep: state.adamStep, lr: state.lr, beta1: state.beta1, beta2: state.beta2, eps: state.eps, rng: state.rng,
+                  batchesTracked: Int(tracked))
     }
 
     /// The encoder-only model file of this checkpoint (the head is not part of it).

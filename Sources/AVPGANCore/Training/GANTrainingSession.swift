@@ -71,15 +71,16 @@ public final class GANTrainingSession {
 
     public static let checkpointName = "checkpoint.safetensors"
     public static let logName = "train.jsonl"
-    public static let samplesFolder = "samples"
+    public static let samplesFolder = TrainingSessionRecord.samplesFolder
 
     public let run: TrainingRun
     public let options: Options
-    public var checkpointPath: String? { files.checkpointPath }
-    public var logPath: String? { files.logPath }
+    public var checkpointPath: String? { record.checkpointPath }
+    public var logPath: String? { record.logPath }
     /// The step the session started from (0, or the checkpoint's).
     public let firstStep: Int
-    private var files: TrainingSessionFiles
+    /// The checkpoint, the log and the sample sheets (`TrainingSessionRecord`).
+    private let record: TrainingSessionRecord
     private let samples: TrainingSamples?
     /// The step of the last checkpoint written while the run was healthy (a resumed run's own).
     private var lastHealthyCheckpoint: Int?
@@ -95,10 +96,9 @@ public final class GANTrainingSession {
             throw AVPGANError(.invalidArgument, "steps is \(options.steps), batch size \(options.batchSize), checkpoint interval \(options.checkpointEvery), sample interval \(options.samplesEvery); expected steps >= 0, batch size 1...\(TrainingRun.maxBatch), intervals >= 1 and >= 0")
         }
         let dir = options.checkpointDirectory
-        files = try TrainingSessionFiles(directory: dir, checkpointName: GANTrainingSession.checkpointName, logPath: options.logPath,
-                                         logName: GANTrainingSession.logName, writes: rank == 0)
         if options.resume {
-            run = try TrainingRun(checkpoint: try TrainingCheckpoint(bytes: try files.resume()), index: index,
+            let bytes = try TrainingSessionRecord.resumeBytes(directory: dir, checkpointName: GANTrainingSession.checkpointName)
+            run = try TrainingRun(checkpoint: try TrainingCheckpoint(bytes: bytes), index: index,
                                   cache: cache, batchSize: options.batchSize, progress: loading)
         } else {
             run = try TrainingRun(arch: recipe.arch, widths: recipe.widths, voiceEncoderFile: recipe.voiceEncoderFile, index: index,
@@ -109,12 +109,11 @@ public final class GANTrainingSession {
         }
         self.options = options
         firstStep = run.step
-        if let dir, files.writes && options.samplesEvery > 0 {
-            samples = try TrainingSamples(index: index, cache: cache)
-            try FileIO.makeDirectory("\(dir)/\(GANTrainingSession.samplesFolder)")
-        } else {
-            samples = nil
-        }
+        record = TrainingSessionRecord(directory: dir, checkpointName: GANTrainingSession.checkpointName, logPath: options.logPath,
+                                       logName: GANTrainingSession.logName, firstStep: firstStep, writes: rank == 0)
+        let drawsSamples = dir != nil && record.writes && options.samplesEvery > 0
+        try record.open(resumed: options.resume, samples: drawsSamples)
+        samples = drawsSamples ? try TrainingSamples(index: index, cache: cache) : nil
         if options.resume && !run.health.raised.contains(where: { $0.warning.stopsRun }) { lastHealthyCheckpoint = run.step }
     }
 
@@ -126,7 +125,7 @@ public final class GANTrainingSession {
 
     /// Writes the checkpoint and the log (where they have a place); rank 0 alone writes.
     public func save() throws {
-        try files.save { try run.checkpoint().serialize() }
+        try record.save(step: run.step) { try run.checkpoint().serialize() }
     }
 
     /// Steps until `options.steps`, until `shouldStop()` (asked before every step, agreed over
@@ -145,11 +144,11 @@ public final class GANTrainingSession {
             let rate = clock.perSecond(run.step - firstStep)
             let fields = zip(TrainingRun.lossNames, losses).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
             let warnings = run.health.warnings.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            files.append("{\"step\": \(run.step), \(fields), \"spread\": \(run.lastSpread), \"warnings\": [\(warnings)], \"steps_per_second\": \(fixed(rate, 3))}")
+            record.append("{\"step\": \(run.step), \(fields), \"spread\": \(run.lastSpread), \"warnings\": [\(warnings)], \"steps_per_second\": \(fixed(rate, 3))}")
             let new = Array(run.health.raised.dropFirst(warningsBefore))
             onStep(StepReport(step: run.step, steps: options.steps, losses: losses, stepsPerSecond: rate, newWarnings: new))
             if options.stopOnCollapse && new.contains(where: { $0.warning.stopsRun }) {
-                try files.writeLog()
+                try record.writeLog()
                 return .collapsed(lastHealthyCheckpoint: lastHealthyCheckpoint)
             }
             if run.step % options.checkpointEvery == 0 {
@@ -164,15 +163,14 @@ public final class GANTrainingSession {
 
     /// Writes the inference model file of the current state to `path` (rank 0 alone).
     public func export(to path: String) throws {
-        guard files.writes else { return }
+        guard record.writes else { return }
         try FileIO.write(try run.checkpoint().exportModel(), to: path)
     }
 
     /// The sample sheet of the current step, when the session draws samples.
     private func drawSamples() throws {
-        guard let samples, let dir = options.checkpointDirectory, !samples.features.isEmpty else { return }
+        guard let samples, !samples.features.isEmpty else { return }
         let model = try Model(bytes: try run.checkpoint().exportModel())
-        let digits = String(run.step), padded = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
-        try FileIO.write(try samples.png(model: model, step: run.step), to: "\(dir)/\(GANTrainingSession.samplesFolder)/step-\(padded).png")
+        try record.writeSheet(try samples.png(model: model, step: run.step), step: run.step)
     }
 }

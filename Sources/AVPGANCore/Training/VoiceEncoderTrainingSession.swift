@@ -41,13 +41,14 @@ public final class VoiceEncoderTrainingSession {
 
     public let run: VoiceEncoderPretrainingRun
     public let options: Options
-    public var checkpointPath: String? { files.checkpointPath }
-    public var logPath: String? { files.logPath }
+    public var checkpointPath: String? { record.checkpointPath }
+    public var logPath: String? { record.logPath }
     /// The step the session started from (0, or the checkpoint's).
     public let firstStep: Int
     /// Steps per second of the last `train` call so far.
     public private(set) var stepsPerSecond = 0.0
-    private var files: TrainingSessionFiles
+    /// The checkpoint and the log (`TrainingSessionRecord`).
+    private let record: TrainingSessionRecord
 
     /// Checks the options, makes the checkpoint folder, and starts the run fresh or from the
     /// checkpoint (`loading(done, total)` while the voices' features are loaded).
@@ -62,11 +63,10 @@ public final class VoiceEncoderTrainingSession {
         guard options.lr.isFinite, options.lr > 0, options.lr < 1 else {
             throw AVPGANError(.invalidArgument, "the learning rate is \(options.lr), expected a number in (0, 1)")
         }
-        files = try TrainingSessionFiles(directory: options.checkpointDirectory, checkpointName: VoiceEncoderTrainingSession.checkpointName,
-                                         logPath: options.logPath, logName: VoiceEncoderTrainingSession.logName,
-                                         writes: (reducer?.rank ?? 0) == 0)
         if options.resume {
-            run = try VoiceEncoderPretrainingRun(checkpoint: try VoiceTrainingCheckpoint(bytes: try files.resume()),
+            let bytes = try TrainingSessionRecord.resumeBytes(directory: options.checkpointDirectory,
+                                                              checkpointName: VoiceEncoderTrainingSession.checkpointName)
+            run = try VoiceEncoderPretrainingRun(checkpoint: try VoiceTrainingCheckpoint(bytes: bytes),
                                                  index: index, cache: cache, batchSize: options.batchSize, progress: loading)
         } else {
             run = try VoiceEncoderPretrainingRun(widths: options.widths, index: index, cache: cache, batchSize: options.batchSize,
@@ -74,13 +74,17 @@ public final class VoiceEncoderTrainingSession {
         }
         self.options = options
         firstStep = run.step
+        record = TrainingSessionRecord(directory: options.checkpointDirectory, checkpointName: VoiceEncoderTrainingSession.checkpointName,
+                                       logPath: options.logPath, logName: VoiceEncoderTrainingSession.logName, firstStep: firstStep,
+                                       writes: (reducer?.rank ?? 0) == 0)
+        try record.open(resumed: options.resume, samples: false)
         if let reducer { try run.distribute(over: reducer, fingerprint: fingerprint) }
     }
 
     /// Writes the checkpoint and the log (where they have a place); only rank 0 of a
     /// data-parallel session writes.
     public func save() throws {
-        try files.save { try run.checkpoint().serialize() }
+        try record.save(step: run.step) { try run.checkpoint().serialize() }
     }
 
     /// Steps until `options.steps` or until `shouldStop()` (asked before every step) says
@@ -101,7 +105,7 @@ public final class VoiceEncoderTrainingSession {
             if recent.count > window { recent.removeFirst() }
             let rate = clock.perSecond(run.step - firstStep)
             stepsPerSecond = rate
-            files.append("{\"step\": \(run.step), \"loss\": \(loss), \"correct\": \(correct), \"batch\": \(batch), \"steps_per_second\": \(fixed(rate, 3))}")
+            record.append("{\"step\": \(run.step), \"loss\": \(loss), \"correct\": \(correct), \"batch\": \(batch), \"steps_per_second\": \(fixed(rate, 3))}")
             onStep(StepReport(step: run.step, steps: options.steps, loss: loss, correct: correct, batchSize: batch, stepsPerSecond: rate,
                               runningAccuracy: Double(recent.reduce(0, +)) / Double(recent.count * batch), accuracyWindow: recent.count))
             if run.step % options.checkpointEvery == 0 { try save() }
@@ -113,7 +117,7 @@ public final class VoiceEncoderTrainingSession {
     /// Writes the encoder-only model file of the current state to `path` (rank 0 alone in a
     /// data-parallel session).
     public func export(to path: String) throws {
-        guard files.writes else { return }
+        guard record.writes else { return }
         try FileIO.write(try run.exportModel(), to: path)
     }
 }

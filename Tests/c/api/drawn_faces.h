@@ -1,7 +1,8 @@
 /*
  * drawn_faces.h — face folders drawn for the trainer tests (the enhancer and prior trainers of
- * test_api, and Tests/c/test_enhancer_data_parallel.c): square PNG faces, a skin ellipse, two
- * eyes and a mouth, varied by a seed. Needs only the C API and libc.
+ * test_api, and Tests/c/test_enhancer_data_parallel.c, test_prior_data_parallel.c): square
+ * PNG faces, a skin ellipse, two eyes and a mouth, varied by a seed. Needs only the C API and
+ * libc.
  */
 #ifndef AVPGAN_TEST_DRAWN_FACES_H
 #define AVPGAN_TEST_DRAWN_FACES_H

@@ -10,6 +10,12 @@ Example::
     # later, or after Ctrl-C (the checkpoint in prior-run/ is kept):
     t = avpgan.PriorTrainer.load("prior-run/prior-checkpoint.safetensors", "faces/", checkpoint_dir="prior-run/")
 
+Data-parallel: with ``allreduce``, ``rank`` and ``n_ranks``, as :class:`EnhancerTrainer`'s, each of
+``n_ranks`` processes (or threads) computes its share of every batch (whole groups of 4 of the
+discriminator, and its share of the path-length term's faces) and the gradients are summed
+through ``allreduce(values)`` before every optimizer step, so all ranks keep the same networks.
+create, load, step and run are collective; rank 0 alone writes into ``checkpoint_dir`` and exports.
+
 Threads: a trainer is mutable; use it from one thread at a time. A call made while another
 call on the same trainer is in progress raises :class:`InvalidArgumentError` ("busy"). The
 GIL is released while the library computes.
@@ -24,7 +30,7 @@ from typing import Any, Dict, List, Optional
 from . import _lib
 from . import PathLike, _check
 from ._arguments import _path
-from ._face_trainer import FaceTrainer, count as _count, seed_value, widths_code
+from ._face_trainer import Allreduce, AllreduceHook, FaceTrainer, count as _count, seed_value, widths_code
 from ._params_init import _defaults
 
 __all__ = ["PriorTrainer", "PriorTrainerInfo", "PriorTrainerClosedError"]
@@ -77,15 +83,16 @@ class PriorTrainer(FaceTrainer):
     _COMMAND = "train-prior"
     _BAR_LOSS = "l_g"
 
-    def __init__(self, handle: Any, *, _token: object = None) -> None:
+    def __init__(self, handle: Any, *, _token: object = None, _hook: Optional[AllreduceHook] = None) -> None:
         if _token is not _TOKEN:
             raise TypeError("use avpgan.PriorTrainer.create(...) or avpgan.PriorTrainer.load(...)")
         self._init_handle()
         self._handle = handle
+        self._hook = _hook  # the allreduce the library calls lives as long as the trainer
 
     @staticmethod
     def _params(faces: PathLike, checkpoint_dir: Optional[PathLike], batch_size: Optional[int], checkpoint_every: int,
-                samples: int, truncation: float) -> Any:
+                samples: int, truncation: float, hook: AllreduceHook) -> Any:
         """The params every trainer takes, and the encoded paths (which must outlive the call)."""
         p = _defaults(_lib.PriorTrainerParams, "avpgan_prior_trainer_params_init")
         keep: List[bytes] = [_path(faces, "faces")]
@@ -97,12 +104,14 @@ class PriorTrainer(FaceTrainer):
         p.checkpoint_every = _count(checkpoint_every, "checkpoint_every", 1, 2**32 - 1)
         p.sheet_samples = _count(samples, "samples", 0, 256)
         p.truncation = float(truncation)
+        hook.apply(p)
         return p, keep
 
     @classmethod
     def create(cls, faces: PathLike, *, checkpoint_dir: Optional[PathLike] = None, size: Optional[int] = None,
                widths: str = "small", lr: float = 2e-3, batch_size: Optional[int] = None, seed: int = 1,
-               checkpoint_every: int = 100, samples: int = 16, truncation: float = 1.0) -> "PriorTrainer":
+               checkpoint_every: int = 100, samples: int = 16, truncation: float = 1.0, allreduce: Optional[Allreduce] = None,
+               rank: int = 0, n_ranks: int = 0) -> "PriorTrainer":
         """A new run on the square, aligned faces under ``faces`` (PNG or JPEG, all of one size:
         32...1024 px, a power of two; one is held out).
 
@@ -114,29 +123,37 @@ class PriorTrainer(FaceTrainer):
                 ``"tiny"``, those of the enhancer the prior is for.
             lr: learning rate of the generator and the discriminator. batch_size: faces per step
                 (None: 4; below 4 or a multiple of 4). seed: seeds networks, noise, batches and sheets.
+            allreduce, rank, n_ranks: this trainer is rank ``rank`` of ``n_ranks`` (>= 2) of a
+                data-parallel run (see the module's docstring); the batch must give each rank
+                whole groups of 4 of the discriminator (a multiple of 4 * n_ranks).
         """
-        p, keep = cls._params(faces, checkpoint_dir, batch_size, checkpoint_every, samples, truncation)
+        hook = AllreduceHook(allreduce, rank, n_ranks)
+        p, keep = cls._params(faces, checkpoint_dir, batch_size, checkpoint_every, samples, truncation, hook)
         p.widths = widths_code(widths)
         p.size = _count(size, "size", 32, 1024)
         p.lr = float(lr)
         p.seed = seed_value(seed)
         handle = _lib.PriorTrainerHandle()
         _check(_lib.get().avpgan_prior_trainer_create(ctypes.byref(p), ctypes.byref(handle)), "avpgan_prior_trainer_create")
-        return cls(handle, _token=_TOKEN)
+        return cls(handle, _token=_TOKEN, _hook=hook)
 
     @classmethod
     def load(cls, checkpoint: PathLike, faces: PathLike, *, checkpoint_dir: Optional[PathLike] = None,
              batch_size: Optional[int] = None, checkpoint_every: int = 100, samples: int = 16,
-             truncation: float = 1.0) -> "PriorTrainer":
+             truncation: float = 1.0, allreduce: Optional[Allreduce] = None, rank: int = 0,
+             n_ranks: int = 0) -> "PriorTrainer":
         """A trainer continuing a checkpoint (:meth:`save`, or ``prior-checkpoint.safetensors`` of a
         ``checkpoint_dir`` or of ``avpgan train-prior``) on the same ``faces``, bit-identically. The
-        checkpoint decides networks, seed, split and batch size (another ``batch_size`` is refused)."""
-        p, keep = cls._params(faces, checkpoint_dir, batch_size, checkpoint_every, samples, truncation)
+        checkpoint decides networks, seed, split and batch size (another ``batch_size`` is refused).
+        With ``allreduce``, ``rank`` and ``n_ranks`` every rank loads the same checkpoint
+        (collective, as :meth:`create`)."""
+        hook = AllreduceHook(allreduce, rank, n_ranks)
+        p, keep = cls._params(faces, checkpoint_dir, batch_size, checkpoint_every, samples, truncation, hook)
         path = _path(checkpoint, "checkpoint")
         handle = _lib.PriorTrainerHandle()
         _check(_lib.get().avpgan_prior_trainer_load_checkpoint(path, ctypes.byref(p), ctypes.byref(handle)),
                "avpgan_prior_trainer_load_checkpoint")
-        return cls(handle, _token=_TOKEN)
+        return cls(handle, _token=_TOKEN, _hook=hook)
 
     def __repr__(self) -> str:
         if self._handle is None:
@@ -157,7 +174,8 @@ class PriorTrainer(FaceTrainer):
                                 losses=self.losses_dict(raw.losses, int(raw.losses_present)))
 
     def export(self, path: PathLike) -> None:
-        """Writes the EMA generator as a face-prior file (for ``avpgan train-enhancer --prior``)."""
+        """Writes the EMA generator as a face-prior file (for ``avpgan train-enhancer --prior``); on
+        rank 0 only in a data-parallel run."""
         self._call("export", _path(path, "path"))
 
 

@@ -11,6 +11,27 @@ from ._structs_prior import *  # noqa: F401,F403
 from ._structs import _c_float_p, _c_int32_p, _c_size_t_p, _c_uint8_p, c_status
 
 
+def _face_trainer(kind, params, handle, info, progress):
+    """The prototypes both face-folder trainer handles have, ``avpgan_<kind>_loss_name`` and
+    ``avpgan_<kind>_trainer_*``, over their own params, handle, info and progress types."""
+    t = f"avpgan_{kind}_trainer"
+    return {
+        f"avpgan_{kind}_loss_name": (ctypes.c_char_p, [ctypes.c_int32]),
+        f"{t}_params_init": (c_status, [ctypes.POINTER(params), ctypes.c_size_t]),
+        f"{t}_create": (c_status, [ctypes.POINTER(params), ctypes.POINTER(handle)]),
+        f"{t}_load_checkpoint": (c_status, [ctypes.c_char_p, ctypes.POINTER(params), ctypes.POINTER(handle)]),
+        f"{t}_free": (None, [handle]),
+        f"{t}_get_info": (c_status, [handle, ctypes.POINTER(info)]),
+        f"{t}_step": (c_status, [handle, _c_float_p, ctypes.POINTER(ctypes.c_uint32)]),
+        f"{t}_run": (
+            c_status,
+            [handle, ctypes.c_uint64, progress, ctypes.c_void_p, AbortFn, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)],
+        ),
+        f"{t}_save": (c_status, [handle, ctypes.c_char_p]),
+        f"{t}_export": (c_status, [handle, ctypes.c_char_p]),
+    }
+
+
 # name: (restype, argtypes) for every function in avpgan.h.
 _PROTOTYPES = {
     "avpgan_version": (ctypes.c_char_p, []),
@@ -190,41 +211,9 @@ _PROTOTYPES = {
     ),
     "avpgan_voice_training_params_init": (c_status, [ctypes.POINTER(VoiceTrainingParams), ctypes.c_size_t]),
     "avpgan_voice_encoder_train": (c_status, [ctypes.POINTER(VoiceTrainingParams), ctypes.POINTER(VoiceTrainingResult)]),
-    "avpgan_enhancer_loss_name": (ctypes.c_char_p, [ctypes.c_int32]),
-    "avpgan_enhancer_trainer_params_init": (c_status, [ctypes.POINTER(EnhancerTrainerParams), ctypes.c_size_t]),
-    "avpgan_enhancer_trainer_create": (
-        c_status, [ctypes.POINTER(EnhancerTrainerParams), ctypes.POINTER(EnhancerTrainerHandle)],
-    ),
-    "avpgan_enhancer_trainer_load_checkpoint": (
-        c_status, [ctypes.c_char_p, ctypes.POINTER(EnhancerTrainerParams), ctypes.POINTER(EnhancerTrainerHandle)],
-    ),
-    "avpgan_enhancer_trainer_free": (None, [EnhancerTrainerHandle]),
-    "avpgan_enhancer_trainer_get_info": (c_status, [EnhancerTrainerHandle, ctypes.POINTER(EnhancerTrainerInfo)]),
-    "avpgan_enhancer_trainer_step": (c_status, [EnhancerTrainerHandle, _c_float_p, ctypes.POINTER(ctypes.c_uint32)]),
-    "avpgan_enhancer_trainer_run": (
-        c_status,
-        [EnhancerTrainerHandle, ctypes.c_uint64, EnhancerProgressFn, ctypes.c_void_p, AbortFn, ctypes.c_void_p,
-         ctypes.POINTER(ctypes.c_uint64)],
-    ),
-    "avpgan_enhancer_trainer_save": (c_status, [EnhancerTrainerHandle, ctypes.c_char_p]),
-    "avpgan_enhancer_trainer_export": (c_status, [EnhancerTrainerHandle, ctypes.c_char_p]),
+    **_face_trainer("enhancer", EnhancerTrainerParams, EnhancerTrainerHandle, EnhancerTrainerInfo, EnhancerProgressFn),
     "avpgan_enhancer_trainer_validate": (c_status, [EnhancerTrainerHandle, ctypes.POINTER(EnhancerValidation)]),
-    "avpgan_prior_loss_name": (ctypes.c_char_p, [ctypes.c_int32]),
-    "avpgan_prior_trainer_params_init": (c_status, [ctypes.POINTER(PriorTrainerParams), ctypes.c_size_t]),
-    "avpgan_prior_trainer_create": (c_status, [ctypes.POINTER(PriorTrainerParams), ctypes.POINTER(PriorTrainerHandle)]),
-    "avpgan_prior_trainer_load_checkpoint": (
-        c_status, [ctypes.c_char_p, ctypes.POINTER(PriorTrainerParams), ctypes.POINTER(PriorTrainerHandle)],
-    ),
-    "avpgan_prior_trainer_free": (None, [PriorTrainerHandle]),
-    "avpgan_prior_trainer_get_info": (c_status, [PriorTrainerHandle, ctypes.POINTER(PriorTrainerInfo)]),
-    "avpgan_prior_trainer_step": (c_status, [PriorTrainerHandle, _c_float_p, ctypes.POINTER(ctypes.c_uint32)]),
-    "avpgan_prior_trainer_run": (
-        c_status,
-        [PriorTrainerHandle, ctypes.c_uint64, PriorProgressFn, ctypes.c_void_p, AbortFn, ctypes.c_void_p,
-         ctypes.POINTER(ctypes.c_uint64)],
-    ),
-    "avpgan_prior_trainer_save": (c_status, [PriorTrainerHandle, ctypes.c_char_p]),
-    "avpgan_prior_trainer_export": (c_status, [PriorTrainerHandle, ctypes.c_char_p]),
+    **_face_trainer("prior", PriorTrainerParams, PriorTrainerHandle, PriorTrainerInfo, PriorProgressFn),
     "avpgan_synthetic_params_init": (c_status, [ctypes.POINTER(SyntheticParams), ctypes.c_size_t]),
     "avpgan_synthetic_dataset_write": (c_status, [ctypes.c_char_p, ctypes.POINTER(SyntheticParams)]),
 }

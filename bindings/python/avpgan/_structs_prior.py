@@ -29,6 +29,10 @@ class PriorTrainerParams(ctypes.Structure):
         ("checkpoint_every", ctypes.c_uint32),
         ("sheet_samples", ctypes.c_uint32),
         ("truncation", ctypes.c_float),
+        ("allreduce", ctypes.c_void_p),
+        ("allreduce_user_data", ctypes.c_void_p),
+        ("rank", ctypes.c_uint32),
+        ("n_ranks", ctypes.c_uint32),
     ]
 
 

@@ -6,35 +6,17 @@ data-parallel ranks equal to one process on the whole batch."""
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from face_trainer_checks import (ThreadRanks, draw_face, faces, maker, stop_and_ctrl_c_keep_the_checkpoint,
+                                 train_on_two_ranks, worst_relative_difference)
+
 REPO = Path(__file__).resolve().parents[3]
 VGG = REPO / "Tests" / "Fixtures" / "enhancer-step" / "vgg19-w32.safetensors"
 CHECKPOINT = "enhancer-checkpoint.safetensors"
-
-
-def draw_face(seed: int, size: int = 32) -> np.ndarray:
-    """A skin-coloured ellipse with two eyes and a mouth where the aligned template puts them."""
-    r = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size] * (32 / size)
-    img = np.zeros((size, size, 3)) + r.uniform(40, 200, 3)
-    img[((x - 16) / r.uniform(9, 12)) ** 2 + ((y - 17) / r.uniform(12, 14)) ** 2 < 1] = r.uniform([150, 100, 80], [240, 190, 160])
-    for cx in (12.75, 19.25):
-        img[(x - cx) ** 2 + (y - 15) ** 2 < r.uniform(1.5, 3)] = r.uniform(0, 60, 3)
-    img[(abs(x - 16) < r.uniform(2.5, 4)) & (abs(y - 22) < 1)] = r.uniform([120, 20, 20], [200, 70, 70])
-    return np.clip(img + r.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
-
-
-def faces(avpgan, folder: Path, count: int = 8, size: int = 32) -> Path:
-    (folder / "a").mkdir(parents=True)
-    for k in range(count):
-        avpgan.save_png(folder / "a" / f"{k}.png", draw_face(k, size))
-    return folder
 
 
 @pytest.fixture
@@ -42,11 +24,8 @@ def tiny(avpgan_module, tmp_path):
     """create(...) of a tiny run on 8 faces (2 held out), batch 2, checkpoints into tmp/ck."""
     data = faces(avpgan_module, tmp_path / "faces")
 
-    def make(**kw):
-        args = dict(widths="tiny", batch_size=2, seed=3, validation_fraction=0.25, checkpoint_dir=tmp_path / "ck")
-        args.update(kw)
-        return avpgan_module.EnhancerTrainer.create(data, **args)
-    return make, data
+    return maker(avpgan_module.EnhancerTrainer.create, data, widths="tiny", batch_size=2, seed=3,
+                 validation_fraction=0.25, checkpoint_dir=tmp_path / "ck"), data
 
 
 def test_steps_resume_export_and_validate(avpgan_module, tiny, tmp_path):
@@ -86,24 +65,7 @@ def test_steps_resume_export_and_validate(avpgan_module, tiny, tmp_path):
 
 
 def test_stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny, tmp_path):
-    make, _ = tiny
-    saved = tmp_path / "ck" / CHECKPOINT
-    with make() as t:
-        history = t.run(5, progress=lambda done, total, losses: done < 2)
-        assert len(history) == 2 and t.step_count == 2, "progress returning False stops after that step"
-        assert saved.exists(), "a stopped run writes its checkpoint into checkpoint_dir"
-        saved.unlink()
-        inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                t.run(5, progress=lambda done, total, losses: signal.raise_signal(signal.SIGINT))
-            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the SIGINT handler is restored"
-        finally:
-            signal.signal(signal.SIGINT, inherited)
-        assert t.step_count == 3 and saved.exists(), "Ctrl-C stops after the step in progress and keeps its checkpoint"
-        with pytest.raises(avpgan_module.InvalidArgumentError, match="busy"):
-            t.run(1, progress=lambda done, total, losses: t.step())
-        assert "l_g_pix" in t.step(), "the trainer stays usable after a stop, Ctrl-C and a refused call"
+    stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny[0], tmp_path / "ck" / CHECKPOINT, "l_g_pix")
 
 
 def test_perceptual_loss_with_its_file(avpgan_module, tiny):
@@ -144,26 +106,6 @@ def test_refusals_say_what_is_wrong(avpgan_module, tiny, tmp_path):
         E.EnhancerTrainer(None)
 
 
-class ThreadRanks:
-    """Threads as the ranks of a data-parallel run: each rank's ``allreduce`` deposits its values,
-    and every rank adds all deposits in rank order, so all get the same bits."""
-
-    def __init__(self, n: int) -> None:
-        self.barrier = threading.Barrier(n, timeout=120)
-        self.deposits = [None] * n
-
-    def allreduce(self, rank: int):
-        def reduce(values: np.ndarray) -> None:
-            self.deposits[rank] = values.copy()
-            self.barrier.wait()
-            total = self.deposits[0].copy()
-            for other in self.deposits[1:]:
-                total += other
-            self.barrier.wait()
-            values[:] = total
-        return reduce
-
-
 def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path):
     """Two threads as ranks, each computing 4 of the 8 faces of every step, report the losses of
     one trainer on the whole batch (relative 1e-4, as Tests/cli/test_mpi_train_enhancer.py), and
@@ -173,29 +115,11 @@ def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path)
     args = dict(widths="tiny", batch_size=8, seed=5, validation_fraction=0.1, sheet_rows=0)
     with E.EnhancerTrainer.create(data, **args) as alone:
         single = alone.run(2)
-    ranks, results, errors = ThreadRanks(2), [None, None], [None, None]
-
-    def rank(r: int) -> None:
-        try:
-            with E.EnhancerTrainer.create(data, allreduce=ranks.allreduce(r), rank=r, n_ranks=2, **args) as t:
-                results[r] = t.run(2)
-                t.export(tmp_path / f"rank{r}.safetensors")
-        except BaseException as e:  # noqa: B902 - reported below
-            errors[r] = e
-    threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [None, None], f"a rank failed: {errors}"
-    assert results[0] == results[1], "the two ranks report different losses"
-    for a, b in zip(single, results[0]):
-        assert set(a) == set(b), (a, b)
-        worst = max(abs(a[k] - b[k]) / max(abs(a[k]), 1e-3) for k in a)
-        assert worst <= 1e-4, f"two ranks differ from one process by {worst} (relative): {a} against {b}"
-    assert (tmp_path / "rank0.safetensors").exists() and not (tmp_path / "rank1.safetensors").exists(), \
-        "rank 0 alone writes the exported enhancer"
+    ranks = train_on_two_ranks(lambda allreduce, r: E.EnhancerTrainer.create(data, allreduce=allreduce, rank=r, n_ranks=2, **args),
+                               2, lambda r: tmp_path / f"rank{r}.safetensors")
+    worst = worst_relative_difference(single, ranks)
+    assert worst <= 1e-4, f"two ranks differ from one process by {worst} (relative)"
     with pytest.raises(ValueError, match="needs allreduce"):
         E.EnhancerTrainer.create(data, n_ranks=2, **args)
     with pytest.raises(E.InvalidArgumentError, match="at least 8"):
-        E.EnhancerTrainer.create(data, allreduce=ranks.allreduce(0), rank=0, n_ranks=2, **dict(args, batch_size=4))
+        E.EnhancerTrainer.create(data, allreduce=ThreadRanks(2).allreduce(0), rank=0, n_ranks=2, **dict(args, batch_size=4))

@@ -1,16 +1,16 @@
 """avpgan.PriorTrainer at tiny widths on drawn 32 px faces: steps and runs whose losses come back
 under upstream's names, a resumed run equal to the straight one bit for bit (losses and exported
 prior), a stop from the progress callback and Ctrl-C that keep the checkpoint, one call at a
-time, and refusals with clear errors."""
+time, refusals with clear errors, and two data-parallel ranks equal to one process on the whole
+batch."""
 
 from __future__ import annotations
-
-import signal
 
 import numpy as np
 import pytest
 
-from test_enhancer_trainer import faces
+from face_trainer_checks import (ThreadRanks, faces, maker, stop_and_ctrl_c_keep_the_checkpoint, train_on_two_ranks,
+                                 worst_relative_difference)
 
 CHECKPOINT = "prior-checkpoint.safetensors"
 
@@ -20,11 +20,8 @@ def tiny(avpgan_module, tmp_path):
     """create(...) of a tiny run on 6 faces (1 held out), batch 2, checkpoints into tmp/ck."""
     data = faces(avpgan_module, tmp_path / "faces", count=6)
 
-    def make(**kw):
-        args = dict(widths="tiny", batch_size=2, seed=3, samples=4, checkpoint_dir=tmp_path / "ck")
-        args.update(kw)
-        return avpgan_module.PriorTrainer.create(data, **args)
-    return make, data
+    return maker(avpgan_module.PriorTrainer.create, data, widths="tiny", batch_size=2, seed=3, samples=4,
+                 checkpoint_dir=tmp_path / "ck"), data
 
 
 def test_steps_resume_and_export(avpgan_module, tiny, tmp_path):
@@ -55,23 +52,7 @@ def test_steps_resume_and_export(avpgan_module, tiny, tmp_path):
 
 
 def test_stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny, tmp_path):
-    make, _ = tiny
-    saved = tmp_path / "ck" / CHECKPOINT
-    with make() as t:
-        history = t.run(5, progress=lambda done, total, losses: done < 2)
-        assert len(history) == 2 and t.step_count == 2, "progress returning False stops after that step"
-        assert saved.exists(), "a stopped run writes its checkpoint into checkpoint_dir"
-        saved.unlink()
-        inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                t.run(5, progress=lambda done, total, losses: signal.raise_signal(signal.SIGINT))
-        finally:
-            signal.signal(signal.SIGINT, inherited)
-        assert t.step_count == 3 and saved.exists(), "Ctrl-C stops after the step in progress and keeps its checkpoint"
-        with pytest.raises(avpgan_module.InvalidArgumentError, match="busy"):
-            t.run(1, progress=lambda done, total, losses: t.step())
-        assert "l_g" in t.step(), "the trainer stays usable after a stop, Ctrl-C and a refused call"
+    stop_and_ctrl_c_keep_the_checkpoint(avpgan_module, tiny[0], tmp_path / "ck" / CHECKPOINT, "l_g")
 
 
 def test_refusals_say_what_is_wrong(avpgan_module, tiny, tmp_path):
@@ -99,3 +80,25 @@ def test_refusals_say_what_is_wrong(avpgan_module, tiny, tmp_path):
         E.PriorTrainer.load(tmp_path / "prior.safetensors", data)
     with pytest.raises(TypeError):
         E.PriorTrainer(None)
+
+
+def test_two_ranks_equal_one_process_on_the_whole_batch(avpgan_module, tmp_path):
+    """Two threads as ranks, each computing one discriminator group of 4 of the 8 faces (and half
+    of the path-length term's) of every step, report the losses of one trainer on the whole batch
+    over 4 steps, the last with the path-length term (relative 1e-4, as
+    Tests/cli/test_mpi_train_prior.py), and rank 0 alone exports."""
+    E = avpgan_module
+    data = faces(E, tmp_path / "faces", count=10)
+    args = dict(widths="tiny", batch_size=8, seed=5, samples=0)
+    with E.PriorTrainer.create(data, **args) as alone:
+        single = alone.run(4)
+    assert "l_g_path" in single[3], single[3]
+    ranks = train_on_two_ranks(lambda allreduce, r: E.PriorTrainer.create(data, allreduce=allreduce, rank=r, n_ranks=2, **args),
+                               4, lambda r: tmp_path / f"rank{r}.safetensors")
+    worst = worst_relative_difference(single, ranks)
+    print(f"PriorTrainer on 2 thread ranks against one process: losses within {worst:.3g} relative")
+    assert worst <= 1e-4, f"two ranks differ from one process by {worst} (relative)"
+    with pytest.raises(ValueError, match="needs allreduce"):
+        E.PriorTrainer.create(data, n_ranks=2, **args)
+    with pytest.raises(E.InvalidArgumentError, match="at least 8"):
+        E.PriorTrainer.create(data, allreduce=ThreadRanks(2).allreduce(0), rank=0, n_ranks=2, **dict(args, batch_size=4))

@@ -16,18 +16,23 @@ extension PriorTrainingStep {
     /// Adds the term's gradient to the generator's and returns `(l_g_path, path_length)`
     /// (upstream's log values: the weighted penalty and the mean path length), and the new
     /// running mean. `draw` is the fresh batch, `y` its `[n, 3, S, S]` image noise.
-    func pathLengthTerm(_ draw: PriorDraw, batch n: Int, y: [Float], step: Double = 1e-3) throws
+    /// Data-parallel: `draw` and `y` are this rank's `n` images (possibly none) of the `total`
+    /// of every rank; the mean, the penalty and ε are the whole batch's (collective), and the
+    /// gradient added is this rank's images' part of it.
+    func pathLengthTerm(_ draw: PriorDraw, batch n: Int, of total: Int? = nil, y: [Float], step: Double = 1e-3) throws
         -> (loss: Float, pathLength: Float, mean: Float) {
-        let c = config, s = c.styleDim, l = c.latentCount, size = c.outSize, count = n * l * s
+        let c = config, s = c.styleDim, l = c.latentCount, size = c.outSize, count = n * l * s, all = total ?? n
         let base = PriorTrainingPass(), shifted = PriorTrainingPass()
-        let images = try buffers.slot(3, count: n * 3 * size * size), planes = try buffers.slot(4, count: draw.noises.count)
+        let images = try buffers.slot(3, count: max(n, 1) * 3 * size * size), planes = try buffers.slot(4, count: max(draw.noises.count, 1))
         planes.update(from: draw.noises, count: draw.noises.count)
-        try generator.trainingForward(styles: draw.styles, batch: n, noises: planes, pass: base, into: images)
-        let discarded = try generator.zeroGradients()
         var g = [Float](repeating: 0, count: count)
-        try y.withUnsafeBufferPointer { y in
-            try g.withUnsafeMutableBufferPointer {
-                try generator.trainingBackward(base, gradImages: y.baseAddress!, gradients: discarded, gradLatents: $0.baseAddress!)
+        if n > 0 {
+            try generator.trainingForward(styles: draw.styles, batch: n, noises: planes, pass: base, into: images)
+            let discarded = try generator.zeroGradients()
+            try y.withUnsafeBufferPointer { y in
+                try g.withUnsafeMutableBufferPointer {
+                    try generator.trainingBackward(base, gradImages: y.baseAddress!, gradients: discarded, gradLatents: $0.baseAddress!)
+                }
             }
         }
         // Path lengths, the running mean (torch's float arithmetic), the penalty and v.
@@ -37,23 +42,24 @@ extension PriorTrainingStep {
             for k in 0..<(l * s) { sum += Double(g[i * l * s + k]) * Double(g[i * l * s + k]) }
             lengths[i] = Float(sum / Double(l)).squareRoot()
         }
-        let meanLength = Float(lengths.reduce(0.0) { $0 + Double($1) } / Double(n))
+        let lengthSum = try sumOverRanks([lengths.reduce(0.0) { $0 + Double($1) }])[0]
+        let meanLength = Float(lengthSum / Double(all))
         let decay = Float(settings.pathDecay), average = meanPathLength + decay * (meanLength - meanPathLength)
-        var penalty: Double = 0, deviationSum: Double = 0
-        for pl in lengths { penalty += Double(pl - average) * Double(pl - average); deviationSum += Double(pl - average) }
-        penalty /= Double(n)
+        let deviationSum = lengthSum - Double(all) * Double(average)
         let weight = settings.pathRegWeight * Double(settings.gRegEvery)
-        var v = [Float](repeating: 0, count: count)
-        for i in 0..<n where lengths[i] > 0 {
-            let dP = 2 / Double(n) * Double(lengths[i] - average) - 2 / Double(n) * deviationSum * Double(decay) / Double(n)
+        var v = [Float](repeating: 0, count: count), penalty: Double = 0, squares: Double = 0
+        for i in 0..<n {
+            penalty += Double(lengths[i] - average) * Double(lengths[i] - average)
+            guard lengths[i] > 0 else { continue }
+            let dP = 2 / Double(all) * Double(lengths[i] - average) - 2 / Double(all) * deviationSum * Double(decay) / Double(all)
             let scale = Float(weight * dP / (Double(l) * Double(lengths[i])))
             for k in 0..<(l * s) { v[i * l * s + k] = scale * g[i * l * s + k] }
         }
-        var squares: Double = 0
         for x in v { squares += Double(x) * Double(x) }
-        let loss = Float(weight * penalty)
-        guard squares > 0 else { return (loss, meanLength, average) }
-        let epsilon = step / (squares / Double(count)).squareRoot()
+        let sums = try sumOverRanks([penalty, squares])
+        let loss = Float(weight * sums[0] / Double(all))
+        guard sums[1] > 0, n > 0 else { return (loss, meanLength, average) }
+        let epsilon = step / (sums[1] / Double(all * l * s)).squareRoot()
         // The two shifted passes: synthesis parameters' and style vectors' gradients.
         var latentsShifted = [Float](repeating: 0, count: count), dPlus = latentsShifted, dMinus = latentsShifted
         func shiftedGradient(_ sign: Double, _ dLatents: inout [Float]) throws -> [String: FloatStorage] {

@@ -26,9 +26,10 @@ extension PriorTrainingSession {
         return try FaceGrid.png(images, count: n, size: config.outSize, columns: 4)
     }
 
-    /// Writes the sheet of the current step into the samples folder (nothing without a folder).
+    /// Writes the sheet of the current step into the samples folder (nothing without a folder,
+    /// nor on a data-parallel rank other than 0).
     func writeSheet() throws {
-        guard options.checkpointDirectory != nil else { return }
+        guard options.checkpointDirectory != nil, isLead else { return }
         try record.writeSheet(try samplesPNG(), step: trainer.stepCount)
     }
 }

@@ -19,6 +19,10 @@ import Glibc
 /// - a stop request that saves and ends; a non-finite loss ends the run without saving over
 ///   the last good checkpoint (`Outcome.diverged`).
 /// At the end, `export` writes the EMA generator as a prior file (`PriorFile`).
+/// With a `GradientReducer` it is one rank of a data-parallel session
+/// (`PriorTrainingStep+DataParallel`): every rank draws the same batches and steps alike, a stop
+/// is agreed so that all ranks stop after the same step, and rank 0 alone writes the
+/// checkpoints, the log, the sheets and the exported file.
 public final class PriorTrainingSession {
     public struct Options: Sendable {
         /// The step count to reach (a resumed run counts from its checkpoint's step).
@@ -71,7 +75,7 @@ public final class PriorTrainingSession {
         public var checkpointed: Bool
     }
 
-    public typealias Outcome = EnhancerTrainingSession.Outcome
+    public typealias Outcome = TrainingSessionOutcome
 
     public static let checkpointName = "prior-checkpoint.safetensors"
     public static let logName = "train-prior.jsonl"
@@ -96,10 +100,23 @@ public final class PriorTrainingSession {
     let samplerSeed: UInt64
     let recipeSeed: UInt64
     let record: TrainingSessionRecord
+    /// The ranks of a data-parallel session, nil alone.
+    public let reducer: GradientReducer?
+    /// This process writes (rank 0, or the only process).
+    public var isLead: Bool { (reducer?.rank ?? 0) == 0 }
+    /// The rows of each global batch this rank computes (all of them alone).
+    public var rows: [Int] { (try? trainer.rows(batch: batchSize)) ?? [] }
+    /// Floats each data-parallel step adds up over the ranks (at most).
+    public var reducedFloatsPerStep: Int { trainer.reducedFloatsPerStep }
 
     /// Checks the options, reads the faces, makes the checkpoint folder, and starts a new run
     /// from `recipe` or continues the checkpoint.
-    public init(faces folder: String, options: Options, recipe: Recipe = Recipe()) throws {
+    /// With a `reducer`, this is one rank of a data-parallel session (collective): every rank
+    /// must be given the same options, recipe, faces and checkpoint (and the same `fingerprint`
+    /// of what else the caller knows, such as its command line), which is checked; the batch
+    /// must give each rank whole groups of the discriminator (`EnhancerBatchShare`).
+    public init(faces folder: String, options: Options, recipe: Recipe = Recipe(), reducer: GradientReducer? = nil,
+                fingerprint: String = "") throws {
         guard options.steps >= 0, options.checkpointEvery >= 1, (0...256).contains(options.sheetSamples),
               options.truncation.isFinite, options.batchSize.map({ (1...4096).contains($0) }) ?? true else {
             throw AVPGANError.invalid("steps is \(options.steps), batch size \(options.batchSize.map(String.init) ?? "default"), checkpoint interval \(options.checkpointEvery), sheet samples \(options.sheetSamples), truncation \(options.truncation); expected steps >= 0, batch size 1...4096, interval >= 1, samples 0...256, a finite truncation")
@@ -107,9 +124,8 @@ public final class PriorTrainingSession {
         self.options = options
         let dir = options.checkpointDirectory
         if options.resume {
-            let bytes = try TrainingSessionRecord.resumeBytes(resumeFrom: options.resumeFrom,
-                                                              folderCheckpoint: dir.map { "\($0)/\(Self.checkpointName)" },
-                                                              name: Self.checkpointName)
+            let bytes = try TrainingSessionRecord.resumeBytes(directory: dir, checkpointName: Self.checkpointName,
+                                                              resumeFrom: options.resumeFrom)
             let state = try FaceSessionState(metadata: try Safetensors(bytes: bytes).metadata, key: Self.metadataKey,
                                              what: "prior session checkpoint")
             faces = try state.faces(folder: folder, batch: options.batchSize)
@@ -146,7 +162,13 @@ public final class PriorTrainingSession {
         config = trainer.config
         firstStep = trainer.stepCount
         record = TrainingSessionRecord(directory: dir, checkpointName: Self.checkpointName, logPath: options.logPath, logName: Self.logName,
-                                       firstStep: firstStep)
+                                       firstStep: firstStep, writes: (reducer?.rank ?? 0) == 0)
+        self.reducer = reducer
+        if let reducer {
+            _ = try EnhancerBatchShare.rows(batch: batchSize, group: trainer.discriminator.config.stddevGroup, rank: reducer.rank,
+                                            size: reducer.size)
+            try trainer.distribute(over: reducer, state: Array(fingerprint.utf8) + checkpoint())
+        }
         try record.open(resumed: options.resume)
     }
 
@@ -165,34 +187,7 @@ public final class PriorTrainingSession {
     /// checkpoints and sheets still fall every `checkpointEvery` steps and at `options.steps`,
     /// and a piece that ends before `options.steps` saves nothing at its end.
     public func train(until: Int? = nil, onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> Outcome {
-        record.startClock()
-        let target = min(until ?? options.steps, options.steps)
-        while trainer.stepCount < target {
-            if shouldStop() {
-                try save()
-                return .stopped
-            }
-            let batch = try batches.next(batch: batchSize)
-            let attempted = trainer.stepCount + 1
-            let losses: [String: Float]
-            do {
-                losses = try trainer.step(real: batch.truth, batch: batch.count)
-            } catch let e as AVPGANError where trainer.nonFiniteLoss != nil {
-                return .diverged(step: attempted, message: try record.diverged(e.message), lastCheckpoint: record.lastCheckpoint)
-            }
-            let rate = record.rate(at: trainer.stepCount)
-            try record.logStep(trainer.stepCount, losses: losses, stepsPerSecond: rate)
-            var report = StepReport(step: trainer.stepCount, steps: target, losses: losses, stepsPerSecond: rate,
-                                    secondsLeft: Double(target - trainer.stepCount) / max(rate, 1e-9), checkpointed: false)
-            if TrainingSessionRecord.isCheckpoint(trainer.stepCount, every: options.checkpointEvery, last: options.steps) {
-                try writeSheet()
-                try save()
-                report.checkpointed = true
-            }
-            onStep(report)
-        }
-        if target == options.steps, record.lastCheckpoint != trainer.stepCount { try save() }
-        return .finished
+        try loop(until: until, onStep: onStep, shouldStop: shouldStop)
     }
 
     /// Writes the checkpoint and the log (where they have a place), each atomically. A failed
@@ -209,8 +204,24 @@ public final class PriorTrainingSession {
         return trainer.checkpoint(metadata: state.metadata(key: Self.metadataKey))
     }
 
-    /// Writes the EMA generator as a prior file.
+    /// Writes the EMA generator as a prior file (rank 0 alone in a data-parallel session).
     public func export(to path: String) throws {
+        guard isLead else { return }
         try FileIO.write(trainer.priorFile(), to: path)
+    }
+}
+
+/// The prior's part of the face-folder sessions' loop: a step on the batch's real faces, and at
+/// a checkpoint the sample sheet.
+extension PriorTrainingSession: FaceSessionLoop {
+    var schedule: (steps: Int, every: Int) { (options.steps, options.checkpointEvery) }
+    var hasNonFiniteLoss: Bool { trainer.nonFiniteLoss != nil }
+
+    func step(on batch: EnhancerBatch) throws -> [String: Float] { try trainer.step(real: batch.truth, batch: batch.count) }
+
+    func report(losses: [String: Float], target: Int, rate: Double, secondsLeft: Double, checkpoint: Bool) throws -> StepReport {
+        if checkpoint { try writeSheet() }
+        return StepReport(step: step, steps: target, losses: losses, stepsPerSecond: rate, secondsLeft: secondsLeft,
+                          checkpointed: checkpoint)
     }
 }

@@ -18,8 +18,6 @@ extension PriorTrainingStep {
     /// The checkpoint's bytes; `extra` metadata (a session's own fields) is added to the
     /// step's, whose keys win.
     func checkpoint(metadata extra: [String: String] = [:]) -> [UInt8] {
-        var metadata = PriorFile.metadata(config).merging(extra) { own, _ in own }
-        let tensors = TrainingCheckpointGroups.tensors(groups, key: Self.checkpointKey, metadata: &metadata)
         let s = settings, d = discriminator.config
         let fields: [String: String] = [
             "step": String(stepCount), "rng": String(rng.state),
@@ -28,19 +26,17 @@ extension PriorTrainingStep {
             "ema_decay": "\(s.emaDecay)", "path": "\(s.pathRegWeight),\(s.pathBatchShrink),\(s.pathDecay)",
             "mean_path_length": String(meanPathLength.bitPattern), "discriminator": "\(d.size),\(d.channelMultiplier),\(d.narrow),\(d.stddevGroup)",
         ]
-        metadata[Self.checkpointKey] = "1"
-        for (k, v) in fields { metadata["\(Self.checkpointKey).\(k)"] = v }
-        return SafetensorsWriter.serialize(tensors, metadata: metadata)
+        return TrainingCheckpointGroups.serialize(groups, key: Self.checkpointKey,
+                                                  metadata: PriorFile.metadata(config).merging(extra) { own, _ in own }, fields: fields)
     }
 
     /// A trainer in the state of `bytes` (from `checkpoint()`). Throws `modelFormat` naming
     /// the field or tensor that is missing or wrong.
     convenience init(checkpoint bytes: [UInt8]) throws {
         let file = try Safetensors(bytes: bytes)
-        let key = Self.checkpointKey, m = file.metadata
-        guard m[key] == "1" else { throw AVPGANError.format("not a face-prior training checkpoint (metadata \(key) is missing)") }
-        let config = try PriorFile.parse(metadata: m)
-        let fields = CheckpointMetadataFields(metadata: m, key: key, what: "prior training checkpoint")
+        let key = Self.checkpointKey
+        let fields = try TrainingCheckpointGroups.fields(file, key: key, what: "prior training checkpoint", noun: "a face-prior training checkpoint")
+        let config = try PriorFile.parse(metadata: file.metadata)
         var s = PriorTrainingSettings()
         let adam = try fields.numbers("adam", 5), every = try fields.numbers("reg_every", 2)
         (s.generatorLR, s.discriminatorLR, s.betas, s.eps) = (adam[0], adam[1], (adam[2], adam[3]), adam[4])
@@ -73,18 +69,10 @@ extension PriorTrainingStep {
         }
         let noises = Set(config.noiseNames)
         let prior = config.tensors
-        let groups: [(String, [(name: String, shape: [Int])], trained: [String])] = [
+        let groups: [(prefix: String, shapes: [(name: String, shape: [Int])], trained: [String])] = [
             ("g", prior, prior.map(\.name).filter { !noises.contains($0) }), ("ema", prior, []), ("d", dShapes, dShapes.map(\.name))]
-        let layout = groups.flatMap { g in g.1.map { (name: "\(g.0).\($0.name)", shape: [$0.shape.reduce(1, *)]) } }
-        let trained = groups.flatMap { g in
-            g.trained.map { name in (name: "\(g.0).\(name)", shape: [g.1.first { $0.name == name }!.shape.reduce(1, *)]) }
-        }
-        let read = try CheckpointValues.read(file, layout: layout, trained: trained, kind: "a face-prior training checkpoint of this configuration")
-        func tensors(_ prefix: String) -> [String: [Float]] {
-            var out: [String: [Float]] = [:]
-            for (name, v) in read.tensors where name.hasPrefix(prefix + ".") { out[String(name.dropFirst(prefix.count + 1))] = v }
-            return out
-        }
+        let read = try TrainingCheckpointGroups.read(file, groups: groups, kind: "a face-prior training checkpoint of this configuration")
+        let tensors = read.tensors
         let discriminator = try StyleGAN2Discriminator(config: dc, values: tensors("d"))
         try self.init(generator: tensors("g"), config: config, ema: tensors("ema"), discriminator: discriminator, settings: s, seed: 0)
         self.rng = SplitMix(seed: rng)

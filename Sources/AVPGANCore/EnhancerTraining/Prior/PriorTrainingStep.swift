@@ -33,6 +33,9 @@ final class PriorTrainingStep {
 
     let pass = PriorTrainingPass(), discriminatorPass = DiscriminatorPass(), buffers = Workspace()
     private var discarded: [String: FloatStorage] = [:]
+    /// The ranks of a data-parallel run (`distribute`), nil when training alone; its buffer.
+    var reducer: GradientReducer?
+    let reduction = Workspace()
 
     /// The networks are taken over (trained in place). `generator`: every tensor of
     /// `config.tensors` by name (noises included); `ema`: the averaged copy (nil: a copy of
@@ -47,18 +50,7 @@ final class PriorTrainingStep {
         self.config = config
         self.settings = settings
         func storages(_ tensors: [String: [Float]], _ what: String) throws -> [String: FloatStorage] {
-            var out: [String: FloatStorage] = [:]
-            for t in config.tensors {
-                guard let v = tensors[t.name], v.count == t.shape.reduce(1, *) else {
-                    throw AVPGANError.invalid("\(what) tensor \(t.name) is missing or not of shape \(t.shape)")
-                }
-                guard v.allSatisfy(\.isFinite) else { throw AVPGANError.invalid("\(what) tensor \(t.name) holds a non-finite value") }
-                out[t.name] = try FloatStorage(v)
-            }
-            if let extra = tensors.keys.first(where: { out[$0] == nil }) {
-                throw AVPGANError.invalid("\(what) tensor \(extra) is not part of a prior of \(config.outSize) px with num_mlp \(config.mlpLayers)")
-            }
-            return out
+            try GeneratorStorages.make(tensors, layout: config.tensors, what: what, network: "a prior of \(config.outSize) px with num_mlp \(config.mlpLayers)")
         }
         let values = try storages(tensors, "generator")
         generator = try PriorNetwork(values: values, config: config)
@@ -90,14 +82,16 @@ final class PriorTrainingStep {
     /// step), `l_g`, `l_g_path` and `path_length` (at a path-length step). Throws `invalidArgument` with nothing changed for a malformed
     /// batch or a non-finite discriminator loss; a non-finite generator loss throws after the
     /// discriminator's update, with the generator, its EMA and the step count unchanged.
-    func step(real: [Float], batch n: Int, draws given: (discriminator: PriorDraw, generator: PriorDraw)? = nil,
+    /// Data-parallel (`distribute`): `real`, `draws` and `pathDraw` are the global batch's, the
+    /// same on every rank; the rank computes its rows, and the losses returned are the batch's.
+    func step(real global: [Float], batch n: Int, draws given: (discriminator: PriorDraw, generator: PriorDraw)? = nil,
               pathDraw givenPath: (draw: PriorDraw, y: [Float])? = nil) throws -> [String: Float] {
-        let size = config.outSize, count = n * 3 * size * size
-        guard n > 0, real.count == count else {
-            throw AVPGANError.invalid("a batch of \(n) real faces needs [\(n), 3, \(size), \(size)] (\(count) floats), not \(real.count)")
+        let size = config.outSize, image = 3 * size * size
+        guard n > 0, global.count == n * image else {
+            throw AVPGANError.invalid("a batch of \(n) real faces needs [\(n), 3, \(size), \(size)] (\(n * image) floats), not \(global.count)")
         }
-        if let bad = real.firstIndex(where: { !$0.isFinite }) {
-            throw AVPGANError.invalid("real face \(bad / (3 * size * size)) holds a non-finite value")
+        if let bad = global.firstIndex(where: { !$0.isFinite }) {
+            throw AVPGANError.invalid("real face \(bad / image) holds a non-finite value")
         }
         guard MinibatchStddev.groupSize(batch: n, group: discriminator.config.stddevGroup) != nil else {
             throw AVPGANError.invalid("a batch of \(n) does not divide into the discriminator's groups of min(\(n), \(discriminator.config.stddevGroup))")
@@ -107,17 +101,22 @@ final class PriorTrainingStep {
         for d in [draws.discriminator, draws.generator] where d.noises.count != n * config.noiseFloats {
             throw AVPGANError.invalid("the noise planes of a batch of \(n) are \(n * config.noiseFloats) floats, not \(d.noises.count)")
         }
+        let mine = try rows(batch: n), local = mine.count, share = Float(local) / Float(n)
+        func ownRows(_ d: PriorDraw) -> PriorDraw { d.rows(mine, batch: n, styleDim: config.styleDim, noiseFloats: config.noiseFloats) }
+        let real = global.images(mine, image: image)
         let iteration = stepCount + 1
         nonFiniteLoss = nil
-        let fake = try buffers.slot(0, count: count), gradFake = try buffers.slot(1, count: count)
+        let fake = try buffers.slot(0, count: local * image), gradFake = try buffers.slot(1, count: local * image)
 
         // The discriminator's step.
-        try fakeImages(draws.discriminator, batch: n, into: fake)
+        try fakeImages(ownRows(draws.discriminator), batch: local, into: fake)
         let d = discriminator
         let r1Weight = iteration % settings.dRegEvery == 0 ? settings.r1StepWeight : nil
         let (dLosses, bad) = try real.withUnsafeBufferPointer { real in
-            try d.softplusStep(fake: fake, real: real.baseAddress!, batch: n, r1Weight: r1Weight, parameters: discriminatorParameters,
-                               pass: discriminatorPass)
+            try d.softplusStep(fake: fake, real: real.baseAddress!, batch: local, r1Weight: r1Weight, parameters: discriminatorParameters,
+                               pass: discriminatorPass, reducer: reducer) { losses in
+                try reduceAcrossRanks(discriminatorParameters, losses: &losses, weight: share)
+            }
         }
         if let bad {
             nonFiniteLoss = bad
@@ -125,29 +124,35 @@ final class PriorTrainingStep {
         }
         var losses = dLosses
 
-        // The generator's step, the discriminator frozen.
-        try fakeImages(draws.generator, batch: n, into: fake)
-        let scores = try d.forward(fake, batch: n, pass: discriminatorPass)
-        var gradScores = [Float](repeating: 0, count: n)
-        let generatorLoss = AdversarialLoss.evaluate(logits: scores, count: n, kind: .softplus, targetIsReal: true, weight: 1,
-                                                     gradLogits: &gradScores)
-        guard generatorLoss.isFinite else {
-            nonFiniteLoss = ("l_g", generatorLoss)
-            throw AVPGANError.invalid("step \(iteration): the generator loss l_g is \(generatorLoss); the discriminator was updated, the generator not")
-        }
-        losses["l_g"] = generatorLoss
+        // The generator's step, the discriminator frozen: its adversarial part is this rank's
+        // share of the batch's mean; the path-length term's is each image's own.
+        try fakeImages(ownRows(draws.generator), batch: local, into: fake)
+        let scores = try d.forward(fake, batch: local, pass: discriminatorPass)
+        var gradScores = [Float](repeating: 0, count: local)
+        var generatorLoss = ["l_g": AdversarialLoss.evaluate(logits: scores, count: local, kind: .softplus, targetIsReal: true, weight: share,
+                                                             gradLogits: &gradScores)]
         for g in discarded.values { g.pointer.update(repeating: 0, count: g.count) }
         try d.backward(discriminatorPass, gradScores: gradScores, gradients: discarded, gradImages: gradFake)
         generatorParameters.zeroGradients()
         try generator.trainingBackward(pass, gradImages: gradFake, gradients: generatorParameters.gradients)
-        var pathMean = meanPathLength
+        var pathMean = meanPathLength, path: (loss: Float, pathLength: Float, mean: Float)?
         if settings.pathRegWeight > 0, iteration % settings.gRegEvery == 0 {
-            let m = max(1, n / settings.pathBatchShrink), image = 3 * size * size
-            let path = givenPath ?? (draw(batch: m, from: &drawn), (0..<(m * image)).map { _ in drawn.gaussian() / Float(size) })
-            guard path.y.count == m * image, path.draw.noises.count == m * config.noiseFloats else {
+            let m = max(1, n / settings.pathBatchShrink)
+            let batch = givenPath ?? (draw(batch: m, from: &drawn), (0..<(m * image)).map { _ in drawn.gaussian() / Float(size) })
+            guard batch.y.count == m * image, batch.draw.noises.count == m * config.noiseFloats else {
                 throw AVPGANError.invalid("the path-length batch of \(m) needs \(m * image) noise values and \(m * config.noiseFloats) plane values")
             }
-            let term = try pathLengthTerm(path.draw, batch: m, y: path.y)
+            let own = pathRows(batch: m)
+            path = try pathLengthTerm(batch.draw.rows(own, batch: m, styleDim: config.styleDim, noiseFloats: config.noiseFloats),
+                                      batch: own.count, of: m, y: batch.y.images(own, image: image))
+        }
+        try reduceAcrossRanks(generatorParameters, losses: &generatorLoss, weight: 1)
+        guard let l = generatorLoss["l_g"], l.isFinite else {
+            nonFiniteLoss = ("l_g", generatorLoss["l_g"]!)
+            throw AVPGANError.invalid("step \(iteration): the generator loss l_g is \(generatorLoss["l_g"]!); the discriminator was updated, the generator not")
+        }
+        losses["l_g"] = l
+        if let term = path {
             guard term.loss.isFinite, term.pathLength.isFinite else {
                 nonFiniteLoss = ("l_g_path", term.loss)
                 throw AVPGANError.invalid("step \(iteration): the path-length term is \(term.loss); the discriminator was updated, the generator not")

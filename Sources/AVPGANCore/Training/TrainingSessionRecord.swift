@@ -2,50 +2,54 @@
 import Glibc
 #endif
 
-/// What the face-folder training sessions (`EnhancerTrainingSession`, `PriorTrainingSession`)
-/// keep besides their networks, in one place:
-/// - the checkpoint (`<directory>/<checkpointName>`), written atomically (`FileIO.write`: a
+/// What every training session (`GANTrainingSession`, `VoiceEncoderTrainingSession`,
+/// `EnhancerTrainingSession`, `PriorTrainingSession`) keeps besides its networks, in one place:
+/// - the checkpoint, `<directory>/<checkpointName>`, written atomically (`FileIO.write`: a
 ///   failed write, a full disk, leaves the previous checkpoint as it was, and says so);
-/// - the JSONL log (`logPath`, else `<directory>/<logName>`), one line per step
-///   `{"step", <losses by name>, "steps_per_second"}` and the session's own lines, written with
-///   each checkpoint and at least every `logInterval` between them; a resumed run's log keeps
-///   the lines up to its checkpoint's step (`lines(_:upTo:)`);
-/// - the sample sheets, `<directory>/samples/step-NNNNNN.png`;
-/// - the rate since the session started, and the checkpoint cadence.
-/// On a rank other than 0 of a data-parallel session (`writes` false) it keeps the same
-/// account (log lines, the last checkpoint's step) and writes nothing.
+/// - the JSONL log (`logPath`, else `<directory>/<logName>`), one JSON object holding `"step"`
+///   per line: the session's own lines (`append`) or a step's losses by name with its rate
+///   (`logStep`). It is written with each checkpoint, and by `logStep` at least every
+///   `logInterval` between them; a resumed run's log keeps the lines up to its checkpoint's
+///   step (`lines(_:upTo:)`) and continues from there;
+/// - the sample sheets, `<directory>/samples/step-NNNNNN.png` (`writeSheet`);
+/// - the rate since the session (or the last `startClock`) started, and the checkpoint cadence.
+/// With no `directory` and no `logPath` nothing is written. On a rank other than 0 of a
+/// data-parallel session (`writes` false) it keeps the same account (log lines, the last
+/// checkpoint's step) and writes nothing.
 final class TrainingSessionRecord {
     static let samplesFolder = "samples"
-    /// Most time between writes of the log when no checkpoint writes it.
+    /// Most time between writes of the log when no checkpoint writes it (`logStep`).
     static let logInterval = Duration.seconds(10)
 
     let directory: String?
     let checkpointPath: String?
     let logPath: String?
     /// Whether this process writes (false: a data-parallel rank other than 0).
-    var writes = true
+    let writes: Bool
     /// The step of the last checkpoint written or resumed from (nil: none).
     private(set) var lastCheckpoint: Int?
+    /// The JSONL log so far.
     private(set) var log: [UInt8] = []
     private let firstStep: Int
-    private let clock = ContinuousClock()
-    private var start: ContinuousClock.Instant, logWritten: ContinuousClock.Instant
+    private var clock = StepRate()
+    private var logWritten = ContinuousClock.now
 
-    /// Paths only: nothing is read or made until `open`.
-    init(directory: String?, checkpointName: String, logPath: String?, logName: String, firstStep: Int) {
+    /// Paths only: nothing is read or made until `open`. `firstStep`: the step the session
+    /// starts from (0, or its checkpoint's).
+    init(directory: String?, checkpointName: String, logPath: String?, logName: String, firstStep: Int, writes: Bool = true) {
         self.directory = directory
         checkpointPath = directory.map { "\($0)/\(checkpointName)" }
         self.logPath = logPath ?? directory.map { "\($0)/\(logName)" }
-        self.firstStep = firstStep
-        (start, logWritten) = (clock.now, clock.now)
+        (self.firstStep, self.writes) = (firstStep, writes)
     }
 
-    /// Makes the folder and its samples folder; a resumed run (`resumed`: its checkpoint is
-    /// of `firstStep`) continues its log from the checkpoint's step.
-    func open(resumed: Bool) throws {
+    /// Makes the folder (and its samples folder when `samples`) where this process writes; a
+    /// resumed run (`resumed`: its checkpoint is of `firstStep`) continues its log from the
+    /// checkpoint's step.
+    func open(resumed: Bool, samples: Bool = true) throws {
         if let directory, writes {
             try FileIO.makeDirectory(directory)
-            try FileIO.makeDirectory("\(directory)/\(Self.samplesFolder)")
+            if samples { try FileIO.makeDirectory("\(directory)/\(Self.samplesFolder)") }
         }
         if resumed {
             lastCheckpoint = firstStep
@@ -54,36 +58,32 @@ final class TrainingSessionRecord {
     }
 
     /// The bytes of the checkpoint a resumed run continues: `resumeFrom` when given (a host that
-    /// keeps its checkpoints elsewhere), else the one in the folder; throws `.io` for a given file
-    /// that cannot be read and `.invalidArgument` when there is none to continue.
-    static func resumeBytes(resumeFrom: String?, folderCheckpoint: String?, name: String) throws -> [UInt8] {
+    /// keeps its checkpoints elsewhere), else `<directory>/<checkpointName>`; throws `.io` for a
+    /// given file that cannot be read and `.invalidArgument` when there is none to continue.
+    static func resumeBytes(directory: String?, checkpointName: String, resumeFrom: String? = nil) throws -> [UInt8] {
         if let path = resumeFrom, access(path, R_OK) != 0 {
             throw AVPGANError(.io, "the checkpoint '\(path)' does not exist or cannot be read")
         }
-        guard let source = resumeFrom ?? folderCheckpoint, access(source, R_OK) == 0 else {
-            throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(name)")
+        guard let source = resumeFrom ?? directory.map({ "\($0)/\(checkpointName)" }), access(source, R_OK) == 0 else {
+            throw AVPGANError.invalid("resuming needs a checkpoint folder holding \(checkpointName)")
         }
         return try FileIO.read(source)
     }
 
-    /// Starts the clock of the rate (at the start of `train`).
-    func startClock() { (start, logWritten) = (clock.now, clock.now) }
+    /// Starts the clock of the rate again (at the start of a `train` call).
+    func startClock() { (clock, logWritten) = (StepRate(), ContinuousClock.now) }
 
-    /// Steps per second from the first step to `step` since `startClock`.
-    func rate(at step: Int) -> Double {
-        let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return Double(step - firstStep) / max(seconds, 1e-9)
-    }
+    /// Steps per second from the first step to `step` since the clock started.
+    func rate(at step: Int) -> Double { clock.perSecond(step - firstStep) }
 
     /// Logs a step's losses (sorted by name) and its rate; writes the log when it has not been
     /// written for `logInterval`.
     func logStep(_ step: Int, losses: [String: Float], stepsPerSecond: Double) throws {
         let fields = losses.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ")
         append("{\"step\": \(step), \(fields), \"steps_per_second\": \(fixed(stepsPerSecond, 3))}")
-        if let logPath, writes, clock.now - logWritten >= Self.logInterval {
+        if let logPath, writes, ContinuousClock.now - logWritten >= Self.logInterval {
             try FileIO.write(log, to: logPath)  // a long run's log is followed between checkpoints
-            logWritten = clock.now
+            logWritten = ContinuousClock.now
         }
     }
 
@@ -95,12 +95,12 @@ final class TrainingSessionRecord {
 
     /// Writes the checkpoint of `step` (`bytes`, made only when there is a place for it) and
     /// the log, each atomically. A failed write throws `.io` saying what was kept.
-    func save(step: Int, checkpoint bytes: () -> [UInt8]) throws {
+    func save(step: Int, checkpoint bytes: () throws -> [UInt8]) throws {
         if checkpointPath != nil, !writes {
             lastCheckpoint = step  // rank 0 wrote it
         } else if let checkpointPath {
             do {
-                try FileIO.write(bytes(), to: checkpointPath)
+                try FileIO.write(try bytes(), to: checkpointPath)
             } catch let e as AVPGANError {
                 let kept = lastCheckpoint.map { "the checkpoint of step \($0) is left as it was" } ?? "no checkpoint was written"
                 throw AVPGANError(e.kind, "saving the checkpoint of step \(step) failed (\(e.message)); \(kept)")
@@ -110,6 +110,7 @@ final class TrainingSessionRecord {
         try writeLog()
     }
 
+    /// Writes the log alone (where it has a place and this process writes).
     func writeLog() throws { if let logPath, writes { try FileIO.write(log, to: logPath) } }
 
     /// After a non-finite loss: writes the log and returns `message` with what was kept.
@@ -119,7 +120,7 @@ final class TrainingSessionRecord {
         return "\(message);\(kept), nothing was saved after it"
     }
 
-    /// Writes a sample sheet's PNG for `step` (nothing without a folder).
+    /// Writes a sample sheet's PNG for `step` (nothing without a folder, or for no PNG).
     func writeSheet(_ png: [UInt8], step: Int) throws {
         guard let directory, writes, !png.isEmpty else { return }
         let digits = String(step), padded = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
