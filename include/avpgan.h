@@ -132,7 +132,14 @@ const char *avpgan_last_error(void);
  *  an avpgan_ call runs, OpenBLAS's process-wide thread count is 1, and the
  *  count the host had is restored when the last running call returns (a host
  *  that runs its own BLAS work at the same time gets one thread for it then).
- *  Must not be called while another thread is inside an avpgan_ call. */
+ *  Must not be called while another thread is inside an avpgan_ call.
+ *  OpenBLAS's kernels: when the system's OpenBLAS did not recognise the CPU and
+ *  runs older kernels than it supports (its SSE3 "Prescott" ones on an AVX2 or
+ *  AVX-512 CPU, its AVX2 ones on an AVX-512 CPU), libavpgan's first call into
+ *  OpenBLAS switches it, process-wide, to the kernels the CPU's flags allow,
+ *  unless OPENBLAS_CORETYPE is set. A host that runs its own OpenBLAS work on
+ *  another thread during libavpgan's first computation must set
+ *  OPENBLAS_CORETYPE itself (any value OpenBLAS knows) to keep that from happening. */
 avpgan_status avpgan_set_num_threads(int32_t n_threads);
 
 /** The number of threads computations use. */
