@@ -148,7 +148,12 @@ final class GANStepParityTests: XCTestCase {
             // Adam's first steps move a weight by about lr x g / (|g| + eps): where a gradient is
             // near eps (1e-8) the step follows its last bits, i.e. the summation order. CBAM with
             // a wider MLP (reduction 4) has more such near-zero gradients in its gates: measured
-            // 99.9 % at 2.4e-5 there against at most 4e-6 for the other fixtures.
+            // 99.9 % at 2.4e-5 there against at most 4e-6 for the other fixtures. These bounds hold
+            // with OpenBLAS's FMA kernels (Haswell, SkylakeX), which the library selects
+            // (OpenBLASCore); under its SSE3 Prescott kernels (OPENBLAS_CORETYPE=Prescott, no FMA)
+            // the generator-sn-off and generator-cbam-off fixtures drift past them (measured
+            // 2026-12-07: 99.9 % at 3.7e-4 and 3.4e-4, losses 1.1e-4 relative from step 1); why
+            // these two are that sensitive to the rounding of the GEMMs was not found.
             let bound: Float = arch.hasPrefix("avpgan.cbam-reduction") ? 5e-5 : 2e-5
             XCTAssertLessThanOrEqual(p999, bound, "\(arch): 0.1 % of the weights after step 2 differ by more than \(p999)")
             print("\(arch): weight differences median \(differences[differences.count / 2]), 99% \(differences[differences.count * 99 / 100]), 99.9% \(differences[differences.count * 999 / 1000])")

@@ -7,10 +7,11 @@
 4. `avpgan evaluate`: each held-out recording's generated face ranked by pixel distance against
    one mean picture per held-out speaker; top-1 against chance (1 / held-out speakers).
 
-Prints each stage's wall time and the retrieval numbers, and writes them as JSON (--json).
+Prints each stage's wall and CPU time (user + system: the fair measure on a shared machine) and
+the retrieval numbers, and writes them as JSON (--json).
 The defaults fit the issue's CPU budget (at most 10 minutes on 2 cores, data synthesis included);
 `make test` runs a smaller budget of the same pipeline (Tests/cli/test_learning.py)."""
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, resource, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -45,7 +46,8 @@ def main():
             if os.path.exists(path):
                 r = json.load(open(path))
                 print(f"{arch:14s} held-out top-1 {100 * r['top1']:5.1f} % (chance {100 * r['chance_top1']:.1f} %), "
-                      f"mean rank {r['mean_rank']:.2f} (chance {r['chance_mean_rank']:.2f}), train {r['stage_seconds']['train']:.0f} s, "
+                      f"mean rank {r['mean_rank']:.2f} (chance {r['chance_mean_rank']:.2f}), train {r['stage_seconds']['train']:.0f} s"
+                      f"{' (%.0f s CPU)' % r['stage_cpu_seconds']['train'] if 'stage_cpu_seconds' in r else ''}, "
                       f"health warnings: {', '.join(r.get('health_warnings') or []) or 'none'}")
         return
 
@@ -54,15 +56,20 @@ def main():
     data, cache = os.path.join(work, "data"), os.path.join(work, "feature-cache")
     encoder, model = os.path.join(work, "encoder.safetensors"), os.path.join(work, "model.safetensors")
     threads = ["--threads", str(a.threads)]
-    times = {}
+    times, cpu_times = {}, {}
+
+    def children_cpu():
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
 
     def stage(name, *args):
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), children_cpu()
         r = subprocess.run([a.cli, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        times[name] = time.monotonic() - t0
+        times[name], cpu_times[name] = time.monotonic() - t0, children_cpu() - c0
         if r.returncode != 0:
             sys.exit(f"{name} failed ({r.returncode}):\n{r.stderr}")
-        print(f"{name:12s} {times[name]:7.1f} s   {r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ''}", flush=True)
+        print(f"{name:12s} {times[name]:7.1f} s wall {cpu_times[name]:7.1f} s CPU   "
+              f"{r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ''}", flush=True)
         return r.stdout
 
     stage("synth-data", "synth-data", "-o", data, "--speakers", str(a.speakers), "--utterances", str(a.utterances),
@@ -80,7 +87,8 @@ def main():
     out = stage("evaluate", "evaluate", "--model", model, "--voices", f"{data}/voices", "--faces", f"{data}/faces",
                 "--cache", cache, "--json", result_json, "--grid", os.path.join(work, "evaluate.png"), *threads)
     result = json.load(open(result_json))
-    result.update(stage_seconds=times, total_seconds=sum(times.values()), speakers=a.speakers, voice_steps=a.voice_steps,
+    result.update(stage_seconds=times, stage_cpu_seconds=cpu_times, total_seconds=sum(times.values()),
+                  total_cpu_seconds=sum(cpu_times.values()), speakers=a.speakers, voice_steps=a.voice_steps,
                   gan_steps=a.gan_steps, batch=a.batch, widths=a.widths, arch=a.arch, seed=a.seed, threads=a.threads,
                   generator_sn=a.generator_sn or "default", generator_cbam=a.generator_cbam or "default")
     log = [json.loads(l) for l in open(os.path.join(work, "run", "train.jsonl"))]
