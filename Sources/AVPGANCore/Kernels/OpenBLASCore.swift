@@ -48,12 +48,17 @@ enum OpenBLASCore {
     static func cpuFlags() -> Set<String> {
         guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
         defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>? = nil, capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) > 0, let line {
-            let text = String(cString: line)
-            guard text.hasPrefix("flags"), let colon = text.firstIndex(of: ":") else { continue }
-            return Set(text[text.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        // Read with fread into Swift's own buffer, at most 4 MiB (not getline: the fuzzers'
+        // AddressSanitizer build reported freeing getline's buffer as a bad free).
+        var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 1 << 14)
+        while bytes.count < 1 << 22 {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            guard n > 0 else { break }
+            bytes += chunk[..<n]
+        }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("flags") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
         }
         return []
     }
