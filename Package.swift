@@ -29,9 +29,12 @@ let package = Package(
         // The public header, imported so the thunks use its exact types.
         .systemLibrary(name: "CAVPGAN", path: "Sources/CAVPGAN"),
 
+        // The hand-vectorised kernels OpenBLAS has no entry for (chosen at run time by CPUID),
+        // optimised in debug builds too.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
             name: "AVPGANCore",
-            dependencies: ["CBLAS", "CPNG", "CSndfile", "CSoxr", "CTurboJPEG"],
+            dependencies: ["CBLAS", "CKernels", "CPNG", "CSndfile", "CSoxr", "CTurboJPEG"],
             // Optimised in debug builds too (tests run hot loops over real-size data); -O keeps
             // Swift's overflow and bounds checks, which the tests rely on.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"]), .unsafeFlags(["-O"], .when(configuration: .debug))]

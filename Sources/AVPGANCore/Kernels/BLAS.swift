@@ -1,5 +1,6 @@
 // Kernels/: the numerical building blocks every network uses. Convolutions, transposed
-// convolutions and linear layers are GEMMs on OpenBLAS, whose one door is `BLAS` (here);
+// convolutions and linear layers are GEMMs on OpenBLAS, whose one door is `BLAS` (here), and
+// `NarrowGEMM` the library's own AVX-512 kernel for GEMMs of a few columns (Sources/CKernels);
 // `Convolution`, `ConvTranspose2d`, `Col2im`, `DepthwiseConv` and `Linear` lay the data out for
 // them (`SubPixelWinograd` computes the generator's upsampling layers with fewer products),
 // `Epilogue` and `Activation` finish their outputs, `CBAM` is the attention block,

@@ -107,14 +107,16 @@ enum SubPixelWinograd {
     /// x[c, column]` over the input's `batch * h * w` columns, as `ConvTranspose2d`'s GEMM
     /// writes them, in 16 GEMMs `[O, C] x [C, columns]`, one per tap, spread over the threads
     /// (blocks of output channels would give 16 GEMMs per block, each packing the input again).
+    /// Up to `NarrowGEMM.maximumColumns` columns (the 4x4 layer at batch 1) each GEMM reads its
+    /// tap's weights as they lie, without OpenBLAS's repacking (`NarrowGEMM`).
     /// The same whether or not `extras` exist, so a layer's col2im results do not depend on
     /// the calls made before.
     static func col2imColumns(taps: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
                               _ input: FeatureMap, into cols: UnsafeMutablePointer<Float>) {
         let n = input.row, pairs = outChannels * inChannels
         parallelFor(16, costPerItem: 2 * pairs * n) { tap in
-            BLAS.gemm(transA: true, m: outChannels, n: n, k: inChannels, a: taps + tap * pairs, lda: outChannels,
-                      b: input.data, ldb: input.stride, c: cols + tap * n, ldc: 16 * n)
+            NarrowGEMM.gemmTN(m: outChannels, n: n, k: inChannels, a: taps + tap * pairs, lda: outChannels,
+                              b: input.data, ldb: input.stride, c: cols + tap * n, ldc: 16 * n)
         }
     }
 

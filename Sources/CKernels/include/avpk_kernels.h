@@ -1,0 +1,27 @@
+/* CKernels: the few hand-vectorised kernels of libavpgan that OpenBLAS has no entry for.
+ * Internal to the library (not part of include/avpgan.h; the symbols stay local to
+ * libavpgan.so). Every function here is chosen at run time: call only when its *_available()
+ * says so. */
+#ifndef AVPK_KERNELS_H
+#define AVPK_KERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 when this CPU and the OS allow AVX-512 F (CPUID leaf 7 EBX bit 16, and XCR0 has the
+ * opmask, ZMM and upper-16 state enabled), else 0. Read once, then cached. */
+int avpk_avx512_available(void);
+
+/* C[m x n] = Aᵀ · B for narrow n, reading A once and never repacking it:
+ * A is stored k x m (row c holds the m outputs' weights of input c, row stride lda),
+ * B is k x n (row stride ldb), C is m x n (row stride ldc), all row-major floats.
+ * C is overwritten. For each output (o, j) the products are added in order c = 0, 1, ...,
+ * so the result does not depend on how callers split m. Requires avpk_avx512_available(). */
+void avpk_gemm_tn_avx512(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
+                         float *c, long ldc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
