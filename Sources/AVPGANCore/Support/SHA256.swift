@@ -1,6 +1,17 @@
+import CKernels
+
 /// SHA-256 (FIPS 180-4), incremental, for the provenance of generated images (model file
-/// and input audio digests). Pure Swift: the core links no crypto library.
+/// and input audio digests). The core links no crypto library: the compression is Swift, or
+/// the CPU's SHA extensions where CPUID reports them (`Sources/CKernels/sha256_ni.c`;
+/// docs/performance.md has both speeds).
 public struct SHA256 {
+    /// True when this CPU has the SHA extensions.
+    static let shaExtensionsAvailable = avpk_sha_ni_available() != 0
+
+    /// Whether this hasher compresses with the SHA extensions (tests turn it off to check the
+    /// Swift compression against them).
+    var usesSHAExtensions = SHA256.shaExtensionsAvailable
+
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -44,6 +55,11 @@ public struct SHA256 {
                 block.removeAll(keepingCapacity: true)
             }
         }
+        let blocks = (input.count - at) / 64
+        if usesSHAExtensions && blocks > 0 {
+            withUnsafeMutableBytes(of: &h) { avpk_sha256_blocks($0.baseAddress!.assumingMemoryBound(to: UInt32.self), input.baseAddress! + at, blocks) }
+            at += 64 * blocks
+        }
         while input.count - at >= 64 {
             compress(input.baseAddress! + at)
             at += 64
@@ -70,6 +86,10 @@ public struct SHA256 {
     }
 
     private mutating func compress(_ p: UnsafeRawPointer) {
+        if usesSHAExtensions {
+            withUnsafeMutableBytes(of: &h) { avpk_sha256_blocks($0.baseAddress!.assumingMemoryBound(to: UInt32.self), p, 1) }
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for i in 0..<16 { w[i] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
             @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }

@@ -21,6 +21,13 @@ int avpk_avx512_available(void);
 void avpk_gemm_tn_avx512(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                          float *c, long ldc);
 
+/* 1 when this CPU has the SHA extensions with SSSE3 and SSE4.1 (CPUID), else 0. */
+int avpk_sha_ni_available(void);
+
+/* SHA-256 (FIPS 180-4) compression of `blocks` 64-byte blocks at `data` into `state` (H0...H7,
+ * native-endian words), with the SHA extensions. Requires avpk_sha_ni_available(). */
+void avpk_sha256_blocks(unsigned state[8], const void *data, long blocks);
+
 #ifdef __cplusplus
 }
 #endif
