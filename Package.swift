@@ -1,6 +1,7 @@
 // swift-tools-version:5.9
 //
-// libavpgan: a pure-Swift core (AVPGANCore) on OpenBLAS, a C ABI of @_cdecl thunks built as
+// libavpgan: a Swift core (AVPGANCore) on OpenBLAS and a few C kernels chosen by CPUID
+// (CKernels), a C ABI of @_cdecl thunks built as
 // libavpgan.so (target AVPGAN), and a CLI. The Makefile drives the builds; see README.md.
 import PackageDescription
 
