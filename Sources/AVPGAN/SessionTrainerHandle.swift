@@ -143,6 +143,22 @@ struct SessionTrainerFolder {
 enum SessionTrainerCalls {
     typealias Progress = @convention(c) (UInt64, UInt64, UnsafePointer<Float>?, UInt32, UnsafeMutableRawPointer?) -> Void
 
+    /// The body of a `*_create` thunk (`loading` nil) or a `*_load_checkpoint` thunk (`loading`:
+    /// its path argument, checked after `out`): `*out` stays NULL unless `make` (given the
+    /// checkpoint's path when loading) returns a session, which becomes the handle, one rank of
+    /// the data-parallel run of the reducer `make` also returns (nil: alone).
+    static func open<S: SteppedTrainingSession>(_ out: UnsafeMutablePointer<OpaquePointer?>?, loading path: UnsafePointer<CChar>?? = nil,
+                                                cName: String, lossNames: [String],
+                                                _ make: (_ checkpoint: String?) throws -> (S, GradientReducer?)) -> Int32 {
+        out?.pointee = nil
+        return CallBoundary.run {
+            let out = try Argument.require(out, "out_trainer")
+            let checkpoint = try path.map { try DatasetArguments.string($0, "path") }
+            let (session, reducer) = try make(checkpoint)
+            SessionTrainerHandle<S>.publish(session, cName: cName, lossNames: lossNames, ranks: reducer?.size ?? 1, out)
+        }
+    }
+
     /// One step, its losses written to `losses` and `present` (either may be NULL).
     static func step<S: SteppedTrainingSession>(_ type: S.Type, _ handle: OpaquePointer?, _ losses: UnsafeMutablePointer<Float>?,
                         _ present: UnsafeMutablePointer<UInt32>?) -> Int32 {
