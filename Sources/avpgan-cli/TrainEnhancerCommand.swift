@@ -17,11 +17,10 @@ enum TrainEnhancerCommand {
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
         let console = try TrainingConsole()  // under mpirun/srun with several ranks: data-parallel, rank 0 prints and writes
         console.silenceFollowers()
-        guard let faces = o.values["--faces"] else { fail("train-enhancer needs --faces DIR (aligned square faces)", code: 2) }
-        guard let output = o.values["-o"] else { fail("train-enhancer needs -o ENHANCER.safetensors", code: 2) }
+        let (faces, output) = FaceTrainingOptions.facesAndOutput(o, command: "train-enhancer", file: "ENHANCER.safetensors")
         var options = EnhancerTrainingSession.Options()
         options.readSchedule(o, flags: flags)
-        options.batchSize = o.values["--batch"].map { _ in o.integer("--batch", default: 4) }
+        options.batchSize = FaceTrainingOptions.batch(o)
         guard options.steps >= 0, options.batchSize.map({ (1...4096).contains($0) }) ?? true, options.checkpointEvery >= 1 else {
             fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1", code: 2)
         }
