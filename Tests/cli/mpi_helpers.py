@@ -97,17 +97,21 @@ def assert_job_refused(result, message, output):
     assert not os.path.exists(output), f"{output} was written by a job that failed"
 
 
-def assert_disagreeing_ranks_refused(first, second, message, output):
-    """Rank 0 runs `first`, rank 1 `second` (the same training but for the seed): the job must
-    fail saying `message` and write no `output`."""
-    r = mpirun_each(first, second)
+def assert_disagreeing_ranks_refused(command, message, output):
+    """Rank 0 runs `command("--seed", "1")`, rank 1 `command("--seed", "2")` (`command(*extra)`:
+    the training's argument list with `extra` added): the job must fail saying `message` and
+    write no `output`."""
+    r = mpirun_each(command("--seed", "1"), command("--seed", "2"))
     assert r.returncode != 0, "ranks started with different seeds must not train"
     assert message in r.stderr, r.stderr
     assert not os.path.exists(output), f"{output} was written by ranks that disagree"
 
 
-def assert_resumes(command):
-    """`command` (a training of 0 more steps) with --resume succeeds and writes its output: the
-    last checkpoint saved before a rank died is intact."""
-    r = subprocess.run([*command, "--resume"], capture_output=True, text=True)
-    assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr
+def assert_a_dying_rank_keeps_the_checkpoint(command, checkpoint_dir, checkpoint):
+    """`command(100000)` (`command(steps)`: the training's argument list, its --checkpoint-dir
+    `checkpoint_dir`) on two ranks, one of them killed once `checkpoint` exists, ends the job
+    (`job_with_a_killed_rank`); then `command(0)` with --resume succeeds and writes its output:
+    the last checkpoint saved before the rank died is intact."""
+    with job_with_a_killed_rank(command(100000), checkpoint_dir, checkpoint):
+        r = subprocess.run([*command(0), "--resume"], capture_output=True, text=True)
+        assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr

@@ -81,8 +81,8 @@ def test_resume_with_another_number_of_ranks(data, single):
 
 def test_ranks_with_different_arguments_are_refused(data):
     out = data / "mixed"
-    assert_disagreeing_ranks_refused([CLI, *train_args(data, out, 2, "--seed", "1")], [CLI, *train_args(data, out, 2, "--seed", "2")],
-                                     "different arguments, data or checkpoints", data / "mixed.safetensors")
+    assert_disagreeing_ranks_refused(lambda *seed: [CLI, *train_args(data, out, 2, *seed)], "different arguments, data or checkpoints",
+                                     data / "mixed.safetensors")
 
 
 def test_a_path_missing_on_one_rank_ends_the_job(data):
