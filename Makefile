@@ -260,7 +260,7 @@ default-model: build
 ## 4 faces; about 26 minutes on 2 idle cores (2.05 CPU-s a step). Seeded: the same file at any thread count.
 ENHANCER_RUN := build/default-enhancer
 default-enhancer: build
-	rm -rf $(ENHANCER_RUN)
+	rm -rf $(ENHANCER_RUN) && mkdir -p $(ENHANCER_RUN)
 	build/bin/avpgan synth-data -o $(ENHANCER_RUN)/data --speakers 200 --utterances 1 --faces 4 --face-size 128 --seed 7
 	build/bin/avpgan train-enhancer --faces $(ENHANCER_RUN)/data/faces -o $(ENHANCER_RUN)/enhancer.safetensors \
 	    --widths small --steps 1500 --batch 4 --seed 1 --lr 1e-3 --betas 0.9,0.99 --ema-decay 0.98 \
