@@ -35,7 +35,7 @@ public func avpgan_enhancer_trainer_create(_ params: UnsafePointer<avpgan_enhanc
                                            _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     SessionTrainerCalls.open(out, cName: "avpgan_enhancer_trainer", lossNames: enhancerLossNames) { _ in
         let p = try EnhancerTrainerArguments.params(params)
-        return try session(p, faces: try EnhancerTrainerArguments.faces(p), options: try EnhancerTrainerArguments.options(p),
+        return try session(p, faces: try SessionTrainerFolder.faces(p.faces_dir), options: try EnhancerTrainerArguments.options(p),
                            recipe: try EnhancerTrainerArguments.recipe(p))
     }
 }
@@ -45,7 +45,7 @@ public func avpgan_enhancer_trainer_load_checkpoint(_ path: UnsafePointer<CChar>
                                                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     SessionTrainerCalls.open(out, loading: path, cName: "avpgan_enhancer_trainer", lossNames: enhancerLossNames) { path in
         let p = try EnhancerTrainerArguments.params(params)
-        let faces = try EnhancerTrainerArguments.faces(p)
+        let faces = try SessionTrainerFolder.faces(p.faces_dir)
         var options = try EnhancerTrainerArguments.options(p)
         (options.resume, options.resumeFrom) = (true, path)
         // The run's recipe is its checkpoint's: only the loss networks' files are read again.

@@ -33,15 +33,9 @@ private enum PriorTrainerArguments {
                             minimumSize: firstPriorParamsSize, name: "params")
     }
 
-    static func faces(_ p: avpgan_prior_trainer_params) throws -> String {
-        try DatasetArguments.string(p.faces_dir, "params.faces_dir")
-    }
-
     static func options(_ p: avpgan_prior_trainer_params) throws -> PriorTrainingSession.Options {
-        var o = PriorTrainingSession.Options()
-        o.steps = sessionTrainerOpenEnd
-        let folder = try SessionTrainerFolder(directory: p.checkpoint_dir, every: p.checkpoint_every, batch: p.batch_size)
-        (o.checkpointDirectory, o.checkpointEvery, o.batchSize) = (folder.directory, folder.every, folder.batch)
+        var o: PriorTrainingSession.Options = try SessionTrainerFolder(directory: p.checkpoint_dir, every: p.checkpoint_every,
+                                                                       batch: p.batch_size).options()
         guard p.sheet_samples <= 256 else { throw AVPGANError(.invalidArgument, "params.sheet_samples is \(p.sheet_samples), expected 0...256") }
         o.sheetSamples = Int(p.sheet_samples)
         guard p.truncation.isFinite else { throw AVPGANError(.invalidArgument, "params.truncation is \(p.truncation), expected a finite number (1: none)") }
@@ -87,7 +81,7 @@ public func avpgan_prior_trainer_create(_ params: UnsafePointer<avpgan_prior_tra
                                         _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     SessionTrainerCalls.open(out, cName: "avpgan_prior_trainer", lossNames: priorLossNames) { _ in
         let p = try PriorTrainerArguments.params(params)
-        return try session(p, faces: try PriorTrainerArguments.faces(p), options: try PriorTrainerArguments.options(p),
+        return try session(p, faces: try SessionTrainerFolder.faces(p.faces_dir), options: try PriorTrainerArguments.options(p),
                            recipe: try PriorTrainerArguments.recipe(p))
     }
 }
@@ -97,7 +91,7 @@ public func avpgan_prior_trainer_load_checkpoint(_ path: UnsafePointer<CChar>?, 
                                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     SessionTrainerCalls.open(out, loading: path, cName: "avpgan_prior_trainer", lossNames: priorLossNames) { path in
         let p = try PriorTrainerArguments.params(params)
-        let faces = try PriorTrainerArguments.faces(p)
+        let faces = try SessionTrainerFolder.faces(p.faces_dir)
         var options = try PriorTrainerArguments.options(p)
         (options.resume, options.resumeFrom) = (true, path)
         return try session(p, faces: faces, options: options)

@@ -121,6 +121,18 @@ final class SessionTrainerHandle<Session: SteppedTrainingSession> {
     }
 }
 
+/// The options of both face sessions that `SessionTrainerFolder` sets.
+protocol SessionTrainerOptions {
+    init()
+    var steps: Int { get set }
+    var checkpointDirectory: String? { get set }
+    var checkpointEvery: Int { get set }
+    var batchSize: Int? { get set }
+}
+
+extension EnhancerTrainingSession.Options: SessionTrainerOptions {}
+extension PriorTrainingSession.Options: SessionTrainerOptions {}
+
 /// The params fields both face trainers have, checked: the checkpoint folder, its cadence and the batch.
 struct SessionTrainerFolder {
     /// The checkpoint folder (nil: none).
@@ -136,6 +148,19 @@ struct SessionTrainerFolder {
         self.every = self.directory == nil ? sessionTrainerOpenEnd : Int(every)
         guard batch <= 4096 else { throw AVPGANError(.invalidArgument, "params.batch_size is \(batch), expected 1...4096 (0: the default)") }
         self.batch = batch == 0 ? nil : Int(batch)
+    }
+
+    /// The params' face folder (`faces_dir`), which both trainers require.
+    static func faces(_ dir: UnsafePointer<CChar>?) throws -> String {
+        try DatasetArguments.string(dir, "params.faces_dir")
+    }
+
+    /// A session's default options with these fields, for a run in pieces (open-ended steps).
+    func options<Options: SessionTrainerOptions>() -> Options {
+        var o = Options()
+        o.steps = sessionTrainerOpenEnd
+        (o.checkpointDirectory, o.checkpointEvery, o.batchSize) = (directory, every, batch)
+        return o
     }
 }
 
