@@ -79,17 +79,9 @@ enum TrainEnhancerCommand {
         }, shouldStop: { stopRequested != 0 })
         if tty { fputs("\n", stderr) }
         console.sayCommunication(since: start, first: first, step: session.step, reducedFloats: session.reducedFloatsPerStep, reduced: "bytes reduced")
-        switch outcome {
-        case .diverged(let step, let message, _):
-            fputs("avpgan: train-enhancer stopped at step \(step): a loss is not finite: \(message). No enhancer was written; lower --lr or check the faces.\n", stderr)
-            return 3
-        case .stopped:
-            print("stopped at step \(session.step); resume with --resume\(session.checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
-            return 130
-        case .finished:
+        return try console.finish(outcome, command: "train-enhancer", file: "enhancer", step: session.step, checkpointPath: session.checkpointPath) {
             try session.export(to: output)
             print("wrote \(output) after \(session.step) steps")
-            return 0
         }
     }
 }

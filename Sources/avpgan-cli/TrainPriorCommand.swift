@@ -54,17 +54,9 @@ enum TrainPriorCommand {
         }, shouldStop: { stopRequested != 0 })
         if console.tty { fputs("\n", stderr) }
         console.sayCommunication(since: start, first: first, step: session.step, reducedFloats: session.reducedFloatsPerStep, reduced: "bytes reduced")
-        switch outcome {
-        case .diverged(let step, let message, _):
-            fputs("avpgan: train-prior stopped at step \(step): a loss is not finite: \(message). No prior was written; lower --lr or check the faces.\n", stderr)
-            return 3
-        case .stopped:
-            console.sayStopped(at: session.step, checkpointPath: session.checkpointPath)
-            return 130
-        case .finished:
+        return try console.finish(outcome, command: "train-prior", file: "prior", step: session.step, checkpointPath: session.checkpointPath) {
             try session.export(to: output)
             print("wrote \(output) after \(session.step) steps\(session.checkpointPath == nil ? "" : "; sample sheets in \(options.checkpointDirectory!)/\(PriorTrainingSession.samplesFolder)")")
-            return 0
         }
     }
 }
