@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 
+import numpy as np
 import pytest
 
 #: mpirun's environment: allowed as root (containers), shared memory or TCP between ranks.
@@ -88,6 +89,14 @@ def two_ranks_then_one_process(two_ranks, one_process):
     with `one_process` (`--resume` added); fails the test unless both succeed."""
     run_on_two_ranks(two_ranks)
     run_in_one_process([*one_process, "--resume"])
+
+
+def assert_exports_agree(read, one, two, what):
+    """`read(path)` (an array that an exported model computes) of `<one>.safetensors` and of
+    `<two>.safetensors` differ by less than 1e-3 at most; else the test fails saying
+    `what` ("... differ") and by how much."""
+    diff = np.abs(read(f"{one}.safetensors") - read(f"{two}.safetensors")).max()
+    assert diff < 1e-3, f"{what} by {diff}"
 
 
 def assert_job_refused(result, message, output):
