@@ -51,16 +51,10 @@ enum EnhancerTrainerArguments {
         enhancerWidthCodes.first(where: { $0.0 == code })?.1
     }
 
-    static func faces(_ p: avpgan_enhancer_trainer_params) throws -> String {
-        try DatasetArguments.string(p.faces_dir, "params.faces_dir")
-    }
-
     static func options(_ p: avpgan_enhancer_trainer_params) throws -> EnhancerTrainingSession.Options {
-        var o = EnhancerTrainingSession.Options()
-        o.steps = sessionTrainerOpenEnd
         // Without a folder there is nothing to checkpoint into: no automatic validations either.
-        let folder = try SessionTrainerFolder(directory: p.checkpoint_dir, every: p.checkpoint_every, batch: p.batch_size)
-        (o.checkpointDirectory, o.checkpointEvery, o.batchSize) = (folder.directory, folder.every, folder.batch)
+        var o: EnhancerTrainingSession.Options = try SessionTrainerFolder(directory: p.checkpoint_dir, every: p.checkpoint_every,
+                                                                          batch: p.batch_size).options()
         guard p.sheet_rows <= 4096 else { throw AVPGANError(.invalidArgument, "params.sheet_rows is \(p.sheet_rows), expected 0...4096") }
         o.sheetRows = Int(p.sheet_rows)
         o.validationLowSize = p.validation_low_size == 0 ? nil : Int(p.validation_low_size)

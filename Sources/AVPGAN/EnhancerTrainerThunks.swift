@@ -10,12 +10,12 @@ typealias EnhancerTrainerHandle = SessionTrainerHandle<EnhancerTrainingSession>
 
 private func enhancerTrainer(_ handle: OpaquePointer?) throws -> EnhancerTrainerHandle { try .from(handle) }
 
-/// A new session on `faces` as the handle's (one rank of a data-parallel run with a reducer).
-private func publish(faces: String, options: EnhancerTrainingSession.Options, recipe: EnhancerTrainingSession.Recipe,
-                     _ p: avpgan_enhancer_trainer_params, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
+/// A new session on `faces`, one rank of the data-parallel run of the params' reducer (checked
+/// after the rest of the params), and that reducer.
+private func session(_ p: avpgan_enhancer_trainer_params, faces: String, options: EnhancerTrainingSession.Options,
+                     recipe: EnhancerTrainingSession.Recipe) throws -> (EnhancerTrainingSession, GradientReducer?) {
     let reducer = try CallbackReducer.from(p)
-    let session = try EnhancerTrainingSession(faces: faces, options: options, recipe: recipe, reducer: reducer)
-    EnhancerTrainerHandle.publish(session, cName: "avpgan_enhancer_trainer", lossNames: enhancerLossNames, ranks: reducer?.size ?? 1, out)
+    return (try EnhancerTrainingSession(faces: faces, options: options, recipe: recipe, reducer: reducer), reducer)
 }
 
 @_cdecl("avpgan_enhancer_loss_name")
@@ -33,31 +33,26 @@ public func avpgan_enhancer_trainer_params_init(_ params: UnsafeMutablePointer<a
 @_cdecl("avpgan_enhancer_trainer_create")
 public func avpgan_enhancer_trainer_create(_ params: UnsafePointer<avpgan_enhancer_trainer_params>?,
                                            _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_trainer")
+    SessionTrainerCalls.open(out, cName: "avpgan_enhancer_trainer", lossNames: enhancerLossNames) { _ in
         let p = try EnhancerTrainerArguments.params(params)
-        let faces = try EnhancerTrainerArguments.faces(p)
-        try publish(faces: faces, options: try EnhancerTrainerArguments.options(p), recipe: try EnhancerTrainerArguments.recipe(p), p, out)
+        return try session(p, faces: try SessionTrainerFolder.faces(p.faces_dir), options: try EnhancerTrainerArguments.options(p),
+                           recipe: try EnhancerTrainerArguments.recipe(p))
     }
 }
 
 @_cdecl("avpgan_enhancer_trainer_load_checkpoint")
 public func avpgan_enhancer_trainer_load_checkpoint(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_enhancer_trainer_params>?,
                                                     _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_trainer")
-        let path = try DatasetArguments.string(path, "path")
+    SessionTrainerCalls.open(out, loading: path, cName: "avpgan_enhancer_trainer", lossNames: enhancerLossNames) { path in
         let p = try EnhancerTrainerArguments.params(params)
-        let faces = try EnhancerTrainerArguments.faces(p)
+        let faces = try SessionTrainerFolder.faces(p.faces_dir)
         var options = try EnhancerTrainerArguments.options(p)
-        options.resume = true
-        options.resumeFrom = path
+        (options.resume, options.resumeFrom) = (true, path)
+        // The run's recipe is its checkpoint's: only the loss networks' files are read again.
         var recipe = EnhancerTrainingSession.Recipe()
         let given = try EnhancerTrainerArguments.recipe(p)
         (recipe.perceptualPath, recipe.faceModelPath) = (given.perceptualPath, given.faceModelPath)
-        try publish(faces: faces, options: options, recipe: recipe, p, out)
+        return try session(p, faces: faces, options: options, recipe: recipe)
     }
 }
 

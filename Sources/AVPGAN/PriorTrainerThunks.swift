@@ -34,10 +34,8 @@ private enum PriorTrainerArguments {
     }
 
     static func options(_ p: avpgan_prior_trainer_params) throws -> PriorTrainingSession.Options {
-        var o = PriorTrainingSession.Options()
-        o.steps = sessionTrainerOpenEnd
-        let folder = try SessionTrainerFolder(directory: p.checkpoint_dir, every: p.checkpoint_every, batch: p.batch_size)
-        (o.checkpointDirectory, o.checkpointEvery, o.batchSize) = (folder.directory, folder.every, folder.batch)
+        var o: PriorTrainingSession.Options = try SessionTrainerFolder(directory: p.checkpoint_dir, every: p.checkpoint_every,
+                                                                       batch: p.batch_size).options()
         guard p.sheet_samples <= 256 else { throw AVPGANError(.invalidArgument, "params.sheet_samples is \(p.sheet_samples), expected 0...256") }
         o.sheetSamples = Int(p.sheet_samples)
         guard p.truncation.isFinite else { throw AVPGANError(.invalidArgument, "params.truncation is \(p.truncation), expected a finite number (1: none)") }
@@ -60,12 +58,12 @@ private enum PriorTrainerArguments {
     }
 }
 
-/// A new session on `faces` as the handle's (one rank of a data-parallel run with a reducer).
-private func publish(faces: String, options: PriorTrainingSession.Options, recipe: PriorTrainingSession.Recipe = .init(),
-                     _ p: avpgan_prior_trainer_params, _ out: UnsafeMutablePointer<OpaquePointer?>) throws {
+/// A new session on `faces`, one rank of the data-parallel run of the params' reducer (checked
+/// after the rest of the params), and that reducer.
+private func session(_ p: avpgan_prior_trainer_params, faces: String, options: PriorTrainingSession.Options,
+                     recipe: PriorTrainingSession.Recipe = .init()) throws -> (PriorTrainingSession, GradientReducer?) {
     let reducer = try CallbackReducer.from(p)
-    let session = try PriorTrainingSession(faces: faces, options: options, recipe: recipe, reducer: reducer)
-    PriorTrainerHandle.publish(session, cName: "avpgan_prior_trainer", lossNames: priorLossNames, ranks: reducer?.size ?? 1, out)
+    return (try PriorTrainingSession(faces: faces, options: options, recipe: recipe, reducer: reducer), reducer)
 }
 
 @_cdecl("avpgan_prior_loss_name")
@@ -81,27 +79,22 @@ public func avpgan_prior_trainer_params_init(_ params: UnsafeMutablePointer<avpg
 @_cdecl("avpgan_prior_trainer_create")
 public func avpgan_prior_trainer_create(_ params: UnsafePointer<avpgan_prior_trainer_params>?,
                                         _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_trainer")
+    SessionTrainerCalls.open(out, cName: "avpgan_prior_trainer", lossNames: priorLossNames) { _ in
         let p = try PriorTrainerArguments.params(params)
-        let faces = try DatasetArguments.string(p.faces_dir, "params.faces_dir")
-        try publish(faces: faces, options: try PriorTrainerArguments.options(p), recipe: try PriorTrainerArguments.recipe(p), p, out)
+        return try session(p, faces: try SessionTrainerFolder.faces(p.faces_dir), options: try PriorTrainerArguments.options(p),
+                           recipe: try PriorTrainerArguments.recipe(p))
     }
 }
 
 @_cdecl("avpgan_prior_trainer_load_checkpoint")
 public func avpgan_prior_trainer_load_checkpoint(_ path: UnsafePointer<CChar>?, _ params: UnsafePointer<avpgan_prior_trainer_params>?,
                                                  _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    out?.pointee = nil
-    return CallBoundary.run {
-        let out = try Argument.require(out, "out_trainer")
-        let path = try DatasetArguments.string(path, "path")
+    SessionTrainerCalls.open(out, loading: path, cName: "avpgan_prior_trainer", lossNames: priorLossNames) { path in
         let p = try PriorTrainerArguments.params(params)
-        let faces = try DatasetArguments.string(p.faces_dir, "params.faces_dir")
+        let faces = try SessionTrainerFolder.faces(p.faces_dir)
         var options = try PriorTrainerArguments.options(p)
         (options.resume, options.resumeFrom) = (true, path)
-        try publish(faces: faces, options: options, p, out)
+        return try session(p, faces: faces, options: options)
     }
 }
 

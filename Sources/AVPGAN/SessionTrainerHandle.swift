@@ -121,6 +121,18 @@ final class SessionTrainerHandle<Session: SteppedTrainingSession> {
     }
 }
 
+/// The options of both face sessions that `SessionTrainerFolder` sets.
+protocol SessionTrainerOptions {
+    init()
+    var steps: Int { get set }
+    var checkpointDirectory: String? { get set }
+    var checkpointEvery: Int { get set }
+    var batchSize: Int? { get set }
+}
+
+extension EnhancerTrainingSession.Options: SessionTrainerOptions {}
+extension PriorTrainingSession.Options: SessionTrainerOptions {}
+
 /// The params fields both face trainers have, checked: the checkpoint folder, its cadence and the batch.
 struct SessionTrainerFolder {
     /// The checkpoint folder (nil: none).
@@ -137,11 +149,40 @@ struct SessionTrainerFolder {
         guard batch <= 4096 else { throw AVPGANError(.invalidArgument, "params.batch_size is \(batch), expected 1...4096 (0: the default)") }
         self.batch = batch == 0 ? nil : Int(batch)
     }
+
+    /// The params' face folder (`faces_dir`), which both trainers require.
+    static func faces(_ dir: UnsafePointer<CChar>?) throws -> String {
+        try DatasetArguments.string(dir, "params.faces_dir")
+    }
+
+    /// A session's default options with these fields, for a run in pieces (open-ended steps).
+    func options<Options: SessionTrainerOptions>() -> Options {
+        var o = Options()
+        o.steps = sessionTrainerOpenEnd
+        (o.checkpointDirectory, o.checkpointEvery, o.batchSize) = (directory, every, batch)
+        return o
+    }
 }
 
 /// The bodies of the thunks both trainer handles have, one each.
 enum SessionTrainerCalls {
     typealias Progress = @convention(c) (UInt64, UInt64, UnsafePointer<Float>?, UInt32, UnsafeMutableRawPointer?) -> Void
+
+    /// The body of a `*_create` thunk (`loading` nil) or a `*_load_checkpoint` thunk (`loading`:
+    /// its path argument, checked after `out`): `*out` stays NULL unless `make` (given the
+    /// checkpoint's path when loading) returns a session, which becomes the handle, one rank of
+    /// the data-parallel run of the reducer `make` also returns (nil: alone).
+    static func open<S: SteppedTrainingSession>(_ out: UnsafeMutablePointer<OpaquePointer?>?, loading path: UnsafePointer<CChar>?? = nil,
+                                                cName: String, lossNames: [String],
+                                                _ make: (_ checkpoint: String?) throws -> (S, GradientReducer?)) -> Int32 {
+        out?.pointee = nil
+        return CallBoundary.run {
+            let out = try Argument.require(out, "out_trainer")
+            let checkpoint = try path.map { try DatasetArguments.string($0, "path") }
+            let (session, reducer) = try make(checkpoint)
+            SessionTrainerHandle<S>.publish(session, cName: cName, lossNames: lossNames, ranks: reducer?.size ?? 1, out)
+        }
+    }
 
     /// One step, its losses written to `losses` and `present` (either may be NULL).
     static func step<S: SteppedTrainingSession>(_ type: S.Type, _ handle: OpaquePointer?, _ losses: UnsafeMutablePointer<Float>?,

@@ -16,6 +16,17 @@ enum FaceTrainingOptions {
         TrainingConsole.requireCheckpoint(resume: true, directory: options.checkpointDirectory, name: checkpointName, code: code)
     }
 
+    /// `--faces DIR` and `-o FILE` of `command` ("train-prior"; `file` names what -o takes,
+    /// "PRIOR.safetensors"); exits 2 naming the one missing.
+    static func facesAndOutput(_ o: Options, command: String, file: String) -> (faces: String, output: String) {
+        guard let faces = o.values["--faces"] else { fail("\(command) needs --faces DIR (aligned square faces)", code: 2) }
+        guard let output = o.values["-o"] else { fail("\(command) needs -o \(file)", code: 2) }
+        return (faces, output)
+    }
+
+    /// `--batch` (nil when absent: the session's default); exits 2 on a value that is not an integer.
+    static func batch(_ o: Options) -> Int? { o.values["--batch"].map { _ in o.integer("--batch", default: 4) } }
+
     /// `--size`, one of `EnhancerFaceSet.sizes`; nil when absent; exit 2 otherwise.
     static func size(_ o: Options) -> Int? {
         guard let size = o.values["--size"] else { return nil }

@@ -17,11 +17,10 @@ enum TrainEnhancerCommand {
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
         let console = try TrainingConsole()  // under mpirun/srun with several ranks: data-parallel, rank 0 prints and writes
         console.silenceFollowers()
-        guard let faces = o.values["--faces"] else { fail("train-enhancer needs --faces DIR (aligned square faces)", code: 2) }
-        guard let output = o.values["-o"] else { fail("train-enhancer needs -o ENHANCER.safetensors", code: 2) }
+        let (faces, output) = FaceTrainingOptions.facesAndOutput(o, command: "train-enhancer", file: "ENHANCER.safetensors")
         var options = EnhancerTrainingSession.Options()
         options.readSchedule(o, flags: flags)
-        options.batchSize = o.values["--batch"].map { _ in o.integer("--batch", default: 4) }
+        options.batchSize = FaceTrainingOptions.batch(o)
         guard options.steps >= 0, options.batchSize.map({ (1...4096).contains($0) }) ?? true, options.checkpointEvery >= 1 else {
             fail("--steps >= 0, --batch 1...4096, --checkpoint-every >= 1", code: 2)
         }
@@ -80,17 +79,9 @@ enum TrainEnhancerCommand {
         }, shouldStop: { stopRequested != 0 })
         if tty { fputs("\n", stderr) }
         console.sayCommunication(since: start, first: first, step: session.step, reducedFloats: session.reducedFloatsPerStep, reduced: "bytes reduced")
-        switch outcome {
-        case .diverged(let step, let message, _):
-            fputs("avpgan: train-enhancer stopped at step \(step): a loss is not finite: \(message). No enhancer was written; lower --lr or check the faces.\n", stderr)
-            return 3
-        case .stopped:
-            print("stopped at step \(session.step); resume with --resume\(session.checkpointPath == nil ? " (no --checkpoint-dir was given: progress is lost)" : "")")
-            return 130
-        case .finished:
+        return try console.finish(outcome, command: "train-enhancer", file: "enhancer", step: session.step, checkpointPath: session.checkpointPath) {
             try session.export(to: output)
             print("wrote \(output) after \(session.step) steps")
-            return 0
         }
     }
 }

@@ -15,11 +15,10 @@ enum TrainPriorCommand {
     static func run(_ o: Options, flags: Set<String>) throws -> Int32 {
         let console = try TrainingConsole()
         console.silenceFollowers()
-        guard let faces = o.values["--faces"] else { fail("train-prior needs --faces DIR (aligned square faces)", code: 2) }
-        guard let output = o.values["-o"] else { fail("train-prior needs -o PRIOR.safetensors", code: 2) }
+        let (faces, output) = FaceTrainingOptions.facesAndOutput(o, command: "train-prior", file: "PRIOR.safetensors")
         var options = PriorTrainingSession.Options()
         options.readSchedule(o, flags: flags)
-        options.batchSize = o.values["--batch"].map { _ in o.integer("--batch", default: 4) }
+        options.batchSize = FaceTrainingOptions.batch(o)
         options.sheetSamples = o.integer("--samples", default: 16)
         guard options.steps >= 0, options.batchSize.map({ (1...4096).contains($0) }) ?? true, options.checkpointEvery >= 1,
               (0...256).contains(options.sheetSamples) else {
@@ -55,17 +54,9 @@ enum TrainPriorCommand {
         }, shouldStop: { stopRequested != 0 })
         if console.tty { fputs("\n", stderr) }
         console.sayCommunication(since: start, first: first, step: session.step, reducedFloats: session.reducedFloatsPerStep, reduced: "bytes reduced")
-        switch outcome {
-        case .diverged(let step, let message, _):
-            fputs("avpgan: train-prior stopped at step \(step): a loss is not finite: \(message). No prior was written; lower --lr or check the faces.\n", stderr)
-            return 3
-        case .stopped:
-            console.sayStopped(at: session.step, checkpointPath: session.checkpointPath)
-            return 130
-        case .finished:
+        return try console.finish(outcome, command: "train-prior", file: "prior", step: session.step, checkpointPath: session.checkpointPath) {
             try session.export(to: output)
             print("wrote \(output) after \(session.step) steps\(session.checkpointPath == nil ? "" : "; sample sheets in \(options.checkpointDirectory!)/\(PriorTrainingSession.samplesFolder)")")
-            return 0
         }
     }
 }

@@ -3,8 +3,9 @@ import AVPGANCore
 import Glibc
 #endif
 
-/// What `avpgan train-enhancer` and `train-prior` add to `TrainingConsole` for data-parallel
-/// runs under mpirun/srun: one copy of their lines, and the line saying how each batch is shared out.
+/// What `avpgan train-enhancer` and `train-prior` add to `TrainingConsole`: for data-parallel
+/// runs under mpirun/srun, one copy of their lines and the line saying how each batch is shared
+/// out; and how a run's end is told, with its exit status.
 extension TrainingConsole {
     /// On every rank but 0, standard output goes to /dev/null, so that the command's lines are
     /// printed once (errors still reach standard error from any rank).
@@ -26,5 +27,24 @@ extension TrainingConsole {
 
     private func sayShared(faces: Int, of batch: Int, group: MPIProcessGroup) {
         say("data-parallel over \(group.size) ranks (MPI, \(group.library)): each step's batch of \(batch) is shared out, \(faces) faces on rank 0 (each of the face discriminator's groups whole on one rank)")
+    }
+
+    /// The exit status of a face training `command` ("train-prior") that ended with `outcome`
+    /// at `step`: 3 after a non-finite loss (saying that no `file`, "prior", was written), 130
+    /// after a stop (saying how to resume), and on finishing 0 after `export()` (which writes
+    /// the file and says so).
+    func finish(_ outcome: TrainingSessionOutcome, command: String, file: String, step: Int, checkpointPath: String?,
+                export: () throws -> Void) rethrows -> Int32 {
+        switch outcome {
+        case .diverged(let step, let message, _):
+            fputs("avpgan: \(command) stopped at step \(step): a loss is not finite: \(message). No \(file) was written; lower --lr or check the faces.\n", stderr)
+            return 3
+        case .stopped:
+            sayStopped(at: step, checkpointPath: checkpointPath)
+            return 130
+        case .finished:
+            try export()
+            return 0
+        }
     }
 }

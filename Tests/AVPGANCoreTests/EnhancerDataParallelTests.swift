@@ -62,17 +62,7 @@ final class EnhancerDataParallelTests: XCTestCase {
             let gradients = t.allGradients().mapValues { try! FloatStorage($0.array) }
             return ([first, try t.step(batch)], gradients, t.checkpoint())
         }
-        XCTAssertTrue(ranks[0].state == ranks[1].state, "the two ranks' checkpoints differ after two steps")
-        XCTAssertEqual(ranks[0].losses, ranks[1].losses, "both ranks report the same (global) losses")
-        var worstLoss: Float = 0
-        for (step, want) in expected.enumerated() {
-            XCTAssertEqual(Set(ranks[0].losses[step].keys), Set(want.keys), "step \(step + 1): the same loss terms")
-            for (name, value) in want {
-                let got = ranks[0].losses[step][name]!, error = abs(got - value) / max(abs(value), 1e-3)
-                worstLoss = max(worstLoss, error)
-                XCTAssertLessThanOrEqual(error, 1e-5, "step \(step + 1) \(name): 2 ranks \(got), 1 process \(value)")
-            }
-        }
+        let worstLoss = TwoRankChecks.compareLosses(ranks, expected, tolerance: 1e-5)
         var worstGradient: Float = 0
         for (group, names) in single.gradientGroups {
             let error = Self.relative(ranks[0].gradients, firstGradients, names)
@@ -105,42 +95,10 @@ final class EnhancerDataParallelTests: XCTestCase {
         let root = Fixtures.temporaryDirectory("enhancer-data-parallel")
         defer { Fixtures.removeDirectory(root) }
         try EnhancerTrainingSessionTests.writeFaces("\(root)/faces", count: 10)
-        var straight: [[String: Float]] = []
-        XCTAssertEqual(try session("one", root: root, steps: 3).train(onStep: { straight.append($0.losses) }), .finished)
-
-        let stopped = try ThreadReducer.onTwoRanks { rank, reducer -> (EnhancerTrainingSession.Outcome, Int) in
-            let s = try self.session("two", root: root, steps: 3, reducer: reducer)
-            var asked = 0
-            let outcome = try s.train(shouldStop: { asked += 1; return rank == 1 && asked == 3 })
-            return (outcome, s.step)
+        let (_, worst) = try TwoRankChecks.stopAndResume(root: root, steps: 3,
+                                                               compared: { _ in ["l_g_pix", "l_g_percep", "l_g_gan", "l_d", "l_d_left_eye"] }) {
+            try self.session($0, root: root, steps: 3, resume: $1, reducer: $2)
         }
-        XCTAssertEqual(stopped.map(\.0), [.stopped, .stopped], "a stop asked on rank 1 stops both ranks")
-        XCTAssertEqual(stopped.map(\.1), [2, 2], "both ranks stop after the same step")
-        var resumedLosses: [[[String: Float]]] = [[], []]
-        let finished = try ThreadReducer.onTwoRanks { rank, reducer -> EnhancerTrainingSession.Outcome in
-            let s = try self.session("two", root: root, steps: 3, resume: true, reducer: reducer)
-            XCTAssertEqual(s.firstStep, 2, "rank \(rank) resumes from the stop's checkpoint")
-            var mine: [[String: Float]] = []
-            let outcome = try s.train(onStep: { mine.append($0.losses) })
-            resumedLosses[rank] = mine
-            try s.export(to: "\(root)/two-rank\(rank).safetensors")
-            return outcome
-        }
-        XCTAssertEqual(finished, [.finished, .finished])
-        XCTAssertEqual(resumedLosses[0], resumedLosses[1], "both ranks report the same losses")
-        XCTAssertTrue(access("\(root)/two-rank0.safetensors", F_OK) == 0 && access("\(root)/two-rank1.safetensors", F_OK) != 0,
-                      "rank 0 alone exports")
-        let log = String(decoding: try FileIO.read("\(root)/two/\(EnhancerTrainingSession.logName)"), as: UTF8.self)
-        let lines = try log.split(separator: "\n").map { try JSON.parse(String($0)) }.filter { $0["validation"] == nil }
-        XCTAssertEqual(lines.compactMap { $0["step"]?.integerValue }, [1, 2, 3], "rank 0's log has every step once")
-        var worst = 0.0
-        for (line, want) in zip(lines, straight) {
-            for name in ["l_g_pix", "l_g_percep", "l_g_gan", "l_d", "l_d_left_eye"] {
-                let got = try XCTUnwrap(line[name]?.doubleValue), value = Double(try XCTUnwrap(want[name]))
-                worst = max(worst, abs(got - value) / max(abs(value), 1e-3))
-            }
-        }
-        XCTAssertLessThanOrEqual(worst, 1e-4, "the two-rank run's losses differ from one process's by \(worst) (relative)")
         print("enhancer data-parallel session, 3 steps with a stop and a resume: losses relative to one process \(worst)")
     }
 }

@@ -51,17 +51,7 @@ final class PriorDataParallelTests: XCTestCase {
             let gradients = Self.gradients(t)
             return ([first, try t.step(real: real, batch: 8)], gradients, t.checkpoint())
         }
-        XCTAssertTrue(ranks[0].state == ranks[1].state, "the two ranks' checkpoints differ after two steps")
-        XCTAssertEqual(ranks[0].losses, ranks[1].losses, "both ranks report the same (global) losses")
-        var worstLoss: Float = 0
-        for (step, want) in expected.enumerated() {
-            XCTAssertEqual(Set(ranks[0].losses[step].keys), Set(want.keys), "step \(step + 1): the same loss terms")
-            for (name, value) in want {
-                let got = ranks[0].losses[step][name]!, error = abs(got - value) / max(abs(value), 1e-3)
-                worstLoss = max(worstLoss, error)
-                XCTAssertLessThanOrEqual(error, 1e-4, "shrink \(shrink), step \(step + 1) \(name): 2 ranks \(got), 1 process \(value)")
-            }
-        }
+        let worstLoss = TwoRankChecks.compareLosses(ranks, expected, tolerance: 1e-4, what: "shrink \(shrink), ")
         var worstGradient: Float = 0
         for group in ["generator", "discriminator"] {
             let names = firstGradients.keys.filter { $0.hasPrefix(group + "/") }
@@ -111,45 +101,12 @@ final class PriorDataParallelTests: XCTestCase {
         let root = Fixtures.temporaryDirectory("prior-data-parallel")
         defer { Fixtures.removeDirectory(root) }
         try EnhancerTrainingSessionTests.writeFaces("\(root)/faces", count: 10)
-        var straight: [[String: Float]] = []
-        XCTAssertEqual(try session("one", root: root, steps: 4).train(onStep: { straight.append($0.losses) }), .finished)
+        let (straight, worst) = try TwoRankChecks.stopAndResume(root: root, steps: 4, compared: { Array($0.keys) }) {
+            try self.session($0, root: root, steps: 4, resume: $1, reducer: $2)
+        }
         XCTAssertNotNil(straight[3]["l_g_path"], "step 4 is a path-length step")
-
-        let stopped = try ThreadReducer.onTwoRanks { rank, reducer -> (PriorTrainingSession.Outcome, Int) in
-            let s = try self.session("two", root: root, steps: 4, reducer: reducer)
-            var asked = 0
-            let outcome = try s.train(shouldStop: { asked += 1; return rank == 1 && asked == 3 })
-            return (outcome, s.step)
-        }
-        XCTAssertEqual(stopped.map(\.0), [.stopped, .stopped], "a stop asked on rank 1 stops both ranks")
-        XCTAssertEqual(stopped.map(\.1), [2, 2], "both ranks stop after the same step")
-        var resumed: [[[String: Float]]] = [[], []]
-        let finished = try ThreadReducer.onTwoRanks { rank, reducer -> PriorTrainingSession.Outcome in
-            let s = try self.session("two", root: root, steps: 4, resume: true, reducer: reducer)
-            XCTAssertEqual(s.firstStep, 2, "rank \(rank) resumes from the stop's checkpoint")
-            var mine: [[String: Float]] = []
-            let outcome = try s.train(onStep: { mine.append($0.losses) })
-            resumed[rank] = mine
-            try s.export(to: "\(root)/two-rank\(rank).safetensors")
-            return outcome
-        }
-        XCTAssertEqual(finished, [.finished, .finished])
-        XCTAssertEqual(resumed[0], resumed[1], "both ranks report the same losses")
-        XCTAssertTrue(access("\(root)/two-rank0.safetensors", F_OK) == 0 && access("\(root)/two-rank1.safetensors", F_OK) != 0,
-                      "rank 0 alone exports")
         let sheets = try FileManager.default.contentsOfDirectory(atPath: "\(root)/two/samples").sorted()
         XCTAssertEqual(sheets, ["step-000002.png", "step-000004.png"], "rank 0 writes each sheet once")
-        let log = String(decoding: try FileIO.read("\(root)/two/\(PriorTrainingSession.logName)"), as: UTF8.self)
-        let lines = try log.split(separator: "\n").map { try JSON.parse(String($0)) }
-        XCTAssertEqual(lines.compactMap { $0["step"]?.integerValue }, [1, 2, 3, 4], "rank 0's log has every step once")
-        var worst = 0.0
-        for (line, want) in zip(lines, straight) {
-            for (name, value) in want {
-                let got = try XCTUnwrap(line[name]?.doubleValue, "step \(line["step"]!): \(name) is logged")
-                worst = max(worst, abs(got - Double(value)) / max(abs(Double(value)), 1e-3))
-            }
-        }
-        XCTAssertLessThanOrEqual(worst, 1e-4, "the two-rank run's losses differ from one process's by \(worst) (relative)")
         print("prior data-parallel session, 4 steps with a stop and a resume: losses relative to one process \(worst)")
     }
 }

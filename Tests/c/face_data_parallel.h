@@ -20,6 +20,7 @@
 
 #include <ftw.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,22 @@ typedef struct {
     uint32_t rank, n_ranks;
     int first_size; /* struct_size up to the field before allreduce (a caller of the first header) */
 } face_trainer_args;
+
+/* Copies `a` (a const face_trainer_args *) into the params `p` of type `type` (both face
+ * trainers' params have these fields by these names), after params_init has filled `p`. */
+#define FACE_PARAMS_FROM_ARGS(p, type, a)                                                \
+    do {                                                                                 \
+        if ((a)->first_size) (p).struct_size = offsetof(type, allreduce);                \
+        (p).faces_dir = (a)->faces;                                                      \
+        (p).checkpoint_dir = (a)->checkpoint_dir;                                        \
+        (p).widths = AVPGAN_ENHANCER_WIDTHS_TINY;                                        \
+        (p).batch_size = (a)->batch;                                                     \
+        (p).seed = (a)->seed;                                                            \
+        (p).allreduce = (a)->allreduce;                                                  \
+        (p).allreduce_user_data = (a)->allreduce_user_data;                              \
+        (p).rank = (a)->rank;                                                            \
+        (p).n_ranks = (a)->n_ranks;                                                      \
+    } while (0)
 
 /* One rank's (or one lone trainer's) run: statuses, and `n_losses` losses per step. */
 typedef struct {

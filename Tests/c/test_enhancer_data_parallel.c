@@ -8,25 +8,14 @@
 #define _XOPEN_SOURCE 700
 #include "face_data_parallel.h"
 
-#include <stddef.h>
-
 static avpgan_status create(const face_trainer_args *a, void **out)
 {
     avpgan_enhancer_trainer_params p;
     avpgan_enhancer_trainer_params_init(&p, sizeof p);
-    if (a->first_size) p.struct_size = offsetof(avpgan_enhancer_trainer_params, allreduce);
-    p.faces_dir = a->faces;
-    p.checkpoint_dir = a->checkpoint_dir;
+    FACE_PARAMS_FROM_ARGS(p, avpgan_enhancer_trainer_params, a);
     p.checkpoint_every = 3;
-    p.widths = AVPGAN_ENHANCER_WIDTHS_TINY;
-    p.batch_size = a->batch;
-    p.seed = a->seed;
     p.validation_fraction = 0.1;
     p.sheet_rows = 0;
-    p.allreduce = a->allreduce;
-    p.allreduce_user_data = a->allreduce_user_data;
-    p.rank = a->rank;
-    p.n_ranks = a->n_ranks;
     return avpgan_enhancer_trainer_create(&p, (avpgan_enhancer_trainer **)out);
 }
 

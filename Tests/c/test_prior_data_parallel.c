@@ -9,24 +9,13 @@
 #define _XOPEN_SOURCE 700
 #include "face_data_parallel.h"
 
-#include <stddef.h>
-
 static avpgan_status create(const face_trainer_args *a, void **out)
 {
     avpgan_prior_trainer_params p;
     avpgan_prior_trainer_params_init(&p, sizeof p);
-    if (a->first_size) p.struct_size = offsetof(avpgan_prior_trainer_params, allreduce);
-    p.faces_dir = a->faces;
-    p.checkpoint_dir = a->checkpoint_dir;
+    FACE_PARAMS_FROM_ARGS(p, avpgan_prior_trainer_params, a);
     p.checkpoint_every = 4;
-    p.widths = AVPGAN_ENHANCER_WIDTHS_TINY;
-    p.batch_size = a->batch;
-    p.seed = a->seed;
     p.sheet_samples = 4;
-    p.allreduce = a->allreduce;
-    p.allreduce_user_data = a->allreduce_user_data;
-    p.rank = a->rank;
-    p.n_ranks = a->n_ranks;
     return avpgan_prior_trainer_create(&p, (avpgan_prior_trainer **)out);
 }
 

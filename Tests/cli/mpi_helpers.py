@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 
+import numpy as np
 import pytest
 
 #: mpirun's environment: allowed as root (containers), shared memory or TCP between ranks.
@@ -90,6 +91,14 @@ def two_ranks_then_one_process(two_ranks, one_process):
     run_in_one_process([*one_process, "--resume"])
 
 
+def assert_exports_agree(read, one, two, what):
+    """`read(path)` (an array that an exported model computes) of `<one>.safetensors` and of
+    `<two>.safetensors` differ by less than 1e-3 at most; else the test fails saying
+    `what` ("... differ") and by how much."""
+    diff = np.abs(read(f"{one}.safetensors") - read(f"{two}.safetensors")).max()
+    assert diff < 1e-3, f"{what} by {diff}"
+
+
 def assert_job_refused(result, message, output):
     """The finished job `result` failed saying `message` on stderr and wrote no `output`."""
     assert result.returncode != 0, "the job must fail: " + result.stdout
@@ -97,17 +106,21 @@ def assert_job_refused(result, message, output):
     assert not os.path.exists(output), f"{output} was written by a job that failed"
 
 
-def assert_disagreeing_ranks_refused(first, second, message, output):
-    """Rank 0 runs `first`, rank 1 `second` (the same training but for the seed): the job must
-    fail saying `message` and write no `output`."""
-    r = mpirun_each(first, second)
+def assert_disagreeing_ranks_refused(command, message, output):
+    """Rank 0 runs `command("--seed", "1")`, rank 1 `command("--seed", "2")` (`command(*extra)`:
+    the training's argument list with `extra` added): the job must fail saying `message` and
+    write no `output`."""
+    r = mpirun_each(command("--seed", "1"), command("--seed", "2"))
     assert r.returncode != 0, "ranks started with different seeds must not train"
     assert message in r.stderr, r.stderr
     assert not os.path.exists(output), f"{output} was written by ranks that disagree"
 
 
-def assert_resumes(command):
-    """`command` (a training of 0 more steps) with --resume succeeds and writes its output: the
-    last checkpoint saved before a rank died is intact."""
-    r = subprocess.run([*command, "--resume"], capture_output=True, text=True)
-    assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr
+def assert_a_dying_rank_keeps_the_checkpoint(command, checkpoint_dir, checkpoint):
+    """`command(100000)` (`command(steps)`: the training's argument list, its --checkpoint-dir
+    `checkpoint_dir`) on two ranks, one of them killed once `checkpoint` exists, ends the job
+    (`job_with_a_killed_rank`); then `command(0)` with --resume succeeds and writes its output:
+    the last checkpoint saved before the rank died is intact."""
+    with job_with_a_killed_rank(command(100000), checkpoint_dir, checkpoint):
+        r = subprocess.run([*command(0), "--resume"], capture_output=True, text=True)
+        assert r.returncode == 0 and "wrote" in r.stdout, "the last saved checkpoint is intact and resumes: " + r.stderr

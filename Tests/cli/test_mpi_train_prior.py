@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from cli_helpers import CLI
-from mpi_helpers import (assert_disagreeing_ranks_refused, assert_job_refused, assert_resumes, job_with_a_killed_rank, mpirun,
+from mpi_helpers import (assert_a_dying_rank_keeps_the_checkpoint, assert_disagreeing_ranks_refused, assert_job_refused, mpirun,
                          mpirun_each, run_in_one_process, run_on_two_ranks, two_ranks_then_one_process)
 from test_mpi_train_enhancer import worst_difference
 from test_train_enhancer import faces
@@ -77,11 +77,10 @@ def test_a_batch_without_a_group_per_rank_is_refused(data):
 
 def test_ranks_with_different_arguments_are_refused(data):
     out = data / "mixed"
-    assert_disagreeing_ranks_refused([CLI, *args(data, out, 1, "--seed", "1")], [CLI, *args(data, out, 1, "--seed", "2")],
-                                     "different arguments, faces or checkpoints", data / "mixed.safetensors")
+    assert_disagreeing_ranks_refused(lambda *seed: [CLI, *args(data, out, 1, *seed)], "different arguments, faces or checkpoints",
+                                     data / "mixed.safetensors")
 
 
 def test_a_rank_that_dies_stops_the_job_and_keeps_the_checkpoint(data):
     out = data / "dies"
-    with job_with_a_killed_rank([CLI, *args(data, out, 100000)], out, out / "prior-checkpoint.safetensors"):
-        assert_resumes([CLI, *args(data, out, 0)])
+    assert_a_dying_rank_keeps_the_checkpoint(lambda steps: [CLI, *args(data, out, steps)], out, out / "prior-checkpoint.safetensors")

@@ -72,17 +72,8 @@ extension EnhancerTrainingStep {
     func discriminatorStep(_ d: StyleGAN2Discriminator, _ parameters: OptimizedParameters, output: UnsafePointer<Float>,
                            truths: [Float], batch n: Int, weight share: Float = 1) throws -> [String: Float] {
         let r1Weight = stepCount % settings.regEvery == 0 ? settings.r1StepWeight : nil
-        let (losses, bad) = try truths.withUnsafeBufferPointer { truths in
-            try d.softplusStep(fake: output, real: truths.baseAddress!, batch: n, r1Weight: r1Weight, parameters: parameters,
-                               pass: discriminatorPass, reducer: reducer) { losses in
-                try reduceAcrossRanks(parameters, losses: &losses, weight: share)
-            }
-        }
-        if let bad {
-            nonFiniteLoss = bad
-            throw AVPGANError.invalid("step \(stepCount): the face discriminator's \(bad.name) is \(bad.value); it was not updated")
-        }
-        return losses
+        return try softplusStep(d, parameters, fake: output, real: truths, batch: n, r1Weight: r1Weight, weight: share, step: stepCount,
+                                what: "face discriminator", untouched: "it was not updated")
     }
 
     /// The three component discriminators' steps on the crops of the output (fake) and the

@@ -1,7 +1,8 @@
 /// What the two face-folder trainers (`EnhancerTrainingStep`, `PriorTrainingStep`) do alike as
 /// ranks of a data-parallel run: joining the ranks, taking whole groups of their StyleGAN2
-/// discriminator's minibatch standard deviation (`EnhancerBatchShare`), and summing a network's
-/// gradients and the losses over the ranks in one reduction before each Adam step.
+/// discriminator's minibatch standard deviation (`EnhancerBatchShare`), summing a network's
+/// gradients and the losses over the ranks in one reduction before each Adam step, and the
+/// (face) discriminator's softplus step that does so.
 protocol FaceTrainerRanks: AnyObject {
     /// The ranks of a data-parallel run (`distribute`), nil when training alone.
     var reducer: GradientReducer? { get set }
@@ -9,6 +10,10 @@ protocol FaceTrainerRanks: AnyObject {
     var reduction: Workspace { get }
     /// The group size of the discriminator whose groups a rank keeps whole (nil: none).
     var stddevGroup: Int? { get }
+    /// The StyleGAN2 discriminator's tape.
+    var discriminatorPass: DiscriminatorPass { get }
+    /// The loss that ended the last step, when one was not finite.
+    var nonFiniteLoss: (name: String, value: Float)? { get set }
 }
 
 extension FaceTrainerRanks {
@@ -23,6 +28,13 @@ extension FaceTrainerRanks {
         try RankAgreement.require(SHA256.hex(state), reducer: reducer,
                                   what: "the ranks were started with different arguments, faces or checkpoints")
         self.reducer = reducer
+    }
+
+    /// `distribute(over:state:)` for a session whose global batch is `batch`, after checking
+    /// that the batch gives every rank whole discriminator groups (`EnhancerBatchShare`).
+    func distribute(over reducer: GradientReducer, batch: Int, state: [UInt8]) throws {
+        _ = try EnhancerBatchShare.rows(batch: batch, group: stddevGroup, rank: reducer.rank, size: reducer.size)
+        try distribute(over: reducer, state: state)
     }
 
     /// The rows of a global batch of `batch` this rank computes, in its order (all of them when
@@ -57,5 +69,25 @@ extension FaceTrainerRanks {
             at += g.count
         }
         for name in names { losses[name] = flat[at]; at += 1 }
+    }
+
+    /// The StyleGAN2 discriminator `d`'s softplus step on `fake` and `real` (`batch` images each,
+    /// R1 at `r1Weight`, nil: none), its gradients and losses summed over the ranks (`weight`:
+    /// this rank's share) before Adam. Returns `l_d`, `real_score`, `fake_score` and, with R1,
+    /// `l_d_r1`. A non-finite loss is kept in `nonFiniteLoss` and thrown as `invalidArgument`
+    /// "step `step`: the `what`'s <loss> is <value>; `untouched`".
+    func softplusStep(_ d: StyleGAN2Discriminator, _ parameters: OptimizedParameters, fake: UnsafePointer<Float>, real: [Float],
+                      batch: Int, r1Weight: Double?, weight: Float, step: Int, what: String, untouched: String) throws -> [String: Float] {
+        let (losses, bad) = try real.withUnsafeBufferPointer { real in
+            try d.softplusStep(fake: fake, real: real.baseAddress!, batch: batch, r1Weight: r1Weight, parameters: parameters,
+                               pass: discriminatorPass, reducer: reducer) { losses in
+                try reduceAcrossRanks(parameters, losses: &losses, weight: weight)
+            }
+        }
+        if let bad {
+            nonFiniteLoss = bad
+            throw AVPGANError.invalid("step \(step): the \(what)'s \(bad.name) is \(bad.value); \(untouched)")
+        }
+        return losses
     }
 }

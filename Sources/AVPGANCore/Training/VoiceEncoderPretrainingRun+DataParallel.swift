@@ -2,7 +2,7 @@
 /// global batch (one crop length for all), trains on its rows (`BatchSlice`) with BatchNorm
 /// synchronised over the ranks, and the gradients are summed before every Adam step, so the
 /// weights and running statistics stay identical on every rank.
-extension VoiceEncoderPretrainingRun {
+extension VoiceEncoderPretrainingRun: DataParallelRank {
     /// Makes this run one rank of a data-parallel run. Collective: every rank calls it at the
     /// same point with a run in the same state, which it checks (`fingerprint`: what the caller
     /// knows of its set-up, arguments and data; the run adds its step, sampler state, batch,
@@ -32,11 +32,9 @@ extension VoiceEncoderPretrainingRun {
         trainer.distribute(over: reducer, globalBatch: batchSize)
     }
 
-    /// This rank's share of data-parallel training, or nil when it trains alone.
+    /// This rank's share of data-parallel training, or nil when it trains alone (`isLead`:
+    /// whether this process writes checkpoints, logs and the model).
     public var reducer: GradientReducer? { trainer.reducer }
-
-    /// Whether this process writes checkpoints, logs and the model: rank 0, or the only one.
-    public var isLead: Bool { (trainer.reducer?.rank ?? 0) == 0 }
 
     /// Floats a data-parallel step sends through the reducer: every parameter's gradient, the
     /// loss and the count, and per BatchNorm layer its sums, deviations and backward sums.

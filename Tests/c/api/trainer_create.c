@@ -2,6 +2,19 @@
  * newer headers, the recipe options, and stop_on_collapse. */
 #include "api.h"
 
+/* Creates a trainer of `params` (`what`: the call, for the report), reads its info into `info`
+ * and frees it; 0 when it was not created. */
+static int created_info(const avpgan_trainer_params *params, const char *what, avpgan_trainer_info *info)
+{
+    avpgan_trainer *t = NULL;
+    expect(avpgan_trainer_create(params, &t), AVPGAN_OK, what);
+    if (t == NULL) return 0;
+    info->struct_size = sizeof *info;
+    expect(avpgan_trainer_get_info(t, info), AVPGAN_OK, "avpgan_trainer_get_info");
+    avpgan_trainer_free(t);
+    return 1;
+}
+
 void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
 {
     const char *model_path = p->model_path, *voices = p->voices, *faces = p->faces, *cache = p->cache;
@@ -119,14 +132,8 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
         t = NULL;
     }
     tp.generator_spectral_norm = 0;
-    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(generator_spectral_norm 0)");
-    if (t != NULL) {
-        info.struct_size = sizeof info;
-        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+    if (created_info(&tp, "avpgan_trainer_create(generator_spectral_norm 0)", &info))
         check(info.generator_spectral_norm == 0, "on", "generator_spectral_norm 0 reaches the trainer");
-        avpgan_trainer_free(t);
-        t = NULL;
-    }
     tp.generator_spectral_norm = 1;
 
     /* ---- the CBAM recipe options reach the trainer; a struct_size from before them (the
@@ -135,26 +142,14 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
     big_tp[0].struct_size = offsetof(avpgan_trainer_params, generator_cbam);
     big_tp[0].generator_cbam = 7;
     big_tp[0].cbam_reduction = 0;
-    expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK, "avpgan_trainer_create(struct_size before generator_cbam)");
-    if (t != NULL) {
-        info.struct_size = sizeof info;
-        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+    if (created_info(&big_tp[0], "avpgan_trainer_create(struct_size before generator_cbam)", &info))
         check(info.generator_cbam == 1 && info.cbam_reduction == 16, "fields past struct_size were read",
               "an older params struct: CBAM in the generator, reduction 16 (the defaults)");
-        avpgan_trainer_free(t);
-        t = NULL;
-    }
     tp.generator_cbam = 0;
     tp.cbam_reduction = 4;
-    expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(generator_cbam 0, cbam_reduction 4)");
-    if (t != NULL) {
-        info.struct_size = sizeof info;
-        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+    if (created_info(&tp, "avpgan_trainer_create(generator_cbam 0, cbam_reduction 4)", &info))
         check(info.generator_cbam == 0 && info.cbam_reduction == 4, "ignored",
               "generator_cbam 0 and cbam_reduction 4 reach the trainer");
-        avpgan_trainer_free(t);
-        t = NULL;
-    }
     tp.generator_cbam = 1;
     tp.cbam_reduction = 16;
     /* The CBAM gate: a struct_size from before it keeps the sigmoid gate it was built with
@@ -163,15 +158,9 @@ void test_trainer_create(const trainer_paths *p, avpgan_trainer_params *out_tp)
     memcpy(&big_tp[0], &tp, sizeof tp);
     big_tp[0].struct_size = offsetof(avpgan_trainer_params, cbam_gate);
     big_tp[0].cbam_gate = 9;
-    expect(avpgan_trainer_create(&big_tp[0], &t), AVPGAN_OK, "avpgan_trainer_create(struct_size before cbam_gate)");
-    if (t != NULL) {
-        info.struct_size = sizeof info;
-        expect(avpgan_trainer_get_info(t, &info), AVPGAN_OK, "avpgan_trainer_get_info");
+    if (created_info(&big_tp[0], "avpgan_trainer_create(struct_size before cbam_gate)", &info))
         check(info.cbam_gate == AVPGAN_CBAM_GATE_SIGMOID, "a field past struct_size was read",
               "an older params struct: the sigmoid CBAM gate its caller was built with");
-        avpgan_trainer_free(t);
-        t = NULL;
-    }
     tp.cbam_gate = AVPGAN_CBAM_GATE_RESIDUAL;
     expect(avpgan_trainer_create(&tp, &t), AVPGAN_OK, "avpgan_trainer_create(cbam_gate residual)");
     if (t != NULL) {

@@ -28,14 +28,13 @@ GIL is released while the library computes.
 from __future__ import annotations
 
 import ctypes
-from typing import Any, List, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from . import _lib
-from . import PathLike, _check
+from . import PathLike
 from ._arguments import _path
 from ._enhancer_trainer_info import LOSS_WEIGHTS, EnhancerTrainerClosedError, EnhancerTrainerInfo, EnhancerValidation, new_info
 from ._face_trainer import Allreduce, AllreduceHook, FaceTrainer, count as _count, seed_value, widths_code
-from ._params_init import _defaults
 
 __all__ = ["EnhancerTrainer"]
 
@@ -54,34 +53,21 @@ class EnhancerTrainer(FaceTrainer):
     _NAME = "avpgan.EnhancerTrainer"
     _PICKLE_HINT = "save() a checkpoint and load() it"
     _PREFIX = "avpgan_enhancer_trainer"
+    _HANDLE = _lib.EnhancerTrainerHandle
     _PROGRESS = _lib.EnhancerProgressFn
     _N_LOSSES = _lib.ENHANCER_N_LOSSES
     _COMMAND = "train-enhancer"
     _BAR_LOSS = "l_g_pix"
 
-    def __init__(self, handle: Any, *, _token: object = None, _hook: Optional[AllreduceHook] = None) -> None:
-        if _token is not _TOKEN:
-            raise TypeError("use avpgan.EnhancerTrainer.create(...) or avpgan.EnhancerTrainer.load(...)")
-        self._init_handle()
-        self._handle = handle
-        self._hook = _hook  # the allreduce the library calls lives as long as the trainer
-
     # -- construction -------------------------------------------------------
 
-    @staticmethod
-    def _params(faces: PathLike, checkpoint_dir: Optional[PathLike], perceptual: Optional[PathLike],
+    @classmethod
+    def _params(cls, faces: PathLike, checkpoint_dir: Optional[PathLike], perceptual: Optional[PathLike],
                 face_model: Optional[PathLike], batch_size: Optional[int], checkpoint_every: int, sheet_rows: int,
                 validation_low_size: Optional[int], hook: AllreduceHook) -> Any:
         """The params every trainer takes, and the encoded paths (which must outlive the call)."""
-        p = _defaults(_lib.EnhancerTrainerParams, "avpgan_enhancer_trainer_params_init")
-        keep: List[bytes] = [_path(faces, "faces")]
-        p.faces_dir = keep[-1]
-        for field, value in (("checkpoint_dir", checkpoint_dir), ("perceptual", perceptual), ("face_model", face_model)):
-            if value is not None:
-                keep.append(_path(value, field))
-                setattr(p, field, keep[-1])
-        p.batch_size = _count(batch_size, "batch_size", 1, 4096)
-        p.checkpoint_every = _count(checkpoint_every, "checkpoint_every", 1, 2**32 - 1)
+        p, keep = cls._face_params(_lib.EnhancerTrainerParams, faces, (("checkpoint_dir", checkpoint_dir), ("perceptual", perceptual),
+                                                                       ("face_model", face_model)), batch_size, checkpoint_every)
         p.sheet_rows = _count(sheet_rows, "sheet_rows", 0, 4096)
         p.validation_low_size = _count(validation_low_size, "validation_low_size", 4, 1024)
         hook.apply(p)
@@ -153,10 +139,7 @@ class EnhancerTrainer(FaceTrainer):
         p.lr = float(lr)
         p.seed = seed_value(seed)
         p.validation_fraction = float(validation_fraction)
-        handle = _lib.EnhancerTrainerHandle()
-        _check(_lib.get().avpgan_enhancer_trainer_create(ctypes.byref(p), ctypes.byref(handle)),
-               "avpgan_enhancer_trainer_create")
-        return cls(handle, _token=_TOKEN, _hook=hook)
+        return cls._made("create", hook, ctypes.byref(p))
 
     @classmethod
     def load(
@@ -184,17 +167,7 @@ class EnhancerTrainer(FaceTrainer):
         hook = AllreduceHook(allreduce, rank, n_ranks)
         p, keep = cls._params(faces, checkpoint_dir, perceptual, face_model, batch_size, checkpoint_every, sheet_rows,
                               validation_low_size, hook)
-        path = _path(checkpoint, "checkpoint")
-        handle = _lib.EnhancerTrainerHandle()
-        _check(_lib.get().avpgan_enhancer_trainer_load_checkpoint(path, ctypes.byref(p), ctypes.byref(handle)),
-               "avpgan_enhancer_trainer_load_checkpoint")
-        return cls(handle, _token=_TOKEN, _hook=hook)
-
-    def __repr__(self) -> str:
-        if self._handle is None:
-            return "<avpgan.EnhancerTrainer (closed)>"
-        i = self.info
-        return f"<avpgan.EnhancerTrainer {i.size} px step {i.step}, {i.n_training_faces} faces>"
+        return cls._made("load_checkpoint", hook, _path(checkpoint, "checkpoint"), ctypes.byref(p))
 
     # -- queries --------------------------------------------------------------
 
@@ -221,6 +194,3 @@ class EnhancerTrainer(FaceTrainer):
         """Writes the EMA generator as an enhancer file (for :class:`avpgan.Enhancer`); on rank 0
         only in a data-parallel run."""
         self._call("export", _path(path, "path"))
-
-
-_TOKEN = object()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from . import _lib
 from . import PathLike, _as_int, _check, _decode
 from ._arguments import _path
 from ._long_call import LongCall
+from ._params_init import _defaults
 
 #: ``progress(done, total, losses)``, losses a dict under upstream's log names; False stops the run.
 Progress = Callable[[int, int, Dict[str, float]], Any]
@@ -95,15 +96,55 @@ class AllreduceHook:
 
 class FaceTrainer(_lib.HandleOwner):
     """The calls both face-folder trainers have. A subclass names its C functions' prefix
-    (``_PREFIX``), its progress callback type, its loss count and the command it is (for the
-    progress bar), and its loss shown on the bar."""
+    (``_PREFIX``), its handle's ctypes type, its progress callback type, its loss count and the
+    command it is (for the progress bar), and its loss shown on the bar; it has an ``info``."""
 
     _PREFIX = ""
+    _HANDLE: Any = None
     _PROGRESS: Any = None
     _N_LOSSES = 0
     _COMMAND = ""
     _BAR_LOSS = ""
     _hook: Optional[AllreduceHook] = None
+
+    def __init__(self, handle: Any, *, _token: object = None, _hook: Optional[AllreduceHook] = None) -> None:
+        if _token is not _TOKEN:
+            raise TypeError(f"use {self._NAME}.create(...) or {self._NAME}.load(...)")
+        self._init_handle()
+        self._handle = handle
+        self._hook = _hook  # the allreduce the library calls lives as long as the trainer
+
+    @classmethod
+    def _face_params(cls, struct: Any, faces: PathLike, paths: Sequence[Tuple[str, Optional[PathLike]]],
+                     batch_size: Optional[int], checkpoint_every: int) -> Tuple[Any, List[bytes]]:
+        """A ``struct`` params with the library's defaults (``<prefix>_params_init``), ``faces``,
+        the optional ``paths`` (``(field, value)``; None leaves the field NULL), the batch size and
+        the checkpoint interval; and the encoded paths, which must outlive the call."""
+        p = _defaults(struct, f"{cls._PREFIX}_params_init")
+        keep: List[bytes] = [_path(faces, "faces")]
+        p.faces_dir = keep[-1]
+        for field, value in paths:
+            if value is not None:
+                keep.append(_path(value, field))
+                setattr(p, field, keep[-1])
+        p.batch_size = count(batch_size, "batch_size", 1, 4096)
+        p.checkpoint_every = count(checkpoint_every, "checkpoint_every", 1, 2**32 - 1)
+        return p, keep
+
+    @classmethod
+    def _made(cls, function: str, hook: AllreduceHook, *args: Any) -> Any:
+        """The trainer whose handle ``<prefix>_<function>(*args, &handle)`` (``create``,
+        ``load_checkpoint``) makes, checked; ``hook`` lives as long as the trainer."""
+        name = f"{cls._PREFIX}_{function}"
+        handle = cls._HANDLE()
+        _check(getattr(_lib.get(), name)(*args, ctypes.byref(handle)), name)
+        return cls(handle, _token=_TOKEN, _hook=hook)
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return f"<{self._NAME} (closed)>"
+        i = self.info  # type: ignore[attr-defined]
+        return f"<{self._NAME} {i.size} px step {i.step}, {i.n_training_faces} faces>"
 
     @classmethod
     def losses_dict(cls, values: Any, present: int) -> Dict[str, float]:
@@ -178,3 +219,6 @@ class FaceTrainer(_lib.HandleOwner):
     def save(self, path: PathLike) -> None:
         """Writes a checkpoint file; ``load`` continues from it bit-identically."""
         self._call("save", _path(path, "path"))
+
+
+_TOKEN = object()

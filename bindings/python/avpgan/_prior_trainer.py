@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from . import _lib
-from . import PathLike, _check
+from . import PathLike
 from ._arguments import _path
 from ._face_trainer import Allreduce, AllreduceHook, FaceTrainer, count as _count, seed_value, widths_code
-from ._params_init import _defaults
 
 __all__ = ["PriorTrainer", "PriorTrainerInfo", "PriorTrainerClosedError"]
 
@@ -78,30 +77,17 @@ class PriorTrainer(FaceTrainer):
     _NAME = "avpgan.PriorTrainer"
     _PICKLE_HINT = "save() a checkpoint and load() it"
     _PREFIX = "avpgan_prior_trainer"
+    _HANDLE = _lib.PriorTrainerHandle
     _PROGRESS = _lib.PriorProgressFn
     _N_LOSSES = _lib.PRIOR_N_LOSSES
     _COMMAND = "train-prior"
     _BAR_LOSS = "l_g"
 
-    def __init__(self, handle: Any, *, _token: object = None, _hook: Optional[AllreduceHook] = None) -> None:
-        if _token is not _TOKEN:
-            raise TypeError("use avpgan.PriorTrainer.create(...) or avpgan.PriorTrainer.load(...)")
-        self._init_handle()
-        self._handle = handle
-        self._hook = _hook  # the allreduce the library calls lives as long as the trainer
-
-    @staticmethod
-    def _params(faces: PathLike, checkpoint_dir: Optional[PathLike], batch_size: Optional[int], checkpoint_every: int,
+    @classmethod
+    def _params(cls, faces: PathLike, checkpoint_dir: Optional[PathLike], batch_size: Optional[int], checkpoint_every: int,
                 samples: int, truncation: float, hook: AllreduceHook) -> Any:
         """The params every trainer takes, and the encoded paths (which must outlive the call)."""
-        p = _defaults(_lib.PriorTrainerParams, "avpgan_prior_trainer_params_init")
-        keep: List[bytes] = [_path(faces, "faces")]
-        p.faces_dir = keep[-1]
-        if checkpoint_dir is not None:
-            keep.append(_path(checkpoint_dir, "checkpoint_dir"))
-            p.checkpoint_dir = keep[-1]
-        p.batch_size = _count(batch_size, "batch_size", 1, 4096)
-        p.checkpoint_every = _count(checkpoint_every, "checkpoint_every", 1, 2**32 - 1)
+        p, keep = cls._face_params(_lib.PriorTrainerParams, faces, (("checkpoint_dir", checkpoint_dir),), batch_size, checkpoint_every)
         p.sheet_samples = _count(samples, "samples", 0, 256)
         p.truncation = float(truncation)
         hook.apply(p)
@@ -133,9 +119,7 @@ class PriorTrainer(FaceTrainer):
         p.size = _count(size, "size", 32, 1024)
         p.lr = float(lr)
         p.seed = seed_value(seed)
-        handle = _lib.PriorTrainerHandle()
-        _check(_lib.get().avpgan_prior_trainer_create(ctypes.byref(p), ctypes.byref(handle)), "avpgan_prior_trainer_create")
-        return cls(handle, _token=_TOKEN, _hook=hook)
+        return cls._made("create", hook, ctypes.byref(p))
 
     @classmethod
     def load(cls, checkpoint: PathLike, faces: PathLike, *, checkpoint_dir: Optional[PathLike] = None,
@@ -149,17 +133,7 @@ class PriorTrainer(FaceTrainer):
         (collective, as :meth:`create`)."""
         hook = AllreduceHook(allreduce, rank, n_ranks)
         p, keep = cls._params(faces, checkpoint_dir, batch_size, checkpoint_every, samples, truncation, hook)
-        path = _path(checkpoint, "checkpoint")
-        handle = _lib.PriorTrainerHandle()
-        _check(_lib.get().avpgan_prior_trainer_load_checkpoint(path, ctypes.byref(p), ctypes.byref(handle)),
-               "avpgan_prior_trainer_load_checkpoint")
-        return cls(handle, _token=_TOKEN, _hook=hook)
-
-    def __repr__(self) -> str:
-        if self._handle is None:
-            return "<avpgan.PriorTrainer (closed)>"
-        i = self.info
-        return f"<avpgan.PriorTrainer {i.size} px step {i.step}, {i.n_training_faces} faces>"
+        return cls._made("load_checkpoint", hook, _path(checkpoint, "checkpoint"), ctypes.byref(p))
 
     @property
     def info(self) -> PriorTrainerInfo:
@@ -177,6 +151,3 @@ class PriorTrainer(FaceTrainer):
         """Writes the EMA generator as a face-prior file (for ``avpgan train-enhancer --prior``); on
         rank 0 only in a data-parallel run."""
         self._call("export", _path(path, "path"))
-
-
-_TOKEN = object()

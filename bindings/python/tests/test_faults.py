@@ -7,6 +7,7 @@ otherwise they are skipped with the reason."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
@@ -45,31 +46,35 @@ def fill(directory: Path, leave: int) -> None:
             pass
 
 
-def test_full_disk_keeps_the_old_checkpoint(avpgan_module, tmp_path, tmpfs):
+@contextlib.contextmanager
+def saved_on(avpgan_module, tmp_path, tmpfs):
+    """A trainer (of a fresh checkpoint) that has saved tmpfs/ckpt.safetensors: yields the
+    trainer and that path, and afterwards fails the test if the file no longer holds what that
+    save wrote."""
     make_checkpoint("avpgan", tmp_path / "start.safetensors")
     path = tmpfs / "ckpt.safetensors"
     with avpgan_module.Trainer.load(tmp_path / "start.safetensors") as t:
         t.save(path)
         old = path.read_bytes()
+        yield t, path
+    assert path.read_bytes() == old, "the old checkpoint changed"
+
+
+def test_full_disk_keeps_the_old_checkpoint(avpgan_module, tmp_path, tmpfs):
+    with saved_on(avpgan_module, tmp_path, tmpfs) as (t, path):
         fill(tmpfs, leave=64 * 1024)
         with pytest.raises(avpgan_module.AvpganIOError, match="No space left on device"):
             t.save(path)
         with pytest.raises(avpgan_module.AvpganIOError, match="No space left on device"):
             t.export(tmpfs / "model.safetensors")
-    assert path.read_bytes() == old, "the old checkpoint changed"
     assert sorted(p.name for p in tmpfs.iterdir()) == ["ckpt.safetensors", "filler"], "a temporary file was left"
 
 
 def test_read_only_file_system_keeps_the_old_checkpoint(avpgan_module, tmp_path, tmpfs):
-    make_checkpoint("avpgan", tmp_path / "start.safetensors")
-    path = tmpfs / "ckpt.safetensors"
-    with avpgan_module.Trainer.load(tmp_path / "start.safetensors") as t:
-        t.save(path)
-        old = path.read_bytes()
+    with saved_on(avpgan_module, tmp_path, tmpfs) as (t, path):
         subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
         with pytest.raises(avpgan_module.AvpganIOError, match="Read-only file system"):
             t.save(path)
-    assert path.read_bytes() == old, "the old checkpoint changed"
     assert [p.name for p in tmpfs.iterdir()] == ["ckpt.safetensors"], "a temporary file was left"
 
 

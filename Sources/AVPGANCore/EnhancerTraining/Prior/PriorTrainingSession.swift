@@ -23,7 +23,7 @@ import Glibc
 /// (`PriorTrainingStep+DataParallel`): every rank draws the same batches and steps alike, a stop
 /// is agreed so that all ranks stop after the same step, and rank 0 alone writes the
 /// checkpoints, the log, the sheets and the exported file.
-public final class PriorTrainingSession {
+public final class PriorTrainingSession: DataParallelRank {
     public struct Options: Sendable {
         /// The step count to reach (a resumed run counts from its checkpoint's step).
         public var steps = 1000
@@ -100,10 +100,8 @@ public final class PriorTrainingSession {
     let samplerSeed: UInt64
     let recipeSeed: UInt64
     let record: TrainingSessionRecord
-    /// The ranks of a data-parallel session, nil alone.
-    public let reducer: GradientReducer?
-    /// This process writes (rank 0, or the only process).
-    public var isLead: Bool { (reducer?.rank ?? 0) == 0 }
+    /// The ranks of a data-parallel session, nil alone (`isLead`: this process writes).
+    public var reducer: GradientReducer? { trainer.reducer }
     /// The rows of each global batch this rank computes (all of them alone).
     public var rows: [Int] { (try? trainer.rows(batch: batchSize)) ?? [] }
     /// Floats each data-parallel step adds up over the ranks (at most).
@@ -163,12 +161,7 @@ public final class PriorTrainingSession {
         firstStep = trainer.stepCount
         record = TrainingSessionRecord(directory: dir, checkpointName: Self.checkpointName, logPath: options.logPath, logName: Self.logName,
                                        firstStep: firstStep, writes: (reducer?.rank ?? 0) == 0)
-        self.reducer = reducer
-        if let reducer {
-            _ = try EnhancerBatchShare.rows(batch: batchSize, group: trainer.discriminator.config.stddevGroup, rank: reducer.rank,
-                                            size: reducer.size)
-            try trainer.distribute(over: reducer, state: Array(fingerprint.utf8) + checkpoint())
-        }
+        if let reducer { try trainer.distribute(over: reducer, batch: batchSize, state: Array(fingerprint.utf8) + checkpoint()) }
         try record.open(resumed: options.resume)
     }
 

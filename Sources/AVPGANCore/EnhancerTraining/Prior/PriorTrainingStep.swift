@@ -112,17 +112,8 @@ final class PriorTrainingStep {
         try fakeImages(ownRows(draws.discriminator), batch: local, into: fake)
         let d = discriminator
         let r1Weight = iteration % settings.dRegEvery == 0 ? settings.r1StepWeight : nil
-        let (dLosses, bad) = try real.withUnsafeBufferPointer { real in
-            try d.softplusStep(fake: fake, real: real.baseAddress!, batch: local, r1Weight: r1Weight, parameters: discriminatorParameters,
-                               pass: discriminatorPass, reducer: reducer) { losses in
-                try reduceAcrossRanks(discriminatorParameters, losses: &losses, weight: share)
-            }
-        }
-        if let bad {
-            nonFiniteLoss = bad
-            throw AVPGANError.invalid("step \(iteration): the discriminator's \(bad.name) is \(bad.value); nothing was updated")
-        }
-        var losses = dLosses
+        var losses = try softplusStep(d, discriminatorParameters, fake: fake, real: real, batch: local, r1Weight: r1Weight, weight: share,
+                                      step: iteration, what: "discriminator", untouched: "nothing was updated")
 
         // The generator's step, the discriminator frozen: its adversarial part is this rank's
         // share of the batch's mean; the path-length term's is each image's own.
