@@ -7,9 +7,9 @@
  * Register block: 32 outputs (two vectors of 16, loaded from A's row) by up to AVPK_COLS = 8
  * columns (B[r][j] broadcast), 16 accumulators: per row, 2 loads of A, one broadcast per column,
  * 16 FMAs (the fastest of 64x6, 48x8, 32x8, 64x4 and 32x12 on the generator's shapes, one
- * thread, tools/benchmarks/narrow_gemm_probe.c). The next chunk's lines of the block's outputs are prefetched while it runs. Outputs
- * past a multiple of 16 are masked. For each output the products are added in order
- * r = 0, 1, ..., k-1, whatever m and n are. */
+ * thread, tools/benchmarks/narrow_gemm_probe.c). The next chunk's lines of the block's
+ * outputs are prefetched while it runs. Outputs past a multiple of 16 are masked. For each
+ * output the products are added in order r = 0, 1, ..., k-1, whatever m and n are. */
 #include "avpk_kernels.h"
 #include <immintrin.h>
 #include <stdlib.h>

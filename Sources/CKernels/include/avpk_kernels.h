@@ -17,7 +17,9 @@ int avpk_avx512_available(void);
  * A is stored k x m (row c holds the m outputs' weights of input c, row stride lda),
  * B is k x n (row stride ldb), C is m x n (row stride ldc), all row-major floats.
  * C is overwritten. For each output (o, j) the products are added in order c = 0, 1, ...,
- * so the result does not depend on how callers split m. Requires avpk_avx512_available(). */
+ * so the result does not depend on how callers split m. Allocates n x m floats of running sums
+ * for the call (the same sums one output at a time if that fails). Requires
+ * avpk_avx512_available(). */
 void avpk_gemm_tn_avx512(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                          float *c, long ldc);
 
