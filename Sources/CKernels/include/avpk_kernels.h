@@ -23,6 +23,9 @@ int avpk_avx512_available(void);
 void avpk_gemm_tn_avx512(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                          float *c, long ldc);
 
+/* SHA-256's 64 round constants (FIPS 180-4), for any implementation. */
+const unsigned *avpk_sha256_round_constants(void);
+
 /* 1 when this CPU has the SHA extensions with SSSE3 and SSE4.1 (CPUID), else 0. */
 int avpk_sha_ni_available(void);
 
