@@ -1,3 +1,5 @@
+import CKernels
+
 /// ConvTranspose2d with kernel 4, stride 2, padding 1 (the generator's upsampling layers) without
 /// col2im, and with 0.56x the multiplications of its GEMM.
 ///
@@ -26,6 +28,10 @@
 /// Results do not depend on the thread count: the transforms are element-wise and the GEMMs are
 /// split into blocks by size only (`blocks`).
 enum SubPixelWinograd {
+    /// True when the transforms take the AVX-512 kernels of `Sources/CKernels/subpixel_avx512.c`
+    /// (bit-identical to the Swift code below, which other CPUs run).
+    static let vectorised = avpk_avx512_available() != 0
+
     /// True for the geometry this kernel computes.
     static func handles(_ g: ConvGeometry) -> Bool { g == .square(4, stride: 2, padding: 1) }
 
@@ -121,9 +127,10 @@ enum SubPixelWinograd {
     }
 
     /// `out = epilogue(convT(input))`; `u` with its `extras`, `input.height` and `input.width`
-    /// even, `out` of `2h x 2w`, `scratch` at least `scratchCount` floats.
+    /// even, `out` of `2h x 2w`, `scratch` at least `scratchCount` floats; `vectorised` as the type's
+    /// (false: the Swift transforms, for comparing the two).
     static func forward(weights u: Weights, _ input: FeatureMap, into out: FeatureMap, epilogue: Epilogue,
-                        scratch: UnsafeMutablePointer<Float>) {
+                        scratch: UnsafeMutablePointer<Float>, vectorised: Bool = vectorised) {
         let (inChannels, outChannels) = (u.inChannels, u.outChannels)
         precondition(input.height % 2 == 0 && input.width % 2 == 0, "sub-pixel Winograd needs even input sides")
         let tiles = input.batch * (input.height / 2) * (input.width / 2)
@@ -133,7 +140,7 @@ enum SubPixelWinograd {
         for parity in 0..<4 {
             let (py, px) = (parity / 2, parity % 2)
             parallelFor(inChannels, costPerItem: 12 * tiles) { c in
-                transformInput(input, channel: c, py: py, px: px, tiles: tiles, into: v, stride: vStride)
+                transformInput(input, channel: c, py: py, px: px, tiles: tiles, into: v, stride: vStride, vectorised: vectorised)
             }
             parallelFor(oBlocks * tileBlocks, costPerItem: Int.max) { block in
                 let (ob, tb) = (block / tileBlocks, block % tileBlocks)
@@ -145,7 +152,8 @@ enum SubPixelWinograd {
                               c: m + xi * mStride + o0 * tiles + t0, ldc: tiles)
                 }
                 for o in o0..<o1 {
-                    transformOutput(m + o * tiles, stride: mStride, tiles: t0..<t1, py: py, px: px, into: out, channel: o)
+                    transformOutput(m + o * tiles, stride: mStride, tiles: t0..<t1, py: py, px: px, into: out, channel: o,
+                                    vectorised: vectorised)
                 }
             }
         }
@@ -174,10 +182,16 @@ enum SubPixelWinograd {
 
     /// `v[xi][c][tile] = (Bᵀ d B)[xi]` of every 3x3 patch of channel `c` for parity `(py, px)`:
     /// the patch of tile `(ty, tx)` starts at input row `2 ty + py - 1`, column `2 tx + px - 1`;
-    /// component `xi` starts at `v + xi * stride`.
-    private static func transformInput(_ x: FeatureMap, channel c: Int, py: Int, px: Int, tiles: Int,
-                                       into v: UnsafeMutablePointer<Float>, stride step: Int) {
+    /// component `xi` starts at `v + xi * stride`. `vectorised`: by the AVX-512 kernel (the
+    /// same bits; only where `vectorised` is true of the type).
+    static func transformInput(_ x: FeatureMap, channel c: Int, py: Int, px: Int, tiles: Int,
+                               into v: UnsafeMutablePointer<Float>, stride step: Int, vectorised: Bool) {
         let (h, w) = (x.height, x.width), across = w / 2, down = h / 2
+        if vectorised {
+            avpk_subpixel_input_avx512(x.channel(c), x.plane, Int32(x.batch), Int32(h), Int32(w), Int32(py), Int32(px),
+                                       v + c * tiles, step)
+            return
+        }
         let padded = w + 4  // a zero, the row, then zeros that the four-patch reads may reach
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * padded) { buffer in
             let p = buffer.baseAddress!, q = p + 3 * padded
@@ -228,8 +242,14 @@ enum SubPixelWinograd {
     /// Writes parity `(py, px)` of output channel `o` for tiles `tiles` from their products
     /// `m[xi]` (component `xi` at `m + xi * stride`, one value per tile): `Aᵀ m A` per tile, the
     /// block's four values going to output rows `4 ty + py + {0, 2}`, columns `4 tx + px + {0, 2}`.
-    private static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tiles: Range<Int>, py: Int, px: Int,
-                                        into out: FeatureMap, channel o: Int) {
+    /// `vectorised`: by the AVX-512 kernel (as for `transformInput`).
+    static func transformOutput(_ m: UnsafePointer<Float>, stride: Int, tiles: Range<Int>, py: Int, px: Int,
+                                into out: FeatureMap, channel o: Int, vectorised: Bool) {
+        if vectorised {
+            avpk_subpixel_output_avx512(m, stride, tiles.lowerBound, tiles.upperBound, Int32(py), Int32(px), out.channel(o),
+                                        out.plane, Int32(out.height), Int32(out.width))
+            return
+        }
         let width = out.width, across = width / 4, down = out.height / 4
         @inline(__always) func vec(_ xi: Int, _ t: Int) -> SIMD4<Float> {
             UnsafeRawPointer(m + xi * stride + t).loadUnaligned(as: SIMD4<Float>.self)

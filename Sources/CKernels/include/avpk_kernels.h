@@ -23,6 +23,24 @@ int avpk_avx512_available(void);
 void avpk_gemm_tn_avx512(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                          float *c, long ldc);
 
+/* The sub-pixel Winograd layer's input transform (Kernels/SubPixelWinograd.swift), one input
+ * channel, parity (py, px): for image b < batch (at x + b * plane, h x w floats row-major, h and
+ * w even) and tile (ty, tx) of its (h / 2) x (w / 2), with d the 3x3 patch from row
+ * 2 ty + py - 1 and column 2 tx + px - 1 (zero outside the image), writes component xi (0...8,
+ * row-major) of Bᵀ d B, Bᵀ = [1 -1 0; 0 1 0; 0 -1 1], to v[xi * step + tile], tile =
+ * (b * h / 2 + ty) * w / 2 + tx. Bit-identical to the Swift transform. Requires
+ * avpk_avx512_available(). */
+void avpk_subpixel_input_avx512(const float *x, long plane, int batch, int h, int w, int py, int px,
+                                float *v, long step);
+
+/* Its output transform, one output channel, parity (py, px), tiles [first, end): from the
+ * products m[xi * stride + tile] (xi 0...8), Aᵀ m A (Aᵀ = [1 1 0; 0 1 1]) per tile, whose four
+ * values go to rows 4 ty + py + {0, 2} and columns 4 tx + px + {0, 2} of image b of y (at
+ * y + b * plane, height x width, tile = (b * height / 4 + ty) * width / 4 + tx). Writes no other
+ * element of y. Bit-identical to the Swift transform. Requires avpk_avx512_available(). */
+void avpk_subpixel_output_avx512(const float *m, long stride, long first, long end, int py, int px,
+                                 float *y, long plane, int height, int width);
+
 /* SHA-256's 64 round constants (FIPS 180-4), for any implementation. */
 const unsigned *avpk_sha256_round_constants(void);
 
