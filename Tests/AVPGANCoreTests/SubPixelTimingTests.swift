@@ -61,6 +61,84 @@ final class SubPixelTimingTests: XCTestCase {
         }
     }
 
+    /// The input and output transforms alone, all four parities of every channel of a layer,
+    /// the Swift code against the AVX-512 kernels (same bits, `SubPixelTransformTests`).
+    func testTransforms() throws {
+        try XCTSkipUnless(SubPixelWinograd.vectorised, "no AVX-512 F: the Swift transforms alone")
+        var rng = SplitMix(seed: 19)
+        print("transforms of layer    batch  input: Swift ms  AVX-512 ms  output: Swift ms  AVX-512 ms")
+        for batch in [1, 64] {
+            for (i, (c, o)) in zip(Self.widths, Self.widths.dropFirst()).enumerated() {
+                let h = 4 << i, tiles = batch * (h / 2) * (h / 2), step = max(c, o) * tiles + SubPixelWinograd.componentGap
+                let input = try FloatStorage((0..<(c * batch * h * h)).map { _ in rng.unit() })
+                let m = try FloatStorage((0..<(9 * step)).map { _ in rng.unit() })
+                let v = try FloatStorage(count: 9 * step), y = try FloatStorage(count: o * batch * 4 * h * h)
+                let x = FeatureMap(data: input.pointer, channels: c, batch: batch, height: h, width: h)
+                let out = FeatureMap(data: y.pointer, channels: o, batch: batch, height: 2 * h, width: 2 * h)
+                var times: [Double] = []
+                for vectorised in [false, true] {
+                    times.append(minimumCPUTime {
+                        for parity in 0..<4 {
+                            for ch in 0..<c {
+                                SubPixelWinograd.transformInput(x, channel: ch, py: parity / 2, px: parity % 2, tiles: tiles,
+                                                                into: v.pointer, stride: step, vectorised: vectorised)
+                            }
+                        }
+                    })
+                    times.append(minimumCPUTime {
+                        for parity in 0..<4 {
+                            for ch in 0..<o {
+                                SubPixelWinograd.transformOutput(m.pointer + ch * tiles, stride: step, tiles: 0..<tiles, py: parity / 2,
+                                                                 px: parity % 2, into: out, channel: ch, vectorised: vectorised)
+                            }
+                        }
+                    })
+                }
+                print("ConvT \(c)->\(o) at \(h)x\(h)".padding(toLength: 22, withPad: " ", startingAt: 0),
+                      "\(batch)".padding(toLength: 6, withPad: " ", startingAt: 0), ms(times[0]), ms(times[2]), ms(times[1]), ms(times[3]))
+            }
+        }
+    }
+
+    /// Each layer's sub-pixel Winograd forward (GEMMs included, in the library's passes), with
+    /// the Swift transforms against the AVX-512 ones; both must give the same bits.
+    func testForwardByTransforms() throws {
+        try XCTSkipUnless(SubPixelWinograd.vectorised, "no AVX-512 F: the Swift transforms alone")
+        var rng = SplitMix(seed: 20)
+        print("Winograd forward       batch  Swift transforms ms  AVX-512 transforms ms  ratio")
+        for batch in [1, 64] {
+            for (i, (c, o)) in zip(Self.widths, Self.widths.dropFirst()).enumerated() {
+                let h = 4 << i, bound = 1 / Float(4 * c).squareRoot()
+                let weight = try FloatStorage((0..<(c * o * 16)).map { _ in (2 * rng.unit() - 1) * bound })
+                let ready = try XCTUnwrap(SubPixelWeights(original: weight, inChannels: c, outChannels: o).prepare(winograd: true))
+                let u = SubPixelWinograd.Weights(taps: ready.taps.pointer, extras: try XCTUnwrap(ready.extras).pointer,
+                                                 inChannels: c, outChannels: o)
+                let pass = SubPixelWinograd.imagesWithin(Scratch.cols, inChannels: c, outChannels: o, batch: batch, h: h, w: h)
+                let scratch = try FloatStorage(count: SubPixelWinograd.scratchCount(inChannels: c, outChannels: o, batch: pass, h: h, w: h))
+                let input = try FloatStorage((0..<(c * batch * h * h)).map { _ in rng.unit() })
+                let x = FeatureMap(data: input.pointer, channels: c, batch: batch, height: h, width: h)
+                let epilogue = Epilogue(scale: nil, shift: try FloatStorage(count: o), activation: .relu)
+                var outputs: [[Float]] = [], times: [Double] = []
+                for vectorised in [false, true] {
+                    let y = try FloatStorage(count: o * batch * 4 * h * h)
+                    let out = FeatureMap(data: y.pointer, channels: o, batch: batch, height: 2 * h, width: 2 * h)
+                    times.append(minimumCPUTime {
+                        for first in stride(from: 0, to: batch, by: pass) {
+                            let images = first..<min(first + pass, batch)
+                            SubPixelWinograd.forward(weights: u, x.images(images), into: out.images(images), epilogue: epilogue,
+                                                     scratch: scratch.pointer, vectorised: vectorised)
+                        }
+                    })
+                    outputs.append(Array(UnsafeBufferPointer(start: y.pointer, count: y.count)))
+                }
+                XCTAssertEqual(outputs[0].map(\.bitPattern), outputs[1].map(\.bitPattern), "ConvT \(c)->\(o) batch \(batch)")
+                print("ConvT \(c)->\(o) at \(h)x\(h)".padding(toLength: 22, withPad: " ", startingAt: 0),
+                      "\(batch)".padding(toLength: 6, withPad: " ", startingAt: 0), ms(times[0]), ms(times[1]),
+                      String(format: "%.2f", times[1] / times[0]))
+            }
+        }
+    }
+
     func testWholeGenerator() throws {
         let directory = Fixtures.temporaryDirectory("subpixel-timing")
         defer { Fixtures.removeDirectory(directory) }
