@@ -7,11 +7,14 @@
  * Register block: 32 outputs (two vectors of 16, loaded from A's row) by up to AVPK_COLS = 8
  * columns (B[r][j] broadcast), 16 accumulators: per row, 2 loads of A, one broadcast per column,
  * 16 FMAs (the fastest of 64x6, 48x8, 32x8, 64x4 and 32x12 on the generator's shapes, one
- * thread, tools/benchmarks/narrow_gemm_probe.c). The next chunk's lines of the block's
- * outputs are prefetched while it runs. Outputs past a multiple of 16 are masked. For each
- * output the products are added in order r = 0, 1, ..., k-1, whatever m and n are. */
+ * thread, tools/benchmarks/narrow_gemm_probe.c). The sums live in a buffer of the calling
+ * thread's, reused by its later calls (no allocation per call once it is large enough). The
+ * next chunk's lines of the block's outputs are prefetched while it runs. Outputs past a
+ * multiple of 16 are masked. For each output the products are added in order r = 0, 1, ...,
+ * k-1, whatever m and n are. */
 #include "avpk_kernels.h"
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #define AVPK_ATTR __attribute__((target("avx512f")))
@@ -43,11 +46,37 @@ static inline __attribute__((always_inline)) AVPK_ATTR void block(
         for (int v = 0; v < AVPK_VECS; v++) _mm512_mask_storeu_ps(s + j * lds + 16 * v, rows[v], acc[v][j]);
 }
 
+/* The calling thread's buffer of running sums, reused by its later calls: grown (never shrunk)
+ * to `count` floats when smaller, freed when the thread ends (a pthread key's destructor).
+ * NULL when it cannot grow, or when the key could not be made (then no buffer is kept). */
+static pthread_key_t sums_key;
+static pthread_once_t sums_once = PTHREAD_ONCE_INIT;
+static int sums_key_made;
+static __thread float *sums_buffer;
+static __thread size_t sums_capacity;
+
+static void make_sums_key(void) { sums_key_made = pthread_key_create(&sums_key, free) == 0; }
+
+static float *thread_sums(size_t count) {
+    if (count <= sums_capacity) return sums_buffer;
+    pthread_once(&sums_once, make_sums_key);
+    if (!sums_key_made) return NULL;
+    float *grown = aligned_alloc(64, (count * sizeof(float) + 63) / 64 * 64);
+    if (!grown || pthread_setspecific(sums_key, grown) != 0) {
+        free(grown);
+        return NULL;
+    }
+    free(sums_buffer);
+    sums_buffer = grown;
+    sums_capacity = count;
+    return grown;
+}
+
 AVPK_ATTR void avpk_gemm_tn_avx512(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                                    float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     long lds = (m + 15) / 16 * 16;
-    float *sums = k > 0 ? aligned_alloc(64, (size_t)lds * n * sizeof(float)) : NULL;
+    float *sums = k > 0 ? thread_sums((size_t)lds * n) : NULL;
     if (!sums) { /* k == 0 (C = 0, an empty sum), or no memory: the same sums, one output at a time */
         for (int o = 0; o < m; o++)
             for (int j = 0; j < n; j++) {
@@ -83,5 +112,4 @@ AVPK_ATTR void avpk_gemm_tn_avx512(int m, int n, int k, const float *a, long lda
     }
     for (int o = 0; o < m; o++)
         for (int j = 0; j < n; j++) c[(long)o * ldc + j] = sums[j * lds + o];
-    free(sums);
 }

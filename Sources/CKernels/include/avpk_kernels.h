@@ -17,9 +17,11 @@ int avpk_avx512_available(void);
  * A is stored k x m (row c holds the m outputs' weights of input c, row stride lda),
  * B is k x n (row stride ldb), C is m x n (row stride ldc), all row-major floats.
  * C is overwritten. For each output (o, j) the products are added in order c = 0, 1, ...,
- * so the result does not depend on how callers split m. Allocates n x m floats of running sums
- * for the call (the same sums one output at a time if that fails). Requires
- * avpk_avx512_available(). */
+ * so the result does not depend on how callers split m. Keeps its running sums (n x m floats,
+ * m rounded up to 16) in a buffer of the calling thread's, reused by the thread's later calls,
+ * grown when a call needs more and freed when the thread ends: one allocation per thread and
+ * size, none per call after that (the same sums one output at a time if it cannot grow).
+ * Safe to call from any number of threads at once. Requires avpk_avx512_available(). */
 void avpk_gemm_tn_avx512(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                          float *c, long ldc);
 
