@@ -25,39 +25,35 @@ final class SubPixelTimingTests: XCTestCase {
     func testUpsamplingLayers() throws {
         var rng = SplitMix(seed: 18)
         print("layer                 batch  col2im ms  sub-pixel Winograd ms  ratio  max |difference|")
-        for batch in [1, 64] {
-            for (i, (c, o)) in zip(Self.widths, Self.widths.dropFirst()).enumerated() {
-                let h = 4 << i, bound = 1 / Float(4 * c).squareRoot()
-                let weight = try FloatStorage((0..<(c * o * 16)).map { _ in (2 * rng.unit() - 1) * bound })
-                let plain = ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: .square(4, stride: 2, padding: 1))
-                let packed = ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: .square(4, stride: 2, padding: 1),
-                                             subPixel: true)
-                let input = try FloatStorage((0..<(c * batch * h * h)).map { _ in rng.unit() })
-                let step = packed.imagesPerPass(batch: batch, h: h, w: h, budget: Scratch.cols)
-                let plainStep = plain.imagesPerPass(batch: batch, h: h, w: h, budget: Scratch.cols)
-                let cols = try FloatStorage(count: max(Scratch.cols, packed.scratchCount(batch: 1, h: h, w: h)))
-                let epilogue = Epilogue(scale: nil, shift: try FloatStorage(count: o), activation: .relu)
-                let x = FeatureMap(data: input.pointer, channels: c, batch: batch, height: h, width: h)
-                func run(_ conv: ConvTranspose2d, into out: FloatStorage) -> Double {
-                    let y = FeatureMap(data: out.pointer, channels: o, batch: batch, height: 2 * h, width: 2 * h)
-                    let pass = conv.hasSubPixel ? step : plainStep
-                    return minimumCPUTime {
-                        for first in stride(from: 0, to: batch, by: pass) {
-                            let images = first..<min(first + pass, batch)
-                            conv.forward(x.images(images), into: y.images(images), epilogue: epilogue, cols: cols.pointer)
-                        }
+        try forEachLayer { batch, c, o, h in
+            let bound = 1 / Float(4 * c).squareRoot()
+            let weight = try FloatStorage((0..<(c * o * 16)).map { _ in (2 * rng.unit() - 1) * bound })
+            let plain = ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: .square(4, stride: 2, padding: 1))
+            let packed = ConvTranspose2d(weight: weight, inChannels: c, outChannels: o, geometry: .square(4, stride: 2, padding: 1),
+                                         subPixel: true)
+            let input = try FloatStorage((0..<(c * batch * h * h)).map { _ in rng.unit() })
+            let step = packed.imagesPerPass(batch: batch, h: h, w: h, budget: Scratch.cols)
+            let plainStep = plain.imagesPerPass(batch: batch, h: h, w: h, budget: Scratch.cols)
+            let cols = try FloatStorage(count: max(Scratch.cols, packed.scratchCount(batch: 1, h: h, w: h)))
+            let epilogue = Epilogue(scale: nil, shift: try FloatStorage(count: o), activation: .relu)
+            let x = FeatureMap(data: input.pointer, channels: c, batch: batch, height: h, width: h)
+            func run(_ conv: ConvTranspose2d, into out: FloatStorage) -> Double {
+                let y = FeatureMap(data: out.pointer, channels: o, batch: batch, height: 2 * h, width: 2 * h)
+                let pass = conv.hasSubPixel ? step : plainStep
+                return minimumCPUTime {
+                    for first in stride(from: 0, to: batch, by: pass) {
+                        let images = first..<min(first + pass, batch)
+                        conv.forward(x.images(images), into: y.images(images), epilogue: epilogue, cols: cols.pointer)
                     }
                 }
-                let a = try FloatStorage(count: o * batch * 4 * h * h), b = try FloatStorage(count: a.count)
-                let tPlain = run(plain, into: a), tPacked = run(packed, into: b)
-                let d = maxAbsDifference(Array(UnsafeBufferPointer(start: a.pointer, count: a.count)),
-                                         Array(UnsafeBufferPointer(start: b.pointer, count: b.count)))
-                XCTAssertLessThan(d.value, 1e-4, "ConvT \(c)->\(o) batch \(batch): the two ways differ by \(d.value) at \(d.index)")
-                let way = packed.usesSubPixel(batch: step, h: h, w: h) ? "" : " (library: col2im)"
-                print("ConvT \(c)->\(o) at \(h)x\(h)".padding(toLength: 22, withPad: " ", startingAt: 0),
-                      "\(batch)".padding(toLength: 6, withPad: " ", startingAt: 0),
-                      ms(tPlain), ms(tPacked), String(format: "%.2f", tPacked / tPlain), d.value, way)
             }
+            let a = try FloatStorage(count: o * batch * 4 * h * h), b = try FloatStorage(count: a.count)
+            let tPlain = run(plain, into: a), tPacked = run(packed, into: b)
+            let d = maxAbsDifference(Array(UnsafeBufferPointer(start: a.pointer, count: a.count)),
+                                     Array(UnsafeBufferPointer(start: b.pointer, count: b.count)))
+            XCTAssertLessThan(d.value, 1e-4, "ConvT \(c)->\(o) batch \(batch): the two ways differ by \(d.value) at \(d.index)")
+            let way = packed.usesSubPixel(batch: step, h: h, w: h) ? "" : " (library: col2im)"
+            print(label(c, o, h, batch), ms(tPlain), ms(tPacked), String(format: "%.2f", tPacked / tPlain), d.value, way)
         }
     }
 
@@ -67,36 +63,33 @@ final class SubPixelTimingTests: XCTestCase {
         try XCTSkipUnless(SubPixelWinograd.vectorised, "no AVX-512 F: the Swift transforms alone")
         var rng = SplitMix(seed: 19)
         print("transforms of layer    batch  input: Swift ms  AVX-512 ms  output: Swift ms  AVX-512 ms")
-        for batch in [1, 64] {
-            for (i, (c, o)) in zip(Self.widths, Self.widths.dropFirst()).enumerated() {
-                let h = 4 << i, tiles = batch * (h / 2) * (h / 2), step = max(c, o) * tiles + SubPixelWinograd.componentGap
-                let input = try FloatStorage((0..<(c * batch * h * h)).map { _ in rng.unit() })
-                let m = try FloatStorage((0..<(9 * step)).map { _ in rng.unit() })
-                let v = try FloatStorage(count: 9 * step), y = try FloatStorage(count: o * batch * 4 * h * h)
-                let x = FeatureMap(data: input.pointer, channels: c, batch: batch, height: h, width: h)
-                let out = FeatureMap(data: y.pointer, channels: o, batch: batch, height: 2 * h, width: 2 * h)
-                var times: [Double] = []
-                for vectorised in [false, true] {
-                    times.append(minimumCPUTime {
-                        for parity in 0..<4 {
-                            for ch in 0..<c {
-                                SubPixelWinograd.transformInput(x, channel: ch, py: parity / 2, px: parity % 2, tiles: tiles,
-                                                                into: v.pointer, stride: step, vectorised: vectorised)
-                            }
+        try forEachLayer { batch, c, o, h in
+            let tiles = batch * (h / 2) * (h / 2), step = max(c, o) * tiles + SubPixelWinograd.componentGap
+            let input = try FloatStorage((0..<(c * batch * h * h)).map { _ in rng.unit() })
+            let m = try FloatStorage((0..<(9 * step)).map { _ in rng.unit() })
+            let v = try FloatStorage(count: 9 * step), y = try FloatStorage(count: o * batch * 4 * h * h)
+            let x = FeatureMap(data: input.pointer, channels: c, batch: batch, height: h, width: h)
+            let out = FeatureMap(data: y.pointer, channels: o, batch: batch, height: 2 * h, width: 2 * h)
+            var times: [Double] = []
+            for vectorised in [false, true] {
+                times.append(minimumCPUTime {
+                    for parity in 0..<4 {
+                        for ch in 0..<c {
+                            SubPixelWinograd.transformInput(x, channel: ch, py: parity / 2, px: parity % 2, tiles: tiles,
+                                                            into: v.pointer, stride: step, vectorised: vectorised)
                         }
-                    })
-                    times.append(minimumCPUTime {
-                        for parity in 0..<4 {
-                            for ch in 0..<o {
-                                SubPixelWinograd.transformOutput(m.pointer + ch * tiles, stride: step, tiles: 0..<tiles, py: parity / 2,
-                                                                 px: parity % 2, into: out, channel: ch, vectorised: vectorised)
-                            }
+                    }
+                })
+                times.append(minimumCPUTime {
+                    for parity in 0..<4 {
+                        for ch in 0..<o {
+                            SubPixelWinograd.transformOutput(m.pointer + ch * tiles, stride: step, tiles: 0..<tiles, py: parity / 2,
+                                                             px: parity % 2, into: out, channel: ch, vectorised: vectorised)
                         }
-                    })
-                }
-                print("ConvT \(c)->\(o) at \(h)x\(h)".padding(toLength: 22, withPad: " ", startingAt: 0),
-                      "\(batch)".padding(toLength: 6, withPad: " ", startingAt: 0), ms(times[0]), ms(times[2]), ms(times[1]), ms(times[3]))
+                    }
+                })
             }
+            print(label(c, o, h, batch), ms(times[0]), ms(times[2]), ms(times[1]), ms(times[3]))
         }
     }
 
@@ -106,36 +99,33 @@ final class SubPixelTimingTests: XCTestCase {
         try XCTSkipUnless(SubPixelWinograd.vectorised, "no AVX-512 F: the Swift transforms alone")
         var rng = SplitMix(seed: 20)
         print("Winograd forward       batch  Swift transforms ms  AVX-512 transforms ms  ratio")
-        for batch in [1, 64] {
-            for (i, (c, o)) in zip(Self.widths, Self.widths.dropFirst()).enumerated() {
-                let h = 4 << i, bound = 1 / Float(4 * c).squareRoot()
-                let weight = try FloatStorage((0..<(c * o * 16)).map { _ in (2 * rng.unit() - 1) * bound })
-                let ready = try XCTUnwrap(SubPixelWeights(original: weight, inChannels: c, outChannels: o).prepare(winograd: true))
-                let u = SubPixelWinograd.Weights(taps: ready.taps.pointer, extras: try XCTUnwrap(ready.extras).pointer,
-                                                 inChannels: c, outChannels: o)
-                let pass = SubPixelWinograd.imagesWithin(Scratch.cols, inChannels: c, outChannels: o, batch: batch, h: h, w: h)
-                let scratch = try FloatStorage(count: SubPixelWinograd.scratchCount(inChannels: c, outChannels: o, batch: pass, h: h, w: h))
-                let input = try FloatStorage((0..<(c * batch * h * h)).map { _ in rng.unit() })
-                let x = FeatureMap(data: input.pointer, channels: c, batch: batch, height: h, width: h)
-                let epilogue = Epilogue(scale: nil, shift: try FloatStorage(count: o), activation: .relu)
-                var outputs: [[Float]] = [], times: [Double] = []
-                for vectorised in [false, true] {
-                    let y = try FloatStorage(count: o * batch * 4 * h * h)
-                    let out = FeatureMap(data: y.pointer, channels: o, batch: batch, height: 2 * h, width: 2 * h)
-                    times.append(minimumCPUTime {
-                        for first in stride(from: 0, to: batch, by: pass) {
-                            let images = first..<min(first + pass, batch)
-                            SubPixelWinograd.forward(weights: u, x.images(images), into: out.images(images), epilogue: epilogue,
-                                                     scratch: scratch.pointer, vectorised: vectorised)
-                        }
-                    })
-                    outputs.append(Array(UnsafeBufferPointer(start: y.pointer, count: y.count)))
-                }
-                XCTAssertEqual(outputs[0].map(\.bitPattern), outputs[1].map(\.bitPattern), "ConvT \(c)->\(o) batch \(batch)")
-                print("ConvT \(c)->\(o) at \(h)x\(h)".padding(toLength: 22, withPad: " ", startingAt: 0),
-                      "\(batch)".padding(toLength: 6, withPad: " ", startingAt: 0), ms(times[0]), ms(times[1]),
-                      String(format: "%.2f", times[1] / times[0]))
+        try forEachLayer { batch, c, o, h in
+            let bound = 1 / Float(4 * c).squareRoot()
+            let weight = try FloatStorage((0..<(c * o * 16)).map { _ in (2 * rng.unit() - 1) * bound })
+            let ready = try XCTUnwrap(SubPixelWeights(original: weight, inChannels: c, outChannels: o).prepare(winograd: true))
+            let u = SubPixelWinograd.Weights(taps: ready.taps.pointer, extras: try XCTUnwrap(ready.extras).pointer,
+                                             inChannels: c, outChannels: o)
+            let pass = SubPixelWinograd.imagesWithin(Scratch.cols, inChannels: c, outChannels: o, batch: batch, h: h, w: h)
+            let scratch = try FloatStorage(count: SubPixelWinograd.scratchCount(inChannels: c, outChannels: o, batch: pass, h: h, w: h))
+            let input = try FloatStorage((0..<(c * batch * h * h)).map { _ in rng.unit() })
+            let x = FeatureMap(data: input.pointer, channels: c, batch: batch, height: h, width: h)
+            let epilogue = Epilogue(scale: nil, shift: try FloatStorage(count: o), activation: .relu)
+            var outputs: [[Float]] = [], times: [Double] = []
+            for vectorised in [false, true] {
+                let y = try FloatStorage(count: o * batch * 4 * h * h)
+                let out = FeatureMap(data: y.pointer, channels: o, batch: batch, height: 2 * h, width: 2 * h)
+                times.append(minimumCPUTime {
+                    for first in stride(from: 0, to: batch, by: pass) {
+                        let images = first..<min(first + pass, batch)
+                        SubPixelWinograd.forward(weights: u, x.images(images), into: out.images(images), epilogue: epilogue,
+                                                 scratch: scratch.pointer, vectorised: vectorised)
+                    }
+                })
+                outputs.append(Array(UnsafeBufferPointer(start: y.pointer, count: y.count)))
             }
+            XCTAssertEqual(outputs[0].map(\.bitPattern), outputs[1].map(\.bitPattern), "ConvT \(c)->\(o) batch \(batch)")
+            print(label(c, o, h, batch), ms(times[0]), ms(times[1]),
+                  String(format: "%.2f", times[1] / times[0]))
         }
     }
 
@@ -208,6 +198,19 @@ final class SubPixelTimingTests: XCTestCase {
             }
             print(arch.padding(toLength: 20, withPad: " ", startingAt: 0), errors[0], errors[1])
         }
+    }
+
+    /// `body(batch, c, o, h)` for each upsampling layer (`c -> o` on `h x h` inputs) at batch 1, then 64.
+    func forEachLayer(_ body: (Int, Int, Int, Int) throws -> Void) rethrows {
+        for batch in [1, 64] {
+            for (i, (c, o)) in zip(Self.widths, Self.widths.dropFirst()).enumerated() { try body(batch, c, o, 4 << i) }
+        }
+    }
+
+    /// A row's first two columns: the layer, padded to 22, and the batch, to 6.
+    func label(_ c: Int, _ o: Int, _ h: Int, _ batch: Int) -> String {
+        "ConvT \(c)->\(o) at \(h)x\(h)".padding(toLength: 22, withPad: " ", startingAt: 0) + " "
+            + "\(batch)".padding(toLength: 6, withPad: " ", startingAt: 0)
     }
 
     func ms(_ seconds: Double) -> String { String(format: "%9.2f", seconds * 1e3) }
