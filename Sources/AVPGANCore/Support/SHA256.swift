@@ -43,18 +43,14 @@ public struct SHA256 {
             block.append(contentsOf: input[0..<take])
             at = take
             if block.count == 64 {
-                block.withUnsafeBytes { compress($0.baseAddress!) }
+                block.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
                 block.removeAll(keepingCapacity: true)
             }
         }
         let blocks = (input.count - at) / 64
-        if usesSHAExtensions && blocks > 0 {
-            withUnsafeMutableBytes(of: &h) { avpk_sha256_blocks($0.baseAddress!.assumingMemoryBound(to: UInt32.self), input.baseAddress! + at, blocks) }
+        if blocks > 0 {
+            compress(input.baseAddress! + at, blocks: blocks)
             at += 64 * blocks
-        }
-        while input.count - at >= 64 {
-            compress(input.baseAddress! + at)
-            at += 64
         }
         if at < input.count { block.append(contentsOf: input[at...]) }
     }
@@ -65,9 +61,7 @@ public struct SHA256 {
         tail.append(0x80)
         while tail.count % 64 != 56 { tail.append(0) }
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
-        tail.withUnsafeBytes { raw in
-            for offset in stride(from: 0, to: raw.count, by: 64) { compress(raw.baseAddress! + offset) }
-        }
+        tail.withUnsafeBytes { compress($0.baseAddress!, blocks: $0.count / 64) }
         block.removeAll()
         return [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7].flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (24 - 8 * UInt32($0))) } }
     }
@@ -77,11 +71,18 @@ public struct SHA256 {
         return String(finalize().flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 
-    private mutating func compress(_ p: UnsafeRawPointer) {
+    /// Compresses `blocks` consecutive 64-byte blocks at `p`: with the SHA extensions when this
+    /// hasher uses them, else one block at a time in Swift.
+    private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
         if usesSHAExtensions {
-            withUnsafeMutableBytes(of: &h) { avpk_sha256_blocks($0.baseAddress!.assumingMemoryBound(to: UInt32.self), p, 1) }
+            withUnsafeMutableBytes(of: &h) { avpk_sha256_blocks($0.baseAddress!.assumingMemoryBound(to: UInt32.self), p, blocks) }
             return
         }
+        for i in 0..<blocks { compress(p + 64 * i) }
+    }
+
+    /// One 64-byte block at `p`, in Swift.
+    private mutating func compress(_ p: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for i in 0..<16 { w[i] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
             @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
