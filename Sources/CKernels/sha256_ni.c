@@ -6,7 +6,6 @@
  * W[t..t+3] = msg2(msg1(W[t-16..], W[t-12..]) + W[t-7..t-4], W[t-4..]) (FIPS 180-4's schedule:
  * msg1 adds σ0, msg2 adds σ1). The schedule keeps the last four message vectors. */
 #include "avpk_kernels.h"
-#include <cpuid.h>
 #include <immintrin.h>
 
 #define AVPK_SHA __attribute__((target("sha,sse4.1,ssse3")))
@@ -24,19 +23,6 @@ static const unsigned avpk_k[64] __attribute__((aligned(16))) = {
 };
 
 const unsigned *avpk_sha256_round_constants(void) { return avpk_k; }
-
-static int sha_state = -1; /* -1 not read yet */
-
-int avpk_sha_ni_available(void) {
-    int state = __atomic_load_n(&sha_state, __ATOMIC_RELAXED);
-    if (state < 0) {
-        unsigned eax, ebx, ecx, edx;
-        int ssse3_sse41 = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 9)) && (ecx & (1u << 19));
-        state = ssse3_sse41 && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && ((ebx >> 29) & 1);
-        __atomic_store_n(&sha_state, state, __ATOMIC_RELAXED);
-    }
-    return state;
-}
 
 AVPK_SHA void avpk_sha256_blocks(unsigned state[8], const void *data, long blocks) {
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
